@@ -1,0 +1,45 @@
+# Tessera — build, test and benchmark. `make help` lists the targets.
+SWIFT        ?= swift
+CONFIG_FLAGS ?= -c release
+BENCH_DIR    ?= .bench
+SHARED_BENCH ?= ../shared/bench
+PIP_PACKAGES  = numpy threadpoolctl
+APT_PACKAGES ?=
+
+.PHONY: help deps build test bench bench-deps clean
+
+help:
+	@echo "make build   release build of the tessera executable"
+	@echo "make test    the test suite (what CI runs)"
+	@echo "make bench   kernel benchmarks beside numpy/OpenBLAS from the same run"
+
+# System packages the build needs. Installs them when run as root, else prints the command.
+deps:
+	@missing=""; \
+	for pkg in $(APT_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $$missing; \
+	  else echo "missing:$$missing — run: sudo apt-get install -y$$missing"; exit 1; fi; \
+	fi
+
+build: deps
+	$(SWIFT) build $(CONFIG_FLAGS) --product tessera
+
+test: deps
+	$(SWIFT) test
+
+bench-deps:
+	@python3 -c "import numpy, threadpoolctl" 2>/dev/null || \
+	  python3 -m pip install -q $(PIP_PACKAGES) || \
+	  { echo "run: python3 -m pip install $(PIP_PACKAGES)"; exit 1; }
+
+bench: build bench-deps
+	@mkdir -p $(BENCH_DIR)
+	@rm -f $(BENCH_DIR)/gemm.jsonl $(BENCH_DIR)/numpy.jsonl $(BENCH_DIR)/conv.jsonl
+	TESSERA_THREADS=2 $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera bench gemm --json > $(BENCH_DIR)/gemm.jsonl
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 $(SHARED_BENCH)/numpy_gemm.py --threads 2 --json $(BENCH_DIR)/numpy.jsonl
+	TESSERA_THREADS=2 $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera bench conv
+	python3 scripts/compare_gemm.py $(BENCH_DIR)/gemm.jsonl $(BENCH_DIR)/numpy.jsonl
+
+clean:
+	rm -rf .build $(BENCH_DIR)

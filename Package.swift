@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The kernel target is always optimized (debug builds too, so tests run fast) and, on x86-64,
+// built for AVX2/FMA: without `-march=x86-64-v3`, `SIMD.addingProduct` becomes a libm call per
+// lane. Other architectures use the same Swift SIMD code on their native vector width.
+#if arch(x86_64)
+let kernelFlags: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked", "-Xcc", "-march=x86-64-v3"]),
+]
+#else
+let kernelFlags: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked"]),
+]
+#endif
+
+let package = Package(
+    name: "Tessera",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TesseraTensor", targets: ["TesseraTensor"]),
+        .executable(name: "tessera", targets: ["tessera"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "TesseraTensor",
+            swiftSettings: kernelFlags
+        ),
+        .executableTarget(
+            name: "tessera",
+            dependencies: [
+                "TesseraTensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "TesseraTensorTests",
+            dependencies: ["TesseraTensor"]
+        ),
+    ]
+)

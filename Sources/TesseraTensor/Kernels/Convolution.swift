@@ -1,0 +1,159 @@
+/// Convolution kernels on the GEMM: each image is lowered to columns (im2col, CKK × OHW with
+/// CKK = channels × kernel taps) in per-thread scratch that stays in L2, and multiplied by the
+/// weight matrix (O × CKK). Images are the parallel tasks (each GEMM single-threaded); with
+/// fewer images than threads the GEMM itself is threaded. Each output element is summed in a
+/// fixed order, so results do not depend on the thread count.
+enum Convolution {
+    /// `y[n] = w · im2col(x[n]) + bias` for every image; `y` is N × O × OH × OW.
+    static func forward(
+        _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry
+    ) {
+        let depth = g.channels * g.taps
+        forEachImage(g, scratchFloats: depth * g.outputPlane) { image, scratch, pool in
+            im2col(x + image * g.channels * g.inputPlane, rows: 0..<depth, geometry: g, into: scratch)
+            let out = output + image * outputChannels * g.outputPlane
+            GEMM.multiply(
+                m: outputChannels, n: g.outputPlane, k: depth,
+                a: MatrixOperand(rowMajor: weight, columns: depth),
+                b: MatrixOperand(rowMajor: scratch, columns: g.outputPlane),
+                c: out, ldc: g.outputPlane, accumulate: false, pool: pool)
+            if let bias {
+                for channel in 0..<outputChannels {
+                    let row = out + channel * g.outputPlane
+                    let value = bias[channel]
+                    for index in 0..<g.outputPlane { row[index] += value }
+                }
+            }
+        }
+    }
+
+    /// `dx[n] = col2im(wᵀ · dy[n])`; `dx` is N × C × H × W.
+    static func backwardInput(
+        _ gradient: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry
+    ) {
+        let depth = g.channels * g.taps
+        forEachImage(g, scratchFloats: depth * g.outputPlane) { image, scratch, pool in
+            GEMM.multiply(
+                m: depth, n: g.outputPlane, k: outputChannels,
+                a: MatrixOperand(rowMajor: weight, columns: depth, transposed: true),
+                b: MatrixOperand(rowMajor: gradient + image * outputChannels * g.outputPlane, columns: g.outputPlane),
+                c: scratch, ldc: g.outputPlane, accumulate: false, pool: pool)
+            col2im(scratch, geometry: g, into: inputGradient + image * g.channels * g.inputPlane)
+        }
+    }
+
+    /// `dw = Σₙ dy[n] · im2col(x[n])ᵀ`, summed over images in order; `dw` is O × CKK. The
+    /// columns of `dw` are split into slices, one task each, so every element has one writer.
+    static func backwardWeight(
+        _ gradient: UnsafePointer<Float>, input x: UnsafePointer<Float>,
+        weightGradient: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry
+    ) {
+        let depth = g.channels * g.taps
+        let pool = ThreadPool.shared
+        let strips = (depth + Microkernel.columns - 1) / Microkernel.columns
+        let slices = min(strips, pool.threadCount)
+        let scratchFloats = (strips + slices - 1) / slices * Microkernel.columns * g.outputPlane
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats * pool.threadCount)
+        defer { scratch.deallocate() }
+        pool.parallelFor(slices) { slice, thread in
+            let stripRange = GEMM.evenSlice(of: strips, part: slice, of: slices)
+            let rows = (stripRange.lowerBound * Microkernel.columns)..<min(depth, stripRange.upperBound * Microkernel.columns)
+            let columns = scratch + thread * scratchFloats
+            for image in 0..<g.batch {
+                im2col(x + image * g.channels * g.inputPlane, rows: rows, geometry: g, into: columns)
+                GEMM.multiply(
+                    m: outputChannels, n: rows.count, k: g.outputPlane,
+                    a: MatrixOperand(rowMajor: gradient + image * outputChannels * g.outputPlane, columns: g.outputPlane),
+                    b: MatrixOperand(rowMajor: columns, columns: g.outputPlane, transposed: true),
+                    c: weightGradient + rows.lowerBound, ldc: depth, accumulate: image > 0, pool: .serial)
+            }
+        }
+        if g.batch == 0 {
+            weightGradient.initialize(repeating: 0, count: outputChannels * depth)
+        }
+    }
+
+    /// Runs `body(image, scratch, gemmPool)` for every image with `scratchFloats` of per-thread
+    /// scratch: images in parallel with serial GEMMs, or (fewer images than threads) images in
+    /// turn with threaded GEMMs.
+    private static func forEachImage(
+        _ g: WindowGeometry, scratchFloats: Int,
+        _ body: (Int, UnsafeMutablePointer<Float>, ThreadPool) -> Void
+    ) {
+        let pool = ThreadPool.shared
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchFloats * pool.threadCount))
+        defer { scratch.deallocate() }
+        if g.batch < pool.threadCount {
+            for image in 0..<g.batch { body(image, scratch, pool) }
+        } else {
+            pool.parallelFor(g.batch) { image, thread in
+                body(image, scratch + thread * scratchFloats, .serial)
+            }
+        }
+    }
+
+    /// Writes rows `rows` of one image's column matrix (row `(c, kh, kw)`, column `(oh, ow)`)
+    /// to `columns`, zero where the window hangs over the padding.
+    static func im2col(
+        _ image: UnsafePointer<Float>, rows: Range<Int>, geometry g: WindowGeometry,
+        into columns: UnsafeMutablePointer<Float>
+    ) {
+        for row in rows {
+            let channel = row / g.taps
+            let kh = (row % g.taps) / g.kernelWidth, kw = row % g.kernelWidth
+            let plane = image + channel * g.inputPlane
+            let (first, last) = validColumns(kw: kw, g)
+            var out = columns + (row - rows.lowerBound) * g.outputPlane
+            for oh in 0..<g.outputHeight {
+                let ih = oh * g.strideHeight - g.padHeight + kh * g.dilationHeight
+                if ih < 0 || ih >= g.height || first >= last {
+                    out.initialize(repeating: 0, count: g.outputWidth)
+                } else {
+                    let source = plane + ih * g.width - g.padWidth + kw * g.dilationWidth
+                    if first > 0 { out.initialize(repeating: 0, count: first) }
+                    if g.strideWidth == 1 {
+                        (out + first).update(from: source + first, count: last - first)
+                    } else {
+                        for ow in first..<last { out[ow] = source[ow * g.strideWidth] }
+                    }
+                    if last < g.outputWidth { (out + last).initialize(repeating: 0, count: g.outputWidth - last) }
+                }
+                out += g.outputWidth
+            }
+        }
+    }
+
+    /// Adds one image's column-matrix gradient back onto its input positions (zeroing first).
+    static func col2im(
+        _ columns: UnsafePointer<Float>, geometry g: WindowGeometry, into image: UnsafeMutablePointer<Float>
+    ) {
+        image.initialize(repeating: 0, count: g.channels * g.inputPlane)
+        for row in 0..<(g.channels * g.taps) {
+            let channel = row / g.taps
+            let kh = (row % g.taps) / g.kernelWidth, kw = row % g.kernelWidth
+            let plane = image + channel * g.inputPlane
+            let (first, last) = validColumns(kw: kw, g)
+            guard first < last else { continue }
+            var source = columns + row * g.outputPlane
+            for oh in 0..<g.outputHeight {
+                let ih = oh * g.strideHeight - g.padHeight + kh * g.dilationHeight
+                if ih >= 0 && ih < g.height {
+                    let target = plane + ih * g.width - g.padWidth + kw * g.dilationWidth
+                    for ow in first..<last { target[ow * g.strideWidth] += source[ow] }
+                }
+                source += g.outputWidth
+            }
+        }
+    }
+
+    /// Output columns `first..<last` whose tap `kw` lands inside the input row.
+    @inline(__always)
+    private static func validColumns(kw: Int, _ g: WindowGeometry) -> (Int, Int) {
+        let offset = kw * g.dilationWidth - g.padWidth  // iw = ow * stride + offset
+        let first = offset >= 0 ? 0 : (-offset + g.strideWidth - 1) / g.strideWidth
+        let last = min(g.outputWidth, offset >= g.width ? 0 : (g.width - offset + g.strideWidth - 1) / g.strideWidth)
+        return (min(first, g.outputWidth), max(last, 0))
+    }
+}

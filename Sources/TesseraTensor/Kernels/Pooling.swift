@@ -1,0 +1,104 @@
+/// Max and average pooling over NCHW planes; planes are the parallel tasks.
+enum Pooling {
+    /// Max over each window (padding never wins) and the index in the plane of the first
+    /// maximum, which the backward pass routes the gradient to. A window entirely in padding
+    /// yields -infinity and index -1.
+    static func maxForward(
+        _ x: UnsafePointer<Float>, geometry g: WindowGeometry,
+        values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
+    ) {
+        forPlanes(g) { plane in
+            let source = x + plane * g.inputPlane
+            var out = plane * g.outputPlane
+            for oh in 0..<g.outputHeight {
+                for ow in 0..<g.outputWidth {
+                    var best = -Float.infinity
+                    var bestIndex: Int32 = -1
+                    forWindow(oh, ow, g) { index in
+                        let value = source[index]
+                        if value > best || bestIndex < 0 || value.isNaN && !best.isNaN {
+                            best = value
+                            bestIndex = Int32(index)
+                        }
+                    }
+                    values[out] = best
+                    indices[out] = bestIndex
+                    out += 1
+                }
+            }
+        }
+    }
+
+    /// Adds each output gradient to the input position that won its window.
+    static func maxBackward(
+        _ gradient: UnsafePointer<Float>, indices: UnsafePointer<Int32>, geometry g: WindowGeometry,
+        into inputGradient: UnsafeMutablePointer<Float>
+    ) {
+        forPlanes(g) { plane in
+            let target = inputGradient + plane * g.inputPlane
+            target.initialize(repeating: 0, count: g.inputPlane)
+            for out in (plane * g.outputPlane)..<((plane + 1) * g.outputPlane) where indices[out] >= 0 {
+                target[Int(indices[out])] += gradient[out]
+            }
+        }
+    }
+
+    /// Mean over each window, padding counted as zeros (PyTorch's `count_include_pad=True`).
+    static func averageForward(_ x: UnsafePointer<Float>, geometry g: WindowGeometry, into output: UnsafeMutablePointer<Float>) {
+        let scale = 1 / Float(g.taps)
+        forPlanes(g) { plane in
+            let source = x + plane * g.inputPlane
+            var out = plane * g.outputPlane
+            for oh in 0..<g.outputHeight {
+                for ow in 0..<g.outputWidth {
+                    var total: Float = 0
+                    forWindow(oh, ow, g) { total += source[$0] }
+                    output[out] = total * scale
+                    out += 1
+                }
+            }
+        }
+    }
+
+    /// Spreads each output gradient evenly over its window.
+    static func averageBackward(
+        _ gradient: UnsafePointer<Float>, geometry g: WindowGeometry, into inputGradient: UnsafeMutablePointer<Float>
+    ) {
+        let scale = 1 / Float(g.taps)
+        forPlanes(g) { plane in
+            let target = inputGradient + plane * g.inputPlane
+            target.initialize(repeating: 0, count: g.inputPlane)
+            var out = plane * g.outputPlane
+            for oh in 0..<g.outputHeight {
+                for ow in 0..<g.outputWidth {
+                    let share = gradient[out] * scale
+                    forWindow(oh, ow, g) { target[$0] += share }
+                    out += 1
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with the in-plane index of every tap of window `(oh, ow)` inside the input.
+    @inline(__always)
+    private static func forWindow(_ oh: Int, _ ow: Int, _ g: WindowGeometry, _ body: (Int) -> Void) {
+        for kh in 0..<g.kernelHeight {
+            let ih = oh * g.strideHeight - g.padHeight + kh * g.dilationHeight
+            guard ih >= 0 && ih < g.height else { continue }
+            for kw in 0..<g.kernelWidth {
+                let iw = ow * g.strideWidth - g.padWidth + kw * g.dilationWidth
+                guard iw >= 0 && iw < g.width else { continue }
+                body(ih * g.width + iw)
+            }
+        }
+    }
+
+    private static func forPlanes(_ g: WindowGeometry, _ body: (Int) -> Void) {
+        let planes = g.batch * g.channels
+        let perTask = max(1, Elementwise.chunk / max(1, g.inputPlane))
+        let tasks = (planes + perTask - 1) / perTask
+        ThreadPool.shared.parallelFor(tasks) { task, _ in
+            for plane in (task * perTask)..<min(planes, (task + 1) * perTask) { body(plane) }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Synchronization
+
+/// A fixed pool of kernel threads that runs parallel-for loops over tiles.
+///
+/// The pool is created once per process with `threadCount` threads in all: the calling thread
+/// works too, so `threadCount - 1` threads are started. No thread is created per call and a call
+/// allocates nothing. Idle threads spin briefly (so back-to-back kernels wake them in
+/// microseconds) and then sleep, so an idle process does not burn the cores it shares with
+/// other workers.
+///
+/// The size comes from `TESSERA_THREADS` when set, else the number of active cores. Several
+/// worker processes on one machine should each set a smaller count (see DESIGN.md, "The kernel").
+///
+/// A loop started while another is running (from another thread, or from inside a task) runs
+/// serially on its caller instead of waiting, so nested use cannot deadlock.
+public final class ThreadPool: @unchecked Sendable {
+    // @unchecked: all mutable state is either atomic or guarded by `condition` (see `Job`).
+
+    /// The process-wide pool the kernels use.
+    public static let shared = ThreadPool(threadCount: ThreadPool.configuredThreadCount())
+
+    /// A pool that runs every loop on its caller (for kernels that are already inside a task).
+    static let serial = ThreadPool(threadCount: 1)
+
+    /// Number of threads that run a loop, the caller included.
+    public let threadCount: Int
+
+    private let condition = NSCondition()
+    /// Bumped (under `condition`) each time a job is published; workers wait for a change.
+    private let generation = Atomic<Int>(0)
+    /// Tasks of the current job finished so far.
+    private let completed = Atomic<Int>(0)
+    /// Set while a loop runs; a second caller finding it set runs its loop serially.
+    private let busy = Atomic<Bool>(false)
+    /// The published job and its next unclaimed task; guarded by `condition`.
+    private var job = Job()
+
+    private typealias Body = (Int, Int) -> Void
+
+    /// The published loop. `body` points at the caller's closure, which outlives the loop;
+    /// holding a pointer (not the closure) means no worker retains it past the loop's end.
+    private struct Job {
+        var body: UnsafePointer<Body>?
+        var taskCount = 0
+        var nextTask = 0
+    }
+
+    /// Creates a pool that runs loops on `threadCount` threads (the caller included). The
+    /// threads live as long as the process: create pools once, not per call.
+    public init(threadCount: Int) {
+        self.threadCount = max(1, threadCount)
+        for worker in 1..<self.threadCount {
+            let thread = Thread { self.workerLoop(index: worker) }
+            thread.name = "tessera.kernel.\(worker)"
+            thread.start()
+        }
+    }
+
+    /// Thread count from `TESSERA_THREADS`, else the active processor count.
+    public static func configuredThreadCount() -> Int {
+        if let text = ProcessInfo.processInfo.environment["TESSERA_THREADS"],
+           let count = Int(text), count > 0 {
+            return count
+        }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Runs `body(task, thread)` for every `task` in `0..<taskCount`, spread over the pool's
+    /// threads, and returns when all have finished. `thread` is in `0..<threadCount` and is
+    /// unique among concurrently running tasks, so it can index per-thread scratch space.
+    /// Which thread runs which task varies; results must not depend on it.
+    public func parallelFor(_ taskCount: Int, _ body: (_ task: Int, _ thread: Int) -> Void) {
+        if taskCount <= 0 { return }
+        if taskCount == 1 || threadCount == 1
+            || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            for task in 0..<taskCount { body(task, 0) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            withUnsafePointer(to: escapable) { pointer in
+                completed.store(0, ordering: .relaxed)
+                condition.lock()
+                job = Job(body: pointer, taskCount: taskCount, nextTask: 0)
+                generation.add(1, ordering: .releasing)
+                condition.broadcast()
+                condition.unlock()
+
+                runTasks(thread: 0)
+                waitForCompletion(of: taskCount)
+
+                condition.lock()
+                job = Job()
+                condition.unlock()
+            }
+        }
+        busy.store(false, ordering: .releasing)
+    }
+
+    /// Claims and runs tasks of the current job until none is left.
+    private func runTasks(thread: Int) {
+        while true {
+            condition.lock()
+            guard let body = job.body, job.nextTask < job.taskCount else {
+                condition.unlock()
+                return
+            }
+            let task = job.nextTask
+            let taskCount = job.taskCount
+            job.nextTask += 1
+            condition.unlock()
+            Self.invoke(body, task, thread)
+            if completed.add(1, ordering: .releasing).newValue == taskCount {
+                condition.lock()
+                condition.broadcast()
+                condition.unlock()
+            }
+        }
+    }
+
+    /// Calls the loop body. Not inlined, so that any retain of the closure is balanced before
+    /// the task is counted as complete (the caller's closure must not escape the loop).
+    @inline(never)
+    private static func invoke(_ body: UnsafePointer<Body>, _ task: Int, _ thread: Int) {
+        body.pointee(task, thread)
+    }
+
+    private func waitForCompletion(of taskCount: Int) {
+        var spins = 0
+        while completed.load(ordering: .acquiring) < taskCount {
+            spins += 1
+            if spins < 20_000 { continue }
+            condition.lock()
+            while completed.load(ordering: .acquiring) < taskCount {
+                condition.wait()
+            }
+            condition.unlock()
+        }
+    }
+
+    private func workerLoop(index: Int) {
+        var seen = generation.load(ordering: .acquiring)
+        while true {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen {
+                spins += 1
+                if spins < 50_000 { continue }
+                condition.lock()
+                while generation.load(ordering: .acquiring) == seen {
+                    condition.wait()
+                }
+                condition.unlock()
+            }
+            seen = generation.load(ordering: .acquiring)
+            runTasks(thread: index)
+        }
+    }
+}

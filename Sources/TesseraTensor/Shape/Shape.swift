@@ -1,0 +1,76 @@
+/// Shape arithmetic shared by the ops: element counts, strides, axes and broadcasting.
+enum Shape {
+    /// Number of elements of `shape` (1 for a scalar).
+    static func count(_ shape: [Int]) -> Int {
+        shape.reduce(1, *)
+    }
+
+    /// Throws when a dimension is negative.
+    static func validate(_ shape: [Int]) throws {
+        if shape.contains(where: { $0 < 0 }) { throw TensorError.invalidShape(shape) }
+    }
+
+    /// Row-major strides of `shape`, in elements.
+    static func strides(_ shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var running = 1
+        for axis in shape.indices.reversed() {
+            strides[axis] = running
+            running *= shape[axis]
+        }
+        return strides
+    }
+
+    /// `axis` made non-negative (Python-style negative axes count from the end).
+    static func normalize(axis: Int, rank: Int, operation: String) throws -> Int {
+        let normalized = axis < 0 ? axis + rank : axis
+        guard normalized >= 0 && normalized < rank else {
+            throw TensorError.invalidAxis(operation, axis: axis, rank: rank)
+        }
+        return normalized
+    }
+
+    /// Normalized, sorted, distinct axes; `nil` means every axis.
+    static func normalize(axes: [Int]?, rank: Int, operation: String) throws -> [Int] {
+        guard let axes else { return Array(0..<rank) }
+        let normalized = try axes.map { try normalize(axis: $0, rank: rank, operation: operation) }
+        let unique = Array(Set(normalized)).sorted()
+        guard unique.count == normalized.count else {
+            throw TensorError.invalidArgument(operation, "axes \(axes) name an axis twice")
+        }
+        return unique
+    }
+
+    /// The NumPy broadcast of two shapes.
+    static func broadcast(_ lhs: [Int], _ rhs: [Int], operation: String) throws -> [Int] {
+        let rank = max(lhs.count, rhs.count)
+        var result = [Int](repeating: 1, count: rank)
+        for index in 0..<rank {
+            let l = index < rank - lhs.count ? 1 : lhs[index - (rank - lhs.count)]
+            let r = index < rank - rhs.count ? 1 : rhs[index - (rank - rhs.count)]
+            if l == r || r == 1 {
+                result[index] = l
+            } else if l == 1 {
+                result[index] = r
+            } else {
+                throw TensorError.shapeMismatch(operation, lhs, rhs, "dimensions \(l) and \(r) do not broadcast")
+            }
+        }
+        return result
+    }
+
+    /// Strides for reading a tensor of `shape` as if it had the (broadcast) shape `target`:
+    /// zero along dimensions that are broadcast.
+    static func broadcastStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+        let own = strides(shape)
+        let offset = target.count - shape.count
+        return target.indices.map { axis in
+            axis < offset || shape[axis - offset] == 1 ? 0 : own[axis - offset]
+        }
+    }
+
+    /// The dimensions before, along and after `axis`, for kernels that reduce or normalize it.
+    static func split(_ shape: [Int], at axis: Int) -> (outer: Int, length: Int, inner: Int) {
+        (count(Array(shape[..<axis])), shape[axis], count(Array(shape[(axis + 1)...])))
+    }
+}

@@ -1,0 +1,80 @@
+/// An n-dimensional array of `Float` with row-major contiguous storage and value semantics.
+///
+/// Copies share storage until one of them is mutated (copy-on-write, through Swift's array).
+/// A tensor can take part in reverse-mode automatic differentiation: set `requiresGrad`, build
+/// a scalar from it with the ops, call `backward()` on that scalar, and read `grad`.
+///
+/// Shape mistakes are reported as ``TensorError`` values, never traps.
+public struct Tensor: Sendable {
+    /// The size of each dimension; `[]` for a scalar.
+    public private(set) var shape: [Int]
+    /// The elements in row-major order; `scalars.count == shape.reduce(1, *)`.
+    public var scalars: [Float] { storage }
+    /// The backing store. Kept separate from `scalars` so kernels can write it in place.
+    var storage: [Float]
+    /// The autograd record: a leaf (requiresGrad) or the op that produced this tensor.
+    var node: GradNode?
+
+    /// Wraps `storage` as a tensor of `shape`; the caller guarantees the count matches.
+    init(shape: [Int], storage: [Float], node: GradNode? = nil) {
+        self.shape = shape
+        self.storage = storage
+        self.node = node
+    }
+
+    /// A tensor of `shape` holding `scalars` in row-major order.
+    ///
+    /// - Throws: ``TensorError`` when the count does not match the shape or a dimension is negative.
+    public init(_ scalars: [Float], shape: [Int]) throws {
+        try Shape.validate(shape)
+        guard Shape.count(shape) == scalars.count else {
+            throw TensorError.elementCount(shape: shape, count: scalars.count)
+        }
+        self.init(shape: shape, storage: scalars)
+    }
+
+    /// A one-dimensional tensor of `scalars`.
+    public init(_ scalars: [Float]) {
+        self.init(shape: [scalars.count], storage: scalars)
+    }
+
+    /// A scalar (rank-0) tensor.
+    public init(_ scalar: Float) {
+        self.init(shape: [], storage: [scalar])
+    }
+
+    /// Replaces the elements in place, keeping shape and autograd state (an optimizer step).
+    ///
+    /// - Throws: ``TensorError`` when `newScalars` has a different count.
+    public mutating func replaceScalars(_ newScalars: [Float]) throws {
+        guard newScalars.count == storage.count else {
+            throw TensorError.elementCount(shape: shape, count: newScalars.count)
+        }
+        storage = newScalars
+    }
+
+    /// Number of dimensions.
+    public var rank: Int { shape.count }
+
+    /// Number of elements.
+    public var count: Int { storage.count }
+
+    /// The only element of a one-element tensor, or nil.
+    public var scalar: Float? { storage.count == 1 ? storage[0] : nil }
+}
+
+extension Tensor: CustomStringConvertible {
+    /// The shape and up to the first eight elements.
+    public var description: String {
+        let shown = storage.prefix(8).map { String($0) }.joined(separator: ", ")
+        let more = storage.count > 8 ? ", …" : ""
+        return "Tensor(shape: \(shape), [\(shown)\(more)])"
+    }
+}
+
+extension Tensor: Equatable {
+    /// Equal when shapes and elements are equal; autograd state is ignored.
+    public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
+        lhs.shape == rhs.shape && lhs.storage == rhs.storage
+    }
+}

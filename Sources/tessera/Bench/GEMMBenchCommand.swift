@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import TesseraTensor
+
+/// `tessera bench gemm`: GFLOP/s of C = A·B on square sizes and the MNIST CNN's shapes, named
+/// as in `../shared/bench/numpy_gemm.py` so the two can be compared side by side.
+struct GEMMBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm", abstract: "Matrix multiply GFLOP/s (JSON: op, m, n, k, threads, gflops, seconds).")
+
+    static let shapes: [(name: String, m: Int, k: Int, n: Int)] = [
+        ("sq128", 128, 128, 128), ("sq256", 256, 256, 256), ("sq512", 512, 512, 512),
+        ("sq1024", 1024, 1024, 1024), ("sq2048", 2048, 2048, 2048),
+        ("im2col_fwd", 64 * 14 * 14, 32 * 25, 64), ("im2col_dW", 32 * 25, 64 * 14 * 14, 64),
+        ("im2col_dX", 64 * 14 * 14, 64, 32 * 25), ("fc_fwd", 64, 3136, 512),
+    ]
+
+    @OptionGroup var options: BenchOptions
+
+    @Option(help: "Comma-separated shape names (default: all).")
+    var shapes: String?
+
+    func validate() throws {
+        let known = Set(Self.shapes.map(\.name))
+        for name in selectedNames where !known.contains(name) {
+            throw ValidationError("unknown shape '\(name)'; known: \(Self.shapes.map(\.name).joined(separator: ", "))")
+        }
+    }
+
+    private var selectedNames: [String] {
+        shapes?.split(separator: ",").map(String.init) ?? Self.shapes.map(\.name)
+    }
+
+    func run() throws {
+        options.configureThreads()
+        let threads = ThreadPool.shared.threadCount
+        let stopwatch = Stopwatch(reps: options.reps, minTime: options.minTime)
+        if !options.json {
+            print("shape        M      K      N  threads  GFLOP/s  seconds")
+        }
+        for shape in Self.shapes where selectedNames.contains(shape.name) {
+            let a = try Tensor.uniform([shape.m, shape.k], low: -1, high: 1, seed: 1)
+            let b = try Tensor.uniform([shape.k, shape.n], low: -1, high: 1, seed: 2)
+            var c = try Tensor.zeros([shape.m, shape.n])
+            let seconds = try stopwatch.measure { try Tensor.matmul(a, b, into: &c) }.median
+            let gflops = 2.0 * Double(shape.m * shape.k * shape.n) / seconds / 1e9
+            if options.json {
+                printJSONLine(["op": "gemm", "shape": shape.name, "m": shape.m, "n": shape.n, "k": shape.k,
+                               "threads": threads, "gflops": gflops, "seconds": seconds])
+            } else {
+                print(String(format: "%-10@ %6d %6d %6d %8d %8.1f %8.5f", shape.name as NSString,
+                             shape.m, shape.k, shape.n, threads, gflops, seconds))
+            }
+        }
+    }
+}
