@@ -19,6 +19,10 @@ enum GEMM {
     /// Columns of B packed per panel (NC).
     static let columnBlock = 4096
 
+    /// Column strips up to which a task reads A in place instead of packing it: with few B
+    /// strips each A element is used too few times to repay a packing pass.
+    static let directAStrips = 8
+
     /// Computes `C = A · B`, or `C += A · B` when `accumulate`, for an `m × k` A, a `k × n` B and
     /// a row-major `m × n` C with row stride `ldc`.
     static func multiply(
@@ -38,18 +42,12 @@ enum GEMM {
 
         let threads = pool.threadCount
         let rowStrips = (m + Microkernel.rows - 1) / Microkernel.rows
-        // Split rows across threads when there are enough of them; otherwise split columns, each
-        // task packing the (short) A block itself.
+        let stripsPerBlock = rowBlock / Microkernel.rows
+        // Split rows across threads when there are enough of them, in a multiple of `threads`
+        // equal blocks; otherwise split columns.
         let splitRows = threads == 1 || rowStrips >= 4 * threads
-        let rowBlockSize: Int
-        if splitRows {
-            let blocks = max(threads, (m + rowBlock - 1) / rowBlock)
-            let perBlock = (m + blocks - 1) / blocks
-            rowBlockSize = min(rowBlock, roundUp(perBlock, to: Microkernel.rows))
-        } else {
-            rowBlockSize = min(rowBlock, roundUp(m, to: Microkernel.rows))
-        }
-        let rowBlocks = (m + rowBlockSize - 1) / rowBlockSize
+        var rowBlocks = (rowStrips + stripsPerBlock - 1) / stripsPerBlock
+        if splitRows { rowBlocks = min(rowStrips, roundUp(rowBlocks, to: threads)) }
         let depthSteps = (k + depthBlock - 1) / depthBlock
         let depthSize = (k + depthSteps - 1) / depthSteps
 
@@ -58,28 +56,36 @@ enum GEMM {
             let columnCount = min(columnBlock, n - columnStart)
             let columnStrips = (columnCount + Microkernel.columns - 1) / Microkernel.columns
             let columnSplits = splitRows ? 1 : min(threads, columnStrips)
+            // With one row block per column range, each task packs the B strips it uses.
+            let packBInTasks = !splitRows && rowBlocks == 1
+            let stripsPerTask = (columnStrips + columnSplits - 1) / columnSplits
+            let directA = stripsPerTask <= directAStrips && (a.columnStride == 1 || a.rowStride == 1)
             var depthStart = 0
             while depthStart < k {
                 let depth = min(depthSize, k - depthStart)
                 let packedB = workspace.packedB
-                let packTasks = columnStrips * depth >= 1024 * 16 ? threads : 1
-                pool.parallelFor(packTasks) { task, _ in
-                    let strips = evenSlice(of: columnStrips, part: task, of: packTasks)
-                    packB(b, depthStart: depthStart, depth: depth, columnStart: columnStart,
-                          columnCount: columnCount, strips: strips, into: packedB)
+                if !packBInTasks {
+                    let packTasks = columnCount * depth >= 1 << 15 ? min(threads, columnStrips) : 1
+                    pool.parallelFor(packTasks) { task, _ in
+                        packB(b, depthStart: depthStart, depth: depth, columnStart: columnStart, columnCount: columnCount,
+                              strips: evenSlice(of: columnStrips, part: task, of: packTasks), into: packedB)
+                    }
                 }
                 let overwrite = !accumulate && depthStart == 0
                 pool.parallelFor(rowBlocks * columnSplits) { task, thread in
-                    let rowBlockIndex = task / columnSplits
+                    let blockStrips = evenSlice(of: rowStrips, part: task / columnSplits, of: rowBlocks)
                     let strips = evenSlice(of: columnStrips, part: task % columnSplits, of: columnSplits)
-                    let rowStart = rowBlockIndex * rowBlockSize
-                    let rowCount = min(rowBlockSize, m - rowStart)
-                    let packedA = workspace.packedA(thread: thread)
-                    packA(a, rowStart: rowStart, rowCount: rowCount, depthStart: depthStart,
-                          depth: depth, into: packedA)
+                    if packBInTasks {
+                        packB(b, depthStart: depthStart, depth: depth, columnStart: columnStart,
+                              columnCount: columnCount, strips: strips, into: packedB)
+                    }
+                    let rowStart = blockStrips.lowerBound * Microkernel.rows
+                    let rowCount = min(m, blockStrips.upperBound * Microkernel.rows) - rowStart
+                    let block = ABlock(
+                        a, rowStart: rowStart, rowCount: rowCount, depthStart: depthStart, depth: depth,
+                        direct: directA, scratch: workspace.packedA(thread: thread))
                     macroKernel(
-                        rowCount: rowCount, columnCount: columnCount, depth: depth,
-                        packedA: packedA, packedB: packedB, strips: strips,
+                        block, columnCount: columnCount, depth: depth, packedB: packedB, strips: strips,
                         c: c + rowStart * ldc + columnStart, ldc: ldc, accumulate: !overwrite)
                 }
                 depthStart += depth
@@ -88,24 +94,66 @@ enum GEMM {
         }
     }
 
-    /// Runs the microkernel over every tile of one packed A block and the B strips `strips`.
+    /// The A rows of one task, packed into scratch or (`direct`) read in place with only a
+    /// partial last strip packed, so the microkernel never reads past A's last row.
+    struct ABlock {
+        let rowCount: Int
+        private let base: UnsafePointer<Float>
+        private let rowStride, stepStride: Int
+        private let lastStrip: UnsafePointer<Float>?
+
+        init(_ a: MatrixOperand, rowStart: Int, rowCount: Int, depthStart: Int, depth: Int,
+             direct: Bool, scratch: UnsafeMutablePointer<Float>) {
+            self.rowCount = rowCount
+            if direct {
+                base = a.base + rowStart * a.rowStride + depthStart * a.columnStride
+                (rowStride, stepStride) = (a.rowStride, a.columnStride)
+                let fullRows = rowCount / Microkernel.rows * Microkernel.rows
+                if fullRows < rowCount {
+                    packA(a, rowStart: rowStart + fullRows, rowCount: rowCount - fullRows,
+                          depthStart: depthStart, depth: depth, into: scratch)
+                    lastStrip = UnsafePointer(scratch)
+                } else {
+                    lastStrip = nil
+                }
+            } else {
+                packA(a, rowStart: rowStart, rowCount: rowCount, depthStart: depthStart, depth: depth, into: scratch)
+                base = UnsafePointer(scratch)
+                (rowStride, stepStride) = (1, Microkernel.rows)
+                lastStrip = nil
+            }
+        }
+
+        /// Pointer and strides (row, step) of strip `strip`.
+        @inline(__always)
+        func strip(_ strip: Int, depth: Int) -> (UnsafePointer<Float>, Int, Int) {
+            let row = strip * Microkernel.rows
+            if let lastStrip, row + Microkernel.rows > rowCount { return (lastStrip, 1, Microkernel.rows) }
+            if stepStride == Microkernel.rows && rowStride == 1 && lastStrip == nil {
+                return (base + strip * depth * Microkernel.rows, 1, Microkernel.rows)
+            }
+            return (base + row * rowStride, rowStride, stepStride)
+        }
+    }
+
+    /// Runs the microkernel over every tile of one A block and the B strips `strips`.
     @inline(__always)
     private static func macroKernel(
-        rowCount: Int, columnCount: Int, depth: Int,
-        packedA: UnsafeMutablePointer<Float>, packedB: UnsafeMutablePointer<Float>,
+        _ block: ABlock, columnCount: Int, depth: Int, packedB: UnsafeMutablePointer<Float>,
         strips: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
     ) {
-        let rowStrips = (rowCount + Microkernel.rows - 1) / Microkernel.rows
+        let rowStrips = (block.rowCount + Microkernel.rows - 1) / Microkernel.rows
         for strip in strips {
             let column = strip * Microkernel.columns
             let columnsHere = min(Microkernel.columns, columnCount - column)
             let bStrip = packedB + strip * depth * Microkernel.columns
             for rowStrip in 0..<rowStrips {
                 let row = rowStrip * Microkernel.rows
+                let (aStrip, aRowStride, aStepStride) = block.strip(rowStrip, depth: depth)
                 Microkernel.run(
-                    depth: depth, a: packedA + rowStrip * depth * Microkernel.rows, b: bStrip,
+                    depth: depth, a: aStrip, aRowStride: aRowStride, aStepStride: aStepStride, b: bStrip,
                     c: c + row * ldc + column, ldc: ldc,
-                    rows: min(Microkernel.rows, rowCount - row), columns: columnsHere,
+                    rows: min(Microkernel.rows, block.rowCount - row), columns: columnsHere,
                     accumulate: accumulate)
             }
         }
@@ -130,7 +178,7 @@ extension GEMM {
         let threads: Int
         let packedB: UnsafeMutablePointer<Float>
         private let packedABase: UnsafeMutablePointer<Float>
-        private static let aBlockFloats = GEMM.roundUp(GEMM.rowBlock, to: Microkernel.rows) * GEMM.depthBlock
+        private static let aBlockFloats = GEMM.rowBlock * GEMM.depthBlock
         private static let bPanelFloats = GEMM.columnBlock * GEMM.depthBlock
 
         /// Workspaces not in use.

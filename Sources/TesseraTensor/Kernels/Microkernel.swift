@@ -8,7 +8,8 @@ enum Microkernel {
 
     /// Computes a tile `C[0..<rows, 0..<columns] (+)= Apanel · Bpanel` over `depth` steps.
     ///
-    /// - `a`: packed A strip, `depth × 6` floats, row index fastest.
+    /// - `a`: the A strip: element `(row, step)` at `a[row * aRowStride + step * aStepStride]`
+    ///   (a packed strip has strides 1 and 6; an unpacked row-major one `lda` and 1).
     /// - `b`: packed B strip, `depth × 16` floats, column index fastest.
     /// - `c`: top-left of the tile in row-major C with row stride `ldc`.
     /// - `rows`, `columns`: how much of the 6×16 tile is inside C (edge tiles are computed in
@@ -16,7 +17,7 @@ enum Microkernel {
     /// - `accumulate`: add to C instead of overwriting it.
     @inline(__always)
     static func run(
-        depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int, b: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, accumulate: Bool
     ) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
@@ -25,25 +26,64 @@ enum Microkernel {
         var c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
         var c40 = SIMD8<Float>(), c41 = SIMD8<Float>()
         var c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
-        var pa = a
-        var pb = UnsafeRawPointer(b)
-        for _ in 0..<depth {
+        @inline(__always)
+        func step(_ pa: UnsafePointer<Float>, _ r: Int, _ pb: UnsafeRawPointer) {
             let b0 = pb.loadUnaligned(as: SIMD8<Float>.self)
             let b1 = pb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
             var av = SIMD8<Float>(repeating: pa[0])
             c00.addProduct(av, b0); c01.addProduct(av, b1)
-            av = SIMD8<Float>(repeating: pa[1])
+            av = SIMD8<Float>(repeating: pa[r])
             c10.addProduct(av, b0); c11.addProduct(av, b1)
-            av = SIMD8<Float>(repeating: pa[2])
+            av = SIMD8<Float>(repeating: pa[2 * r])
             c20.addProduct(av, b0); c21.addProduct(av, b1)
-            av = SIMD8<Float>(repeating: pa[3])
+            av = SIMD8<Float>(repeating: pa[3 * r])
             c30.addProduct(av, b0); c31.addProduct(av, b1)
-            av = SIMD8<Float>(repeating: pa[4])
+            av = SIMD8<Float>(repeating: pa[4 * r])
             c40.addProduct(av, b0); c41.addProduct(av, b1)
-            av = SIMD8<Float>(repeating: pa[5])
+            av = SIMD8<Float>(repeating: pa[5 * r])
             c50.addProduct(av, b0); c51.addProduct(av, b1)
-            pa += 6
-            pb += 64
+        }
+        var pb = UnsafeRawPointer(b)
+        if aRowStride == 1 {
+            // Packed (or column-major) strip: the six rows are adjacent; unrolled by two.
+            var pa = a
+            var remaining = depth
+            while remaining >= 2 {
+                step(pa, 1, pb)
+                step(pa + aStepStride, 1, pb + 64)
+                pa += 2 * aStepStride
+                pb += 128
+                remaining -= 2
+            }
+            if remaining == 1 { step(pa, 1, pb) }
+        } else if aStepStride == 1 {
+            // Row-major A read in place: six row streams indexed by the step.
+            let (p0, p1, p2) = (a, a + aRowStride, a + 2 * aRowStride)
+            let (p3, p4, p5) = (a + 3 * aRowStride, a + 4 * aRowStride, a + 5 * aRowStride)
+            for index in 0..<depth {
+                let b0 = pb.loadUnaligned(as: SIMD8<Float>.self)
+                let b1 = pb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                var av = SIMD8<Float>(repeating: p0[index])
+                c00.addProduct(av, b0); c01.addProduct(av, b1)
+                av = SIMD8<Float>(repeating: p1[index])
+                c10.addProduct(av, b0); c11.addProduct(av, b1)
+                av = SIMD8<Float>(repeating: p2[index])
+                c20.addProduct(av, b0); c21.addProduct(av, b1)
+                av = SIMD8<Float>(repeating: p3[index])
+                c30.addProduct(av, b0); c31.addProduct(av, b1)
+                av = SIMD8<Float>(repeating: p4[index])
+                c40.addProduct(av, b0); c41.addProduct(av, b1)
+                av = SIMD8<Float>(repeating: p5[index])
+                c50.addProduct(av, b0); c51.addProduct(av, b1)
+                pb += 64
+            }
+        } else {
+            var pa = a
+            for _ in 0..<depth {
+                step(pa, aRowStride, pb)
+                pa += aStepStride
+                pb += 64
+            }
         }
         if rows == 6 && columns == 16 {
             store(c00, c01, to: c, accumulate: accumulate)

@@ -125,11 +125,27 @@ public final class ThreadPool: @unchecked Sendable {
         body.pointee(task, thread)
     }
 
+    /// How long an idle thread polls before it sleeps. Long enough to bridge the gaps between
+    /// the loops of one training step (a futex wake costs tens of microseconds in a VM), short
+    /// enough that an idle worker process gives the cores back almost at once.
+    private static let spinNanoseconds: UInt64 = 300_000
+
+    /// Polls `isDone` until it holds or the spin time has passed; returns whether it held.
+    @inline(__always)
+    private func spin(until isDone: () -> Bool) -> Bool {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var polls = 0
+        while !isDone() {
+            polls += 1
+            if polls & 255 == 0 && DispatchTime.now().uptimeNanoseconds - start > Self.spinNanoseconds {
+                return false
+            }
+        }
+        return true
+    }
+
     private func waitForCompletion(of taskCount: Int) {
-        var spins = 0
-        while completed.load(ordering: .acquiring) < taskCount {
-            spins += 1
-            if spins < 20_000 { continue }
+        if !spin(until: { completed.load(ordering: .acquiring) >= taskCount }) {
             condition.lock()
             while completed.load(ordering: .acquiring) < taskCount {
                 condition.wait()
@@ -141,10 +157,7 @@ public final class ThreadPool: @unchecked Sendable {
     private func workerLoop(index: Int) {
         var seen = generation.load(ordering: .acquiring)
         while true {
-            var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
-                spins += 1
-                if spins < 50_000 { continue }
+            if !spin(until: { generation.load(ordering: .acquiring) != seen }) {
                 condition.lock()
                 while generation.load(ordering: .acquiring) == seen {
                     condition.wait()
