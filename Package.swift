@@ -25,8 +25,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        .target(name: "CTesseraKernel"),
         .target(
             name: "TesseraTensor",
+            dependencies: ["CTesseraKernel"],
             swiftSettings: kernelFlags
         ),
         .executableTarget(

@@ -23,6 +23,9 @@ enum GEMM {
     /// strips each A element is used too few times to repay a packing pass.
     static let directAStrips = 8
 
+    /// Floats of packed B a narrow product (at most `directAStrips` strips) keeps in L2.
+    static let narrowPanelFloats = 96 * 1024
+
     /// Computes `C = A · B`, or `C += A · B` when `accumulate`, for an `m × k` A, a `k × n` B and
     /// a row-major `m × n` C with row stride `ldc`.
     static func multiply(
@@ -42,55 +45,108 @@ enum GEMM {
 
         let threads = pool.threadCount
         let rowStrips = (m + Microkernel.rows - 1) / Microkernel.rows
-        let stripsPerBlock = rowBlock / Microkernel.rows
-        // Split rows across threads when there are enough of them, in a multiple of `threads`
-        // equal blocks; otherwise split columns.
-        let splitRows = threads == 1 || rowStrips >= 4 * threads
-        var rowBlocks = (rowStrips + stripsPerBlock - 1) / stripsPerBlock
-        if splitRows { rowBlocks = min(rowStrips, roundUp(rowBlocks, to: threads)) }
-        let depthSteps = (k + depthBlock - 1) / depthBlock
-        let depthSize = (k + depthSteps - 1) / depthSteps
+        let columnStrips = (n + Microkernel.columns - 1) / Microkernel.columns
+        let shape = Shape(m: m, n: n, k: k, depthSize: depthSlice(k, maximum: depthBlock))
+        // One row block: packing all of B per depth slice would cost more than every thread
+        // packing the short A for itself.
+        if threads > 1 && rowStrips <= rowBlock / Microkernel.rows && columnStrips >= threads {
+            multiplySplittingColumns(shape, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate,
+                                     workspace: workspace, pool: pool)
+        } else {
+            multiplySplittingRows(shape, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate,
+                                  workspace: workspace, pool: pool)
+        }
+    }
 
+    /// Problem sizes and the depth of each packed slice.
+    struct Shape {
+        let m, n, k, depthSize: Int
+    }
+
+    /// Tall problems: B's panel is packed once per depth slice (in parallel), then threads take
+    /// blocks of rows, as many blocks per thread each, and run them against the whole panel.
+    private static func multiplySplittingRows(
+        _ shape: Shape, a: MatrixOperand, b: MatrixOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, workspace: Workspace, pool: ThreadPool
+    ) {
+        let (m, n, k, threads) = (shape.m, shape.n, shape.k, pool.threadCount)
+        let rowStrips = (m + Microkernel.rows - 1) / Microkernel.rows
+        let stripsPerBlock = rowBlock / Microkernel.rows
+        let rowBlocks = min(rowStrips, roundUp((rowStrips + stripsPerBlock - 1) / stripsPerBlock, to: threads))
+        let packedB = workspace.packedB
         var columnStart = 0
         while columnStart < n {
             let columnCount = min(columnBlock, n - columnStart)
             let columnStrips = (columnCount + Microkernel.columns - 1) / Microkernel.columns
-            let columnSplits = splitRows ? 1 : min(threads, columnStrips)
-            // With one row block per column range, each task packs the B strips it uses.
-            let packBInTasks = !splitRows && rowBlocks == 1
-            let stripsPerTask = (columnStrips + columnSplits - 1) / columnSplits
-            let directA = stripsPerTask <= directAStrips && (a.columnStride == 1 || a.rowStride == 1)
+            // Narrow B (few strips): take the depth in long slices, so A is streamed once in
+            // long runs, and keep each A strip in L1 across the B panel, which sits in L2.
+            let narrow = columnStrips <= directAStrips
+            let directA = narrow && (a.columnStride == 1 || a.rowStride == 1)
+            let depthSize = narrow
+                ? depthSlice(k, maximum: max(depthBlock, narrowPanelFloats / (columnStrips * Microkernel.columns)))
+                : shape.depthSize
             var depthStart = 0
             while depthStart < k {
                 let depth = min(depthSize, k - depthStart)
-                let packedB = workspace.packedB
-                if !packBInTasks {
-                    let packTasks = columnCount * depth >= 1 << 15 ? min(threads, columnStrips) : 1
-                    pool.parallelFor(packTasks) { task, _ in
-                        packB(b, depthStart: depthStart, depth: depth, columnStart: columnStart, columnCount: columnCount,
-                              strips: evenSlice(of: columnStrips, part: task, of: packTasks), into: packedB)
-                    }
+                let packTasks = columnCount * depth >= 1 << 15 ? min(threads, columnStrips) : 1
+                pool.parallelFor(packTasks) { task, _ in
+                    packB(b, depthStart: depthStart, depth: depth, columnStart: columnStart, columnCount: columnCount,
+                          strips: evenSlice(of: columnStrips, part: task, of: packTasks), into: packedB)
                 }
                 let overwrite = !accumulate && depthStart == 0
-                pool.parallelFor(rowBlocks * columnSplits) { task, thread in
-                    let blockStrips = evenSlice(of: rowStrips, part: task / columnSplits, of: rowBlocks)
-                    let strips = evenSlice(of: columnStrips, part: task % columnSplits, of: columnSplits)
-                    if packBInTasks {
-                        packB(b, depthStart: depthStart, depth: depth, columnStart: columnStart,
-                              columnCount: columnCount, strips: strips, into: packedB)
-                    }
+                pool.parallelFor(rowBlocks) { task, thread in
+                    let blockStrips = evenSlice(of: rowStrips, part: task, of: rowBlocks)
                     let rowStart = blockStrips.lowerBound * Microkernel.rows
                     let rowCount = min(m, blockStrips.upperBound * Microkernel.rows) - rowStart
                     let block = ABlock(
                         a, rowStart: rowStart, rowCount: rowCount, depthStart: depthStart, depth: depth,
                         direct: directA, scratch: workspace.packedA(thread: thread))
                     macroKernel(
-                        block, columnCount: columnCount, depth: depth, packedB: packedB, strips: strips,
-                        c: c + rowStart * ldc + columnStart, ldc: ldc, accumulate: !overwrite)
+                        block, columnCount: columnCount, depth: depth, packedB: packedB, strips: 0..<columnStrips,
+                        c: c + rowStart * ldc + columnStart, ldc: ldc, accumulate: !overwrite, aStripOuter: narrow)
                 }
                 depthStart += depth
             }
             columnStart += columnCount
+        }
+    }
+
+    /// Short, wide problems (at most one row block): each thread owns a range of C's columns
+    /// and runs the whole depth over it, packing its own B strips (and the short A) as it
+    /// goes, so one parallel loop covers the whole product.
+    private static func multiplySplittingColumns(
+        _ shape: Shape, a: MatrixOperand, b: MatrixOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, workspace: Workspace, pool: ThreadPool
+    ) {
+        let (m, n, k, threads) = (shape.m, shape.n, shape.k, pool.threadCount)
+        let columnStrips = (n + Microkernel.columns - 1) / Microkernel.columns
+        let tasks = min(threads, columnStrips)
+        // Each thread packs into its own share of the B panel buffer.
+        let chunkStrips = columnBlock / Microkernel.columns / threads
+        pool.parallelFor(tasks) { task, thread in
+            let strips = evenSlice(of: columnStrips, part: task, of: tasks)
+            let region = workspace.packedB + thread * chunkStrips * Microkernel.columns * depthBlock
+            var chunkStart = strips.lowerBound
+            while chunkStart < strips.upperBound {
+                let chunkEnd = min(strips.upperBound, chunkStart + chunkStrips)
+                let columnStart = chunkStart * Microkernel.columns
+                let columnCount = min(n, chunkEnd * Microkernel.columns) - columnStart
+                let directA = chunkEnd - chunkStart <= directAStrips && (a.columnStride == 1 || a.rowStride == 1)
+                var depthStart = 0
+                while depthStart < k {
+                    let depth = min(shape.depthSize, k - depthStart)
+                    packB(b, depthStart: depthStart, depth: depth, columnStart: columnStart, columnCount: columnCount,
+                          strips: 0..<(chunkEnd - chunkStart), into: region)
+                    let block = ABlock(
+                        a, rowStart: 0, rowCount: m, depthStart: depthStart, depth: depth,
+                        direct: directA, scratch: workspace.packedA(thread: thread))
+                    macroKernel(
+                        block, columnCount: columnCount, depth: depth, packedB: region, strips: 0..<(chunkEnd - chunkStart),
+                        c: c + columnStart, ldc: ldc, accumulate: accumulate || depthStart > 0, aStripOuter: false)
+                    depthStart += depth
+                }
+                chunkStart = chunkEnd
+            }
         }
     }
 
@@ -136,27 +192,43 @@ enum GEMM {
         }
     }
 
-    /// Runs the microkernel over every tile of one A block and the B strips `strips`.
+    /// Runs the microkernel over every tile of one A block and the B strips `strips`: B strip
+    /// outer (one B strip in L1 while the A strips stream from L2), or with `aStripOuter` the
+    /// other way round (one A strip in L1 across a narrow B panel in L2).
     @inline(__always)
     private static func macroKernel(
         _ block: ABlock, columnCount: Int, depth: Int, packedB: UnsafeMutablePointer<Float>,
-        strips: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+        strips: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, aStripOuter: Bool
     ) {
         let rowStrips = (block.rowCount + Microkernel.rows - 1) / Microkernel.rows
-        for strip in strips {
+        @inline(__always)
+        func tile(_ rowStrip: Int, _ strip: Int) {
+            let row = rowStrip * Microkernel.rows
             let column = strip * Microkernel.columns
-            let columnsHere = min(Microkernel.columns, columnCount - column)
-            let bStrip = packedB + strip * depth * Microkernel.columns
+            let (aStrip, aRowStride, aStepStride) = block.strip(rowStrip, depth: depth)
+            Microkernel.run(
+                depth: depth, a: aStrip, aRowStride: aRowStride, aStepStride: aStepStride,
+                b: packedB + strip * depth * Microkernel.columns,
+                c: c + row * ldc + column, ldc: ldc,
+                rows: min(Microkernel.rows, block.rowCount - row),
+                columns: min(Microkernel.columns, columnCount - column),
+                accumulate: accumulate)
+        }
+        if aStripOuter {
             for rowStrip in 0..<rowStrips {
-                let row = rowStrip * Microkernel.rows
-                let (aStrip, aRowStride, aStepStride) = block.strip(rowStrip, depth: depth)
-                Microkernel.run(
-                    depth: depth, a: aStrip, aRowStride: aRowStride, aStepStride: aStepStride, b: bStrip,
-                    c: c + row * ldc + column, ldc: ldc,
-                    rows: min(Microkernel.rows, block.rowCount - row), columns: columnsHere,
-                    accumulate: accumulate)
+                for strip in strips { tile(rowStrip, strip) }
+            }
+        } else {
+            for strip in strips {
+                for rowStrip in 0..<rowStrips { tile(rowStrip, strip) }
             }
         }
+    }
+
+    /// The slice length that splits `k` into the fewest equal slices of at most `maximum`.
+    static func depthSlice(_ k: Int, maximum: Int) -> Int {
+        let steps = (k + maximum - 1) / maximum
+        return (k + steps - 1) / steps
     }
 
     /// Part `part` of `count` items split into `parts` nearly equal contiguous ranges.

@@ -1,3 +1,5 @@
+import CTesseraKernel
+
 /// The register-tiled GEMM microkernel: a 6×16 tile of C held in twelve `SIMD8<Float>`
 /// accumulators (AVX2 `ymm` registers with FMA on x86-64; two NEON quads each on arm64).
 enum Microkernel {
@@ -20,6 +22,10 @@ enum Microkernel {
         depth: Int, a: UnsafePointer<Float>, aRowStride: Int, aStepStride: Int, b: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, accumulate: Bool
     ) {
+        for row in 0..<rows {
+            tessera_prefetch_for_write(c + row * ldc)
+            tessera_prefetch_for_write(c + row * ldc + 15)
+        }
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
         var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>()

@@ -1,0 +1,2 @@
+// CTesseraKernel is header-only (static inline helpers); SwiftPM needs one source file.
+#include "CTesseraKernel.h"
