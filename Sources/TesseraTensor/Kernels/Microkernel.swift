@@ -62,27 +62,6 @@ enum Microkernel {
                 remaining -= 2
             }
             if remaining == 1 { step(pa, 1, pb) }
-        } else if aStepStride == 1 {
-            // Row-major A read in place: six row streams indexed by the step.
-            let (p0, p1, p2) = (a, a + aRowStride, a + 2 * aRowStride)
-            let (p3, p4, p5) = (a + 3 * aRowStride, a + 4 * aRowStride, a + 5 * aRowStride)
-            for index in 0..<depth {
-                let b0 = pb.loadUnaligned(as: SIMD8<Float>.self)
-                let b1 = pb.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                var av = SIMD8<Float>(repeating: p0[index])
-                c00.addProduct(av, b0); c01.addProduct(av, b1)
-                av = SIMD8<Float>(repeating: p1[index])
-                c10.addProduct(av, b0); c11.addProduct(av, b1)
-                av = SIMD8<Float>(repeating: p2[index])
-                c20.addProduct(av, b0); c21.addProduct(av, b1)
-                av = SIMD8<Float>(repeating: p3[index])
-                c30.addProduct(av, b0); c31.addProduct(av, b1)
-                av = SIMD8<Float>(repeating: p4[index])
-                c40.addProduct(av, b0); c41.addProduct(av, b1)
-                av = SIMD8<Float>(repeating: p5[index])
-                c50.addProduct(av, b0); c51.addProduct(av, b1)
-                pb += 64
-            }
         } else {
             var pa = a
             for _ in 0..<depth {
