@@ -17,16 +17,18 @@ struct Ref {
     }
 
     var count: Int { data.count }
-    var strides: [Int] {
-        var s = [Int](repeating: 1, count: shape.count)
-        var running = 1
-        for axis in shape.indices.reversed() { s[axis] = running; running *= shape[axis] }
-        return s
+    func offset(_ index: [Int]) -> Int {
+        var offset = 0, step = 1
+        for axis in shape.indices.reversed() {
+            offset += index[axis] * step
+            step *= shape[axis]
+        }
+        return offset
     }
 
     subscript(_ index: [Int]) -> Double {
-        get { data[zip(index, strides).map(*).reduce(0, +)] }
-        set { data[zip(index, strides).map(*).reduce(0, +)] = newValue }
+        get { data[offset(index)] }
+        set { data[offset(index)] = newValue }
     }
 }
 
@@ -80,6 +82,18 @@ enum Reference {
     }
 
     static func matmul(_ a: Ref, _ b: Ref) -> Ref {
+        if a.shape.count == 2 && b.shape.count == 2 {
+            // Flat loops: the GEMM tests use large matrices and run in debug builds.
+            let (m, k, n) = (a.shape[0], a.shape[1], b.shape[1])
+            var out = [Double](repeating: 0, count: m * n)
+            for i in 0..<m {
+                for p in 0..<k {
+                    let value = a.data[i * k + p]
+                    for j in 0..<n { out[i * n + j] += value * b.data[p * n + j] }
+                }
+            }
+            return Ref(shape: [m, n], data: out)
+        }
         let (m, k, n) = (a.shape[a.shape.count - 2], a.shape.last!, b.shape.last!)
         let batch = broadcastShape(Array(a.shape.dropLast(2)), Array(b.shape.dropLast(2)))
         return Ref(batch + [m, n]) { index in
@@ -138,7 +152,13 @@ enum Reference {
     }
 
     static func permute(_ x: Ref, _ axes: [Int]) -> Ref {
-        Ref(axes.map { x.shape[$0] }) { index in
+        if axes == [1, 0] {
+            let (rows, columns) = (x.shape[0], x.shape[1])
+            var out = [Double](repeating: 0, count: x.count)
+            for i in 0..<rows { for j in 0..<columns { out[j * rows + i] = x.data[i * columns + j] } }
+            return Ref(shape: [columns, rows], data: out)
+        }
+        return Ref(axes.map { x.shape[$0] }) { index in
             var source = [Int](repeating: 0, count: axes.count)
             for (position, axis) in axes.enumerated() { source[axis] = index[position] }
             return x[source]

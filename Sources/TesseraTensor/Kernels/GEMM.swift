@@ -46,7 +46,11 @@ enum GEMM {
         let threads = pool.threadCount
         let rowStrips = (m + Microkernel.rows - 1) / Microkernel.rows
         let columnStrips = (n + Microkernel.columns - 1) / Microkernel.columns
-        let shape = Shape(m: m, n: n, k: k, depthSize: depthSlice(k, maximum: depthBlock))
+        // The depth slicing fixes the order in which each element of C is summed, so it
+        // depends on the shape only: never on the thread count or the parallel split.
+        let narrow = columnStrips <= directAStrips
+        let maximumDepth = narrow ? max(depthBlock, narrowPanelFloats / (columnStrips * Microkernel.columns)) : depthBlock
+        let shape = Shape(m: m, n: n, k: k, depthSize: depthSlice(k, maximum: maximumDepth))
         // One row block: packing all of B per depth slice would cost more than every thread
         // packing the short A for itself.
         if threads > 1 && rowStrips <= rowBlock / Microkernel.rows && columnStrips >= threads {
@@ -82,12 +86,9 @@ enum GEMM {
             // long runs, and keep each A strip in L1 across the B panel, which sits in L2.
             let narrow = columnStrips <= directAStrips
             let directA = narrow && (a.columnStride == 1 || a.rowStride == 1)
-            let depthSize = narrow
-                ? depthSlice(k, maximum: max(depthBlock, narrowPanelFloats / (columnStrips * Microkernel.columns)))
-                : shape.depthSize
             var depthStart = 0
             while depthStart < k {
-                let depth = min(depthSize, k - depthStart)
+                let depth = min(shape.depthSize, k - depthStart)
                 let packTasks = columnCount * depth >= 1 << 15 ? min(threads, columnStrips) : 1
                 pool.parallelFor(packTasks) { task, _ in
                     packB(b, depthStart: depthStart, depth: depth, columnStart: columnStart, columnCount: columnCount,
@@ -121,11 +122,12 @@ enum GEMM {
         let (m, n, k, threads) = (shape.m, shape.n, shape.k, pool.threadCount)
         let columnStrips = (n + Microkernel.columns - 1) / Microkernel.columns
         let tasks = min(threads, columnStrips)
-        // Each thread packs into its own share of the B panel buffer.
-        let chunkStrips = columnBlock / Microkernel.columns / threads
+        // Each thread packs into its own share of the B panel buffer, in chunks of strips that fit.
+        let regionFloats = Workspace.bPanelFloats(threads: threads) / threads
+        let chunkStrips = max(1, regionFloats / (Microkernel.columns * shape.depthSize))
         pool.parallelFor(tasks) { task, thread in
             let strips = evenSlice(of: columnStrips, part: task, of: tasks)
-            let region = workspace.packedB + thread * chunkStrips * Microkernel.columns * depthBlock
+            let region = workspace.packedB + thread * regionFloats
             var chunkStart = strips.lowerBound
             while chunkStart < strips.upperBound {
                 let chunkEnd = min(strips.upperBound, chunkStart + chunkStrips)
@@ -251,14 +253,19 @@ extension GEMM {
         let packedB: UnsafeMutablePointer<Float>
         private let packedABase: UnsafeMutablePointer<Float>
         private static let aBlockFloats = GEMM.rowBlock * GEMM.depthBlock
-        private static let bPanelFloats = GEMM.columnBlock * GEMM.depthBlock
+
+        /// Packed-B capacity: a full panel, and at least one narrow panel per thread (the most
+        /// a column-splitting task packs at once).
+        static func bPanelFloats(threads: Int) -> Int {
+            max(GEMM.columnBlock * GEMM.depthBlock, threads * GEMM.narrowPanelFloats)
+        }
 
         /// Workspaces not in use.
         private static let free = Mutex<[Workspace]>([])
 
         private init(threads: Int) {
             self.threads = threads
-            packedB = Self.allocate(Self.bPanelFloats)
+            packedB = Self.allocate(Self.bPanelFloats(threads: threads))
             packedABase = Self.allocate(Self.aBlockFloats * threads)
         }
 

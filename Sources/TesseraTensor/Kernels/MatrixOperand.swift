@@ -1,6 +1,7 @@
 /// A read-only strided view of a matrix in memory: element `(i, j)` is
 /// `base[i * rowStride + j * columnStride]`. Transposing swaps the strides, so GEMM handles
-/// transposed inputs in packing without copying them first.
+/// transposed inputs in packing without copying them first. One of the two strides is always
+/// 1 (GEMM's in-place A path and its scratch sizes rely on it).
 struct MatrixOperand {
     let base: UnsafePointer<Float>
     let rowStride: Int
@@ -16,11 +17,5 @@ struct MatrixOperand {
             rowStride = columns
             columnStride = 1
         }
-    }
-
-    init(base: UnsafePointer<Float>, rowStride: Int, columnStride: Int) {
-        self.base = base
-        self.rowStride = rowStride
-        self.columnStride = columnStride
     }
 }
