@@ -18,7 +18,7 @@ struct ConvBenchCommand: ParsableCommand {
         options.configureThreads()
         let stopwatch = Stopwatch(reps: options.reps, minTime: options.minTime)
         let convolution = Conv2DOptions(padding: 2)
-        if !options.json { print("layer  batch  pass             GFLOP/s  seconds") }
+        if !options.json { print("layer  batch  pass              GFLOP/s   seconds") }
         for layer in Self.layers {
             for batch in [32, 64] {
                 let x = try Tensor.uniform([batch, layer.input, layer.size, layer.size], low: -1, high: 1, seed: 1)
@@ -31,14 +31,16 @@ struct ConvBenchCommand: ParsableCommand {
                     ("backward-weight", { _ = try Tensor.conv2dWeightGradient(dy, input: x, weightShape: w.shape, options: convolution) }),
                 ]
                 for (pass, body) in passes {
-                    let seconds = try stopwatch.measure(body).median
+                    let samples = try stopwatch.measure(body)
+                    let seconds = samples.seconds.median
                     let gflops = flops / seconds / 1e9
                     if options.json {
                         printJSONLine(["op": "conv2d", "layer": layer.name, "batch": batch, "pass": pass,
-                                       "gflops": gflops, "seconds": seconds])
+                                       "gflops": gflops, "seconds": seconds, "clean_reps": samples.clean])
                     } else {
-                        print(String(format: "%-6@ %5d  %-15@ %8.1f %8.5f", layer.name as NSString, batch,
-                                     pass as NSString, gflops, seconds))
+                        print(layer.name.padding(toLength: 7, withPad: " ", startingAt: 0)
+                              + String(format: "%5d  ", batch) + pass.padding(toLength: 16, withPad: " ", startingAt: 0)
+                              + String(format: "%8.1f %9.5f", gflops, seconds))
                     }
                 }
             }

@@ -36,20 +36,22 @@ struct GEMMBenchCommand: ParsableCommand {
         let threads = ThreadPool.shared.threadCount
         let stopwatch = Stopwatch(reps: options.reps, minTime: options.minTime)
         if !options.json {
-            print("shape        M      K      N  threads  GFLOP/s  seconds")
+            print("shape           M      K      N  threads  GFLOP/s   seconds  clean")
         }
         for shape in Self.shapes where selectedNames.contains(shape.name) {
             let a = try Tensor.uniform([shape.m, shape.k], low: -1, high: 1, seed: 1)
             let b = try Tensor.uniform([shape.k, shape.n], low: -1, high: 1, seed: 2)
             var c = try Tensor.zeros([shape.m, shape.n])
-            let seconds = try stopwatch.measure { try Tensor.matmul(a, b, into: &c) }.median
+            let samples = try stopwatch.measure { try Tensor.matmul(a, b, into: &c) }
+            let seconds = samples.seconds.median
             let gflops = 2.0 * Double(shape.m * shape.k * shape.n) / seconds / 1e9
             if options.json {
                 printJSONLine(["op": "gemm", "shape": shape.name, "m": shape.m, "n": shape.n, "k": shape.k,
-                               "threads": threads, "gflops": gflops, "seconds": seconds])
+                               "threads": threads, "gflops": gflops, "seconds": seconds, "clean_reps": samples.clean])
             } else {
-                print(String(format: "%-10@ %6d %6d %6d %8d %8.1f %8.5f", shape.name as NSString,
-                             shape.m, shape.k, shape.n, threads, gflops, seconds))
+                print(shape.name.padding(toLength: 11, withPad: " ", startingAt: 0)
+                      + String(format: "%6d %6d %6d %8d %8.1f %9.5f  %d/%d", shape.m, shape.k, shape.n, threads,
+                               gflops, seconds, samples.clean, samples.seconds.count))
             }
         }
     }
