@@ -34,12 +34,8 @@ bench-deps:
 	  { echo "run: python3 -m pip install $(PIP_PACKAGES)"; exit 1; }
 
 bench: build bench-deps
-	@mkdir -p $(BENCH_DIR)
-	@rm -f $(BENCH_DIR)/gemm.jsonl $(BENCH_DIR)/numpy.jsonl $(BENCH_DIR)/conv.jsonl
-	TESSERA_THREADS=2 $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera bench gemm --json > $(BENCH_DIR)/gemm.jsonl
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 $(SHARED_BENCH)/numpy_gemm.py --threads 2 --json $(BENCH_DIR)/numpy.jsonl
+	scripts/bench_gemm.sh "$$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera" $(BENCH_DIR) $(SHARED_BENCH)
 	TESSERA_THREADS=2 $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera bench conv
-	python3 scripts/compare_gemm.py $(BENCH_DIR)/gemm.jsonl $(BENCH_DIR)/numpy.jsonl
 
 clean:
 	rm -rf .build $(BENCH_DIR)
