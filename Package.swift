@@ -14,11 +14,16 @@ let kernelFlags: [SwiftSetting] = [
 ]
 #endif
 
+// Targets with hot scalar loops (optimizer updates, data decoding) stay optimized in debug too.
+let optimizedFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
 let package = Package(
     name: "Tessera",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "TesseraTensor", targets: ["TesseraTensor"]),
+        .library(name: "TesseraNN", targets: ["TesseraNN"]),
+        .library(name: "TesseraData", targets: ["TesseraData"]),
         .executable(name: "tessera", targets: ["tessera"]),
     ],
     dependencies: [
@@ -31,16 +36,41 @@ let package = Package(
             dependencies: ["CTesseraKernel"],
             swiftSettings: kernelFlags
         ),
+        .target(
+            name: "TesseraNN",
+            dependencies: ["TesseraTensor"],
+            swiftSettings: optimizedFlags
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "TesseraData",
+            dependencies: ["TesseraTensor", "CZlib"],
+            swiftSettings: optimizedFlags
+        ),
         .executableTarget(
             name: "tessera",
             dependencies: [
                 "TesseraTensor",
+                "TesseraNN",
+                "TesseraData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "TesseraTensorTests",
             dependencies: ["TesseraTensor"]
+        ),
+        .testTarget(
+            name: "TesseraNNTests",
+            dependencies: ["TesseraNN", "TesseraTensor"]
+        ),
+        .testTarget(
+            name: "TesseraDataTests",
+            dependencies: ["TesseraData", "TesseraTensor"]
         ),
     ]
 )

@@ -6,6 +6,6 @@ struct Tessera: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "Federated learning that runs as real processes.",
-        subcommands: [BenchCommand.self]
+        subcommands: [TrainCommand.self, BenchCommand.self]
     )
 }

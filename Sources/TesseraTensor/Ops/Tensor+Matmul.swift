@@ -2,20 +2,25 @@
 // on the packed GEMM kernel.
 
 extension Tensor {
-    /// The matrix product `self · other` over the last two dimensions; leading (batch)
-    /// dimensions broadcast.
+    /// The matrix product `op(self) · op(other)` over the last two dimensions, where `op`
+    /// transposes those two dimensions when asked (handled in the kernel's packing, no copy);
+    /// leading (batch) dimensions broadcast.
     ///
     /// - Throws: ``TensorError`` for rank below 2, inner dimensions that differ, or batch
     ///   dimensions that do not broadcast.
-    public func matmul(_ other: Tensor) throws -> Tensor {
-        let result = try Self.product(self, transposingLeft: false, other, transposingRight: false)
+    public func matmul(_ other: Tensor, transposingSelf: Bool = false, transposingOther: Bool = false) throws -> Tensor {
+        let (tA, tB) = (transposingSelf, transposingOther)
+        let result = try Self.product(self, transposingLeft: tA, other, transposingRight: tB)
         let (lhs, rhs) = (detached(), other.detached())
         let needs = (node != nil, other.node != nil)
         return Self.recorded(result, inputs: [self, other]) { gradient in
-            let lhsGradient = needs.0
-                ? try Self.product(gradient, transposingLeft: false, rhs, transposingRight: true).summed(toShape: lhs.shape) : nil
-            let rhsGradient = needs.1
-                ? try Self.product(lhs, transposingLeft: true, gradient, transposingRight: false).summed(toShape: rhs.shape) : nil
+            // C = op(A)·op(B): d op(A) = dC·op(B)ᵀ and d op(B) = op(A)ᵀ·dC, transposed back where op did.
+            let lhsGradient = !needs.0 ? nil : try (tA
+                ? Self.product(rhs, transposingLeft: tB, gradient, transposingRight: true)
+                : Self.product(gradient, transposingLeft: false, rhs, transposingRight: !tB)).summed(toShape: lhs.shape)
+            let rhsGradient = !needs.1 ? nil : try (tB
+                ? Self.product(gradient, transposingLeft: true, lhs, transposingRight: tA)
+                : Self.product(lhs, transposingLeft: !tA, gradient, transposingRight: false)).summed(toShape: rhs.shape)
             return [lhsGradient, rhsGradient]
         }
     }

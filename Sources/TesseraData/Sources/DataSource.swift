@@ -1,0 +1,61 @@
+import Foundation
+
+/// Where a run's images come from: real MNIST found on disk, or the built-in synthetic digits
+/// when no MNIST is found (so every command works on a fresh machine).
+public enum DataSource: Sendable, Equatable {
+    /// MNIST from this directory.
+    case mnist(URL)
+    /// The generated synthetic digits.
+    case synthetic
+
+    /// Directories searched for MNIST after an explicit `--data`, in order: `TESSERA_DATA`,
+    /// `../shared/data/mnist`, `~/.cache/tessera/mnist`.
+    public static func searchPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> [URL] {
+        var directories: [URL] = []
+        if let fromEnvironment = environment["TESSERA_DATA"], !fromEnvironment.isEmpty {
+            directories.append(URL(fileURLWithPath: fromEnvironment))
+        }
+        directories.append(URL(fileURLWithPath: "../shared/data/mnist"))
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        directories.append(URL(fileURLWithPath: home).appendingPathComponent(".cache/tessera/mnist"))
+        return directories
+    }
+
+    /// Finds the data: an explicit directory must hold MNIST (or be the word `synthetic`);
+    /// otherwise the first directory of ``searchPath(environment:)`` that holds it, else the
+    /// synthetic set.
+    ///
+    /// - Throws: ``DataError`` (`.notFound`) when an explicit directory lacks the files.
+    public static func locate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DataSource {
+        if let explicit {
+            if explicit == "synthetic" { return .synthetic }
+            let directory = URL(fileURLWithPath: explicit)
+            guard MNIST.isPresent(in: directory) else {
+                throw DataError(.notFound, "--data \(explicit): no MNIST IDX files there (train-images-idx3-ubyte[.gz] and the other three); pass a directory that has them, or 'synthetic'")
+            }
+            return .mnist(directory)
+        }
+        for directory in searchPath(environment: environment) where MNIST.isPresent(in: directory) {
+            return .mnist(directory)
+        }
+        return .synthetic
+    }
+
+    /// A line for people saying what was chosen (and, for synthetic, why).
+    public var summary: String {
+        switch self {
+        case let .mnist(directory): "MNIST from \(directory.path)"
+        case .synthetic: "no MNIST found (--data, TESSERA_DATA, ../shared/data/mnist, ~/.cache/tessera/mnist); using the built-in synthetic digits"
+        }
+    }
+
+    /// Loads the training and test splits.
+    ///
+    /// - Throws: ``DataError`` when MNIST files are unreadable or malformed.
+    public func load(seed: UInt64 = 0) throws -> (train: ImageDataset, test: ImageDataset) {
+        switch self {
+        case let .mnist(directory): try MNIST.load(from: directory)
+        case .synthetic: try SyntheticDigits.make(seed: seed)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import TesseraTensor
+
+/// A building block of a model. Layers are values that describe computation; their parameters
+/// live outside them in a ``ParameterSet`` (so weights can be sent, averaged and swapped without
+/// touching the architecture), and are looked up by name during `forward`.
+public protocol Layer: Sendable {
+    /// This layer's parameters at initialization, named relative to the layer ("weight",
+    /// "bias"), drawn from `generator`. Layers without parameters return none.
+    func makeParameters(using generator: inout SeededGenerator) throws -> [(name: String, tensor: Tensor)]
+
+    /// The layer applied to a batch `input` (batch dimension first).
+    func forward(_ input: Tensor, parameters: LayerParameters, context: inout ForwardContext) throws -> Tensor
+
+    /// The per-sample output shape for a per-sample input shape (no batch dimension).
+    ///
+    /// - Throws: ``NNError`` when the layer cannot take that input.
+    func outputShape(for inputShape: [Int]) throws -> [Int]
+}
+
+extension Layer {
+    public func makeParameters(using generator: inout SeededGenerator) throws -> [(name: String, tensor: Tensor)] { [] }
+}
+
+/// Whether a forward pass trains (dropout active) and the randomness it may use.
+public struct ForwardContext: Sendable {
+    /// Training mode: dropout drops; evaluation mode: every layer is deterministic.
+    public var training: Bool
+    /// Source of dropout masks.
+    public var generator: SeededGenerator
+
+    /// A context in `training` or evaluation mode drawing randomness from `seed`.
+    public init(training: Bool, seed: UInt64 = 0) {
+        self.training = training
+        generator = SeededGenerator(seed: seed)
+    }
+}
+
+/// The parameters of one layer inside a model's ``ParameterSet``.
+public struct LayerParameters: Sendable {
+    let set: ParameterSet
+    let prefix: String
+
+    /// Parameters of a standalone layer (names without prefix).
+    public init(_ set: ParameterSet) {
+        self.set = set
+        prefix = ""
+    }
+
+    init(_ set: ParameterSet, prefix: String) {
+        self.set = set
+        self.prefix = prefix
+    }
+
+    /// The parameter `name` of this layer.
+    ///
+    /// - Throws: ``NNError`` when the set has no such parameter.
+    public func callAsFunction(_ name: String) throws -> Tensor {
+        let fullName = prefix.isEmpty ? name : "\(prefix).\(name)"
+        guard let tensor = set[fullName] else {
+            throw NNError(.parameterMismatch, "missing parameter '\(fullName)'")
+        }
+        return tensor
+    }
+}

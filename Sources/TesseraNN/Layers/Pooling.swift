@@ -1,0 +1,41 @@
+import TesseraTensor
+
+/// 2-D max pooling over NCHW batches.
+public struct MaxPool2d: Layer {
+    /// Window, stride and padding.
+    public let options: Pool2DOptions
+
+    /// Max pooling with `kernel` windows stepping by `stride` (default: `kernel`).
+    public init(kernel: Size2D, stride: Size2D? = nil, padding: Size2D = 0) {
+        options = Pool2DOptions(kernel: kernel, stride: stride, padding: padding)
+    }
+
+    public func forward(_ input: Tensor, parameters: LayerParameters, context: inout ForwardContext) throws -> Tensor {
+        try input.maxPool2d(options)
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard inputShape.count == 3 else { throw NNError(.invalidSpec, "maxPool2d needs a [C, H, W] input, got \(inputShape)") }
+        return [inputShape[0]] + (try windowOutput(inputShape, kernel: options.kernel, stride: options.stride, padding: options.padding, dilation: 1))
+    }
+}
+
+/// 2-D average pooling over NCHW batches (padding counted as zeros).
+public struct AvgPool2d: Layer {
+    /// Window, stride and padding.
+    public let options: Pool2DOptions
+
+    /// Average pooling with `kernel` windows stepping by `stride` (default: `kernel`).
+    public init(kernel: Size2D, stride: Size2D? = nil, padding: Size2D = 0) {
+        options = Pool2DOptions(kernel: kernel, stride: stride, padding: padding)
+    }
+
+    public func forward(_ input: Tensor, parameters: LayerParameters, context: inout ForwardContext) throws -> Tensor {
+        try input.avgPool2d(options)
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard inputShape.count == 3 else { throw NNError(.invalidSpec, "avgPool2d needs a [C, H, W] input, got \(inputShape)") }
+        return [inputShape[0]] + (try windowOutput(inputShape, kernel: options.kernel, stride: options.stride, padding: options.padding, dilation: 1))
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import TesseraTensor
+
+/// Adam (Kingma & Ba) with PyTorch's defaults and bias correction; weight decay is added to the
+/// gradient (L2, as `torch.optim.Adam`).
+public struct Adam: Optimizer {
+    /// Learning rate.
+    public var learningRate: Float
+    /// Decay of the first moment.
+    public var beta1: Float
+    /// Decay of the second moment.
+    public var beta2: Float
+    /// Added to the denominator for stability.
+    public var epsilon: Float
+    /// L2 weight decay.
+    public var weightDecay: Float
+    private var firstMoment: ParameterSet?
+    private var secondMoment: ParameterSet?
+    private var steps = 0
+
+    /// An optimizer with the given settings.
+    ///
+    /// - Throws: ``NNError`` when a setting is out of range (betas in [0, 1), positive epsilon).
+    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) throws {
+        guard learningRate >= 0, (0..<1).contains(beta1), (0..<1).contains(beta2), epsilon > 0, weightDecay >= 0 else {
+            throw NNError(.invalidArgument, "Adam needs learning rate >= 0, betas in [0, 1), epsilon > 0, weight decay >= 0")
+        }
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    public mutating func step(_ parameters: inout ParameterSet, gradients: ParameterSet) throws {
+        try parameters.checkCompatible(with: gradients, operation: "Adam step")
+        var first = try firstMoment ?? zerosLike(parameters)
+        var second = try secondMoment ?? zerosLike(parameters)
+        try first.checkCompatible(with: parameters, operation: "Adam state")
+        try second.checkCompatible(with: parameters, operation: "Adam state")
+        steps += 1
+        let correction1 = 1 - Float(Foundation.pow(Double(beta1), Double(steps)))
+        let correction2 = 1 - Float(Foundation.pow(Double(beta2), Double(steps)))
+        let (b1, b2, eps, rate, decay) = (beta1, beta2, epsilon, learningRate, weightDecay)
+        for index in parameters.tensors.indices {
+            let gradient = gradients.tensors[index].scalars
+            var m = first.tensors[index], v = second.tensors[index]
+            var p = parameters.tensors[index]
+            p.withMutableScalars { p in
+                m.withMutableScalars { m in
+                    v.withMutableScalars { v in
+                        for i in p.indices {
+                            let g = gradient[i] + decay * p[i]
+                            m[i] = b1 * m[i] + (1 - b1) * g
+                            v[i] = b2 * v[i] + (1 - b2) * g * g
+                            let mHat = m[i] / correction1, vHat = v[i] / correction2
+                            p[i] -= rate * mHat / (vHat.squareRoot() + eps)
+                        }
+                    }
+                }
+            }
+            first.replace(at: index, with: m)
+            second.replace(at: index, with: v)
+            parameters.replace(at: index, with: p)
+        }
+        firstMoment = first
+        secondMoment = second
+    }
+
+    private func zerosLike(_ set: ParameterSet) throws -> ParameterSet {
+        try ParameterSet(set.entries.map { (name: $0.name, tensor: try Tensor.zeros($0.tensor.shape)) })
+    }
+
+    public var state: OptimizerState {
+        var buffers: [String: ParameterSet] = [:]
+        if let firstMoment, let secondMoment {
+            buffers = ["firstMoment": firstMoment, "secondMoment": secondMoment]
+        }
+        return OptimizerState(kind: "adam", step: steps, buffers: buffers)
+    }
+
+    public mutating func restore(_ state: OptimizerState) throws {
+        try state.checkKind("adam", bufferNames: ["firstMoment", "secondMoment"])
+        guard (state.buffers["firstMoment"] == nil) == (state.buffers["secondMoment"] == nil) else {
+            throw NNError(.invalidOptimizerState, "Adam state needs both moments or neither")
+        }
+        steps = state.step
+        firstMoment = state.buffers["firstMoment"]
+        secondMoment = state.buffers["secondMoment"]
+    }
+}

@@ -1,0 +1,114 @@
+import TesseraTensor
+
+// The arithmetic aggregation and optimizers need, over whole parameter sets. Each operation
+// checks that names and shapes agree and throws ``NNError`` otherwise.
+
+extension ParameterSet {
+    /// Throws unless `other` has the same names and shapes in the same order.
+    public func checkCompatible(with other: ParameterSet, operation: String) throws {
+        guard names == other.names, shapes == other.shapes else {
+            let mismatch = zip(entries, other.entries).first { $0.name != $1.name || $0.tensor.shape != $1.tensor.shape }
+            let detail = mismatch.map { "'\($0.name)' \($0.tensor.shape) vs '\($1.name)' \($1.tensor.shape)" }
+                ?? "\(count) vs \(other.count) tensors"
+            throw NNError(.parameterMismatch, "\(operation): parameter sets differ (\(detail))")
+        }
+    }
+
+    /// `self += scale * other`, tensor by tensor, in place.
+    public mutating func add(_ other: ParameterSet, scaledBy scale: Float) throws {
+        try checkCompatible(with: other, operation: "add")
+        for index in tensors.indices { try tensors[index].add(other.tensors[index], scaledBy: scale) }
+    }
+
+    /// Every tensor multiplied by `factor`.
+    public func scaled(by factor: Float) -> ParameterSet {
+        var copy = self
+        for index in copy.tensors.indices { copy.tensors[index].scale(by: factor) }
+        return copy
+    }
+
+    /// `self - other`, tensor by tensor (a model delta).
+    public func subtracting(_ other: ParameterSet) throws -> ParameterSet {
+        var result = self
+        try result.add(other, scaledBy: -1)
+        return result
+    }
+
+    /// `Σ weights[i] · sets[i]`, summed in the order given (callers fix the order, e.g. by
+    /// worker id, for reproducible aggregation).
+    ///
+    /// - Throws: ``NNError`` for an empty list, a weight count that differs, or mismatched sets.
+    public static func weightedSum(_ sets: [ParameterSet], weights: [Float]) throws -> ParameterSet {
+        guard let first = sets.first, sets.count == weights.count else {
+            throw NNError(.invalidArgument, "weightedSum needs one weight per set and at least one set (got \(sets.count) sets, \(weights.count) weights)")
+        }
+        var result = first.scaled(by: weights[0])
+        for (set, weight) in zip(sets.dropFirst(), weights.dropFirst()) {
+            try result.add(set, scaledBy: weight)
+        }
+        return result
+    }
+
+    /// The Euclidean norm over all scalars, accumulated in Double.
+    public func l2Norm() -> Double {
+        var total = 0.0
+        for tensor in tensors {
+            for value in tensor.scalars { total += Double(value) * Double(value) }
+        }
+        return total.squareRoot()
+    }
+
+    /// All scalars, tensor after tensor, as one vector.
+    public func flattened() -> [Float] {
+        var values: [Float] = []
+        values.reserveCapacity(scalarCount)
+        for tensor in tensors { values.append(contentsOf: tensor.scalars) }
+        return values
+    }
+
+    /// A set with these names and shapes holding `values` (the inverse of `flattened()`).
+    ///
+    /// - Throws: ``NNError`` when `values` has the wrong length.
+    public func unflattened(_ values: [Float]) throws -> ParameterSet {
+        guard values.count == scalarCount else {
+            throw NNError(.parameterMismatch, "unflatten: \(values.count) values for \(scalarCount) parameters")
+        }
+        var result = self
+        var offset = 0
+        for index in tensors.indices {
+            let shape = tensors[index].shape
+            let size = tensors[index].count
+            result.tensors[index] = try Tensor(Array(values[offset..<(offset + size)]), shape: shape)
+            offset += size
+        }
+        return result
+    }
+
+    /// The same values as gradient-tracking leaves (for a training step).
+    public func requiringGrad() -> ParameterSet {
+        var copy = self
+        for index in copy.tensors.indices { copy.tensors[index] = copy.tensors[index].detached().requiringGrad() }
+        return copy
+    }
+
+    /// The gradients accumulated on these leaves (zeros where none arrived).
+    ///
+    /// - Throws: ``NNError`` if a tensor is not a gradient-tracking leaf.
+    public func gradients() throws -> ParameterSet {
+        var result = self
+        for (index, tensor) in tensors.enumerated() {
+            guard tensor.requiresGrad else {
+                throw NNError(.invalidArgument, "parameter '\(names[index])' does not require grad")
+            }
+            result.tensors[index] = try tensor.grad ?? Tensor.zeros(tensor.shape)
+        }
+        return result
+    }
+
+    /// The same values, cut off from any autograd graph.
+    public func detached() -> ParameterSet {
+        var copy = self
+        for index in copy.tensors.indices { copy.tensors[index] = copy.tensors[index].detached() }
+        return copy
+    }
+}

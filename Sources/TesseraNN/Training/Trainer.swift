@@ -1,0 +1,56 @@
+import TesseraTensor
+
+/// Trains a ``Model`` with an ``Optimizer`` on batches of (inputs, labels) with cross-entropy:
+/// the loop a centralized run and a federated worker both use.
+public struct Trainer<O: Optimizer>: Sendable {
+    /// The model being trained.
+    public var model: Model
+    /// The optimizer and its state.
+    public var optimizer: O
+    /// Source of dropout randomness, advanced every step.
+    public var generator: SeededGenerator
+
+    /// A trainer for `model` with `optimizer`; `seed` drives dropout.
+    public init(model: Model, optimizer: O, seed: UInt64 = 0) {
+        self.model = model
+        self.optimizer = optimizer
+        generator = SeededGenerator(seed: seed)
+    }
+
+    /// One step: forward, cross-entropy, backward, optimizer update. Returns the batch's mean loss.
+    ///
+    /// - Throws: ``NNError`` or ``TensorError`` when the batch does not fit the model.
+    @discardableResult
+    public mutating func step(inputs: Tensor, labels: Tensor) throws -> Float {
+        let gradients: ParameterSet
+        let loss: Float
+        do {
+            // The tracked copies and the graph die at the end of this scope, so the update
+            // below changes the parameters' storage in place instead of copying it.
+            let tracked = model.parameters.requiringGrad()
+            var context = ForwardContext(training: true, seed: generator.next())
+            let logits = try model.forward(inputs, parameters: tracked, context: &context)
+            let lossTensor = try logits.crossEntropy(labels: labels)
+            try lossTensor.backward()
+            gradients = try tracked.gradients()
+            loss = lossTensor.scalar ?? .nan
+        }
+        try optimizer.step(&model.parameters, gradients: gradients)
+        return loss
+    }
+
+    /// Trains on every batch of `batches` in order; `progress` sees each batch's size and loss.
+    /// Returns the mean loss per sample.
+    public mutating func train<Batches: Sequence>(
+        _ batches: Batches, progress: (_ samples: Int, _ loss: Float) -> Void = { _, _ in }
+    ) throws -> Double where Batches.Element == (inputs: Tensor, labels: Tensor) {
+        var total = 0.0, count = 0
+        for (inputs, labels) in batches {
+            let loss = try step(inputs: inputs, labels: labels)
+            total += Double(loss) * Double(labels.count)
+            count += labels.count
+            progress(labels.count, loss)
+        }
+        return count > 0 ? total / Double(count) : .nan
+    }
+}
