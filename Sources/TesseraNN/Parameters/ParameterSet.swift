@@ -58,3 +58,21 @@ public struct ParameterSet: Sendable, Equatable {
         lhs.names == rhs.names && lhs.tensors == rhs.tensors
     }
 }
+
+extension ParameterSet {
+    /// The parameters whose names start with `prefix.`, with that prefix removed.
+    public func subset(prefix: String) -> ParameterSet {
+        var result = ParameterSet()
+        for (name, tensor) in entries where name.hasPrefix(prefix + ".") {
+            result.append(name: String(name.dropFirst(prefix.count + 1)), tensor: tensor)
+        }
+        return result
+    }
+
+    /// Appends a tensor under a new name.
+    mutating func append(name: String, tensor: Tensor) {
+        positions[name] = names.count
+        names.append(name)
+        tensors.append(tensor)
+    }
+}

@@ -66,7 +66,9 @@ enum SquareRoot: UnaryFunction {
 
 enum Rectify: UnaryFunction {
     static func apply(_ x: Float) -> Float { x > 0 ? x : 0 }
-    static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { pointwiseMax(x, SIMD8<Float>(repeating: 0)) }
+    // `replacing(with:where:)` lowers to a compare and blend; the generic `pointwiseMax`
+    // is not specialized across modules and costs a call per vector.
+    static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: 0, where: x .< 0) }
 }
 
 enum Sigmoid: UnaryFunction {

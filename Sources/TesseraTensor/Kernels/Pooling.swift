@@ -7,6 +7,10 @@ enum Pooling {
         _ x: UnsafePointer<Float>, geometry g: WindowGeometry,
         values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
     ) {
+        if g.padHeight == 0 && g.padWidth == 0 && g.dilationHeight == 1 && g.dilationWidth == 1 {
+            maxForwardUnpadded(x, geometry: g, values: values, indices: indices)
+            return
+        }
         forPlanes(g) { plane in
             let source = x + plane * g.inputPlane
             var out = plane * g.outputPlane
@@ -23,6 +27,38 @@ enum Pooling {
                     }
                     values[out] = best
                     indices[out] = bestIndex
+                    out += 1
+                }
+            }
+        }
+    }
+
+    /// `maxForward` for windows that never touch padding: no bounds checks per tap.
+    private static func maxForwardUnpadded(
+        _ x: UnsafePointer<Float>, geometry g: WindowGeometry,
+        values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
+    ) {
+        forPlanes(g) { plane in
+            let source = x + plane * g.inputPlane
+            var out = plane * g.outputPlane
+            for oh in 0..<g.outputHeight {
+                for ow in 0..<g.outputWidth {
+                    let corner = oh * g.strideHeight * g.width + ow * g.strideWidth
+                    var best = source[corner]
+                    var bestIndex = corner
+                    for kh in 0..<g.kernelHeight {
+                        let row = corner + kh * g.width
+                        for kw in 0..<g.kernelWidth {
+                            let value = source[row + kw]
+                            // NaN wins, as in PyTorch; otherwise the first maximum.
+                            if value > best || (value.isNaN && !best.isNaN) {
+                                best = value
+                                bestIndex = row + kw
+                            }
+                        }
+                    }
+                    values[out] = best
+                    indices[out] = Int32(bestIndex)
                     out += 1
                 }
             }

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import TesseraNN
+import TesseraTensor
+
+/// `tessera bench train`: samples/s of a training step (forward, backward, SGD update) and of
+/// the forward pass alone on random data, and the time of each layer.
+struct TrainBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training-step and forward samples/s, and time per layer (JSON: bench, model, batch, samples_per_s…).")
+
+    @OptionGroup var options: BenchOptions
+
+    @Option(help: "Built-in model.")
+    var model = "mnist-cnn"
+
+    @Option(help: "Batch size.")
+    var batch = 32
+
+    func validate() throws {
+        guard ModelSpec.builtIn[model] != nil else { throw ValidationError("unknown model '\(model)'") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    }
+
+    func run() throws {
+        options.configureThreads()
+        let spec = try ModelSpec.named(model)
+        let stopwatch = Stopwatch(reps: options.reps, minTime: options.minTime)
+        let inputs = try Tensor.normal([batch] + spec.inputShape, seed: 1)
+        let labels = Tensor((0..<batch).map { Float($0 % 10) })
+        var trainer = Trainer(model: try Model(spec: spec, seed: 1), optimizer: try SGD(learningRate: 0.01))
+
+        let step = try stopwatch.measure { try trainer.step(inputs: inputs, labels: labels) }
+        let forward = try stopwatch.measure { _ = try trainer.model.predict(inputs) }
+        report(["bench": "train", "model": model, "batch": batch, "threads": ThreadPool.shared.threadCount,
+                "pass": "step", "samples_per_s": Double(batch) / step.seconds.median, "seconds": step.seconds.median])
+        report(["bench": "train", "model": model, "batch": batch, "threads": ThreadPool.shared.threadCount,
+                "pass": "forward", "samples_per_s": Double(batch) / forward.seconds.median, "seconds": forward.seconds.median])
+
+        // Each layer alone: forward, and forward + backward (gradients to its input and parameters).
+        var x = inputs
+        for (name, layer) in trainer.model.network.layers {
+            let parameters = LayerParameters(trainer.model.parameters.subset(prefix: name))
+            let layerInput = x
+            var context = ForwardContext(training: true)
+            let forwardTime = try stopwatch.measure {
+                _ = try GradMode.withoutGradients { try layer.forward(layerInput, parameters: parameters, context: &context) }
+            }.seconds.median
+            let output = try layer.forward(layerInput, parameters: parameters, context: &context)
+            let seed = try Tensor.normal(output.shape, seed: 2)
+            let tracked = LayerParameters(trainer.model.parameters.subset(prefix: name).requiringGrad())
+            let backwardTime = try stopwatch.measure {
+                let y = try layer.forward(layerInput.requiringGrad(), parameters: tracked, context: &context)
+                try y.backward(seed: seed)
+            }.seconds.median
+            report(["bench": "train-layer", "model": model, "batch": batch, "layer": name,
+                    "forward_seconds": forwardTime, "forward_backward_seconds": backwardTime])
+            x = output.detached()
+        }
+    }
+
+    private func report(_ fields: KeyValuePairs<String, Any>) {
+        if options.json {
+            printJSONLine(fields)
+        } else {
+            print(fields.map { "\($0.key)=\($0.value is Double ? String(format: "%.5g", $0.value as! Double) : "\($0.value)")" }.joined(separator: " "))
+        }
+    }
+}
