@@ -4,27 +4,25 @@
 /// fewer images than threads the GEMM itself is threaded. Each output element is summed in a
 /// fixed order, so results do not depend on the thread count.
 enum Convolution {
-    /// `y[n] = w · im2col(x[n]) + bias` for every image; `y` is N × O × OH × OW.
+    /// `y[n] = w · im2col(x[n]) + bias` for every image; `y` is N × O × OH × OW. Computed as
+    /// `y[n]ᵀ = im2col(x[n])ᵀ · wᵀ`: the tall, narrow orientation the GEMM reads in place (the
+    /// transposed column matrix is laid out like packed A strips), then transposed into NCHW.
     static func forward(
         _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry
     ) {
         let depth = g.channels * g.taps
-        forEachImage(g, scratchFloats: depth * g.outputPlane) { image, scratch, pool in
-            im2col(x + image * g.channels * g.inputPlane, rows: 0..<depth, geometry: g, into: scratch)
-            let out = output + image * outputChannels * g.outputPlane
+        let columnsFloats = depth * g.outputPlane
+        forEachImage(g, scratchFloats: columnsFloats + g.outputPlane * outputChannels) { image, scratch, pool in
+            let columns = scratch, transposed = scratch + columnsFloats
+            im2col(x + image * g.channels * g.inputPlane, rows: 0..<depth, geometry: g, into: columns)
             GEMM.multiply(
-                m: outputChannels, n: g.outputPlane, k: depth,
-                a: MatrixOperand(rowMajor: weight, columns: depth),
-                b: MatrixOperand(rowMajor: scratch, columns: g.outputPlane),
-                c: out, ldc: g.outputPlane, accumulate: false, pool: pool)
-            if let bias {
-                for channel in 0..<outputChannels {
-                    let row = out + channel * g.outputPlane
-                    let value = bias[channel]
-                    for index in 0..<g.outputPlane { row[index] += value }
-                }
-            }
+                m: g.outputPlane, n: outputChannels, k: depth,
+                a: MatrixOperand(rowMajor: columns, columns: g.outputPlane, transposed: true),
+                b: MatrixOperand(rowMajor: weight, columns: depth, transposed: true),
+                c: transposed, ldc: outputChannels, accumulate: false, pool: pool)
+            Layout.transpose(transposed, rows: g.outputPlane, columns: outputChannels,
+                             into: output + image * outputChannels * g.outputPlane, adding: bias)
         }
     }
 
@@ -44,35 +42,47 @@ enum Convolution {
         }
     }
 
-    /// `dw = Σₙ dy[n] · im2col(x[n])ᵀ`, summed over images in order; `dw` is O × CKK. The
-    /// columns of `dw` are split into slices, one task each, so every element has one writer.
+    /// Images per partial sum in the weight gradient; a fixed count (not the thread count) so
+    /// the summation order, and so the result, is the same for any number of threads.
+    static let weightGradientGroups = 8
+
+    /// `dw = Σₙ dy[n] · im2col(x[n])ᵀ`; `dw` is O × CKK. Computed as
+    /// `dwᵀ = Σₙ im2col(x[n]) · dy[n]ᵀ` (a tall product with a narrow right side, which the GEMM
+    /// streams best). Images are cut into a fixed number of consecutive groups, each summed in
+    /// order into its own partial (the parallel tasks); the partials are then added in group
+    /// order and transposed.
     static func backwardWeight(
         _ gradient: UnsafePointer<Float>, input x: UnsafePointer<Float>,
         weightGradient: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry
     ) {
         let depth = g.channels * g.taps
         let pool = ThreadPool.shared
-        let strips = (depth + Microkernel.columns - 1) / Microkernel.columns
-        let slices = min(strips, pool.threadCount)
-        let scratchFloats = (strips + slices - 1) / slices * Microkernel.columns * g.outputPlane
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchFloats * pool.threadCount)
-        defer { scratch.deallocate() }
-        pool.parallelFor(slices) { slice, thread in
-            let stripRange = GEMM.evenSlice(of: strips, part: slice, of: slices)
-            let rows = (stripRange.lowerBound * Microkernel.columns)..<min(depth, stripRange.upperBound * Microkernel.columns)
-            let columns = scratch + thread * scratchFloats
-            for image in 0..<g.batch {
-                im2col(x + image * g.channels * g.inputPlane, rows: rows, geometry: g, into: columns)
+        let groups = max(1, min(g.batch, weightGradientGroups))
+        let partialFloats = depth * outputChannels
+        let columnsFloats = depth * g.outputPlane
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, partialFloats * groups))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, columnsFloats * pool.threadCount))
+        defer {
+            partials.deallocate()
+            scratch.deallocate()
+        }
+        partials.initialize(repeating: 0, count: partialFloats * groups)
+        pool.parallelFor(groups) { group, thread in
+            let columns = scratch + thread * columnsFloats
+            for image in GEMM.evenSlice(of: g.batch, part: group, of: groups) {
+                im2col(x + image * g.channels * g.inputPlane, rows: 0..<depth, geometry: g, into: columns)
                 GEMM.multiply(
-                    m: outputChannels, n: rows.count, k: g.outputPlane,
-                    a: MatrixOperand(rowMajor: gradient + image * outputChannels * g.outputPlane, columns: g.outputPlane),
-                    b: MatrixOperand(rowMajor: columns, columns: g.outputPlane, transposed: true),
-                    c: weightGradient + rows.lowerBound, ldc: depth, accumulate: image > 0, pool: .serial)
+                    m: depth, n: outputChannels, k: g.outputPlane,
+                    a: MatrixOperand(rowMajor: columns, columns: g.outputPlane),
+                    b: MatrixOperand(rowMajor: gradient + image * outputChannels * g.outputPlane,
+                                     columns: g.outputPlane, transposed: true),
+                    c: partials + group * partialFloats, ldc: outputChannels, accumulate: true, pool: .serial)
             }
         }
-        if g.batch == 0 {
-            weightGradient.initialize(repeating: 0, count: outputChannels * depth)
+        for group in 1..<groups {
+            Layout.add(partials + group * partialFloats, into: partials, count: partialFloats)
         }
+        Layout.transpose(partials, rows: depth, columns: outputChannels, into: weightGradient, adding: nil)
     }
 
     /// Runs `body(image, scratch, gemmPool)` for every image with `scratchFloats` of per-thread
@@ -141,7 +151,11 @@ enum Convolution {
                 let ih = oh * g.strideHeight - g.padHeight + kh * g.dilationHeight
                 if ih >= 0 && ih < g.height {
                     let target = plane + ih * g.width - g.padWidth + kw * g.dilationWidth
-                    for ow in first..<last { target[ow * g.strideWidth] += source[ow] }
+                    if g.strideWidth == 1 {
+                        Layout.add(source + first, into: target + first, count: last - first)
+                    } else {
+                        for ow in first..<last { target[ow * g.strideWidth] += source[ow] }
+                    }
                 }
                 source += g.outputWidth
             }

@@ -47,9 +47,10 @@ enum GEMM {
         let rowStrips = (m + Microkernel.rows - 1) / Microkernel.rows
         let columnStrips = (n + Microkernel.columns - 1) / Microkernel.columns
         // The depth slicing fixes the order in which each element of C is summed, so it
-        // depends on the shape only: never on the thread count or the parallel split.
-        let narrow = columnStrips <= directAStrips
-        let maximumDepth = narrow ? max(depthBlock, narrowPanelFloats / (columnStrips * Microkernel.columns)) : depthBlock
+        // depends on the shape and layout only: never on the thread count or the parallel split.
+        // A narrow product with a row-major A takes long slices so A streams in long runs.
+        let longSlices = columnStrips <= directAStrips && a.columnStride == 1
+        let maximumDepth = longSlices ? max(depthBlock, narrowPanelFloats / (columnStrips * Microkernel.columns)) : depthBlock
         let shape = Shape(m: m, n: n, k: k, depthSize: depthSlice(k, maximum: maximumDepth))
         // One row block: packing all of B per depth slice would cost more than every thread
         // packing the short A for itself.
@@ -85,7 +86,9 @@ enum GEMM {
             // Narrow B (few strips): take the depth in long slices, so A is streamed once in
             // long runs, and keep each A strip in L1 across the B panel, which sits in L2.
             let narrow = columnStrips <= directAStrips
-            let directA = narrow && (a.columnStride == 1 || a.rowStride == 1)
+            // A whose rows are adjacent in memory (a transposed operand) is already laid out
+            // like a packed strip, so it is read in place; a row-major A only when B is narrow.
+            let directA = a.rowStride == 1 || (narrow && a.columnStride == 1)
             var depthStart = 0
             while depthStart < k {
                 let depth = min(shape.depthSize, k - depthStart)
@@ -133,7 +136,7 @@ enum GEMM {
                 let chunkEnd = min(strips.upperBound, chunkStart + chunkStrips)
                 let columnStart = chunkStart * Microkernel.columns
                 let columnCount = min(n, chunkEnd * Microkernel.columns) - columnStart
-                let directA = chunkEnd - chunkStart <= directAStrips && (a.columnStride == 1 || a.rowStride == 1)
+                let directA = a.rowStride == 1 || (chunkEnd - chunkStart <= directAStrips && a.columnStride == 1)
                 var depthStart = 0
                 while depthStart < k {
                     let depth = min(shape.depthSize, k - depthStart)

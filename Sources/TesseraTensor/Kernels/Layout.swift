@@ -32,4 +32,39 @@ enum Layout {
             initialized = count
         }
     }
+
+    /// Writes the transpose of a row-major `rows × columns` matrix to `output` (`columns × rows`),
+    /// adding `bias[column]` to output row `column` when given. Blocked so both sides stay in L1.
+    static func transpose(
+        _ input: UnsafePointer<Float>, rows: Int, columns: Int, into output: UnsafeMutablePointer<Float>,
+        adding bias: UnsafePointer<Float>?
+    ) {
+        let block = 16
+        var rowStart = 0
+        while rowStart < rows {
+            let rowEnd = min(rows, rowStart + block)
+            for column in 0..<columns {
+                let value = bias?[column] ?? 0
+                let target = output + column * rows
+                for row in rowStart..<rowEnd { target[row] = input[row * columns + column] + value }
+            }
+            rowStart = rowEnd
+        }
+    }
+
+    /// `target[i] += source[i]` for `count` elements, eight at a time.
+    @inline(__always)
+    static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        var index = 0
+        while index + 8 <= count {
+            let sum = UnsafeRawPointer(source + index).loadUnaligned(as: SIMD8<Float>.self)
+                + UnsafeRawPointer(target + index).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(target + index).storeBytes(of: sum, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
+            target[index] += source[index]
+            index += 1
+        }
+    }
 }
