@@ -40,6 +40,10 @@ enum GEMM {
             }
             return
         }
+        if m <= transposeBelowRows && n >= 4 * transposeBelowRows {
+            multiplyTransposed(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, pool: pool)
+            return
+        }
         let workspace = Workspace.take(threads: pool.threadCount)
         defer { Workspace.give(workspace) }
 
@@ -60,6 +64,32 @@ enum GEMM {
         } else {
             multiplySplittingRows(shape, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate,
                                   workspace: workspace, pool: pool)
+        }
+    }
+
+    /// Products with at most this many rows (and at least four times as many columns) are
+    /// computed transposed: `Cᵀ = Bᵀ·Aᵀ` is tall and narrow, so B is read in place instead of
+    /// being packed for only a few rows of A (fully connected layers at small batch sizes).
+    static let transposeBelowRows = 48
+
+    private static func multiplyTransposed(
+        m: Int, n: Int, k: Int, a: MatrixOperand, b: MatrixOperand,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, pool: ThreadPool
+    ) {
+        let transposed = UnsafeMutablePointer<Float>.allocate(capacity: n * m)
+        defer { transposed.deallocate() }
+        multiply(m: n, n: m, k: k, a: b.transposed, b: a.transposed, c: transposed, ldc: m,
+                 accumulate: false, pool: pool)
+        let tasks = min(pool.threadCount, m)
+        pool.parallelFor(tasks) { task, _ in
+            for row in evenSlice(of: m, part: task, of: tasks) {
+                let target = c + row * ldc
+                if accumulate {
+                    for column in 0..<n { target[column] += transposed[column * m + row] }
+                } else {
+                    for column in 0..<n { target[column] = transposed[column * m + row] }
+                }
+            }
         }
     }
 

@@ -18,4 +18,15 @@ struct MatrixOperand {
             columnStride = 1
         }
     }
+
+    /// The same matrix read as its transpose.
+    var transposed: MatrixOperand {
+        MatrixOperand(base: base, rowStride: columnStride, columnStride: rowStride)
+    }
+
+    private init(base: UnsafePointer<Float>, rowStride: Int, columnStride: Int) {
+        self.base = base
+        self.rowStride = rowStride
+        self.columnStride = columnStride
+    }
 }

@@ -20,7 +20,18 @@ struct GEMMBenchCommand: ParsableCommand {
     @Option(help: "Comma-separated shape names (default: all).")
     var shapes: String?
 
+    @Option(help: "An extra shape to measure, as M,K,N.")
+    var mkn: String?
+
+    private var extraShape: (name: String, m: Int, k: Int, n: Int)? {
+        guard let mkn else { return nil }
+        let sizes = mkn.split(separator: ",").compactMap { Int($0) }
+        guard sizes.count == 3, sizes.allSatisfy({ $0 > 0 }) else { return nil }
+        return ("custom", sizes[0], sizes[1], sizes[2])
+    }
+
     func validate() throws {
+        if mkn != nil && extraShape == nil { throw ValidationError("--mkn takes three positive sizes, M,K,N") }
         let known = Set(Self.shapes.map(\.name))
         for name in selectedNames where !known.contains(name) {
             throw ValidationError("unknown shape '\(name)'; known: \(Self.shapes.map(\.name).joined(separator: ", "))")
@@ -38,7 +49,8 @@ struct GEMMBenchCommand: ParsableCommand {
         if !options.json {
             print("shape           M      K      N  threads  GFLOP/s   seconds  clean")
         }
-        for shape in Self.shapes where selectedNames.contains(shape.name) {
+        let chosen = extraShape.map { [$0] } ?? Self.shapes.filter { selectedNames.contains($0.name) }
+        for shape in chosen {
             let a = try Tensor.uniform([shape.m, shape.k], low: -1, high: 1, seed: 1)
             let b = try Tensor.uniform([shape.k, shape.n], low: -1, high: 1, seed: 2)
             var c = try Tensor.zeros([shape.m, shape.n])

@@ -18,6 +18,9 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Batch size.")
     var batch = 32
 
+    @Flag(inversion: .prefixedNo, help: "Also time each layer alone.")
+    var layers = true
+
     func validate() throws {
         guard ModelSpec.builtIn[model] != nil else { throw ValidationError("unknown model '\(model)'") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
@@ -38,6 +41,7 @@ struct TrainBenchCommand: ParsableCommand {
         report(["bench": "train", "model": model, "batch": batch, "threads": ThreadPool.shared.threadCount,
                 "pass": "forward", "samples_per_s": Double(batch) / forward.seconds.median, "seconds": forward.seconds.median])
 
+        guard layers else { return }
         // Each layer alone: forward, and forward + backward (gradients to its input and parameters).
         var x = inputs
         for (name, layer) in trainer.model.network.layers {
