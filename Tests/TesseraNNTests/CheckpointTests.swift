@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+import TesseraNN
+import TesseraTensor
+
+@Suite("safetensors checkpoints")
+struct CheckpointTests {
+    @Test func headerIsJSONWithNamesDtypesShapesAndOffsets() throws {
+        let model = try Model(spec: .logisticRegression, seed: 1)
+        let file = try Checkpoint(parameters: model.parameters, metadata: ["model": "logreg"]).encoded()
+        let length = file.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        #expect((8 + length) % 8 == 0)
+        let header = try #require(try JSONSerialization.jsonObject(with: file.subdata(in: 8..<(8 + length))) as? [String: Any])
+        let weight = try #require(header["fc1.weight"] as? [String: Any])
+        #expect(weight["dtype"] as? String == "F32")
+        #expect(weight["shape"] as? [Int] == [10, 784])
+        #expect(weight["data_offsets"] as? [Int] == [0, 31_360])
+        let bias = try #require(header["fc1.bias"] as? [String: Any])
+        #expect(bias["data_offsets"] as? [Int] == [31_360, 31_400])
+        #expect((header["__metadata__"] as? [String: String])?["model"] == "logreg")
+        #expect(file.count == 8 + length + 31_400)
+    }
+
+    @Test func roundTripsParametersOptimizerStateAndMetadata() throws {
+        let model = try Model(spec: .mnist2NN, seed: 3)
+        var sgd = try SGD(learningRate: 0.1, momentum: 0.9)
+        var parameters = model.parameters
+        try sgd.step(&parameters, gradients: model.parameters)
+        let checkpoint = Checkpoint(parameters: parameters, optimizer: sgd.state, metadata: ["round": "4"])
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try checkpoint.write(to: url)
+        let loaded = try Checkpoint(contentsOf: url)
+        #expect(loaded.parameters == parameters)
+        #expect(loaded.optimizer == sgd.state)
+        #expect(loaded.metadata == ["round": "4"])
+    }
+
+    @Test func truncatedAndCorruptFilesAreClearErrors() throws {
+        let file = try Checkpoint(parameters: Model(spec: .logisticRegression, seed: 1).parameters).encoded()
+        for broken in [file.prefix(4), file.prefix(file.count - 4), Data([255, 255, 255, 255, 0, 0, 0, 0]) + file.dropFirst(8)] {
+            let error = try #require(throws: NNError.self) { try Checkpoint(decoding: Data(broken)) }
+            #expect(error.kind == .invalidCheckpoint)
+        }
+        var header = Data("{\"x\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[0,2]}}".utf8)
+        while header.count % 8 != 0 { header.append(0x20) }
+        var wrongType = Data()
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { wrongType.append(contentsOf: $0) }
+        wrongType += header + Data([0, 0])
+        let error = try #require(throws: NNError.self) { try SafeTensors.decode(wrongType) }
+        #expect(error.description.contains("F16"))
+    }
+}
