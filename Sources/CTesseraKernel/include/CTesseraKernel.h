@@ -1,10 +1,29 @@
 #ifndef C_TESSERA_KERNEL_H
 #define C_TESSERA_KERNEL_H
 
+#include <stddef.h>
+
 /// Hints that the cache line holding `address` will be written soon. Swift has no prefetch
 /// primitive; the GEMM microkernel uses this to fetch its C tile while it computes.
 static inline void tessera_prefetch_for_write(const void *address) {
     __builtin_prefetch(address, 1, 3);
+}
+
+#if __has_include(<malloc.h>)
+#include <malloc.h>
+#endif
+
+/// Keeps freed blocks up to `mmap_bytes` in the heap instead of unmapping them, and never
+/// trims the heap below `trim_bytes` of free space (glibc only; elsewhere a no-op). Returns the
+/// number of settings glibc accepted.
+static inline int tessera_keep_freed_blocks(int mmap_bytes, int trim_bytes) {
+#if defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+    return mallopt(M_MMAP_THRESHOLD, mmap_bytes) + mallopt(M_TRIM_THRESHOLD, trim_bytes);
+#else
+    (void)mmap_bytes;
+    (void)trim_bytes;
+    return 0;
+#endif
 }
 
 #endif

@@ -18,7 +18,10 @@ public final class ThreadPool: @unchecked Sendable {
     // @unchecked: all mutable state is either atomic or guarded by `condition` (see `Job`).
 
     /// The process-wide pool the kernels use.
-    public static let shared = ThreadPool(threadCount: ThreadPool.configuredThreadCount())
+    public static let shared: ThreadPool = {
+        _ = AllocatorTuning.applied
+        return ThreadPool(threadCount: ThreadPool.configuredThreadCount())
+    }()
 
     /// A pool that runs every loop on its caller (for kernels that are already inside a task).
     static let serial = ThreadPool(threadCount: 1)
