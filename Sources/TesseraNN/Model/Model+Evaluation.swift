@@ -8,6 +8,13 @@ public struct Evaluation: Sendable, Equatable {
     public var accuracy: Double
     /// Number of samples evaluated.
     public var count: Int
+
+    /// An evaluation with the given figures.
+    public init(loss: Double, accuracy: Double, count: Int) {
+        self.loss = loss
+        self.accuracy = accuracy
+        self.count = count
+    }
 }
 
 extension Model {

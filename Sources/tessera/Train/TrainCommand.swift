@@ -65,6 +65,9 @@ struct TrainCommand: ParsableCommand {
         if !json {
             print("\(spec.name): \(trainer.model.parameters.scalarCount) parameters; \(train.count) training images, batch \(batch), lr \(lr), \(ThreadPool.shared.threadCount) threads")
         }
+        // Evaluation batches stay under the allocator's 32 MiB mmap threshold (see AllocatorTuning).
+        let evaluationBatch = 256
+        var final = Evaluation(loss: .nan, accuracy: .nan, count: 0)
         for epoch in 1...epochs {
             let epochStart = Date()
             let batches = try Batches(train, batchSize: batch, shuffleSeed: seed &+ UInt64(epoch))
@@ -76,7 +79,8 @@ struct TrainCommand: ParsableCommand {
             }
             bar.finish()
             let seconds = Date().timeIntervalSince(epochStart)
-            let evaluation = try trainer.model.evaluate(Batches(test, batchSize: 500))
+            let evaluation = try trainer.model.evaluate(Batches(test, batchSize: evaluationBatch))
+            final = evaluation
             if json {
                 printJSONLine(["epoch": epoch, "train_loss": meanLoss, "test_loss": evaluation.loss,
                                "test_accuracy": evaluation.accuracy, "epoch_seconds": seconds,
@@ -86,7 +90,6 @@ struct TrainCommand: ParsableCommand {
                              epoch, meanLoss, evaluation.loss, evaluation.accuracy * 100, seconds, Double(train.count) / seconds))
             }
         }
-        let final = try trainer.model.evaluate(Batches(test, batchSize: 500))
         let url = URL(fileURLWithPath: checkpoint)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Checkpoint(parameters: trainer.model.parameters, optimizer: trainer.optimizer.state,
