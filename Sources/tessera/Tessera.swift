@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The one Tessera executable.
 @main
@@ -8,4 +9,18 @@ struct Tessera: ParsableCommand {
         abstract: "Federated learning that runs as real processes.",
         subcommands: [TrainCommand.self, BenchCommand.self]
     )
+
+    /// Runs the command; errors print a sentence and exit 1, usage errors exit 2 (the
+    /// project's convention, where ArgumentParser alone would use 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(code == .validationFailure ? 2 : 1)
+        }
+    }
 }
