@@ -12,7 +12,7 @@ enum Convolution {
         output: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry
     ) {
         let depth = g.channels * g.taps
-        let columnsFloats = depth * g.outputPlane
+        let columnsFloats = Scratch.lineRounded(depth * g.outputPlane)
         forEachImage(g, scratchFloats: columnsFloats + g.outputPlane * outputChannels) { image, scratch, pool in
             let columns = scratch, transposed = scratch + columnsFloats
             im2col(x + image * g.channels * g.inputPlane, rows: 0..<depth, geometry: g, into: columns)
@@ -58,10 +58,10 @@ enum Convolution {
         let depth = g.channels * g.taps
         let pool = ThreadPool.shared
         let groups = max(1, min(g.batch, weightGradientGroups))
-        let partialFloats = depth * outputChannels
-        let columnsFloats = depth * g.outputPlane
-        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, partialFloats * groups))
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, columnsFloats * pool.threadCount))
+        let partialFloats = Scratch.lineRounded(depth * outputChannels)
+        let columnsFloats = Scratch.lineRounded(depth * g.outputPlane)
+        let partials = Scratch.allocate(floats: partialFloats * groups)
+        let scratch = Scratch.allocate(floats: columnsFloats * pool.threadCount)
         defer {
             partials.deallocate()
             scratch.deallocate()
@@ -93,13 +93,14 @@ enum Convolution {
         _ body: (Int, UnsafeMutablePointer<Float>, ThreadPool) -> Void
     ) {
         let pool = ThreadPool.shared
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchFloats * pool.threadCount))
+        let stride = Scratch.lineRounded(scratchFloats)
+        let scratch = Scratch.allocate(floats: stride * pool.threadCount)
         defer { scratch.deallocate() }
         if g.batch < pool.threadCount {
             for image in 0..<g.batch { body(image, scratch, pool) }
         } else {
             pool.parallelFor(g.batch) { image, thread in
-                body(image, scratch + thread * scratchFloats, .serial)
+                body(image, scratch + thread * stride, .serial)
             }
         }
     }

@@ -76,7 +76,7 @@ enum GEMM {
         m: Int, n: Int, k: Int, a: MatrixOperand, b: MatrixOperand,
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, pool: ThreadPool
     ) {
-        let transposed = UnsafeMutablePointer<Float>.allocate(capacity: n * m)
+        let transposed = Scratch.allocate(floats: n * m)
         defer { transposed.deallocate() }
         multiply(m: n, n: m, k: k, a: b.transposed, b: a.transposed, c: transposed, ldc: m,
                  accumulate: false, pool: pool)
@@ -298,8 +298,8 @@ extension GEMM {
 
         private init(threads: Int) {
             self.threads = threads
-            packedB = Self.allocate(Self.bPanelFloats(threads: threads))
-            packedABase = Self.allocate(Self.aBlockFloats * threads)
+            packedB = Scratch.allocate(floats: Self.bPanelFloats(threads: threads))
+            packedABase = Scratch.allocate(floats: Self.aBlockFloats * threads)
         }
 
         deinit {
@@ -325,9 +325,5 @@ extension GEMM {
             }
         }
 
-        private static func allocate(_ floats: Int) -> UnsafeMutablePointer<Float> {
-            UnsafeMutableRawPointer.allocate(byteCount: floats * 4, alignment: 64)
-                .bindMemory(to: Float.self, capacity: floats)
-        }
     }
 }
