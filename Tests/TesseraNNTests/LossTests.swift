@@ -8,7 +8,7 @@ struct LossTests {
         let predictions = try Tensor([1, 2, 3, 5], shape: [2, 2]).requiringGrad()
         let targets = try Tensor([1, 1, 1, 1], shape: [2, 2])
         let loss = try Loss.meanSquaredError(predictions: predictions, targets: targets)
-        #expect(loss.scalar == (0 + 1 + 4 + 16) / 4)
+        #expect(loss.scalar == 5.25)   // (0 + 1 + 4 + 16) / 4
         try loss.backward()
         // d/dp mean((p - t)²) = 2 (p - t) / n
         #expect(predictions.grad?.scalars == [0, 0.5, 1, 2])
