@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "TesseraTensor", targets: ["TesseraTensor"]),
         .library(name: "TesseraNN", targets: ["TesseraNN"]),
         .library(name: "TesseraData", targets: ["TesseraData"]),
+        .library(name: "TesseraWire", targets: ["TesseraWire"]),
         .executable(name: "tessera", targets: ["tessera"]),
     ],
     dependencies: [
@@ -51,6 +52,11 @@ let package = Package(
             dependencies: ["TesseraTensor", "CZlib"],
             swiftSettings: optimizedFlags
         ),
+        .target(
+            name: "TesseraWire",
+            dependencies: ["TesseraTensor", "TesseraNN"],
+            swiftSettings: optimizedFlags
+        ),
         .executableTarget(
             name: "tessera",
             dependencies: [
@@ -67,6 +73,10 @@ let package = Package(
         .testTarget(
             name: "TesseraNNTests",
             dependencies: ["TesseraNN", "TesseraTensor"]
+        ),
+        .testTarget(
+            name: "TesseraWireTests",
+            dependencies: ["TesseraWire", "TesseraTensor"]
         ),
         .testTarget(
             name: "TesseraDataTests",

@@ -1,0 +1,151 @@
+import Foundation
+import TesseraTensor
+
+// The type-specific body of each message (docs/PROTOCOL.md, "Bodies").
+
+extension WireCodec {
+    func encodeBody(_ message: Message, into writer: inout ByteWriter, tensors: inout [Tensor]) throws {
+        func tensor(_ value: Tensor) throws {
+            guard value.rank <= limits.maximumRank, value.count <= limits.maximumTensorElements else {
+                throw WireError(.limitExceeded, "tensor of shape \(value.shape) exceeds the wire limits")
+            }
+            writer.u8(1)
+            writer.u8(UInt8(value.rank))
+            for dimension in value.shape { writer.u32(UInt32(dimension)) }
+            tensors.append(value)
+        }
+        func named(_ values: [NamedTensor]) throws {
+            writer.count(values.count)
+            for value in values {
+                writer.string(value.name)
+                try tensor(value.tensor)
+            }
+        }
+        func ids(_ values: [TensorID]) {
+            writer.count(values.count)
+            for value in values { writer.u64(value) }
+        }
+        func step(_ value: PlanStep) {
+            value.op.encode(into: &writer)
+            ids(value.inputs)
+            writer.u64(value.output)
+        }
+        switch message {
+        case let .register(workerID, sampleCount, histogram):
+            writer.string(workerID)
+            writer.u64(sampleCount)
+            writer.count(histogram.count)
+            for bin in histogram { writer.u64(bin) }
+        case let .welcome(runID, configuration):
+            writer.string(runID)
+            writer.string(configuration)
+        case .heartbeat:
+            break
+        case let .bye(reason):
+            writer.string(reason)
+        case let .put(id, value), let .tensor(id, value):
+            writer.u64(id)
+            try tensor(value)
+        case let .get(id):
+            writer.u64(id)
+        case let .delete(values):
+            ids(values)
+        case let .exec(value):
+            step(value)
+        case let .plan(steps):
+            writer.count(steps.count)
+            for value in steps { step(value) }
+        case let .done(objects, bytes):
+            writer.u64(objects)
+            writer.u64(bytes)
+        case let .trainTask(task):
+            writer.u64(task.round)
+            writer.u64(task.modelVersion)
+            writer.string(task.hyperparameters)
+            try named(task.weights)
+        case let .update(update):
+            writer.u64(update.round)
+            writer.u64(update.modelVersion)
+            writer.u64(update.sampleCount)
+            writer.u8(update.isDelta ? 1 : 0)
+            writer.count(update.metrics.count)
+            for (name, value) in update.metrics.sorted(by: { $0.key < $1.key }) {
+                writer.string(name)
+                writer.f64(value)
+            }
+            try named(update.weights)
+        case let .error(code, text):
+            writer.u16(code)
+            writer.string(text)
+        }
+        guard tensors.count <= limits.maximumTensors else {
+            throw WireError(.limitExceeded, "\(tensors.count) tensors exceed the limit of \(limits.maximumTensors)")
+        }
+    }
+
+    func decodeBody(_ type: MessageType, from reader: inout ByteReader, payloads: inout PayloadFrames) throws -> Message {
+        func named() throws -> [NamedTensor] {
+            let count = try reader.count("named tensors", minimumEntryBytes: 6)
+            return try (0..<count).map { _ in
+                NamedTensor(name: try reader.string("tensor name"), tensor: try payloads.tensor(from: &reader))
+            }
+        }
+        func ids(_ field: String) throws -> [TensorID] {
+            let count = try reader.count(field, minimumEntryBytes: 8)
+            return try (0..<count).map { _ in try reader.u64("tensor id") }
+        }
+        func step() throws -> PlanStep {
+            PlanStep(op: try Op.decode(from: &reader), inputs: try ids("op inputs"), output: try reader.u64("op output"))
+        }
+        switch type {
+        case .register:
+            let workerID = try reader.string("worker id")
+            let samples = try reader.u64("sample count")
+            let bins = try reader.count("label histogram", minimumEntryBytes: 8)
+            return .register(workerID: workerID, sampleCount: samples,
+                             labelHistogram: try (0..<bins).map { _ in try reader.u64("histogram bin") })
+        case .welcome:
+            return .welcome(runID: try reader.string("run id"), configuration: try reader.string("configuration"))
+        case .heartbeat:
+            return .heartbeat
+        case .bye:
+            return .bye(reason: try reader.string("reason"))
+        case .put:
+            return .put(id: try reader.u64("tensor id"), tensor: try payloads.tensor(from: &reader))
+        case .tensor:
+            return .tensor(id: try reader.u64("tensor id"), tensor: try payloads.tensor(from: &reader))
+        case .get:
+            return .get(id: try reader.u64("tensor id"))
+        case .delete:
+            return .delete(ids: try ids("ids"))
+        case .exec:
+            return .exec(try step())
+        case .plan:
+            let count = try reader.count("plan steps", minimumEntryBytes: 13)
+            return .plan(try (0..<count).map { _ in try step() })
+        case .done:
+            return .done(objectCount: try reader.u64("object count"), byteCount: try reader.u64("byte count"))
+        case .trainTask:
+            return .trainTask(TrainTask(
+                round: try reader.u64("round"), modelVersion: try reader.u64("model version"),
+                hyperparameters: try reader.string("hyperparameters"), weights: try named()))
+        case .update:
+            let round = try reader.u64("round"), version = try reader.u64("model version")
+            let samples = try reader.u64("sample count")
+            let isDelta = try reader.bool("is delta")
+            let metricCount = try reader.count("metrics", minimumEntryBytes: 12)
+            var metrics: [String: Double] = [:]
+            for _ in 0..<metricCount {
+                let start = reader.offset
+                let name = try reader.string("metric name")
+                guard metrics.updateValue(try reader.f64("metric value"), forKey: name) == nil else {
+                    throw WireError(.malformed, "metric '\(name)' at offset \(start) appears twice")
+                }
+            }
+            return .update(TrainUpdate(round: round, modelVersion: version, sampleCount: samples,
+                                       isDelta: isDelta, metrics: metrics, weights: try named()))
+        case .error:
+            return .error(code: try reader.u16("error code"), message: try reader.string("error message"))
+        }
+    }
+}

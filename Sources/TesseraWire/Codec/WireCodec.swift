@@ -1,0 +1,149 @@
+import Foundation
+import TesseraTensor
+
+/// Turns envelopes into ZeroMQ frames and back: a header frame (fixed 28-byte prefix, then the
+/// message body) followed by one frame of raw little-endian float32 data per tensor, in the
+/// order the body mentions them. Pure code, no I/O; byte layout in `docs/PROTOCOL.md`.
+public struct WireCodec: Sendable {
+    /// "TSRA", the first four bytes of every header frame.
+    public static let magic: [UInt8] = [0x54, 0x53, 0x52, 0x41]
+    /// The protocol version this codec speaks.
+    public static let version: UInt8 = 1
+    /// Bytes of the fixed header prefix.
+    public static let prefixBytes = 28
+
+    /// What the decoder accepts (and the encoder refuses to exceed).
+    public var limits: WireLimits
+
+    /// A codec enforcing `limits`.
+    public init(limits: WireLimits = WireLimits()) {
+        self.limits = limits
+    }
+
+    /// The frames of `envelope`.
+    ///
+    /// - Throws: ``WireError`` (`.limitExceeded`) when a tensor or the whole message exceeds the
+    ///   limits, which the receiving side would reject.
+    public func encode(_ envelope: Envelope) throws -> [Data] {
+        var body = ByteWriter()
+        var tensors: [Tensor] = []
+        try encodeBody(envelope.message, into: &body, tensors: &tensors)
+        var header = ByteWriter()
+        for byte in Self.magic { header.u8(byte) }
+        header.u8(Self.version)
+        header.u8(envelope.message.type.rawValue)
+        header.u16(0)
+        header.u64(envelope.id)
+        header.u64(envelope.replyTo)
+        header.u32(UInt32(body.bytes.count))
+        var frames = [Data(header.bytes + body.bytes)]
+        for tensor in tensors { frames.append(Self.payload(of: tensor)) }
+        let total = frames.reduce(0) { $0 + $1.count }
+        guard total <= limits.maximumMessageBytes else {
+            throw WireError(.limitExceeded, "message of \(total) bytes exceeds the limit of \(limits.maximumMessageBytes)")
+        }
+        return frames
+    }
+
+    /// The envelope carried by `frames`.
+    ///
+    /// - Throws: ``WireError`` for anything malformed: truncation, wrong magic or version,
+    ///   unknown type or op, bad lengths, payload sizes that disagree with shapes, limits.
+    public func decode(_ frames: [Data]) throws -> Envelope {
+        guard let headerFrame = frames.first else { throw WireError(.frameMismatch, "a message needs at least a header frame") }
+        let total = frames.reduce(0) { $0 + $1.count }
+        guard total <= limits.maximumMessageBytes else {
+            throw WireError(.limitExceeded, "message of \(total) bytes exceeds the limit of \(limits.maximumMessageBytes)")
+        }
+        guard frames.count - 1 <= limits.maximumTensors else {
+            throw WireError(.limitExceeded, "\(frames.count - 1) payload frames exceed the limit of \(limits.maximumTensors) tensors")
+        }
+        var reader = ByteReader([UInt8](headerFrame), limits: limits)
+        let magic = [try reader.u8("magic"), try reader.u8("magic"), try reader.u8("magic"), try reader.u8("magic")]
+        guard magic == Self.magic else {
+            throw WireError(.badMagic, "header starts with \(magic.map { String(format: "%02x", $0) }.joined()), not 54535241 (\"TSRA\")")
+        }
+        let version = try reader.u8("version")
+        guard version == Self.version else {
+            throw WireError(.unsupportedVersion, "protocol version \(version); this build speaks \(Self.version)")
+        }
+        let typeCode = try reader.u8("message type")
+        guard let type = MessageType(rawValue: typeCode) else {
+            throw WireError(.unknownMessageType, "message type \(typeCode) at offset 5 is not known")
+        }
+        let flags = try reader.u16("flags")
+        guard flags == 0 else { throw WireError(.malformed, "flags at offset 6 are \(flags); version 1 defines none") }
+        let id = try reader.u64("message id")
+        let replyTo = try reader.u64("reply-to id")
+        let bodyLength = Int(try reader.u32("body length"))
+        guard bodyLength == reader.remaining else {
+            throw WireError(.truncated, "body length says \(bodyLength) bytes but the header frame has \(reader.remaining) after the prefix")
+        }
+        var payloads = PayloadFrames(frames: frames, limits: limits)
+        let message = try decodeBody(type, from: &reader, payloads: &payloads)
+        guard reader.remaining == 0 else {
+            throw WireError(.malformed, "\(reader.remaining) unread bytes after the \(type) body at offset \(reader.offset)")
+        }
+        guard payloads.next == frames.count else {
+            throw WireError(.frameMismatch, "\(frames.count - 1) payload frames but the body names \(payloads.next - 1) tensors")
+        }
+        return Envelope(id: id, replyTo: replyTo, message: message)
+    }
+
+    /// Raw little-endian float32 bytes of `tensor`.
+    static func payload(of tensor: Tensor) -> Data {
+        tensor.scalars.withUnsafeBufferPointer { values in
+            #if _endian(big)
+            return Data(values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+            #else
+            return Data(buffer: values)
+            #endif
+        }
+    }
+}
+
+/// The payload frames of a message, handed out in order as the body names tensors.
+struct PayloadFrames {
+    let frames: [Data]
+    let limits: WireLimits
+    var next = 1
+
+    /// The tensor whose descriptor (dtype, rank, dimensions) `reader` is at, built from the
+    /// next payload frame.
+    mutating func tensor(from reader: inout ByteReader) throws -> Tensor {
+        let start = reader.offset
+        let dtype = try reader.u8("tensor dtype")
+        guard dtype == 1 else { throw WireError(.malformed, "tensor at offset \(start) has dtype \(dtype); only 1 (float32) exists") }
+        let rank = Int(try reader.u8("tensor rank"))
+        guard rank <= limits.maximumRank else {
+            throw WireError(.limitExceeded, "tensor at offset \(start) has rank \(rank); the limit is \(limits.maximumRank)")
+        }
+        var shape: [Int] = []
+        var elements = 1
+        for _ in 0..<rank {
+            let dimension = Int(try reader.u32("tensor dimension"))
+            shape.append(dimension)
+            let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= limits.maximumTensorElements else {
+                throw WireError(.limitExceeded, "tensor at offset \(start) of shape \(shape)… exceeds \(limits.maximumTensorElements) elements")
+            }
+            elements = product
+        }
+        guard next < frames.count else {
+            throw WireError(.frameMismatch, "tensor at offset \(start) has no payload frame (only \(frames.count - 1) sent)")
+        }
+        let frame = frames[next]
+        guard frame.count == elements * 4 else {
+            throw WireError(.frameMismatch, "payload frame \(next) has \(frame.count) bytes; shape \(shape) needs \(elements * 4)")
+        }
+        next += 1
+        let values = [Float](unsafeUninitializedCapacity: elements) { buffer, initialized in
+            _ = frame.copyBytes(to: buffer)
+            #if _endian(big)
+            for index in 0..<elements { buffer[index] = Float(bitPattern: UInt32(littleEndian: buffer[index].bitPattern)) }
+            #endif
+            initialized = elements
+        }
+        return try Tensor(values, shape: shape)
+    }
+}

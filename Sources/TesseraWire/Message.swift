@@ -1,0 +1,133 @@
+import TesseraTensor
+
+/// Identifies a tensor in a worker's object store.
+public typealias TensorID = UInt64
+
+/// A tensor with the name it has in a model ("conv1.weight").
+public struct NamedTensor: Sendable, Equatable {
+    /// The parameter name.
+    public var name: String
+    /// Its value.
+    public var tensor: Tensor
+
+    /// A named tensor.
+    public init(name: String, tensor: Tensor) {
+        self.name = name
+        self.tensor = tensor
+    }
+}
+
+/// One step of a plan: run `op` on the stored tensors `inputs` and store the result as `output`.
+public struct PlanStep: Sendable, Equatable {
+    /// The operation.
+    public var op: Op
+    /// Ids of its inputs in the worker's store.
+    public var inputs: [TensorID]
+    /// Id under which the result is stored.
+    public var output: TensorID
+
+    /// A step running `op` on `inputs` into `output`.
+    public init(op: Op, inputs: [TensorID], output: TensorID) {
+        self.op = op
+        self.inputs = inputs
+        self.output = output
+    }
+}
+
+/// A federated training assignment: train the model `weights` for `round`.
+public struct TrainTask: Sendable, Equatable {
+    /// The round number.
+    public var round: UInt64
+    /// Version of the global model the weights come from.
+    public var modelVersion: UInt64
+    /// Training settings as JSON (epochs, batch size, learning rate, strategy parameters).
+    public var hyperparameters: String
+    /// The global model's parameters.
+    public var weights: [NamedTensor]
+
+    /// A task for `round`.
+    public init(round: UInt64, modelVersion: UInt64, hyperparameters: String, weights: [NamedTensor]) {
+        self.round = round
+        self.modelVersion = modelVersion
+        self.hyperparameters = hyperparameters
+        self.weights = weights
+    }
+}
+
+/// A worker's result for a ``TrainTask``.
+public struct TrainUpdate: Sendable, Equatable {
+    /// The round it answers.
+    public var round: UInt64
+    /// The model version it started from.
+    public var modelVersion: UInt64
+    /// Training samples used (the FedAvg weight).
+    public var sampleCount: UInt64
+    /// Whether `weights` are a delta from the task's weights rather than new weights.
+    public var isDelta: Bool
+    /// Named metrics (loss, accuracy, seconds…).
+    public var metrics: [String: Double]
+    /// The trained weights or their delta.
+    public var weights: [NamedTensor]
+
+    /// An update for `round`.
+    public init(round: UInt64, modelVersion: UInt64, sampleCount: UInt64, isDelta: Bool,
+                metrics: [String: Double], weights: [NamedTensor]) {
+        self.round = round
+        self.modelVersion = modelVersion
+        self.sampleCount = sampleCount
+        self.isDelta = isDelta
+        self.metrics = metrics
+        self.weights = weights
+    }
+}
+
+/// Everything processes say to each other. The comments give the direction in the usual
+/// scheduler/client → worker setting.
+public enum Message: Sendable, Equatable {
+    /// Worker → scheduler: join, with how much data it holds and its label histogram.
+    case register(workerID: String, sampleCount: UInt64, labelHistogram: [UInt64])
+    /// Scheduler → worker: accepted into run `runID` with `configuration` (JSON).
+    case welcome(runID: String, configuration: String)
+    /// Either way: still alive.
+    case heartbeat
+    /// Either way: leaving, and why.
+    case bye(reason: String)
+    /// Store `tensor` as `id` (replacing any tensor with that id).
+    case put(id: TensorID, tensor: Tensor)
+    /// Send back tensor `id`.
+    case get(id: TensorID)
+    /// A tensor sent back, answering `get`.
+    case tensor(id: TensorID, tensor: Tensor)
+    /// Free these tensors.
+    case delete(ids: [TensorID])
+    /// Run one op on stored tensors.
+    case exec(PlanStep)
+    /// Run several ops in order as one message.
+    case plan([PlanStep])
+    /// Success, with the store's size afterwards.
+    case done(objectCount: UInt64, byteCount: UInt64)
+    /// Scheduler → worker: train.
+    case trainTask(TrainTask)
+    /// Worker → scheduler: trained.
+    case update(TrainUpdate)
+    /// The request failed or could not be decoded; `code` is a ``WireError/Kind`` raw value.
+    case error(code: UInt16, message: String)
+}
+
+/// A message with its routing ids: `id` is unique per sender, `replyTo` the id of the request
+/// it answers (0 for none).
+public struct Envelope: Sendable, Equatable {
+    /// This message's id.
+    public var id: UInt64
+    /// The id of the message this answers, or 0.
+    public var replyTo: UInt64
+    /// The message.
+    public var message: Message
+
+    /// An envelope for `message`.
+    public init(id: UInt64, replyTo: UInt64 = 0, message: Message) {
+        self.id = id
+        self.replyTo = replyTo
+        self.message = message
+    }
+}

@@ -1,0 +1,28 @@
+/// The type byte of a message header.
+enum MessageType: UInt8 {
+    case register = 1, welcome = 2, heartbeat = 3, bye = 4
+    case put = 10, get = 11, tensor = 12, delete = 13, exec = 14, plan = 15, done = 16
+    case trainTask = 20, update = 21
+    case error = 30
+}
+
+extension Message {
+    var type: MessageType {
+        switch self {
+        case .register: .register
+        case .welcome: .welcome
+        case .heartbeat: .heartbeat
+        case .bye: .bye
+        case .put: .put
+        case .get: .get
+        case .tensor: .tensor
+        case .delete: .delete
+        case .exec: .exec
+        case .plan: .plan
+        case .done: .done
+        case .trainTask: .trainTask
+        case .update: .update
+        case .error: .error
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// Why bytes could not be decoded as a message, with where and what. Every decoding path ends
+/// in one of these (never a trap), and a worker sends it back to the sender as an error reply:
+/// `code` is the stable number on the wire, `description` the sentence.
+public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The class of problem; its raw value is the error code sent on the wire.
+    public enum Kind: UInt16, Sendable {
+        case truncated = 1
+        case badMagic = 2
+        case unsupportedVersion = 3
+        case unknownMessageType = 4
+        case unknownOp = 5
+        case malformed = 6
+        case limitExceeded = 7
+        case frameMismatch = 8
+        /// Not a decoding error: a valid request that failed (unknown tensor id, op error…).
+        case requestFailed = 100
+    }
+
+    /// The class of problem.
+    public let kind: Kind
+    /// A sentence with the byte offset, field and values involved.
+    public let description: String
+
+    /// An error of `kind` described by `description`.
+    public init(_ kind: Kind, _ description: String) {
+        self.kind = kind
+        self.description = description
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+import TesseraTensor
+@testable import TesseraWire
+
+@Suite("Malformed input is a typed error")
+struct MalformedTests {
+    static let codec = WireCodec()
+
+    static func frames(_ message: Message) throws -> [Data] {
+        try codec.encode(Envelope(id: 9, message: message))
+    }
+
+    static func kind(_ frames: [Data], codec: WireCodec = MalformedTests.codec) -> WireError.Kind? {
+        do {
+            _ = try codec.decode(frames)
+            return nil
+        } catch let error as WireError {
+            return error.kind
+        } catch {
+            Issue.record("non-wire error \(error)")
+            return nil
+        }
+    }
+
+    @Test func everyTruncationOfAHeaderIsAnError() throws {
+        let valid = try Self.frames(.trainTask(TrainTask(round: 1, modelVersion: 1, hyperparameters: "{}",
+                                                        weights: [NamedTensor(name: "w", tensor: Tensor([1, 2]))])))
+        for length in 0..<valid[0].count {
+            #expect(Self.kind([valid[0].prefix(length)] + valid.dropFirst()) != nil, "length \(length)")
+        }
+    }
+
+    @Test func magicVersionTypeAndFlags() throws {
+        let valid = try Self.frames(.heartbeat)
+        func patched(_ offset: Int, _ value: UInt8) -> [Data] {
+            var header = valid[0]
+            header[offset] = value
+            return [header]
+        }
+        #expect(Self.kind(patched(0, 0x58)) == .badMagic)
+        #expect(Self.kind(patched(4, 2)) == .unsupportedVersion)
+        #expect(Self.kind(patched(5, 99)) == .unknownMessageType)
+        #expect(Self.kind(patched(6, 1)) == .malformed)
+        #expect(Self.kind([]) == .frameMismatch)
+    }
+
+    @Test func unknownOp() throws {
+        var header = try Self.frames(.exec(PlanStep(op: .relu, inputs: [1], output: 2)))[0]
+        header[28] = 250   // the op code, first byte of the body
+        #expect(Self.kind([header]) == .unknownOp)
+    }
+
+    @Test func payloadsThatDisagreeWithShapes() throws {
+        let valid = try Self.frames(.put(id: 1, tensor: Tensor([1, 2, 3])))
+        #expect(Self.kind([valid[0]]) == .frameMismatch)                            // missing payload
+        #expect(Self.kind([valid[0], valid[1].prefix(8)]) == .frameMismatch)        // short payload
+        #expect(Self.kind([valid[0], valid[1], valid[1]]) == .frameMismatch)        // extra frame
+        #expect(Self.kind([valid[0], valid[1] + Data([0, 0, 0, 0])]) == .frameMismatch)
+    }
+
+    @Test func absurdSizesAreRefusedBeforeAllocating() throws {
+        var writer = ByteWriter()
+        for byte in WireCodec.magic { writer.u8(byte) }
+        writer.u8(1); writer.u8(MessageType.put.rawValue); writer.u16(0); writer.u64(1); writer.u64(0)
+        var body = ByteWriter()
+        body.u64(1); body.u8(1); body.u8(4)
+        for _ in 0..<4 { body.u32(UInt32.max) }   // 2^128 elements
+        writer.u32(UInt32(body.bytes.count))
+        #expect(Self.kind([Data(writer.bytes + body.bytes)]) == .limitExceeded)
+
+        let longList = try Self.frames(.delete(ids: [1]))[0]
+        var patched = longList
+        patched.replaceSubrange(28..<32, with: [0xFF, 0xFF, 0xFF, 0x7F])   // ids count
+        #expect(Self.kind([patched]) == .limitExceeded)
+
+        let small = WireCodec(limits: WireLimits(maximumMessageBytes: 64))
+        #expect(Self.kind(try Self.frames(.put(id: 1, tensor: Tensor.zeros([100]))), codec: small) == .limitExceeded)
+        #expect(throws: WireError.self) { try small.encode(Envelope(id: 1, message: .put(id: 1, tensor: Tensor.zeros([100])))) }
+    }
+
+    @Test func badStringsAndBooleans() throws {
+        var header = try Self.frames(.bye(reason: "ok"))[0]
+        header[32] = 0xFF   // first byte of the reason: not UTF-8
+        #expect(Self.kind([header]) == .malformed)
+        var update = try Self.frames(.update(TrainUpdate(round: 1, modelVersion: 1, sampleCount: 1, isDelta: false, metrics: [:], weights: [])))[0]
+        update[28 + 24] = 7   // is-delta flag
+        #expect(Self.kind([update]) == .malformed)
+    }
+
+    /// Ten thousand random mutations of valid messages: each decodes or throws a WireError,
+    /// never traps (the test process would die).
+    @Test func randomMutationsNeverTrap() throws {
+        var generator = SeededGenerator(seed: 2026)
+        let seeds = try CodecTests.messages.map { try Self.frames($0) }
+        var decoded = 0, rejected = 0
+        for _ in 0..<10_000 {
+            var frames = seeds[Int(generator.next() % UInt64(seeds.count))]
+            let mutations = 1 + Int(generator.next() % 4)
+            for _ in 0..<mutations {
+                let index = Int(generator.next() % UInt64(frames.count))
+                var frame = frames[index]
+                switch generator.next() % 4 {
+                case 0 where !frame.isEmpty:
+                    frame[Int(generator.next() % UInt64(frame.count))] = UInt8(truncatingIfNeeded: generator.next())
+                case 1 where !frame.isEmpty:
+                    frame = frame.prefix(Int(generator.next() % UInt64(frame.count)))
+                case 2:
+                    frame.append(UInt8(truncatingIfNeeded: generator.next()))
+                default:
+                    if frames.count > 1 { frames.removeLast() } else { frames.append(Data([1, 2, 3, 4])) }
+                    continue
+                }
+                frames[index] = frame
+            }
+            do {
+                _ = try Self.codec.decode(frames)
+                decoded += 1
+            } catch is WireError {
+                rejected += 1
+            }
+        }
+        #expect(decoded + rejected == 10_000)
+        #expect(rejected > 5_000)
+    }
+}
