@@ -4,7 +4,7 @@ CONFIG_FLAGS ?= -c release
 BENCH_DIR    ?= .bench
 SHARED_BENCH ?= ../shared/bench
 PIP_PACKAGES  = numpy threadpoolctl
-APT_PACKAGES ?= zlib1g-dev pkg-config
+APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev
 
 .PHONY: help deps build test bench bench-deps clean
 

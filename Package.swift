@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "TesseraNN", targets: ["TesseraNN"]),
         .library(name: "TesseraData", targets: ["TesseraData"]),
         .library(name: "TesseraWire", targets: ["TesseraWire"]),
+        .library(name: "TesseraTransport", targets: ["TesseraTransport"]),
+        .library(name: "TesseraWorker", targets: ["TesseraWorker"]),
         .executable(name: "tessera", targets: ["tessera"]),
     ],
     dependencies: [
@@ -57,12 +59,28 @@ let package = Package(
             dependencies: ["TesseraTensor", "TesseraNN"],
             swiftSettings: optimizedFlags
         ),
+        .systemLibrary(
+            name: "CZMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .target(
+            name: "TesseraTransport",
+            dependencies: ["CZMQ", "TesseraWire"]
+        ),
+        .target(
+            name: "TesseraWorker",
+            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport"]
+        ),
         .executableTarget(
             name: "tessera",
             dependencies: [
                 "TesseraTensor",
                 "TesseraNN",
                 "TesseraData",
+                "TesseraWire",
+                "TesseraTransport",
+                "TesseraWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,6 +95,10 @@ let package = Package(
         .testTarget(
             name: "TesseraWireTests",
             dependencies: ["TesseraWire", "TesseraTensor"]
+        ),
+        .testTarget(
+            name: "TesseraWorkerTests",
+            dependencies: ["TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraTensor"]
         ),
         .testTarget(
             name: "TesseraDataTests",

@@ -7,7 +7,7 @@ struct Tessera: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "Federated learning that runs as real processes.",
-        subcommands: [TrainCommand.self, BenchCommand.self]
+        subcommands: [WorkerCommand.self, TrainCommand.self, BenchCommand.self]
     )
 
     /// Runs the command; errors print a sentence and exit 1, usage errors exit 2 (the

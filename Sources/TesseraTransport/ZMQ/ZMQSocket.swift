@@ -1,0 +1,146 @@
+import CZMQ
+import Foundation
+
+/// One ZeroMQ socket. Not thread-safe (libzmq sockets are not): use it from one thread.
+public final class ZMQSocket {
+    /// The socket types Tessera uses.
+    public enum Kind {
+        case router, dealer
+
+        var value: Int32 {
+            switch self {
+            case .router: ZMQ_ROUTER
+            case .dealer: ZMQ_DEALER
+            }
+        }
+    }
+
+    let handle: UnsafeMutableRawPointer
+    private let context: ZMQContext
+
+    /// A socket of `kind` in `context`, with linger 0 (closing never blocks on unsent data)
+    /// and, when given, a routing `identity` (a DEALER's name as a ROUTER sees it).
+    ///
+    /// - Throws: ``TransportError``.
+    public init(_ kind: Kind, context: ZMQContext, identity: String? = nil, maximumMessageBytes: Int? = nil) throws {
+        guard let handle = zmq_socket(context.handle, kind.value) else { throw TransportError.lastZMQError("zmq_socket") }
+        self.handle = handle
+        self.context = context
+        try setOption(ZMQ_LINGER, Int32(0))
+        if let identity { try setOption(ZMQ_ROUTING_ID, Array(identity.utf8)) }
+        if let maximumMessageBytes { try setOption(ZMQ_MAXMSGSIZE, Int64(maximumMessageBytes)) }
+    }
+
+    deinit {
+        zmq_close(handle)
+    }
+
+    /// Binds to `endpoint` (`tcp://127.0.0.1:5555`, `tcp://*:0`, `ipc:///tmp/x`).
+    public func bind(_ endpoint: String) throws {
+        guard zmq_bind(handle, endpoint) == 0 else { throw TransportError.lastZMQError("bind \(endpoint)") }
+    }
+
+    /// Connects to `endpoint`; libzmq reconnects by itself if the peer goes away.
+    public func connect(_ endpoint: String) throws {
+        guard zmq_connect(handle, endpoint) == 0 else { throw TransportError.lastZMQError("connect \(endpoint)") }
+    }
+
+    /// The endpoint actually bound (resolves `tcp://*:0` to the chosen port).
+    public func lastEndpoint() throws -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        var size = buffer.count
+        guard zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else {
+            throw TransportError.lastZMQError("ZMQ_LAST_ENDPOINT")
+        }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    func setOption<T>(_ option: Int32, _ value: T) throws {
+        var copy = value
+        guard zmq_setsockopt(handle, option, &copy, MemoryLayout<T>.size) == 0 else {
+            throw TransportError.lastZMQError("zmq_setsockopt \(option)")
+        }
+    }
+
+    func setOption(_ option: Int32, _ bytes: [UInt8]) throws {
+        guard bytes.withUnsafeBytes({ zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }) == 0 else {
+            throw TransportError.lastZMQError("zmq_setsockopt \(option)")
+        }
+    }
+
+    /// Sends `frames` as one multipart message. Frames of 64 KiB or more are handed to libzmq
+    /// without copying (it releases them when sent).
+    public func send(_ frames: [Data]) throws {
+        for (index, frame) in frames.enumerated() {
+            let flags: Int32 = index < frames.count - 1 ? ZMQ_SNDMORE : 0
+            var message = zmq_msg_t()
+            if frame.count >= 1 << 16 {
+                let box = Unmanaged.passRetained(FrameBox(frame))
+                let pointer = box.takeUnretainedValue().pointer
+                let release: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { _, hint in
+                    if let hint { Unmanaged<FrameBox>.fromOpaque(hint).release() }
+                }
+                guard zmq_msg_init_data(&message, pointer, frame.count, release, box.toOpaque()) == 0 else {
+                    box.release()
+                    throw TransportError.lastZMQError("zmq_msg_init_data")
+                }
+            } else {
+                guard zmq_msg_init_size(&message, frame.count) == 0 else { throw TransportError.lastZMQError("zmq_msg_init_size") }
+                if frame.count > 0, let target = zmq_msg_data(&message) {
+                    frame.withUnsafeBytes { source in
+                        if let base = source.baseAddress { target.copyMemory(from: base, byteCount: frame.count) }
+                    }
+                }
+            }
+            guard zmq_msg_send(&message, handle, flags) >= 0 else {
+                zmq_msg_close(&message)
+                throw TransportError.lastZMQError("send")
+            }
+        }
+    }
+
+    /// Receives one multipart message, waiting at most `timeout` seconds (nil: forever).
+    /// Returns nil on timeout.
+    public func receive(timeout: Double?) throws -> [Data]? {
+        guard try wait(timeout: timeout) else { return nil }
+        var frames: [Data] = []
+        repeat {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            guard zmq_msg_recv(&message, handle, 0) >= 0 else { throw TransportError.lastZMQError("receive") }
+            let size = zmq_msg_size(&message)
+            frames.append(size == 0 ? Data() : Data(bytes: zmq_msg_data(&message), count: size))
+        } while try more()
+        return frames
+    }
+
+    /// Whether a message arrives within `timeout` seconds (nil: waits forever).
+    public func wait(timeout: Double?) throws -> Bool {
+        var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        let milliseconds = timeout.map { Int($0 * 1000) } ?? -1
+        let result = zmq_poll(&item, 1, milliseconds)
+        if result < 0 {
+            if zmq_errno() == EINTR { return false }
+            throw TransportError.lastZMQError("poll")
+        }
+        return result > 0
+    }
+
+    private func more() throws -> Bool {
+        var value: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        guard zmq_getsockopt(handle, ZMQ_RCVMORE, &value, &size) == 0 else { throw TransportError.lastZMQError("ZMQ_RCVMORE") }
+        return value != 0
+    }
+}
+
+/// Keeps a frame's bytes alive until libzmq has sent them.
+private final class FrameBox {
+    let data: NSData
+    var pointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(mutating: data.bytes) }
+
+    init(_ frame: Data) {
+        data = frame as NSData
+    }
+}

@@ -1,0 +1,91 @@
+import TesseraTensor
+import TesseraWire
+
+/// What a worker does with each request, independent of sockets: keeps the object store,
+/// executes ops and plans on the kernel, answers gets. Every failure becomes an error reply;
+/// nothing a request contains can stop the service.
+public struct WorkerService: Sendable {
+    /// The worker's name.
+    public let workerID: String
+    /// The tensors it holds.
+    public private(set) var store: ObjectStore
+
+    /// A service named `workerID` with an empty `store`.
+    public init(workerID: String, store: ObjectStore = ObjectStore()) {
+        self.workerID = workerID
+        self.store = store
+    }
+
+    /// The reply to `message`, or nil for messages that need none (heartbeat, bye, replies).
+    public mutating func handle(_ message: Message) -> Message? {
+        do {
+            switch message {
+            case let .put(id, tensor):
+                try store.store(tensor, as: id)
+                return done
+            case let .get(id):
+                return .tensor(id: id, tensor: try store.tensor(id))
+            case let .delete(ids):
+                store.delete(ids)
+                return done
+            case let .exec(step):
+                try run(step)
+                return done
+            case let .plan(steps):
+                for (index, step) in steps.enumerated() {
+                    do {
+                        try run(step)
+                    } catch let error as WireError {
+                        throw WireError(error.kind, "plan step \(index) (\(step.op.name)): \(error.description)")
+                    }
+                }
+                return done
+            case .heartbeat, .bye, .done, .tensor, .error, .update, .welcome:
+                return nil
+            case .register, .trainTask:
+                return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(workerID) does not accept \(message.kindName) messages")
+            }
+        } catch let error as WireError {
+            return .error(code: error.kind.rawValue, message: error.description)
+        } catch {
+            return .error(code: WireError.Kind.requestFailed.rawValue, message: String(describing: error))
+        }
+    }
+
+    private var done: Message {
+        .done(objectCount: UInt64(store.count), byteCount: UInt64(store.byteCount))
+    }
+
+    private mutating func run(_ step: PlanStep) throws {
+        let inputs = try step.inputs.map { try store.tensor($0) }
+        let result: Tensor
+        do {
+            result = try GradMode.withoutGradients { try step.op.apply(to: inputs) }
+        } catch {
+            throw WireError(.requestFailed, "\(step.op.name) failed: \(error)")
+        }
+        try store.store(result, as: step.output)
+    }
+}
+
+extension Message {
+    /// The message's kind, for logs and errors.
+    public var kindName: String {
+        switch self {
+        case .register: "register"
+        case .welcome: "welcome"
+        case .heartbeat: "heartbeat"
+        case .bye: "bye"
+        case .put: "put"
+        case .get: "get"
+        case .tensor: "tensor"
+        case .delete: "delete"
+        case .exec: "exec"
+        case .plan: "plan"
+        case .done: "done"
+        case .trainTask: "train task"
+        case .update: "update"
+        case .error: "error"
+        }
+    }
+}

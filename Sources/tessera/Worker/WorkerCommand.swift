@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import TesseraData
+import TesseraWire
+import TesseraWorker
+
+/// `tessera worker`: a process that keeps tensors and executes ops sent to it over ZeroMQ.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Serve remote tensor operations over ZeroMQ until SIGINT or SIGTERM.",
+        discussion: "Prints one line, 'worker NAME serving on ENDPOINT', once it is ready.")
+
+    @Option(help: "Bind a ROUTER socket here (e.g. tcp://127.0.0.1:5556, tcp://*:0 for any port).")
+    var bind: String?
+
+    @Option(help: "Connect a DEALER socket to a client or scheduler's ROUTER here.")
+    var connect: String?
+
+    @Option(help: "The worker's name (its routing identity).")
+    var id = "worker-\(ProcessInfo.processInfo.processIdentifier)"
+
+    @Option(help: "This worker's private data: an MNIST directory or 'synthetic' (reported when registering).")
+    var data: String?
+
+    @Option(help: "Most tensors kept at once.")
+    var maxObjects = 100_000
+
+    @Option(help: "Most bytes of tensors kept at once.")
+    var maxBytes = 4 << 30
+
+    @Option(help: "Largest message accepted, in bytes.")
+    var maxMessageBytes = 1 << 30
+
+    func validate() throws {
+        guard (bind == nil) != (connect == nil) else { throw ValidationError("give exactly one of --bind and --connect") }
+        guard !id.isEmpty, id.utf8.count <= 255 else { throw ValidationError("--id must be 1 to 255 bytes") }
+        guard maxObjects > 0, maxBytes > 0, maxMessageBytes >= 1024 else {
+            throw ValidationError("--max-objects and --max-bytes must be positive, --max-message-bytes at least 1024")
+        }
+    }
+
+    func run() throws {
+        var samples: UInt64 = 0
+        var histogram: [UInt64] = []
+        if let data {
+            let train = try DataSource.locate(explicit: data).load().train
+            samples = UInt64(train.count)
+            histogram = train.labelHistogram().map { UInt64($0) }
+        }
+        StopSignal.install()
+        let service = WorkerService(workerID: id, store: ObjectStore(maximumObjects: maxObjects, maximumBytes: maxBytes))
+        let endpoint: WorkerRuntime.Endpoint = bind.map { .bind($0) } ?? .connect(connect ?? "")
+        let runtime = try WorkerRuntime(service: service, endpoint: endpoint,
+                                        limits: WireLimits(maximumMessageBytes: maxMessageBytes),
+                                        sampleCount: samples, labelHistogram: histogram)
+        // Written straight to the file descriptor: whoever started us waits for this line.
+        FileHandle.standardOutput.write(Data("worker \(id) serving on \(runtime.address)\n".utf8))
+        try runtime.run(until: { StopSignal.isRaised })
+        FileHandle.standardOutput.write(Data("worker \(id) stopped\n".utf8))
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import TesseraTensor
+import TesseraTransport
+@testable import TesseraWire
+
+@Suite("A live worker process", .serialized)
+struct LiveWorkerTests {
+    @Test func remoteOpsOnARealProcess() throws {
+        let (worker, endpoint) = try startWorker()
+        let client = try RequestClient(connectingTo: endpoint)
+        let x = try Tensor.normal([2, 3, 8, 8], seed: 1), w = try Tensor.normal([4, 3, 3, 3], seed: 2)
+        #expect(try client.request(.put(id: 1, tensor: x)) == .done(objectCount: 1, byteCount: UInt64(x.count * 4)))
+        _ = try client.request(.put(id: 2, tensor: w))
+        _ = try client.request(.plan([PlanStep(op: .conv2d(Conv2DOptions(padding: 1)), inputs: [1, 2], output: 3),
+                                      PlanStep(op: .relu, inputs: [3], output: 4)]))
+        let expected = try x.conv2d(weight: w, options: Conv2DOptions(padding: 1)).relu()
+        #expect(try client.request(.get(id: 4)) == .tensor(id: 4, tensor: expected))
+        #expect(worker.stop() == 0)
+    }
+
+    /// Every class of malformed input gets an error reply of the right kind, and the worker
+    /// still answers a valid request afterwards.
+    @Test func garbageGetsErrorRepliesAndServiceGoesOn() throws {
+        let (worker, endpoint) = try startWorker()
+        let client = try RequestClient(connectingTo: endpoint)
+        let codec = WireCodec()
+        let put = try codec.encode(Envelope(id: 1, message: .put(id: 1, tensor: Tensor([1, 2, 3]))))
+        var badMagic = put[0]; badMagic[0] = 0
+        var badVersion = put[0]; badVersion[4] = 9
+        var badType = put[0]; badType[5] = 77
+        var badOp = try codec.encode(Envelope(id: 2, message: .exec(PlanStep(op: .relu, inputs: [1], output: 2))))[0]
+        badOp[28] = 200
+        var absurd = put[0]
+        absurd.replaceSubrange(38..<42, with: [0xFF, 0xFF, 0xFF, 0xFF])   // first dimension
+        let cases: [([Data], WireError.Kind)] = [
+            ([put[0].prefix(10)], .truncated), ([badMagic, put[1]], .badMagic), ([badVersion, put[1]], .unsupportedVersion),
+            ([badType, put[1]], .unknownMessageType), ([badOp], .unknownOp), ([put[0], put[1].prefix(4)], .frameMismatch),
+            ([absurd, put[1]], .limitExceeded), ([Data()], .truncated),
+        ]
+        for (frames, kind) in cases {
+            guard case let .error(code, _) = try client.requestRaw(frames) else { Issue.record("no error for \(kind)"); continue }
+            #expect(code == kind.rawValue, "\(kind)")
+        }
+        guard case let .error(code, text) = try client.request(.get(id: 12345)) else { Issue.record("unknown id accepted"); return }
+        #expect(code == WireError.Kind.requestFailed.rawValue && text.contains("12345"))
+        #expect(try client.request(.put(id: 1, tensor: Tensor([5]))) == .done(objectCount: 1, byteCount: 4))
+        #expect(worker.stop() == 0)
+    }
+
+    /// Ten thousand mutated messages: the worker answers every one, stays up, and its memory
+    /// does not grow without bound.
+    @Test func tenThousandMutatedMessages() throws {
+        let (worker, endpoint) = try startWorker()
+        let client = try RequestClient(connectingTo: endpoint)
+        let codec = WireCodec()
+        let seeds = try [
+            Message.put(id: 1, tensor: Tensor.zeros([4, 4])), .get(id: 1), .delete(ids: [1, 2]),
+            .plan([PlanStep(op: .matmul, inputs: [1, 1], output: 2), PlanStep(op: .sum(axes: [0], keepDimensions: false), inputs: [2], output: 3)]),
+            .exec(PlanStep(op: .conv2d(Conv2DOptions()), inputs: [1, 1], output: 4)),
+        ].map { try codec.encode(Envelope(id: 1, message: $0)) }
+        var generator = SeededGenerator(seed: 99)
+        var residentAfterWarmup = 0
+        for round in 0..<10_000 {
+            var frames = seeds[Int(generator.next() % UInt64(seeds.count))]
+            let index = Int(generator.next() % UInt64(frames.count))
+            if !frames[index].isEmpty {
+                frames[index][Int(generator.next() % UInt64(frames[index].count))] = UInt8(truncatingIfNeeded: generator.next())
+            }
+            if generator.next() % 5 == 0 { frames[index] = frames[index].prefix(Int(generator.next() % UInt64(frames[index].count + 1))) }
+            _ = try client.requestRaw(frames, timeout: 10)
+            if round == 1000 { residentAfterWarmup = residentKilobytes(worker.process.processIdentifier) }
+        }
+        #expect(worker.process.isRunning)
+        #expect(try client.request(.put(id: 9, tensor: Tensor([1]))) != nil)
+        let resident = residentKilobytes(worker.process.processIdentifier)
+        #expect(resident < residentAfterWarmup + 64 * 1024, "resident \(resident) kB after warm-up \(residentAfterWarmup) kB")
+        #expect(worker.stop(signal: SIGINT) == 0)
+    }
+
+    func residentKilobytes(_ pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// Starts a `tessera` subcommand for a test, waits for a line on its standard output (not a
+/// sleep), and kills it when the harness goes away, on every exit path.
+final class ProcessHarness: @unchecked Sendable {
+    // @unchecked: `lines` is guarded by its mutex; `process` is only used from the test's thread.
+    let process = Process()
+    private let lines = Mutex<[String]>([])
+    private let output = Pipe()
+
+    /// The tessera executable built beside the test bundle.
+    static var tesseraPath: String {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("tessera")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+            directory = directory.deletingLastPathComponent()
+        }
+        return ".build/debug/tessera"
+    }
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: Self.tesseraPath)
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            self?.lines.withLock { $0 += text.split(separator: "\n").map(String.init) }
+        }
+        try process.run()
+    }
+
+    /// The first output line containing `marker`, waiting up to `timeout` seconds.
+    func waitForLine(containing marker: String, timeout: Double = 30) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = lines.withLock({ $0.first { $0.contains(marker) } }) { return line }
+            guard process.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        throw HarnessError(description: "no line containing '\(marker)' within \(timeout) s; output: \(lines.withLock { $0 })")
+    }
+
+    /// Sends `signal` and waits up to `timeout` seconds for the exit status.
+    func stop(signal: Int32 = SIGTERM, timeout: Double = 10) -> Int32? {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        output.fileHandleForReading.readabilityHandler = nil
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A running `tessera worker --bind` on a free loopback port, and its endpoint.
+func startWorker(id: String = "bob", extra: [String] = []) throws -> (ProcessHarness, String) {
+    let harness = try ProcessHarness(["worker", "--bind", "tcp://127.0.0.1:0", "--id", id] + extra)
+    let line = try harness.waitForLine(containing: "serving on")
+    guard let endpoint = line.split(separator: " ").last.map(String.init) else {
+        throw HarnessError(description: "unexpected line '\(line)'")
+    }
+    return (harness, endpoint)
+}

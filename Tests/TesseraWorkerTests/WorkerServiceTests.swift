@@ -1,0 +1,36 @@
+import Testing
+import TesseraTensor
+import TesseraWire
+import TesseraWorker
+
+@Suite("Worker service")
+struct WorkerServiceTests {
+    @Test func putExecGetDelete() throws {
+        var service = WorkerService(workerID: "bob")
+        #expect(service.handle(.put(id: 1, tensor: try Tensor([1, 2, 3, 4], shape: [2, 2]))) == .done(objectCount: 1, byteCount: 16))
+        #expect(service.handle(.put(id: 2, tensor: try Tensor([1, -1, -1, 1], shape: [2, 2]))) == .done(objectCount: 2, byteCount: 32))
+        _ = service.handle(.plan([PlanStep(op: .matmul, inputs: [1, 2], output: 3), PlanStep(op: .relu, inputs: [3], output: 4)]))
+        #expect(service.handle(.get(id: 4)) == .tensor(id: 4, tensor: try Tensor([0, 1, 0, 1], shape: [2, 2])))
+        #expect(service.handle(.delete(ids: [1, 2, 3, 4, 99])) == .done(objectCount: 0, byteCount: 0))
+    }
+
+    @Test func failuresAreErrorRepliesAndChangeNothing() throws {
+        var service = WorkerService(workerID: "bob", store: ObjectStore(maximumObjects: 2))
+        guard case let .error(code, text)? = service.handle(.get(id: 7)) else { Issue.record("expected an error"); return }
+        #expect(code == WireError.Kind.requestFailed.rawValue && text.contains("7"))
+        _ = service.handle(.put(id: 1, tensor: Tensor([1, 2])))
+        _ = service.handle(.put(id: 2, tensor: Tensor([1, 2, 3])))
+        guard case let .error(shapeCode, shapeText)? = service.handle(.exec(PlanStep(op: .add, inputs: [1, 2], output: 3))) else {
+            Issue.record("expected an error"); return
+        }
+        #expect(shapeCode == WireError.Kind.requestFailed.rawValue && shapeText.contains("[2]") && shapeText.contains("[3]"))
+        guard case let .error(limitCode, _)? = service.handle(.put(id: 3, tensor: Tensor([0]))) else { Issue.record("expected an error"); return }
+        #expect(limitCode == WireError.Kind.limitExceeded.rawValue)
+        guard case let .error(_, planText)? = service.handle(.plan([PlanStep(op: .relu, inputs: [1], output: 1),
+                                                                     PlanStep(op: .relu, inputs: [9], output: 2)])) else {
+            Issue.record("expected an error"); return
+        }
+        #expect(planText.contains("step 1"))
+        #expect(service.store.count == 2)
+    }
+}
