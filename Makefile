@@ -6,7 +6,7 @@ SHARED_BENCH ?= ../shared/bench
 PIP_PACKAGES  = numpy threadpoolctl
 APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev
 
-.PHONY: help deps build test bench bench-deps clean
+.PHONY: help deps build test test-python bench bench-deps clean
 
 help:
 	@echo "make build   release build of the tessera executable"
@@ -25,7 +25,13 @@ deps:
 build: deps
 	$(SWIFT) build $(CONFIG_FLAGS) --product tessera
 
-test: deps
+# Python packages for the protocol test (a Python client drives a worker); without them that
+# one test is skipped with its reason.
+test-python:
+	@python3 -c "import zmq, numpy" 2>/dev/null || python3 -m pip install -q pyzmq numpy 2>/dev/null || \
+	  echo "note: could not install pyzmq/numpy; the Python client test will be skipped"
+
+test: deps test-python
 	$(SWIFT) test
 
 bench-deps:
