@@ -104,6 +104,9 @@ public enum Message: Sendable, Equatable {
     case exec(PlanStep)
     /// Run several ops in order as one message.
     case plan([PlanStep])
+    /// Send stored tensor `id` straight to the worker at `endpoint`, stored there as `target`
+    /// (worker to worker; the data does not pass through the requester).
+    case forward(id: TensorID, endpoint: String, target: TensorID)
     /// Success, with the store's size afterwards.
     case done(objectCount: UInt64, byteCount: UInt64)
     /// Scheduler → worker: train.

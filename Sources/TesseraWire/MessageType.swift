@@ -1,7 +1,7 @@
 /// The type byte of a message header.
 enum MessageType: UInt8 {
     case register = 1, welcome = 2, heartbeat = 3, bye = 4
-    case put = 10, get = 11, tensor = 12, delete = 13, exec = 14, plan = 15, done = 16
+    case put = 10, get = 11, tensor = 12, delete = 13, exec = 14, plan = 15, done = 16, forward = 17
     case trainTask = 20, update = 21
     case error = 30
 }
@@ -20,6 +20,7 @@ extension Message {
         case .exec: .exec
         case .plan: .plan
         case .done: .done
+        case .forward: .forward
         case .trainTask: .trainTask
         case .update: .update
         case .error: .error

@@ -25,6 +25,8 @@ public final class WorkerRuntime {
     private let isRouter: Bool
     private let registration: Message
     private var nextID: UInt64 = 1
+    /// Clients to other workers, for `forward`, by endpoint.
+    private var peers: [String: RequestClient] = [:]
     /// The endpoint the socket is bound or connected to (with the real port after `tcp://*:0`).
     public let address: String
 
@@ -74,13 +76,34 @@ public final class WorkerRuntime {
             do {
                 let envelope = try codec.decode(frames)
                 replyTo = envelope.id
-                reply = service.handle(envelope.message)
+                if case let .forward(id, endpoint, target) = envelope.message {
+                    reply = forward(id, to: endpoint, as: target)
+                } else {
+                    reply = service.handle(envelope.message)
+                }
             } catch let error as WireError {
                 reply = .error(code: error.kind.rawValue, message: error.description)
             }
             if let reply { try send(reply, replyTo: replyTo, to: sender) }
         }
         if !isRouter { try? send(.bye(reason: "worker stopping"), replyTo: 0, to: nil) }
+    }
+
+    /// Puts stored tensor `id` on the worker at `endpoint` as `target` and relays its answer.
+    private func forward(_ id: TensorID, to endpoint: String, as target: TensorID) -> Message {
+        do {
+            let tensor = try service.store.tensor(id)
+            let peer = try peers[endpoint] ?? RequestClient(connectingTo: endpoint, limits: codec.limits)
+            peers[endpoint] = peer
+            let answer = try peer.request(.put(id: target, tensor: tensor), timeout: 30)
+            if case .error = answer { return answer }
+            return .done(objectCount: UInt64(service.store.count), byteCount: UInt64(service.store.byteCount))
+        } catch let error as WireError {
+            return .error(code: error.kind.rawValue, message: error.description)
+        } catch {
+            peers[endpoint] = nil
+            return .error(code: WireError.Kind.requestFailed.rawValue, message: "forward to \(endpoint): \(error)")
+        }
     }
 
     private func send(_ message: Message, replyTo: UInt64, to sender: Data?) throws {

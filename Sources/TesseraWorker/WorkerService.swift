@@ -42,7 +42,7 @@ public struct WorkerService: Sendable {
                 return done
             case .heartbeat, .bye, .done, .tensor, .error, .update, .welcome:
                 return nil
-            case .register, .trainTask:
+            case .register, .trainTask, .forward:
                 return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(workerID) does not accept \(message.kindName) messages")
             }
         } catch let error as WireError {
@@ -83,6 +83,7 @@ extension Message {
         case .exec: "exec"
         case .plan: "plan"
         case .done: "done"
+        case .forward: "forward"
         case .trainTask: "train task"
         case .update: "update"
         case .error: "error"

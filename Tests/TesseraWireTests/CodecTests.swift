@@ -33,6 +33,7 @@ struct CodecTests {
             .exec(PlanStep(op: .matmul, inputs: [1, 2], output: 3)),
             .plan(steps),
             .done(objectCount: 3, byteCount: 96),
+            .forward(id: 3, endpoint: "tcp://127.0.0.1:5557", target: 9),
             .trainTask(TrainTask(round: 3, modelVersion: 2, hyperparameters: "{\"lr\":0.05}",
                                  weights: [NamedTensor(name: "fc1.weight", tensor: t), NamedTensor(name: "fc1.bias", tensor: scalar)])),
             .update(TrainUpdate(round: 3, modelVersion: 2, sampleCount: 600, isDelta: true,

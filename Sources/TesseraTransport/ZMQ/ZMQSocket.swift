@@ -127,6 +127,17 @@ public final class ZMQSocket {
         return result > 0
     }
 
+    /// Waits until a message arrives or `descriptor` becomes readable, at most `timeout`
+    /// seconds. Returns whether the socket has a message.
+    public func waitWithDescriptor(_ descriptor: Int32, timeout: Double) -> Bool {
+        var items = [
+            zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: nil, fd: descriptor, events: Int16(ZMQ_POLLIN), revents: 0),
+        ]
+        guard zmq_poll(&items, 2, Int(timeout * 1000)) > 0 else { return false }
+        return items[0].revents & Int16(ZMQ_POLLIN) != 0
+    }
+
     private func more() throws -> Bool {
         var value: Int32 = 0
         var size = MemoryLayout<Int32>.size

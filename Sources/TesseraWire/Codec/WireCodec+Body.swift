@@ -58,6 +58,10 @@ extension WireCodec {
         case let .done(objects, bytes):
             writer.u64(objects)
             writer.u64(bytes)
+        case let .forward(id, endpoint, target):
+            writer.u64(id)
+            writer.string(endpoint)
+            writer.u64(target)
         case let .trainTask(task):
             writer.u64(task.round)
             writer.u64(task.modelVersion)
@@ -125,6 +129,8 @@ extension WireCodec {
             return .plan(try (0..<count).map { _ in try step() })
         case .done:
             return .done(objectCount: try reader.u64("object count"), byteCount: try reader.u64("byte count"))
+        case .forward:
+            return .forward(id: try reader.u64("tensor id"), endpoint: try reader.string("endpoint"), target: try reader.u64("target id"))
         case .trainTask:
             return .trainTask(TrainTask(
                 round: try reader.u64("round"), modelVersion: try reader.u64("model version"),

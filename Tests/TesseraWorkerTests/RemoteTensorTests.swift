@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import TesseraTensor
+import TesseraWire
+import TesseraWorker
+
+@Suite("Remote tensors on two worker processes", .serialized)
+struct RemoteTensorTests {
+    @Test func sendComputeGetMoveAndFree() async throws {
+        let (bobProcess, bobEndpoint) = try startWorker(id: "bob")
+        let (aliceProcess, aliceEndpoint) = try startWorker(id: "alice")
+        let bob = try RemoteWorker(name: "bob", endpoint: bobEndpoint)
+        let alice = try RemoteWorker(name: "alice", endpoint: aliceEndpoint)
+
+        // Part 1: pointers, send and get.
+        let local = try Tensor([1, -2, 3, -4], shape: [2, 2])
+        let x = try await local.send(to: bob)
+        let y = try await x.matmul(x).relu()
+        #expect(try await y.get() == (try local.matmul(local).relu()))
+
+        // Part 3: move worker to worker, then compute there.
+        let moved = try await y.move(to: alice)
+        #expect(moved.worker === alice)
+        #expect(try await moved.sum().get() == (try local.matmul(local).relu().sum()))
+
+        // Operands on different workers are refused before anything is sent.
+        await #expect(throws: RemoteTensorError.self) { try await x.adding(moved) }
+
+        // Errors come back with the worker's sentence.
+        let row = try await Tensor([1, 2, 3]).send(to: bob)
+        let error = await #expect(throws: RemoteError.self) { try await x.adding(row) }
+        #expect(error?.description.contains("[2, 2]") == true)
+
+        // Part 8: a plan runs several ops in one message.
+        let w = try await Tensor.ones([2, 2]).send(to: bob)
+        try await bob.run([PlanStep(op: .matmul, inputs: [x.id, w.id], output: 900), PlanStep(op: .relu, inputs: [900], output: 901)])
+
+        // Dropped pointers are freed on the worker.
+        let before = try await bob.storeSize().objects
+        for _ in 0..<10 { _ = try await Tensor([1]).send(to: bob) }
+        try bob.flushDeletions()
+        let after = try await bob.storeSize().objects
+        #expect(after == before)
+
+        #expect(bobProcess.stop() == 0)
+        #expect(aliceProcess.stop() == 0)
+    }
+
+    @Test func aGoneWorkerIsAClearError() async throws {
+        let (process, endpoint) = try startWorker(id: "carol")
+        let carol = try RemoteWorker(name: "carol", endpoint: endpoint, timeout: 1)
+        _ = try await Tensor([1]).send(to: carol)
+        #expect(process.stop() == 0)
+        await #expect(throws: (any Error).self) {
+            _ = try await Tensor([2]).send(to: carol)
+        }
+    }
+}
