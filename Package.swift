@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "TesseraNN", targets: ["TesseraNN"]),
         .library(name: "TesseraData", targets: ["TesseraData"]),
         .library(name: "TesseraWire", targets: ["TesseraWire"]),
+        .library(name: "TesseraTrace", targets: ["TesseraTrace"]),
         .library(name: "TesseraTransport", targets: ["TesseraTransport"]),
         .library(name: "TesseraWorker", targets: ["TesseraWorker"]),
         .executable(name: "tessera", targets: ["tessera"]),
@@ -64,13 +65,14 @@ let package = Package(
             pkgConfig: "libzmq",
             providers: [.apt(["libzmq3-dev"])]
         ),
+        .target(name: "TesseraTrace"),
         .target(
             name: "TesseraTransport",
-            dependencies: ["CZMQ", "TesseraWire"]
+            dependencies: ["CZMQ", "TesseraWire", "TesseraTrace"]
         ),
         .target(
             name: "TesseraWorker",
-            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport"]
+            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace"]
         ),
         .executableTarget(
             name: "tessera",
@@ -81,6 +83,7 @@ let package = Package(
                 "TesseraWire",
                 "TesseraTransport",
                 "TesseraWorker",
+                "TesseraTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -98,7 +101,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraWorkerTests",
-            dependencies: ["TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraTensor"]
+            dependencies: ["TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraTensor"]
         ),
         .testTarget(
             name: "TesseraDataTests",

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TesseraTrace
 import TesseraWire
 
 /// An asynchronous request/reply channel to one peer over a DEALER socket.
@@ -10,15 +11,15 @@ import TesseraWire
 /// within their timeout fail with ``TransportError`` (`.timeout`) — the clear error for a peer
 /// that is gone. Replies nobody waits for (to fire-and-forget sends) are dropped.
 public final class Mailbox: @unchecked Sendable {
-    // @unchecked: `state` is guarded by its mutex; the socket and codec are used only by the
-    // I/O thread; `wakeWrite`/`wakeRead` are file descriptors (write(2) is thread-safe).
+    // @unchecked: `state` is guarded by its mutex; the socket is used only by the I/O thread
+    // (its codec, immutable, also by callers); `wakeWrite`/`wakeRead` are file descriptors (write(2) is thread-safe).
     private struct Waiter {
         let continuation: CheckedContinuation<Message, any Error>
         let deadline: Date
     }
 
     private struct State {
-        var outgoing: [(id: UInt64, frames: [Data])] = []
+        var outgoing: [Envelope] = []
         var waiters: [UInt64: Waiter] = [:]
         var nextID: UInt64 = 1
         var closed = false
@@ -26,8 +27,7 @@ public final class Mailbox: @unchecked Sendable {
 
     private let state = Mutex(State())
     private let context: ZMQContext
-    private let socket: ZMQSocket
-    private let codec: WireCodec
+    private let socket: MessageSocket
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let stopped = Atomic<Bool>(false)
@@ -37,11 +37,11 @@ public final class Mailbox: @unchecked Sendable {
     /// A mailbox connected to `endpoint`, with its I/O thread running.
     ///
     /// - Throws: ``TransportError`` when the socket or pipe cannot be made.
-    public init(connectingTo endpoint: String, limits: WireLimits = WireLimits()) throws {
+    public init(connectingTo endpoint: String, limits: WireLimits = WireLimits(), tracer: TraceWriter? = nil) throws {
         context = try ZMQContext()
-        socket = try ZMQSocket(.dealer, context: context, maximumMessageBytes: limits.maximumMessageBytes)
-        try socket.connect(endpoint)
-        codec = WireCodec(limits: limits)
+        let zmq = try ZMQSocket(.dealer, context: context, maximumMessageBytes: limits.maximumMessageBytes)
+        try zmq.connect(endpoint)
+        socket = MessageSocket(zmq, codec: WireCodec(limits: limits), tracer: tracer, peerName: endpoint)
         self.endpoint = endpoint
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw TransportError(.zmq, "pipe: errno \(errno)") }
@@ -90,10 +90,12 @@ public final class Mailbox: @unchecked Sendable {
             return state.nextID
         }
         guard let id else { throw TransportError(.closed, "mailbox to \(endpoint) is closed") }
-        let frames = try codec.encode(Envelope(id: id, message: message))
+        let envelope = Envelope(id: id, message: message)
+        // Encode here, on the caller's thread, so encoding errors reach the caller.
+        _ = try socket.codec.encode(envelope)
         state.withLock { state in
             if let waiter { state.waiters[id] = waiter() }
-            state.outgoing.append((id, frames))
+            state.outgoing.append(envelope)
         }
         wake()
     }
@@ -106,23 +108,23 @@ public final class Mailbox: @unchecked Sendable {
     private func loop() {
         var drain = [UInt8](repeating: 0, count: 64)
         while !stopped.load(ordering: .acquiring) {
-            let outgoing = state.withLock { state -> [(id: UInt64, frames: [Data])] in
+            let outgoing = state.withLock { state -> [Envelope] in
                 defer { state.outgoing.removeAll() }
                 return state.outgoing
             }
-            for (id, frames) in outgoing {
+            for envelope in outgoing {
                 do {
-                    try socket.send(frames)
+                    try socket.send(envelope)
                 } catch {
-                    fail(id: id, with: error)
+                    fail(id: envelope.id, with: error)
                 }
             }
-            if (try? socket.wait(timeout: 0)) != true {
-                _ = socket.waitWithDescriptor(wakeRead, timeout: 0.05)
+            if (try? socket.socket.wait(timeout: 0)) != true {
+                _ = socket.socket.waitWithDescriptor(wakeRead, timeout: 0.05)
                 _ = read(wakeRead, &drain, drain.count)
             }
-            while let frames = try? socket.receive(timeout: 0) {
-                guard let envelope = try? codec.decode(frames) else { continue }
+            while let received = try? socket.receive(timeout: 0) {
+                guard case let .success(envelope) = received.envelope else { continue }
                 let waiter = state.withLock { $0.waiters.removeValue(forKey: envelope.replyTo) }
                 waiter?.continuation.resume(returning: envelope.message)
             }

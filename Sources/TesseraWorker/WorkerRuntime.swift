@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TesseraTrace
 import TesseraTransport
 import TesseraWire
 
@@ -18,10 +19,10 @@ public final class WorkerRuntime {
         case connect(String)
     }
 
-    private let socket: ZMQSocket
+    private let socket: MessageSocket
     private let context: ZMQContext
-    private let codec: WireCodec
     private var service: WorkerService
+    private let tracer: TraceWriter?
     private let isRouter: Bool
     private let registration: Message
     private var nextID: UInt64 = 1
@@ -34,24 +35,26 @@ public final class WorkerRuntime {
     ///
     /// - Throws: ``TransportError`` when the socket cannot bind or connect.
     public init(service: WorkerService, endpoint: Endpoint, limits: WireLimits = WireLimits(),
-                sampleCount: UInt64 = 0, labelHistogram: [UInt64] = []) throws {
+                sampleCount: UInt64 = 0, labelHistogram: [UInt64] = [], tracer: TraceWriter? = nil) throws {
         context = try ZMQContext()
-        codec = WireCodec(limits: limits)
         self.service = service
+        self.tracer = tracer
         registration = .register(workerID: service.workerID, sampleCount: sampleCount, labelHistogram: labelHistogram)
+        let zmq: ZMQSocket
         switch endpoint {
         case let .bind(address):
-            socket = try ZMQSocket(.router, context: context, maximumMessageBytes: limits.maximumMessageBytes)
-            try socket.bind(address)
+            zmq = try ZMQSocket(.router, context: context, maximumMessageBytes: limits.maximumMessageBytes)
+            try zmq.bind(address)
             isRouter = true
-            self.address = try socket.lastEndpoint()
+            self.address = try zmq.lastEndpoint()
         case let .connect(address):
-            socket = try ZMQSocket(.dealer, context: context, identity: service.workerID,
-                                   maximumMessageBytes: limits.maximumMessageBytes)
-            try socket.connect(address)
+            zmq = try ZMQSocket(.dealer, context: context, identity: service.workerID,
+                                maximumMessageBytes: limits.maximumMessageBytes)
+            try zmq.connect(address)
             isRouter = false
             self.address = address
         }
+        socket = MessageSocket(zmq, codec: WireCodec(limits: limits), tracer: tracer, peerName: self.address)
     }
 
     /// Serves until `shouldStop` returns true (checked at least every 100 ms).
@@ -65,27 +68,25 @@ public final class WorkerRuntime {
                 try send(.heartbeat, replyTo: 0, to: nil)
                 lastHeartbeat = Date()
             }
-            guard var frames = try socket.receive(timeout: 0.1) else { continue }
-            var sender: Data?
-            if isRouter {
-                guard !frames.isEmpty else { continue }
-                sender = frames.removeFirst()
-            }
+            guard let received = try socket.receive(timeout: 0.1, hasIdentity: isRouter) else { continue }
             let reply: Message?
             var replyTo: UInt64 = 0
-            do {
-                let envelope = try codec.decode(frames)
+            switch received.envelope {
+            case let .success(envelope):
                 replyTo = envelope.id
+                let start = TraceEvent.now()
                 if case let .forward(id, endpoint, target) = envelope.message {
                     reply = forward(id, to: endpoint, as: target)
                 } else {
                     reply = service.handle(envelope.message)
                 }
-            } catch let error as WireError {
+                if reply != nil { tracer?.span(envelope.message.kindName, start: start, detail: Self.detail(of: envelope.message)) }
+            case let .failure(error):
                 reply = .error(code: error.kind.rawValue, message: error.description)
             }
-            if let reply { try send(reply, replyTo: replyTo, to: sender) }
+            if let reply { try send(reply, replyTo: replyTo, to: received.identity) }
         }
+        tracer?.flush()
         if !isRouter { try? send(.bye(reason: "worker stopping"), replyTo: 0, to: nil) }
     }
 
@@ -93,7 +94,7 @@ public final class WorkerRuntime {
     private func forward(_ id: TensorID, to endpoint: String, as target: TensorID) -> Message {
         do {
             let tensor = try service.store.tensor(id)
-            let peer = try peers[endpoint] ?? RequestClient(connectingTo: endpoint, limits: codec.limits)
+            let peer = try peers[endpoint] ?? RequestClient(connectingTo: endpoint, limits: socket.codec.limits, tracer: tracer)
             peers[endpoint] = peer
             let answer = try peer.request(.put(id: target, tensor: tensor), timeout: 30)
             if case .error = answer { return answer }
@@ -107,16 +108,23 @@ public final class WorkerRuntime {
     }
 
     private func send(_ message: Message, replyTo: UInt64, to sender: Data?) throws {
-        let frames: [Data]
+        defer { nextID += 1 }
         do {
-            frames = try codec.encode(Envelope(id: nextID, replyTo: replyTo, message: message))
+            try socket.send(Envelope(id: nextID, replyTo: replyTo, message: message), to: sender)
         } catch let error as WireError {
             // A reply too large for the limits (a huge get) becomes an error reply instead.
-            frames = try codec.encode(Envelope(id: nextID, replyTo: replyTo,
-                                               message: .error(code: error.kind.rawValue, message: error.description)))
+            try socket.send(Envelope(id: nextID, replyTo: replyTo,
+                                     message: .error(code: error.kind.rawValue, message: error.description)), to: sender)
         }
-        nextID += 1
-        try socket.send(sender.map { [$0] + frames } ?? frames)
+    }
+
+    /// What a span records about a request: the ops it ran.
+    private static func detail(of message: Message) -> String? {
+        switch message {
+        case let .exec(step): step.op.name
+        case let .plan(steps): steps.map(\.op.name).joined(separator: ",")
+        default: nil
+        }
     }
 }
 

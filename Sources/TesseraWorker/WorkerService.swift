@@ -67,26 +67,3 @@ public struct WorkerService: Sendable {
         try store.store(result, as: step.output)
     }
 }
-
-extension Message {
-    /// The message's kind, for logs and errors.
-    public var kindName: String {
-        switch self {
-        case .register: "register"
-        case .welcome: "welcome"
-        case .heartbeat: "heartbeat"
-        case .bye: "bye"
-        case .put: "put"
-        case .get: "get"
-        case .tensor: "tensor"
-        case .delete: "delete"
-        case .exec: "exec"
-        case .plan: "plan"
-        case .done: "done"
-        case .forward: "forward"
-        case .trainTask: "train task"
-        case .update: "update"
-        case .error: "error"
-        }
-    }
-}

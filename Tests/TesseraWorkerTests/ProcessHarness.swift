@@ -67,11 +67,15 @@ struct HarnessError: Error, CustomStringConvertible {
 }
 
 /// A running `tessera worker --bind` on a free loopback port, and its endpoint.
+/// Traces go to a per-test-run temporary directory unless `extra` says otherwise.
 func startWorker(id: String = "bob", extra: [String] = []) throws -> (ProcessHarness, String) {
-    let harness = try ProcessHarness(["worker", "--bind", "tcp://127.0.0.1:0", "--id", id] + extra)
+    let trace = extra.contains("--trace-dir") || extra.contains("--no-trace") ? [] : ["--trace-dir", temporaryTraceDirectory.path]
+    let harness = try ProcessHarness(["worker", "--bind", "tcp://127.0.0.1:0", "--id", id] + trace + extra)
     let line = try harness.waitForLine(containing: "serving on")
     guard let endpoint = line.split(separator: " ").last.map(String.init) else {
         throw HarnessError(description: "unexpected line '\(line)'")
     }
     return (harness, endpoint)
 }
+
+let temporaryTraceDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-traces-\(ProcessInfo.processInfo.processIdentifier)")

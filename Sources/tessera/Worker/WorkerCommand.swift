@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TesseraData
+import TesseraTrace
 import TesseraWire
 import TesseraWorker
 
@@ -32,6 +33,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Largest message accepted, in bytes.")
     var maxMessageBytes = 1 << 30
 
+    @Option(help: "Directory for this process's trace (default: TESSERA_TRACE_DIR, else runs/traces).")
+    var traceDir: String?
+
+    @Flag(help: "Do not trace messages.")
+    var noTrace = false
+
     func validate() throws {
         guard (bind == nil) != (connect == nil) else { throw ValidationError("give exactly one of --bind and --connect") }
         guard !id.isEmpty, id.utf8.count <= 255 else { throw ValidationError("--id must be 1 to 255 bytes") }
@@ -51,9 +58,12 @@ struct WorkerCommand: ParsableCommand {
         StopSignal.install()
         let service = WorkerService(workerID: id, store: ObjectStore(maximumObjects: maxObjects, maximumBytes: maxBytes))
         let endpoint: WorkerRuntime.Endpoint = bind.map { .bind($0) } ?? .connect(connect ?? "")
+        let tracer = noTrace ? nil : try TraceWriter(
+            directory: URL(fileURLWithPath: traceDir ?? ProcessInfo.processInfo.environment["TESSERA_TRACE_DIR"] ?? "runs/traces"),
+            process: id)
         let runtime = try WorkerRuntime(service: service, endpoint: endpoint,
                                         limits: WireLimits(maximumMessageBytes: maxMessageBytes),
-                                        sampleCount: samples, labelHistogram: histogram)
+                                        sampleCount: samples, labelHistogram: histogram, tracer: tracer)
         // Written straight to the file descriptor: whoever started us waits for this line.
         FileHandle.standardOutput.write(Data("worker \(id) serving on \(runtime.address)\n".utf8))
         try runtime.run(until: { StopSignal.isRaised })

@@ -1,0 +1,31 @@
+extension Message {
+    /// The message's kind as logs, errors and traces spell it.
+    public var kindName: String {
+        switch self {
+        case .register: "register"
+        case .welcome: "welcome"
+        case .heartbeat: "heartbeat"
+        case .bye: "bye"
+        case .put: "put"
+        case .get: "get"
+        case .tensor: "tensor"
+        case .delete: "delete"
+        case .exec: "exec"
+        case .plan: "plan"
+        case .done: "done"
+        case .forward: "forward"
+        case .trainTask: "train task"
+        case .update: "update"
+        case .error: "error"
+        }
+    }
+
+    /// The federated round a message belongs to, 0 for messages outside rounds.
+    public var round: UInt64 {
+        switch self {
+        case let .trainTask(task): task.round
+        case let .update(update): update.round
+        default: 0
+        }
+    }
+}
