@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TesseraTensor
 
 /// The one Tessera executable.
 @main
@@ -13,6 +14,7 @@ struct Tessera: ParsableCommand {
     /// Runs the command; errors print a sentence and exit 1, usage errors exit 2 (the
     /// project's convention, where ArgumentParser alone would use 64).
     static func main() {
+        AllocatorTuning.apply()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -7,8 +7,12 @@ import CTesseraKernel
 /// (measured: a fifth of a training step in the kernel's page-fault handler). Raising the mmap
 /// and trim thresholds keeps freed blocks in the heap for reuse: the training step of the MNIST
 /// CNN went from 25 to 18 ms. The mmap threshold is glibc's maximum (32 MiB); larger blocks are
-/// rare and still mapped. Applied once, when the kernel thread pool is created; a no-op with
-/// other C libraries.
-enum AllocatorTuning {
+/// rare and still mapped. Applied once: by ``apply()`` (executables call it first thing) or,
+/// at the latest, when the kernel thread pool is created; a no-op with other C libraries.
+public enum AllocatorTuning {
     static let applied: Bool = tessera_keep_freed_blocks(32 << 20, 1 << 30) == 2
+
+    /// Applies the settings (idempotent); returns whether the C library accepted them.
+    @discardableResult
+    public static func apply() -> Bool { applied }
 }

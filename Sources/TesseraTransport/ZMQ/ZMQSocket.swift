@@ -105,12 +105,26 @@ public final class ZMQSocket {
         guard try wait(timeout: timeout) else { return nil }
         var frames: [Data] = []
         repeat {
-            var message = zmq_msg_t()
-            zmq_msg_init(&message)
-            defer { zmq_msg_close(&message) }
-            guard zmq_msg_recv(&message, handle, 0) >= 0 else { throw TransportError.lastZMQError("receive") }
-            let size = zmq_msg_size(&message)
-            frames.append(size == 0 ? Data() : Data(bytes: zmq_msg_data(&message), count: size))
+            // Frames of 64 KiB or more are wrapped, not copied: the Data owns the libzmq message
+            // and closes it when released.
+            let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+            zmq_msg_init(message)
+            guard zmq_msg_recv(message, handle, 0) >= 0 else {
+                zmq_msg_close(message)
+                message.deallocate()
+                throw TransportError.lastZMQError("receive")
+            }
+            let size = zmq_msg_size(message)
+            if size >= 1 << 16, let bytes = zmq_msg_data(message) {
+                frames.append(Data(bytesNoCopy: bytes, count: size, deallocator: .custom { _, _ in
+                    zmq_msg_close(message)
+                    message.deallocate()
+                }))
+            } else {
+                frames.append(size == 0 ? Data() : Data(bytes: zmq_msg_data(message), count: size))
+                zmq_msg_close(message)
+                message.deallocate()
+            }
         } while try more()
         return frames
     }

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import TesseraTensor
+import TesseraTransport
+import TesseraWire
+
+/// `tessera bench transport`: tensor messages between two processes over tcp and ipc —
+/// one-way throughput (as libzmq's local_thr measures it), put+get round trips against a real
+/// worker, small-op latency — and the codec alone.
+struct TransportBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transport",
+        abstract: "Tensor transfer GB/s, round trips and op latency between processes (JSON: transport, bytes, pattern, gbps, msgs_per_s, rtt_us).")
+
+    @Flag(help: "One JSON object per line instead of a table.")
+    var json = false
+
+    @Option(help: "Comma-separated tensor sizes in bytes.")
+    var sizes = "4096,1048576,16777216"
+
+    @Option(help: "Transports to measure: tcp, ipc.")
+    var transports = "tcp,ipc"
+
+    private var byteSizes: [Int] { sizes.split(separator: ",").compactMap { Int($0) } }
+
+    func validate() throws {
+        guard !byteSizes.isEmpty, byteSizes.allSatisfy({ $0 >= 4 && $0 % 4 == 0 }) else {
+            throw ValidationError("--sizes must list multiples of 4 bytes")
+        }
+        guard transports.split(separator: ",").allSatisfy({ $0 == "tcp" || $0 == "ipc" }) else {
+            throw ValidationError("--transports takes tcp and/or ipc")
+        }
+    }
+
+    func run() throws {
+        let codec = WireCodec()
+        for size in byteSizes {
+            let tensor = try Tensor.uniform([size / 4], seed: 1)
+            // Codec alone: encode + decode, GB of tensor payload per second.
+            let samples = Stopwatch(reps: 5, minTime: 0.2).measure {
+                _ = try? codec.decode(codec.encode(Envelope(id: 1, message: .put(id: 1, tensor: tensor))))
+            }
+            report(transport: "none", bytes: size, pattern: "codec", seconds: samples.seconds.median, count: 1)
+        }
+        for transport in transports.split(separator: ",").map(String.init) {
+            for size in byteSizes {
+                try oneWay(transport: transport, size: size)
+            }
+            try roundTrips(transport: transport)
+        }
+    }
+
+    private func endpoint(_ transport: String) -> String {
+        transport == "tcp" ? "tcp://127.0.0.1:0" : "ipc:///tmp/tessera-bench-\(ProcessInfo.processInfo.processIdentifier).ipc"
+    }
+
+    private static func messageCount(_ size: Int) -> Int {
+        size <= 4096 ? 200_000 : size <= 1 << 20 ? 3_000 : 200
+    }
+
+    /// Spawns a sink process, streams put messages at it, and reports what it measured.
+    private func oneWay(transport: String, size: Int) throws {
+        let count = Self.messageCount(size)
+        let sink = Process()
+        sink.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        sink.arguments = ["bench", "transport-sink", "--endpoint", endpoint(transport), "--count", String(count)]
+        let output = Pipe()
+        sink.standardOutput = output
+        try sink.run()
+        defer { if sink.isRunning { sink.terminate() } }
+        let reader = output.fileHandleForReading
+        guard let address = Self.readLine(reader), address.hasPrefix("bound ") else {
+            throw ValidationError("the sink did not start")
+        }
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(.dealer, context: context)
+        try socket.connect(String(address.dropFirst("bound ".count)))
+        let frames = try WireCodec().encode(Envelope(id: 1, message: .put(id: 1, tensor: Tensor.uniform([size / 4], seed: 2))))
+        for _ in 0..<count { try socket.send(frames) }
+        guard let result = Self.readLine(reader), let seconds = Double(result) else { throw ValidationError("the sink did not report") }
+        sink.waitUntilExit()
+        report(transport: transport, bytes: size, pattern: "one-way", seconds: seconds / Double(count - 1), count: count)
+    }
+
+    /// Put + get round trips and a one-element relu against a real worker process.
+    private func roundTrips(transport: String) throws {
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        worker.arguments = ["worker", "--bind", endpoint(transport), "--id", "bench", "--no-trace"]
+        let output = Pipe()
+        worker.standardOutput = output
+        try worker.run()
+        defer { if worker.isRunning { worker.terminate(); worker.waitUntilExit() } }
+        guard let line = Self.readLine(output.fileHandleForReading), let address = line.split(separator: " ").last else {
+            throw ValidationError("the worker did not start")
+        }
+        let client = try RequestClient(connectingTo: String(address))
+        for size in byteSizes {
+            let tensor = try Tensor.uniform([size / 4], seed: 3)
+            let samples = try Stopwatch(reps: 5, minTime: 0.2).measure {
+                _ = try client.request(.put(id: 1, tensor: tensor))
+                _ = try client.request(.get(id: 1))
+            }
+            report(transport: transport, bytes: size, pattern: "put+get", seconds: samples.seconds.median, count: 1, roundTrip: true)
+        }
+        _ = try client.request(.put(id: 2, tensor: Tensor([1])))
+        let samples = try Stopwatch(reps: 5, minTime: 0.2).measure {
+            _ = try client.request(.exec(PlanStep(op: .relu, inputs: [2], output: 3)))
+        }
+        report(transport: transport, bytes: 4, pattern: "small-op", seconds: samples.seconds.median, count: 1, roundTrip: true)
+    }
+
+    /// One line of `handle`'s output, without the newline (nil at end of file).
+    static func readLine(_ handle: FileHandle) -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let byte = handle.readData(ofLength: 1)
+            guard let first = byte.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if first == 0x0A { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(first)
+        }
+    }
+
+    /// `seconds` is per message (one-way, codec) or per round trip.
+    private func report(transport: String, bytes: Int, pattern: String, seconds: Double, count: Int, roundTrip: Bool = false) {
+        let payload = roundTrip && pattern == "put+get" ? 2 * bytes : bytes
+        let gbps = Double(payload) / seconds / 1e9
+        if json {
+            var fields: KeyValuePairs<String, Any> = ["transport": transport, "bytes": bytes, "pattern": pattern,
+                                                      "gbps": gbps, "msgs_per_s": 1 / seconds]
+            if roundTrip {
+                fields = ["transport": transport, "bytes": bytes, "pattern": pattern, "gbps": gbps,
+                          "msgs_per_s": 1 / seconds, "rtt_us": seconds * 1e6]
+            }
+            printJSONLine(fields)
+        } else {
+            let rtt = roundTrip ? String(format: "  rtt %.1f us", seconds * 1e6) : ""
+            print(String(format: "%-5@ %9d  %-9@ %7.2f GB/s %10.0f msgs/s%@", transport as NSString, bytes,
+                         pattern as NSString, gbps, 1 / seconds, rtt as NSString))
+        }
+    }
+}
+
+/// The receiving half of the one-way benchmark (started by `bench transport`): binds, prints
+/// "bound ENDPOINT", receives and decodes `count` messages, prints the seconds from the first
+/// to the last.
+struct TransportSinkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "transport-sink", shouldDisplay: false)
+
+    @Option var endpoint: String
+    @Option var count: Int
+
+    func run() throws {
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(.router, context: context)
+        try socket.bind(endpoint)
+        FileHandle.standardOutput.write(Data("bound \(try socket.lastEndpoint())\n".utf8))
+        let codec = WireCodec()
+        var start = 0.0
+        for index in 0..<count {
+            guard var frames = try socket.receive(timeout: 30) else { throw ValidationError("sink timed out") }
+            frames.removeFirst()
+            _ = try codec.decode(frames)
+            if index == 0 { start = Date().timeIntervalSince1970 }
+        }
+        FileHandle.standardOutput.write(Data("\(Date().timeIntervalSince1970 - start)\n".utf8))
+    }
+}
