@@ -3,7 +3,7 @@ SWIFT        ?= swift
 CONFIG_FLAGS ?= -c release
 BENCH_DIR    ?= .bench
 SHARED_BENCH ?= ../shared/bench
-PIP_PACKAGES  = numpy threadpoolctl
+PIP_PACKAGES  = numpy threadpoolctl pyzmq
 APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev
 
 .PHONY: help deps build test test-python bench bench-deps clean
@@ -35,13 +35,17 @@ test: deps test-python
 	$(SWIFT) test
 
 bench-deps:
-	@python3 -c "import numpy, threadpoolctl" 2>/dev/null || \
+	@python3 -c "import numpy, threadpoolctl, zmq" 2>/dev/null || \
 	  python3 -m pip install -q $(PIP_PACKAGES) || \
 	  { echo "run: python3 -m pip install $(PIP_PACKAGES)"; exit 1; }
 
 bench: build bench-deps
 	scripts/bench_gemm.sh "$$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera" $(BENCH_DIR) $(SHARED_BENCH)
 	TESSERA_THREADS=2 $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera bench conv
+	$$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera bench transport --json > $(BENCH_DIR)/transport.jsonl
+	rm -f $(BENCH_DIR)/zmq.jsonl
+	python3 $(SHARED_BENCH)/zmq_thr.py thr --sizes 4096,1048576,16777216 --transports tcp,ipc --reps 3 --json $(BENCH_DIR)/zmq.jsonl
+	python3 scripts/compare_transport.py $(BENCH_DIR)/transport.jsonl $(BENCH_DIR)/zmq.jsonl
 
 clean:
 	rm -rf .build $(BENCH_DIR)

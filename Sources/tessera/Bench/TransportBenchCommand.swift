@@ -58,9 +58,16 @@ struct TransportBenchCommand: ParsableCommand {
         size <= 4096 ? 200_000 : size <= 1 << 20 ? 3_000 : 200
     }
 
-    /// Spawns a sink process, streams put messages at it, and reports what it measured.
+    /// The median of three sink runs (fresh process pairs, as zmq_thr.py does).
     private func oneWay(transport: String, size: Int) throws {
         let count = Self.messageCount(size)
+        let runs = try (0..<3).map { _ in try oneWayRun(transport: transport, size: size, count: count) }
+        report(transport: transport, bytes: size, pattern: "one-way", seconds: runs.median / Double(count - 1), count: count)
+    }
+
+    /// Spawns a sink process, streams `count` put messages at it, and returns its seconds from
+    /// first to last message.
+    private func oneWayRun(transport: String, size: Int, count: Int) throws -> Double {
         let sink = Process()
         sink.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         sink.arguments = ["bench", "transport-sink", "--endpoint", endpoint(transport), "--count", String(count)]
@@ -79,7 +86,7 @@ struct TransportBenchCommand: ParsableCommand {
         for _ in 0..<count { try socket.send(frames) }
         guard let result = Self.readLine(reader), let seconds = Double(result) else { throw ValidationError("the sink did not report") }
         sink.waitUntilExit()
-        report(transport: transport, bytes: size, pattern: "one-way", seconds: seconds / Double(count - 1), count: count)
+        return seconds
     }
 
     /// Put + get round trips and a one-element relu against a real worker process.
