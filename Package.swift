@@ -74,6 +74,10 @@ let package = Package(
             name: "TesseraWorker",
             dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace"]
         ),
+        .target(
+            name: "TesseraExamples",
+            dependencies: ["TesseraTensor", "TesseraWire", "TesseraWorker"]
+        ),
         .executableTarget(
             name: "tessera",
             dependencies: [
@@ -84,6 +88,7 @@ let package = Package(
                 "TesseraTransport",
                 "TesseraWorker",
                 "TesseraTrace",
+                "TesseraExamples",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -101,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraWorkerTests",
-            dependencies: ["TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraTensor"]
+            dependencies: ["TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraTensor", "TesseraExamples"]
         ),
         .testTarget(
             name: "TesseraDataTests",

@@ -107,6 +107,12 @@ public enum Message: Sendable, Equatable {
     /// Send stored tensor `id` straight to the worker at `endpoint`, stored there as `target`
     /// (worker to worker; the data does not pass through the requester).
     case forward(id: TensorID, endpoint: String, target: TensorID)
+    /// Make stored tensor `id` a leaf that records gradients (clearing any gradient it had).
+    case requireGrad(id: TensorID)
+    /// Back-propagate from stored scalar tensor `id` to the leaves it was computed from.
+    case backward(id: TensorID)
+    /// Store the gradient accumulated on leaf `id` as `output`.
+    case gradient(id: TensorID, output: TensorID)
     /// Success, with the store's size afterwards.
     case done(objectCount: UInt64, byteCount: UInt64)
     /// Scheduler → worker: train.

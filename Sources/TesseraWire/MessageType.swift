@@ -2,6 +2,7 @@
 enum MessageType: UInt8 {
     case register = 1, welcome = 2, heartbeat = 3, bye = 4
     case put = 10, get = 11, tensor = 12, delete = 13, exec = 14, plan = 15, done = 16, forward = 17
+    case requireGrad = 18, backward = 19, gradient = 22
     case trainTask = 20, update = 21
     case error = 30
 }
@@ -21,6 +22,9 @@ extension Message {
         case .plan: .plan
         case .done: .done
         case .forward: .forward
+        case .requireGrad: .requireGrad
+        case .backward: .backward
+        case .gradient: .gradient
         case .trainTask: .trainTask
         case .update: .update
         case .error: .error

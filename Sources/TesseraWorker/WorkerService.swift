@@ -40,6 +40,22 @@ public struct WorkerService: Sendable {
                     }
                 }
                 return done
+            case let .requireGrad(id):
+                try store.store(try store.tensor(id).detached().requiringGrad(), as: id)
+                return done
+            case let .backward(id):
+                do {
+                    try store.tensor(id).backward()
+                } catch let error as TensorError {
+                    throw WireError(.requestFailed, "backward from \(id): \(error.description)")
+                }
+                return done
+            case let .gradient(id, output):
+                guard let gradient = try store.tensor(id).grad else {
+                    throw WireError(.requestFailed, "tensor \(id) has no gradient (not a leaf that requires grad, or no backward yet)")
+                }
+                try store.store(gradient, as: output)
+                return done
             case .heartbeat, .bye, .done, .tensor, .error, .update, .welcome:
                 return nil
             case .register, .trainTask, .forward:
@@ -60,7 +76,8 @@ public struct WorkerService: Sendable {
         let inputs = try step.inputs.map { try store.tensor($0) }
         let result: Tensor
         do {
-            result = try GradMode.withoutGradients { try step.op.apply(to: inputs) }
+            // Recorded for autograd when an input requires grad (after `requireGrad`).
+            result = try step.op.apply(to: inputs)
         } catch {
             throw WireError(.requestFailed, "\(step.op.name) failed: \(error)")
         }

@@ -4,20 +4,24 @@ import TesseraTensor
 
 /// The one Tessera executable.
 @main
-struct Tessera: ParsableCommand {
+struct Tessera: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "Federated learning that runs as real processes.",
-        subcommands: [WorkerCommand.self, TrainCommand.self, BenchCommand.self]
+        subcommands: [WorkerCommand.self, ExampleCommand.self, TrainCommand.self, BenchCommand.self]
     )
 
     /// Runs the command; errors print a sentence and exit 1, usage errors exit 2 (the
     /// project's convention, where ArgumentParser alone would use 64).
-    static func main() {
+    static func main() async {
         AllocatorTuning.apply()
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }

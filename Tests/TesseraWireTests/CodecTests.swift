@@ -34,6 +34,7 @@ struct CodecTests {
             .plan(steps),
             .done(objectCount: 3, byteCount: 96),
             .forward(id: 3, endpoint: "tcp://127.0.0.1:5557", target: 9),
+            .requireGrad(id: 4), .backward(id: 5), .gradient(id: 4, output: 6),
             .trainTask(TrainTask(round: 3, modelVersion: 2, hyperparameters: "{\"lr\":0.05}",
                                  weights: [NamedTensor(name: "fc1.weight", tensor: t), NamedTensor(name: "fc1.bias", tensor: scalar)])),
             .update(TrainUpdate(round: 3, modelVersion: 2, sampleCount: 600, isDelta: true,

@@ -58,6 +58,11 @@ extension WireCodec {
         case let .done(objects, bytes):
             writer.u64(objects)
             writer.u64(bytes)
+        case let .requireGrad(id), let .backward(id):
+            writer.u64(id)
+        case let .gradient(id, output):
+            writer.u64(id)
+            writer.u64(output)
         case let .forward(id, endpoint, target):
             writer.u64(id)
             writer.string(endpoint)
@@ -129,6 +134,12 @@ extension WireCodec {
             return .plan(try (0..<count).map { _ in try step() })
         case .done:
             return .done(objectCount: try reader.u64("object count"), byteCount: try reader.u64("byte count"))
+        case .requireGrad:
+            return .requireGrad(id: try reader.u64("tensor id"))
+        case .backward:
+            return .backward(id: try reader.u64("tensor id"))
+        case .gradient:
+            return .gradient(id: try reader.u64("tensor id"), output: try reader.u64("output id"))
         case .forward:
             return .forward(id: try reader.u64("tensor id"), endpoint: try reader.string("endpoint"), target: try reader.u64("target id"))
         case .trainTask:

@@ -52,6 +52,23 @@ public final class RemoteTensor: Sendable {
         return RemoteTensor(worker: destination, id: target)
     }
 
+    /// Makes this tensor a gradient-recording leaf on its worker (clearing any gradient).
+    public func requireGrad() async throws {
+        _ = try await worker.request(.requireGrad(id: id))
+    }
+
+    /// Back-propagates from this one-element tensor on its worker; gradients stay there.
+    public func backward() async throws {
+        _ = try await worker.request(.backward(id: id))
+    }
+
+    /// A pointer to the gradient accumulated on this leaf, on the same worker.
+    public func grad() async throws -> RemoteTensor {
+        let output = worker.makeID()
+        _ = try await worker.request(.gradient(id: id, output: output))
+        return RemoteTensor(worker: worker, id: output)
+    }
+
     /// `self + other` on the worker.
     public func adding(_ other: RemoteTensor) async throws -> RemoteTensor { try await apply(.add, [other]) }
     /// `self - other` on the worker.

@@ -45,8 +45,8 @@ public final class RemoteWorker: Sendable {
         mailbox.close()
     }
 
-    /// A fresh tensor id.
-    func makeID() -> TensorID {
+    /// A fresh tensor id on this worker (for plan steps' outputs).
+    public func makeID() -> TensorID {
         ids.add(1, ordering: .relaxed).newValue
     }
 
@@ -64,6 +64,19 @@ public final class RemoteWorker: Sendable {
     /// - Throws: ``RemoteError`` naming the failing step.
     public func run(_ steps: [PlanStep]) async throws {
         _ = try await request(.plan(steps))
+    }
+
+    /// The value of tensor `id` (for example a plan's output), copied from the worker.
+    public func fetch(_ id: TensorID) async throws -> Tensor {
+        guard case let .tensor(_, tensor) = try await request(.get(id: id)) else {
+            throw RemoteError(worker: name, code: WireError.Kind.requestFailed.rawValue, message: "get \(id) did not return a tensor")
+        }
+        return tensor
+    }
+
+    /// Frees tensors `ids` now (ids a plan created, which no pointer owns).
+    public func free(_ ids: [TensorID]) async throws {
+        _ = try await request(.delete(ids: ids))
     }
 
     /// How many tensors the worker holds and their bytes.
