@@ -27,7 +27,7 @@ public final class ZMQSocket {
         self.handle = handle
         self.context = context
         try setOption(ZMQ_LINGER, Int32(0))
-        if let identity { try setOption(ZMQ_ROUTING_ID, Array(identity.utf8)) }
+        if let identity { try setOption(ZMQ_ROUTING_ID, bytes: Array(identity.utf8)) }
         if let maximumMessageBytes { try setOption(ZMQ_MAXMSGSIZE, Int64(maximumMessageBytes)) }
     }
 
@@ -62,7 +62,7 @@ public final class ZMQSocket {
         }
     }
 
-    func setOption(_ option: Int32, _ bytes: [UInt8]) throws {
+    func setOption(_ option: Int32, bytes: [UInt8]) throws {
         guard bytes.withUnsafeBytes({ zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }) == 0 else {
             throw TransportError.lastZMQError("zmq_setsockopt \(option)")
         }
