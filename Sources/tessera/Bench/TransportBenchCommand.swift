@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TesseraTensor
+import TesseraTrace
 import TesseraTransport
 import TesseraWire
 
@@ -42,12 +43,25 @@ struct TransportBenchCommand: ParsableCommand {
             }
             report(transport: "none", bytes: size, pattern: "codec", seconds: samples.seconds.median, count: 1)
         }
+        try traceCost()
         for transport in transports.split(separator: ",").map(String.init) {
             for size in byteSizes {
                 try oneWay(transport: transport, size: size)
             }
-            try roundTrips(transport: transport)
+            try roundTrips(transport: transport, traced: false)
+            try roundTrips(transport: transport, traced: true)
         }
+    }
+
+    /// What recording one message costs (the trace hook's price per message).
+    private func traceCost() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-bench-trace-\(ProcessInfo.processInfo.processIdentifier)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tracer = try TraceWriter(directory: directory, process: "bench")
+        let samples = Stopwatch(reps: 5, minTime: 0.1).measure {
+            tracer.message(peer: "tcp://127.0.0.1:5555", direction: "send", type: "put", id: 1, replyTo: 0, round: 0, bytes: 4096)
+        }
+        report(transport: "none", bytes: 0, pattern: "trace-event", seconds: samples.seconds.median, count: 1)
     }
 
     private func endpoint(_ transport: String) -> String {
@@ -89,11 +103,15 @@ struct TransportBenchCommand: ParsableCommand {
         return seconds
     }
 
-    /// Put + get round trips and a one-element relu against a real worker process.
-    private func roundTrips(transport: String) throws {
+    /// Put + get round trips and a one-element relu against a real worker process; `traced`:
+    /// the worker and this client record every message (the default for workers).
+    private func roundTrips(transport: String, traced: Bool) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-bench-trace-\(ProcessInfo.processInfo.processIdentifier)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         let worker = Process()
         worker.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        worker.arguments = ["worker", "--bind", endpoint(transport), "--id", "bench", "--no-trace"]
+        worker.arguments = ["worker", "--bind", endpoint(transport), "--id", "bench"]
+            + (traced ? ["--trace-dir", directory.path] : ["--no-trace"])
         let output = Pipe()
         worker.standardOutput = output
         try worker.run()
@@ -101,20 +119,22 @@ struct TransportBenchCommand: ParsableCommand {
         guard let line = Self.readLine(output.fileHandleForReading), let address = line.split(separator: " ").last else {
             throw ValidationError("the worker did not start")
         }
-        let client = try RequestClient(connectingTo: String(address))
+        let client = try RequestClient(connectingTo: String(address),
+                                       tracer: traced ? try TraceWriter(directory: directory, process: "client") : nil)
+        let suffix = traced ? " traced" : ""
         for size in byteSizes {
             let tensor = try Tensor.uniform([size / 4], seed: 3)
             let samples = try Stopwatch(reps: 5, minTime: 0.2).measure {
                 _ = try client.request(.put(id: 1, tensor: tensor))
                 _ = try client.request(.get(id: 1))
             }
-            report(transport: transport, bytes: size, pattern: "put+get", seconds: samples.seconds.median, count: 1, roundTrip: true)
+            report(transport: transport, bytes: size, pattern: "put+get" + suffix, seconds: samples.seconds.median, count: 1, roundTrip: true)
         }
         _ = try client.request(.put(id: 2, tensor: Tensor([1])))
         let samples = try Stopwatch(reps: 5, minTime: 0.2).measure {
             _ = try client.request(.exec(PlanStep(op: .relu, inputs: [2], output: 3)))
         }
-        report(transport: transport, bytes: 4, pattern: "small-op", seconds: samples.seconds.median, count: 1, roundTrip: true)
+        report(transport: transport, bytes: 4, pattern: "small-op" + suffix, seconds: samples.seconds.median, count: 1, roundTrip: true)
     }
 
     /// One line of `handle`'s output, without the newline (nil at end of file).
@@ -130,7 +150,7 @@ struct TransportBenchCommand: ParsableCommand {
 
     /// `seconds` is per message (one-way, codec) or per round trip.
     private func report(transport: String, bytes: Int, pattern: String, seconds: Double, count: Int, roundTrip: Bool = false) {
-        let payload = roundTrip && pattern == "put+get" ? 2 * bytes : bytes
+        let payload = roundTrip && pattern.hasPrefix("put+get") ? 2 * bytes : bytes
         let gbps = Double(payload) / seconds / 1e9
         if json {
             var fields: KeyValuePairs<String, Any> = ["transport": transport, "bytes": bytes, "pattern": pattern,
@@ -142,7 +162,7 @@ struct TransportBenchCommand: ParsableCommand {
             printJSONLine(fields)
         } else {
             let rtt = roundTrip ? String(format: "  rtt %.1f us", seconds * 1e6) : ""
-            print(String(format: "%-5@ %9d  %-9@ %7.2f GB/s %10.0f msgs/s%@", transport as NSString, bytes,
+            print(String(format: "%-5@ %9d  %-16@ %7.2f GB/s %10.0f msgs/s%@", transport as NSString, bytes,
                          pattern as NSString, gbps, 1 / seconds, rtt as NSString))
         }
     }
