@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "TesseraTrace", targets: ["TesseraTrace"]),
         .library(name: "TesseraTransport", targets: ["TesseraTransport"]),
         .library(name: "TesseraWorker", targets: ["TesseraWorker"]),
+        .library(name: "TesseraScheduler", targets: ["TesseraScheduler"]),
         .executable(name: "tessera", targets: ["tessera"]),
     ],
     dependencies: [
@@ -75,6 +76,10 @@ let package = Package(
             dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace"]
         ),
         .target(
+            name: "TesseraScheduler",
+            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraWorker"]
+        ),
+        .target(
             name: "TesseraExamples",
             dependencies: ["TesseraTensor", "TesseraWire", "TesseraWorker"]
         ),
@@ -89,6 +94,7 @@ let package = Package(
                 "TesseraWorker",
                 "TesseraTrace",
                 "TesseraExamples",
+                "TesseraScheduler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -107,6 +113,10 @@ let package = Package(
         .testTarget(
             name: "TesseraWorkerTests",
             dependencies: ["TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraTensor", "TesseraExamples"]
+        ),
+        .testTarget(
+            name: "TesseraSchedulerTests",
+            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraWire", "TesseraNN", "TesseraTensor"]
         ),
         .testTarget(
             name: "TesseraDataTests",

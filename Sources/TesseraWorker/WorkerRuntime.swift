@@ -26,6 +26,10 @@ public final class WorkerRuntime {
     private let isRouter: Bool
     private let registration: Message
     private var nextID: UInt64 = 1
+    /// The federated client, once a scheduler's welcome has configured it.
+    private var trainer: LocalTrainer?
+    /// Extra seconds each training task takes (simulating a slow device).
+    public var trainingDelay: Double = 0
     /// Clients to other workers, for `forward`, by endpoint.
     private var peers: [String: RequestClient] = [:]
     /// The endpoint the socket is bound or connected to (with the real port after `tcp://*:0`).
@@ -63,7 +67,8 @@ public final class WorkerRuntime {
     public func run(until shouldStop: () -> Bool) throws {
         var lastHeartbeat = Date.distantPast
         if !isRouter { try send(registration, replyTo: 0, to: nil) }
-        while !shouldStop() {
+        var dismissed = false
+        while !shouldStop() && !dismissed {
             if !isRouter && Date().timeIntervalSince(lastHeartbeat) >= 1 {
                 try send(.heartbeat, replyTo: 0, to: nil)
                 lastHeartbeat = Date()
@@ -75,9 +80,18 @@ public final class WorkerRuntime {
             case let .success(envelope):
                 replyTo = envelope.id
                 let start = TraceEvent.now()
-                if case let .forward(id, endpoint, target) = envelope.message {
+                switch envelope.message {
+                case .bye where !isRouter:
+                    // The scheduler ended the run.
+                    dismissed = true
+                    reply = nil
+                case let .forward(id, endpoint, target):
                     reply = forward(id, to: endpoint, as: target)
-                } else {
+                case let .welcome(_, configuration):
+                    reply = welcome(configuration)
+                case let .trainTask(task):
+                    reply = train(task)
+                default:
                     reply = service.handle(envelope.message)
                 }
                 if reply != nil { tracer?.span(envelope.message.kindName, start: start, detail: Self.detail(of: envelope.message)) }
@@ -87,7 +101,32 @@ public final class WorkerRuntime {
             if let reply { try send(reply, replyTo: replyTo, to: received.identity) }
         }
         tracer?.flush()
-        if !isRouter { try? send(.bye(reason: "worker stopping"), replyTo: 0, to: nil) }
+        if !isRouter && !dismissed { try? send(.bye(reason: "worker stopping"), replyTo: 0, to: nil) }
+    }
+
+    /// Sets up the federated client from a welcome; errors are reported to the scheduler.
+    private func welcome(_ configuration: String) -> Message? {
+        do {
+            trainer = try LocalTrainer(configuration: RunConfiguration(json: configuration))
+            return nil
+        } catch {
+            return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(service.workerID) cannot join the run: \(error)")
+        }
+    }
+
+    /// Trains a task on the private shard.
+    private func train(_ task: TrainTask) -> Message {
+        guard let trainer else {
+            return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(service.workerID) got a train task before a welcome")
+        }
+        let start = TraceEvent.now()
+        defer { tracer?.span("train", start: start, detail: "round \(task.round)") }
+        if trainingDelay > 0 { Thread.sleep(forTimeInterval: trainingDelay) }
+        do {
+            return .update(try trainer.train(task))
+        } catch {
+            return .error(code: WireError.Kind.requestFailed.rawValue, message: "training round \(task.round) failed: \(error)")
+        }
     }
 
     /// Puts stored tensor `id` on the worker at `endpoint` as `target` and relays its answer.

@@ -39,6 +39,9 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: "Do not trace messages.")
     var noTrace = false
 
+    @Option(help: "Simulate a slow device: extra seconds per training task.")
+    var slow: Double = 0
+
     func validate() throws {
         guard (bind == nil) != (connect == nil) else { throw ValidationError("give exactly one of --bind and --connect") }
         guard !id.isEmpty, id.utf8.count <= 255 else { throw ValidationError("--id must be 1 to 255 bytes") }
@@ -64,6 +67,7 @@ struct WorkerCommand: ParsableCommand {
         let runtime = try WorkerRuntime(service: service, endpoint: endpoint,
                                         limits: WireLimits(maximumMessageBytes: maxMessageBytes),
                                         sampleCount: samples, labelHistogram: histogram, tracer: tracer)
+        runtime.trainingDelay = slow
         // Written straight to the file descriptor: whoever started us waits for this line.
         FileHandle.standardOutput.write(Data("worker \(id) serving on \(runtime.address)\n".utf8))
         try runtime.run(until: { StopSignal.isRaised })

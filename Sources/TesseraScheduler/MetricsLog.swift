@@ -1,0 +1,30 @@
+import Foundation
+
+/// Per-round metrics of a run: `metrics.jsonl` (one JSON object per round) and `metrics.csv`.
+struct MetricsLog {
+    let jsonURL: URL
+    let csvURL: URL
+
+    init(directory: URL) throws {
+        jsonURL = directory.appendingPathComponent("metrics.jsonl")
+        csvURL = directory.appendingPathComponent("metrics.csv")
+        try Data().write(to: jsonURL)
+        try Data("round,sampled,received,late,aggregated,accuracy,loss,seconds,evaluation_seconds\n".utf8).write(to: csvURL)
+    }
+
+    func append(_ result: RoundResult) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try appendLine(String(decoding: try encoder.encode(result), as: UTF8.self), to: jsonURL)
+        try appendLine([String(result.round), String(result.sampled), String(result.received), String(result.late),
+                        String(result.aggregated), String(result.accuracy), String(result.loss), String(result.seconds),
+                        String(result.evaluationSeconds)].joined(separator: ","), to: csvURL)
+    }
+
+    private func appendLine(_ line: String, to url: URL) throws {
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        handle.seekToEndOfFile()
+        handle.write(Data((line + "\n").utf8))
+    }
+}

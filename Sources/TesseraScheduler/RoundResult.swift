@@ -1,0 +1,23 @@
+import Foundation
+
+/// What one round did, as written to `metrics.jsonl` and shown on the terminal.
+public struct RoundResult: Sendable, Equatable, Codable {
+    /// The round number, from 1.
+    public var round: Int
+    /// Workers sent the task.
+    public var sampled: Int
+    /// Updates aggregated.
+    public var received: Int
+    /// Sampled workers that missed the deadline or failed.
+    public var late: Int
+    /// Whether a quorum arrived and the global model changed.
+    public var aggregated: Bool
+    /// Test-set accuracy of the global model after the round.
+    public var accuracy: Double
+    /// Test-set loss of the global model after the round.
+    public var loss: Double
+    /// Seconds from sending the tasks to the end of evaluation.
+    public var seconds: Double
+    /// Seconds spent in evaluation.
+    public var evaluationSeconds: Double
+}

@@ -1,0 +1,80 @@
+import Foundation
+import TesseraNN
+import TesseraWorker
+
+/// Everything a synchronous FedAvg run needs to know.
+public struct SchedulerConfiguration: Sendable {
+    /// Where the ROUTER socket binds.
+    public var bind: String
+    /// Workers expected to register before round 1.
+    public var workers: Int
+    /// Seconds to wait for them.
+    public var registrationTimeout: Double
+    /// Rounds to run.
+    public var rounds: Int
+    /// Fraction C of available workers sampled per round.
+    public var fraction: Double
+    /// At least this many workers per round.
+    public var minimumWorkers: Int
+    /// Updates needed to aggregate a round.
+    public var quorum: Int
+    /// Seconds a round waits for updates.
+    public var deadline: Double
+    /// Local training settings.
+    public var hyperparameters: Hyperparameters
+    /// Model, data and partition (the client index is filled in per worker).
+    public var model: ModelSpec
+    /// An MNIST directory or "synthetic".
+    public var data: String
+    /// The split strategy and its parameters.
+    public var partition: RunConfiguration.PartitionKind
+    /// Dirichlet alpha.
+    public var alpha: Double
+    /// Shards per client.
+    public var shardsPerClient: Int
+    /// Seed of initialization, sampling and partition.
+    public var seed: UInt64
+    /// The run's directory (metrics, checkpoints, traces).
+    public var runDirectory: URL
+
+    /// A configuration with the FedAvg paper's usual defaults where not given.
+    public init(bind: String, workers: Int, registrationTimeout: Double = 60, rounds: Int, fraction: Double = 1,
+                minimumWorkers: Int = 1, quorum: Int? = nil, deadline: Double = 600,
+                hyperparameters: Hyperparameters = Hyperparameters(), model: ModelSpec, data: String,
+                partition: RunConfiguration.PartitionKind = .iid, alpha: Double = 0.5, shardsPerClient: Int = 2,
+                seed: UInt64 = 1, runDirectory: URL) {
+        self.bind = bind
+        self.workers = workers
+        self.registrationTimeout = registrationTimeout
+        self.rounds = rounds
+        self.fraction = fraction
+        self.minimumWorkers = minimumWorkers
+        self.quorum = quorum ?? 1
+        self.deadline = deadline
+        self.hyperparameters = hyperparameters
+        self.model = model
+        self.data = data
+        self.partition = partition
+        self.alpha = alpha
+        self.shardsPerClient = shardsPerClient
+        self.seed = seed
+        self.runDirectory = runDirectory
+    }
+
+    /// Throws on impossible settings (fraction outside (0, 1], quorum above workers, …).
+    public func validate() throws {
+        guard workers >= 1, rounds >= 1 else { throw SchedulerError("workers and rounds must be at least 1") }
+        guard fraction > 0, fraction <= 1 else { throw SchedulerError("fraction \(fraction) must be in (0, 1]") }
+        guard minimumWorkers >= 1, minimumWorkers <= workers else {
+            throw SchedulerError("minimum workers \(minimumWorkers) must be between 1 and the \(workers) workers")
+        }
+        guard quorum >= 1, quorum <= workers else { throw SchedulerError("quorum \(quorum) must be between 1 and the \(workers) workers") }
+        guard deadline > 0, registrationTimeout > 0 else { throw SchedulerError("deadline and registration timeout must be positive") }
+        try model.validate()
+    }
+
+    /// How many workers a round samples out of `available`.
+    func sampleSize(available: Int) -> Int {
+        min(available, max(minimumWorkers, Int((fraction * Double(available)).rounded(.up))))
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import TesseraData
+import TesseraNN
+import TesseraTensor
+import TesseraTrace
+import TesseraTransport
+import TesseraWire
+import TesseraWorker
+
+/// Synchronous FedAvg over worker processes: waits for the expected workers to register,
+/// welcomes each with the run configuration and its client index (by sorted worker id), then
+/// for every round samples a fraction of them, sends one encoded train task to all, collects
+/// updates until the deadline, aggregates when a quorum arrived (in worker-id order), evaluates
+/// the global model on the test set, and writes metrics and a checkpoint. Runs are reproducible
+/// from the seed.
+public final class SyncScheduler {
+    private let configuration: SchedulerConfiguration
+    private let context: ZMQContext
+    private let socket: MessageSocket
+    private let tracer: TraceWriter?
+    private var nextID: UInt64 = 1
+    /// Routing identity of each registered worker, by id.
+    private var identities: [String: Data] = [:]
+    /// The endpoint bound (with the real port).
+    public let address: String
+    /// Called with each round's result (progress output).
+    public var onRound: (RoundResult) -> Void = { _ in }
+
+    /// A scheduler bound to `configuration.bind`.
+    ///
+    /// - Throws: ``SchedulerError`` for an invalid configuration, ``TransportError`` when it
+    ///   cannot bind.
+    public init(configuration: SchedulerConfiguration, tracer: TraceWriter? = nil) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.tracer = tracer
+        context = try ZMQContext()
+        let zmq = try ZMQSocket(.router, context: context)
+        try zmq.bind(configuration.bind)
+        address = try zmq.lastEndpoint()
+        socket = MessageSocket(zmq, codec: WireCodec(), tracer: tracer, peerName: "workers")
+    }
+
+    /// Runs every round and returns their results; the final model is in the run directory.
+    ///
+    /// - Throws: ``SchedulerError`` when workers do not register in time or a round cannot
+    ///   reach its quorum; data and transport errors.
+    public func run() throws -> [RoundResult] {
+        try FileManager.default.createDirectory(at: configuration.runDirectory, withIntermediateDirectories: true)
+        let test = try DataSource.locate(explicit: configuration.data).load(seed: configuration.seed).test
+        try register()
+        var global = try Model(spec: configuration.model, seed: configuration.seed)
+        var generator = SeededGenerator(seed: configuration.seed)
+        var results: [RoundResult] = []
+        let metrics = try MetricsLog(directory: configuration.runDirectory)
+        for round in 1...configuration.rounds {
+            let start = Date()
+            let workers = identities.keys.sorted()
+            var order = workers
+            order.shuffle(using: &generator)
+            let sampled = Array(order.prefix(configuration.sampleSize(available: workers.count))).sorted()
+            let updates = try runRound(round, sampled: sampled, global: global.parameters)
+            let aggregated = updates.count >= configuration.quorum
+            if aggregated {
+                let aggregateStart = TraceEvent.now()
+                try global.load(FederatedAveraging.aggregate(updates, global: global.parameters))
+                tracer?.span("aggregate", start: aggregateStart, detail: "round \(round), \(updates.count) updates")
+            }
+            let evaluationStart = Date()
+            let spanStart = TraceEvent.now()
+            let evaluation = try global.evaluate(Batches(test, batchSize: 256))
+            tracer?.span("evaluate", start: spanStart, detail: "round \(round)")
+            let result = RoundResult(
+                round: round, sampled: sampled.count, received: updates.count, late: sampled.count - updates.count,
+                aggregated: aggregated, accuracy: evaluation.accuracy, loss: evaluation.loss,
+                seconds: Date().timeIntervalSince(start), evaluationSeconds: Date().timeIntervalSince(evaluationStart))
+            try metrics.append(result)
+            try Checkpoint(parameters: global.parameters,
+                           metadata: ["round": String(round), "seed": String(configuration.seed), "model": configuration.model.name])
+                .write(to: configuration.runDirectory.appendingPathComponent("checkpoint.safetensors"))
+            results.append(result)
+            onRound(result)
+            if !aggregated && updates.isEmpty && round == 1 {
+                throw SchedulerError("round 1 received no updates from \(sampled.count) workers within \(configuration.deadline) s")
+            }
+        }
+        for identity in identities.values {
+            try? socket.send(Envelope(id: takeID(), message: .bye(reason: "run finished")), to: identity)
+        }
+        tracer?.flush()
+        return results
+    }
+
+    /// Waits for the expected workers, then welcomes each with its client index.
+    private func register() throws {
+        var registered: [String: (identity: Data, samples: UInt64)] = [:]
+        let deadline = Date().addingTimeInterval(configuration.registrationTimeout)
+        while registered.count < configuration.workers {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else {
+                throw SchedulerError("only \(registered.count) of \(configuration.workers) workers registered within \(configuration.registrationTimeout) s")
+            }
+            guard let received = try socket.receive(timeout: min(left, 0.5), hasIdentity: true),
+                  let identity = received.identity, case let .success(envelope) = received.envelope else { continue }
+            if case let .register(workerID, samples, _) = envelope.message {
+                registered[workerID] = (identity, samples)
+            }
+        }
+        for (index, workerID) in registered.keys.sorted().enumerated() {
+            let run = RunConfiguration(model: configuration.model, data: configuration.data, partition: configuration.partition,
+                                       alpha: configuration.alpha, shardsPerClient: configuration.shardsPerClient,
+                                       clients: configuration.workers, clientIndex: index, seed: configuration.seed)
+            let identity = registered[workerID]!.identity
+            identities[workerID] = identity
+            try socket.send(Envelope(id: takeID(), message: .welcome(runID: configuration.runDirectory.lastPathComponent,
+                                                                      configuration: try run.json())), to: identity)
+        }
+    }
+
+    /// Sends round `round`'s task to `sampled` (encoded once) and collects their updates until
+    /// all arrived or the deadline passed. Late or stray updates are dropped.
+    private func runRound(_ round: Int, sampled: [String], global: ParameterSet) throws -> [String: TrainUpdate] {
+        let hyperparameters = String(decoding: try JSONEncoder().encode(configuration.hyperparameters), as: UTF8.self)
+        let task = Envelope(id: takeID(), message: .trainTask(TrainTask(
+            round: UInt64(round), modelVersion: UInt64(round - 1), hyperparameters: hyperparameters, parameters: global)))
+        let frames = try socket.codec.encode(task)
+        for worker in sampled {
+            guard let identity = identities[worker] else { continue }
+            try socket.send(frames: frames, of: task, to: identity)
+        }
+        var updates: [String: TrainUpdate] = [:]
+        var failed: Set<String> = []
+        let deadline = Date().addingTimeInterval(configuration.deadline)
+        while updates.count + failed.count < sampled.count {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { break }
+            guard let received = try socket.receive(timeout: min(left, 0.5), hasIdentity: true),
+                  let identity = received.identity, case let .success(envelope) = received.envelope,
+                  let worker = identities.first(where: { $0.value == identity })?.key else { continue }
+            switch envelope.message {
+            case let .update(update) where update.round == UInt64(round) && envelope.replyTo == task.id && sampled.contains(worker):
+                updates[worker] = update
+            case .error where envelope.replyTo == task.id:
+                failed.insert(worker)
+            default:
+                continue
+            }
+        }
+        return updates
+    }
+
+    private func takeID() -> UInt64 {
+        defer { nextID += 1 }
+        return nextID
+    }
+}

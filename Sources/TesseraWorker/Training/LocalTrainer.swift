@@ -1,0 +1,56 @@
+import Foundation
+import TesseraData
+import TesseraNN
+import TesseraTensor
+import TesseraWire
+
+/// A worker's federated client: its private shard and model architecture (from the welcome),
+/// and the training it does for each task.
+public struct LocalTrainer: Sendable {
+    /// The run settings from the welcome.
+    public let configuration: RunConfiguration
+    /// This client's private training data.
+    public let shard: ImageDataset
+
+    /// Loads the data named by `configuration` and takes this client's shard.
+    ///
+    /// - Throws: ``DataError`` when the data cannot be loaded or split, ``NNError`` when the
+    ///   model does not validate.
+    public init(configuration: RunConfiguration) throws {
+        try configuration.model.validate()
+        guard configuration.clientIndex >= 0, configuration.clientIndex < configuration.clients else {
+            throw WireError(.requestFailed, "client index \(configuration.clientIndex) is outside 0..<\(configuration.clients)")
+        }
+        let train = try DataSource.locate(explicit: configuration.data).load(seed: configuration.seed).train
+        let parts = try configuration.strategy.split(labels: train.labels, clients: configuration.clients, seed: configuration.seed)
+        shard = try train.subset(parts[configuration.clientIndex])
+        self.configuration = configuration
+    }
+
+    /// Trains the task's weights on the shard and returns the update (new weights, sample
+    /// count, mean loss, seconds). Shuffling is seeded by round and client, so a run repeats.
+    ///
+    /// - Throws: ``NNError`` when the weights do not fit the model, `DecodingError` for bad
+    ///   hyperparameters.
+    public func train(_ task: TrainTask) throws -> TrainUpdate {
+        let start = Date()
+        let settings = try JSONDecoder().decode(Hyperparameters.self, from: Data(task.hyperparameters.utf8))
+        guard settings.epochs >= 1, settings.batchSize >= 1, settings.learningRate > 0 else {
+            throw WireError(.requestFailed, "hyperparameters need epochs and batch size >= 1 and a positive learning rate")
+        }
+        let global = try task.parameters()
+        var trainer = Trainer(model: try Model(spec: configuration.model, parameters: global),
+                              optimizer: try SGD(learningRate: settings.learningRate),
+                              seed: task.round &* 1_000_003 &+ UInt64(configuration.clientIndex))
+        var lossSum = 0.0
+        for epoch in 0..<settings.epochs {
+            let seed = (task.round &* 7_919 &+ UInt64(epoch)) &* 104_729 &+ UInt64(configuration.clientIndex)
+            lossSum += try trainer.train(Batches(shard, batchSize: settings.batchSize, shuffleSeed: seed))
+        }
+        let weights = trainer.model.parameters.entries.map { NamedTensor(name: $0.name, tensor: $0.tensor) }
+        return TrainUpdate(round: task.round, modelVersion: task.modelVersion, sampleCount: UInt64(shard.count),
+                           isDelta: false,
+                           metrics: ["loss": lossSum / Double(settings.epochs), "seconds": Date().timeIntervalSince(start)],
+                           weights: weights)
+    }
+}
