@@ -110,13 +110,18 @@ let package = Package(
             name: "TesseraWireTests",
             dependencies: ["TesseraWire", "TesseraTensor"]
         ),
+        .target(
+            name: "TesseraTestSupport",
+            path: "Tests/TesseraTestSupport"
+        ),
         .testTarget(
             name: "TesseraWorkerTests",
-            dependencies: ["TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraTensor", "TesseraExamples"]
+            dependencies: ["TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraTensor", "TesseraExamples",
+                           "TesseraTestSupport"]
         ),
         .testTarget(
             name: "TesseraSchedulerTests",
-            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraWire", "TesseraNN", "TesseraTensor"]
+            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraWire", "TesseraNN", "TesseraTensor", "TesseraTestSupport"]
         ),
         .testTarget(
             name: "TesseraDataTests",

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraTestSupport
 import Testing
 
 /// docs/PROTOCOL.md promises that a short Python client can drive a worker; this runs that

@@ -1,17 +1,16 @@
 import Foundation
 import Synchronization
-import Testing
 
 /// Starts a `tessera` subcommand for a test, waits for a line on its standard output (not a
 /// sleep), and kills it when the harness goes away, on every exit path.
-final class ProcessHarness: @unchecked Sendable {
+public final class ProcessHarness: @unchecked Sendable {
     // @unchecked: `lines` is guarded by its mutex; `process` is only used from the test's thread.
-    let process = Process()
+    public let process = Process()
     private let lines = Mutex<[String]>([])
     private let output = Pipe()
 
     /// The tessera executable built beside the test bundle.
-    static var tesseraPath: String {
+    public static var tesseraPath: String {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         while directory.path != "/" {
             let candidate = directory.appendingPathComponent("tessera")
@@ -21,7 +20,7 @@ final class ProcessHarness: @unchecked Sendable {
         return ".build/debug/tessera"
     }
 
-    init(_ arguments: [String]) throws {
+    public init(_ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: Self.tesseraPath)
         process.arguments = arguments
         process.standardOutput = output
@@ -34,7 +33,7 @@ final class ProcessHarness: @unchecked Sendable {
     }
 
     /// The first output line containing `marker`, waiting up to `timeout` seconds.
-    func waitForLine(containing marker: String, timeout: Double = 30) throws -> String {
+    public func waitForLine(containing marker: String, timeout: Double = 30) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let line = lines.withLock({ $0.first { $0.contains(marker) } }) { return line }
@@ -45,7 +44,7 @@ final class ProcessHarness: @unchecked Sendable {
     }
 
     /// Sends `signal` and waits up to `timeout` seconds for the exit status.
-    func stop(signal: Int32 = SIGTERM, timeout: Double = 10) -> Int32? {
+    public func stop(signal: Int32 = SIGTERM, timeout: Double = 10) -> Int32? {
         guard process.isRunning else { return process.terminationStatus }
         kill(process.processIdentifier, signal)
         let deadline = Date().addingTimeInterval(timeout)
@@ -62,13 +61,17 @@ final class ProcessHarness: @unchecked Sendable {
     }
 }
 
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
+public struct HarnessError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }
 
 /// A running `tessera worker --bind` on a free loopback port, and its endpoint.
 /// Traces go to a per-test-run temporary directory unless `extra` says otherwise.
-func startWorker(id: String = "bob", extra: [String] = []) throws -> (ProcessHarness, String) {
+public func startWorker(id: String = "bob", extra: [String] = []) throws -> (ProcessHarness, String) {
     let trace = extra.contains("--trace-dir") || extra.contains("--no-trace") ? [] : ["--trace-dir", temporaryTraceDirectory.path]
     let harness = try ProcessHarness(["worker", "--bind", "tcp://127.0.0.1:0", "--id", id] + trace + extra)
     let line = try harness.waitForLine(containing: "serving on")
@@ -78,4 +81,4 @@ func startWorker(id: String = "bob", extra: [String] = []) throws -> (ProcessHar
     return (harness, endpoint)
 }
 
-let temporaryTraceDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-traces-\(ProcessInfo.processInfo.processIdentifier)")
+public let temporaryTraceDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-traces-\(ProcessInfo.processInfo.processIdentifier)")

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import TesseraNN
+import TesseraScheduler
+import TesseraTensor
+import TesseraWire
+import TesseraWorker
+
+@Suite("Federated averaging and round settings")
+struct FederatedAveragingTests {
+    func update(_ values: [Float], samples: UInt64, delta: Bool = false) -> TrainUpdate {
+        TrainUpdate(round: 1, modelVersion: 0, sampleCount: samples, isDelta: delta, metrics: [:],
+                    weights: [NamedTensor(name: "w", tensor: Tensor(values))])
+    }
+
+    @Test func weightsBySampleCount() throws {
+        let global = try ParameterSet([(name: "w", tensor: Tensor([0, 0]))])
+        let average = try FederatedAveraging.aggregate(["a": update([1, 2], samples: 100), "b": update([3, 6], samples: 300)], global: global)
+        #expect(average["w"]?.scalars == [2.5, 5])
+        let withDelta = try FederatedAveraging.aggregate(["a": update([1, 1], samples: 1, delta: true)],
+                                                         global: try ParameterSet([(name: "w", tensor: Tensor([2, 3]))]))
+        #expect(withDelta["w"]?.scalars == [3, 4])
+    }
+
+    @Test func orderOfArrivalDoesNotChangeTheBits() throws {
+        let global = try ParameterSet([(name: "w", tensor: Tensor.zeros([64]))])
+        var updates: [String: TrainUpdate] = [:]
+        for index in 0..<7 {
+            updates["worker-\(index)"] = update(try Tensor.normal([64], seed: UInt64(index)).scalars, samples: UInt64(100 + index * 13))
+        }
+        let first = try FederatedAveraging.aggregate(updates, global: global)
+        var shuffled: [String: TrainUpdate] = [:]
+        for key in updates.keys.sorted().reversed() { shuffled[key] = updates[key] }
+        #expect(try FederatedAveraging.aggregate(shuffled, global: global) == first)
+    }
+
+    @Test func mismatchedOrEmptyUpdatesAreErrors() throws {
+        let global = try ParameterSet([(name: "w", tensor: Tensor([0, 0]))])
+        #expect(throws: (any Error).self) { try FederatedAveraging.aggregate(["a": update([1, 2, 3], samples: 1)], global: global) }
+        #expect(throws: SchedulerError.self) { try FederatedAveraging.aggregate([:], global: global) }
+        #expect(throws: SchedulerError.self) { try FederatedAveraging.aggregate(["a": update([1, 2], samples: 0)], global: global) }
+    }
+
+    @Test func impossibleSettingsAreRejected() throws {
+        func configuration(fraction: Double = 1, quorum: Int? = nil, minimum: Int = 1) -> SchedulerConfiguration {
+            SchedulerConfiguration(bind: "tcp://127.0.0.1:0", workers: 3, rounds: 1, fraction: fraction, minimumWorkers: minimum,
+                                   quorum: quorum, model: .logisticRegression, data: "synthetic",
+                                   runDirectory: URL(fileURLWithPath: "/tmp/unused"))
+        }
+        #expect(throws: SchedulerError.self) { try configuration(fraction: 0).validate() }
+        #expect(throws: SchedulerError.self) { try configuration(quorum: 4).validate() }
+        #expect(throws: SchedulerError.self) { try configuration(minimum: 5).validate() }
+        #expect(throws: Never.self) { try configuration().validate() }
+    }
+}

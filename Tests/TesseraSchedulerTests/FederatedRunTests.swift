@@ -1,0 +1,69 @@
+import Foundation
+import TesseraTestSupport
+import Testing
+
+/// Whole runs with real processes: a scheduler and workers connecting to it over loopback.
+@Suite("Federated runs", .serialized)
+struct FederatedRunTests {
+    struct Run {
+        let scheduler: ProcessHarness
+        let workers: [ProcessHarness]
+        let directory: URL
+    }
+
+    /// Starts a scheduler on a free port and `workers` workers (the last `slow` of them slow).
+    static func start(workers: Int, rounds: Int, extra: [String] = [], slow: Int = 0, slowSeconds: Double = 0) throws -> Run {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-run-\(UUID())")
+        let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0", "--workers", String(workers),
+                                            "--rounds", String(rounds), "--model", "mnist-2nn", "--data", "synthetic",
+                                            "--run-dir", directory.path] + extra)
+        let line = try scheduler.waitForLine(containing: "listening on")
+        let endpoint = String(line.split(separator: " ").last ?? "")
+        var processes: [ProcessHarness] = []
+        for index in 0..<workers {
+            let delay = index >= workers - slow ? ["--slow", String(slowSeconds)] : []
+            processes.append(try ProcessHarness(["worker", "--connect", endpoint, "--id", "w\(index)", "--data", "synthetic",
+                                                 "--trace-dir", directory.appendingPathComponent("traces").path] + delay))
+        }
+        return Run(scheduler: scheduler, workers: processes, directory: directory)
+    }
+
+    func rounds(in directory: URL) throws -> [[String: Any]] {
+        try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test func threeWorkersLearnTheSyntheticDigits() throws {
+        let run = try Self.start(workers: 3, rounds: 3)
+        defer { try? FileManager.default.removeItem(at: run.directory) }
+        _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        let metrics = try rounds(in: run.directory)
+        #expect(metrics.count == 3)
+        let accuracy = try #require(metrics.last?["accuracy"] as? Double)
+        #expect(accuracy >= 0.9, "final accuracy \(accuracy)")
+        #expect(metrics.allSatisfy { $0["received"] as? Int == 3 })
+        #expect(FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("checkpoint.safetensors").path))
+        // The workers leave when the scheduler says bye.
+        for worker in run.workers { #expect(worker.stop(timeout: 10) == 0) }
+    }
+
+    @Test func aSlowWorkerMissesTheDeadlineAndTheQuorumCarriesTheRound() throws {
+        let run = try Self.start(workers: 3, rounds: 2, extra: ["--deadline", "3", "--quorum", "2"], slow: 1, slowSeconds: 8)
+        defer { try? FileManager.default.removeItem(at: run.directory) }
+        _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        let metrics = try rounds(in: run.directory)
+        #expect(metrics.count == 2)
+        #expect(metrics.allSatisfy { $0["received"] as? Int == 2 && $0["late"] as? Int == 1 && $0["aggregated"] as? Bool == true })
+    }
+
+    @Test func theSameSeedGivesTheSameRun() throws {
+        var accuracies: [[Double]] = []
+        for _ in 0..<2 {
+            let run = try Self.start(workers: 2, rounds: 2)
+            defer { try? FileManager.default.removeItem(at: run.directory) }
+            _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+            accuracies.append(try rounds(in: run.directory).compactMap { $0["accuracy"] as? Double })
+        }
+        #expect(accuracies[0] == accuracies[1])
+    }
+}
