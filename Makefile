@@ -6,9 +6,14 @@ SHARED_BENCH ?= ../shared/bench
 PIP_PACKAGES  = numpy threadpoolctl pyzmq
 APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev
 
-.PHONY: help deps build test test-python bench bench-deps clean
+.PHONY: help deps build test test-python bench bench-deps run topologies stop clean
+TOPOLOGY     ?= Topologies/mnist-iid-10.yaml
+BIN           = $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera
 
 help:
+	@echo "make run     launch a topology (TOPOLOGY=Topologies/X.yaml; default mnist-iid-10)"
+	@echo "make topologies   list the topologies with one-line descriptions"
+	@echo "make stop    stop every tessera process a launch left behind"
 	@echo "make build   release build of the tessera executable"
 	@echo "make test    the test suite (what CI runs)"
 	@echo "make bench   kernel benchmarks beside numpy/OpenBLAS from the same run"
@@ -46,6 +51,15 @@ bench: build bench-deps
 	rm -f $(BENCH_DIR)/zmq.jsonl
 	python3 $(SHARED_BENCH)/zmq_thr.py thr --sizes 4096,1048576,16777216 --transports tcp,ipc --reps 3 --json $(BENCH_DIR)/zmq.jsonl
 	python3 scripts/compare_transport.py $(BENCH_DIR)/transport.jsonl $(BENCH_DIR)/zmq.jsonl
+
+run: build
+	$(BIN) launch $(TOPOLOGY)
+
+topologies: build
+	@$(BIN) topologies Topologies
+
+stop:
+	-@pkill -TERM -f 'tessera (launch|worker|scheduler)' && echo "stopped" || echo "nothing to stop"
 
 clean:
 	rm -rf .build $(BENCH_DIR)

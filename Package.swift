@@ -29,10 +29,12 @@ let package = Package(
         .library(name: "TesseraTransport", targets: ["TesseraTransport"]),
         .library(name: "TesseraWorker", targets: ["TesseraWorker"]),
         .library(name: "TesseraScheduler", targets: ["TesseraScheduler"]),
+        .library(name: "TesseraTopology", targets: ["TesseraTopology"]),
         .executable(name: "tessera", targets: ["tessera"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(name: "CTesseraKernel"),
@@ -80,6 +82,10 @@ let package = Package(
             dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraWorker"]
         ),
         .target(
+            name: "TesseraTopology",
+            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraNN", "TesseraTrace", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
             name: "TesseraExamples",
             dependencies: ["TesseraTensor", "TesseraWire", "TesseraWorker"]
         ),
@@ -95,6 +101,7 @@ let package = Package(
                 "TesseraTrace",
                 "TesseraExamples",
                 "TesseraScheduler",
+                "TesseraTopology",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -122,6 +129,10 @@ let package = Package(
         .testTarget(
             name: "TesseraSchedulerTests",
             dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraWire", "TesseraNN", "TesseraTensor", "TesseraTestSupport"]
+        ),
+        .testTarget(
+            name: "TesseraTopologyTests",
+            dependencies: ["TesseraTopology", "TesseraTestSupport"]
         ),
         .testTarget(
             name: "TesseraDataTests",

@@ -36,13 +36,15 @@ public struct SchedulerConfiguration: Sendable {
     public var seed: UInt64
     /// The run's directory (metrics, checkpoints, traces).
     public var runDirectory: URL
+    /// Workers training at once.
+    public var maxConcurrentTrainers: Int
 
     /// A configuration with the FedAvg paper's usual defaults where not given.
     public init(bind: String, workers: Int, registrationTimeout: Double = 60, rounds: Int, fraction: Double = 1,
                 minimumWorkers: Int = 1, quorum: Int? = nil, deadline: Double = 600,
                 hyperparameters: Hyperparameters = Hyperparameters(), model: ModelSpec, data: String,
                 partition: RunConfiguration.PartitionKind = .iid, alpha: Double = 0.5, shardsPerClient: Int = 2,
-                seed: UInt64 = 1, runDirectory: URL) {
+                seed: UInt64 = 1, runDirectory: URL, maxConcurrentTrainers: Int = .max) {
         self.bind = bind
         self.workers = workers
         self.registrationTimeout = registrationTimeout
@@ -59,6 +61,7 @@ public struct SchedulerConfiguration: Sendable {
         self.shardsPerClient = shardsPerClient
         self.seed = seed
         self.runDirectory = runDirectory
+        self.maxConcurrentTrainers = maxConcurrentTrainers
     }
 
     /// Throws on impossible settings (fraction outside (0, 1], quorum above workers, …).
@@ -70,6 +73,7 @@ public struct SchedulerConfiguration: Sendable {
         }
         guard quorum >= 1, quorum <= workers else { throw SchedulerError("quorum \(quorum) must be between 1 and the \(workers) workers") }
         guard deadline > 0, registrationTimeout > 0 else { throw SchedulerError("deadline and registration timeout must be positive") }
+        guard maxConcurrentTrainers >= 1 else { throw SchedulerError("max concurrent trainers must be at least 1") }
         try model.validate()
     }
 

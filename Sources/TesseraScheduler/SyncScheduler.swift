@@ -25,6 +25,8 @@ public final class SyncScheduler {
     public let address: String
     /// Called with each round's result (progress output).
     public var onRound: (RoundResult) -> Void = { _ in }
+    /// Checked while waiting; returning true ends the run with an error (Ctrl-C).
+    public var shouldStop: () -> Bool = { false }
 
     /// A scheduler bound to `configuration.bind`.
     ///
@@ -47,7 +49,8 @@ public final class SyncScheduler {
     ///   reach its quorum; data and transport errors.
     public func run() throws -> [RoundResult] {
         try FileManager.default.createDirectory(at: configuration.runDirectory, withIntermediateDirectories: true)
-        let test = try DataSource.locate(explicit: configuration.data).load(seed: configuration.seed).test
+        let test = try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data)
+            .load(seed: configuration.seed).test
         try register()
         var global = try Model(spec: configuration.model, seed: configuration.seed)
         var generator = SeededGenerator(seed: configuration.seed)
@@ -96,6 +99,7 @@ public final class SyncScheduler {
         var registered: [String: (identity: Data, samples: UInt64)] = [:]
         let deadline = Date().addingTimeInterval(configuration.registrationTimeout)
         while registered.count < configuration.workers {
+            if shouldStop() { throw SchedulerError("interrupted while waiting for workers") }
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else {
                 throw SchedulerError("only \(registered.count) of \(configuration.workers) workers registered within \(configuration.registrationTimeout) s")
@@ -124,14 +128,19 @@ public final class SyncScheduler {
         let task = Envelope(id: takeID(), message: .trainTask(TrainTask(
             round: UInt64(round), modelVersion: UInt64(round - 1), hyperparameters: hyperparameters, parameters: global)))
         let frames = try socket.codec.encode(task)
-        for worker in sampled {
-            guard let identity = identities[worker] else { continue }
+        // At most `maxConcurrentTrainers` train at once (workers sharing this machine's cores
+        // would otherwise thrash); the next one starts when an update or failure arrives.
+        var waiting = sampled[...]
+        func dispatch() throws {
+            guard let worker = waiting.popFirst(), let identity = identities[worker] else { return }
             try socket.send(frames: frames, of: task, to: identity)
         }
+        for _ in 0..<min(configuration.maxConcurrentTrainers, sampled.count) { try dispatch() }
         var updates: [String: TrainUpdate] = [:]
         var failed: Set<String> = []
         let deadline = Date().addingTimeInterval(configuration.deadline)
         while updates.count + failed.count < sampled.count {
+            if shouldStop() { throw SchedulerError("interrupted during round \(round)") }
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { break }
             guard let received = try socket.receive(timeout: min(left, 0.5), hasIdentity: true),
@@ -140,8 +149,10 @@ public final class SyncScheduler {
             switch envelope.message {
             case let .update(update) where update.round == UInt64(round) && envelope.replyTo == task.id && sampled.contains(worker):
                 updates[worker] = update
+                try dispatch()
             case .error where envelope.replyTo == task.id:
                 failed.insert(worker)
+                try dispatch()
             default:
                 continue
             }

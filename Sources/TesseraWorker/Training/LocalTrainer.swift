@@ -21,7 +21,8 @@ public struct LocalTrainer: Sendable {
         guard configuration.clientIndex >= 0, configuration.clientIndex < configuration.clients else {
             throw WireError(.requestFailed, "client index \(configuration.clientIndex) is outside 0..<\(configuration.clients)")
         }
-        let train = try DataSource.locate(explicit: configuration.data).load(seed: configuration.seed).train
+        let train = try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data)
+            .load(seed: configuration.seed).train
         let parts = try configuration.strategy.split(labels: train.labels, clients: configuration.clients, seed: configuration.seed)
         shard = try train.subset(parts[configuration.clientIndex])
         self.configuration = configuration

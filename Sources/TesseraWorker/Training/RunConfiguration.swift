@@ -12,7 +12,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
 
     /// The architecture to train.
     public var model: ModelSpec
-    /// An MNIST directory or "synthetic".
+    /// An MNIST directory, "synthetic", or "auto" (the usual search, then synthetic).
     public var data: String
     /// The split strategy.
     public var partition: PartitionKind

@@ -1,0 +1,82 @@
+import Foundation
+import TesseraScheduler
+import TesseraTrace
+
+/// Starts a topology: the scheduler in this process, every worker as a process (local child
+/// or over ssh), and stops every process it started when the run ends, fails or is interrupted.
+public final class Launcher {
+    /// The topology being run.
+    public let topology: Topology
+    /// The run directory (`runs/<name>`).
+    public let runDirectory: URL
+    private var children: [Process] = []
+
+    /// A launcher for `topology`, writing under its runs directory.
+    public init(topology: Topology) {
+        self.topology = topology
+        runDirectory = URL(fileURLWithPath: topology.runsDirectory).appendingPathComponent(topology.name)
+    }
+
+    /// Runs the topology to the end; `onRound` sees each round, `shouldStop` is polled (Ctrl-C).
+    ///
+    /// - Throws: ``SchedulerError``, transport and process errors; every started process is
+    ///   stopped first.
+    public func run(onRound: @escaping (RoundResult) -> Void, onReady: (String) -> Void = { _ in },
+                    shouldStop: @escaping () -> Bool) throws -> [RoundResult] {
+        defer { stopChildren() }
+        try? FileManager.default.removeItem(at: runDirectory)
+        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let latest = URL(fileURLWithPath: topology.runsDirectory).appendingPathComponent("latest")
+        try? FileManager.default.removeItem(at: latest)
+        try? FileManager.default.createSymbolicLink(atPath: latest.path, withDestinationPath: topology.name)
+
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let concurrent = topology.maxConcurrentTrainers > 0 ? topology.maxConcurrentTrainers : cores
+        let configuration = SchedulerConfiguration(
+            bind: topology.schedulerBind, workers: topology.workers, rounds: topology.rounds, fraction: topology.fraction,
+            minimumWorkers: topology.minimumWorkers, quorum: topology.quorum, deadline: topology.deadline,
+            hyperparameters: topology.hyperparameters, model: topology.model, data: topology.data,
+            partition: topology.partition, alpha: topology.alpha, shardsPerClient: topology.shardsPerClient,
+            seed: topology.seed, runDirectory: runDirectory, maxConcurrentTrainers: concurrent)
+        let traces = runDirectory.appendingPathComponent("traces")
+        let scheduler = try SyncScheduler(configuration: configuration, tracer: try TraceWriter(directory: traces, process: "scheduler"))
+        scheduler.onRound = onRound
+        scheduler.shouldStop = shouldStop
+        onReady(scheduler.address)
+
+        let address = topology.schedulerAddress ?? scheduler.address
+        let threads = topology.threadsPerWorker > 0 ? topology.threadsPerWorker : max(1, cores / concurrent)
+        for index in 0..<topology.workers {
+            let id = String(format: "worker-%03d", index)
+            let arguments = ["worker", "--connect", address, "--id", id, "--data", topology.data, "--trace-dir", traces.path]
+            let process = Process()
+            switch topology.launch {
+            case .local:
+                process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+                process.arguments = arguments
+                var environment = ProcessInfo.processInfo.environment
+                environment["TESSERA_THREADS"] = String(threads)
+                process.environment = environment
+            case .ssh:
+                let host = topology.hosts[index % topology.hosts.count]
+                let remote = (topology.remoteDirectory.map { "cd \($0) && " } ?? "")
+                    + "TESSERA_THREADS=\(threads) exec \(topology.remoteBinary) " + arguments.map { "'\($0)'" }.joined(separator: " ")
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
+                process.arguments = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", host, remote]
+            }
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            children.append(process)
+        }
+        return try scheduler.run()
+    }
+
+    /// Terminates every started process still running (SIGTERM, then SIGKILL after 5 s).
+    public func stopChildren() {
+        for child in children where child.isRunning { child.terminate() }
+        let deadline = Date().addingTimeInterval(5)
+        while children.contains(where: { $0.isRunning }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
+        children.removeAll()
+    }
+}
