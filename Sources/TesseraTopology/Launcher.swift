@@ -41,14 +41,17 @@ public final class Launcher {
         let traces = runDirectory.appendingPathComponent("traces")
         let scheduler = try SyncScheduler(configuration: configuration, tracer: try TraceWriter(directory: traces, process: "scheduler"))
         scheduler.onRound = onRound
-        scheduler.shouldStop = shouldStop
+        // A worker that dies before the run ends stops the run at once, instead of the
+        // scheduler waiting out its registration timeout or round deadline.
+        scheduler.shouldStop = { [unowned self] in shouldStop() || self.children.contains { !$0.isRunning } }
         onReady(scheduler.address)
 
         let address = topology.schedulerAddress ?? scheduler.address
         let threads = topology.threadsPerWorker > 0 ? topology.threadsPerWorker : max(1, cores / concurrent)
         for index in 0..<topology.workers {
             let id = String(format: "worker-%03d", index)
-            let arguments = ["worker", "--connect", address, "--id", id, "--data", topology.data, "--trace-dir", traces.path]
+            // No --data: the welcome names the data, and loading it twice would only slow the start.
+            let arguments = ["worker", "--connect", address, "--id", id, "--trace-dir", traces.path]
             let process = Process()
             switch topology.launch {
             case .local:
@@ -68,7 +71,16 @@ public final class Launcher {
             try process.run()
             children.append(process)
         }
-        return try scheduler.run()
+        do {
+            return try scheduler.run()
+        } catch {
+            if let dead = children.firstIndex(where: { !$0.isRunning }) {
+                throw TopologyError(file: topology.name, line: nil, key: nil, message: String(
+                    format: "worker-%03d exited with status %d before the run finished (its error is above)",
+                    dead, children[dead].terminationStatus))
+            }
+            throw error
+        }
     }
 
     /// Terminates every started process still running (SIGTERM, then SIGKILL after 5 s).

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TesseraTensor
 import TesseraTrace
 import TesseraTransport
 import TesseraWire
@@ -108,6 +109,8 @@ public final class WorkerRuntime {
     private func welcome(_ configuration: String) -> Message? {
         do {
             trainer = try LocalTrainer(configuration: RunConfiguration(json: configuration))
+            // Loading the full dataset to take a shard is a one-off peak; give it back.
+            AllocatorTuning.releaseFreeMemory()
             return nil
         } catch {
             return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(service.workerID) cannot join the run: \(error)")

@@ -20,6 +20,12 @@ enum Gzip {
         }
         defer { inflateEnd(&stream) }
         var output = Data()
+        // gzip's trailer holds the uncompressed size modulo 2^32: reserve it (within the limit)
+        // so the output is not reallocated and copied as it grows.
+        if data.count >= 18 {
+            let size = data.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+            output.reserveCapacity(min(size, limit))
+        }
         let chunk = 1 << 20
         var buffer = [UInt8](repeating: 0, count: chunk)
         var status: Int32 = Z_OK

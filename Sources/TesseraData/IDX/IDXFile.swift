@@ -14,36 +14,37 @@ public struct IDXFile: Sendable {
     /// - Throws: ``DataError`` (`.malformedFile`) for a bad magic, a type other than bytes,
     ///   or a size that disagrees with the dimensions.
     public init(parsing data: Data, name: String) throws {
-        let bytes = [UInt8](data)
-        guard bytes.count >= 4 else {
-            throw DataError.malformed(name, "\(bytes.count) bytes is too short for an IDX header")
+        // Header fields are read from `data` directly; the payload is copied once, into `bytes`.
+        func byte(_ offset: Int) -> UInt8 { data[data.startIndex + offset] }
+        guard data.count >= 4 else {
+            throw DataError.malformed(name, "\(data.count) bytes is too short for an IDX header")
         }
-        guard bytes[0] == 0, bytes[1] == 0 else {
-            throw DataError.malformed(name, "bad magic \(bytes.prefix(4).map { String(format: "%02x", $0) }.joined()) (not an IDX file)")
+        guard byte(0) == 0, byte(1) == 0 else {
+            throw DataError.malformed(name, "bad magic \((0..<4).map { String(format: "%02x", byte($0)) }.joined()) (not an IDX file)")
         }
-        guard bytes[2] == 0x08 else {
-            throw DataError.malformed(name, "element type 0x\(String(bytes[2], radix: 16)) is not unsigned bytes (0x08)")
+        guard byte(2) == 0x08 else {
+            throw DataError.malformed(name, "element type 0x\(String(byte(2), radix: 16)) is not unsigned bytes (0x08)")
         }
-        let rank = Int(bytes[3])
-        guard rank >= 1, rank <= 4, bytes.count >= 4 + 4 * rank else {
+        let rank = Int(byte(3))
+        guard rank >= 1, rank <= 4, data.count >= 4 + 4 * rank else {
             throw DataError.malformed(name, "header is truncated or has \(rank) dimensions")
         }
         var dimensions: [Int] = []
         var expected = 1
         for axis in 0..<rank {
             let offset = 4 + 4 * axis
-            let dimension = bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+            let dimension = (0..<4).reduce(0) { $0 << 8 | Int(byte(offset + $1)) }
             dimensions.append(dimension)
             let (product, overflow) = expected.multipliedReportingOverflow(by: dimension)
             guard !overflow, product <= 1 << 32 else { throw DataError.malformed(name, "dimensions \(dimensions) are absurdly large") }
             expected = product
         }
         let headerBytes = 4 + 4 * rank
-        guard bytes.count - headerBytes == expected else {
-            throw DataError.malformed(name, "dimensions \(dimensions) need \(expected) data bytes but the file has \(bytes.count - headerBytes) (truncated or wrong file)")
+        guard data.count - headerBytes == expected else {
+            throw DataError.malformed(name, "dimensions \(dimensions) need \(expected) data bytes but the file has \(data.count - headerBytes) (truncated or wrong file)")
         }
         self.dimensions = dimensions
-        self.bytes = Array(bytes[headerBytes...])
+        self.bytes = [UInt8](data[(data.startIndex + headerBytes)...])
     }
 
     /// Reads an IDX file, gunzipping it when it is compressed.

@@ -15,4 +15,10 @@ public enum AllocatorTuning {
     /// Applies the settings (idempotent); returns whether the C library accepted them.
     @discardableResult
     public static func apply() -> Bool { applied }
+
+    /// Gives freed heap memory back to the system, after a one-off peak (loading a dataset)
+    /// that the raised trim threshold would otherwise keep resident.
+    public static func releaseFreeMemory() {
+        tessera_release_free_memory()
+    }
 }

@@ -21,7 +21,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "The worker's name (its routing identity).")
     var id = "worker-\(ProcessInfo.processInfo.processIdentifier)"
 
-    @Option(help: "This worker's private data: an MNIST directory or 'synthetic' (reported when registering).")
+    @Option(help: "This worker's data: an MNIST directory, 'synthetic' or 'auto' (searched; reported when registering).")
     var data: String?
 
     @Option(help: "Most tensors kept at once.")
@@ -54,7 +54,7 @@ struct WorkerCommand: ParsableCommand {
         var samples: UInt64 = 0
         var histogram: [UInt64] = []
         if let data {
-            let train = try DataSource.locate(explicit: data).load().train
+            let train = try DataSource.locate(explicit: data == "auto" ? nil : data).load().train
             samples = UInt64(train.count)
             histogram = train.labelHistogram().map { UInt64($0) }
         }
