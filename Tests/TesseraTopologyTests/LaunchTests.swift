@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import TesseraTestSupport
+
+@Suite("tessera launch", .serialized)
+struct LaunchTests {
+    @Test func smokeTopologyRunsToTheEndAndLeavesARunDirectory() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-launch-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        try FileManager.default.createDirectory(at: runs, withIntermediateDirectories: true)
+        let source = try String(contentsOfFile: "Topologies/smoke.yaml", encoding: .utf8)
+        let file = runs.appendingPathComponent("smoke.yaml")
+        try (source + "runs: \(runs.path)\n").write(to: file, atomically: true, encoding: .utf8)
+
+        let launch = try ProcessHarness(["launch", file.path])
+        let done = try launch.waitForLine(containing: "done:", timeout: 120)
+        #expect(done.contains("total wall time"))
+        let run = runs.appendingPathComponent("smoke")
+        for name in ["metrics.jsonl", "metrics.csv", "checkpoint.safetensors", "traces/scheduler.trace.jsonl", "traces/worker-000.trace.jsonl"] {
+            #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path), "\(name)")
+        }
+        #expect(launch.stop(timeout: 20) == 0)
+        // No worker outlives the launch.
+        let leftovers = Process()
+        leftovers.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+        leftovers.arguments = ["-f", run.appendingPathComponent("traces").path]
+        try leftovers.run()
+        leftovers.waitUntilExit()
+        #expect(leftovers.terminationStatus == 1, "worker processes are still running")
+    }
+
+    @Test func aBadTopologyFailsBeforeStartingAnything() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "workers:\n  count: 2\n  colour: red\n".write(to: file, atomically: true, encoding: .utf8)
+        let launch = try ProcessHarness(["launch", file.path])
+        #expect(launch.stop(timeout: 20) == 1)
+    }
+}
