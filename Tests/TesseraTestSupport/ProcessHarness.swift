@@ -20,9 +20,15 @@ public final class ProcessHarness: @unchecked Sendable {
         return ".build/debug/tessera"
     }
 
-    public init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: Self.tesseraPath)
-        process.arguments = arguments
+    /// Runs `tessera` with `arguments`, or with `wrapper` in front (e.g. `ip netns exec NS`).
+    public init(_ arguments: [String], wrapper: [String] = []) throws {
+        if let tool = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = Array(wrapper.dropFirst()) + [Self.tesseraPath] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.tesseraPath)
+            process.arguments = arguments
+        }
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
