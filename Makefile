@@ -4,7 +4,7 @@ CONFIG_FLAGS ?= -c release
 BENCH_DIR    ?= .bench
 SHARED_BENCH ?= ../shared/bench
 PIP_PACKAGES  = numpy threadpoolctl pyzmq
-APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev
+APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev iproute2
 
 .PHONY: help deps build test test-python bench bench-deps run topologies stop clean
 TOPOLOGY     ?= Topologies/mnist-iid-10.yaml

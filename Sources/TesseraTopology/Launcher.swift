@@ -65,7 +65,8 @@ public final class Launcher {
                 let remote = (topology.remoteDirectory.map { "cd \($0) && " } ?? "")
                     + "TESSERA_THREADS=\(threads) exec \(topology.remoteBinary) " + arguments.map { "'\($0)'" }.joined(separator: " ")
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
-                process.arguments = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", host, remote]
+                // -tt: a remote terminal, so the remote worker gets SIGHUP if this side dies.
+                process.arguments = ["-tt", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + topology.sshOptions + [host, remote]
             }
             process.standardOutput = FileHandle.nullDevice
             try process.run()

@@ -32,6 +32,8 @@ public struct Topology: Sendable, Equatable {
     public var remoteBinary: String
     /// Working directory on remote hosts.
     public var remoteDirectory: String?
+    /// Extra ssh arguments (port, identity file, options).
+    public var sshOptions: [String]
     /// Kernel threads per worker (0: cores divided among concurrent trainers).
     public var threadsPerWorker: Int
     /// An MNIST directory, "synthetic", or "auto" (search, fall back to synthetic).

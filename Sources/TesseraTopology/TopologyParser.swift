@@ -35,7 +35,7 @@ public enum TopologyParser {
         var reader = Reader(file: file)
         let top = try reader.mapping(root, path: "", allowed: ["name", "description", "scheduler", "workers", "data", "model", "training", "runs"])
         let scheduler = try reader.mapping(top["scheduler"], path: "scheduler", allowed: ["bind", "address"])
-        let workers = try reader.mapping(top["workers"], path: "workers", allowed: ["count", "launch", "hosts", "binary", "directory", "threads"])
+        let workers = try reader.mapping(top["workers"], path: "workers", allowed: ["count", "launch", "hosts", "binary", "directory", "threads", "ssh_options"])
         let data = try reader.mapping(top["data"], path: "data", allowed: ["source", "partition", "alpha", "shards_per_client"])
         let training = try reader.mapping(top["training"], path: "training", allowed: [
             "mode", "rounds", "fraction", "min_workers", "local_epochs", "batch_size", "lr", "strategy", "deadline",
@@ -70,6 +70,7 @@ public enum TopologyParser {
             hosts: try reader.strings(workers["hosts"], "workers.hosts") ?? [],
             remoteBinary: try reader.string(workers["binary"], "workers.binary") ?? "tessera",
             remoteDirectory: try reader.string(workers["directory"], "workers.directory"),
+            sshOptions: try reader.strings(workers["ssh_options"], "workers.ssh_options") ?? [],
             threadsPerWorker: try reader.integer(workers["threads"], "workers.threads") ?? 0,
             data: try reader.string(data["source"], "data.source") ?? "auto",
             partition: partition,
