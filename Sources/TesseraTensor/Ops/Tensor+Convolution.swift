@@ -95,40 +95,16 @@ extension Tensor {
     private static func convolutionInputGradient(
         _ gradient: Tensor, weight: Tensor, inputShape: [Int], geometry: WindowGeometry
     ) -> Tensor {
-        let count = Shape.count(inputShape)
-        let storage = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            gradient.storage.withUnsafeBufferPointer { dy in
-                weight.storage.withUnsafeBufferPointer { w in
-                    guard let pdy = dy.baseAddress, let pw = w.baseAddress, let po = out.baseAddress else {
-                        out.initialize(repeating: 0)
-                        return
-                    }
-                    Convolution.backwardInput(pdy, weight: pw, inputGradient: po,
-                                              outputChannels: weight.shape[0], geometry: geometry)
-                }
-            }
-            initialized = count
+        computed(inputShape, from: gradient.storage, weight.storage) { dy, w, out in
+            Convolution.backwardInput(dy, weight: w, inputGradient: out, outputChannels: weight.shape[0], geometry: geometry)
         }
-        return Tensor(shape: inputShape, storage: storage)
     }
 
     private static func convolutionWeightGradient(
         _ gradient: Tensor, input: Tensor, weightShape: [Int], geometry: WindowGeometry
     ) -> Tensor {
-        let count = Shape.count(weightShape)
-        let storage = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            gradient.storage.withUnsafeBufferPointer { dy in
-                input.storage.withUnsafeBufferPointer { x in
-                    guard let pdy = dy.baseAddress, let px = x.baseAddress, let po = out.baseAddress else {
-                        out.initialize(repeating: 0)
-                        return
-                    }
-                    Convolution.backwardWeight(pdy, input: px, weightGradient: po,
-                                               outputChannels: weightShape[0], geometry: geometry)
-                }
-            }
-            initialized = count
+        computed(weightShape, from: gradient.storage, input.storage) { dy, x, out in
+            Convolution.backwardWeight(dy, input: x, weightGradient: out, outputChannels: weightShape[0], geometry: geometry)
         }
-        return Tensor(shape: weightShape, storage: storage)
     }
 }

@@ -63,6 +63,30 @@ public struct Tensor: Sendable {
     public var scalar: Float? { storage.count == 1 ? storage[0] : nil }
 }
 
+extension Tensor {
+    /// A tensor of `shape` that `body` writes in full from two input arrays (a kernel's
+    /// output); all zeros when an input or the output is empty.
+    static func computed(
+        _ shape: [Int], from first: [Float], _ second: [Float],
+        _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) -> Tensor {
+        let count = Shape.count(shape)
+        let storage = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            first.withUnsafeBufferPointer { a in
+                second.withUnsafeBufferPointer { b in
+                    if let pa = a.baseAddress, let pb = b.baseAddress, let po = out.baseAddress {
+                        body(pa, pb, po)
+                    } else {
+                        out.initialize(repeating: 0)
+                    }
+                }
+            }
+            initialized = count
+        }
+        return Tensor(shape: shape, storage: storage)
+    }
+}
+
 extension Tensor: CustomStringConvertible {
     /// The shape and up to the first eight elements.
     public var description: String {
