@@ -110,14 +110,39 @@ public final class SyncScheduler {
                 registered[workerID] = (identity, samples)
             }
         }
-        for (index, workerID) in registered.keys.sorted().enumerated() {
-            let run = RunConfiguration(model: configuration.model, data: configuration.data, partition: configuration.partition,
-                                       alpha: configuration.alpha, shardsPerClient: configuration.shardsPerClient,
-                                       clients: configuration.workers, clientIndex: index, seed: configuration.seed)
-            let identity = registered[workerID]!.identity
-            identities[workerID] = identity
-            try socket.send(Envelope(id: takeID(), message: .welcome(runID: configuration.runDirectory.lastPathComponent,
-                                                                      configuration: try run.json())), to: identity)
+        // Welcome a few at a time and wait until each has loaded its data and answered: all
+        // loading at once would multiply the memory peak by the number of workers.
+        let order = registered.keys.sorted()
+        var pending: [UInt64: String] = [:]
+        var next = 0
+        let joinDeadline = Date().addingTimeInterval(configuration.registrationTimeout + configuration.deadline)
+        while next < order.count || !pending.isEmpty {
+            while next < order.count && pending.count < configuration.maxConcurrentTrainers {
+                let workerID = order[next]
+                let run = RunConfiguration(model: configuration.model, data: configuration.data, partition: configuration.partition,
+                                           alpha: configuration.alpha, shardsPerClient: configuration.shardsPerClient,
+                                           clients: configuration.workers, clientIndex: next, seed: configuration.seed)
+                let identity = registered[workerID]!.identity
+                identities[workerID] = identity
+                let id = takeID()
+                try socket.send(Envelope(id: id, message: .welcome(runID: configuration.runDirectory.lastPathComponent,
+                                                                   configuration: try run.json())), to: identity)
+                pending[id] = workerID
+                next += 1
+            }
+            if shouldStop() { throw SchedulerError("interrupted while workers were joining") }
+            let left = joinDeadline.timeIntervalSinceNow
+            guard left > 0 else { throw SchedulerError("workers \(pending.values.sorted()) did not finish joining in time") }
+            guard let received = try socket.receive(timeout: min(left, 0.5), hasIdentity: true),
+                  case let .success(envelope) = received.envelope, let workerID = pending[envelope.replyTo] else { continue }
+            switch envelope.message {
+            case .done:
+                pending[envelope.replyTo] = nil
+            case let .error(_, text):
+                throw SchedulerError("worker \(workerID) could not join: \(text)")
+            default:
+                continue
+            }
         }
     }
 

@@ -105,13 +105,14 @@ public final class WorkerRuntime {
         if !isRouter && !dismissed { try? send(.bye(reason: "worker stopping"), replyTo: 0, to: nil) }
     }
 
-    /// Sets up the federated client from a welcome; errors are reported to the scheduler.
+    /// Sets up the federated client from a welcome and answers done (ready) or an error.
     private func welcome(_ configuration: String) -> Message? {
         do {
             trainer = try LocalTrainer(configuration: RunConfiguration(json: configuration))
             // Loading the full dataset to take a shard is a one-off peak; give it back.
             AllocatorTuning.releaseFreeMemory()
-            return nil
+            // Ready: the scheduler welcomes the next workers when this one has loaded its data.
+            return .done(objectCount: UInt64(service.store.count), byteCount: UInt64(service.store.byteCount))
         } catch {
             return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(service.workerID) cannot join the run: \(error)")
         }
