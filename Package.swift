@@ -79,7 +79,8 @@ let package = Package(
         ),
         .target(
             name: "TesseraScheduler",
-            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraWorker"]
+            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraWorker"],
+            swiftSettings: optimizedFlags
         ),
         .target(
             name: "TesseraTopology",

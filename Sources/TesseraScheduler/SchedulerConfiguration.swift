@@ -38,13 +38,16 @@ public struct SchedulerConfiguration: Sendable {
     public var runDirectory: URL
     /// Workers training at once.
     public var maxConcurrentTrainers: Int
+    /// How updates become the next global model.
+    public var strategy: any AggregationStrategy
 
     /// A configuration with the FedAvg paper's usual defaults where not given.
     public init(bind: String, workers: Int, registrationTimeout: Double = 60, rounds: Int, fraction: Double = 1,
                 minimumWorkers: Int = 1, quorum: Int? = nil, deadline: Double = 600,
                 hyperparameters: Hyperparameters = Hyperparameters(), model: ModelSpec, data: String,
                 partition: RunConfiguration.PartitionKind = .iid, alpha: Double = 0.5, shardsPerClient: Int = 2,
-                seed: UInt64 = 1, runDirectory: URL, maxConcurrentTrainers: Int = .max) {
+                seed: UInt64 = 1, runDirectory: URL, maxConcurrentTrainers: Int = .max,
+                strategy: any AggregationStrategy = FedAvg()) {
         self.bind = bind
         self.workers = workers
         self.registrationTimeout = registrationTimeout
@@ -62,6 +65,7 @@ public struct SchedulerConfiguration: Sendable {
         self.seed = seed
         self.runDirectory = runDirectory
         self.maxConcurrentTrainers = maxConcurrentTrainers
+        self.strategy = strategy
     }
 
     /// Throws on impossible settings (fraction outside (0, 1], quorum above workers, …).

@@ -54,6 +54,7 @@ public final class SyncScheduler {
         try register()
         var global = try Model(spec: configuration.model, seed: configuration.seed)
         var generator = SeededGenerator(seed: configuration.seed)
+        var strategy = configuration.strategy
         var results: [RoundResult] = []
         let metrics = try MetricsLog(directory: configuration.runDirectory)
         for round in 1...configuration.rounds {
@@ -66,7 +67,7 @@ public final class SyncScheduler {
             let aggregated = updates.count >= configuration.quorum
             if aggregated {
                 let aggregateStart = TraceEvent.now()
-                try global.load(FederatedAveraging.aggregate(updates, global: global.parameters))
+                try global.load(strategy.aggregate(global: global.parameters, updates: updates))
                 tracer?.span("aggregate", start: aggregateStart, detail: "round \(round), \(updates.count) updates")
             }
             let evaluationStart = Date()

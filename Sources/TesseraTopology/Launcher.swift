@@ -37,7 +37,8 @@ public final class Launcher {
             minimumWorkers: topology.minimumWorkers, quorum: topology.quorum, deadline: topology.deadline,
             hyperparameters: topology.hyperparameters, model: topology.model, data: topology.data,
             partition: topology.partition, alpha: topology.alpha, shardsPerClient: topology.shardsPerClient,
-            seed: topology.seed, runDirectory: runDirectory, maxConcurrentTrainers: concurrent)
+            seed: topology.seed, runDirectory: runDirectory, maxConcurrentTrainers: concurrent,
+            strategy: topology.strategy.makeStrategy())
         let traces = runDirectory.appendingPathComponent("traces")
         let scheduler = try SyncScheduler(configuration: configuration, tracer: try TraceWriter(directory: traces, process: "scheduler"))
         scheduler.onRound = onRound

@@ -1,5 +1,6 @@
 import Foundation
 import TesseraNN
+import TesseraScheduler
 import TesseraWorker
 
 /// A run described by a `Topologies/*.yaml` file: where the scheduler listens, how many workers
@@ -62,6 +63,8 @@ public struct Topology: Sendable, Equatable {
     public var seed: UInt64
     /// Workers training at once (0: the number of cores).
     public var maxConcurrentTrainers: Int
+    /// Aggregation strategy and its parameters.
+    public var strategy: StrategyChoice
     /// Where run directories go.
     public var runsDirectory: String
 }

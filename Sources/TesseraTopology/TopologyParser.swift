@@ -1,5 +1,6 @@
 import Foundation
 import TesseraNN
+import TesseraScheduler
 import TesseraWorker
 import Yams
 
@@ -39,7 +40,7 @@ public enum TopologyParser {
         let data = try reader.mapping(top["data"], path: "data", allowed: ["source", "partition", "alpha", "shards_per_client"])
         let training = try reader.mapping(top["training"], path: "training", allowed: [
             "mode", "rounds", "fraction", "min_workers", "local_epochs", "batch_size", "lr", "strategy", "deadline",
-            "quorum", "seed", "max_concurrent_trainers",
+            "quorum", "seed", "max_concurrent_trainers", "mu", "server_lr", "server_momentum",
         ])
 
         let name = try reader.string(top["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
@@ -58,8 +59,17 @@ public enum TopologyParser {
         }
         let mode = try reader.string(training["mode"], "training.mode") ?? "sync"
         guard mode == "sync" else { throw reader.error(training["mode"], "training.mode", "only 'sync' is implemented so far") }
-        let strategy = try reader.string(training["strategy"], "training.strategy") ?? "fedavg"
-        guard strategy == "fedavg" else { throw reader.error(training["strategy"], "training.strategy", "only 'fedavg' is implemented so far") }
+        let strategyName = try reader.string(training["strategy"], "training.strategy") ?? "fedavg"
+        let strategy: StrategyChoice
+        do {
+            strategy = try StrategyChoice(
+                name: strategyName,
+                serverLearningRate: (try reader.number(training["server_lr"], "training.server_lr")).map(Float.init),
+                serverMomentum: Float(try reader.number(training["server_momentum"], "training.server_momentum") ?? 0.9),
+                mu: Float(try reader.number(training["mu"], "training.mu") ?? 0.01))
+        } catch let error as SchedulerError {
+            throw reader.error(training["strategy"], "training.strategy", error.description)
+        }
 
         let topology = Topology(
             name: name,
@@ -83,11 +93,13 @@ public enum TopologyParser {
             hyperparameters: Hyperparameters(
                 epochs: try reader.integer(training["local_epochs"], "training.local_epochs") ?? 1,
                 batchSize: try reader.integer(training["batch_size"], "training.batch_size") ?? 32,
-                learningRate: Float(try reader.number(training["lr"], "training.lr") ?? 0.05)),
+                learningRate: Float(try reader.number(training["lr"], "training.lr") ?? 0.05),
+                proximalMu: strategy.clientMu),
             deadline: try reader.number(training["deadline"], "training.deadline") ?? 600,
             quorum: try reader.integer(training["quorum"], "training.quorum") ?? 1,
             seed: UInt64(try reader.integer(training["seed"], "training.seed") ?? 1),
             maxConcurrentTrainers: try reader.integer(training["max_concurrent_trainers"], "training.max_concurrent_trainers") ?? 0,
+            strategy: strategy,
             runsDirectory: try reader.string(top["runs"], "runs") ?? "runs")
 
         // Values that parse but cannot work.

@@ -56,6 +56,17 @@ struct FederatedRunTests {
         #expect(metrics.allSatisfy { $0["received"] as? Int == 2 && $0["late"] as? Int == 1 && $0["aggregated"] as? Bool == true })
     }
 
+    @Test("server strategies and FedProx run end to end", arguments: ["fedavgm", "fedprox", "fedadam", "fedyogi"])
+    func strategiesRun(strategy: String) throws {
+        let run = try Self.start(workers: 2, rounds: 2, extra: ["--strategy", strategy])
+        defer { try? FileManager.default.removeItem(at: run.directory) }
+        _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        let metrics = try rounds(in: run.directory)
+        #expect(metrics.count == 2 && metrics.allSatisfy { $0["aggregated"] as? Bool == true })
+        let accuracy = try #require(metrics.last?["accuracy"] as? Double)
+        #expect(accuracy > 0.5, "\(strategy): \(accuracy)")
+    }
+
     @Test func theSameSeedGivesTheSameRun() throws {
         var accuracies: [[Double]] = []
         for _ in 0..<2 {

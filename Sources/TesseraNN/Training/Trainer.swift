@@ -9,6 +9,9 @@ public struct Trainer<O: Optimizer>: Sendable {
     public var optimizer: O
     /// Source of dropout randomness, advanced every step.
     public var generator: SeededGenerator
+    /// FedProx's proximal term (Li et al. 2020): adds `mu · (w − anchor)` to every gradient,
+    /// keeping local training near the global model `anchor`. Nil: plain training.
+    public var proximal: (mu: Float, anchor: ParameterSet)?
 
     /// A trainer for `model` with `optimizer`; `seed` drives dropout.
     public init(model: Model, optimizer: O, seed: UInt64 = 0) {
@@ -22,7 +25,7 @@ public struct Trainer<O: Optimizer>: Sendable {
     /// - Throws: ``NNError`` or ``TensorError`` when the batch does not fit the model.
     @discardableResult
     public mutating func step(inputs: Tensor, labels: Tensor) throws -> Float {
-        let gradients: ParameterSet
+        var gradients: ParameterSet
         let loss: Float
         do {
             // The tracked copies and the graph die at the end of this scope, so the update
@@ -34,6 +37,9 @@ public struct Trainer<O: Optimizer>: Sendable {
             try lossTensor.backward()
             gradients = try tracked.gradients()
             loss = lossTensor.scalar ?? .nan
+        }
+        if let (mu, anchor) = proximal {
+            try gradients.add(model.parameters.subtracting(anchor), scaledBy: mu)
         }
         try optimizer.step(&model.parameters, gradients: gradients)
         return loss

@@ -36,13 +36,14 @@ public struct LocalTrainer: Sendable {
     public func train(_ task: TrainTask) throws -> TrainUpdate {
         let start = Date()
         let settings = try JSONDecoder().decode(Hyperparameters.self, from: Data(task.hyperparameters.utf8))
-        guard settings.epochs >= 1, settings.batchSize >= 1, settings.learningRate > 0 else {
-            throw WireError(.requestFailed, "hyperparameters need epochs and batch size >= 1 and a positive learning rate")
+        guard settings.epochs >= 1, settings.batchSize >= 1, settings.learningRate > 0, settings.proximalMu >= 0 else {
+            throw WireError(.requestFailed, "hyperparameters need epochs and batch size >= 1, a positive learning rate and mu >= 0")
         }
         let global = try task.parameters()
         var trainer = Trainer(model: try Model(spec: configuration.model, parameters: global),
                               optimizer: try SGD(learningRate: settings.learningRate),
                               seed: task.round &* 1_000_003 &+ UInt64(configuration.clientIndex))
+        if settings.proximalMu > 0 { trainer.proximal = (settings.proximalMu, global) }
         var lossSum = 0.0
         for epoch in 0..<settings.epochs {
             let seed = (task.round &* 7_919 &+ UInt64(epoch)) &* 104_729 &+ UInt64(configuration.clientIndex)

@@ -48,6 +48,18 @@ struct SchedulerCommand: ParsableCommand {
     @Option(help: "iid, dirichlet or shards.")
     var partition = "iid"
 
+    @Option(help: "fedavg, fedavgm, fedprox, fedadam or fedyogi.")
+    var strategy = "fedavg"
+
+    @Option(help: "Server learning rate (fedavgm 1, fedadam/fedyogi 0.01 by default).")
+    var serverLr: Float?
+
+    @Option(help: "Server momentum (fedavgm).")
+    var serverMomentum: Float = 0.9
+
+    @Option(help: "Proximal coefficient mu (fedprox).")
+    var mu: Float = 0.01
+
     @Option(help: "Seed for initialization, sampling and partition.")
     var seed: UInt64 = 1
 
@@ -62,10 +74,12 @@ struct SchedulerCommand: ParsableCommand {
             throw ValidationError("--partition must be iid, dirichlet or shards")
         }
         let directory = URL(fileURLWithPath: runDir)
+        let choice = try StrategyChoice(name: strategy, serverLearningRate: serverLr, serverMomentum: serverMomentum, mu: mu)
         let configuration = SchedulerConfiguration(
             bind: bind, workers: workers, rounds: rounds, fraction: fraction, quorum: quorum, deadline: deadline,
-            hyperparameters: Hyperparameters(epochs: epochs, batchSize: batch, learningRate: lr),
-            model: try ModelSpec.named(model), data: data, partition: kind, seed: seed, runDirectory: directory)
+            hyperparameters: Hyperparameters(epochs: epochs, batchSize: batch, learningRate: lr, proximalMu: choice.clientMu),
+            model: try ModelSpec.named(model), data: data, partition: kind, seed: seed, runDirectory: directory,
+            strategy: choice.makeStrategy())
         let scheduler = try SyncScheduler(configuration: configuration,
                                           tracer: try TraceWriter(directory: directory.appendingPathComponent("traces"), process: "scheduler"))
         FileHandle.standardOutput.write(Data("scheduler listening on \(scheduler.address)\n".utf8))
