@@ -10,6 +10,22 @@ public protocol AggregationStrategy: Sendable {
     ///
     /// - Throws: ``SchedulerError`` or ``NNError`` for empty or mismatched updates.
     mutating func aggregate(global: ParameterSet, updates: [String: TrainUpdate]) throws -> ParameterSet
+
+    /// Server state to checkpoint, by buffer name (empty for stateless strategies).
+    var state: [String: ParameterSet] { get }
+
+    /// Restores state written by ``state``.
+    ///
+    /// - Throws: ``SchedulerError`` when buffers are missing or unknown.
+    mutating func restore(_ state: [String: ParameterSet]) throws
+}
+
+extension AggregationStrategy {
+    public var state: [String: ParameterSet] { [:] }
+
+    public mutating func restore(_ state: [String: ParameterSet]) throws {
+        guard state.isEmpty else { throw SchedulerError("this strategy keeps no state, but the checkpoint has \(state.keys.sorted())") }
+    }
 }
 
 /// FedAvg: the sample-weighted average (McMahan et al. 2017). FedProx uses it too; its
@@ -47,6 +63,13 @@ public struct FedAvgM: AggregationStrategy {
         try result.add(next, scaledBy: serverLearningRate)
         return result
     }
+
+    public var state: [String: ParameterSet] { velocity.map { ["velocity": $0] } ?? [:] }
+
+    public mutating func restore(_ state: [String: ParameterSet]) throws {
+        guard Set(state.keys).isSubset(of: ["velocity"]) else { throw SchedulerError("FedAvgM state has unknown buffers \(state.keys.sorted())") }
+        velocity = state["velocity"]
+    }
 }
 
 /// FedAdam and FedYogi (Reddi et al. 2021, "Adaptive Federated Optimization"): Adam-style
@@ -70,6 +93,8 @@ public struct AdaptiveServerOptimizer: AggregationStrategy {
     public var tau: Float
     private var first: [[Float]] = []
     private var second: [[Float]] = []
+    /// Names and shapes of the moments (set on the first round).
+    private var layout: ParameterSet?
 
     /// A server optimizer with the paper's defaults (η 0.01, β₁ 0.9, β₂ 0.99, τ 0.001).
     public init(rule: Rule, serverLearningRate: Float = 0.01, beta1: Float = 0.9, beta2: Float = 0.99, tau: Float = 0.001) {
@@ -83,6 +108,7 @@ public struct AdaptiveServerOptimizer: AggregationStrategy {
     public mutating func aggregate(global: ParameterSet, updates: [String: TrainUpdate]) throws -> ParameterSet {
         let delta = try FederatedAveraging.aggregate(updates, global: global).subtracting(global)
         if first.isEmpty {
+            layout = delta
             first = delta.tensors.map { [Float](repeating: 0, count: $0.count) }
             // The paper initializes v to τ².
             second = delta.tensors.map { [Float](repeating: tau * tau, count: $0.count) }
@@ -108,5 +134,21 @@ public struct AdaptiveServerOptimizer: AggregationStrategy {
         }
         try result.add(try ParameterSet(steps), scaledBy: 1)
         return result
+    }
+
+    public var state: [String: ParameterSet] {
+        guard let layout, let m = try? layout.unflattened(first.flatMap { $0 }),
+              let v = try? layout.unflattened(second.flatMap { $0 }) else { return [:] }
+        return ["first": m, "second": v]
+    }
+
+    public mutating func restore(_ state: [String: ParameterSet]) throws {
+        guard Set(state.keys) == ["first", "second"] || state.isEmpty else {
+            throw SchedulerError("adaptive server state needs 'first' and 'second' moments, got \(state.keys.sorted())")
+        }
+        guard let m = state["first"], let v = state["second"] else { return }
+        layout = m
+        first = m.tensors.map(\.scalars)
+        second = v.tensors.map(\.scalars)
     }
 }

@@ -5,11 +5,15 @@ struct MetricsLog {
     let jsonURL: URL
     let csvURL: URL
 
-    init(directory: URL) throws {
+    /// Opens the logs, starting them anew unless `appending` (a resumed run).
+    init(directory: URL, appending: Bool = false) throws {
         jsonURL = directory.appendingPathComponent("metrics.jsonl")
         csvURL = directory.appendingPathComponent("metrics.csv")
-        try Data().write(to: jsonURL)
-        try Data("round,sampled,received,late,aggregated,accuracy,loss,seconds,evaluation_seconds\n".utf8).write(to: csvURL)
+        let exists = FileManager.default.fileExists(atPath: jsonURL.path) && FileManager.default.fileExists(atPath: csvURL.path)
+        if !(appending && exists) {
+            try Data().write(to: jsonURL)
+            try Data("round,sampled,received,late,aggregated,accuracy,loss,seconds,evaluation_seconds\n".utf8).write(to: csvURL)
+        }
     }
 
     func append(_ result: RoundResult) throws {

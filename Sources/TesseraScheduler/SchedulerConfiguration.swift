@@ -40,6 +40,8 @@ public struct SchedulerConfiguration: Sendable {
     public var maxConcurrentTrainers: Int
     /// How updates become the next global model.
     public var strategy: any AggregationStrategy
+    /// Continue the run in `runDirectory` from its checkpoint instead of starting anew.
+    public var resume: Bool
 
     /// A configuration with the FedAvg paper's usual defaults where not given.
     public init(bind: String, workers: Int, registrationTimeout: Double = 60, rounds: Int, fraction: Double = 1,
@@ -47,7 +49,7 @@ public struct SchedulerConfiguration: Sendable {
                 hyperparameters: Hyperparameters = Hyperparameters(), model: ModelSpec, data: String,
                 partition: RunConfiguration.PartitionKind = .iid, alpha: Double = 0.5, shardsPerClient: Int = 2,
                 seed: UInt64 = 1, runDirectory: URL, maxConcurrentTrainers: Int = .max,
-                strategy: any AggregationStrategy = FedAvg()) {
+                strategy: any AggregationStrategy = FedAvg(), resume: Bool = false) {
         self.bind = bind
         self.workers = workers
         self.registrationTimeout = registrationTimeout
@@ -66,6 +68,7 @@ public struct SchedulerConfiguration: Sendable {
         self.runDirectory = runDirectory
         self.maxConcurrentTrainers = maxConcurrentTrainers
         self.strategy = strategy
+        self.resume = resume
     }
 
     /// Throws on impossible settings (fraction outside (0, 1], quorum above workers, …).

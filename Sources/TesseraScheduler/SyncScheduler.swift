@@ -56,8 +56,22 @@ public final class SyncScheduler {
         var generator = SeededGenerator(seed: configuration.seed)
         var strategy = configuration.strategy
         var results: [RoundResult] = []
-        let metrics = try MetricsLog(directory: configuration.runDirectory)
-        for round in 1...configuration.rounds {
+        let checkpointURL = configuration.runDirectory.appendingPathComponent("checkpoint.safetensors")
+        var firstRound = 1
+        if configuration.resume {
+            let checkpoint = try Checkpoint(contentsOf: checkpointURL)
+            guard let done = checkpoint.metadata["round"].flatMap(Int.init), checkpoint.metadata["seed"] == String(configuration.seed) else {
+                throw SchedulerError("\(checkpointURL.path) has no round, or was written with another seed")
+            }
+            try global.load(checkpoint.parameters)
+            try strategy.restore(checkpoint.optimizer?.buffers ?? [:])
+            firstRound = done + 1
+            // Replay the sampling draws of the rounds already run, so the sequence continues.
+            var order = identities.keys.sorted()
+            for _ in 1..<firstRound { order.shuffle(using: &generator) }
+        }
+        let metrics = try MetricsLog(directory: configuration.runDirectory, appending: configuration.resume)
+        for round in firstRound...max(firstRound, configuration.rounds) where round <= configuration.rounds {
             let start = Date()
             let workers = identities.keys.sorted()
             var order = workers
@@ -79,9 +93,9 @@ public final class SyncScheduler {
                 aggregated: aggregated, accuracy: evaluation.accuracy, loss: evaluation.loss,
                 seconds: Date().timeIntervalSince(start), evaluationSeconds: Date().timeIntervalSince(evaluationStart))
             try metrics.append(result)
-            try Checkpoint(parameters: global.parameters,
+            try Checkpoint(parameters: global.parameters, optimizer: Self.strategyState(strategy.state),
                            metadata: ["round": String(round), "seed": String(configuration.seed), "model": configuration.model.name])
-                .write(to: configuration.runDirectory.appendingPathComponent("checkpoint.safetensors"))
+                .write(to: checkpointURL)
             results.append(result)
             onRound(result)
             if !aggregated && updates.isEmpty && round == 1 {
@@ -184,6 +198,11 @@ public final class SyncScheduler {
             }
         }
         return updates
+    }
+
+    /// The strategy's buffers (each shaped like the model) as the checkpoint's optimizer state.
+    private static func strategyState(_ state: [String: ParameterSet]) -> OptimizerState? {
+        state.isEmpty ? nil : OptimizerState(kind: "strategy", step: 0, buffers: state)
     }
 
     private func takeID() -> UInt64 {

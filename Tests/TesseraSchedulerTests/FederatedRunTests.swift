@@ -12,8 +12,9 @@ struct FederatedRunTests {
     }
 
     /// Starts a scheduler on a free port and `workers` workers (the last `slow` of them slow).
-    static func start(workers: Int, rounds: Int, extra: [String] = [], slow: Int = 0, slowSeconds: Double = 0) throws -> Run {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-run-\(UUID())")
+    static func start(workers: Int, rounds: Int, extra: [String] = [], slow: Int = 0, slowSeconds: Double = 0,
+                      directory existing: URL? = nil) throws -> Run {
+        let directory = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("tessera-run-\(UUID())")
         let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0", "--workers", String(workers),
                                             "--rounds", String(rounds), "--model", "mnist-2nn", "--data", "synthetic",
                                             "--run-dir", directory.path] + extra)
@@ -65,6 +66,25 @@ struct FederatedRunTests {
         #expect(metrics.count == 2 && metrics.allSatisfy { $0["aggregated"] as? Bool == true })
         let accuracy = try #require(metrics.last?["accuracy"] as? Double)
         #expect(accuracy > 0.5, "\(strategy): \(accuracy)")
+    }
+
+    /// Stopping after round 1 and resuming gives exactly the run that never stopped, for a
+    /// stateless strategy and for one with server state.
+    @Test("resume continues exactly", arguments: ["fedavg", "fedavgm"])
+    func resumeContinuesExactly(strategy: String) throws {
+        func accuracies(_ directory: URL) throws -> [Double] { try rounds(in: directory).compactMap { $0["accuracy"] as? Double } }
+        let whole = try Self.start(workers: 2, rounds: 3, extra: ["--strategy", strategy])
+        defer { try? FileManager.default.removeItem(at: whole.directory) }
+        _ = try whole.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+
+        let first = try Self.start(workers: 2, rounds: 1, extra: ["--strategy", strategy])
+        defer { try? FileManager.default.removeItem(at: first.directory) }
+        _ = try first.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        for worker in first.workers { _ = worker.stop(timeout: 10) }
+        let resumed = try Self.start(workers: 2, rounds: 3, extra: ["--strategy", strategy, "--resume"], directory: first.directory)
+        _ = try resumed.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        #expect(try accuracies(first.directory) == accuracies(whole.directory))
+        #expect(try rounds(in: first.directory).compactMap { $0["round"] as? Int } == [1, 2, 3])
     }
 
     @Test func theSameSeedGivesTheSameRun() throws {

@@ -66,6 +66,9 @@ struct SchedulerCommand: ParsableCommand {
     @Option(help: "Run directory.")
     var runDir = "runs/latest"
 
+    @Flag(help: "Continue the run in --run-dir from its checkpoint (same seed and settings).")
+    var resume = false
+
     @Flag(help: "One JSON object per round instead of text.")
     var json = false
 
@@ -79,7 +82,7 @@ struct SchedulerCommand: ParsableCommand {
             bind: bind, workers: workers, rounds: rounds, fraction: fraction, quorum: quorum, deadline: deadline,
             hyperparameters: Hyperparameters(epochs: epochs, batchSize: batch, learningRate: lr, proximalMu: choice.clientMu),
             model: try ModelSpec.named(model), data: data, partition: kind, seed: seed, runDirectory: directory,
-            strategy: choice.makeStrategy())
+            strategy: choice.makeStrategy(), resume: resume)
         let scheduler = try SyncScheduler(configuration: configuration,
                                           tracer: try TraceWriter(directory: directory.appendingPathComponent("traces"), process: "scheduler"))
         FileHandle.standardOutput.write(Data("scheduler listening on \(scheduler.address)\n".utf8))
