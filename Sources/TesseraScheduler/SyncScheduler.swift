@@ -25,6 +25,8 @@ public final class SyncScheduler {
     public let address: String
     /// Called with each round's result (progress output).
     public var onRound: (RoundResult) -> Void = { _ in }
+    /// Called as a round progresses: (round, updates so far, workers sampled).
+    public var onProgress: (Int, Int, Int) -> Void = { _, _, _ in }
     /// Checked while waiting; returning true ends the run with an error (Ctrl-C).
     public var shouldStop: () -> Bool = { false }
 
@@ -189,6 +191,7 @@ public final class SyncScheduler {
             switch envelope.message {
             case let .update(update) where update.round == UInt64(round) && envelope.replyTo == task.id && sampled.contains(worker):
                 updates[worker] = update
+                onProgress(round, updates.count, sampled.count)
                 try dispatch()
             case .error where envelope.replyTo == task.id:
                 failed.insert(worker)

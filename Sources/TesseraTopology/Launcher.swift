@@ -22,6 +22,7 @@ public final class Launcher {
     /// - Throws: ``SchedulerError``, transport and process errors; every started process is
     ///   stopped first.
     public func run(onRound: @escaping (RoundResult) -> Void, onReady: (String) -> Void = { _ in },
+                    onProgress: @escaping (Int, Int, Int) -> Void = { _, _, _ in },
                     shouldStop: @escaping () -> Bool) throws -> [RoundResult] {
         defer { stopChildren() }
         try? FileManager.default.removeItem(at: runDirectory)
@@ -42,6 +43,7 @@ public final class Launcher {
         let traces = runDirectory.appendingPathComponent("traces")
         let scheduler = try SyncScheduler(configuration: configuration, tracer: try TraceWriter(directory: traces, process: "scheduler"))
         scheduler.onRound = onRound
+        scheduler.onProgress = onProgress
         // A worker that dies before the run ends stops the run at once, instead of the
         // scheduler waiting out its registration timeout or round deadline.
         scheduler.shouldStop = { [unowned self] in shouldStop() || self.children.contains { !$0.isRunning } }

@@ -16,8 +16,12 @@ struct LaunchCommand: ParsableCommand {
     @Flag(help: "One JSON object per round instead of text.")
     var json = false
 
+    @Flag(help: "No progress bar during rounds.")
+    var quiet = false
+
     func run() throws {
         let started = Date()
+        var bar: ProgressBar?
         let topology = try TopologyParser.load(URL(fileURLWithPath: file))
         StopSignal.install()
         let launcher = Launcher(topology: topology)
@@ -25,6 +29,8 @@ struct LaunchCommand: ParsableCommand {
             print("\(topology.name): \(topology.workers) workers, \(topology.model.name), \(topology.partition.rawValue), \(topology.rounds) rounds (C=\(topology.fraction), E=\(topology.hyperparameters.epochs), B=\(topology.hyperparameters.batchSize))")
         }
         let results = try launcher.run(onRound: { result in
+            bar?.finish()
+            bar = nil
             if json {
                 printJSONLine(["round": result.round, "accuracy": result.accuracy, "loss": result.loss, "seconds": result.seconds,
                                "since_start": Date().timeIntervalSince(started), "received": result.received,
@@ -36,6 +42,9 @@ struct LaunchCommand: ParsableCommand {
             }
         }, onReady: { address in
             if !json { print("scheduler listening on \(address); run directory \(launcher.runDirectory.path)") }
+        }, onProgress: { round, received, sampled in
+            if bar == nil { bar = ProgressBar(total: sampled, label: "round \(round)", unit: "updates", enabled: !quiet && !json) }
+            bar?.advance(by: 1, detail: "")
         }, shouldStop: { StopSignal.isRaised })
         let total = Date().timeIntervalSince(started)
         if json {

@@ -5,14 +5,16 @@ import Foundation
 struct ProgressBar {
     let total: Int
     let label: String
+    let unit: String
     let enabled: Bool
     private var done = 0
     private var lastDraw = 0.0
     private let start = Date()
 
-    init(total: Int, label: String, enabled: Bool) {
+    init(total: Int, label: String, unit: String = "samples", enabled: Bool) {
         self.total = total
         self.label = label
+        self.unit = unit
         self.enabled = enabled && isatty(STDERR_FILENO) == 1
     }
 
@@ -27,7 +29,7 @@ struct ProgressBar {
         let filled = total > 0 ? min(width, width * done / total) : width
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let line = "\r\(label) [\(bar)] \(done)/\(total) \(Int(rate)) samples/s \(detail)"
+        let line = "\r\(label) [\(bar)] \(done)/\(total) \(String(format: "%.1f", rate)) \(unit)/s \(detail)"
         FileHandle.standardError.write(Data(line.utf8))
     }
 
