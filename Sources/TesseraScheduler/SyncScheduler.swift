@@ -186,16 +186,28 @@ public final class SyncScheduler {
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { break }
             guard let received = try socket.receive(timeout: min(left, 0.5), hasIdentity: true),
-                  let identity = received.identity, case let .success(envelope) = received.envelope,
+                  let identity = received.identity,
                   let worker = identities.first(where: { $0.value == identity })?.key else { continue }
+            guard case let .success(envelope) = received.envelope else {
+                // Undecodable bytes from a worker training this round: its answer is garbage.
+                if sampled.contains(worker) && updates[worker] == nil && failed.insert(worker).inserted { try dispatch() }
+                continue
+            }
             switch envelope.message {
-            case let .update(update) where update.round == UInt64(round) && envelope.replyTo == task.id && sampled.contains(worker):
-                updates[worker] = update
-                onProgress(round, updates.count, sampled.count)
+            case let .update(update) where update.round == UInt64(round) && envelope.replyTo == task.id && sampled.contains(worker)
+                && !failed.contains(worker) && updates[worker] == nil:
+                // A malformed update (wrong names or shapes, non-finite values, no samples)
+                // counts as a failure of that worker; it never reaches the global model.
+                if Self.isUsable(update, for: global) {
+                    updates[worker] = update
+                    onProgress(round, updates.count, sampled.count)
+                } else {
+                    failed.insert(worker)
+                    tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(worker), round \(round)")
+                }
                 try dispatch()
-            case .error where envelope.replyTo == task.id:
-                failed.insert(worker)
-                try dispatch()
+            case .error where envelope.replyTo == task.id && updates[worker] == nil:
+                if failed.insert(worker).inserted { try dispatch() }
             default:
                 continue
             }
@@ -206,6 +218,13 @@ public final class SyncScheduler {
     /// The strategy's buffers (each shaped like the model) as the checkpoint's optimizer state.
     private static func strategyState(_ state: [String: ParameterSet]) -> OptimizerState? {
         state.isEmpty ? nil : OptimizerState(kind: "strategy", step: 0, buffers: state)
+    }
+
+    /// Whether `update` can be aggregated into `global`.
+    static func isUsable(_ update: TrainUpdate, for global: ParameterSet) -> Bool {
+        guard update.sampleCount > 0, let parameters = try? update.parameters(),
+              (try? global.checkCompatible(with: parameters, operation: "update")) != nil else { return false }
+        return parameters.tensors.allSatisfy { $0.scalars.allSatisfy(\.isFinite) }
     }
 
     private func takeID() -> UInt64 {

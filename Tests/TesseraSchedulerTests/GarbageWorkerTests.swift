@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import TesseraTensor
+import TesseraTestSupport
+import TesseraTransport
+import TesseraWire
+
+/// A worker that joins properly and then answers its train task with garbage: the scheduler
+/// drops that update, counts the worker as late, and finishes the run with the others.
+@Suite("A worker sending garbage", .serialized)
+struct GarbageWorkerTests {
+    @Test(arguments: ["wrong shapes", "not finite", "malformed bytes"])
+    func schedulerKeepsGoing(kind: String) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-garbage-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0", "--workers", "2", "--rounds", "1",
+                                            "--model", "logreg", "--data", "synthetic", "--deadline", "20", "--run-dir", directory.path])
+        let endpoint = String(try scheduler.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
+        let honest = try ProcessHarness(["worker", "--connect", endpoint, "--id", "honest", "--trace-dir", directory.path])
+
+        let context = try ZMQContext()
+        let zmq = try ZMQSocket(.dealer, context: context, identity: "mallory")
+        try zmq.connect(endpoint)
+        let socket = MessageSocket(zmq, codec: WireCodec(), tracer: nil, peerName: endpoint)
+        try socket.send(Envelope(id: 1, message: .register(workerID: "mallory", sampleCount: 10, labelHistogram: [])))
+        var answered = false
+        let deadline = Date().addingTimeInterval(60)
+        while !answered && Date() < deadline {
+            guard let received = try socket.receive(timeout: 1), case let .success(envelope) = received.envelope else { continue }
+            switch envelope.message {
+            case .welcome:
+                try socket.send(Envelope(id: 2, replyTo: envelope.id, message: .done(objectCount: 0, byteCount: 0)))
+            case let .trainTask(task):
+                switch kind {
+                case "wrong shapes":
+                    try socket.send(Envelope(id: 3, replyTo: envelope.id, message: .update(TrainUpdate(
+                        round: task.round, modelVersion: task.modelVersion, sampleCount: 10, isDelta: false, metrics: [:],
+                        weights: [NamedTensor(name: "fc1.weight", tensor: Tensor([1, 2, 3]))]))))
+                case "not finite":
+                    let poisoned = task.weights.map { NamedTensor(name: $0.name, tensor: $0.tensor * Float.nan) }
+                    try socket.send(Envelope(id: 3, replyTo: envelope.id, message: .update(TrainUpdate(
+                        round: task.round, modelVersion: task.modelVersion, sampleCount: 10, isDelta: false, metrics: [:],
+                        weights: poisoned))))
+                default:
+                    try zmq.send([Data([0x54, 0x53, 0x52, 0x41, 1, 21, 0, 0, 0xFF])])
+                }
+                answered = true
+            default:
+                continue
+            }
+        }
+        #expect(answered)
+        let final = try scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        #expect(final.contains("after 1 rounds"))
+        let metrics = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        #expect(metrics.contains("\"received\":1"))
+        #expect(!metrics.contains("NaN") && !metrics.contains("nan"))
+        _ = honest.stop(timeout: 10)
+    }
+}
