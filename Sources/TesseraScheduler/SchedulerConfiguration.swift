@@ -42,6 +42,9 @@ public struct SchedulerConfiguration: Sendable {
     public var strategy: any AggregationStrategy
     /// Continue the run in `runDirectory` from its checkpoint instead of starting anew.
     public var resume: Bool
+    /// Seconds without any message after which an idle worker counts as lost (workers
+    /// heartbeat every second while idle).
+    public var heartbeatTimeout: Double
 
     /// A configuration with the FedAvg paper's usual defaults where not given.
     public init(bind: String, workers: Int, registrationTimeout: Double = 60, rounds: Int, fraction: Double = 1,
@@ -49,7 +52,7 @@ public struct SchedulerConfiguration: Sendable {
                 hyperparameters: Hyperparameters = Hyperparameters(), model: ModelSpec, data: String,
                 partition: RunConfiguration.PartitionKind = .iid, alpha: Double = 0.5, shardsPerClient: Int = 2,
                 seed: UInt64 = 1, runDirectory: URL, maxConcurrentTrainers: Int = .max,
-                strategy: any AggregationStrategy = FedAvg(), resume: Bool = false) {
+                strategy: any AggregationStrategy = FedAvg(), resume: Bool = false, heartbeatTimeout: Double = 10) {
         self.bind = bind
         self.workers = workers
         self.registrationTimeout = registrationTimeout
@@ -69,6 +72,7 @@ public struct SchedulerConfiguration: Sendable {
         self.maxConcurrentTrainers = maxConcurrentTrainers
         self.strategy = strategy
         self.resume = resume
+        self.heartbeatTimeout = heartbeatTimeout
     }
 
     /// Throws on impossible settings (fraction outside (0, 1], quorum above workers, …).
@@ -80,6 +84,7 @@ public struct SchedulerConfiguration: Sendable {
         }
         guard quorum >= 1, quorum <= workers else { throw SchedulerError("quorum \(quorum) must be between 1 and the \(workers) workers") }
         guard deadline > 0, registrationTimeout > 0 else { throw SchedulerError("deadline and registration timeout must be positive") }
+        guard heartbeatTimeout > 0 else { throw SchedulerError("heartbeat timeout must be positive") }
         guard maxConcurrentTrainers >= 1 else { throw SchedulerError("max concurrent trainers must be at least 1") }
         try model.validate()
     }

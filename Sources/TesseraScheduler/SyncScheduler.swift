@@ -21,6 +21,14 @@ public final class SyncScheduler {
     private var nextID: UInt64 = 1
     /// Routing identity of each registered worker, by id.
     private var identities: [String: Data] = [:]
+    /// Client index of each worker (kept when it rejoins).
+    private var clientIndices: [String: Int] = [:]
+    /// When each worker was last heard from.
+    private var lastSeen: [String: Date] = [:]
+    /// Workers not heard from for `heartbeatTimeout` (not sampled until heard from again).
+    private var lost: Set<String> = []
+    /// Welcomes sent to rejoining workers, by message id: they are usable once they answer.
+    private var rejoining: [UInt64: String] = [:]
     /// The endpoint bound (with the real port).
     public let address: String
     /// Called with each round's result (progress output).
@@ -75,7 +83,9 @@ public final class SyncScheduler {
         let metrics = try MetricsLog(directory: configuration.runDirectory, appending: configuration.resume)
         for round in firstRound...max(firstRound, configuration.rounds) where round <= configuration.rounds {
             let start = Date()
-            let workers = identities.keys.sorted()
+            try pump()
+            let workers = identities.keys.filter { !lost.contains($0) }.sorted()
+            guard !workers.isEmpty else { throw SchedulerError("round \(round): every worker is lost (no heartbeat for \(configuration.heartbeatTimeout) s)") }
             var order = workers
             order.shuffle(using: &generator)
             let sampled = Array(order.prefix(configuration.sampleSize(available: workers.count))).sorted()
@@ -141,6 +151,8 @@ public final class SyncScheduler {
                                            clients: configuration.workers, clientIndex: next, seed: configuration.seed)
                 let identity = registered[workerID]!.identity
                 identities[workerID] = identity
+                clientIndices[workerID] = next
+                lastSeen[workerID] = Date()
                 let id = takeID()
                 try socket.send(Envelope(id: id, message: .welcome(runID: configuration.runDirectory.lastPathComponent,
                                                                    configuration: try run.json())), to: identity)
@@ -193,6 +205,7 @@ public final class SyncScheduler {
                 if sampled.contains(worker) && updates[worker] == nil && failed.insert(worker).inserted { try dispatch() }
                 continue
             }
+            try note(envelope, from: worker, identity: identity)
             switch envelope.message {
             case let .update(update) where update.round == UInt64(round) && envelope.replyTo == task.id && sampled.contains(worker)
                 && !failed.contains(worker) && updates[worker] == nil:
@@ -212,7 +225,52 @@ public final class SyncScheduler {
                 continue
             }
         }
+        // Sampled workers that neither answered nor were heard from lately are lost.
+        markLost()
         return updates
+    }
+
+    /// Handles whatever arrived between rounds (heartbeats, rejoins), then marks the silent lost.
+    private func pump() throws {
+        while let received = try socket.receive(timeout: 0, hasIdentity: true) {
+            guard let identity = received.identity, case let .success(envelope) = received.envelope else { continue }
+            if let worker = identities.first(where: { $0.value == identity })?.key {
+                try note(envelope, from: worker, identity: identity)
+            } else if case let .register(workerID, _, _) = envelope.message, clientIndices[workerID] != nil {
+                try note(envelope, from: workerID, identity: identity)
+            }
+        }
+        markLost()
+    }
+
+    /// Records that `worker` is alive; welcomes it again when it re-registers (a restarted
+    /// process), and makes it usable again once it answers that welcome.
+    private func note(_ envelope: Envelope, from worker: String, identity: Data) throws {
+        lastSeen[worker] = Date()
+        switch envelope.message {
+        case .register:
+            guard let index = clientIndices[worker] else { return }
+            identities[worker] = identity
+            lost.insert(worker)
+            let run = RunConfiguration(model: configuration.model, data: configuration.data, partition: configuration.partition,
+                                       alpha: configuration.alpha, shardsPerClient: configuration.shardsPerClient,
+                                       clients: configuration.workers, clientIndex: index, seed: configuration.seed)
+            let id = takeID()
+            try socket.send(Envelope(id: id, message: .welcome(runID: configuration.runDirectory.lastPathComponent,
+                                                               configuration: try run.json())), to: identity)
+            rejoining[id] = worker
+        case .done where rejoining[envelope.replyTo] != nil:
+            rejoining[envelope.replyTo] = nil
+            lost.remove(worker)
+        default:
+            if !rejoining.values.contains(worker) { lost.remove(worker) }
+        }
+    }
+
+    /// Marks workers not heard from within the heartbeat timeout as lost.
+    private func markLost() {
+        let cutoff = Date().addingTimeInterval(-configuration.heartbeatTimeout)
+        for (worker, seen) in lastSeen where seen < cutoff { lost.insert(worker) }
     }
 
     /// The strategy's buffers (each shaped like the model) as the checkpoint's optimizer state.

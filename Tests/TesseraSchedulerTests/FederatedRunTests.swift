@@ -87,6 +87,39 @@ struct FederatedRunTests {
         #expect(try rounds(in: first.directory).compactMap { $0["round"] as? Int } == [1, 2, 3])
     }
 
+    /// A worker killed mid-run is lost (no heartbeats) and left out of later rounds; started
+    /// again under the same name, it re-registers, is welcomed again, and is used again.
+    @Test func aLostWorkerIsDroppedAndRejoins() throws {
+        let run = try Self.start(workers: 3, rounds: 30, extra: ["--deadline", "4", "--heartbeat-timeout", "2"],
+                                 slow: 3, slowSeconds: 0.5)
+        defer { try? FileManager.default.removeItem(at: run.directory) }
+        func sampledCounts() -> [Int] {
+            ((try? rounds(in: run.directory)) ?? []).compactMap { $0["sampled"] as? Int }
+        }
+        func waitFor(_ description: String, _ condition: ([Int]) -> Bool) throws {
+            let deadline = Date().addingTimeInterval(90)
+            while !condition(sampledCounts()) {
+                guard Date() < deadline else { throw HarnessError(description: "\(description); rounds so far: \(sampledCounts())") }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        try waitFor("round 1 never finished") { $0.count >= 1 }
+        #expect(run.workers[2].stop(signal: SIGKILL) != nil)
+        try waitFor("the killed worker was never left out") { $0.contains(2) }
+        let restarted = try ProcessHarness(["worker", "--connect", try schedulerEndpoint(run), "--id", "w2", "--slow", "0.5",
+                                            "--trace-dir", run.directory.appendingPathComponent("traces").path])
+        try waitFor("the restarted worker was never used again") { counts in
+            guard let firstTwo = counts.firstIndex(of: 2) else { return false }
+            return counts[firstTwo...].contains(3)
+        }
+        _ = restarted.stop(timeout: 10)
+        _ = run.scheduler.stop(timeout: 10)
+    }
+
+    func schedulerEndpoint(_ run: Run) throws -> String {
+        String(try run.scheduler.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
+    }
+
     @Test func theSameSeedGivesTheSameRun() throws {
         var accuracies: [[Double]] = []
         for _ in 0..<2 {

@@ -66,6 +66,9 @@ struct SchedulerCommand: ParsableCommand {
     @Option(help: "Run directory.")
     var runDir = "runs/latest"
 
+    @Option(help: "Seconds of silence after which an idle worker is lost (workers heartbeat every second).")
+    var heartbeatTimeout = 10.0
+
     @Flag(help: "Continue the run in --run-dir from its checkpoint (same seed and settings).")
     var resume = false
 
@@ -82,7 +85,7 @@ struct SchedulerCommand: ParsableCommand {
             bind: bind, workers: workers, rounds: rounds, fraction: fraction, quorum: quorum, deadline: deadline,
             hyperparameters: Hyperparameters(epochs: epochs, batchSize: batch, learningRate: lr, proximalMu: choice.clientMu),
             model: try ModelSpec.named(model), data: data, partition: kind, seed: seed, runDirectory: directory,
-            strategy: choice.makeStrategy(), resume: resume)
+            strategy: choice.makeStrategy(), resume: resume, heartbeatTimeout: heartbeatTimeout)
         let scheduler = try SyncScheduler(configuration: configuration,
                                           tracer: try TraceWriter(directory: directory.appendingPathComponent("traces"), process: "scheduler"))
         FileHandle.standardOutput.write(Data("scheduler listening on \(scheduler.address)\n".utf8))
