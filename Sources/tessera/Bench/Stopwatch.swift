@@ -82,15 +82,3 @@ extension Array where Element == Double {
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 }
-
-/// Writes one JSON object per line.
-func printJSONLine(_ fields: KeyValuePairs<String, Any>) {
-    let body = fields.map { key, value -> String in
-        switch value {
-        case let text as String: "\"\(key)\":\"\(text)\""
-        case let number as Double: "\"\(key)\":\(String(format: "%.6g", number))"
-        default: "\"\(key)\":\(value)"
-        }
-    }
-    print("{" + body.joined(separator: ",") + "}")
-}
