@@ -146,9 +146,7 @@ public final class SyncScheduler {
         while next < order.count || !pending.isEmpty {
             while next < order.count && pending.count < configuration.maxConcurrentTrainers {
                 let workerID = order[next]
-                let run = RunConfiguration(model: configuration.model, data: configuration.data, partition: configuration.partition,
-                                           alpha: configuration.alpha, shardsPerClient: configuration.shardsPerClient,
-                                           clients: configuration.workers, clientIndex: next, seed: configuration.seed)
+                let run = runConfiguration(clientIndex: next)
                 let identity = registered[workerID]!.identity
                 identities[workerID] = identity
                 clientIndices[workerID] = next
@@ -252,9 +250,7 @@ public final class SyncScheduler {
             guard let index = clientIndices[worker] else { return }
             identities[worker] = identity
             lost.insert(worker)
-            let run = RunConfiguration(model: configuration.model, data: configuration.data, partition: configuration.partition,
-                                       alpha: configuration.alpha, shardsPerClient: configuration.shardsPerClient,
-                                       clients: configuration.workers, clientIndex: index, seed: configuration.seed)
+            let run = runConfiguration(clientIndex: index)
             let id = takeID()
             try socket.send(Envelope(id: id, message: .welcome(runID: configuration.runDirectory.lastPathComponent,
                                                                configuration: try run.json())), to: identity)
@@ -265,6 +261,13 @@ public final class SyncScheduler {
         default:
             if !rejoining.values.contains(worker) { lost.remove(worker) }
         }
+    }
+
+    /// What a worker with `clientIndex` is told in its welcome.
+    private func runConfiguration(clientIndex: Int) -> RunConfiguration {
+        RunConfiguration(model: configuration.model, data: configuration.data, partition: configuration.partition,
+                         alpha: configuration.alpha, shardsPerClient: configuration.shardsPerClient,
+                         clients: configuration.workers, clientIndex: clientIndex, seed: configuration.seed)
     }
 
     /// Marks workers not heard from within the heartbeat timeout as lost.

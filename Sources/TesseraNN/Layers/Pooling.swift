@@ -15,8 +15,7 @@ public struct MaxPool2d: Layer {
     }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
-        guard inputShape.count == 3 else { throw NNError(.invalidSpec, "maxPool2d needs a [C, H, W] input, got \(inputShape)") }
-        return [inputShape[0]] + (try windowOutput(inputShape, kernel: options.kernel, stride: options.stride, padding: options.padding, dilation: 1))
+        try pooledShape(inputShape, options, layer: "maxPool2d")
     }
 }
 
@@ -35,7 +34,13 @@ public struct AvgPool2d: Layer {
     }
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
-        guard inputShape.count == 3 else { throw NNError(.invalidSpec, "avgPool2d needs a [C, H, W] input, got \(inputShape)") }
-        return [inputShape[0]] + (try windowOutput(inputShape, kernel: options.kernel, stride: options.stride, padding: options.padding, dilation: 1))
+        try pooledShape(inputShape, options, layer: "avgPool2d")
     }
+}
+
+/// The per-sample output shape of a pooling layer: channels kept, the window applied to H × W.
+private func pooledShape(_ inputShape: [Int], _ options: Pool2DOptions, layer: String) throws -> [Int] {
+    guard inputShape.count == 3 else { throw NNError(.invalidSpec, "\(layer) needs a [C, H, W] input, got \(inputShape)") }
+    return [inputShape[0]] + (try windowOutput(inputShape, kernel: options.kernel, stride: options.stride,
+                                               padding: options.padding, dilation: 1))
 }
