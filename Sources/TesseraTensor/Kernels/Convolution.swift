@@ -3,14 +3,23 @@
 /// weight matrix (O × CKK). Images are the parallel tasks (each GEMM single-threaded); with
 /// fewer images than threads the GEMM itself is threaded. Each output element is summed in a
 /// fixed order, so results do not depend on the thread count.
+///
+/// Stride-1 3×3 and 5×5 convolutions with enough channels take the Winograd path instead
+/// (``WinogradConvolution``); `winograd: false` forces im2col (tests compare the two).
 enum Convolution {
     /// `y[n] = w · im2col(x[n]) + bias` for every image; `y` is N × O × OH × OW. Computed as
     /// `y[n]ᵀ = im2col(x[n])ᵀ · wᵀ`: the tall, narrow orientation the GEMM reads in place (the
     /// transposed column matrix is laid out like packed A strips), then transposed into NCHW.
     static func forward(
         _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry
+        output: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry,
+        winograd: Bool = true
     ) {
+        if winograd, let t = WinogradConvolution.transform(for: g, outputChannels: outputChannels) {
+            WinogradConvolution.forward(x, weight: weight, bias: bias, output: output,
+                                        outputChannels: outputChannels, geometry: g, transform: t)
+            return
+        }
         let depth = g.channels * g.taps
         let columnsFloats = Scratch.lineRounded(depth * g.outputPlane)
         forEachImage(g, scratchFloats: columnsFloats + g.outputPlane * outputChannels) { image, scratch, pool in
@@ -29,8 +38,14 @@ enum Convolution {
     /// `dx[n] = col2im(wᵀ · dy[n])`; `dx` is N × C × H × W.
     static func backwardInput(
         _ gradient: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry
+        inputGradient: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry,
+        winograd: Bool = true
     ) {
+        if winograd, let t = WinogradConvolution.transform(for: g, outputChannels: outputChannels) {
+            WinogradConvolution.backwardInput(gradient, weight: weight, inputGradient: inputGradient,
+                                              outputChannels: outputChannels, geometry: g, transform: t)
+            return
+        }
         let depth = g.channels * g.taps
         forEachImage(g, scratchFloats: depth * g.outputPlane) { image, scratch, pool in
             GEMM.multiply(
@@ -53,8 +68,14 @@ enum Convolution {
     /// order and transposed.
     static func backwardWeight(
         _ gradient: UnsafePointer<Float>, input x: UnsafePointer<Float>,
-        weightGradient: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry
+        weightGradient: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry,
+        winograd: Bool = true
     ) {
+        if winograd, let t = WinogradConvolution.transform(for: g, outputChannels: outputChannels) {
+            WinogradConvolution.backwardWeight(gradient, input: x, weightGradient: weightGradient,
+                                               outputChannels: outputChannels, geometry: g, transform: t)
+            return
+        }
         let depth = g.channels * g.taps
         let pool = ThreadPool.shared
         let groups = max(1, min(g.batch, weightGradientGroups))
