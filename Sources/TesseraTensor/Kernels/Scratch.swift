@@ -11,4 +11,13 @@ enum Scratch {
     static func lineRounded(_ floats: Int) -> Int {
         (floats + 15) / 16 * 16
     }
+
+    /// `floats` rounded up to an odd number of cache lines: the stride for arrays of buffers
+    /// that one loop touches all at once (a tile's α² Winograd points). Strides that are a
+    /// multiple of 4 KiB map every buffer to the same L1 set and evict each other; an odd line
+    /// count spreads consecutive buffers over distinct sets.
+    static func setSpread(_ floats: Int) -> Int {
+        let lines = (floats + 15) / 16
+        return (lines | 1) * 16
+    }
 }

@@ -43,8 +43,11 @@ extension WinogradConvolution {
         let inGroups, outGroups, outStrips: Int
         /// Images whose tiles form one band (the product's depth).
         let bandImages: Int
-        /// Floats between two A strips (depth × 6, plus room for the last 8-float store).
-        let aStripStride: Int
+        /// Floats between two A strips (depth × 6, plus room for the last 8-float store), and
+        /// between two points' A strips.
+        let aStripStride, aPointStride: Int
+        /// Floats between two B strips (depth × 16), and between two points' B strips.
+        let bStripStride, bPointStride: Int
         let interleavedInputFloats, interleavedGradientFloats, aFloats, bFloats: Int
         /// Floats of one `∂Uᵀ` partial: α² × (input rows) × (output columns).
         let partialFloats: Int
@@ -59,11 +62,14 @@ extension WinogradConvolution {
             bandImages = max(1, min(p.batch, 192 / p.tiles))
             let depth = bandImages * p.tiles
             aStripStride = Scratch.lineRounded(depth * Microkernel.rows + lanes)
+            aPointStride = Scratch.setSpread(inGroups * aStripStride)
+            bStripStride = depth * 16
+            bPointStride = Scratch.setSpread(outStrips * bStripStride)
             interleavedInputFloats = Scratch.lineRounded(inGroups * p.paddedHeight * p.paddedWidth * lanes)
             interleavedGradientFloats = Scratch.lineRounded(
                 outGroups * p.tilesHigh * p.t.outputTile * p.tilesWide * p.t.outputTile * lanes)
-            aFloats = p.points * inGroups * aStripStride
-            bFloats = p.points * outStrips * depth * 16
+            aFloats = p.points * aPointStride
+            bFloats = p.points * bPointStride
             partialFloats = p.points * inGroups * Microkernel.rows * outStrips * 16
             scratchFloats = bandImages * (interleavedInputFloats + interleavedGradientFloats) + aFloats + bFloats
                 + 2 * 36 * lanes
@@ -89,7 +95,6 @@ extension WinogradConvolution {
         while bandStart < images.upperBound {
             let bandCount = min(layout.bandImages, images.upperBound - bandStart)
             let depth = bandCount * p.tiles
-            let bStripStride = layout.bandImages * p.tiles * 16
             for image in 0..<bandCount {
                 let source = bandStart + image
                 interleaveChannels(x + source * inputImage, channels: p.inChannels, perVector: Microkernel.rows,
@@ -112,28 +117,28 @@ extension WinogradConvolution {
                     let (th, tw) = tileIndex.quotientAndRemainder(dividingBy: p.tilesWide)
                     for group in 0..<layout.inGroups {
                         let source = interleavedInput + ((group * p.paddedHeight + th * m) * p.paddedWidth + tw * m) * lanes
-                        let stripStride = layout.inGroups * layout.aStripStride / lanes
+                        let pointStride = layout.aPointStride / lanes
                         WinogradTransform.transformInput(
                             from: UnsafeRawPointer(source), rowStride: p.paddedWidth, columnStride: 1,
                             to: UnsafeMutableRawPointer(a + group * layout.aStripStride + d * Microkernel.rows),
-                            rowStride: 6 * stripStride, columnStride: stripStride, scratch: transformScratch)
+                            rowStride: 6 * pointStride, columnStride: pointStride, scratch: transformScratch)
                     }
                     for group in 0..<layout.outGroups {
                         let source = interleavedGradient + ((group * gradientHeight + th * m) * gradientWidth + tw * m) * lanes
-                        let pointStride = layout.outStrips * bStripStride / lanes
+                        let pointStride = layout.bPointStride / lanes
                         t.transformOutputAdjoint(
                             from: UnsafeRawPointer(source), rowStride: gradientWidth, columnStride: 1,
-                            to: UnsafeMutableRawPointer(b + (group / 2) * bStripStride + d * 16 + (group % 2) * lanes),
+                            to: UnsafeMutableRawPointer(b + (group / 2) * layout.bStripStride + d * 16 + (group % 2) * lanes),
                             rowStride: 6 * pointStride, columnStride: pointStride, scratch: transformScratch)
                     }
                 }
             }
             for point in 0..<p.points {
                 for outStrip in 0..<layout.outStrips {
-                    let bStrip = b + (point * layout.outStrips + outStrip) * bStripStride
+                    let bStrip = b + point * layout.bPointStride + outStrip * layout.bStripStride
                     for inGroup in 0..<layout.inGroups {
                         Microkernel.run(
-                            depth: depth, a: a + (point * layout.inGroups + inGroup) * layout.aStripStride,
+                            depth: depth, a: a + point * layout.aPointStride + inGroup * layout.aStripStride,
                             aRowStride: 1, aStepStride: Microkernel.rows, b: bStrip,
                             c: partial + (point * layout.rows + inGroup * Microkernel.rows) * layout.ldc + outStrip * 16,
                             ldc: layout.ldc, rows: Microkernel.rows, columns: 16, accumulate: true)

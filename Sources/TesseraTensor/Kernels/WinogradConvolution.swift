@@ -103,10 +103,10 @@ enum WinogradConvolution {
         var tiles: Int { tilesHigh * tilesWide }
         /// Columns (tile lanes) of one band.
         var bandColumns: Int { bandTiles * lanes }
-        /// Floats of `V[ξ]` for one band: 16-column strips × input channels.
-        var transformedInputStride: Int { bandColumns * inChannels }
-        /// Floats of `M[ξ]` for one band: padded output rows × band columns.
-        var productStride: Int { outStrips * Microkernel.rows * bandColumns }
+        /// Floats between `V[ξ]` and `V[ξ+1]` for one band (16-column strips × input channels).
+        var transformedInputStride: Int { Scratch.setSpread(bandColumns * inChannels) }
+        /// Floats between `M[ξ]` and `M[ξ+1]` for one band (padded output rows × band columns).
+        var productStride: Int { Scratch.setSpread(outStrips * Microkernel.rows * bandColumns) }
         /// Floats of one lane group's zero-padded, interleaved input.
         var interleavedFloats: Int { inChannels * paddedHeight * paddedWidth * lanes }
     }

@@ -23,6 +23,12 @@ struct GEMMBenchCommand: ParsableCommand {
     @Option(help: "An extra shape to measure, as M,K,N.")
     var mkn: String?
 
+    @Flag(help: "Read A of the --mkn shape transposed (stored K × M), as a backward pass does.")
+    var transposeA = false
+
+    @Flag(help: "Read B of the --mkn shape transposed (stored N × K).")
+    var transposeB = false
+
     private var extraShape: (name: String, m: Int, k: Int, n: Int)? {
         guard let mkn else { return nil }
         let sizes = mkn.split(separator: ",").compactMap { Int($0) }
@@ -32,6 +38,7 @@ struct GEMMBenchCommand: ParsableCommand {
 
     func validate() throws {
         if mkn != nil && extraShape == nil { throw ValidationError("--mkn takes three positive sizes, M,K,N") }
+        if mkn == nil && (transposeA || transposeB) { throw ValidationError("--transpose-a/--transpose-b apply to the --mkn shape") }
         let known = Set(Self.shapes.map(\.name))
         for name in selectedNames where !known.contains(name) {
             throw ValidationError("unknown shape '\(name)'; known: \(Self.shapes.map(\.name).joined(separator: ", "))")
@@ -51,10 +58,17 @@ struct GEMMBenchCommand: ParsableCommand {
         }
         let chosen = extraShape.map { [$0] } ?? Self.shapes.filter { selectedNames.contains($0.name) }
         for shape in chosen {
-            let a = try Tensor.uniform([shape.m, shape.k], low: -1, high: 1, seed: 1)
-            let b = try Tensor.uniform([shape.k, shape.n], low: -1, high: 1, seed: 2)
+            let (ta, tb) = (transposeA, transposeB)
+            let a = try Tensor.uniform(ta ? [shape.k, shape.m] : [shape.m, shape.k], low: -1, high: 1, seed: 1)
+            let b = try Tensor.uniform(tb ? [shape.n, shape.k] : [shape.k, shape.n], low: -1, high: 1, seed: 2)
             var c = try Tensor.zeros([shape.m, shape.n])
-            let samples = try stopwatch.measure { try Tensor.matmul(a, b, into: &c) }
+            let samples = try stopwatch.measure {
+                if ta || tb {
+                    c = try a.matmul(b, transposingSelf: ta, transposingOther: tb)
+                } else {
+                    try Tensor.matmul(a, b, into: &c)
+                }
+            }
             let seconds = samples.seconds.median
             let gflops = 2.0 * Double(shape.m * shape.k * shape.n) / seconds / 1e9
             if options.json {
