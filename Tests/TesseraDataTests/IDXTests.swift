@@ -58,12 +58,35 @@ struct IDXTests {
         let compressed = try Self.gzip(Self.idx([3, 4], Array(0..<12)))
         let good = directory.appendingPathComponent("good.gz")
         try compressed.write(to: good)
-        #expect(try IDXFile(contentsOf: good).bytes == Array(0..<12))
+        #expect(try IDXFile(contentsOf: good, cache: DecompressedCache(directory: nil)).bytes == Array(0..<12))
         let truncated = directory.appendingPathComponent("truncated.gz")
         try compressed.prefix(compressed.count - 12).write(to: truncated)
-        let error = try #require(throws: DataError.self) { try IDXFile(contentsOf: truncated) }
+        let error = try #require(throws: DataError.self) {
+            try IDXFile(contentsOf: truncated, cache: DecompressedCache(directory: nil))
+        }
         #expect(error.kind == .decompression || error.kind == .malformedFile)
         #expect(throws: DataError.self) { try IDXFile(contentsOf: directory.appendingPathComponent("missing")) }
+    }
+
+    @Test func gzippedFilesAreInflatedOnceThroughTheCache() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = DecompressedCache(directory: directory.appendingPathComponent("cache"))
+        let source = directory.appendingPathComponent("images.gz")
+        try Self.gzip(Self.idx([3, 4], Array(0..<12))).write(to: source)
+        #expect(try IDXFile(contentsOf: source, cache: cache).bytes == Array(0..<12))
+        let entry = try #require(cache.entry(for: source))
+        #expect(try Data(contentsOf: entry) == Self.idx([3, 4], Array(0..<12)), "the first read leaves the inflated bytes")
+        // A later read takes the cached bytes instead of inflating the source again.
+        try Self.idx([3, 4], Array(repeating: 9, count: 12)).write(to: entry)
+        #expect(try IDXFile(contentsOf: source, cache: cache).bytes == Array(repeating: 9, count: 12))
+        // A cached entry that does not parse is dropped and the source inflated again.
+        try Data([1, 2, 3]).write(to: entry)
+        #expect(try IDXFile(contentsOf: source, cache: cache).bytes == Array(0..<12))
+        #expect(try Data(contentsOf: entry) == Self.idx([3, 4], Array(0..<12)))
+        // A changed source is a different entry.
+        try Self.gzip(Self.idx([2, 2], [5, 6, 7, 8])).write(to: source)
+        #expect(try IDXFile(contentsOf: source, cache: cache).bytes == [5, 6, 7, 8])
     }
 
     @Test func mnistWithAWrongFileSaysWhich() throws {

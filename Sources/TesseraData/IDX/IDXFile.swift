@@ -47,17 +47,30 @@ public struct IDXFile: Sendable {
         self.bytes = [UInt8](data[(data.startIndex + headerBytes)...])
     }
 
-    /// Reads an IDX file, gunzipping it when it is compressed.
+    /// Reads an IDX file, gunzipping it when it is compressed (through `cache`, so only the
+    /// first process to read a gzipped file inflates it).
     ///
     /// - Throws: ``DataError`` when the file is missing, corrupt or malformed.
-    public init(contentsOf url: URL) throws {
+    public init(contentsOf url: URL, cache: DecompressedCache = .standard) throws {
+        if let cached = cache.read(for: url) {
+            if let file = try? IDXFile(parsing: cached, name: url.path) {
+                self = file
+                return
+            }
+            cache.remove(for: url)
+        }
         let raw: Data
         do {
             raw = try Data(contentsOf: url)
         } catch {
             throw DataError(.notFound, "\(url.path): cannot be read (\(error.localizedDescription))")
         }
-        let data = Gzip.isCompressed(raw) ? try Gzip.decompress(raw, name: url.path) : raw
+        guard Gzip.isCompressed(raw) else {
+            try self.init(parsing: raw, name: url.path)
+            return
+        }
+        let data = try Gzip.decompress(raw, name: url.path)
         try self.init(parsing: data, name: url.path)
+        cache.store(data, for: url)
     }
 }

@@ -7,9 +7,8 @@
 /// Stride-1 3×3 and 5×5 convolutions with enough channels take the Winograd path instead
 /// (``WinogradConvolution``); `winograd: false` forces im2col (tests compare the two).
 enum Convolution {
-    /// `y[n] = w · im2col(x[n]) + bias` for every image; `y` is N × O × OH × OW. Computed as
-    /// `y[n]ᵀ = im2col(x[n])ᵀ · wᵀ`: the tall, narrow orientation the GEMM reads in place (the
-    /// transposed column matrix is laid out like packed A strips), then transposed into NCHW.
+    /// `y[n] = w · im2col(x[n]) + bias` for every image; `y` is N × O × OH × OW, written in
+    /// place (each image's rows start as the bias and the product is added).
     static func forward(
         _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, outputChannels: Int, geometry g: WindowGeometry,
@@ -21,17 +20,17 @@ enum Convolution {
             return
         }
         let depth = g.channels * g.taps
-        let columnsFloats = Scratch.lineRounded(depth * g.outputPlane)
-        forEachImage(g, scratchFloats: columnsFloats + g.outputPlane * outputChannels) { image, scratch, pool in
-            let columns = scratch, transposed = scratch + columnsFloats
+        forEachImage(g, scratchFloats: depth * g.outputPlane) { image, columns, pool in
             im2col(x + image * g.channels * g.inputPlane, rows: 0..<depth, geometry: g, into: columns)
+            let y = output + image * outputChannels * g.outputPlane
+            for channel in 0..<outputChannels {
+                (y + channel * g.outputPlane).initialize(repeating: bias?[channel] ?? 0, count: g.outputPlane)
+            }
             GEMM.multiply(
-                m: g.outputPlane, n: outputChannels, k: depth,
-                a: MatrixOperand(rowMajor: columns, columns: g.outputPlane, transposed: true),
-                b: MatrixOperand(rowMajor: weight, columns: depth, transposed: true),
-                c: transposed, ldc: outputChannels, accumulate: false, pool: pool)
-            Layout.transpose(transposed, rows: g.outputPlane, columns: outputChannels,
-                             into: output + image * outputChannels * g.outputPlane, adding: bias)
+                m: outputChannels, n: g.outputPlane, k: depth,
+                a: MatrixOperand(rowMajor: weight, columns: depth),
+                b: MatrixOperand(rowMajor: columns, columns: g.outputPlane),
+                c: y, ldc: g.outputPlane, accumulate: true, pool: pool)
         }
     }
 
@@ -146,7 +145,7 @@ enum Convolution {
                     let source = plane + ih * g.width - g.padWidth + kw * g.dilationWidth
                     if first > 0 { out.initialize(repeating: 0, count: first) }
                     if g.strideWidth == 1 {
-                        (out + first).update(from: source + first, count: last - first)
+                        Layout.copy(source + first, into: out + first, count: last - first)
                     } else {
                         for ow in first..<last { out[ow] = source[ow * g.strideWidth] }
                     }

@@ -40,7 +40,7 @@ enum GEMM {
             }
             return
         }
-        if m <= transposeBelowRows && n >= 4 * transposeBelowRows {
+        if m <= transposeBelowRows && n >= 4 * transposeBelowRows && k >= 8 * m {
             multiplyTransposed(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, pool: pool)
             return
         }

@@ -52,6 +52,22 @@ enum Layout {
         }
     }
 
+    /// `target[i] = source[i]` for `count` elements, eight at a time: for short rows (im2col),
+    /// where a `memmove` call per row costs more than the copy itself.
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        var index = 0
+        while index + 8 <= count {
+            UnsafeMutableRawPointer(target + index).storeBytes(
+                of: UnsafeRawPointer(source + index).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
+            target[index] = source[index]
+            index += 1
+        }
+    }
+
     /// `target[i] += source[i]` for `count` elements, eight at a time.
     @inline(__always)
     static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
