@@ -46,15 +46,21 @@ enum Pooling {
             var out = plane * g.outputPlane
             for oh in 0..<g.outputHeight {
                 var ow = 0
-                if pairs && g.outputWidth >= 8 {
-                    // Blocks of eight; the last block overlaps the one before instead of
-                    // leaving a scalar tail (outputs are simply written twice).
+                if pairs && g.outputWidth >= 4 {
+                    // Blocks of eight (four on narrow planes); the last block overlaps the one
+                    // before instead of leaving a scalar tail (outputs are simply written twice).
+                    let block = g.outputWidth >= 8 ? 8 : 4
                     let rowStart = out
                     while ow < g.outputWidth {
-                        let start = min(ow, g.outputWidth - 8)
-                        maxOfPairs(source, row: 2 * oh, column: 2 * start, width: g.width,
-                                   values: values + rowStart + start, indices: indices + rowStart + start)
-                        ow = start + 8
+                        let start = min(ow, g.outputWidth - block)
+                        if block == 8 {
+                            maxOfPairs(source, row: 2 * oh, column: 2 * start, width: g.width,
+                                       values: values + rowStart + start, indices: indices + rowStart + start)
+                        } else {
+                            maxOfFourPairs(source, row: 2 * oh, column: 2 * start, width: g.width,
+                                           values: values + rowStart + start, indices: indices + rowStart + start)
+                        }
+                        ow = start + block
                     }
                     out = rowStart + g.outputWidth
                 }
@@ -106,6 +112,30 @@ enum Pooling {
         consider(bottom.oddHalf, offset: Int32(width + 1))
         UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD8<Float>.self)
         UnsafeMutableRawPointer(indices).storeBytes(of: index, as: SIMD8<Int32>.self)
+    }
+
+    /// ``maxOfPairs`` for four windows (planes narrower than eight outputs).
+    @inline(__always)
+    private static func maxOfFourPairs(
+        _ source: UnsafePointer<Float>, row: Int, column: Int, width: Int,
+        values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
+    ) {
+        let top = UnsafeRawPointer(source + row * width + column).loadUnaligned(as: SIMD8<Float>.self)
+        let bottom = UnsafeRawPointer(source + (row + 1) * width + column).loadUnaligned(as: SIMD8<Float>.self)
+        let topLeft = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(row * width + column)
+        var best = top.evenHalf
+        var index = topLeft
+        @inline(__always)
+        func consider(_ candidate: SIMD4<Float>, offset: Int32) {
+            let takes = (candidate .> best) .| (candidate .!= candidate)
+            best.replace(with: candidate, where: takes)
+            index.replace(with: topLeft &+ offset, where: takes)
+        }
+        consider(top.oddHalf, offset: 1)
+        consider(bottom.evenHalf, offset: Int32(width))
+        consider(bottom.oddHalf, offset: Int32(width + 1))
+        UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(indices).storeBytes(of: index, as: SIMD4<Int32>.self)
     }
 
     /// Adds each output gradient to the input position that won its window.
