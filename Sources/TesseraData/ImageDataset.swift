@@ -35,19 +35,38 @@ public struct ImageDataset: Sendable {
     /// Number of images.
     public var count: Int { labels.count }
 
-    /// The mean and standard deviation of pixel/255 over `pixels`.
+    /// The mean and standard deviation of pixel/255 over `pixels`: sums of x and x² in
+    /// 16-lane integer vectors (exact; 47 M MNIST pixels in a few milliseconds, which every
+    /// worker of a run pays at startup).
     public static func statistics(of pixels: [UInt8]) -> (mean: Float, standardDeviation: Float) {
-        var histogram = [Int](repeating: 0, count: 256)
-        for pixel in pixels { histogram[Int(pixel)] += 1 }
-        let total = Double(max(pixels.count, 1))
-        var mean = 0.0, square = 0.0
-        for (value, count) in histogram.enumerated() {
-            let x = Double(value) / 255
-            mean += x * Double(count)
-            square += x * x * Double(count)
+        var sum: UInt64 = 0, squares: UInt64 = 0
+        pixels.withUnsafeBytes { bytes in
+            // Per-lane UInt32 sums stay exact for 4,096 vectors (4,096 × 255² < 2³²).
+            let vectors = bytes.count / 16
+            var start = 0
+            while start < vectors {
+                let end = min(vectors, start + 4096)
+                var laneSum = SIMD16<UInt32>(), laneSquares = SIMD16<UInt32>()
+                for index in start..<end {
+                    let wide = SIMD16<UInt32>(truncatingIfNeeded: bytes.loadUnaligned(fromByteOffset: index * 16, as: SIMD16<UInt8>.self))
+                    laneSum &+= wide
+                    laneSquares &+= wide &* wide
+                }
+                for lane in 0..<16 {
+                    sum += UInt64(laneSum[lane])
+                    squares += UInt64(laneSquares[lane])
+                }
+                start = end
+            }
+            for index in (vectors * 16)..<bytes.count {
+                let value = UInt64(bytes[index])
+                sum += value
+                squares += value * value
+            }
         }
-        mean /= total
-        let variance = max(square / total - mean * mean, 1e-12)
+        let total = Double(max(pixels.count, 1))
+        let mean = Double(sum) / 255 / total
+        let variance = max(Double(squares) / (255 * 255) / total - mean * mean, 1e-12)
         return (Float(mean), Float(variance.squareRoot()))
     }
 
