@@ -59,7 +59,7 @@ extension WinogradConvolution {
             inGroups = (p.inChannels + Microkernel.rows - 1) / Microkernel.rows
             outGroups = (p.outChannels + lanes - 1) / lanes
             outStrips = (outGroups + 1) / 2
-            bandImages = max(1, min(p.batch, 192 / p.tiles))
+            bandImages = max(1, min(p.batch, 64 / p.tiles))
             let depth = bandImages * p.tiles
             aStripStride = Scratch.lineRounded(depth * Microkernel.rows + lanes)
             aPointStride = Scratch.setSpread(inGroups * aStripStride)
@@ -72,7 +72,7 @@ extension WinogradConvolution {
             bFloats = p.points * bPointStride
             partialFloats = p.points * inGroups * Microkernel.rows * outStrips * 16
             scratchFloats = bandImages * (interleavedInputFloats + interleavedGradientFloats) + aFloats + bFloats
-                + 2 * 36 * lanes
+                + 2 * p.points * lanes
         }
     }
 
@@ -88,7 +88,7 @@ extension WinogradConvolution {
         let a = gradients + layout.bandImages * layout.interleavedGradientFloats
         let b = a + layout.aFloats
         let tile = UnsafeMutableRawPointer(b + layout.bFloats)
-        let transformScratch = tile + 36 * 32
+        let transformScratch = tile + p.points * 32
         b.initialize(repeating: 0, count: layout.bFloats)  // unused half strips stay zero
         let inputImage = p.inChannels * p.height * p.width, gradientImage = p.outChannels * p.outHeight * p.outWidth
         var bandStart = images.lowerBound
@@ -118,10 +118,10 @@ extension WinogradConvolution {
                     for group in 0..<layout.inGroups {
                         let source = interleavedInput + ((group * p.paddedHeight + th * m) * p.paddedWidth + tw * m) * lanes
                         let pointStride = layout.aPointStride / lanes
-                        WinogradTransform.transformInput(
+                        t.transformInput(
                             from: UnsafeRawPointer(source), rowStride: p.paddedWidth, columnStride: 1,
                             to: UnsafeMutableRawPointer(a + group * layout.aStripStride + d * Microkernel.rows),
-                            rowStride: 6 * pointStride, columnStride: pointStride, scratch: transformScratch)
+                            rowStride: t.inputTile * pointStride, columnStride: pointStride, scratch: transformScratch)
                     }
                     for group in 0..<layout.outGroups {
                         let source = interleavedGradient + ((group * gradientHeight + th * m) * gradientWidth + tw * m) * lanes
@@ -129,7 +129,7 @@ extension WinogradConvolution {
                         t.transformOutputAdjoint(
                             from: UnsafeRawPointer(source), rowStride: gradientWidth, columnStride: 1,
                             to: UnsafeMutableRawPointer(b + (group / 2) * layout.bStripStride + d * 16 + (group % 2) * lanes),
-                            rowStride: 6 * pointStride, columnStride: pointStride, scratch: transformScratch)
+                            rowStride: t.inputTile * pointStride, columnStride: pointStride, scratch: transformScratch)
                     }
                 }
             }
@@ -155,15 +155,15 @@ extension WinogradConvolution {
         into dw: UnsafeMutablePointer<Float>
     ) {
         let t = p.t, r = t.kernel, taps = r * r
-        let work = Scratch.allocate(floats: (taps + 6 * r) * lanes)
+        let work = Scratch.allocate(floats: (taps + t.inputTile * r) * lanes)
         defer { work.deallocate() }
         let result = UnsafeMutableRawPointer(work), transformScratch = result + taps * 32
         let pointStride = layout.rows * layout.ldc
         for c in 0..<p.inChannels {
             for o0 in stride(from: 0, to: p.outChannels, by: lanes) {
                 WinogradTransform.sandwich(
-                    t.weightAdjoint, rows: r, columns: 6,
-                    from: UnsafeRawPointer(summed + c * layout.ldc + o0), rowStride: 6 * pointStride / lanes,
+                    t.weightAdjoint, rows: r, columns: t.inputTile,
+                    from: UnsafeRawPointer(summed + c * layout.ldc + o0), rowStride: t.inputTile * pointStride / lanes,
                     columnStride: pointStride / lanes,
                     to: result, rowStride: r, columnStride: 1, scratch: transformScratch)
                 for k in 0..<taps {

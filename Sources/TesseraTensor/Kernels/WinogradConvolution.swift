@@ -1,4 +1,4 @@
-/// Stride-1 convolutions on Winograd tiles (see ``WinogradTransform``): 2.8× (5×5 kernels) or
+/// Stride-1 convolutions on Winograd tiles (see ``WinogradTransform``): 6.25× (5×5 kernels) or
 /// 4× (3×3) fewer multiplications than the im2col GEMM, which pays once both channel counts
 /// are large enough to amortize the transforms.
 ///
@@ -190,7 +190,7 @@ enum WinogradConvolution {
                     let (th, tw) = (bandStart + j).quotientAndRemainder(dividingBy: p.tilesWide)
                     for c in 0..<p.inChannels {
                         let source = interleaved + ((c * p.paddedHeight + th * m) * p.paddedWidth + tw * m) * lanes
-                        WinogradTransform.transformInput(
+                        t.transformInput(
                             from: UnsafeRawPointer(source), rowStride: p.paddedWidth, columnStride: 1,
                             to: UnsafeMutableRawPointer(lanesAt + c * 16), rowStride: alpha * vPoint / lanes,
                             columnStride: vPoint / lanes, scratch: sandwichScratch)
