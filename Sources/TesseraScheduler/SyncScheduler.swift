@@ -100,6 +100,7 @@ public final class SyncScheduler {
             let spanStart = TraceEvent.now()
             let evaluation = try global.evaluate(Batches(test, batchSize: 256))
             tracer?.span("evaluate", start: spanStart, detail: "round \(round)")
+            AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
             let result = RoundResult(
                 round: round, sampled: sampled.count, received: updates.count, late: sampled.count - updates.count,
                 aggregated: aggregated, accuracy: evaluation.accuracy, loss: evaluation.loss,

@@ -127,7 +127,11 @@ public final class WorkerRuntime {
         defer { tracer?.span("train", start: start, detail: "round \(task.round)") }
         if trainingDelay > 0 { Thread.sleep(forTimeInterval: trainingDelay) }
         do {
-            return .update(try trainer.train(task))
+            let update = try trainer.train(task)
+            // The task's activations and gradients are free now; with ten workers sharing a
+            // machine, idle ones should not hold their training peak (about 60 MB each).
+            AllocatorTuning.releaseFreeMemory()
+            return .update(update)
         } catch {
             return .error(code: WireError.Kind.requestFailed.rawValue, message: "training round \(task.round) failed: \(error)")
         }
