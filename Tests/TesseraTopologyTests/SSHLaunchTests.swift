@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+import TesseraTestSupport
+
+/// `launch: ssh` for real: an sshd of the test's own on a loopback port (keys made for the
+/// test, no system configuration touched), and a topology whose workers are started through it.
+@Suite("tessera launch over ssh", .serialized)
+struct SSHLaunchTests {
+    static let tools = ["/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen"]
+    /// sshd needs root for its privilege separation; CI runs as root.
+    static let available = getuid() == 0 && tools.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: available, "needs root and openssh-server (apt-get install -y openssh-server)"))
+    func workersStartOverSSHAndTheRunCompletes() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-ssh-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let sshd = try LoopbackSSHD(directory: directory)
+        defer { sshd.stop() }
+
+        let topology = directory.appendingPathComponent("ssh.yaml")
+        try """
+        name: over-ssh
+        scheduler:
+          bind: tcp://127.0.0.1:0
+        workers:
+          count: 2
+          launch: ssh
+          hosts: [root@127.0.0.1]
+          binary: \(ProcessHarness.tesseraPath)
+          directory: \(FileManager.default.currentDirectoryPath)
+          ssh_options: [\(sshd.clientOptions.map { "\"\($0)\"" }.joined(separator: ", "))]
+        data:
+          source: synthetic
+        model: logreg
+        training:
+          rounds: 1
+          batch_size: 32
+          lr: 0.1
+          deadline: 120
+        runs: \(directory.path)
+        """.write(to: topology, atomically: true, encoding: .utf8)
+
+        let launch = try ProcessHarness(["launch", topology.path])
+        let done = try launch.waitForLine(containing: "done:", timeout: 120)
+        #expect(done.contains("final accuracy"))
+        #expect(launch.stop(timeout: 20) == 0)
+        // Both workers came in through this sshd, and none outlives the launch.
+        #expect(try sshd.log().components(separatedBy: "Accepted publickey").count - 1 == 2)
+        let leftovers = Process()
+        leftovers.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+        leftovers.arguments = ["-f", directory.appendingPathComponent("over-ssh/traces").path]
+        try leftovers.run()
+        leftovers.waitUntilExit()
+        #expect(leftovers.terminationStatus == 1, "remote workers are still running")
+    }
+}
+
+/// An sshd on 127.0.0.1 with its own host key, one authorized client key and a free port,
+/// killed by `stop()`.
+///
+/// The tools are started with `posix_spawn` and reaped with `waitpid` rather than through
+/// Foundation's `Process`, which left the readiness probe's `ssh` an unreaped zombie (and
+/// `waitUntilExit` blocked) when run inside the test runner. Children get a clean signal mask:
+/// processes started from the runner may otherwise inherit SIGTERM blocked.
+final class LoopbackSSHD {
+    let directory: URL
+    let port: Int
+    private var pid: pid_t = 0
+    private var logStart = 0
+    private var logURL: URL { directory.appendingPathComponent("sshd.log") }
+
+    /// ssh arguments that reach this server with the test's key.
+    var clientOptions: [String] {
+        ["-p", String(port), "-i", directory.appendingPathComponent("client_key").path,
+         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"]
+    }
+
+    init(directory: URL) throws {
+        self.directory = directory
+        for key in ["host_key", "client_key"] {
+            let status = try Spawned.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", directory.appendingPathComponent(key).path])
+            guard status == 0 else { throw HarnessError(description: "ssh-keygen exited with \(status)") }
+        }
+        try FileManager.default.copyItem(at: directory.appendingPathComponent("client_key.pub"),
+                                         to: directory.appendingPathComponent("authorized_keys"))
+        // Privilege separation wants this directory; Debian creates it only when the service runs.
+        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        port = try freeLoopbackPort()
+        try """
+        Port \(port)
+        ListenAddress 127.0.0.1
+        HostKey \(directory.appendingPathComponent("host_key").path)
+        AuthorizedKeysFile \(directory.appendingPathComponent("authorized_keys").path)
+        PidFile \(directory.appendingPathComponent("sshd.pid").path)
+        StrictModes no
+        UsePAM no
+        PermitRootLogin prohibit-password
+        PasswordAuthentication no
+        KbdInteractiveAuthentication no
+        """.write(to: directory.appendingPathComponent("sshd_config"), atomically: true, encoding: .utf8)
+        pid = try Spawned.start("/usr/sbin/sshd", ["-D", "-e", "-f", directory.appendingPathComponent("sshd_config").path],
+                                errorLog: logURL.path)
+        // Ready when a client gets through (not a sleep).
+        let deadline = Date().addingTimeInterval(20)
+        while try Spawned.run("/usr/bin/ssh", ["-o", "BatchMode=yes", "-o", "ConnectTimeout=2"] + clientOptions + ["root@127.0.0.1", "true"]) != 0 {
+            guard Date() < deadline else {
+                let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+                stop()
+                throw HarnessError(description: "sshd on port \(port) did not accept a login within 20 s; its log: \(log)")
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        // The readiness login is not one of the run's.
+        logStart = try Data(contentsOf: logURL).count
+    }
+
+    /// sshd's log since it became ready.
+    func log() throws -> String {
+        String(decoding: try Data(contentsOf: logURL).dropFirst(logStart), as: UTF8.self)
+    }
+
+    /// Stops the server and reaps it.
+    func stop() {
+        guard pid > 0 else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        pid = 0
+    }
+
+    deinit { stop() }
+}
+
+/// Child processes through `posix_spawn`, with the default signal mask and dispositions.
+enum Spawned {
+    /// Starts `tool` with stdin and stdout on /dev/null and stderr on `errorLog` (or /dev/null).
+    static func start(_ tool: String, _ arguments: [String], errorLog: String? = nil) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, errorLog ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), all = sigset_t()
+        sigemptyset(&empty)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([tool] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, tool, &actions, &attributes, argv, environ)
+        guard result == 0 else { throw HarnessError(description: "cannot start \(tool): error \(result)") }
+        return pid
+    }
+
+    /// Runs `tool` to completion and returns its exit status.
+    static func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
+        let pid = try start(tool, arguments)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw HarnessError(description: "socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+            bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
+        }
+    }
+    guard bound else { throw HarnessError(description: "could not bind a loopback port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
