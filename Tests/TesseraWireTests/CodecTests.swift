@@ -64,6 +64,21 @@ struct CodecTests {
     }
 
     /// The bytes of docs/PROTOCOL.md's worked example: put id 1, a 2×2 tensor [1, 2, 3, 4].
+    @Test func aLargePayloadKeepsItsValuesWhenTheTensorChangesAfterEncoding() throws {
+        var tensor = try Tensor.uniform([1 << 15], low: -1, high: 1, seed: 3)  // 128 KiB: borrowed
+        let original = tensor.scalars
+        let frames = try Self.codec.encode(Envelope(id: 1, replyTo: 0, message: .put(id: 9, tensor: tensor)))
+        tensor.scale(by: 2)
+        tensor.withMutableScalars { $0[0] = 1234 }
+        let decoded = try Self.codec.decode(frames)
+        guard case let .put(_, received) = decoded.message else {
+            Issue.record("decoded \(decoded.message)")
+            return
+        }
+        #expect(received.scalars == original)
+        #expect(tensor.scalars[0] == 1234)
+    }
+
     @Test func goldenBytesOfThePutExample() throws {
         let frames = try Self.codec.encode(Envelope(id: 1, message: .put(id: 1, tensor: try Tensor([1, 2, 3, 4], shape: [2, 2]))))
         #expect(frames.count == 2)

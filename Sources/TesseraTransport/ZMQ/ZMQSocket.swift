@@ -74,8 +74,8 @@ public final class ZMQSocket {
         for (index, frame) in frames.enumerated() {
             let flags: Int32 = index < frames.count - 1 ? ZMQ_SNDMORE : 0
             var message = zmq_msg_t()
-            if frame.count >= 1 << 16 {
-                let box = Unmanaged.passRetained(FrameBox(frame))
+            if frame.count >= 1 << 16, let borrowed = FrameBox(frame) {
+                let box = Unmanaged.passRetained(borrowed)
                 let pointer = box.takeUnretainedValue().pointer
                 let release: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { _, hint in
                     if let hint { Unmanaged<FrameBox>.fromOpaque(hint).release() }
@@ -162,10 +162,17 @@ public final class ZMQSocket {
 
 /// Keeps a frame's bytes alive until libzmq has sent them.
 private final class FrameBox {
-    let data: NSData
-    var pointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(mutating: data.bytes) }
+    /// Held so the bytes stay alive until libzmq releases the message.
+    let frame: Data
+    let pointer: UnsafeMutableRawPointer
 
-    init(_ frame: Data) {
-        data = frame as NSData
+    /// Borrows `frame`'s bytes. Only for large frames: those live in a heap buffer that does not
+    /// move while the Data is held and unmodified (small ones may sit inline in the value), so
+    /// the pointer stays valid after `withUnsafeBytes` returns. (`frame as NSData`, the obvious
+    /// way to a stable pointer, copies the whole frame on Linux.)
+    init?(_ frame: Data) {
+        self.frame = frame
+        guard let base = frame.withUnsafeBytes({ $0.baseAddress }) else { return nil }
+        pointer = UnsafeMutableRawPointer(mutating: base)
     }
 }

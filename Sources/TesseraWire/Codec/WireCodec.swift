@@ -90,15 +90,24 @@ public struct WireCodec: Sendable {
         return Envelope(id: id, replyTo: replyTo, message: message)
     }
 
-    /// Raw little-endian float32 bytes of `tensor`.
+    /// Payloads from this size on are not copied: the frame borrows the tensor's storage.
+    static let borrowedPayloadBytes = 1 << 16
+
+    /// Raw little-endian float32 bytes of `tensor`. A large payload borrows the tensor's
+    /// storage instead of copying it (16 MiB is 1.4 ms of memcpy on the sender): the frame's
+    /// deallocator holds the array, so its buffer lives, unchanged (a writer to the tensor gets
+    /// its own copy), until libzmq has sent the frame. Frames are never written to.
     static func payload(of tensor: Tensor) -> Data {
-        tensor.scalars.withUnsafeBufferPointer { values in
-            #if _endian(big)
-            return Data(values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
-            #else
-            return Data(buffer: values)
-            #endif
+        let values = tensor.scalars
+        #if _endian(big)
+        return Data(values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+        #else
+        return values.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, buffer.count * 4 >= borrowedPayloadBytes else { return Data(buffer: buffer) }
+            return Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count * 4,
+                        deallocator: .custom { _, _ in withExtendedLifetime(values) {} })
         }
+        #endif
     }
 }
 
