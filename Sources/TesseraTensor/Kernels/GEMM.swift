@@ -146,8 +146,10 @@ enum GEMM {
     }
 
     /// Short, wide problems (at most one row block): each thread owns a range of C's columns
-    /// and runs the whole depth over it, packing its own B strips (and the short A) as it
-    /// goes, so one parallel loop covers the whole product.
+    /// and runs the whole depth over it, packing its own B strips as it goes, so one parallel
+    /// loop covers the whole product. The short A is read in place (every thread would
+    /// otherwise pack the same rows; measured on the FC shape 64×3136×512 with 2 threads:
+    /// 124-141 → 142-161 GFLOP/s).
     private static func multiplySplittingColumns(
         _ shape: Shape, a: MatrixOperand, b: MatrixOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
         accumulate: Bool, workspace: Workspace, pool: ThreadPool
@@ -166,7 +168,7 @@ enum GEMM {
                 let chunkEnd = min(strips.upperBound, chunkStart + chunkStrips)
                 let columnStart = chunkStart * Microkernel.columns
                 let columnCount = min(n, chunkEnd * Microkernel.columns) - columnStart
-                let directA = a.rowStride == 1 || (chunkEnd - chunkStart <= directAStrips && a.columnStride == 1)
+                let directA = a.rowStride == 1 || a.columnStride == 1
                 var depthStart = 0
                 while depthStart < k {
                     let depth = min(shape.depthSize, k - depthStart)
