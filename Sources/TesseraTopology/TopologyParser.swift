@@ -33,7 +33,7 @@ public enum TopologyParser {
         } catch {
             throw TopologyError(file: file, line: nil, key: nil, message: "is not valid YAML: \(error)")
         }
-        var reader = Reader(file: file)
+        let reader = Reader(file: file)
         let top = try reader.mapping(root, path: "", allowed: ["name", "description", "scheduler", "workers", "data", "model", "training", "runs"])
         let scheduler = try reader.mapping(top["scheduler"], path: "scheduler", allowed: ["bind", "address"])
         let workers = try reader.mapping(top["workers"], path: "workers", allowed: ["count", "launch", "hosts", "binary", "directory", "threads", "ssh_options"])

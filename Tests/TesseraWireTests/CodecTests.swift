@@ -79,6 +79,28 @@ struct CodecTests {
         #expect(tensor.scalars[0] == 1234)
     }
 
+    @Test func aLargeReceivedTensorIsReadInPlaceUntilChanged() throws {
+        let tensor = try Tensor.uniform([64, 1024], low: -1, high: 1, seed: 4)  // 256 KiB
+        let frames = try Self.codec.encode(Envelope(id: 1, replyTo: 0, message: .put(id: 9, tensor: tensor)))
+        guard case var .put(_, received) = try Self.codec.decode(frames).message else {
+            Issue.record("not a put")
+            return
+        }
+        let borrowed = try #require(received.borrowed, "a large payload is borrowed, not copied")
+        #expect(borrowed.base == frames[1].withUnsafeBytes { $0.baseAddress.map(UnsafeRawPointer.init) })
+        #expect(received == tensor)
+        #expect(try received.matmul(received, transposingOther: true) == tensor.matmul(tensor, transposingOther: true))
+        // Sent on, it goes out from the bytes it came in.
+        let forwarded = try Self.codec.encode(Envelope(id: 2, replyTo: 0, message: .tensor(id: 9, tensor: received)))
+        #expect(forwarded[1].withUnsafeBytes { $0.baseAddress.map(UnsafeRawPointer.init) } == borrowed.base)
+        // Changed, it gets its own copy; the received bytes stay as they were.
+        received.scale(by: 2)
+        #expect(received.borrowed == nil)
+        #expect(received.scalars == tensor.scalars.map { $0 * 2 })
+        guard case let .put(_, again) = try Self.codec.decode(frames).message else { return }
+        #expect(again == tensor)
+    }
+
     @Test func goldenBytesOfThePutExample() throws {
         let frames = try Self.codec.encode(Envelope(id: 1, message: .put(id: 1, tensor: try Tensor([1, 2, 3, 4], shape: [2, 2]))))
         #expect(frames.count == 2)

@@ -10,16 +10,45 @@ public struct Tensor: Sendable {
     public private(set) var shape: [Int]
     /// The elements in row-major order; `scalars.count == shape.reduce(1, *)`.
     public var scalars: [Float] { storage }
-    /// The backing store. Kept separate from `scalars` so kernels can write it in place.
-    var storage: [Float]
+    /// The backing store. Kept separate from `scalars` so kernels can write it in place. A
+    /// tensor decoded from a message reads the message's bytes (``borrowed``) until the first
+    /// access here, which copies them into an array once.
+    var storage: [Float] {
+        get { borrowed?.elements ?? elements }
+        _modify {
+            if let borrowed {
+                elements = borrowed.elements
+                self.borrowed = nil
+            }
+            yield &elements
+        }
+    }
+    private var elements: [Float]
+    /// The received floats this tensor reads in place, if it was decoded from a message.
+    package private(set) var borrowed: BorrowedFloats?
     /// The autograd record: a leaf (requiresGrad) or the op that produced this tensor.
     var node: GradNode?
 
     /// Wraps `storage` as a tensor of `shape`; the caller guarantees the count matches.
     init(shape: [Int], storage: [Float], node: GradNode? = nil) {
         self.shape = shape
-        self.storage = storage
+        self.elements = storage
+        self.borrowed = nil
         self.node = node
+    }
+
+    /// A tensor of `shape` over borrowed floats, not copied until an operation needs them.
+    ///
+    /// - Throws: ``TensorError`` when the count does not match the shape or a dimension is negative.
+    package init(shape: [Int], borrowing borrowed: BorrowedFloats) throws {
+        try Shape.validate(shape)
+        guard Shape.count(shape) == borrowed.count else {
+            throw TensorError.elementCount(shape: shape, count: borrowed.count)
+        }
+        self.shape = shape
+        self.elements = []
+        self.borrowed = borrowed
+        self.node = nil
     }
 
     /// A tensor of `shape` holding `scalars` in row-major order.
@@ -57,10 +86,10 @@ public struct Tensor: Sendable {
     public var rank: Int { shape.count }
 
     /// Number of elements.
-    public var count: Int { storage.count }
+    public var count: Int { Shape.count(shape) }
 
     /// The only element of a one-element tensor, or nil.
-    public var scalar: Float? { storage.count == 1 ? storage[0] : nil }
+    public var scalar: Float? { count == 1 ? storage[0] : nil }
 }
 
 extension Tensor {

@@ -98,6 +98,14 @@ public struct WireCodec: Sendable {
     /// deallocator holds the array, so its buffer lives, unchanged (a writer to the tensor gets
     /// its own copy), until libzmq has sent the frame. Frames are never written to.
     static func payload(of tensor: Tensor) -> Data {
+        #if _endian(little)
+        // A tensor received and sent on (a get of a put tensor, a move between workers) goes
+        // out from the bytes it came in.
+        if let borrowed = tensor.borrowed, borrowed.count * 4 >= borrowedPayloadBytes {
+            return Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: borrowed.base), count: borrowed.count * 4,
+                        deallocator: .custom { _, _ in withExtendedLifetime(borrowed) {} })
+        }
+        #endif
         let values = tensor.scalars
         #if _endian(big)
         return Data(values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
@@ -146,6 +154,15 @@ struct PayloadFrames {
             throw WireError(.frameMismatch, "payload frame \(next) has \(frame.count) bytes; shape \(shape) needs \(elements * 4)")
         }
         next += 1
+        #if _endian(little)
+        // Large payloads are borrowed, not copied (see `BorrowedFloats`): the tensor keeps the
+        // frame, which owns the received libzmq message.
+        if frame.count >= WireCodec.borrowedPayloadBytes,
+           let base = frame.withUnsafeBytes({ $0.baseAddress }),
+           let borrowed = BorrowedFloats(base: base, count: elements, owner: frame) {
+            return try Tensor(shape: shape, borrowing: borrowed)
+        }
+        #endif
         let values = [Float](unsafeUninitializedCapacity: elements) { buffer, initialized in
             _ = frame.copyBytes(to: buffer)
             #if _endian(big)
