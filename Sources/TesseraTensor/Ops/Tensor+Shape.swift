@@ -94,18 +94,20 @@ extension Tensor {
         shape[axis] = lengths.reduce(0, +)
         var storage: [Float] = []
         storage.reserveCapacity(Shape.count(shape))
+        let sources = tensors.map(\.storage)  // once per tensor, not per slice
         for o in 0..<outer {
-            for (tensor, length) in zip(tensors, lengths) {
-                storage.append(contentsOf: tensor.storage[(o * length * inner)..<((o + 1) * length * inner)])
+            for (source, length) in zip(sources, lengths) {
+                storage.append(contentsOf: source[(o * length * inner)..<((o + 1) * length * inner)])
             }
         }
         let result = Tensor(shape: shape, storage: storage)
         return recorded(result, inputs: tensors) { gradient in
             var pieces: [[Float]] = lengths.map { _ in [] }
             var offset = 0
+            let source = gradient.storage
             for _ in 0..<outer {
                 for (index, length) in lengths.enumerated() {
-                    pieces[index].append(contentsOf: gradient.storage[offset..<(offset + length * inner)])
+                    pieces[index].append(contentsOf: source[offset..<(offset + length * inner)])
                     offset += length * inner
                 }
             }
