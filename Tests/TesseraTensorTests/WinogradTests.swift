@@ -39,60 +39,48 @@ struct WinogradTests {
         #expect(WinogradConvolution.transform(for: sevenBySeven, outputChannels: 32) == nil)
     }
 
-    @Test("forward matches im2col", arguments: cases)
-    func forwardMatchesIm2col(s: (n: Int, c: Int, o: Int, h: Int, w: Int, r: Int, pad: Int)) throws {
+    /// The three convolution passes, each computed by `Convolution` with or without Winograd.
+    enum Pass: String, CaseIterable, CustomTestStringConvertible {
+        case forward, inputGradient, weightGradient
+        var testDescription: String { rawValue }
+
+        func compute(_ s: (n: Int, c: Int, o: Int, h: Int, w: Int, r: Int, pad: Int), _ g: WindowGeometry,
+                     winograd: Bool) throws -> [Float] {
+            let x = try WinogradTests.random(s.n * s.c * s.h * s.w, seed: 1)
+            let w = try WinogradTests.random(s.o * s.c * s.r * s.r, seed: 2)
+            let bias = try WinogradTests.random(s.o, seed: 3)
+            let dy = try WinogradTests.random(s.n * s.o * g.outputPlane, seed: 4)
+            let count = switch self {
+            case .forward: s.n * s.o * g.outputPlane
+            case .inputGradient: s.n * s.c * s.h * s.w
+            case .weightGradient: s.o * s.c * s.r * s.r
+            }
+            var out = [Float](repeating: .nan, count: count)
+            out.withUnsafeMutableBufferPointer { po in
+                let target = po.baseAddress!
+                switch self {
+                case .forward:
+                    Convolution.forward(x, weight: w, bias: bias, output: target, outputChannels: s.o,
+                                        geometry: g, winograd: winograd)
+                case .inputGradient:
+                    Convolution.backwardInput(dy, weight: w, inputGradient: target, outputChannels: s.o,
+                                              geometry: g, winograd: winograd)
+                case .weightGradient:
+                    Convolution.backwardWeight(dy, input: x, weightGradient: target, outputChannels: s.o,
+                                               geometry: g, winograd: winograd)
+                }
+            }
+            return out
+        }
+    }
+
+    @Test("each pass matches im2col", arguments: Pass.allCases, cases)
+    func matchesIm2col(pass: Pass, s: (n: Int, c: Int, o: Int, h: Int, w: Int, r: Int, pad: Int)) throws {
         let g = try Self.geometry(s)
-        let x = try Self.random(s.n * s.c * s.h * s.w, seed: 1)
-        let w = try Self.random(s.o * s.c * s.r * s.r, seed: 2)
-        let bias = try Self.random(s.o, seed: 3)
         #expect(WinogradConvolution.transform(for: g, outputChannels: s.o) != nil)
-        func output(winograd: Bool) -> [Float] {
-            var out = [Float](repeating: .nan, count: s.n * s.o * g.outputPlane)
-            out.withUnsafeMutableBufferPointer { po in
-                Convolution.forward(x, weight: w, bias: bias, output: po.baseAddress!, outputChannels: s.o,
-                                    geometry: g, winograd: winograd)
-            }
-            return out
-        }
-        let fast = output(winograd: true), slow = output(winograd: false)
-        #expect(!fast.contains { $0.isNaN }, "every output written")
-        #expect(Self.relativeError(fast, slow) < 2e-5)
-    }
-
-    @Test("input gradient matches im2col", arguments: cases)
-    func inputGradientMatchesIm2col(s: (n: Int, c: Int, o: Int, h: Int, w: Int, r: Int, pad: Int)) throws {
-        let g = try Self.geometry(s)
-        let dy = try Self.random(s.n * s.o * g.outputPlane, seed: 4)
-        let w = try Self.random(s.o * s.c * s.r * s.r, seed: 5)
-        func inputGradient(winograd: Bool) -> [Float] {
-            var out = [Float](repeating: .nan, count: s.n * s.c * s.h * s.w)
-            out.withUnsafeMutableBufferPointer { po in
-                Convolution.backwardInput(dy, weight: w, inputGradient: po.baseAddress!, outputChannels: s.o,
-                                          geometry: g, winograd: winograd)
-            }
-            return out
-        }
-        let fast = inputGradient(winograd: true)
-        #expect(!fast.contains { $0.isNaN }, "every input position written")
-        #expect(Self.relativeError(fast, inputGradient(winograd: false)) < 2e-5)
-    }
-
-    @Test("weight gradient matches im2col", arguments: cases)
-    func weightGradientMatchesIm2col(s: (n: Int, c: Int, o: Int, h: Int, w: Int, r: Int, pad: Int)) throws {
-        let g = try Self.geometry(s)
-        let dy = try Self.random(s.n * s.o * g.outputPlane, seed: 6)
-        let x = try Self.random(s.n * s.c * s.h * s.w, seed: 7)
-        func weightGradient(winograd: Bool) -> [Float] {
-            var out = [Float](repeating: .nan, count: s.o * s.c * s.r * s.r)
-            out.withUnsafeMutableBufferPointer { po in
-                Convolution.backwardWeight(dy, input: x, weightGradient: po.baseAddress!, outputChannels: s.o,
-                                           geometry: g, winograd: winograd)
-            }
-            return out
-        }
-        let fast = weightGradient(winograd: true)
-        #expect(!fast.contains { $0.isNaN }, "every weight written")
-        #expect(Self.relativeError(fast, weightGradient(winograd: false)) < 2e-5)
+        let fast = try pass.compute(s, g, winograd: true)
+        #expect(!fast.contains { $0.isNaN }, "every element written")
+        #expect(Self.relativeError(fast, try pass.compute(s, g, winograd: false)) < 2e-5)
     }
 
     @Test("the transforms compute the correlation", arguments: [5, 3])

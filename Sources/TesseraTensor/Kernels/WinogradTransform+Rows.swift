@@ -11,12 +11,8 @@ extension WinogradTransform {
         scratch t: UnsafeMutableRawPointer
     ) {
         let alpha = inputTile
-        for i in 0..<alpha {
-            Self.inputRow(alpha, Row(x, i * xRow, xColumn), Row(t, i * alpha, 1))
-        }
-        for j in 0..<alpha {
-            Self.inputRow(alpha, Row(UnsafeRawPointer(t), j, alpha), Row(y, j * yColumn, yRow))
-        }
+        Self.separable(rows: alpha, outputs: alpha, from: x, rowStride: xRow, columnStride: xColumn,
+                       to: y, rowStride: yRow, columnStride: yColumn, scratch: t) { Self.inputRow(alpha, $0, $1) }
     }
 
     /// `Y = Aᵀ M A` for an α × α tile of vectors to an m × m one.
@@ -26,13 +22,9 @@ extension WinogradTransform {
         to y: UnsafeMutableRawPointer, rowStride yRow: Int, columnStride yColumn: Int,
         scratch t: UnsafeMutableRawPointer
     ) {
-        let (m, alpha) = (outputTile, inputTile)
-        for i in 0..<alpha {
-            Self.outputRow(alpha, Row(x, i * xRow, xColumn), Row(t, i * m, 1))
-        }
-        for j in 0..<m {
-            Self.outputRow(alpha, Row(UnsafeRawPointer(t), j, m), Row(y, j * yColumn, yRow))
-        }
+        let alpha = inputTile
+        Self.separable(rows: alpha, outputs: outputTile, from: x, rowStride: xRow, columnStride: xColumn,
+                       to: y, rowStride: yRow, columnStride: yColumn, scratch: t) { Self.outputRow(alpha, $0, $1) }
     }
 
     /// `∂M = A ∂Y Aᵀ` for an m × m tile of vectors to an α × α one: the adjoint of
@@ -43,13 +35,23 @@ extension WinogradTransform {
         to y: UnsafeMutableRawPointer, rowStride yRow: Int, columnStride yColumn: Int,
         scratch t: UnsafeMutableRawPointer
     ) {
-        let (m, alpha) = (outputTile, inputTile)
-        for i in 0..<m {
-            Self.outputAdjointRow(alpha, Row(x, i * xRow, xColumn), Row(t, i * alpha, 1))
-        }
-        for j in 0..<alpha {
-            Self.outputAdjointRow(alpha, Row(UnsafeRawPointer(t), j, alpha), Row(y, j * yColumn, yRow))
-        }
+        let alpha = inputTile
+        Self.separable(rows: outputTile, outputs: alpha, from: x, rowStride: xRow, columnStride: xColumn,
+                       to: y, rowStride: yRow, columnStride: yColumn, scratch: t) { Self.outputAdjointRow(alpha, $0, $1) }
+    }
+
+    /// A separable two-dimensional transform: `row` (p vectors in, q out) along each of the p
+    /// rows of `x` into `scratch` (p × q), then along each of its q columns into `y` (q × q).
+    @inline(__always)
+    static func separable(
+        rows p: Int, outputs q: Int,
+        from x: UnsafeRawPointer, rowStride xRow: Int, columnStride xColumn: Int,
+        to y: UnsafeMutableRawPointer, rowStride yRow: Int, columnStride yColumn: Int,
+        scratch t: UnsafeMutableRawPointer,
+        _ row: (Row<UnsafeRawPointer>, Row<UnsafeMutableRawPointer>) -> Void
+    ) {
+        for i in 0..<p { row(Row(x, i * xRow, xColumn), Row(t, i * q, 1)) }
+        for j in 0..<q { row(Row(UnsafeRawPointer(t), j, q), Row(y, j * yColumn, yRow)) }
     }
 
     /// Vectors `k` of a strided row, at vector offset `offset + k * stride` from `base`.
@@ -74,6 +76,21 @@ extension WinogradTransform {
     @inline(__always)
     private static func store(_ value: SIMD8<Float>, _ row: Row<UnsafeMutableRawPointer>, _ k: Int) {
         row.base.storeBytes(of: value, toByteOffset: (row.offset + k * row.stride) * 32, as: SIMD8<Float>.self)
+    }
+
+    /// `y_i = Σ_k L[i][k] x_k` for a dense `p × q` matrix `L` (row-major), skipping zeros.
+    @inline(__always)
+    static func denseRow(
+        _ l: UnsafePointer<Float>, _ p: Int, _ q: Int, _ x: Row<UnsafeRawPointer>, _ y: Row<UnsafeMutableRawPointer>
+    ) {
+        for i in 0..<p {
+            var sum = SIMD8<Float>()
+            for k in 0..<q {
+                let w = l[i * q + k]
+                if w != 0 { sum.addProduct(SIMD8(repeating: w), load(x, k)) }
+            }
+            store(sum, y, i)
+        }
     }
 
     @inline(__always)

@@ -115,7 +115,8 @@ final class WinogradTransform: @unchecked Sendable {
     /// `Y = L · X · Lᵀ` on tiles of `SIMD8` lanes (eight independent tiles at once), for a
     /// `p × q` matrix `L`: `X` is q × q vectors, read at vector offset `row * xRow + column *
     /// xColumn` from `x`; `Y` is p × p, written likewise to `y`. `scratch` holds p·q vectors.
-    /// Zero coefficients are skipped, which is most of them for these points.
+    /// Zero coefficients are skipped. For the weight transforms, once per call; the per-tile
+    /// transforms are written out (`WinogradTransform+Rows.swift`).
     @inline(__always)
     static func sandwich(
         _ l: UnsafePointer<Float>, rows p: Int, columns q: Int,
@@ -123,32 +124,7 @@ final class WinogradTransform: @unchecked Sendable {
         to y: UnsafeMutableRawPointer, rowStride yRow: Int, columnStride yColumn: Int,
         scratch t: UnsafeMutableRawPointer
     ) {
-        let vector = MemoryLayout<SIMD8<Float>>.stride
-        for i in 0..<p {
-            for column in 0..<q {
-                var sum = SIMD8<Float>()
-                for k in 0..<q {
-                    let w = l[i * q + k]
-                    if w != 0 {
-                        let value = x.loadUnaligned(fromByteOffset: (k * xRow + column * xColumn) * vector, as: SIMD8<Float>.self)
-                        sum.addProduct(SIMD8(repeating: w), value)
-                    }
-                }
-                t.storeBytes(of: sum, toByteOffset: (i * q + column) * vector, as: SIMD8<Float>.self)
-            }
-        }
-        for i in 0..<p {
-            for j in 0..<p {
-                var sum = SIMD8<Float>()
-                for k in 0..<q {
-                    let w = l[j * q + k]
-                    if w != 0 {
-                        let value = t.loadUnaligned(fromByteOffset: (i * q + k) * vector, as: SIMD8<Float>.self)
-                        sum.addProduct(SIMD8(repeating: w), value)
-                    }
-                }
-                y.storeBytes(of: sum, toByteOffset: (i * yRow + j * yColumn) * vector, as: SIMD8<Float>.self)
-            }
-        }
+        separable(rows: q, outputs: p, from: x, rowStride: xRow, columnStride: xColumn,
+                  to: y, rowStride: yRow, columnStride: yColumn, scratch: t) { denseRow(l, p, q, $0, $1) }
     }
 }
