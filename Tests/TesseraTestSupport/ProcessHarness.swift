@@ -88,3 +88,15 @@ public func startWorker(id: String = "bob", extra: [String] = []) throws -> (Pro
 }
 
 public let temporaryTraceDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-traces-\(ProcessInfo.processInfo.processIdentifier)")
+
+/// Whether any process has `text` in its command line (`pgrep -f`): tests use a run's trace
+/// directory to check that no worker outlives a launch.
+public func processesRunning(withCommandLineContaining text: String) throws -> Bool {
+    let pgrep = Process()
+    pgrep.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+    pgrep.arguments = ["-f", text]
+    pgrep.standardOutput = FileHandle.nullDevice
+    try pgrep.run()
+    pgrep.waitUntilExit()
+    return pgrep.terminationStatus == 0
+}
