@@ -12,6 +12,12 @@ import Synchronization
 /// The size comes from `TESSERA_THREADS` when set, else the number of active cores. Several
 /// worker processes on one machine should each set a smaller count (see DESIGN.md, "The kernel").
 ///
+/// Tasks are dealt out by affinity: thread `t` owns the `t`-th contiguous share of a loop's
+/// tasks and runs it front to back; a thread that runs out takes tasks from the back of the
+/// largest share left. So the same task index lands on the same thread from one loop to the
+/// next (a kernel's per-slice loops keep their rows of C in that core's caches, which matters
+/// when two vCPUs do not share an L3), and a slow thread still gets help at the end.
+///
 /// A loop started while another is running (from another thread, or from inside a task) runs
 /// serially on its caller instead of waiting, so nested use cannot deadlock.
 public final class ThreadPool: @unchecked Sendable {
@@ -36,8 +42,11 @@ public final class ThreadPool: @unchecked Sendable {
     private let completed = Atomic<Int>(0)
     /// Set while a loop runs; a second caller finding it set runs its loop serially.
     private let busy = Atomic<Bool>(false)
-    /// The published job and its next unclaimed task; guarded by `condition`.
+    /// The published job; guarded by `condition`.
     private var job = Job()
+    /// Unclaimed tasks of each thread's share (`threadCount` entries, allocated once); guarded
+    /// by `condition`.
+    private let shares: UnsafeMutablePointer<Range<Int>>
 
     private typealias Body = (Int, Int) -> Void
 
@@ -46,13 +55,14 @@ public final class ThreadPool: @unchecked Sendable {
     private struct Job {
         var body: UnsafePointer<Body>?
         var taskCount = 0
-        var nextTask = 0
     }
 
     /// Creates a pool that runs loops on `threadCount` threads (the caller included). The
     /// threads live as long as the process: create pools once, not per call.
     public init(threadCount: Int) {
         self.threadCount = max(1, threadCount)
+        shares = .allocate(capacity: self.threadCount)
+        shares.initialize(repeating: 0..<0, count: self.threadCount)
         for worker in 1..<self.threadCount {
             let thread = Thread { self.workerLoop(index: worker) }
             thread.name = "tessera.kernel.\(worker)"
@@ -84,7 +94,10 @@ public final class ThreadPool: @unchecked Sendable {
             withUnsafePointer(to: escapable) { pointer in
                 completed.store(0, ordering: .relaxed)
                 condition.lock()
-                job = Job(body: pointer, taskCount: taskCount, nextTask: 0)
+                job = Job(body: pointer, taskCount: taskCount)
+                for thread in 0..<threadCount {
+                    shares[thread] = (taskCount * thread / threadCount)..<(taskCount * (thread + 1) / threadCount)
+                }
                 generation.add(1, ordering: .releasing)
                 condition.broadcast()
                 condition.unlock()
@@ -104,13 +117,11 @@ public final class ThreadPool: @unchecked Sendable {
     private func runTasks(thread: Int) {
         while true {
             condition.lock()
-            guard let body = job.body, job.nextTask < job.taskCount else {
+            guard let body = job.body, let task = claimTask(thread: thread) else {
                 condition.unlock()
                 return
             }
-            let task = job.nextTask
             let taskCount = job.taskCount
-            job.nextTask += 1
             condition.unlock()
             Self.invoke(body, task, thread)
             if completed.add(1, ordering: .releasing).newValue == taskCount {
@@ -119,6 +130,22 @@ public final class ThreadPool: @unchecked Sendable {
                 condition.unlock()
             }
         }
+    }
+
+    /// The next task for `thread` (called under `condition`): the front of its own share, else
+    /// the back of the largest share left, or nil when every task has been claimed.
+    private func claimTask(thread: Int) -> Int? {
+        let own = shares[thread]
+        if !own.isEmpty {
+            shares[thread] = (own.lowerBound + 1)..<own.upperBound
+            return own.lowerBound
+        }
+        var victim = thread
+        for other in 0..<threadCount where shares[other].count > shares[victim].count { victim = other }
+        let share = shares[victim]
+        if share.isEmpty { return nil }
+        shares[victim] = share.lowerBound..<(share.upperBound - 1)
+        return share.upperBound - 1
     }
 
     /// Calls the loop body. Not inlined, so that any retain of the closure is balanced before
