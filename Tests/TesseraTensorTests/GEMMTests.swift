@@ -3,12 +3,12 @@ import Testing
 
 @Suite("Packed GEMM")
 struct GEMMTests {
-    /// Sizes around the 6×16 tile, the 256-deep panel, the 144-row block and the narrow-path
-    /// threshold, plus primes and ones.
+    /// Sizes around the 6×16 tile, the 384-deep panel (`GEMM.depthBlock`), the 144-row block
+    /// and the narrow-path threshold, plus primes and ones.
     static let sizes: [(m: Int, n: Int, k: Int)] = [
-        (1, 1, 1), (1, 17, 3), (5, 15, 7), (6, 16, 1), (7, 17, 13), (11, 31, 255), (12, 32, 256),
-        (13, 33, 257), (64, 129, 5), (145, 16, 300), (150, 130, 40), (289, 48, 520), (7, 4100, 3),
-        (300, 8, 2000), (12, 200, 600),
+        (1, 1, 1), (1, 17, 3), (5, 15, 7), (6, 16, 1), (7, 17, 13), (11, 31, 383), (12, 32, 384),
+        (13, 33, 385), (37, 70, 1153), (64, 129, 5), (145, 16, 300), (150, 130, 40), (289, 48, 520),
+        (7, 4100, 3), (300, 8, 2000), (12, 200, 600),
     ]
 
     static let transposes: [(Bool, Bool)] = [(false, false), (true, false), (false, true), (true, true)]
