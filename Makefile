@@ -1,6 +1,14 @@
 # Tessera — build, test and benchmark. `make help` lists the targets.
 SWIFT        ?= swift
+# PORTABLE=1 builds the kernel for any x86-64 CPU (no AVX2/FMA; correct, slower) in its own
+# build directory, so the two builds never mix.
+PORTABLE     ?=
+ifeq ($(PORTABLE),1)
+export TESSERA_PORTABLE = 1
+CONFIG_FLAGS ?= -c release --build-path .build-portable
+else
 CONFIG_FLAGS ?= -c release
+endif
 BENCH_DIR    ?= .bench
 SHARED_BENCH ?= ../shared/bench
 PIP_PACKAGES  = numpy threadpoolctl pyzmq
@@ -9,7 +17,7 @@ APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev iproute2
 # failed install is reported and not fatal.
 APT_TEST_PACKAGES ?= openssh-client openssh-server
 
-.PHONY: help deps test-deps build test test-python bench bench-deps run topologies stop clean
+.PHONY: help deps test-deps build test test-portable test-python bench bench-deps run topologies stop clean
 TOPOLOGY     ?= Topologies/mnist-iid-10.yaml
 BIN           = $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera
 
@@ -17,8 +25,8 @@ help:
 	@echo "make run     launch a topology (TOPOLOGY=Topologies/X.yaml; default mnist-iid-10)"
 	@echo "make topologies   list the topologies with one-line descriptions"
 	@echo "make stop    stop every tessera process a launch left behind"
-	@echo "make build   release build of the tessera executable"
-	@echo "make test    the test suite (what CI runs)"
+	@echo "make build   release build of the tessera executable (PORTABLE=1: for CPUs without AVX2/FMA)"
+	@echo "make test    the test suite (what CI runs), the portable kernel's tensor tests included"
 	@echo "make bench   kernel benchmarks beside numpy/OpenBLAS from the same run"
 
 # System packages the build needs. Installs them when run as root, else prints the command.
@@ -49,6 +57,12 @@ test-deps:
 
 test: deps test-deps test-python
 	$(SWIFT) test
+	$(MAKE) --no-print-directory test-portable
+
+# The portable kernel (no AVX2/FMA), built apart and checked by the tensor suites.
+test-portable: deps
+	TESSERA_PORTABLE=1 $(SWIFT) build --build-path .build-portable --build-tests
+	TESSERA_PORTABLE=1 $(SWIFT) test --skip-build --build-path .build-portable --filter TesseraTensorTests
 
 bench-deps:
 	@python3 -c "import numpy, threadpoolctl, zmq" 2>/dev/null || \

@@ -3,16 +3,16 @@ import PackageDescription
 
 // The kernel target is always optimized (debug builds too, so tests run fast) and, on x86-64,
 // built for AVX2/FMA: without `-march=x86-64-v3`, `SIMD.addingProduct` becomes a libm call per
-// lane. Other architectures use the same Swift SIMD code on their native vector width.
+// lane. `TESSERA_PORTABLE=1` builds it for any x86-64 CPU instead (correct, slower). Other
+// architectures use the same Swift SIMD code on their native vector width.
 #if arch(x86_64)
-let kernelFlags: [SwiftSetting] = [
-    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked", "-Xcc", "-march=x86-64-v3"]),
-]
+let kernelInstructionSet = Context.environment["TESSERA_PORTABLE"] == "1" ? [] : ["-Xcc", "-march=x86-64-v3"]
 #else
-let kernelFlags: [SwiftSetting] = [
-    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked"]),
-]
+let kernelInstructionSet: [String] = []
 #endif
+let kernelFlags: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked"] + kernelInstructionSet),
+]
 
 // Targets with hot scalar loops (optimizer updates, data decoding) stay optimized in debug too.
 let optimizedFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]

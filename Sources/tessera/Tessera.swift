@@ -14,6 +14,10 @@ struct Tessera: AsyncParsableCommand {
     /// Runs the command; errors print a sentence and exit 1, usage errors exit 2 (the
     /// project's convention, where ArgumentParser alone would use 64).
     static func main() async {
+        if let problem = KernelBuild.unsupportedCPUMessage {
+            FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
+            Foundation.exit(1)
+        }
         AllocatorTuning.apply()
         do {
             var command = try parseAsRoot()

@@ -3,6 +3,10 @@
 
 #include <stddef.h>
 
+#if defined(__x86_64__) && __has_include(<cpuid.h>)
+#include <cpuid.h>
+#endif
+
 #if __has_include(<malloc.h>)
 #include <malloc.h>
 #endif
@@ -30,6 +34,34 @@ static inline int tessera_keep_freed_blocks(int mmap_bytes, int trim_bytes) {
 static inline void tessera_release_free_memory(void) {
 #if defined(M_TRIM_THRESHOLD)
     malloc_trim(0);
+#endif
+}
+
+/// Whether the code including this header is compiled for AVX2 and FMA (x86-64-v3). Evaluated
+/// in the includer's compilation, so the kernel target reports its own build flags.
+static inline int tessera_compiled_for_avx2_fma(void) {
+#if defined(__AVX2__) && defined(__FMA__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/// Whether this CPU and operating system run AVX2 and FMA code: CPUID reports AVX2, FMA and
+/// OSXSAVE, and the OS saves the YMM state (XCR0 bits 1 and 2). Always 0 off x86-64.
+static inline int tessera_cpu_runs_avx2_fma(void) {
+#if defined(__x86_64__) && __has_include(<cpuid.h>)
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    const unsigned int fma = 1u << 12, osxsave = 1u << 27, avx = 1u << 28;
+    if ((ecx & (fma | osxsave | avx)) != (fma | osxsave | avx)) return 0;
+    unsigned int xcr0_low, xcr0_high;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+    if ((xcr0_low & 6u) != 6u) return 0;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+    return (ebx & (1u << 5)) != 0;
+#else
+    return 0;
 #endif
 }
 

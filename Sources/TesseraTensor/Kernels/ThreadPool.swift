@@ -25,6 +25,7 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// The process-wide pool the kernels use.
     public static let shared: ThreadPool = {
+        if let problem = KernelBuild.unsupportedCPUMessage { fatalError(problem) }
         _ = AllocatorTuning.applied
         return ThreadPool(threadCount: ThreadPool.configuredThreadCount())
     }()
