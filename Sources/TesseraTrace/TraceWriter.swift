@@ -25,7 +25,8 @@ public final class TraceWriter: Sendable {
         let safeName = process.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
         url = directory.appendingPathComponent(String(safeName) + ".trace.jsonl")
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            // A file that cannot be created makes the open below throw, naming it.
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: url)
         handle.seekToEndOfFile()

@@ -55,7 +55,7 @@ public final class ZMQSocket {
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    func setOption<T>(_ option: Int32, _ value: T) throws {
+    func setOption<T: BitwiseCopyable>(_ option: Int32, _ value: T) throws {
         var copy = value
         guard zmq_setsockopt(handle, option, &copy, MemoryLayout<T>.size) == 0 else {
             throw TransportError.lastZMQError("zmq_setsockopt \(option)")
