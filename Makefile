@@ -72,10 +72,7 @@ bench-deps:
 bench: build bench-deps
 	scripts/bench_gemm.sh "$$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera" $(BENCH_DIR) $(SHARED_BENCH)
 	TESSERA_THREADS=2 $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera bench conv
-	$$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera bench transport --json > $(BENCH_DIR)/transport.jsonl
-	rm -f $(BENCH_DIR)/zmq.jsonl
-	python3 $(SHARED_BENCH)/zmq_thr.py thr --sizes 4096,1048576,16777216 --transports tcp,ipc --reps 3 --json $(BENCH_DIR)/zmq.jsonl
-	python3 scripts/compare_transport.py $(BENCH_DIR)/transport.jsonl $(BENCH_DIR)/zmq.jsonl
+	scripts/bench_transport.sh "$$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera" $(BENCH_DIR) $(SHARED_BENCH)
 
 run: build
 	$(BIN) launch $(TOPOLOGY)

@@ -3,11 +3,14 @@
 
 Usage: compare_transport.py OURS.jsonl ZMQ.jsonl
 OURS is `tessera bench transport --json`; ZMQ is ../shared/bench/zmq_thr.py thr --json output.
-Ratios: our one-way tensor GB/s over raw libzmq GB/s for the same bytes and transport.
+Either may hold several alternated rounds per transport and size: each side's one-way figure is
+the median over its rounds (zmq_thr.py's clean runs when it has any), the ratio is ours over
+raw libzmq, and `rounds` lists the ratio of each round pair. Other patterns print as measured.
 """
 import json
 import statistics
 import sys
+from collections import defaultdict
 
 TARGET = {1 << 20: 0.8, 16 << 20: 0.8}
 
@@ -19,22 +22,42 @@ def load(path):
 
 def main():
     ours = load(sys.argv[1])
-    raw = {}
+    raw = defaultdict(list)
     for row in load(sys.argv[2]):
         if row.get("bench") != "zmq_thr":
             continue
         runs = [r["gb_s"] for r in row["runs"] if r.get("clean")] or [r["gb_s"] for r in row["runs"]]
-        raw[(row["transport"], row["size"])] = statistics.median(runs)
-    print(f"{'transport':9s} {'bytes':>9s} {'pattern':9s} {'tessera GB/s':>12s} {'libzmq GB/s':>11s} {'ratio':>6s} {'target':>6s}")
+        raw[(row["transport"], row["size"])].append(statistics.median(runs))
+    one_way = defaultdict(list)
+    rows = []
     for row in ours:
         key = (row["transport"], row["bytes"])
-        ref = raw.get(key) if row["pattern"] == "one-way" else None
-        ratio = f"{row['gbps'] / ref:5.2f}x" if ref else "-"
+        if row["pattern"] == "one-way":
+            if key not in one_way:
+                rows.append(row)
+            one_way[key].append(row["gbps"])
+        else:
+            rows.append(row)
+    print(f"{'transport':9s} {'bytes':>9s} {'pattern':9s} {'tessera GB/s':>12s} {'libzmq GB/s':>11s} "
+          f"{'ratio':>6s} {'target':>6s}")
+    for row in rows:
+        key = (row["transport"], row["bytes"])
+        mine, ref, extra = row["gbps"], None, ""
+        if row["pattern"] == "one-way":
+            mine = statistics.median(one_way[key])
+            if raw.get(key):
+                ref = statistics.median(raw[key])
+                extra = "  rounds " + " ".join(f"{a / b:.2f}" for a, b in zip(one_way[key], raw[key]))
+        ratio = f"{mine / ref:5.2f}x" if ref else "-"
         target = TARGET.get(row["bytes"]) if ref else None
-        verdict = "" if target is None else ("ok" if row["gbps"] / ref >= target else "BELOW")
-        extra = f"  rtt {row['rtt_us']:.1f} us" if "rtt_us" in row else ""
-        print(f"{row['transport']:9s} {row['bytes']:9d} {row['pattern']:9s} {row['gbps']:12.2f} "
-              f"{(f'{ref:.2f}' if ref else '-'):>11s} {ratio:>6s} {(f'{target}x' if target else '-'):>6s} {verdict}{extra}")
+        verdict = "" if target is None else ("ok" if mine / ref >= target else "BELOW")
+        if "rtt_us" in row:
+            extra = f"  rtt {row['rtt_us']:.1f} us"
+        if row["pattern"] == "trace-event":
+            extra = f"  {1e9 / row['msgs_per_s']:.0f} ns per event"
+        print(f"{row['transport']:9s} {row['bytes']:9d} {row['pattern']:9s} {mine:12.2f} "
+              f"{(f'{ref:.2f}' if ref else '-'):>11s} {ratio:>6s} {(f'{target}x' if target else '-'):>6s} "
+              f"{verdict}{extra}")
 
 
 if __name__ == "__main__":

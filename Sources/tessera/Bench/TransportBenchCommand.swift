@@ -22,7 +22,14 @@ struct TransportBenchCommand: ParsableCommand {
     @Option(help: "Transports to measure: tcp, ipc.")
     var transports = "tcp,ipc"
 
+    @Option(help: "What to measure: codec, one-way, round-trip (comma-separated).")
+    var patterns = "codec,one-way,round-trip"
+
+    @Option(help: "Sink runs (fresh process pairs) per one-way figure; the median is reported.")
+    var runs = 3
+
     private var byteSizes: [Int] { sizes.split(separator: ",").compactMap { Int($0) } }
+    private var selectedPatterns: Set<String> { Set(patterns.split(separator: ",").map(String.init)) }
 
     func validate() throws {
         guard !byteSizes.isEmpty, byteSizes.allSatisfy({ $0 >= 4 && $0 % 4 == 0 }) else {
@@ -31,25 +38,38 @@ struct TransportBenchCommand: ParsableCommand {
         guard transports.split(separator: ",").allSatisfy({ $0 == "tcp" || $0 == "ipc" }) else {
             throw ValidationError("--transports takes tcp and/or ipc")
         }
+        guard !selectedPatterns.isEmpty, selectedPatterns.isSubset(of: ["codec", "one-way", "round-trip"]) else {
+            throw ValidationError("--patterns takes codec, one-way and/or round-trip")
+        }
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
     }
 
     func run() throws {
+        let chosen = selectedPatterns
+        if chosen.contains("codec") {
+            try codecThroughput()
+            try traceCost()
+        }
+        for transport in transports.split(separator: ",").map(String.init) {
+            if chosen.contains("one-way") {
+                for size in byteSizes { try oneWay(transport: transport, size: size) }
+            }
+            if chosen.contains("round-trip") {
+                try roundTrips(transport: transport, traced: false)
+                try roundTrips(transport: transport, traced: true)
+            }
+        }
+    }
+
+    /// The codec alone: encode + decode, GB of tensor payload per second.
+    private func codecThroughput() throws {
         let codec = WireCodec()
         for size in byteSizes {
             let tensor = try Tensor.uniform([size / 4], seed: 1)
-            // Codec alone: encode + decode, GB of tensor payload per second.
             let samples = Stopwatch(reps: 5, minTime: 0.2).measure {
                 _ = try? codec.decode(codec.encode(Envelope(id: 1, message: .put(id: 1, tensor: tensor))))
             }
             report(transport: "none", bytes: size, pattern: "codec", seconds: samples.seconds.median, count: 1)
-        }
-        try traceCost()
-        for transport in transports.split(separator: ",").map(String.init) {
-            for size in byteSizes {
-                try oneWay(transport: transport, size: size)
-            }
-            try roundTrips(transport: transport, traced: false)
-            try roundTrips(transport: transport, traced: true)
         }
     }
 
@@ -72,11 +92,11 @@ struct TransportBenchCommand: ParsableCommand {
         size <= 4096 ? 200_000 : size <= 1 << 20 ? 3_000 : 200
     }
 
-    /// The median of three sink runs (fresh process pairs, as zmq_thr.py does).
+    /// The median of `runs` sink runs (fresh process pairs, as zmq_thr.py does).
     private func oneWay(transport: String, size: Int) throws {
         let count = Self.messageCount(size)
-        let runs = try (0..<3).map { _ in try oneWayRun(transport: transport, size: size, count: count) }
-        report(transport: transport, bytes: size, pattern: "one-way", seconds: runs.median / Double(count - 1), count: count)
+        let seconds = try (0..<runs).map { _ in try oneWayRun(transport: transport, size: size, count: count) }
+        report(transport: transport, bytes: size, pattern: "one-way", seconds: seconds.median / Double(count - 1), count: count)
     }
 
     /// Spawns a sink process, streams `count` put messages at it, and returns its seconds from
