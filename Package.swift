@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraWorkerTests",
-            dependencies: ["TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraTensor", "TesseraExamples",
+            dependencies: ["TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraTensor", "TesseraNN", "TesseraData", "TesseraExamples",
                            "TesseraTestSupport"]
         ),
         .testTarget(

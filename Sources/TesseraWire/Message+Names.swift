@@ -19,6 +19,8 @@ extension Message {
         case .gradient: "gradient"
         case .trainTask: "train task"
         case .update: "update"
+        case .evaluateTask: "evaluate task"
+        case .evaluation: "evaluation"
         case .error: "error"
         }
     }
@@ -28,6 +30,8 @@ extension Message {
         switch self {
         case let .trainTask(task): task.round
         case let .update(update): update.round
+        case let .evaluateTask(task): task.round
+        case let .evaluation(result): result.round
         default: 0
         }
     }

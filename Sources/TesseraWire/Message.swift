@@ -81,6 +81,41 @@ public struct TrainUpdate: Sendable, Equatable {
     }
 }
 
+/// A federated evaluation assignment: evaluate the model `weights` on the worker's held-out
+/// split of its own data.
+public struct EvaluateTask: Sendable, Equatable {
+    /// The round whose global model this is.
+    public var round: UInt64
+    /// The global model's parameters.
+    public var weights: [NamedTensor]
+
+    /// A task for `round`.
+    public init(round: UInt64, weights: [NamedTensor]) {
+        self.round = round
+        self.weights = weights
+    }
+}
+
+/// A worker's result for an ``EvaluateTask``.
+public struct EvaluationResult: Sendable, Equatable {
+    /// The round it answers.
+    public var round: UInt64
+    /// Held-out samples evaluated.
+    public var sampleCount: UInt64
+    /// Of those, how many the model classified correctly.
+    public var correctCount: UInt64
+    /// Mean cross-entropy loss over them.
+    public var loss: Double
+
+    /// A result for `round`.
+    public init(round: UInt64, sampleCount: UInt64, correctCount: UInt64, loss: Double) {
+        self.round = round
+        self.sampleCount = sampleCount
+        self.correctCount = correctCount
+        self.loss = loss
+    }
+}
+
 /// Everything processes say to each other. The comments give the direction in the usual
 /// scheduler/client → worker setting.
 public enum Message: Sendable, Equatable {
@@ -119,6 +154,10 @@ public enum Message: Sendable, Equatable {
     case trainTask(TrainTask)
     /// Worker → scheduler: trained.
     case update(TrainUpdate)
+    /// Scheduler → worker: evaluate the global model on your held-out data.
+    case evaluateTask(EvaluateTask)
+    /// Worker → scheduler: evaluated.
+    case evaluation(EvaluationResult)
     /// The request failed or could not be decoded; `code` is a ``WireError/Kind`` raw value.
     case error(code: UInt16, message: String)
 }

@@ -3,7 +3,7 @@ enum MessageType: UInt8 {
     case register = 1, welcome = 2, heartbeat = 3, bye = 4
     case put = 10, get = 11, tensor = 12, delete = 13, exec = 14, plan = 15, done = 16, forward = 17
     case requireGrad = 18, backward = 19, gradient = 22
-    case trainTask = 20, update = 21
+    case trainTask = 20, update = 21, evaluateTask = 23, evaluation = 24
     case error = 30
 }
 
@@ -27,6 +27,8 @@ extension Message {
         case .gradient: .gradient
         case .trainTask: .trainTask
         case .update: .update
+        case .evaluateTask: .evaluateTask
+        case .evaluation: .evaluation
         case .error: .error
         }
     }

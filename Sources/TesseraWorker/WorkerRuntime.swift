@@ -92,6 +92,8 @@ public final class WorkerRuntime {
                     reply = welcome(configuration)
                 case let .trainTask(task):
                     reply = train(task)
+                case let .evaluateTask(task):
+                    reply = evaluate(task)
                 default:
                     reply = service.handle(envelope.message)
                 }
@@ -134,6 +136,20 @@ public final class WorkerRuntime {
             return .update(update)
         } catch {
             return .error(code: WireError.Kind.requestFailed.rawValue, message: "training round \(task.round) failed: \(error)")
+        }
+    }
+
+    /// Evaluates a global model on the held-out part of the private shard.
+    private func evaluate(_ task: EvaluateTask) -> Message {
+        guard let trainer else {
+            return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(service.workerID) got an evaluate task before a welcome")
+        }
+        do {
+            let result = try trainer.evaluate(task)
+            AllocatorTuning.releaseFreeMemory()
+            return .evaluation(result)
+        } catch {
+            return .error(code: WireError.Kind.requestFailed.rawValue, message: "evaluating round \(task.round) failed: \(error)")
         }
     }
 

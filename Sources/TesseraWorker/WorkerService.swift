@@ -56,9 +56,9 @@ public struct WorkerService: Sendable {
                 }
                 try store.store(gradient, as: output)
                 return done
-            case .heartbeat, .bye, .done, .tensor, .error, .update, .welcome:
+            case .heartbeat, .bye, .done, .tensor, .error, .update, .evaluation, .welcome:
                 return nil
-            case .register, .trainTask, .forward:
+            case .register, .trainTask, .evaluateTask, .forward:
                 return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(workerID) does not accept \(message.kindName) messages")
             }
         } catch let error as WireError {

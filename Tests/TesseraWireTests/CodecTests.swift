@@ -39,6 +39,8 @@ struct CodecTests {
                                  weights: [NamedTensor(name: "fc1.weight", tensor: t), NamedTensor(name: "fc1.bias", tensor: scalar)])),
             .update(TrainUpdate(round: 3, modelVersion: 2, sampleCount: 600, isDelta: true,
                                 metrics: ["loss": 0.25, "accuracy": 0.9], weights: [NamedTensor(name: "w", tensor: t)])),
+            .evaluateTask(EvaluateTask(round: 4, weights: [NamedTensor(name: "fc1.weight", tensor: t)])),
+            .evaluation(EvaluationResult(round: 4, sampleCount: 60, correctCount: 57, loss: 0.21)),
             .error(code: 6, message: "bad things ünïcode"),
         ]
     }()

@@ -88,6 +88,13 @@ struct MalformedTests {
         #expect(Self.kind([update]) == .malformed)
     }
 
+    @Test func anEvaluationCannotCountMoreCorrectThanEvaluated() throws {
+        var frames = try Self.frames(.evaluation(EvaluationResult(round: 1, sampleCount: 5, correctCount: 5, loss: 0.1)))
+        #expect(Self.kind(frames) == nil)
+        frames[0][28 + 16] = 6   // correct count (after round and sample count): 6 of 5
+        #expect(Self.kind(frames) == .malformed)
+    }
+
     /// Ten thousand random mutations of valid messages: each decodes or throws a WireError,
     /// never traps (the test process would die).
     @Test func randomMutationsNeverTrap() throws {

@@ -83,6 +83,14 @@ extension WireCodec {
                 writer.f64(value)
             }
             try named(update.weights)
+        case let .evaluateTask(task):
+            writer.u64(task.round)
+            try named(task.weights)
+        case let .evaluation(result):
+            writer.u64(result.round)
+            writer.u64(result.sampleCount)
+            writer.u64(result.correctCount)
+            writer.f64(result.loss)
         case let .error(code, text):
             writer.u16(code)
             writer.string(text)
@@ -161,6 +169,17 @@ extension WireCodec {
             }
             return .update(TrainUpdate(round: round, modelVersion: version, sampleCount: samples,
                                        isDelta: isDelta, metrics: metrics, weights: try named()))
+        case .evaluateTask:
+            return .evaluateTask(EvaluateTask(round: try reader.u64("round"), weights: try named()))
+        case .evaluation:
+            let round = try reader.u64("round"), samples = try reader.u64("sample count")
+            let start = reader.offset
+            let correct = try reader.u64("correct count")
+            guard correct <= samples else {
+                throw WireError(.malformed, "correct count \(correct) at offset \(start) exceeds the sample count \(samples)")
+            }
+            return .evaluation(EvaluationResult(round: round, sampleCount: samples, correctCount: correct,
+                                                loss: try reader.f64("loss")))
         case .error:
             return .error(code: try reader.u16("error code"), message: try reader.string("error message"))
         }

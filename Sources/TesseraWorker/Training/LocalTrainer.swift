@@ -11,6 +11,9 @@ public struct LocalTrainer: Sendable {
     public let configuration: RunConfiguration
     /// This client's private training data.
     public let shard: ImageDataset
+    /// This client's held-out data for federated evaluation (`heldOutFraction` of its part,
+    /// chosen by a seeded shuffle, never trained on); empty when the run holds none out.
+    public let heldOut: ImageDataset
 
     /// Loads the data named by `configuration` and takes this client's shard.
     ///
@@ -21,11 +24,42 @@ public struct LocalTrainer: Sendable {
         guard configuration.clientIndex >= 0, configuration.clientIndex < configuration.clients else {
             throw WireError(.requestFailed, "client index \(configuration.clientIndex) is outside 0..<\(configuration.clients)")
         }
+        guard configuration.heldOutFraction >= 0 && configuration.heldOutFraction < 1 else {
+            throw WireError(.requestFailed, "held-out fraction \(configuration.heldOutFraction) is outside [0, 1)")
+        }
         let train = try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data)
             .load(seed: configuration.seed).train
         let parts = try configuration.strategy.split(labels: train.labels, clients: configuration.clients, seed: configuration.seed)
-        shard = try train.subset(parts[configuration.clientIndex])
+        let (trained, heldOut) = Self.holdOut(parts[configuration.clientIndex], configuration: configuration)
+        shard = try train.subset(trained)
+        self.heldOut = try train.subset(heldOut)
         self.configuration = configuration
+    }
+
+    /// Splits a client's sample indices into those it trains on and those it holds out: a
+    /// seeded shuffle (by run seed and client) picks `heldOutFraction` of them (at least one
+    /// when the fraction is positive, never all), and the rest keep their order.
+    static func holdOut(_ indices: [Int], configuration: RunConfiguration) -> (trained: [Int], heldOut: [Int]) {
+        guard configuration.heldOutFraction > 0, indices.count > 1 else { return (indices, []) }
+        let count = min(indices.count - 1, max(1, Int(Double(indices.count) * configuration.heldOutFraction)))
+        var generator = SeededGenerator(seed: configuration.seed &* 2_654_435_761 &+ UInt64(configuration.clientIndex))
+        let chosen = Set(indices.shuffled(using: &generator).prefix(count))
+        return (indices.filter { !chosen.contains($0) }, indices.filter { chosen.contains($0) })
+    }
+
+    /// Evaluates the task's weights on the held-out data.
+    ///
+    /// - Throws: ``WireError`` when this client holds no data out, ``NNError`` when the
+    ///   weights do not fit the model.
+    public func evaluate(_ task: EvaluateTask) throws -> EvaluationResult {
+        guard heldOut.count > 0 else {
+            throw WireError(.requestFailed, "this client holds no data out for evaluation (the run's held-out fraction is 0)")
+        }
+        let model = try Model(spec: configuration.model, parameters: try task.parameters())
+        let evaluation = try model.evaluate(Batches(heldOut, batchSize: 256))
+        return EvaluationResult(round: task.round, sampleCount: UInt64(evaluation.count),
+                                correctCount: UInt64((evaluation.accuracy * Double(evaluation.count)).rounded()),
+                                loss: evaluation.loss)
     }
 
     /// Trains the task's weights on the shard and returns the update (new weights, sample

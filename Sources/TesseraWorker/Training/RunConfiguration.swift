@@ -26,10 +26,13 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var clientIndex: Int
     /// Seed of the split (every worker must use the same).
     public var seed: UInt64
+    /// Fraction of this client's shard held out from training for federated evaluation
+    /// (`0..<1`; 0: none).
+    public var heldOutFraction: Double
 
     /// A configuration.
     public init(model: ModelSpec, data: String, partition: PartitionKind = .iid, alpha: Double = 0.5,
-                shardsPerClient: Int = 2, clients: Int, clientIndex: Int, seed: UInt64) {
+                shardsPerClient: Int = 2, clients: Int, clientIndex: Int, seed: UInt64, heldOutFraction: Double = 0) {
         self.model = model
         self.data = data
         self.partition = partition
@@ -38,6 +41,25 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         self.clients = clients
         self.clientIndex = clientIndex
         self.seed = seed
+        self.heldOutFraction = heldOutFraction
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, data, partition, alpha, shardsPerClient, clients, clientIndex, seed, heldOutFraction
+    }
+
+    /// Decodes a configuration; `heldOutFraction` may be absent (0).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decode(ModelSpec.self, forKey: .model)
+        data = try container.decode(String.self, forKey: .data)
+        partition = try container.decode(PartitionKind.self, forKey: .partition)
+        alpha = try container.decode(Double.self, forKey: .alpha)
+        shardsPerClient = try container.decode(Int.self, forKey: .shardsPerClient)
+        clients = try container.decode(Int.self, forKey: .clients)
+        clientIndex = try container.decode(Int.self, forKey: .clientIndex)
+        seed = try container.decode(UInt64.self, forKey: .seed)
+        heldOutFraction = try container.decodeIfPresent(Double.self, forKey: .heldOutFraction) ?? 0
     }
 
     /// The configuration as JSON text.

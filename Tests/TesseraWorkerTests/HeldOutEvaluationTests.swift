@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import TesseraData
+import TesseraNN
+import TesseraTensor
+import TesseraWire
+@testable import TesseraWorker
+
+/// Federated evaluation on the worker's side: the held-out split of a client's data and the
+/// evaluation of a global model on it.
+@Suite("Held-out evaluation")
+struct HeldOutEvaluationTests {
+    static func configuration(clientIndex: Int = 0, fraction: Double) -> RunConfiguration {
+        RunConfiguration(model: .logisticRegression, data: "synthetic", clients: 4, clientIndex: clientIndex,
+                         seed: 11, heldOutFraction: fraction)
+    }
+
+    @Test func theHeldOutPartIsDisjointSeededAndNeverAll() {
+        let indices = Array(stride(from: 3, to: 403, by: 4))   // 100 indices, not 0..<100
+        let (trained, heldOut) = LocalTrainer.holdOut(indices, configuration: Self.configuration(fraction: 0.25))
+        #expect(heldOut.count == 25 && trained.count == 75)
+        #expect(Set(trained).isDisjoint(with: heldOut) && Set(trained).union(heldOut) == Set(indices))
+        #expect(trained == trained.sorted(), "the trained part keeps the partition's order")
+        #expect(LocalTrainer.holdOut(indices, configuration: Self.configuration(fraction: 0.25)).heldOut == heldOut)
+        #expect(LocalTrainer.holdOut(indices, configuration: Self.configuration(clientIndex: 1, fraction: 0.25)).heldOut != heldOut)
+        #expect(LocalTrainer.holdOut(indices, configuration: Self.configuration(fraction: 0)) == (indices, []))
+        #expect(LocalTrainer.holdOut(indices, configuration: Self.configuration(fraction: 0.001)).heldOut.count == 1)
+        #expect(LocalTrainer.holdOut([7], configuration: Self.configuration(fraction: 0.5)) == ([7], []))
+        #expect(LocalTrainer.holdOut([7, 8], configuration: Self.configuration(fraction: 0.99)).trained.count == 1)
+    }
+
+    @Test func aClientEvaluatesAModelOnItsHeldOutData() throws {
+        let whole = try LocalTrainer(configuration: Self.configuration(fraction: 0))
+        let client = try LocalTrainer(configuration: Self.configuration(fraction: 0.2))
+        #expect(whole.heldOut.count == 0)
+        #expect(client.heldOut.count > 0 && client.shard.count + client.heldOut.count == whole.shard.count)
+        let model = try Model(spec: .logisticRegression, seed: 3)
+        let result = try client.evaluate(EvaluateTask(round: 2, parameters: model.parameters))
+        let expected = try model.evaluate(Batches(client.heldOut, batchSize: 64))
+        #expect(result.round == 2 && result.sampleCount == UInt64(client.heldOut.count))
+        #expect(result.correctCount == UInt64((expected.accuracy * Double(expected.count)).rounded()))
+        #expect(abs(result.loss - expected.loss) < 1e-4)
+        #expect(throws: WireError.self) { try whole.evaluate(EvaluateTask(round: 2, parameters: model.parameters)) }
+    }
+
+    @Test func outOfRangeFractionsAreRefused() {
+        #expect(throws: WireError.self) { try LocalTrainer(configuration: Self.configuration(fraction: 1)) }
+        #expect(throws: WireError.self) { try LocalTrainer(configuration: Self.configuration(fraction: -0.1)) }
+    }
+
+    /// A welcome from a scheduler that predates held-out data still decodes (no held-out data).
+    @Test func aConfigurationWithoutTheFractionDecodes() throws {
+        var json = try Self.configuration(fraction: 0.3).json()
+        json = json.replacingOccurrences(of: #","heldOutFraction":0.3"#, with: "")
+            .replacingOccurrences(of: #""heldOutFraction":0.3,"#, with: "")
+        #expect(!json.contains("heldOutFraction"))
+        #expect(try RunConfiguration(json: json).heldOutFraction == 0)
+    }
+}
