@@ -12,7 +12,9 @@ struct MetricsLog {
         let exists = FileManager.default.fileExists(atPath: jsonURL.path) && FileManager.default.fileExists(atPath: csvURL.path)
         if !(appending && exists) {
             try Data().write(to: jsonURL)
-            try Data("round,sampled,received,late,aggregated,accuracy,loss,seconds,evaluation_seconds\n".utf8).write(to: csvURL)
+            try Data(("round,sampled,received,late,aggregated,accuracy,loss,seconds,evaluation_seconds,"
+                      + "federated_workers,federated_samples,federated_accuracy,federated_loss,"
+                      + "federated_min_accuracy,federated_max_accuracy\n").utf8).write(to: csvURL)
         }
     }
 
@@ -20,9 +22,13 @@ struct MetricsLog {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try appendLine(String(decoding: try encoder.encode(result), as: UTF8.self), to: jsonURL)
-        try appendLine([String(result.round), String(result.sampled), String(result.received), String(result.late),
-                        String(result.aggregated), String(result.accuracy), String(result.loss), String(result.seconds),
-                        String(result.evaluationSeconds)].joined(separator: ","), to: csvURL)
+        let federated = result.federated.map {
+            [String($0.workers), String($0.samples), String($0.accuracy), String($0.loss),
+             String($0.minimumAccuracy), String($0.maximumAccuracy)]
+        } ?? Array(repeating: "", count: 6)
+        try appendLine(([String(result.round), String(result.sampled), String(result.received), String(result.late),
+                         String(result.aggregated), String(result.accuracy), String(result.loss), String(result.seconds),
+                         String(result.evaluationSeconds)] + federated).joined(separator: ","), to: csvURL)
     }
 
     private func appendLine(_ line: String, to url: URL) throws {

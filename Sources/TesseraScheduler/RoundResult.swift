@@ -18,6 +18,9 @@ public struct RoundResult: Sendable, Equatable, Codable {
     public var loss: Double
     /// Seconds from sending the tasks to the end of evaluation.
     public var seconds: Double
-    /// Seconds spent in evaluation.
+    /// Seconds spent in evaluation (on the test set, and federated when the run holds data out).
     public var evaluationSeconds: Double
+    /// The workers' evaluation on their held-out data; nil when the run holds none out or no
+    /// worker answered.
+    public var federated: FederatedEvaluation? = nil
 }

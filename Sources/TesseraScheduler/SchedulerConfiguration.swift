@@ -45,6 +45,9 @@ public struct SchedulerConfiguration: Sendable {
     /// Seconds without any message after which an idle worker counts as lost (workers
     /// heartbeat every second while idle).
     public var heartbeatTimeout: Double
+    /// Fraction of each worker's data held out from training; when positive, every round's
+    /// global model is also evaluated by the live workers on their held-out data.
+    public var heldOutFraction: Double
 
     /// A configuration with the FedAvg paper's usual defaults where not given.
     public init(bind: String, workers: Int, registrationTimeout: Double = 60, rounds: Int, fraction: Double = 1,
@@ -52,7 +55,8 @@ public struct SchedulerConfiguration: Sendable {
                 hyperparameters: Hyperparameters = Hyperparameters(), model: ModelSpec, data: String,
                 partition: RunConfiguration.PartitionKind = .iid, alpha: Double = 0.5, shardsPerClient: Int = 2,
                 seed: UInt64 = 1, runDirectory: URL, maxConcurrentTrainers: Int = .max,
-                strategy: any AggregationStrategy = FedAvg(), resume: Bool = false, heartbeatTimeout: Double = 10) {
+                strategy: any AggregationStrategy = FedAvg(), resume: Bool = false, heartbeatTimeout: Double = 10,
+                heldOutFraction: Double = 0) {
         self.bind = bind
         self.workers = workers
         self.registrationTimeout = registrationTimeout
@@ -73,6 +77,7 @@ public struct SchedulerConfiguration: Sendable {
         self.strategy = strategy
         self.resume = resume
         self.heartbeatTimeout = heartbeatTimeout
+        self.heldOutFraction = heldOutFraction
     }
 
     /// Throws on impossible settings (fraction outside (0, 1], quorum above workers, …).
@@ -86,6 +91,9 @@ public struct SchedulerConfiguration: Sendable {
         guard deadline > 0, registrationTimeout > 0 else { throw SchedulerError("deadline and registration timeout must be positive") }
         guard heartbeatTimeout > 0 else { throw SchedulerError("heartbeat timeout must be positive") }
         guard maxConcurrentTrainers >= 1 else { throw SchedulerError("max concurrent trainers must be at least 1") }
+        guard heldOutFraction >= 0, heldOutFraction < 1 else {
+            throw SchedulerError("held-out fraction \(heldOutFraction) must be in [0, 1)")
+        }
         try model.validate()
     }
 

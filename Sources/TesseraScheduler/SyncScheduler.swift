@@ -101,10 +101,12 @@ public final class SyncScheduler {
             let evaluation = try global.evaluate(Batches(test, batchSize: 256))
             tracer?.span("evaluate", start: spanStart, detail: "round \(round)")
             AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
+            let federated = configuration.heldOutFraction > 0 ? try evaluateFederated(round, global: global.parameters) : nil
             let result = RoundResult(
                 round: round, sampled: sampled.count, received: updates.count, late: sampled.count - updates.count,
                 aggregated: aggregated, accuracy: evaluation.accuracy, loss: evaluation.loss,
-                seconds: Date().timeIntervalSince(start), evaluationSeconds: Date().timeIntervalSince(evaluationStart))
+                seconds: Date().timeIntervalSince(start), evaluationSeconds: Date().timeIntervalSince(evaluationStart),
+                federated: federated)
             try metrics.append(result)
             try Checkpoint(parameters: global.parameters, optimizer: Self.strategyState(strategy.state),
                            metadata: ["round": String(round), "seed": String(configuration.seed), "model": configuration.model.name])
@@ -180,53 +182,101 @@ public final class SyncScheduler {
         let hyperparameters = String(decoding: try JSONEncoder().encode(configuration.hyperparameters), as: UTF8.self)
         let task = Envelope(id: takeID(), message: .trainTask(TrainTask(
             round: UInt64(round), modelVersion: UInt64(round - 1), hyperparameters: hyperparameters, parameters: global)))
+        let updates = try gather(task, from: sampled, during: "round \(round)", onAccepted: { onProgress(round, $0, sampled.count) }) {
+            message, worker -> Answer<TrainUpdate> in
+            guard case let .update(update) = message, update.round == UInt64(round) else { return .ignored }
+            // A malformed update (wrong names or shapes, non-finite values, no samples) counts
+            // as a failure of that worker; it never reaches the global model.
+            guard Self.isUsable(update, for: global) else {
+                tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(worker), round \(round)")
+                return .failed
+            }
+            return .accepted(update)
+        }
+        // Sampled workers that neither answered nor were heard from lately are lost.
+        markLost()
+        return updates
+    }
+
+    /// Asks the live workers to evaluate round `round`'s global model on their held-out data
+    /// and summarizes their answers (nil when none came).
+    private func evaluateFederated(_ round: Int, global: ParameterSet) throws -> FederatedEvaluation? {
+        let workers = identities.keys.filter { !lost.contains($0) }.sorted()
+        let task = Envelope(id: takeID(), message: .evaluateTask(EvaluateTask(round: UInt64(round), parameters: global)))
+        let results = try gather(task, from: workers, during: "round \(round)'s federated evaluation") {
+            message, worker -> Answer<EvaluationResult> in
+            guard case let .evaluation(result) = message else { return .ignored }
+            guard FederatedEvaluation.isUsable(result, round: round) else {
+                tracer?.span("rejected evaluation", start: TraceEvent.now(), detail: "\(worker), round \(round)")
+                return .failed
+            }
+            return .accepted(result)
+        }
+        return FederatedEvaluation(workers.compactMap { results[$0] })
+    }
+
+    /// What a worker's message means for the task being gathered.
+    private enum Answer<Value> {
+        /// A usable answer.
+        case accepted(Value)
+        /// An unusable answer: that worker failed the task.
+        case failed
+        /// Not an answer to this task (a heartbeat, a stray reply).
+        case ignored
+    }
+
+    /// Sends `task` (encoded once) to `workers`, at most `maxConcurrentTrainers` at a time (the
+    /// next one when an answer or failure arrives: workers sharing this machine's cores would
+    /// otherwise thrash), and collects answers until every worker answered or failed, or the
+    /// deadline passed. Undecodable bytes and error replies count as failures; `classify` judges
+    /// the rest.
+    private func gather<Value>(
+        _ task: Envelope, from workers: [String], during phase: String, onAccepted: (Int) -> Void = { _ in },
+        classify: (Message, String) -> Answer<Value>
+    ) throws -> [String: Value] {
         let frames = try socket.codec.encode(task)
-        // At most `maxConcurrentTrainers` train at once (workers sharing this machine's cores
-        // would otherwise thrash); the next one starts when an update or failure arrives.
-        var waiting = sampled[...]
+        var waiting = workers[...]
         func dispatch() throws {
             guard let worker = waiting.popFirst(), let identity = identities[worker] else { return }
             try socket.send(frames: frames, of: task, to: identity)
         }
-        for _ in 0..<min(configuration.maxConcurrentTrainers, sampled.count) { try dispatch() }
-        var updates: [String: TrainUpdate] = [:]
+        for _ in 0..<min(configuration.maxConcurrentTrainers, workers.count) { try dispatch() }
+        var answers: [String: Value] = [:]
         var failed: Set<String> = []
         let deadline = Date().addingTimeInterval(configuration.deadline)
-        while updates.count + failed.count < sampled.count {
-            if shouldStop() { throw SchedulerError("interrupted during round \(round)") }
+        while answers.count + failed.count < workers.count {
+            if shouldStop() { throw SchedulerError("interrupted during \(phase)") }
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { break }
             guard let received = try socket.receive(timeout: min(left, 0.5), hasIdentity: true),
                   let identity = received.identity,
                   let worker = identities.first(where: { $0.value == identity })?.key else { continue }
+            let pending = workers.contains(worker) && answers[worker] == nil && !failed.contains(worker)
             guard case let .success(envelope) = received.envelope else {
-                // Undecodable bytes from a worker training this round: its answer is garbage.
-                if sampled.contains(worker) && updates[worker] == nil && failed.insert(worker).inserted { try dispatch() }
+                // Undecodable bytes from a worker doing this task: its answer is garbage.
+                if pending && failed.insert(worker).inserted { try dispatch() }
                 continue
             }
             try note(envelope, from: worker, identity: identity)
-            switch envelope.message {
-            case let .update(update) where update.round == UInt64(round) && envelope.replyTo == task.id && sampled.contains(worker)
-                && !failed.contains(worker) && updates[worker] == nil:
-                // A malformed update (wrong names or shapes, non-finite values, no samples)
-                // counts as a failure of that worker; it never reaches the global model.
-                if Self.isUsable(update, for: global) {
-                    updates[worker] = update
-                    onProgress(round, updates.count, sampled.count)
-                } else {
-                    failed.insert(worker)
-                    tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(worker), round \(round)")
-                }
+            guard pending && envelope.replyTo == task.id else { continue }
+            if case .error = envelope.message {
+                failed.insert(worker)
                 try dispatch()
-            case .error where envelope.replyTo == task.id && updates[worker] == nil:
-                if failed.insert(worker).inserted { try dispatch() }
-            default:
+                continue
+            }
+            switch classify(envelope.message, worker) {
+            case let .accepted(value):
+                answers[worker] = value
+                onAccepted(answers.count)
+                try dispatch()
+            case .failed:
+                failed.insert(worker)
+                try dispatch()
+            case .ignored:
                 continue
             }
         }
-        // Sampled workers that neither answered nor were heard from lately are lost.
-        markLost()
-        return updates
+        return answers
     }
 
     /// Handles whatever arrived between rounds (heartbeats, rejoins), then marks the silent lost.
@@ -268,7 +318,8 @@ public final class SyncScheduler {
     private func runConfiguration(clientIndex: Int) -> RunConfiguration {
         RunConfiguration(model: configuration.model, data: configuration.data, partition: configuration.partition,
                          alpha: configuration.alpha, shardsPerClient: configuration.shardsPerClient,
-                         clients: configuration.workers, clientIndex: clientIndex, seed: configuration.seed)
+                         clients: configuration.workers, clientIndex: clientIndex, seed: configuration.seed,
+                         heldOutFraction: configuration.heldOutFraction)
     }
 
     /// Marks workers not heard from within the heartbeat timeout as lost.

@@ -39,7 +39,7 @@ public final class Launcher {
             hyperparameters: topology.hyperparameters, model: topology.model, data: topology.data,
             partition: topology.partition, alpha: topology.alpha, shardsPerClient: topology.shardsPerClient,
             seed: topology.seed, runDirectory: runDirectory, maxConcurrentTrainers: concurrent,
-            strategy: topology.strategy.makeStrategy())
+            strategy: topology.strategy.makeStrategy(), heldOutFraction: topology.heldOut)
         let traces = runDirectory.appendingPathComponent("traces")
         let scheduler = try SyncScheduler(configuration: configuration, tracer: try TraceWriter(directory: traces, process: "scheduler"))
         scheduler.onRound = onRound

@@ -45,6 +45,8 @@ public struct Topology: Sendable, Equatable {
     public var alpha: Double
     /// Label shards per client.
     public var shardsPerClient: Int
+    /// Fraction of each worker's data held out for federated evaluation (0: none).
+    public var heldOut: Double
     /// The architecture.
     public var model: ModelSpec
     /// Rounds.

@@ -37,7 +37,7 @@ public enum TopologyParser {
         let top = try reader.mapping(root, path: "", allowed: ["name", "description", "scheduler", "workers", "data", "model", "training", "runs"])
         let scheduler = try reader.mapping(top["scheduler"], path: "scheduler", allowed: ["bind", "address"])
         let workers = try reader.mapping(top["workers"], path: "workers", allowed: ["count", "launch", "hosts", "binary", "directory", "threads", "ssh_options"])
-        let data = try reader.mapping(top["data"], path: "data", allowed: ["source", "partition", "alpha", "shards_per_client"])
+        let data = try reader.mapping(top["data"], path: "data", allowed: ["source", "partition", "alpha", "shards_per_client", "held_out"])
         let training = try reader.mapping(top["training"], path: "training", allowed: [
             "mode", "rounds", "fraction", "min_workers", "local_epochs", "batch_size", "lr", "strategy", "deadline",
             "quorum", "seed", "max_concurrent_trainers", "mu", "server_lr", "server_momentum",
@@ -86,6 +86,7 @@ public enum TopologyParser {
             partition: partition,
             alpha: try reader.number(data["alpha"], "data.alpha") ?? 0.5,
             shardsPerClient: try reader.integer(data["shards_per_client"], "data.shards_per_client") ?? 2,
+            heldOut: try reader.number(data["held_out"], "data.held_out") ?? 0,
             model: model,
             rounds: try reader.integer(training["rounds"], "training.rounds") ?? 3,
             fraction: try reader.number(training["fraction"], "training.fraction") ?? 1,
@@ -119,6 +120,7 @@ public enum TopologyParser {
         try check(topology.deadline > 0, training["deadline"], "training.deadline", "must be positive (seconds)")
         try check(topology.alpha > 0, data["alpha"], "data.alpha", "must be positive")
         try check(topology.shardsPerClient >= 1, data["shards_per_client"], "data.shards_per_client", "must be at least 1")
+        try check(topology.heldOut >= 0 && topology.heldOut < 1, data["held_out"], "data.held_out", "must be in [0, 1)")
         try check(topology.threadsPerWorker >= 0, workers["threads"], "workers.threads", "must be 0 (automatic) or more")
         try check(topology.maxConcurrentTrainers >= 0, training["max_concurrent_trainers"], "training.max_concurrent_trainers",
                   "must be 0 (the number of cores) or more")

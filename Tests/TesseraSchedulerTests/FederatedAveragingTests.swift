@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TesseraNN
-import TesseraScheduler
+@testable import TesseraScheduler
 import TesseraTensor
 import TesseraWire
 import TesseraWorker
@@ -51,5 +51,35 @@ struct FederatedAveragingTests {
         #expect(throws: SchedulerError.self) { try configuration(quorum: 4).validate() }
         #expect(throws: SchedulerError.self) { try configuration(minimum: 5).validate() }
         #expect(throws: Never.self) { try configuration().validate() }
+    }
+}
+
+@Suite("Federated evaluation summary")
+struct FederatedEvaluationTests {
+    @Test func workersCountBySampleCount() throws {
+        let summary = try #require(FederatedEvaluation([
+            EvaluationResult(round: 1, sampleCount: 100, correctCount: 90, loss: 0.3),
+            EvaluationResult(round: 1, sampleCount: 300, correctCount: 210, loss: 0.7),
+        ]))
+        #expect(summary.workers == 2 && summary.samples == 400)
+        #expect(summary.accuracy == 0.75)
+        #expect(abs(summary.loss - 0.6) < 1e-12)
+        #expect(summary.minimumAccuracy == 0.7 && summary.maximumAccuracy == 0.9)
+        #expect(summary.summary == "federated 75.00% (70.0-90.0% on 2 workers)")
+        #expect(FederatedEvaluation([]) == nil)
+    }
+
+    @Test func impossibleResultsDoNotCount() {
+        let good = EvaluationResult(round: 2, sampleCount: 10, correctCount: 9, loss: 0.1)
+        #expect(FederatedEvaluation.isUsable(good, round: 2))
+        #expect(!FederatedEvaluation.isUsable(good, round: 3))
+        for bad in [
+            EvaluationResult(round: 2, sampleCount: 0, correctCount: 0, loss: 0.1),
+            EvaluationResult(round: 2, sampleCount: 10, correctCount: 9, loss: .nan),
+            EvaluationResult(round: 2, sampleCount: 10, correctCount: 9, loss: -1),
+            EvaluationResult(round: 2, sampleCount: 10, correctCount: 9, loss: .infinity),
+        ] {
+            #expect(!FederatedEvaluation.isUsable(bad, round: 2), "\(bad)")
+        }
     }
 }

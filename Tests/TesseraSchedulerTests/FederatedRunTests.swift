@@ -57,6 +57,34 @@ struct FederatedRunTests {
         #expect(metrics.allSatisfy { $0["received"] as? Int == 2 && $0["late"] as? Int == 1 && $0["aggregated"] as? Bool == true })
     }
 
+    /// With data held out, every round's model is also evaluated by the workers on their
+    /// held-out parts, and the metrics and the terminal line say how it did.
+    @Test func workersEvaluateEachRoundOnTheirHeldOutData() throws {
+        let run = try Self.start(workers: 3, rounds: 2, extra: ["--held-out", "0.1"])
+        defer { try? FileManager.default.removeItem(at: run.directory) }
+        let roundLine = try run.scheduler.waitForLine(containing: "round 2:", timeout: 120)
+        #expect(roundLine.contains("federated") && roundLine.contains("on 3 workers"), "\(roundLine)")
+        _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 60)
+        let metrics = try rounds(in: run.directory)
+        #expect(metrics.count == 2)
+        for round in metrics {
+            let federated = try #require(round["federated"] as? [String: Any], "round \(round["round"] ?? "?")")
+            #expect(federated["workers"] as? Int == 3)
+            let samples = try #require(federated["samples"] as? Int)
+            #expect(samples > 0)
+            let accuracy = try #require(federated["accuracy"] as? Double)
+            let lowest = try #require(federated["minimumAccuracy"] as? Double)
+            let highest = try #require(federated["maximumAccuracy"] as? Double)
+            #expect(lowest <= accuracy && accuracy <= highest)
+        }
+        // Held-out data is seen by evaluation only, so the last round's figure is an honest one.
+        let last = try #require(metrics.last?["federated"] as? [String: Any])
+        #expect(try #require(last["accuracy"] as? Double) > 0.8)
+        let csv = try String(contentsOf: run.directory.appendingPathComponent("metrics.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").first?.contains("federated_accuracy") == true)
+        for worker in run.workers { #expect(worker.stop(timeout: 10) == 0) }
+    }
+
     @Test("server strategies and FedProx run end to end", arguments: ["fedavgm", "fedprox", "fedadam", "fedyogi"])
     func strategiesRun(strategy: String) throws {
         let run = try Self.start(workers: 2, rounds: 2, extra: ["--strategy", strategy])

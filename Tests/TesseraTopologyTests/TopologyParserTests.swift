@@ -30,6 +30,11 @@ struct TopologyParserTests {
         #expect(paper.workers == 100 && paper.fraction == 0.1 && paper.hyperparameters.epochs == 5 && paper.hyperparameters.batchSize == 10)
     }
 
+    @Test func heldOutDataIsOffUnlessAsked() throws {
+        #expect(try TopologyParser.parse("name: x\n", file: "t.yaml").heldOut == 0)
+        #expect(try TopologyParser.parse("data:\n  held_out: 0.1\n", file: "t.yaml").heldOut == 0.1)
+    }
+
     @Test func unknownKeysNameTheFileLineAndKey() throws {
         let yaml = """
         name: x
@@ -52,6 +57,8 @@ struct TopologyParserTests {
             ("workers:\n  launch: ssh\n", "workers.hosts", 0),
             ("data:\n  partition: random\n", "data.partition", 2),
             ("training:\n  lr: -1\n", "training.lr", 2),
+            ("data:\n  held_out: 1\n", "data.held_out", 2),
+            ("data:\n  held_out: -0.1\n", "data.held_out", 2),
         ]
         for (yaml, key, line) in cases {
             let error = try #require(Self.error(yaml), "\(key)")

@@ -34,11 +34,13 @@ struct LaunchCommand: ParsableCommand {
             if json {
                 printJSONLine(["round": result.round, "accuracy": result.accuracy, "loss": result.loss, "seconds": result.seconds,
                                "since_start": Date().timeIntervalSince(started), "received": result.received,
-                               "sampled": result.sampled, "late": result.late])
+                               "sampled": result.sampled, "late": result.late,
+                               "federated_accuracy": result.federated?.accuracy ?? Double.nan])
             } else {
-                print(String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s (%.1f s since start), workers %d/%d%@",
+                print(String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s (%.1f s since start), workers %d/%d%@%@",
                              result.round, result.accuracy * 100, result.loss, result.seconds, Date().timeIntervalSince(started),
-                             result.received, result.sampled, result.late > 0 ? " (\(result.late) late)" as NSString : "" as NSString))
+                             result.received, result.sampled, result.late > 0 ? " (\(result.late) late)" as NSString : "" as NSString,
+                             result.federated.map { "; \($0.summary)" as NSString } ?? "" as NSString))
             }
         }, onReady: { address in
             if !json { print("scheduler listening on \(address); run directory \(launcher.runDirectory.path)") }

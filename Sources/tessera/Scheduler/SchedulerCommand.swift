@@ -69,6 +69,9 @@ struct SchedulerCommand: ParsableCommand {
     @Option(help: "Seconds of silence after which an idle worker is lost (workers heartbeat every second).")
     var heartbeatTimeout = 10.0
 
+    @Option(help: "Fraction of each worker's data held out from training; when positive, the workers also evaluate every round's model on it.")
+    var heldOut = 0.0
+
     @Flag(help: "Continue the run in --run-dir from its checkpoint (same seed and settings).")
     var resume = false
 
@@ -85,7 +88,7 @@ struct SchedulerCommand: ParsableCommand {
             bind: bind, workers: workers, rounds: rounds, fraction: fraction, quorum: quorum, deadline: deadline,
             hyperparameters: Hyperparameters(epochs: epochs, batchSize: batch, learningRate: lr, proximalMu: choice.clientMu),
             model: try ModelSpec.named(model), data: data, partition: kind, seed: seed, runDirectory: directory,
-            strategy: choice.makeStrategy(), resume: resume, heartbeatTimeout: heartbeatTimeout)
+            strategy: choice.makeStrategy(), resume: resume, heartbeatTimeout: heartbeatTimeout, heldOutFraction: heldOut)
         let scheduler = try SyncScheduler(configuration: configuration,
                                           tracer: try TraceWriter(directory: directory.appendingPathComponent("traces"), process: "scheduler"))
         FileHandle.standardOutput.write(Data("scheduler listening on \(scheduler.address)\n".utf8))
@@ -94,11 +97,13 @@ struct SchedulerCommand: ParsableCommand {
             if json {
                 printJSONLine(["round": result.round, "accuracy": result.accuracy, "loss": result.loss,
                                "seconds": result.seconds, "sampled": result.sampled, "received": result.received,
-                               "late": result.late, "aggregated": String(result.aggregated)])
+                               "late": result.late, "aggregated": String(result.aggregated),
+                               "federated_accuracy": result.federated?.accuracy ?? Double.nan])
             } else {
-                print(String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s, workers %d/%d%@", result.round,
+                print(String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s, workers %d/%d%@%@", result.round,
                              result.accuracy * 100, result.loss, result.seconds, result.received, result.sampled,
-                             result.late > 0 ? " (\(result.late) late)" as NSString : "" as NSString))
+                             result.late > 0 ? " (\(result.late) late)" as NSString : "" as NSString,
+                             result.federated.map { "; \($0.summary)" as NSString } ?? "" as NSString))
             }
         }
         let results = try scheduler.run()
