@@ -5,8 +5,9 @@ import TesseraTestSupport
 import TesseraTransport
 import TesseraWire
 
-/// A worker that joins properly and then answers its train task with garbage: the scheduler
-/// drops that update, counts the worker as late, and finishes the run with the others.
+/// A worker that joins properly and then answers its train task and its evaluate task with
+/// garbage: the scheduler drops both answers, counts the worker as late and leaves it out of the
+/// federated evaluation, and finishes the run with the others.
 @Suite("A worker sending garbage", .serialized)
 struct GarbageWorkerTests {
     @Test(arguments: ["wrong shapes", "not finite", "malformed bytes"])
@@ -14,7 +15,8 @@ struct GarbageWorkerTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-garbage-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
         let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0", "--workers", "2", "--rounds", "1",
-                                            "--model", "logreg", "--data", "synthetic", "--deadline", "20", "--run-dir", directory.path])
+                                            "--model", "logreg", "--data", "synthetic", "--deadline", "20", "--held-out", "0.1",
+                                            "--run-dir", directory.path])
         let endpoint = String(try scheduler.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
         let honest = try ProcessHarness(["worker", "--connect", endpoint, "--id", "honest", "--trace-dir", directory.path])
 
@@ -23,9 +25,9 @@ struct GarbageWorkerTests {
         try zmq.connect(endpoint)
         let socket = MessageSocket(zmq, codec: WireCodec(), tracer: nil, peerName: endpoint)
         try socket.send(Envelope(id: 1, message: .register(workerID: "mallory", sampleCount: 10, labelHistogram: [])))
-        var answered = false
+        var answered = false, answeredEvaluation = false
         let deadline = Date().addingTimeInterval(60)
-        while !answered && Date() < deadline {
+        while !(answered && answeredEvaluation) && Date() < deadline {
             guard let received = try socket.receive(timeout: 1), case let .success(envelope) = received.envelope else { continue }
             switch envelope.message {
             case .welcome:
@@ -45,15 +47,28 @@ struct GarbageWorkerTests {
                     try zmq.send([Data([0x54, 0x53, 0x52, 0x41, 1, 21, 0, 0, 0xFF])])
                 }
                 answered = true
+            case let .evaluateTask(task):
+                switch kind {
+                case "wrong shapes":
+                    try socket.send(Envelope(id: 4, replyTo: envelope.id, message: .evaluation(EvaluationResult(
+                        round: task.round, sampleCount: 10, correctCount: 10, loss: -1))))
+                case "not finite":
+                    try socket.send(Envelope(id: 4, replyTo: envelope.id, message: .evaluation(EvaluationResult(
+                        round: task.round, sampleCount: 10, correctCount: 10, loss: .nan))))
+                default:
+                    try zmq.send([Data([0x54, 0x53, 0x52, 0x41, 1, 24, 0, 0, 0xFF])])
+                }
+                answeredEvaluation = true
             default:
                 continue
             }
         }
-        #expect(answered)
+        #expect(answered && answeredEvaluation)
         let final = try scheduler.waitForLine(containing: "final accuracy", timeout: 120)
         #expect(final.contains("after 1 rounds"))
         let metrics = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         #expect(metrics.contains("\"received\":1"))
+        #expect(metrics.contains("\"federated\":{") && metrics.contains("\"workers\":1"), "\(metrics)")
         #expect(!metrics.contains("NaN") && !metrics.contains("nan"))
         _ = honest.stop(timeout: 10)
     }
