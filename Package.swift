@@ -108,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraTensorTests",
-            dependencies: ["TesseraTensor"]
+            dependencies: ["TesseraTensor", "TesseraTestSupport"]
         ),
         .testTarget(
             name: "TesseraNNTests",

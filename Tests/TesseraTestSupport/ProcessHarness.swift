@@ -20,8 +20,9 @@ public final class ProcessHarness: @unchecked Sendable {
         return ".build/debug/tessera"
     }
 
-    /// Runs `tessera` with `arguments`, or with `wrapper` in front (e.g. `ip netns exec NS`).
-    public init(_ arguments: [String], wrapper: [String] = []) throws {
+    /// Runs `tessera` with `arguments`, or with `wrapper` in front (e.g. `ip netns exec NS`);
+    /// with `includingErrors`, standard error counts as output too.
+    public init(_ arguments: [String], wrapper: [String] = [], includingErrors: Bool = false) throws {
         if let tool = wrapper.first {
             process.executableURL = URL(fileURLWithPath: tool)
             process.arguments = Array(wrapper.dropFirst()) + [Self.tesseraPath] + arguments
@@ -30,7 +31,7 @@ public final class ProcessHarness: @unchecked Sendable {
             process.arguments = arguments
         }
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = includingErrors ? output : FileHandle.nullDevice
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let text = String(decoding: handle.availableData, as: UTF8.self)
             self?.lines.withLock { $0 += text.split(separator: "\n").map(String.init) }
@@ -49,13 +50,21 @@ public final class ProcessHarness: @unchecked Sendable {
         throw HarnessError(description: "no line containing '\(marker)' within \(timeout) s; output: \(lines.withLock { $0 })")
     }
 
+    /// The exit status, waiting up to `timeout` seconds for the process to end (nil if it did not).
+    public func waitForExit(timeout: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// Everything the process has printed so far, line by line.
+    public var outputLines: [String] { lines.withLock { $0 } }
+
     /// Sends `signal` and waits up to `timeout` seconds for the exit status.
     public func stop(signal: Int32 = SIGTERM, timeout: Double = 10) -> Int32? {
         guard process.isRunning else { return process.terminationStatus }
         kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        return process.isRunning ? nil : process.terminationStatus
+        return waitForExit(timeout: timeout)
     }
 
     deinit {
