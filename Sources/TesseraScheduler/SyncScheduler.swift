@@ -229,16 +229,19 @@ public final class SyncScheduler {
     /// next one when an answer or failure arrives: workers sharing this machine's cores would
     /// otherwise thrash), and collects answers until every worker answered or failed, or the
     /// deadline passed. Undecodable bytes and error replies count as failures; `classify` judges
-    /// the rest.
+    /// the rest. Workers heartbeat while they work, so one that goes silent for the heartbeat
+    /// timeout after being sent the task is lost, and the next one starts.
     private func gather<Value>(
         _ task: Envelope, from workers: [String], during phase: String, onAccepted: (Int) -> Void = { _ in },
         classify: (Message, String) -> Answer<Value>
     ) throws -> [String: Value] {
         let frames = try socket.codec.encode(task)
         var waiting = workers[...]
+        var sent: [String: Date] = [:]
         func dispatch() throws {
             guard let worker = waiting.popFirst(), let identity = identities[worker] else { return }
             try socket.send(frames: frames, of: task, to: identity)
+            sent[worker] = Date()
         }
         for _ in 0..<min(configuration.maxConcurrentTrainers, workers.count) { try dispatch() }
         var answers: [String: Value] = [:]
@@ -248,6 +251,14 @@ public final class SyncScheduler {
             if shouldStop() { throw SchedulerError("interrupted during \(phase)") }
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { break }
+            let silentSince = Date().addingTimeInterval(-configuration.heartbeatTimeout)
+            for (worker, time) in sent where answers[worker] == nil && !failed.contains(worker)
+                && max(time, lastSeen[worker] ?? time) < silentSince {
+                failed.insert(worker)
+                lost.insert(worker)
+                tracer?.span("silent worker", start: TraceEvent.now(), detail: "\(worker), \(phase)")
+                try dispatch()
+            }
             guard let received = try socket.receive(timeout: min(left, 0.5), hasIdentity: true),
                   let identity = received.identity,
                   let worker = identities.first(where: { $0.value == identity })?.key else { continue }

@@ -12,7 +12,10 @@ import TesseraWire
 /// - `connect`: a DEALER socket, named by the worker id, connected to a ROUTER (a client or
 ///   scheduler); the worker registers on start, heartbeats every second and says bye on stop.
 ///
-/// Undecodable messages are answered with an error and the loop goes on.
+/// Train and evaluate tasks run on their own thread, one at a time, so the loop keeps
+/// heartbeating while they run: a scheduler takes a worker that goes silent for its heartbeat
+/// timeout, even mid-task, for dead. Undecodable messages are answered with an error and the
+/// loop goes on.
 public final class WorkerRuntime {
     /// Where the socket goes.
     public enum Endpoint: Sendable {
@@ -29,8 +32,12 @@ public final class WorkerRuntime {
     private var nextID: UInt64 = 1
     /// The federated client, once a scheduler's welcome has configured it.
     private var trainer: LocalTrainer?
+    /// The train or evaluate task running on its own thread, if any.
+    private var running: BackgroundTask?
     /// Extra seconds each training task takes (simulating a slow device).
     public var trainingDelay: Double = 0
+    /// Called on the serving thread when a train or evaluate task starts, with the message.
+    public var onTaskStarted: (Message) -> Void = { _ in }
     /// Clients to other workers, for `forward`, by endpoint.
     private var peers: [String: RequestClient] = [:]
     /// The endpoint the socket is bound or connected to (with the real port after `tcp://*:0`).
@@ -74,7 +81,13 @@ public final class WorkerRuntime {
                 try send(.heartbeat, replyTo: 0, to: nil)
                 lastHeartbeat = Date()
             }
-            guard let received = try socket.receive(timeout: 0.1, hasIdentity: isRouter) else { continue }
+            if let task = running, let result = task.result.withLock({ $0 }) {
+                running = nil
+                tracer?.span(task.kindName, start: task.start)
+                try send(result, replyTo: task.replyTo, to: task.sender)
+            }
+            // Short polls while a task runs, so its reply goes out as soon as it is done.
+            guard let received = try socket.receive(timeout: running == nil ? 0.1 : 0.005, hasIdentity: isRouter) else { continue }
             let reply: Message?
             var replyTo: UInt64 = 0
             switch received.envelope {
@@ -90,10 +103,8 @@ public final class WorkerRuntime {
                     reply = forward(id, to: endpoint, as: target)
                 case let .welcome(_, configuration):
                     reply = welcome(configuration)
-                case let .trainTask(task):
-                    reply = train(task)
-                case let .evaluateTask(task):
-                    reply = evaluate(task)
+                case .trainTask, .evaluateTask:
+                    reply = startTask(envelope.message, replyTo: envelope.id, sender: received.identity)
                 default:
                     reply = service.handle(envelope.message)
                 }
@@ -120,14 +131,55 @@ public final class WorkerRuntime {
         }
     }
 
-    /// Trains a task on the private shard.
-    private func train(_ task: TrainTask) -> Message {
-        guard let trainer else {
-            return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(service.workerID) got a train task before a welcome")
+    /// A train or evaluate task on its own thread, and its reply once it is done.
+    private final class BackgroundTask: Sendable {
+        let replyTo: UInt64
+        let sender: Data?
+        let kindName: String
+        let start = TraceEvent.now()
+        let result = Mutex<Message?>(nil)
+
+        init(replyTo: UInt64, sender: Data?, kindName: String) {
+            self.replyTo = replyTo
+            self.sender = sender
+            self.kindName = kindName
         }
+    }
+
+    /// Starts a train or evaluate task on its own thread (its reply is sent when it is done);
+    /// answers an error instead when there is no run yet or a task is still running.
+    private func startTask(_ message: Message, replyTo: UInt64, sender: Data?) -> Message? {
+        guard let trainer else {
+            return .error(code: WireError.Kind.requestFailed.rawValue,
+                          message: "worker \(service.workerID) got a \(message.kindName) before a welcome")
+        }
+        guard running == nil else {
+            return .error(code: WireError.Kind.requestFailed.rawValue,
+                          message: "worker \(service.workerID) is still busy with a \(running?.kindName ?? "task")")
+        }
+        let task = BackgroundTask(replyTo: replyTo, sender: sender, kindName: message.kindName)
+        running = task
+        let (delay, tracer) = (trainingDelay, tracer)
+        let thread = Thread {
+            let result: Message
+            switch message {
+            case let .trainTask(train): result = Self.train(train, on: trainer, delay: delay, tracer: tracer)
+            case let .evaluateTask(evaluate): result = Self.evaluate(evaluate, on: trainer)
+            default: result = .error(code: WireError.Kind.requestFailed.rawValue, message: "not a task: \(message.kindName)")
+            }
+            task.result.withLock { $0 = result }
+        }
+        thread.name = "tessera.task"
+        thread.start()
+        onTaskStarted(message)
+        return nil
+    }
+
+    /// Trains a task on the private shard.
+    private static func train(_ task: TrainTask, on trainer: LocalTrainer, delay: Double, tracer: TraceWriter?) -> Message {
         let start = TraceEvent.now()
         defer { tracer?.span("train", start: start, detail: "round \(task.round)") }
-        if trainingDelay > 0 { Thread.sleep(forTimeInterval: trainingDelay) }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         do {
             let update = try trainer.train(task)
             // The task's activations and gradients are free now; with ten workers sharing a
@@ -140,10 +192,7 @@ public final class WorkerRuntime {
     }
 
     /// Evaluates a global model on the held-out part of the private shard.
-    private func evaluate(_ task: EvaluateTask) -> Message {
-        guard let trainer else {
-            return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(service.workerID) got an evaluate task before a welcome")
-        }
+    private static func evaluate(_ task: EvaluateTask, on trainer: LocalTrainer) -> Message {
         do {
             let result = try trainer.evaluate(task)
             AllocatorTuning.releaseFreeMemory()

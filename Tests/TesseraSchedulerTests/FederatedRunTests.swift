@@ -144,6 +144,24 @@ struct FederatedRunTests {
         _ = run.scheduler.stop(timeout: 10)
     }
 
+    /// Workers heartbeat while they train, so a worker that dies mid-task is given up after the
+    /// heartbeat timeout, not the round's deadline: with a 300 s deadline, the round ends within
+    /// seconds of the kill, aggregated from the other two.
+    @Test func aWorkerThatDiesMidTaskIsGivenUpAfterItsHeartbeatTimeout() throws {
+        let run = try Self.start(workers: 3, rounds: 1, extra: ["--deadline", "300", "--heartbeat-timeout", "2"],
+                                 slow: 1, slowSeconds: 60)
+        defer { try? FileManager.default.removeItem(at: run.directory) }
+        // Killed while inside its train task (it prints the task's start; it then takes 60 s).
+        _ = try run.workers[2].waitForLine(containing: "round 1 train task", timeout: 60)
+        let killed = Date()
+        #expect(run.workers[2].stop(signal: SIGKILL) != nil)
+        _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 60)
+        let waited = Date().timeIntervalSince(killed)
+        #expect(waited < 15, "the round ended \(waited) s after the kill")
+        let metrics = try rounds(in: run.directory)
+        #expect(metrics.first?["received"] as? Int == 2 && metrics.first?["aggregated"] as? Bool == true)
+    }
+
     func schedulerEndpoint(_ run: Run) throws -> String {
         String(try run.scheduler.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
     }

@@ -68,6 +68,9 @@ struct WorkerCommand: ParsableCommand {
                                         limits: WireLimits(maximumMessageBytes: maxMessageBytes),
                                         sampleCount: samples, labelHistogram: histogram, tracer: tracer)
         runtime.trainingDelay = slow
+        runtime.onTaskStarted = { message in
+            FileHandle.standardOutput.write(Data("worker \(id): round \(message.round) \(message.kindName)\n".utf8))
+        }
         // Written straight to the file descriptor: whoever started us waits for this line.
         FileHandle.standardOutput.write(Data("worker \(id) serving on \(runtime.address)\n".utf8))
         try runtime.run(until: { StopSignal.isRaised })
