@@ -83,7 +83,7 @@ public struct LocalTrainer: Sendable {
             let seed = (task.round &* 7_919 &+ UInt64(epoch)) &* 104_729 &+ UInt64(configuration.clientIndex)
             lossSum += try trainer.train(Batches(shard, batchSize: settings.batchSize, shuffleSeed: seed))
         }
-        let weights = trainer.model.parameters.entries.map { NamedTensor(name: $0.name, tensor: $0.tensor) }
+        let weights = trainer.model.parameters.namedTensors
         return TrainUpdate(round: task.round, modelVersion: task.modelVersion, sampleCount: UInt64(shard.count),
                            isDelta: false,
                            metrics: ["loss": lossSum / Double(settings.epochs), "seconds": Date().timeIntervalSince(start)],
