@@ -1,12 +1,48 @@
 import Foundation
+import Synchronization
 import TesseraTestSupport
 import Testing
 import TesseraTensor
+import TesseraNN
 import TesseraTransport
 @testable import TesseraWire
+import TesseraWorker
 
 @Suite("A live worker process", .serialized)
 struct LiveWorkerTests {
+    /// A task runs on its own thread: while it runs the worker keeps answering, refuses a
+    /// second task with an error, and then replies to the first.
+    @Test func aSecondTaskWhileOneRunsIsRefused() throws {
+        let (worker, endpoint) = try startWorker(extra: ["--slow", "2"])
+        defer { _ = worker.stop() }
+        let configuration = RunConfiguration(model: .logisticRegression, data: "synthetic", clients: 4, clientIndex: 0, seed: 1)
+        let second = try RequestClient(connectingTo: endpoint)
+        #expect(try second.request(.welcome(runID: "t", configuration: try configuration.json())) == .done(objectCount: 0, byteCount: 0))
+        let task = Message.trainTask(TrainTask(round: 1, modelVersion: 0, hyperparameters: "{\"epochs\":1,\"batchSize\":32,\"learningRate\":0.05}",
+                                               parameters: try Model(spec: .logisticRegression, seed: 1).parameters))
+        let firstReply = Mutex<Message?>(nil)
+        let thread = Thread {
+            let reply = try? RequestClient(connectingTo: endpoint).request(task, timeout: 60)
+            firstReply.withLock { $0 = reply }
+        }
+        thread.start()
+        _ = try worker.waitForLine(containing: "round 1 train task", timeout: 30)
+        // The first task sleeps 2 s before training: the worker still answers, and refuses a second task.
+        #expect(try second.request(.put(id: 1, tensor: Tensor([1]))) == .done(objectCount: 1, byteCount: 4))
+        let refusal = try second.request(task)
+        guard case let .error(_, text) = refusal, text.contains("busy") else {
+            Issue.record("a second task while one ran was answered with \(refusal)")
+            return
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while firstReply.withLock({ $0 }) == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        guard case let .update(update) = firstReply.withLock({ $0 }) else {
+            Issue.record("the first task was not answered with an update: \(String(describing: firstReply.withLock { $0 }))")
+            return
+        }
+        #expect(update.round == 1 && update.sampleCount > 0)
+    }
+
     @Test func remoteOpsOnARealProcess() throws {
         let (worker, endpoint) = try startWorker()
         let client = try RequestClient(connectingTo: endpoint)
