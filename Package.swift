@@ -35,6 +35,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .target(name: "CTesseraKernel"),
@@ -71,7 +72,7 @@ let package = Package(
         .target(name: "TesseraTrace"),
         .target(
             name: "TesseraTransport",
-            dependencies: ["CZMQ", "TesseraWire", "TesseraTrace"]
+            dependencies: ["CZMQ", "TesseraWire", "TesseraTrace", .product(name: "DequeModule", package: "swift-collections")]
         ),
         .target(
             name: "TesseraWorker",
@@ -129,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraSchedulerTests",
-            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraWire", "TesseraNN", "TesseraTensor", "TesseraTestSupport"]
+            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraNN", "TesseraTensor", "TesseraTestSupport"]
         ),
         .testTarget(
             name: "TesseraTopologyTests",

@@ -82,17 +82,17 @@ public struct SchedulerConfiguration: Sendable {
 
     /// Throws on impossible settings (fraction outside (0, 1], quorum above workers, …).
     public func validate() throws {
-        guard workers >= 1, rounds >= 1 else { throw SchedulerError("workers and rounds must be at least 1") }
-        guard fraction > 0, fraction <= 1 else { throw SchedulerError("fraction \(fraction) must be in (0, 1]") }
+        guard workers >= 1, rounds >= 1 else { throw SchedulerError.invalidConfiguration("workers and rounds must be at least 1") }
+        guard fraction > 0, fraction <= 1 else { throw SchedulerError.invalidConfiguration("fraction \(fraction) must be in (0, 1]") }
         guard minimumWorkers >= 1, minimumWorkers <= workers else {
-            throw SchedulerError("minimum workers \(minimumWorkers) must be between 1 and the \(workers) workers")
+            throw SchedulerError.invalidConfiguration("minimum workers \(minimumWorkers) must be between 1 and the \(workers) workers")
         }
-        guard quorum >= 1, quorum <= workers else { throw SchedulerError("quorum \(quorum) must be between 1 and the \(workers) workers") }
-        guard deadline > 0, registrationTimeout > 0 else { throw SchedulerError("deadline and registration timeout must be positive") }
-        guard heartbeatTimeout > 0 else { throw SchedulerError("heartbeat timeout must be positive") }
-        guard maxConcurrentTrainers >= 1 else { throw SchedulerError("max concurrent trainers must be at least 1") }
+        guard quorum >= 1, quorum <= workers else { throw SchedulerError.invalidConfiguration("quorum \(quorum) must be between 1 and the \(workers) workers") }
+        guard deadline > 0, registrationTimeout > 0 else { throw SchedulerError.invalidConfiguration("deadline and registration timeout must be positive") }
+        guard heartbeatTimeout > 0 else { throw SchedulerError.invalidConfiguration("heartbeat timeout must be positive") }
+        guard maxConcurrentTrainers >= 1 else { throw SchedulerError.invalidConfiguration("max concurrent trainers must be at least 1") }
         guard heldOutFraction >= 0, heldOutFraction < 1 else {
-            throw SchedulerError("held-out fraction \(heldOutFraction) must be in [0, 1)")
+            throw SchedulerError.invalidConfiguration("held-out fraction \(heldOutFraction) must be in [0, 1)")
         }
         try model.validate()
     }

@@ -1,10 +1,47 @@
-/// Why a federated run cannot go on: not enough workers, no quorum, a misconfiguration. The
-/// description says what to change.
-public struct SchedulerError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// A sentence describing the problem.
-    public let description: String
+/// Why a federated run cannot go on, or why one worker's message was not used. Each case
+/// carries the facts; `description` is a sentence saying what to change.
+public enum SchedulerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A setting that cannot work (the sentence names it and what is allowed).
+    case invalidConfiguration(String)
+    /// A strategy name that is not known.
+    case unknownStrategy(String, known: [String])
+    /// Fewer workers than expected registered before the registration timeout.
+    case tooFewWorkers(registered: Int, expected: Int, seconds: Double)
+    /// A worker answered its welcome with an error.
+    case joinFailed(worker: String, reason: String)
+    /// Workers were welcomed but did not answer in time.
+    case joinTimedOut(workers: [String])
+    /// No worker was left to train round `round`.
+    case everyWorkerLost(round: Int, heartbeatTimeout: Double)
+    /// The first round got no update at all: nothing is learning.
+    case noUpdates(round: Int, sampled: Int, deadline: Double)
+    /// Ctrl-C or SIGTERM during `phase`.
+    case interrupted(phase: String)
+    /// The checkpoint to resume from cannot be used.
+    case badCheckpoint(path: String, reason: String)
+    /// Strategy state in a checkpoint that the strategy cannot restore.
+    case badStrategyState(String)
+    /// A worker's update that cannot be aggregated (it is dropped; the run goes on).
+    case unusableUpdate(worker: String, reason: String)
+    /// Aggregation was asked for with no updates.
+    case nothingToAggregate
 
-    init(_ description: String) {
-        self.description = description
+    public var description: String {
+        switch self {
+        case let .invalidConfiguration(sentence): sentence
+        case let .unknownStrategy(name, known): "unknown strategy '\(name)'; one of \(known.joined(separator: ", "))"
+        case let .tooFewWorkers(registered, expected, seconds):
+            "only \(registered) of \(expected) workers registered within \(seconds) s (are they started, and pointed at this scheduler's address?)"
+        case let .joinFailed(worker, reason): "worker \(worker) could not join: \(reason)"
+        case let .joinTimedOut(workers): "workers \(workers.joined(separator: ", ")) did not finish joining in time"
+        case let .everyWorkerLost(round, timeout): "round \(round): every worker is lost (no message for \(timeout) s)"
+        case let .noUpdates(round, sampled, deadline):
+            "round \(round) received no usable update from \(sampled) workers within \(deadline) s"
+        case let .interrupted(phase): "interrupted \(phase)"
+        case let .badCheckpoint(path, reason): "cannot resume from \(path): \(reason)"
+        case let .badStrategyState(sentence): sentence
+        case let .unusableUpdate(worker, reason): "update from \(worker) cannot be used: \(reason)"
+        case .nothingToAggregate: "cannot aggregate: no updates"
+        }
     }
 }

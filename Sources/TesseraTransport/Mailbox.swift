@@ -3,65 +3,55 @@ import Synchronization
 import TesseraTrace
 import TesseraWire
 
-/// An asynchronous request/reply channel to one peer over a DEALER socket.
+/// An asynchronous request/reply channel to one peer over a connected ``MessageChannel``.
 ///
-/// The socket lives on a dedicated thread (libzmq sockets are not thread-safe, and blocking
+/// The channel lives on a dedicated thread (ZeroMQ sockets are not thread-safe, and blocking
 /// calls must stay off Swift's cooperative pool); callers hand requests over through a queue
-/// and a wake-up pipe, and await the reply whose reply-to matches. Requests not answered
-/// within their timeout fail with ``TransportError`` (`.timeout`) — the clear error for a peer
-/// that is gone. Replies nobody waits for (to fire-and-forget sends) are dropped.
+/// and the channel's ``MessageChannel/wake()``, and await the reply whose reply-to matches.
+/// Requests not answered within their timeout fail with ``TransportError`` (`.timeout`) — the
+/// clear error for a peer that is gone. Replies nobody waits for (to fire-and-forget sends)
+/// are dropped.
 public final class Mailbox: @unchecked Sendable {
-    // @unchecked: `state` is guarded by its mutex; the socket is used only by the I/O thread
-    // (its codec, immutable, also by callers); `wakeWrite`/`wakeRead` are file descriptors (write(2) is thread-safe).
+    // @unchecked: `state` is guarded by its mutex; the channel is used only by the I/O thread
+    // (its codec, immutable, and `wake()`, thread-safe, also by callers).
     private struct Waiter {
         let continuation: CheckedContinuation<Message, any Error>
         let deadline: Date
     }
 
     private struct State {
-        var outgoing: [Envelope] = []
+        var outgoing: [EncodedMessage] = []
         var waiters: [UInt64: Waiter] = [:]
         var nextID: UInt64 = 1
         var closed = false
     }
 
     private let state = Mutex(State())
-    private let context: ZMQContext
-    private let socket: MessageSocket
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    private let channel: any MessageChannel
     private let stopped = Atomic<Bool>(false)
     /// The peer's endpoint.
-    public let endpoint: String
+    public var endpoint: String { channel.address }
 
-    /// A mailbox connected to `endpoint`, with its I/O thread running.
-    ///
-    /// - Throws: ``TransportError`` when the socket or pipe cannot be made.
-    public init(connectingTo endpoint: String, limits: WireLimits = WireLimits(), tracer: TraceWriter? = nil) throws {
-        context = try ZMQContext()
-        let zmq = try ZMQSocket(.dealer, context: context, maximumMessageBytes: limits.maximumMessageBytes)
-        try zmq.connect(endpoint)
-        socket = MessageSocket(zmq, codec: WireCodec(limits: limits), tracer: tracer, peerName: endpoint)
-        self.endpoint = endpoint
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw TransportError(.zmq, "pipe: errno \(errno)") }
-        (wakeRead, wakeWrite) = (fds[0], fds[1])
-        _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
-        _ = fcntl(wakeWrite, F_SETFL, O_NONBLOCK)
+    /// A mailbox on `channel` (connected), with its I/O thread running.
+    public init(channel: any MessageChannel) {
+        self.channel = channel
         let thread = Thread { [self] in self.loop() }
         thread.name = "tessera.mailbox"
         thread.start()
     }
 
+    /// A mailbox connected to `endpoint` through `transport`.
+    ///
+    /// - Throws: ``TransportError`` when the endpoint is malformed.
+    public convenience init(connectingTo endpoint: String, limits: WireLimits = WireLimits(), tracer: TraceWriter? = nil,
+                            transport: Transport = .zeroMQ) throws {
+        self.init(channel: try transport.connect(endpoint, limits: limits, tracer: tracer))
+    }
+
     /// Stops the I/O thread; waiting requests fail with `.closed`.
     public func close() {
         stopped.store(true, ordering: .releasing)
-        wake()
-    }
-
-    deinit {
-        closeDescriptor(wakeRead)
-        closeDescriptor(wakeWrite)
+        channel.wake()
     }
 
     /// Sends `message` and returns the reply.
@@ -90,46 +80,39 @@ public final class Mailbox: @unchecked Sendable {
             return state.nextID
         }
         guard let id else { throw TransportError(.closed, "mailbox to \(endpoint) is closed") }
-        let envelope = Envelope(id: id, message: message)
         // Encode here, on the caller's thread, so encoding errors reach the caller.
-        _ = try socket.codec.encode(envelope)
+        let encoded = try EncodedMessage(Envelope(id: id, message: message), codec: channel.codec)
         state.withLock { state in
             if let waiter { state.waiters[id] = waiter() }
-            state.outgoing.append(envelope)
+            state.outgoing.append(encoded)
         }
-        wake()
-    }
-
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
+        channel.wake()
     }
 
     private func loop() {
-        var drain = [UInt8](repeating: 0, count: 64)
         while !stopped.load(ordering: .acquiring) {
-            let outgoing = state.withLock { state -> [Envelope] in
+            let outgoing = state.withLock { state -> [EncodedMessage] in
                 defer { state.outgoing.removeAll() }
                 return state.outgoing
             }
-            for envelope in outgoing {
+            for message in outgoing {
                 do {
-                    try socket.send(envelope)
+                    try channel.send(message, to: nil)
                 } catch {
-                    fail(id: envelope.id, with: error)
+                    fail(id: message.envelope.id, with: error)
                 }
             }
-            if (try? socket.socket.wait(timeout: 0)) != true {
-                _ = socket.socket.waitWithDescriptor(wakeRead, timeout: 0.05)
-                _ = read(wakeRead, &drain, drain.count)
-            }
-            while let received = try? socket.receive(timeout: 0) {
+            // Wait for a reply or a wake-up (new requests, close); then take all that arrived.
+            var timeout = 0.05
+            while let received = try? channel.receive(timeout: timeout) {
+                timeout = 0
                 guard case let .success(envelope) = received.envelope else { continue }
                 let waiter = state.withLock { $0.waiters.removeValue(forKey: envelope.replyTo) }
                 waiter?.continuation.resume(returning: envelope.message)
             }
             expire()
         }
+        channel.close()
         let remaining = state.withLock { state -> [Waiter] in
             state.closed = true
             defer { state.waiters.removeAll() }
@@ -154,8 +137,4 @@ public final class Mailbox: @unchecked Sendable {
     private func fail(id: UInt64, with error: any Error) {
         state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(throwing: error)
     }
-}
-
-private func closeDescriptor(_ descriptor: Int32) {
-    _ = close(descriptor)
 }

@@ -2,22 +2,25 @@ import Foundation
 import TesseraTrace
 import TesseraWire
 
-/// A synchronous request/reply client over a DEALER socket: sends one message, waits for the
+/// A synchronous request/reply client on a connected channel: sends one message, waits for the
 /// reply whose reply-to matches, and skips anything else (heartbeats, stale replies). For
 /// tools, tests, and workers talking to workers; not thread-safe.
 public final class RequestClient {
-    private let context: ZMQContext
-    private let socket: MessageSocket
+    /// The channel under it.
+    public let channel: any MessageChannel
     private var nextID: UInt64 = 1
 
-    /// A client connected to `endpoint`, tracing to `tracer` when given.
+    /// A client on `channel` (connected).
+    public init(channel: any MessageChannel) {
+        self.channel = channel
+    }
+
+    /// A client connected to `endpoint` through `transport`, tracing to `tracer` when given.
     ///
-    /// - Throws: ``TransportError`` when the socket cannot connect.
-    public init(connectingTo endpoint: String, limits: WireLimits = WireLimits(), tracer: TraceWriter? = nil) throws {
-        context = try ZMQContext()
-        let zmq = try ZMQSocket(.dealer, context: context, maximumMessageBytes: limits.maximumMessageBytes)
-        try zmq.connect(endpoint)
-        socket = MessageSocket(zmq, codec: WireCodec(limits: limits), tracer: tracer, peerName: endpoint)
+    /// - Throws: ``TransportError`` when the endpoint is malformed.
+    public convenience init(connectingTo endpoint: String, limits: WireLimits = WireLimits(), tracer: TraceWriter? = nil,
+                            transport: Transport = .zeroMQ) throws {
+        self.init(channel: try transport.connect(endpoint, limits: limits, tracer: tracer))
     }
 
     /// Sends `message` and returns the reply, waiting at most `timeout` seconds.
@@ -27,12 +30,12 @@ public final class RequestClient {
     public func request(_ message: Message, timeout: Double = 10) throws -> Message {
         let id = nextID
         nextID += 1
-        try socket.send(Envelope(id: id, message: message))
+        try channel.send(Envelope(id: id, message: message))
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let left = deadline.timeIntervalSinceNow
-            guard left > 0, let received = try socket.receive(timeout: left) else {
-                throw TransportError(.timeout, "no reply to message \(id) from \(socket.peerName) within \(timeout) s")
+            guard left > 0, let received = try channel.receive(timeout: left) else {
+                throw TransportError(.timeout, "no reply to message \(id) from \(channel.address) within \(timeout) s")
             }
             let envelope = try received.envelope.get()
             if envelope.replyTo == id { return envelope.message }
@@ -41,9 +44,9 @@ public final class RequestClient {
 
     /// Sends raw frames (for example deliberately malformed ones) and returns the next reply.
     public func requestRaw(_ frames: [Data], timeout: Double = 10) throws -> Message {
-        try socket.sendRaw(frames)
-        guard let received = try socket.receive(timeout: timeout) else {
-            throw TransportError(.timeout, "no reply from \(socket.peerName) within \(timeout) s")
+        try channel.sendRaw(frames, to: nil)
+        guard let received = try channel.receive(timeout: timeout) else {
+            throw TransportError(.timeout, "no reply from \(channel.address) within \(timeout) s")
         }
         return try received.envelope.get().message
     }

@@ -5,12 +5,12 @@ import TesseraTrace
 import TesseraTransport
 import TesseraWire
 
-/// Runs a ``WorkerService`` on a ZeroMQ socket until asked to stop.
+/// Runs a ``WorkerService`` on a message channel until asked to stop.
 ///
-/// - `bind`: a ROUTER socket others connect to (with DEALER sockets); each request is answered
+/// - `bind`: a bound channel (a ZeroMQ ROUTER) others connect to; each request is answered
 ///   to its sender.
-/// - `connect`: a DEALER socket, named by the worker id, connected to a ROUTER (a client or
-///   scheduler); the worker registers on start, heartbeats every second and says bye on stop.
+/// - `connect`: a channel connected to a client or scheduler under the worker id (a ZeroMQ
+///   DEALER); the worker registers on start, heartbeats every second and says bye on stop.
 ///
 /// Train and evaluate tasks run on their own thread, one at a time, so the loop keeps
 /// heartbeating while they run: a scheduler takes a worker that goes silent for its heartbeat
@@ -23,8 +23,8 @@ public final class WorkerRuntime {
         case connect(String)
     }
 
-    private let socket: MessageSocket
-    private let context: ZMQContext
+    private let channel: any MessageChannel
+    private let transport: Transport
     private var service: WorkerService
     private let tracer: TraceWriter?
     private let isRouter: Bool
@@ -47,29 +47,25 @@ public final class WorkerRuntime {
     ///
     /// - Throws: ``TransportError`` when the socket cannot bind or connect.
     public init(service: WorkerService, endpoint: Endpoint, limits: WireLimits = WireLimits(),
-                sampleCount: UInt64 = 0, labelHistogram: [UInt64] = [], tracer: TraceWriter? = nil) throws {
-        context = try ZMQContext()
+                sampleCount: UInt64 = 0, labelHistogram: [UInt64] = [], tracer: TraceWriter? = nil,
+                transport: Transport = .zeroMQ) throws {
+        self.transport = transport
         self.service = service
         self.tracer = tracer
         registration = .register(workerID: service.workerID, sampleCount: sampleCount, labelHistogram: labelHistogram)
-        let zmq: ZMQSocket
         switch endpoint {
         case let .bind(address):
-            zmq = try ZMQSocket(.router, context: context, maximumMessageBytes: limits.maximumMessageBytes)
-            try zmq.bind(address)
+            channel = try transport.bind(address, limits: limits, tracer: tracer)
             isRouter = true
-            self.address = try zmq.lastEndpoint()
         case let .connect(address):
-            zmq = try ZMQSocket(.dealer, context: context, identity: service.workerID,
-                                maximumMessageBytes: limits.maximumMessageBytes)
-            try zmq.connect(address)
+            channel = try transport.connect(address, identity: service.workerID, limits: limits, tracer: tracer)
             isRouter = false
-            self.address = address
         }
-        socket = MessageSocket(zmq, codec: WireCodec(limits: limits), tracer: tracer, peerName: self.address)
+        self.address = channel.address
     }
 
-    /// Serves until `shouldStop` returns true (checked at least every 100 ms).
+    /// Serves until `shouldStop` returns true (checked at least every 100 ms), then closes the
+    /// channel.
     ///
     /// - Throws: ``TransportError`` when the socket itself fails.
     public func run(until shouldStop: () -> Bool) throws {
@@ -87,7 +83,7 @@ public final class WorkerRuntime {
                 try send(result, replyTo: task.replyTo, to: task.sender)
             }
             // Short polls while a task runs, so its reply goes out as soon as it is done.
-            guard let received = try socket.receive(timeout: running == nil ? 0.1 : 0.005, hasIdentity: isRouter) else { continue }
+            guard let received = try channel.receive(timeout: running == nil ? 0.1 : 0.005) else { continue }
             let reply: Message?
             var replyTo: UInt64 = 0
             switch received.envelope {
@@ -104,7 +100,7 @@ public final class WorkerRuntime {
                 case let .welcome(_, configuration):
                     reply = welcome(configuration)
                 case .trainTask, .evaluateTask:
-                    reply = startTask(envelope.message, replyTo: envelope.id, sender: received.identity)
+                    reply = startTask(envelope.message, replyTo: envelope.id, sender: received.peer)
                 default:
                     reply = service.handle(envelope.message)
                 }
@@ -112,10 +108,12 @@ public final class WorkerRuntime {
             case let .failure(error):
                 reply = .error(code: error.kind.rawValue, message: error.description)
             }
-            if let reply { try send(reply, replyTo: replyTo, to: received.identity) }
+            if let reply { try send(reply, replyTo: replyTo, to: received.peer) }
         }
-        tracer?.flush()
         if !isRouter && !dismissed { try? send(.bye(reason: "worker stopping"), replyTo: 0, to: nil) }
+        for peer in peers.values { peer.channel.close() }
+        channel.close()
+        tracer?.flush()
     }
 
     /// Sets up the federated client from a welcome and answers done (ready) or an error.
@@ -134,12 +132,12 @@ public final class WorkerRuntime {
     /// A train or evaluate task on its own thread, and its reply once it is done.
     private final class BackgroundTask: Sendable {
         let replyTo: UInt64
-        let sender: Data?
+        let sender: PeerID?
         let kindName: String
         let start = TraceEvent.now()
         let result = Mutex<Message?>(nil)
 
-        init(replyTo: UInt64, sender: Data?, kindName: String) {
+        init(replyTo: UInt64, sender: PeerID?, kindName: String) {
             self.replyTo = replyTo
             self.sender = sender
             self.kindName = kindName
@@ -148,7 +146,7 @@ public final class WorkerRuntime {
 
     /// Starts a train or evaluate task on its own thread (its reply is sent when it is done);
     /// answers an error instead when there is no run yet or a task is still running.
-    private func startTask(_ message: Message, replyTo: UInt64, sender: Data?) -> Message? {
+    private func startTask(_ message: Message, replyTo: UInt64, sender: PeerID?) -> Message? {
         guard let trainer else {
             return .error(code: WireError.Kind.requestFailed.rawValue,
                           message: "worker \(service.workerID) got a \(message.kindName) before a welcome")
@@ -206,7 +204,7 @@ public final class WorkerRuntime {
     private func forward(_ id: TensorID, to endpoint: String, as target: TensorID) -> Message {
         do {
             let tensor = try service.store.tensor(id)
-            let peer = try peers[endpoint] ?? RequestClient(connectingTo: endpoint, limits: socket.codec.limits, tracer: tracer)
+            let peer = try peers[endpoint] ?? RequestClient(connectingTo: endpoint, limits: channel.codec.limits, tracer: tracer, transport: transport)
             peers[endpoint] = peer
             let answer = try peer.request(.put(id: target, tensor: tensor), timeout: 30)
             if case .error = answer { return answer }
@@ -219,13 +217,13 @@ public final class WorkerRuntime {
         }
     }
 
-    private func send(_ message: Message, replyTo: UInt64, to sender: Data?) throws {
+    private func send(_ message: Message, replyTo: UInt64, to sender: PeerID?) throws {
         defer { nextID += 1 }
         do {
-            try socket.send(Envelope(id: nextID, replyTo: replyTo, message: message), to: sender)
+            try channel.send(Envelope(id: nextID, replyTo: replyTo, message: message), to: sender)
         } catch let error as WireError {
             // A reply too large for the limits (a huge get) becomes an error reply instead.
-            try socket.send(Envelope(id: nextID, replyTo: replyTo,
+            try channel.send(Envelope(id: nextID, replyTo: replyTo,
                                      message: .error(code: error.kind.rawValue, message: error.description)), to: sender)
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TesseraTensor
+import TesseraTransport
 
 /// The one Tessera executable.
 @main
@@ -12,7 +13,8 @@ struct Tessera: AsyncParsableCommand {
     )
 
     /// Runs the command; errors print a sentence and exit 1, usage errors exit 2 (the
-    /// project's convention, where ArgumentParser alone would use 64).
+    /// project's convention, where ArgumentParser alone would use 64). Either way, messages
+    /// still queued (a last bye) get a moment to go out before the process exits.
     static func main() async {
         if let problem = KernelBuild.unsupportedCPUMessage {
             FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
@@ -26,7 +28,9 @@ struct Tessera: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            Transport.finish()
         } catch {
+            Transport.finish()
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))

@@ -13,32 +13,38 @@ struct FederatedAveragingTests {
                     weights: [NamedTensor(name: "w", tensor: Tensor(values))])
     }
 
+    func validated(_ worker: String, _ values: [Float], samples: UInt64, delta: Bool = false,
+                   global: ParameterSet) throws -> ValidatedUpdate {
+        try ValidatedUpdate(update(values, samples: samples, delta: delta), from: worker, global: global)
+    }
+
     @Test func weightsBySampleCount() throws {
         let global = try ParameterSet([(name: "w", tensor: Tensor([0, 0]))])
-        let average = try FederatedAveraging.aggregate(["a": update([1, 2], samples: 100), "b": update([3, 6], samples: 300)], global: global)
+        let average = try FederatedAveraging.aggregate([try validated("a", [1, 2], samples: 100, global: global),
+                                                        try validated("b", [3, 6], samples: 300, global: global)])
         #expect(average["w"]?.scalars == [2.5, 5])
-        let withDelta = try FederatedAveraging.aggregate(["a": update([1, 1], samples: 1, delta: true)],
-                                                         global: try ParameterSet([(name: "w", tensor: Tensor([2, 3]))]))
+        let base = try ParameterSet([(name: "w", tensor: Tensor([2, 3]))])
+        let withDelta = try FederatedAveraging.aggregate([try validated("a", [1, 1], samples: 1, delta: true, global: base)])
         #expect(withDelta["w"]?.scalars == [3, 4])
     }
 
     @Test func orderOfArrivalDoesNotChangeTheBits() throws {
         let global = try ParameterSet([(name: "w", tensor: Tensor.zeros([64]))])
-        var updates: [String: TrainUpdate] = [:]
+        var updates: [ValidatedUpdate] = []
         for index in 0..<7 {
-            updates["worker-\(index)"] = update(try Tensor.normal([64], seed: UInt64(index)).scalars, samples: UInt64(100 + index * 13))
+            updates.append(try validated("worker-\(index)", try Tensor.normal([64], seed: UInt64(index)).scalars,
+                                         samples: UInt64(100 + index * 13), global: global))
         }
-        let first = try FederatedAveraging.aggregate(updates, global: global)
-        var shuffled: [String: TrainUpdate] = [:]
-        for key in updates.keys.sorted().reversed() { shuffled[key] = updates[key] }
-        #expect(try FederatedAveraging.aggregate(shuffled, global: global) == first)
+        let first = try FederatedAveraging.aggregate(updates)
+        #expect(try FederatedAveraging.aggregate(updates.reversed()) == first)
     }
 
-    @Test func mismatchedOrEmptyUpdatesAreErrors() throws {
+    @Test func unusableUpdatesAreRejectedOnArrival() throws {
         let global = try ParameterSet([(name: "w", tensor: Tensor([0, 0]))])
-        #expect(throws: (any Error).self) { try FederatedAveraging.aggregate(["a": update([1, 2, 3], samples: 1)], global: global) }
-        #expect(throws: SchedulerError.self) { try FederatedAveraging.aggregate([:], global: global) }
-        #expect(throws: SchedulerError.self) { try FederatedAveraging.aggregate(["a": update([1, 2], samples: 0)], global: global) }
+        #expect(throws: SchedulerError.self) { try validated("a", [1, 2, 3], samples: 1, global: global) }
+        #expect(throws: SchedulerError.self) { try validated("a", [1, 2], samples: 0, global: global) }
+        #expect(throws: SchedulerError.self) { try validated("a", [1, .nan], samples: 1, global: global) }
+        #expect(throws: SchedulerError.nothingToAggregate) { try FederatedAveraging.aggregate([]) }
     }
 
     @Test func impossibleSettingsAreRejected() throws {

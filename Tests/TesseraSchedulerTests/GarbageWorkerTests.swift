@@ -20,10 +20,7 @@ struct GarbageWorkerTests {
         let endpoint = String(try scheduler.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
         let honest = try ProcessHarness(["worker", "--connect", endpoint, "--id", "honest", "--trace-dir", directory.path])
 
-        let context = try ZMQContext()
-        let zmq = try ZMQSocket(.dealer, context: context, identity: "mallory")
-        try zmq.connect(endpoint)
-        let socket = MessageSocket(zmq, codec: WireCodec(), tracer: nil, peerName: endpoint)
+        let socket = try Transport.zeroMQ.connect(endpoint, identity: "mallory")
         try socket.send(Envelope(id: 1, message: .register(workerID: "mallory", sampleCount: 10, labelHistogram: [])))
         var answered = false, answeredEvaluation = false
         let deadline = Date().addingTimeInterval(60)
@@ -44,7 +41,7 @@ struct GarbageWorkerTests {
                         round: task.round, modelVersion: task.modelVersion, sampleCount: 10, isDelta: false, metrics: [:],
                         weights: poisoned))))
                 default:
-                    try zmq.send([Data([0x54, 0x53, 0x52, 0x41, 1, 21, 0, 0, 0xFF])])
+                    try socket.sendRaw([Data([0x54, 0x53, 0x52, 0x41, 1, 21, 0, 0, 0xFF])], to: nil)
                 }
                 answered = true
             case let .evaluateTask(task):
@@ -56,7 +53,7 @@ struct GarbageWorkerTests {
                     try socket.send(Envelope(id: 4, replyTo: envelope.id, message: .evaluation(EvaluationResult(
                         round: task.round, sampleCount: 10, correctCount: 10, loss: .nan))))
                 default:
-                    try zmq.send([Data([0x54, 0x53, 0x52, 0x41, 1, 24, 0, 0, 0xFF])])
+                    try socket.sendRaw([Data([0x54, 0x53, 0x52, 0x41, 1, 24, 0, 0, 0xFF])], to: nil)
                 }
                 answeredEvaluation = true
             default:

@@ -8,24 +8,23 @@ import TesseraWire
 @Suite("Aggregation strategies")
 struct StrategyTests {
     func set(_ values: [Float]) throws -> ParameterSet { try ParameterSet([(name: "w", tensor: Tensor(values))]) }
-    func updates(_ values: [Float]) -> [String: TrainUpdate] {
-        ["a": TrainUpdate(round: 1, modelVersion: 0, sampleCount: 1, isDelta: false, metrics: [:],
-                          weights: [NamedTensor(name: "w", tensor: Tensor(values))])]
+    func updates(_ values: [Float]) throws -> [ValidatedUpdate] {
+        [ValidatedUpdate(workerID: "a", parameters: try set(values), sampleCount: 1)]
     }
 
     @Test func fedAvgMAccumulatesServerMomentum() throws {
         var strategy = FedAvgM(serverLearningRate: 1, momentum: 0.5)
         // Δ = 1 each round: v = 1, then 1.5; w = 0 + 1 = 1, then 1 + 1.5 = 2.5.
-        let first = try strategy.aggregate(global: set([0]), updates: updates([1]))
+        let first = try strategy.aggregate(global: set([0]), updates: try updates([1]))
         #expect(first["w"]?.scalars == [1])
-        let second = try strategy.aggregate(global: first, updates: updates([2]))
+        let second = try strategy.aggregate(global: first, updates: try updates([2]))
         #expect(second["w"]?.scalars == [2.5])
     }
 
     @Test func fedAdamAndFedYogiFollowThePaper() throws {
         for rule in [AdaptiveServerOptimizer.Rule.adam, .yogi] {
             var strategy = AdaptiveServerOptimizer(rule: rule, serverLearningRate: 0.1, beta1: 0.9, beta2: 0.99, tau: 0.001)
-            let next = try strategy.aggregate(global: set([1]), updates: updates([3]))
+            let next = try strategy.aggregate(global: set([1]), updates: try updates([3]))
             // Δ = 2; m = 0.2; v0 = τ² = 1e-6; Adam v = 0.99e-6 + 0.04; Yogi v = 1e-6 + 0.04 (sign(v0 − 4) = −1).
             let v: Float = rule == .adam ? 0.99 * 1e-6 + 0.01 * 4 : 1e-6 + 0.01 * 4
             let expected = 1 + 0.1 * 0.2 / (v.squareRoot() + 0.001)

@@ -10,22 +10,19 @@ import TesseraWire
 @Suite("Worker in connect mode", .serialized)
 struct ConnectModeTests {
     @Test func registersHeartbeatsServesAndSaysBye() throws {
-        let context = try ZMQContext()
-        let router = try ZMQSocket(.router, context: context)
-        try router.bind("tcp://127.0.0.1:0")
-        let endpoint = try router.lastEndpoint()
-        let socket = MessageSocket(router, codec: WireCodec(), tracer: nil, peerName: "workers")
+        let socket = try Transport.zeroMQ.bind("tcp://127.0.0.1:0")
+        let endpoint = socket.address
         let worker = try ProcessHarness(["worker", "--connect", endpoint, "--id", "dave", "--data", "synthetic",
                                          "--trace-dir", temporaryTraceDirectory.path])
 
-        func next(_ timeout: Double = 30) throws -> (Data?, Envelope) {
-            guard let received = try socket.receive(timeout: timeout, hasIdentity: true) else {
+        func next(_ timeout: Double = 30) throws -> (PeerID, Envelope) {
+            guard let received = try socket.receive(timeout: timeout) else {
                 throw HarnessError(description: "nothing from the worker within \(timeout) s")
             }
-            return (received.identity, try received.envelope.get())
+            return (received.peer, try received.envelope.get())
         }
         let (identity, registration) = try next()
-        #expect(identity.map { String(decoding: $0, as: UTF8.self) } == "dave")
+        #expect(identity == PeerID("dave"))
         guard case let .register(name, samples, histogram) = registration.message else {
             Issue.record("expected register, got \(registration.message.kindName)"); return
         }
@@ -44,7 +41,7 @@ struct ConnectModeTests {
 
         #expect(worker.stop() == 0)
         var sawBye = false
-        while !sawBye, let received = try socket.receive(timeout: 5, hasIdentity: true) {
+        while !sawBye, let received = try socket.receive(timeout: 5) {
             if case .bye? = try? received.envelope.get().message { sawBye = true }
         }
         #expect(sawBye)

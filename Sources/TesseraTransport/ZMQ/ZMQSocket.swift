@@ -1,10 +1,11 @@
 import CZMQ
 import Foundation
 
-/// One ZeroMQ socket. Not thread-safe (libzmq sockets are not): use it from one thread.
-public final class ZMQSocket {
+/// One ZeroMQ socket. Not thread-safe (libzmq sockets are not): use it from one thread. Only
+/// ``ZMQChannel`` uses it; everything else opens channels through ``Transport``.
+final class ZMQSocket {
     /// The socket types Tessera uses.
-    public enum Kind {
+    enum Kind {
         case router, dealer
 
         var value: Int32 {
@@ -15,14 +16,14 @@ public final class ZMQSocket {
         }
     }
 
-    let handle: UnsafeMutableRawPointer
+    private var handle: UnsafeMutableRawPointer?
     private let context: ZMQContext
 
     /// A socket of `kind` in `context`, with linger 0 (closing never blocks on unsent data)
     /// and, when given, a routing `identity` (a DEALER's name as a ROUTER sees it).
     ///
     /// - Throws: ``TransportError``.
-    public init(_ kind: Kind, context: ZMQContext, identity: String? = nil, maximumMessageBytes: Int? = nil) throws {
+    init(_ kind: Kind, context: ZMQContext, identity: String? = nil, maximumMessageBytes: Int? = nil) throws {
         guard let handle = zmq_socket(context.handle, kind.value) else { throw TransportError.lastZMQError("zmq_socket") }
         self.handle = handle
         self.context = context
@@ -32,24 +33,39 @@ public final class ZMQSocket {
     }
 
     deinit {
+        close()
+    }
+
+    /// Closes the socket (idempotent); later calls fail with `.closed`. Messages still queued
+    /// get `linger` seconds to go out, while the context lives (``ZMQContext/terminate(within:)``).
+    func close(linger: Double = 0) {
+        guard let handle else { return }
+        if linger > 0 { try? setOption(ZMQ_LINGER, Int32(linger * 1000)) }
         zmq_close(handle)
+        self.handle = nil
+    }
+
+    /// The open socket's handle.
+    private func open() throws -> UnsafeMutableRawPointer {
+        guard let handle else { throw TransportError(.closed, "the socket is closed") }
+        return handle
     }
 
     /// Binds to `endpoint` (`tcp://127.0.0.1:5555`, `tcp://*:0`, `ipc:///tmp/x`).
-    public func bind(_ endpoint: String) throws {
-        guard zmq_bind(handle, endpoint) == 0 else { throw TransportError.lastZMQError("bind \(endpoint)") }
+    func bind(_ endpoint: String) throws {
+        guard zmq_bind(try open(), endpoint) == 0 else { throw TransportError.lastZMQError("bind \(endpoint)") }
     }
 
     /// Connects to `endpoint`; libzmq reconnects by itself if the peer goes away.
-    public func connect(_ endpoint: String) throws {
-        guard zmq_connect(handle, endpoint) == 0 else { throw TransportError.lastZMQError("connect \(endpoint)") }
+    func connect(_ endpoint: String) throws {
+        guard zmq_connect(try open(), endpoint) == 0 else { throw TransportError.lastZMQError("connect \(endpoint)") }
     }
 
     /// The endpoint actually bound (resolves `tcp://*:0` to the chosen port).
-    public func lastEndpoint() throws -> String {
+    func lastEndpoint() throws -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         var size = buffer.count
-        guard zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else {
+        guard zmq_getsockopt(try open(), ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else {
             throw TransportError.lastZMQError("ZMQ_LAST_ENDPOINT")
         }
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -57,12 +73,13 @@ public final class ZMQSocket {
 
     func setOption<T: BitwiseCopyable>(_ option: Int32, _ value: T) throws {
         var copy = value
-        guard zmq_setsockopt(handle, option, &copy, MemoryLayout<T>.size) == 0 else {
+        guard zmq_setsockopt(try open(), option, &copy, MemoryLayout<T>.size) == 0 else {
             throw TransportError.lastZMQError("zmq_setsockopt \(option)")
         }
     }
 
     func setOption(_ option: Int32, bytes: [UInt8]) throws {
+        let handle = try open()
         guard bytes.withUnsafeBytes({ zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }) == 0 else {
             throw TransportError.lastZMQError("zmq_setsockopt \(option)")
         }
@@ -70,7 +87,8 @@ public final class ZMQSocket {
 
     /// Sends `frames` as one multipart message. Frames of 64 KiB or more are handed to libzmq
     /// without copying (it releases them when sent).
-    public func send(_ frames: [Data]) throws {
+    func send(_ frames: [Data]) throws {
+        let handle = try open()
         for (index, frame) in frames.enumerated() {
             let flags: Int32 = index < frames.count - 1 ? ZMQ_SNDMORE : 0
             var message = zmq_msg_t()
@@ -101,8 +119,9 @@ public final class ZMQSocket {
 
     /// Receives one multipart message, waiting at most `timeout` seconds (nil: forever).
     /// Returns nil on timeout.
-    public func receive(timeout: Double?) throws -> [Data]? {
+    func receive(timeout: Double?) throws -> [Data]? {
         guard try wait(timeout: timeout) else { return nil }
+        let handle = try open()
         var frames: [Data] = []
         repeat {
             // Frames of 64 KiB or more are wrapped, not copied: the Data owns the libzmq message
@@ -130,8 +149,8 @@ public final class ZMQSocket {
     }
 
     /// Whether a message arrives within `timeout` seconds (nil: waits forever).
-    public func wait(timeout: Double?) throws -> Bool {
-        var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+    func wait(timeout: Double?) throws -> Bool {
+        var item = zmq_pollitem_t(socket: try open(), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
         let milliseconds = timeout.map { Int($0 * 1000) } ?? -1
         let result = zmq_poll(&item, 1, milliseconds)
         if result < 0 {
@@ -143,19 +162,25 @@ public final class ZMQSocket {
 
     /// Waits until a message arrives or `descriptor` becomes readable, at most `timeout`
     /// seconds. Returns whether the socket has a message.
-    public func waitWithDescriptor(_ descriptor: Int32, timeout: Double) -> Bool {
+    func waitWithDescriptor(_ descriptor: Int32, timeout: Double?) throws -> Bool {
+        let handle = try open()
         var items = [
             zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
             zmq_pollitem_t(socket: nil, fd: descriptor, events: Int16(ZMQ_POLLIN), revents: 0),
         ]
-        guard zmq_poll(&items, 2, Int(timeout * 1000)) > 0 else { return false }
+        let result = zmq_poll(&items, 2, timeout.map { Int($0 * 1000) } ?? -1)
+        if result < 0 {
+            if zmq_errno() == EINTR { return false }
+            throw TransportError.lastZMQError("poll")
+        }
+        guard result > 0 else { return false }
         return items[0].revents & Int16(ZMQ_POLLIN) != 0
     }
 
     private func more() throws -> Bool {
         var value: Int32 = 0
         var size = MemoryLayout<Int32>.size
-        guard zmq_getsockopt(handle, ZMQ_RCVMORE, &value, &size) == 0 else { throw TransportError.lastZMQError("ZMQ_RCVMORE") }
+        guard zmq_getsockopt(try open(), ZMQ_RCVMORE, &value, &size) == 0 else { throw TransportError.lastZMQError("ZMQ_RCVMORE") }
         return value != 0
     }
 }

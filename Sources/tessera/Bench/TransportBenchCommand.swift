@@ -113,11 +113,9 @@ struct TransportBenchCommand: ParsableCommand {
         guard let address = Self.readLine(reader), address.hasPrefix("bound ") else {
             throw ValidationError("the sink did not start")
         }
-        let context = try ZMQContext()
-        let socket = try ZMQSocket(.dealer, context: context)
-        try socket.connect(String(address.dropFirst("bound ".count)))
+        let channel = try Transport.zeroMQ.connect(String(address.dropFirst("bound ".count)))
         let frames = try WireCodec().encode(Envelope(id: 1, message: .put(id: 1, tensor: Tensor.uniform([size / 4], seed: 2))))
-        for _ in 0..<count { try socket.send(frames) }
+        for _ in 0..<count { try channel.sendRaw(frames, to: nil) }
         guard let result = Self.readLine(reader), let seconds = Double(result) else { throw ValidationError("the sink did not report") }
         sink.waitUntilExit()
         return seconds
@@ -198,16 +196,12 @@ struct TransportSinkCommand: ParsableCommand {
     @Option var count: Int
 
     func run() throws {
-        let context = try ZMQContext()
-        let socket = try ZMQSocket(.router, context: context)
-        try socket.bind(endpoint)
-        FileHandle.standardOutput.write(Data("bound \(try socket.lastEndpoint())\n".utf8))
-        let codec = WireCodec()
+        let channel = try Transport.zeroMQ.bind(endpoint)
+        FileHandle.standardOutput.write(Data("bound \(channel.address)\n".utf8))
         var start = 0.0
         for index in 0..<count {
-            guard var frames = try socket.receive(timeout: 30) else { throw ValidationError("sink timed out") }
-            frames.removeFirst()
-            _ = try codec.decode(frames)
+            guard let delivery = try channel.receive(timeout: 30) else { throw ValidationError("sink timed out") }
+            _ = try delivery.envelope.get()
             if index == 0 { start = Date().timeIntervalSince1970 }
         }
         FileHandle.standardOutput.write(Data("\(Date().timeIntervalSince1970 - start)\n".utf8))

@@ -15,10 +15,10 @@ public struct StrategyChoice: Sendable, Equatable {
     /// A choice; throws ``SchedulerError`` for an unknown name or negative settings.
     public init(name: String, serverLearningRate: Float? = nil, serverMomentum: Float = 0.9, mu: Float = 0.01) throws {
         guard Self.names.contains(name) else {
-            throw SchedulerError("unknown strategy '\(name)'; one of \(Self.names.joined(separator: ", "))")
+            throw SchedulerError.unknownStrategy(name, known: Self.names)
         }
         guard (serverLearningRate ?? 1) > 0, serverMomentum >= 0, serverMomentum < 1, mu >= 0 else {
-            throw SchedulerError("server learning rate must be positive, momentum in [0, 1), mu >= 0")
+            throw SchedulerError.invalidConfiguration("server learning rate must be positive, momentum in [0, 1), mu >= 0")
         }
         self.name = name
         self.serverLearningRate = serverLearningRate

@@ -1,15 +1,14 @@
 import TesseraNN
 import TesseraTensor
-import TesseraWire
 
 /// How the scheduler turns a round's updates into the next global model. Strategies with
 /// server state (momentum, moments) keep it between rounds.
 public protocol AggregationStrategy: Sendable {
-    /// The next global model from the current one and this round's updates (keyed by worker
-    /// id; implementations sum in id order).
+    /// The next global model from the current one and this round's updates (validated against
+    /// `global`; implementations sum in worker-id order).
     ///
     /// - Throws: ``SchedulerError`` or ``NNError`` for empty or mismatched updates.
-    mutating func aggregate(global: ParameterSet, updates: [String: TrainUpdate]) throws -> ParameterSet
+    mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet
 
     /// Server state to checkpoint, by buffer name (empty for stateless strategies).
     var state: [String: ParameterSet] { get }
@@ -24,7 +23,7 @@ extension AggregationStrategy {
     public var state: [String: ParameterSet] { [:] }
 
     public mutating func restore(_ state: [String: ParameterSet]) throws {
-        guard state.isEmpty else { throw SchedulerError("this strategy keeps no state, but the checkpoint has \(state.keys.sorted())") }
+        guard state.isEmpty else { throw SchedulerError.badStrategyState("this strategy keeps no state, but the checkpoint has \(state.keys.sorted())") }
     }
 }
 
@@ -34,8 +33,8 @@ public struct FedAvg: AggregationStrategy {
     /// FedAvg.
     public init() {}
 
-    public mutating func aggregate(global: ParameterSet, updates: [String: TrainUpdate]) throws -> ParameterSet {
-        try FederatedAveraging.aggregate(updates, global: global)
+    public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
+        try FederatedAveraging.aggregate(updates)
     }
 }
 
@@ -54,8 +53,8 @@ public struct FedAvgM: AggregationStrategy {
         self.momentum = momentum
     }
 
-    public mutating func aggregate(global: ParameterSet, updates: [String: TrainUpdate]) throws -> ParameterSet {
-        let delta = try FederatedAveraging.aggregate(updates, global: global).subtracting(global)
+    public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
+        let delta = try FederatedAveraging.aggregate(updates).subtracting(global)
         var next = velocity.map { $0.scaled(by: momentum) } ?? delta.scaled(by: 0)
         try next.add(delta, scaledBy: 1)
         velocity = next
@@ -67,7 +66,7 @@ public struct FedAvgM: AggregationStrategy {
     public var state: [String: ParameterSet] { velocity.map { ["velocity": $0] } ?? [:] }
 
     public mutating func restore(_ state: [String: ParameterSet]) throws {
-        guard Set(state.keys).isSubset(of: ["velocity"]) else { throw SchedulerError("FedAvgM state has unknown buffers \(state.keys.sorted())") }
+        guard Set(state.keys).isSubset(of: ["velocity"]) else { throw SchedulerError.badStrategyState("FedAvgM state has unknown buffers \(state.keys.sorted())") }
         velocity = state["velocity"]
     }
 }
@@ -105,8 +104,8 @@ public struct AdaptiveServerOptimizer: AggregationStrategy {
         self.tau = tau
     }
 
-    public mutating func aggregate(global: ParameterSet, updates: [String: TrainUpdate]) throws -> ParameterSet {
-        let delta = try FederatedAveraging.aggregate(updates, global: global).subtracting(global)
+    public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
+        let delta = try FederatedAveraging.aggregate(updates).subtracting(global)
         if first.isEmpty {
             layout = delta
             first = delta.tensors.map { [Float](repeating: 0, count: $0.count) }
@@ -144,7 +143,7 @@ public struct AdaptiveServerOptimizer: AggregationStrategy {
 
     public mutating func restore(_ state: [String: ParameterSet]) throws {
         guard Set(state.keys) == ["first", "second"] || state.isEmpty else {
-            throw SchedulerError("adaptive server state needs 'first' and 'second' moments, got \(state.keys.sorted())")
+            throw SchedulerError.badStrategyState("adaptive server state needs 'first' and 'second' moments, got \(state.keys.sorted())")
         }
         guard let m = state["first"], let v = state["second"] else { return }
         layout = m

@@ -1,0 +1,41 @@
+import TesseraNN
+import TesseraWire
+
+/// A worker's update that can be aggregated: checked once, on arrival, against the global
+/// model it answers. Strategies take these, never wire messages.
+public struct ValidatedUpdate: Sendable {
+    /// The worker that sent it.
+    public let workerID: String
+    /// The worker's model (a delta update has the global model added already), named and
+    /// shaped like the global model, every value finite.
+    public let parameters: ParameterSet
+    /// Training samples behind it (its FedAvg weight), at least 1.
+    public let sampleCount: UInt64
+
+    /// An update whose checks were done by the caller (tests, simulations).
+    public init(workerID: String, parameters: ParameterSet, sampleCount: UInt64) {
+        self.workerID = workerID
+        self.parameters = parameters
+        self.sampleCount = sampleCount
+    }
+
+    /// `update` from `workerID` checked against `global`, or why it cannot be used.
+    ///
+    /// - Throws: ``SchedulerError`` (`.unusableUpdate`): no samples, names or shapes that differ
+    ///   from the global model, or a value that is not finite.
+    public init(_ update: TrainUpdate, from workerID: String, global: ParameterSet) throws {
+        guard update.sampleCount > 0 else { throw SchedulerError.unusableUpdate(worker: workerID, reason: "it claims no samples") }
+        var parameters: ParameterSet
+        do {
+            parameters = try update.parameters()
+            try global.checkCompatible(with: parameters, operation: "update")
+        } catch {
+            throw SchedulerError.unusableUpdate(worker: workerID, reason: "\(error)")
+        }
+        guard parameters.tensors.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
+            throw SchedulerError.unusableUpdate(worker: workerID, reason: "it holds values that are not finite")
+        }
+        if update.isDelta { try parameters.add(global, scaledBy: 1) }
+        self.init(workerID: workerID, parameters: parameters, sampleCount: update.sampleCount)
+    }
+}

@@ -1,0 +1,58 @@
+import TesseraTransport
+import TesseraWire
+import TesseraWorker
+
+extension SchedulerMachine {
+    /// A registration: counts towards the expected workers before the run starts; afterwards,
+    /// a known worker registering again (a restarted process) is welcomed again, and unknown
+    /// ones are ignored (they were not part of the run's split).
+    func register(_ id: String, peer: PeerID, samples: UInt64, labels: [UInt64], at now: Double,
+                  into actions: inout [SchedulerAction]) throws {
+        if case .registering = phase {
+            membership.register(id, peer: peer, samples: samples, labels: labels, at: now)
+            if membership.count >= configuration.workers {
+                let order = Array(membership.ids.prefix(configuration.workers))
+                phase = .joining(order: order, next: 0,
+                                 deadline: now + configuration.registrationTimeout + configuration.deadline)
+                try advanceJoining(at: now, into: &actions)
+            }
+            return
+        }
+        guard let index = membership[id]?.clientIndex else { return }
+        membership.register(id, peer: peer, samples: samples, labels: labels, at: now)
+        try welcome(id, clientIndex: index, into: &actions)
+        // Whatever the old process owed is not coming.
+        try failTask(of: id, at: now, into: &actions)
+    }
+
+    /// Sends `id` the run's configuration as client `clientIndex`.
+    func welcome(_ id: String, clientIndex: Int, into actions: inout [SchedulerAction]) throws {
+        let messageID = takeID()
+        let run = RunConfiguration(model: configuration.model, data: configuration.data, partition: configuration.partition,
+                                   alpha: configuration.alpha, shardsPerClient: configuration.shardsPerClient,
+                                   clients: configuration.workers, clientIndex: clientIndex, seed: configuration.seed,
+                                   heldOutFraction: configuration.heldOutFraction)
+        membership.welcomed(id, messageID: messageID, clientIndex: clientIndex)
+        try send(Envelope(id: messageID, message: .welcome(runID: configuration.runDirectory.lastPathComponent,
+                                                          configuration: try run.json())), to: id, into: &actions)
+    }
+
+    /// While joining: welcomes the next workers while fewer than `maxConcurrentTrainers` are
+    /// loading, and starts the first round once every one answered.
+    func advanceJoining(at now: Double, into actions: inout [SchedulerAction]) throws {
+        guard case .joining(let order, var next, let deadline) = phase else { return }
+        func loading() -> Int {
+            order[..<next].count { if case .welcomed? = membership[$0]?.status { true } else { false } }
+        }
+        while next < order.count && loading() < configuration.maxConcurrentTrainers {
+            try welcome(order[next], clientIndex: next, into: &actions)
+            next += 1
+        }
+        phase = .joining(order: order, next: next, deadline: deadline)
+        guard next == order.count, loading() == 0 else { return }
+        // Resuming: replay the sampling draws of the rounds already run, so the sequence goes on.
+        var replay = membership.ids
+        for _ in 1..<max(1, firstRound) { replay.shuffle(using: &generator) }
+        try startRound(firstRound, at: now, into: &actions)
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import TesseraNN
+import TesseraTrace
+import TesseraTransport
+import TesseraWire
+
+extension SchedulerMachine {
+    /// Samples round `number`'s workers and sends them its train task.
+    func startRound(_ number: Int, at now: Double, into actions: inout [SchedulerAction]) throws {
+        guard number <= configuration.rounds else { return try end(into: &actions) }
+        membership.loseSilent(at: now, timeout: configuration.heartbeatTimeout)
+        let workers = membership.active
+        guard !workers.isEmpty else {
+            return fail(.everyWorkerLost(round: number, heartbeatTimeout: configuration.heartbeatTimeout), into: &actions)
+        }
+        var order = workers
+        order.shuffle(using: &generator)
+        let sampled = Array(order.prefix(configuration.sampleSize(available: workers.count))).sorted()
+        let hyperparameters = String(decoding: try JSONEncoder().encode(configuration.hyperparameters), as: UTF8.self)
+        let task = try EncodedMessage(Envelope(id: takeID(), message: .trainTask(TrainTask(
+            round: UInt64(number), modelVersion: UInt64(number - 1), hyperparameters: hyperparameters, parameters: global))),
+            codec: codec)
+        var round = Round(number: number, start: now, gather: TaskGather(task: task, workers: sampled,
+                                                                          deadline: now + configuration.deadline))
+        dispatch(&round.gather, count: configuration.maxConcurrentTrainers, at: now, into: &actions)
+        phase = .training(round)
+    }
+
+    /// Sends the gather's task to up to `count` more waiting workers.
+    func dispatch<Value>(_ gather: inout TaskGather<Value>, count: Int, at now: Double, into actions: inout [SchedulerAction]) {
+        for _ in 0..<min(count, gather.workers.count) {
+            guard let worker = gather.dispatch(at: now) else { return }
+            if let peer = membership[worker]?.peer { actions.append(.send(gather.task, to: peer)) }
+        }
+    }
+
+    /// A message from `worker` that is not about joining: an answer to the task in progress,
+    /// or nothing to act on (a heartbeat, a stray or late reply).
+    func answer(_ envelope: Envelope, from worker: String, at now: Double, into actions: inout [SchedulerAction]) throws {
+        switch phase {
+        case var .training(round):
+            guard round.gather.isPending(worker), envelope.replyTo == round.gather.taskID else { return }
+            switch envelope.message {
+            case let .update(update) where update.round == UInt64(round.number):
+                do {
+                    round.gather.accept(try ValidatedUpdate(update, from: worker, global: global), from: worker)
+                    actions.append(.progress(round: round.number, accepted: round.gather.answers.count,
+                                             sampled: round.gather.workers.count))
+                } catch {
+                    tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(worker), round \(round.number): \(error)")
+                    round.gather.fail(worker)
+                }
+            case .error, .update:
+                round.gather.fail(worker)
+            default:
+                return
+            }
+            dispatch(&round.gather, count: 1, at: now, into: &actions)
+            phase = .training(round)
+        case .evaluating(let round, var gather):
+            guard gather.isPending(worker), envelope.replyTo == gather.taskID else { return }
+            switch envelope.message {
+            case let .evaluation(result) where FederatedEvaluation.isUsable(result, round: round.number):
+                gather.accept(result, from: worker)
+            case .evaluation:
+                tracer?.span("rejected evaluation", start: TraceEvent.now(), detail: "\(worker), round \(round.number)")
+                gather.fail(worker)
+            case .error:
+                gather.fail(worker)
+            default:
+                return
+            }
+            dispatch(&gather, count: 1, at: now, into: &actions)
+            phase = .evaluating(round, gather)
+        default:
+            return
+        }
+        try closeIfDue(at: now, into: &actions)
+    }
+
+    /// Counts `worker`'s part in the task in progress as failed (garbage, a restart), and
+    /// sends the task to the next one waiting.
+    func failTask(of worker: String, at now: Double, into actions: inout [SchedulerAction]) throws {
+        switch phase {
+        case var .training(round) where round.gather.isPending(worker):
+            round.gather.fail(worker)
+            dispatch(&round.gather, count: 1, at: now, into: &actions)
+            phase = .training(round)
+        case .evaluating(let round, var gather) where gather.isPending(worker):
+            gather.fail(worker)
+            dispatch(&gather, count: 1, at: now, into: &actions)
+            phase = .evaluating(round, gather)
+        default:
+            return
+        }
+        try closeIfDue(at: now, into: &actions)
+    }
+
+    /// Workers sent the task and silent (no answer, no heartbeat) for the heartbeat timeout
+    /// are lost; the task goes to the next ones.
+    func checkSilence(at now: Double, into actions: inout [SchedulerAction]) throws {
+        let cutoff = now - configuration.heartbeatTimeout
+        func silent<Value>(_ gather: TaskGather<Value>) -> [String] {
+            gather.pending.filter { max(gather.sentAt[$0] ?? now, membership[$0]?.lastSeen ?? now) < cutoff }
+        }
+        let workers: [String] = switch phase {
+        case let .training(round): silent(round.gather)
+        case let .evaluating(_, gather): silent(gather)
+        default: []
+        }
+        for worker in workers {
+            membership.lose(worker)
+            tracer?.span("silent worker", start: TraceEvent.now(), detail: "\(worker), \(activity)")
+            try failTask(of: worker, at: now, into: &actions)
+        }
+    }
+
+    /// Closes the training or evaluation in progress when complete or past its deadline.
+    func closeIfDue(at now: Double, into actions: inout [SchedulerAction]) throws {
+        switch phase {
+        case var .training(round) where round.gather.isComplete || now >= round.gather.deadline:
+            // Sampled workers that neither answered nor were heard from lately are lost.
+            membership.loseSilent(at: now, timeout: configuration.heartbeatTimeout)
+            let updates = round.gather.workers.compactMap { round.gather.answers[$0] }
+            round.received = updates.count
+            round.aggregated = updates.count >= configuration.quorum
+            if round.aggregated {
+                let start = TraceEvent.now()
+                replaceGlobal(with: try strategy.aggregate(global: global, updates: updates))
+                tracer?.span("aggregate", start: start, detail: "round \(round.number), \(updates.count) updates")
+            }
+            round.evaluationStart = now
+            let start = TraceEvent.now()
+            round.central = try evaluate(global)
+            tracer?.span("evaluate", start: start, detail: "round \(round.number)")
+            guard configuration.heldOutFraction > 0 else { return try finish(round, federated: nil, into: &actions) }
+            let task = try EncodedMessage(Envelope(id: takeID(), message: .evaluateTask(EvaluateTask(
+                round: UInt64(round.number), parameters: global))), codec: codec)
+            var gather = TaskGather<EvaluationResult>(task: task, workers: membership.active,
+                                                      deadline: clock.now + configuration.deadline)
+            dispatch(&gather, count: configuration.maxConcurrentTrainers, at: clock.now, into: &actions)
+            phase = .evaluating(round, gather)
+            try closeIfDue(at: clock.now, into: &actions)
+        case let .evaluating(round, gather) where gather.isComplete || now >= gather.deadline:
+            try finish(round, federated: FederatedEvaluation(gather.workers.compactMap { gather.answers[$0] }), into: &actions)
+        default:
+            return
+        }
+    }
+
+    /// Reports `round` and starts the next, or ends the run after the last.
+    func finish(_ round: Round, federated: FederatedEvaluation?, into actions: inout [SchedulerAction]) throws {
+        let now = clock.now
+        let sampled = round.gather.workers.count
+        let result = RoundResult(
+            round: round.number, sampled: sampled, received: round.received, late: sampled - round.received,
+            aggregated: round.aggregated, accuracy: round.central.accuracy, loss: round.central.loss,
+            seconds: now - round.start, evaluationSeconds: now - round.evaluationStart, federated: federated)
+        results.append(result)
+        let state = strategy.state
+        let checkpoint = Checkpoint(
+            parameters: global, optimizer: state.isEmpty ? nil : OptimizerState(kind: "strategy", step: 0, buffers: state),
+            metadata: ["round": String(round.number), "seed": String(configuration.seed), "model": configuration.model.name])
+        actions.append(.roundCompleted(result, checkpoint: checkpoint))
+        if round.number == 1 && round.received == 0 {
+            return fail(.noUpdates(round: 1, sampled: sampled, deadline: configuration.deadline), into: &actions)
+        }
+        try startRound(round.number + 1, at: now, into: &actions)
+    }
+
+    /// Tells every worker the run is over, and ends it.
+    func end(into actions: inout [SchedulerAction]) throws {
+        for id in membership.ids {
+            try send(Envelope(id: takeID(), message: .bye(reason: "run finished")), to: id, into: &actions)
+        }
+        phase = .ended
+        actions.append(.finished)
+    }
+}

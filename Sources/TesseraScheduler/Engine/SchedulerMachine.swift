@@ -1,0 +1,199 @@
+import Foundation
+import TesseraNN
+import TesseraTensor
+import TesseraTrace
+import TesseraTransport
+import TesseraWire
+import TesseraWorker
+
+/// Synchronous FedAvg as a state machine: events in (a message from a peer, time passing on the
+/// injected clock), actions out (send, round completed, finished, fail). No sockets, no files,
+/// no wall clock, so tests drive it message by message with a ``ManualClock``; ``SyncScheduler``
+/// runs it over a channel.
+///
+/// The run: wait until the expected workers registered; welcome them a few at a time (each
+/// loads its data and answers before the next is welcomed, so their memory peaks do not add
+/// up), each with its client index by sorted id; then for every round sample a fraction of the
+/// active workers, send them one encoded train task (at most `maxConcurrentTrainers` at a time),
+/// collect updates until all answered or failed or the deadline passed, aggregate in worker-id
+/// order when a quorum arrived, evaluate on the test set (and on the workers' held-out data),
+/// and report the round. A worker silent for the heartbeat timeout, even mid-task, is lost and
+/// the next one starts; one that registers again is welcomed again; garbage, error replies and
+/// unusable updates count as that worker failing the task. Runs are reproducible from the seed.
+public final class SchedulerMachine {
+    /// The run's settings.
+    public let configuration: SchedulerConfiguration
+    /// The workers known, and their state.
+    public internal(set) var membership = Membership()
+    /// The results of the rounds completed so far.
+    public internal(set) var results: [RoundResult] = []
+    /// The current global model.
+    public internal(set) var global: ParameterSet
+
+    let clock: any MonotonicClock
+    let codec: WireCodec
+    let tracer: TraceWriter?
+    let evaluate: (ParameterSet) throws -> Evaluation
+    var strategy: any AggregationStrategy
+    var generator: SeededGenerator
+    let firstRound: Int
+    var phase: Phase
+    private var nextID: UInt64 = 1
+
+    /// Where the run stands.
+    enum Phase {
+        case registering(deadline: Double)
+        case joining(order: [String], next: Int, deadline: Double)
+        case training(Round)
+        case evaluating(Round, TaskGather<EvaluationResult>)
+        case ended
+    }
+
+    /// A round in progress.
+    struct Round {
+        let number: Int
+        let start: Double
+        var gather: TaskGather<ValidatedUpdate>
+        /// Filled in when training closes.
+        var received = 0
+        var aggregated = false
+        var central = Evaluation(loss: 0, accuracy: 0, count: 0)
+        var evaluationStart = 0.0
+    }
+
+    /// A machine for `configuration` starting at round `firstRound` from `global` (a fresh
+    /// model, or a checkpoint's with `strategy` restored), evaluating each round's model with
+    /// `evaluate`. The registration timeout starts now.
+    ///
+    /// - Throws: ``SchedulerError`` for an invalid configuration.
+    public init(configuration: SchedulerConfiguration, global: ParameterSet, strategy: any AggregationStrategy,
+                firstRound: Int = 1, clock: any MonotonicClock, codec: WireCodec = WireCodec(), tracer: TraceWriter? = nil,
+                evaluate: @escaping (ParameterSet) throws -> Evaluation) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.global = global
+        self.strategy = strategy
+        self.firstRound = firstRound
+        self.clock = clock
+        self.codec = codec
+        self.tracer = tracer
+        self.evaluate = evaluate
+        generator = SeededGenerator(seed: configuration.seed)
+        phase = .registering(deadline: clock.now + configuration.registrationTimeout)
+    }
+
+    /// Whether the run finished or failed.
+    public var hasEnded: Bool {
+        if case .ended = phase { return true }
+        return false
+    }
+
+    /// What the run is doing, as a phrase ("waiting for workers", "in round 3").
+    public var activity: String {
+        switch phase {
+        case .registering: "while waiting for workers"
+        case .joining: "while workers were joining"
+        case let .training(round): "during round \(round.number)"
+        case let .evaluating(round, _): "during round \(round.number)'s federated evaluation"
+        case .ended: "after the run"
+        }
+    }
+
+    /// The earliest time at which ``tick()`` has something to do (a deadline, a worker whose
+    /// silence would count), or nil when only a message can move the run on.
+    public var nextDeadline: Double? {
+        let timeout = configuration.heartbeatTimeout
+        func silence<Value>(_ gather: TaskGather<Value>) -> Double {
+            gather.pending.map { max(gather.sentAt[$0] ?? 0, membership[$0]?.lastSeen ?? 0) + timeout }.min() ?? .infinity
+        }
+        switch phase {
+        case let .registering(deadline), let .joining(_, _, deadline): return deadline
+        case let .training(round): return min(round.gather.deadline, silence(round.gather))
+        case let .evaluating(_, gather): return min(gather.deadline, silence(gather))
+        case .ended: return nil
+        }
+    }
+
+    /// Handles one message from a peer.
+    ///
+    /// - Throws: errors of aggregation, evaluation or encoding (not of anything a peer sends:
+    ///   bad messages only cost that peer its answer).
+    public func handle(_ delivery: Delivery) throws -> [SchedulerAction] {
+        let now = clock.now
+        var actions: [SchedulerAction] = []
+        guard let worker = membership.worker(at: delivery.peer) else {
+            if case let .success(envelope) = delivery.envelope, case let .register(id, samples, labels) = envelope.message {
+                try register(id, peer: delivery.peer, samples: samples, labels: labels, at: now, into: &actions)
+            }
+            return actions
+        }
+        guard case let .success(envelope) = delivery.envelope else {
+            // Undecodable bytes from a worker that owes an answer: its answer is garbage.
+            try failTask(of: worker, at: now, into: &actions)
+            return actions
+        }
+        membership.heard(from: worker, at: now)
+        switch envelope.message {
+        case let .register(id, samples, labels):
+            try register(id, peer: delivery.peer, samples: samples, labels: labels, at: now, into: &actions)
+        case .done where membership.isWelcomed(worker, messageID: envelope.replyTo):
+            _ = membership.answeredWelcome(worker, replyTo: envelope.replyTo)
+            try advanceJoining(at: now, into: &actions)
+        case let .error(_, text) where membership.isWelcomed(worker, messageID: envelope.replyTo):
+            if case .joining = phase {
+                fail(.joinFailed(worker: worker, reason: text), into: &actions)
+            } else {
+                membership.lose(worker)
+                tracer?.span("rejoin refused", start: TraceEvent.now(), detail: "\(worker): \(text)")
+            }
+        default:
+            try answer(envelope, from: worker, at: now, into: &actions)
+        }
+        return actions
+    }
+
+    /// Acts on the time: deadlines passed, workers silent for too long.
+    ///
+    /// - Throws: errors of aggregation, evaluation or encoding.
+    public func tick() throws -> [SchedulerAction] {
+        let now = clock.now
+        var actions: [SchedulerAction] = []
+        switch phase {
+        case let .registering(deadline) where now >= deadline:
+            fail(.tooFewWorkers(registered: membership.count, expected: configuration.workers,
+                                seconds: configuration.registrationTimeout), into: &actions)
+        case let .joining(order, _, deadline) where now >= deadline:
+            let waiting = order.filter { if case .welcomed? = membership[$0]?.status { true } else { false } }
+            fail(.joinTimedOut(workers: waiting), into: &actions)
+        case .training, .evaluating:
+            try checkSilence(at: now, into: &actions)
+            try closeIfDue(at: now, into: &actions)
+        default:
+            break
+        }
+        return actions
+    }
+
+    /// A fresh message id.
+    func takeID() -> UInt64 {
+        defer { nextID += 1 }
+        return nextID
+    }
+
+    /// Ends the run with `error`.
+    func fail(_ error: SchedulerError, into actions: inout [SchedulerAction]) {
+        phase = .ended
+        actions.append(.fail(error))
+    }
+
+    /// Sends `envelope` to worker `id`.
+    func send(_ envelope: Envelope, to id: String, into actions: inout [SchedulerAction]) throws {
+        guard let peer = membership[id]?.peer else { return }
+        actions.append(.send(try EncodedMessage(envelope, codec: codec), to: peer))
+    }
+
+    /// Records the current global model as the model of round `round`.
+    func replaceGlobal(with parameters: ParameterSet) {
+        global = parameters
+    }
+}

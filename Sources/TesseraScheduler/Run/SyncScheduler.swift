@@ -1,0 +1,111 @@
+import Foundation
+import TesseraData
+import TesseraNN
+import TesseraTensor
+import TesseraTrace
+import TesseraTransport
+import TesseraWire
+
+/// Runs a ``SchedulerMachine`` over a bound channel: receives messages and feeds them in,
+/// ticks it when its deadlines come, sends what it asks, and writes each round's metrics
+/// and checkpoint to the run directory. The machine holds every decision; this is the I/O.
+public final class SyncScheduler {
+    /// The run's settings.
+    public let configuration: SchedulerConfiguration
+    let channel: any MessageChannel
+    let clock: any MonotonicClock
+    let tracer: TraceWriter?
+    /// The endpoint bound (with the real port).
+    public var address: String { channel.address }
+    /// Called with each round's result (progress output).
+    public var onRound: (RoundResult) -> Void = { _ in }
+    /// Called as a round progresses: (round, updates so far, workers sampled).
+    public var onProgress: (Int, Int, Int) -> Void = { _, _, _ in }
+    /// Checked while waiting; returning true ends the run with an error (Ctrl-C).
+    public var shouldStop: () -> Bool = { false }
+
+    /// A scheduler bound to `configuration.bind` through `transport`.
+    ///
+    /// - Throws: ``SchedulerError`` for an invalid configuration, ``TransportError`` when it
+    ///   cannot bind.
+    public init(configuration: SchedulerConfiguration, transport: Transport = .zeroMQ, clock: any MonotonicClock = SystemClock(),
+                tracer: TraceWriter? = nil) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.clock = clock
+        self.tracer = tracer
+        channel = try transport.bind(configuration.bind, tracer: tracer)
+    }
+
+    /// Runs every round and returns their results; the final model is in the run directory.
+    /// The channel is closed at the end.
+    ///
+    /// - Throws: ``SchedulerError`` when workers do not register in time or the run cannot go
+    ///   on; data, checkpoint, file and transport errors.
+    public func run() throws -> [RoundResult] {
+        defer { channel.close() }
+        try FileManager.default.createDirectory(at: configuration.runDirectory, withIntermediateDirectories: true)
+        let test = try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data)
+            .load(seed: configuration.seed).test
+        let machine = try makeMachine { parameters in
+            let model = try Model(spec: self.configuration.model, parameters: parameters)
+            let evaluation = try model.evaluate(Batches(test, batchSize: 256))
+            AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
+            return evaluation
+        }
+        let metrics = try MetricsLog(directory: configuration.runDirectory, appending: configuration.resume)
+        while !machine.hasEnded {
+            if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
+            let wait = machine.nextDeadline.map { max(0, min(0.5, $0 - clock.now)) } ?? 0.5
+            if let delivery = try channel.receive(timeout: wait) {
+                try perform(machine.handle(delivery), metrics: metrics)
+            }
+            try perform(machine.tick(), metrics: metrics)
+        }
+        tracer?.flush()
+        return machine.results
+    }
+
+    /// The machine for this run: a fresh model, or the checkpoint's when resuming.
+    func makeMachine(evaluate: @escaping (ParameterSet) throws -> Evaluation) throws -> SchedulerMachine {
+        var global = try Model(spec: configuration.model, seed: configuration.seed).parameters
+        var strategy = configuration.strategy
+        var firstRound = 1
+        if configuration.resume {
+            let url = checkpointURL
+            let checkpoint = try Checkpoint(contentsOf: url)
+            guard let done = checkpoint.metadata["round"].flatMap(Int.init), checkpoint.metadata["seed"] == String(configuration.seed) else {
+                throw SchedulerError.badCheckpoint(path: url.path, reason: "it has no round, or was written with another seed")
+            }
+            var model = try Model(spec: configuration.model, seed: configuration.seed)
+            try model.load(checkpoint.parameters)
+            global = model.parameters
+            try strategy.restore(checkpoint.optimizer?.buffers ?? [:])
+            firstRound = done + 1
+        }
+        return try SchedulerMachine(configuration: configuration, global: global, strategy: strategy, firstRound: firstRound,
+                                    clock: clock, codec: channel.codec, tracer: tracer, evaluate: evaluate)
+    }
+
+    private var checkpointURL: URL { configuration.runDirectory.appendingPathComponent("checkpoint.safetensors") }
+
+    /// Carries out the machine's actions in order.
+    private func perform(_ actions: [SchedulerAction], metrics: MetricsLog) throws {
+        for action in actions {
+            switch action {
+            case let .send(message, peer):
+                try channel.send(message, to: peer)
+            case let .progress(round, accepted, sampled):
+                onProgress(round, accepted, sampled)
+            case let .roundCompleted(result, checkpoint):
+                try metrics.append(result)
+                try checkpoint.write(to: checkpointURL)
+                onRound(result)
+            case .finished:
+                break
+            case let .fail(error):
+                throw error
+            }
+        }
+    }
+}

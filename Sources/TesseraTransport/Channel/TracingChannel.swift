@@ -1,0 +1,57 @@
+import Foundation
+import TesseraTrace
+import TesseraWire
+
+/// Records every message sent and received on the channel under it in a ``TraceWriter``: peer,
+/// direction, type, ids, round and bytes (`raw` for raw sends, `malformed` for what could not
+/// be decoded). The trace hook every process shares; ``Transport`` puts it on every channel
+/// opened with a tracer.
+public final class TracingChannel: MessageChannel {
+    private let base: any MessageChannel
+    /// Where messages are recorded.
+    public let tracer: TraceWriter
+
+    /// Traces `base` into `tracer`.
+    public init(_ base: any MessageChannel, tracer: TraceWriter) {
+        self.base = base
+        self.tracer = tracer
+    }
+
+    public var codec: WireCodec { base.codec }
+    public var address: String { base.address }
+
+    public func send(_ message: EncodedMessage, to peer: PeerID?) throws {
+        try base.send(message, to: peer)
+        let envelope = message.envelope
+        tracer.message(peer: (peer ?? PeerID(address)).description, direction: "send", type: envelope.message.kindName,
+                       id: envelope.id, replyTo: envelope.replyTo, round: envelope.message.round, bytes: message.byteCount)
+    }
+
+    public func sendRaw(_ frames: [Data], to peer: PeerID?) throws {
+        try base.sendRaw(frames, to: peer)
+        tracer.message(peer: (peer ?? PeerID(address)).description, direction: "send", type: "raw", id: 0, replyTo: 0,
+                       round: 0, bytes: frames.reduce(0) { $0 + $1.count })
+    }
+
+    public func receive(timeout: Double?) throws -> Delivery? {
+        guard let delivery = try base.receive(timeout: timeout) else { return nil }
+        switch delivery.envelope {
+        case let .success(envelope):
+            tracer.message(peer: delivery.peer.description, direction: "recv", type: envelope.message.kindName,
+                           id: envelope.id, replyTo: envelope.replyTo, round: envelope.message.round, bytes: delivery.byteCount)
+        case .failure:
+            tracer.message(peer: delivery.peer.description, direction: "recv", type: "malformed", id: 0, replyTo: 0,
+                           round: 0, bytes: delivery.byteCount)
+        }
+        return delivery
+    }
+
+    public func wake() {
+        base.wake()
+    }
+
+    public func close() {
+        base.close()
+        tracer.flush()
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Synchronization
+import TesseraWire
+
+/// A ``MessageChannel`` on an ``InProcessHub``: bound at an address, or connected to one under
+/// an identity. Sends and receives may come from different threads.
+public final class InProcessChannel: MessageChannel, Sendable {
+    /// Which side of an address the channel is.
+    enum Role: Sendable, Equatable {
+        case bound
+        case connected(as: PeerID)
+    }
+
+    private let hub: InProcessHub
+    private let role: Role
+    private let inbox: DeliveryQueue
+    private let closed = Atomic<Bool>(false)
+    public let codec: WireCodec
+    public let address: String
+
+    init(hub: InProcessHub, address: String, role: Role, inbox: DeliveryQueue, codec: WireCodec) {
+        self.hub = hub
+        self.address = address
+        self.role = role
+        self.inbox = inbox
+        self.codec = codec
+    }
+
+    deinit {
+        close()
+    }
+
+    /// This channel's identity as its bound peer sees it (nil for a bound channel).
+    public var identity: PeerID? {
+        if case let .connected(peer) = role { return peer }
+        return nil
+    }
+
+    public func send(_ message: EncodedMessage, to peer: PeerID?) throws {
+        try sendRaw(message.frames, to: peer)
+    }
+
+    public func sendRaw(_ frames: [Data], to peer: PeerID?) throws {
+        try checkOpen()
+        switch role {
+        case .bound:
+            guard let peer else { throw TransportError(.protocolViolation, "a bound channel needs a peer to send to") }
+            hub.deliver(frames, fromBound: address, to: peer)
+        case let .connected(identity):
+            hub.deliver(frames, from: identity, to: address)
+        }
+    }
+
+    public func receive(timeout: Double?) throws -> Delivery? {
+        try checkOpen()
+        guard let item = inbox.take(timeout: timeout) else { return nil }
+        let bytes = item.frames.reduce(0) { $0 + $1.count }
+        do {
+            return Delivery(peer: item.sender, envelope: .success(try codec.decode(item.frames)), byteCount: bytes)
+        } catch let error as WireError {
+            return Delivery(peer: item.sender, envelope: .failure(error), byteCount: bytes)
+        }
+    }
+
+    public func wake() {
+        inbox.wake()
+    }
+
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        hub.remove(role, at: address, inbox: inbox)
+        inbox.wake()
+    }
+
+    private func checkOpen() throws {
+        if closed.load(ordering: .acquiring) { throw TransportError(.closed, "the channel at \(address) is closed") }
+    }
+}

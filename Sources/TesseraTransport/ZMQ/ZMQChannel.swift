@@ -1,0 +1,96 @@
+import Foundation
+import TesseraWire
+
+/// A ``MessageChannel`` over one ZeroMQ socket: a ROUTER when bound, a DEALER when connected.
+/// The only code that touches a ZeroMQ socket; open it through ``Transport``.
+final class ZMQChannel: MessageChannel {
+    private let socket: ZMQSocket
+    private let isBound: Bool
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private var isClosed = false
+    let codec: WireCodec
+    let address: String
+    /// How a connected channel's peer is named in deliveries.
+    private let connectedPeer: PeerID
+
+    /// A ROUTER bound to `endpoint` or a DEALER connected to it (named `identity`, if given).
+    ///
+    /// - Throws: ``TransportError``: a bad endpoint, an address in use, no pipe.
+    init(context: ZMQContext, bindingTo endpoint: String?, connectingTo remote: String?, identity: String?, codec: WireCodec) throws {
+        self.codec = codec
+        isBound = endpoint != nil
+        socket = try ZMQSocket(isBound ? .router : .dealer, context: context, identity: identity,
+                               maximumMessageBytes: codec.limits.maximumMessageBytes)
+        if let endpoint {
+            try socket.bind(endpoint)
+            address = try socket.lastEndpoint()
+        } else {
+            let remote = remote ?? ""
+            try socket.connect(remote)
+            address = remote
+        }
+        connectedPeer = PeerID(address)
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw TransportError(.zmq, "cannot create a wake-up pipe: errno \(errno)") }
+        (wakeRead, wakeWrite) = (fds[0], fds[1])
+        _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
+        _ = fcntl(wakeWrite, F_SETFL, O_NONBLOCK)
+    }
+
+    deinit {
+        _ = Foundation.close(wakeRead)
+        _ = Foundation.close(wakeWrite)
+    }
+
+    func send(_ message: EncodedMessage, to peer: PeerID?) throws {
+        try sendRaw(message.frames, to: peer)
+    }
+
+    func sendRaw(_ frames: [Data], to peer: PeerID?) throws {
+        guard !isClosed else { throw TransportError(.closed, "the channel at \(address) is closed") }
+        if isBound {
+            guard let peer else { throw TransportError(.protocolViolation, "a bound channel needs a peer to send to") }
+            try socket.send([peer.bytes] + frames)
+        } else {
+            try socket.send(frames)
+        }
+    }
+
+    func receive(timeout: Double?) throws -> Delivery? {
+        guard !isClosed else { throw TransportError(.closed, "the channel at \(address) is closed") }
+        guard try socket.wait(timeout: 0) || socket.waitWithDescriptor(wakeRead, timeout: timeout) else {
+            drainWakeUps()
+            return nil
+        }
+        guard var frames = try socket.receive(timeout: 0) else { return nil }
+        var peer = connectedPeer
+        if isBound {
+            guard !frames.isEmpty else { return nil }
+            peer = PeerID(bytes: frames.removeFirst())
+        }
+        let bytes = frames.reduce(0) { $0 + $1.count }
+        do {
+            return Delivery(peer: peer, envelope: .success(try codec.decode(frames)), byteCount: bytes)
+        } catch let error as WireError {
+            return Delivery(peer: peer, envelope: .failure(error), byteCount: bytes)
+        }
+    }
+
+    func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+    }
+
+    func close() {
+        isClosed = true
+        // A last message (a worker's bye) still goes out if the process ends through
+        // `Transport.finish`.
+        socket.close(linger: 1)
+    }
+
+    private func drainWakeUps() {
+        var drain = [UInt8](repeating: 0, count: 64)
+        while read(wakeRead, &drain, drain.count) > 0 {}
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import TesseraNN
+import TesseraScheduler
+import TesseraTensor
+import TesseraTransport
+import TesseraWire
+import TesseraWorker
+
+/// A scheduler state machine on an in-process hub, with workers played by the test and a
+/// manual clock: every step is a message or a clock advance, so nothing sleeps and every run
+/// is the same. The machine's actions are carried out as the real driver does (sends go out on
+/// the channel; rounds, progress, the end and failures are recorded).
+final class InProcessFederation {
+    let hub = InProcessHub()
+    let clock = ManualClock()
+    let channel: any MessageChannel
+    let machine: SchedulerMachine
+    private(set) var rounds: [RoundResult] = []
+    private(set) var checkpoints: [Checkpoint] = []
+    private(set) var failure: SchedulerError?
+    private(set) var finished = false
+
+    static let address = "local://scheduler"
+
+    /// Settings for a small logistic-regression run; tests change what they need.
+    static func configuration(workers: Int, rounds: Int = 1) -> SchedulerConfiguration {
+        SchedulerConfiguration(bind: address, workers: workers, registrationTimeout: 30, rounds: rounds, quorum: 1,
+                               deadline: 60, model: .logisticRegression, data: "synthetic",
+                               runDirectory: URL(fileURLWithPath: "/tmp/in-process"), heartbeatTimeout: 10)
+    }
+
+    /// The machine bound on a fresh hub; each round's "test accuracy" is the first weight of the
+    /// global model, so a test sees what aggregation produced.
+    init(_ configuration: SchedulerConfiguration) throws {
+        channel = try Transport.inProcess(hub).bind(Self.address)
+        let global = try Model(spec: configuration.model, seed: configuration.seed).parameters
+        machine = try SchedulerMachine(configuration: configuration, global: global, strategy: configuration.strategy,
+                                       clock: clock) { parameters in
+            Evaluation(loss: 0, accuracy: Double(parameters.tensors[0].scalars[0]), count: 1)
+        }
+    }
+
+    /// A worker process played by the test, connected as `id`.
+    func worker(_ id: String) throws -> PlayedWorker {
+        PlayedWorker(id: id, channel: try Transport.inProcess(hub).connect(Self.address, identity: id))
+    }
+
+    /// Hands every message waiting for the scheduler to the machine, then ticks it.
+    func pump() throws {
+        while let delivery = try channel.receive(timeout: 0) { try perform(machine.handle(delivery)) }
+        try perform(machine.tick())
+    }
+
+    /// Moves the clock on by `seconds` and pumps.
+    func advance(_ seconds: Double) throws {
+        clock.advance(by: seconds)
+        try pump()
+    }
+
+    private func perform(_ actions: [SchedulerAction]) throws {
+        for action in actions {
+            switch action {
+            case let .send(message, peer): try channel.send(message, to: peer)
+            case .progress: break
+            case let .roundCompleted(result, checkpoint):
+                rounds.append(result)
+                checkpoints.append(checkpoint)
+            case .finished: finished = true
+            case let .fail(error): failure = error
+            }
+        }
+    }
+}
+
+/// One worker, played by hand: registers, reads what the scheduler sent, answers.
+final class PlayedWorker {
+    let id: String
+    let channel: any MessageChannel
+    private var nextID: UInt64 = 1000
+
+    init(id: String, channel: any MessageChannel) {
+        self.id = id
+        self.channel = channel
+    }
+
+    func send(_ message: Message, replyTo: UInt64 = 0) throws {
+        nextID += 1
+        try channel.send(Envelope(id: nextID, replyTo: replyTo, message: message))
+    }
+
+    func register(samples: UInt64 = 0) throws {
+        try send(.register(workerID: id, sampleCount: samples, labelHistogram: []))
+    }
+
+    /// Everything the scheduler sent so far.
+    func inbox() throws -> [Envelope] {
+        var envelopes: [Envelope] = []
+        while let delivery = try channel.receive(timeout: 0) { envelopes.append(try delivery.envelope.get()) }
+        return envelopes
+    }
+
+    /// Answers the welcomes in `envelopes` with done; returns the client indices they gave.
+    @discardableResult
+    func acceptWelcomes(in envelopes: [Envelope]) throws -> [Int] {
+        try envelopes.compactMap { envelope in
+            guard case let .welcome(_, json) = envelope.message else { return nil }
+            try send(.done(objectCount: 0, byteCount: 0), replyTo: envelope.id)
+            return try RunConfiguration(json: json).clientIndex
+        }
+    }
+
+    /// The train tasks in `envelopes`.
+    func tasks(in envelopes: [Envelope]) -> [(id: UInt64, task: TrainTask)] {
+        envelopes.compactMap { if case let .trainTask(task) = $0.message { ($0.id, task) } else { nil } }
+    }
+
+    /// Answers `task` with the global model plus `shift` in every weight, trained on `samples`.
+    func answer(_ task: (id: UInt64, task: TrainTask), shift: Float, samples: UInt64 = 100) throws {
+        let weights = task.task.weights.map { NamedTensor(name: $0.name, tensor: $0.tensor + shift) }
+        try send(.update(TrainUpdate(round: task.task.round, modelVersion: task.task.modelVersion, sampleCount: samples,
+                                     isDelta: false, metrics: [:], weights: weights)), replyTo: task.id)
+    }
+}

@@ -1,0 +1,241 @@
+import Foundation
+import Testing
+import TesseraScheduler
+import TesseraTensor
+import TesseraTransport
+import TesseraWire
+
+/// The scheduler's decisions, driven message by message in-process with a manual clock:
+/// registration, joining, rounds, deadlines, quorum, lost and rejoining workers, late and
+/// garbage answers. No process, no socket, no sleep.
+@Suite("Scheduler state machine")
+struct SchedulerMachineTests {
+    /// Registers and welcomes `ids`, returning the played workers with round 1's tasks sent.
+    func joined(_ federation: InProcessFederation, _ ids: [String]) throws -> [PlayedWorker] {
+        let workers = try ids.map { try federation.worker($0) }
+        for worker in workers { try worker.register() }
+        try federation.pump()
+        for worker in workers { try worker.acceptWelcomes(in: worker.inbox()) }
+        try federation.pump()
+        return workers
+    }
+
+    @Test func welcomesInIdOrderAFewAtATimeThenSendsTheTask() throws {
+        var configuration = InProcessFederation.configuration(workers: 3)
+        configuration.maxConcurrentTrainers = 2
+        let federation = try InProcessFederation(configuration)
+        let (c, a, b) = (try federation.worker("c"), try federation.worker("a"), try federation.worker("b"))
+        try c.register()
+        try a.register()
+        try federation.pump()
+        #expect(try a.inbox().isEmpty, "no welcome before every expected worker registered")
+        try b.register()
+        try federation.pump()
+        // Two load at once; client indices follow the sorted ids.
+        let (inboxA, inboxB, inboxC) = (try a.inbox(), try b.inbox(), try c.inbox())
+        #expect(try a.acceptWelcomes(in: inboxA) == [0])
+        #expect(inboxC.isEmpty)
+        try federation.pump()
+        let welcomeC = try c.inbox()
+        #expect(try c.acceptWelcomes(in: welcomeC) == [2])
+        #expect(try b.acceptWelcomes(in: inboxB) == [1])
+        try federation.pump()
+        // Every one answered: round 1's task goes to two of them, the third when one answers.
+        let tasks = [a, b, c].map { (try? $0.inbox()).map($0.tasks) ?? [] }
+        #expect(tasks.map(\.count) == [1, 1, 0])
+        try a.answer(tasks[0][0], shift: 1)
+        try federation.pump()
+        #expect(c.tasks(in: try c.inbox()).count == 1)
+        #expect(federation.machine.membership["b"]?.clientIndex == 1)
+    }
+
+    @Test func aWelcomeAnsweredByAnotherPeerDoesNotCount() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 2))
+        let a = try federation.worker("a"), b = try federation.worker("b")
+        try a.register()
+        try b.register()
+        try federation.pump()
+        let welcomeA = try a.inbox()
+        _ = try b.inbox()
+        // b answers a's welcome (and not its own): a is still joining, no task goes out.
+        for envelope in welcomeA { try b.send(.done(objectCount: 0, byteCount: 0), replyTo: envelope.id) }
+        try federation.pump()
+        #expect(federation.machine.membership.active.isEmpty)
+    }
+
+    @Test func aggregatesSampleWeightedAndFinishes() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 2))
+        let workers = try joined(federation, ["a", "b"])
+        let start = federation.machine.global.tensors[0].scalars[0]
+        let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
+        try workers[0].answer(tasks[0], shift: 1, samples: 100)
+        try workers[1].answer(tasks[1], shift: 4, samples: 300)
+        try federation.pump()
+        let round = try #require(federation.rounds.first)
+        #expect(round.received == 2 && round.aggregated && round.late == 0)
+        // (100 * 1 + 300 * 4) / 400 = 3.25 added to every weight.
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 3.25)) < 1e-5)
+        #expect(federation.checkpoints.first?.metadata["round"] == "1")
+        #expect(federation.finished)
+        #expect(workers.allSatisfy { worker in (try? worker.inbox())?.contains { if case .bye = $0.message { true } else { false } } == true })
+    }
+
+    @Test func theDeadlineClosesTheRoundWithTheQuorum() throws {
+        var configuration = InProcessFederation.configuration(workers: 3, rounds: 2)
+        configuration.quorum = 2
+        configuration.deadline = 30
+        let federation = try InProcessFederation(configuration)
+        let workers = try joined(federation, ["a", "b", "c"])
+        let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
+        try workers[0].answer(tasks[0], shift: 1)
+        try workers[1].answer(tasks[1], shift: 1)
+        // c heartbeats (as all do) but never answers: it is alive, so only the deadline ends the round.
+        for _ in 0..<29 {
+            for worker in workers { try worker.send(.heartbeat) }
+            try federation.advance(1)
+        }
+        #expect(federation.rounds.isEmpty)
+        for worker in workers { try worker.send(.heartbeat) }
+        try federation.advance(1)
+        let round = try #require(federation.rounds.first)
+        #expect(round.received == 2 && round.late == 1 && round.aggregated)
+        #expect(round.seconds == 30)
+        // c's late answer to round 1 does not count in round 2.
+        try workers[2].answer(tasks[2], shift: 100)
+        try federation.pump()
+        #expect(federation.rounds.count == 1)
+        let second = try workers.map { $0.tasks(in: try $0.inbox()) }
+        #expect(second.allSatisfy { $0.count == 1 && $0[0].task.round == 2 })
+    }
+
+    @Test func withoutAQuorumTheModelStaysAsItWas() throws {
+        var configuration = InProcessFederation.configuration(workers: 2, rounds: 2)
+        configuration.quorum = 2
+        configuration.deadline = 5
+        let federation = try InProcessFederation(configuration)
+        let workers = try joined(federation, ["a", "b"])
+        let before = federation.machine.global
+        try workers[0].answer(workers[0].tasks(in: try workers[0].inbox())[0], shift: 1)
+        try workers[1].send(.heartbeat)
+        try federation.advance(5)
+        let round = try #require(federation.rounds.first)
+        #expect(round.received == 1 && !round.aggregated)
+        #expect(federation.machine.global == before)
+    }
+
+    @Test func aWorkerSilentMidTaskIsLostAndTheRoundGoesOn() throws {
+        var configuration = InProcessFederation.configuration(workers: 3, rounds: 2)
+        configuration.deadline = 600
+        configuration.heartbeatTimeout = 2
+        let federation = try InProcessFederation(configuration)
+        let workers = try joined(federation, ["a", "b", "c"])
+        let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
+        try workers[0].answer(tasks[0], shift: 1)
+        try workers[1].answer(tasks[1], shift: 1)
+        try federation.advance(1.5)
+        #expect(federation.rounds.isEmpty)
+        #expect(try #require(federation.machine.nextDeadline) == 2)
+        try federation.advance(0.6)   // c has been silent for 2.1 s, far short of the 600 s deadline
+        let round = try #require(federation.rounds.first)
+        #expect(round.received == 2 && round.late == 1)
+        #expect(federation.machine.membership["c"]?.status == .lost)
+        // Round 2 leaves c out; a heartbeat brings it back for round 3 (were there one).
+        #expect(try workers[2].inbox().isEmpty)
+        try workers[2].send(.heartbeat)
+        try federation.pump()
+        #expect(federation.machine.membership["c"]?.status == .active)
+    }
+
+    @Test func aRestartedWorkerIsWelcomedAgainAndUsedAgain() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 2, rounds: 2))
+        let workers = try joined(federation, ["a", "b"])
+        let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
+        try workers[0].answer(tasks[0], shift: 1)
+        // b's process dies mid-task and comes back under the same id on a new connection.
+        workers[1].channel.close()
+        let restarted = try federation.worker("b")
+        try restarted.register()
+        try federation.pump()
+        // Its task is given up at once (no wait for silence), round 1 closes with a alone.
+        let round = try #require(federation.rounds.first)
+        #expect(round.received == 1 && round.late == 1)
+        // The new b gets the same client index; until it answers, round 2 leaves it out.
+        let inbox = try restarted.inbox()
+        #expect(try restarted.acceptWelcomes(in: inbox) == [1])
+        #expect(restarted.tasks(in: inbox).isEmpty)
+        try federation.pump()
+        #expect(federation.machine.membership["b"]?.status == .active)
+        try workers[0].answer(workers[0].tasks(in: try workers[0].inbox())[0], shift: 1)
+        try federation.pump()
+        #expect(federation.rounds.count == 2 && federation.finished)
+    }
+
+    @Test(arguments: ["wrong shapes", "not finite", "no samples", "malformed bytes", "error reply"])
+    func aGarbageAnswerCostsOnlyThatWorker(kind: String) throws {
+        var configuration = InProcessFederation.configuration(workers: 2)
+        configuration.deadline = 600
+        let federation = try InProcessFederation(configuration)
+        let workers = try joined(federation, ["honest", "mallory"])
+        let start = federation.machine.global.tensors[0].scalars[0]
+        let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
+        try workers[0].answer(tasks[0], shift: 2)
+        let (id, task) = tasks[1]
+        func update(_ weights: [NamedTensor], samples: UInt64 = 10) -> Message {
+            .update(TrainUpdate(round: task.round, modelVersion: task.modelVersion, sampleCount: samples, isDelta: false,
+                                metrics: [:], weights: weights))
+        }
+        switch kind {
+        case "wrong shapes": try workers[1].send(update([NamedTensor(name: "fc1.weight", tensor: Tensor([1, 2, 3]))]), replyTo: id)
+        case "not finite": try workers[1].send(update(task.weights.map { NamedTensor(name: $0.name, tensor: $0.tensor * Float.nan) }), replyTo: id)
+        case "no samples": try workers[1].send(update(task.weights, samples: 0), replyTo: id)
+        case "malformed bytes": try workers[1].channel.sendRaw([Data([0x54, 0x53, 0x52, 0x41, 1, 21, 0, 0, 0xFF])], to: nil)
+        default: try workers[1].send(.error(code: 100, message: "out of memory"), replyTo: id)
+        }
+        try federation.pump()
+        // The round ends now (no wait for the deadline), from the honest update alone.
+        let round = try #require(federation.rounds.first)
+        #expect(round.received == 1 && round.aggregated)
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 2)) < 1e-5)
+    }
+
+    @Test func tooFewWorkersBeforeTheRegistrationTimeoutFailTheRun() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 2))
+        try federation.worker("a").register()
+        try federation.advance(29)
+        #expect(federation.failure == nil)
+        try federation.advance(1)
+        #expect(federation.failure == .tooFewWorkers(registered: 1, expected: 2, seconds: 30))
+    }
+
+    @Test func aWorkerThatCannotJoinFailsTheRun() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 1))
+        let a = try federation.worker("a")
+        try a.register()
+        try federation.pump()
+        let welcome = try #require(try a.inbox().first)
+        try a.send(.error(code: 100, message: "no data at /nowhere"), replyTo: welcome.id)
+        try federation.pump()
+        #expect(federation.failure == .joinFailed(worker: "a", reason: "no data at /nowhere"))
+    }
+
+    @Test func aFirstRoundWithoutUpdatesIsReportedThenFails() throws {
+        var configuration = InProcessFederation.configuration(workers: 1, rounds: 3)
+        configuration.deadline = 5
+        let federation = try InProcessFederation(configuration)
+        let workers = try joined(federation, ["a"])
+        try workers[0].send(.heartbeat)
+        try federation.advance(5)
+        #expect(federation.rounds.count == 1 && federation.rounds[0].received == 0)
+        #expect(federation.failure == .noUpdates(round: 1, sampled: 1, deadline: 5))
+        #expect(federation.machine.hasEnded)
+    }
+
+    @Test func strangersAndStrayMessagesChangeNothing() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 1))
+        let stranger = try federation.worker("stranger")
+        try stranger.send(.update(TrainUpdate(round: 1, modelVersion: 0, sampleCount: 1, isDelta: false, metrics: [:], weights: [])))
+        try stranger.channel.sendRaw([Data([1, 2, 3])], to: nil)
+        try federation.pump()
+        #expect(federation.machine.membership.count == 0 && federation.failure == nil)
+    }
+}
