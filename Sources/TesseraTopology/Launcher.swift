@@ -14,7 +14,7 @@ public final class Launcher {
     /// A launcher for `topology`, writing under its runs directory.
     public init(topology: Topology) {
         self.topology = topology
-        runDirectory = URL(fileURLWithPath: topology.runsDirectory).appendingPathComponent(topology.name)
+        runDirectory = topology.runDirectory
     }
 
     /// Runs the topology to the end; `onRound` sees each round, `shouldStop` is polled (Ctrl-C).
@@ -25,23 +25,20 @@ public final class Launcher {
                     onProgress: @escaping (Int, Int, Int) -> Void = { _, _, _ in },
                     shouldStop: @escaping () -> Bool) throws -> [RoundResult] {
         defer { stopChildren() }
-        try? FileManager.default.removeItem(at: runDirectory)
+        if !topology.run.resume { try? FileManager.default.removeItem(at: runDirectory) }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let latest = URL(fileURLWithPath: topology.runsDirectory).appendingPathComponent("latest")
         try? FileManager.default.removeItem(at: latest)
         try? FileManager.default.createSymbolicLink(atPath: latest.path, withDestinationPath: topology.name)
 
+        // Workers on this machine share its cores: by default one trains per core.
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let concurrent = topology.maxConcurrentTrainers > 0 ? topology.maxConcurrentTrainers : cores
-        let configuration = SchedulerConfiguration(
-            bind: topology.schedulerBind, workers: topology.workers, rounds: topology.rounds, fraction: topology.fraction,
-            minimumWorkers: topology.minimumWorkers, quorum: topology.quorum, deadline: topology.deadline,
-            hyperparameters: topology.hyperparameters, model: topology.model, data: topology.data,
-            partition: topology.partition, alpha: topology.alpha, shardsPerClient: topology.shardsPerClient,
-            seed: topology.seed, runDirectory: runDirectory, maxConcurrentTrainers: concurrent,
-            strategy: topology.strategy.makeStrategy(), heldOutFraction: topology.heldOut)
+        var settings = topology.run
+        if settings.maxConcurrentTrainers == 0 && topology.launch == .local { settings.maxConcurrentTrainers = cores }
+        let concurrent = min(settings.trainerCap, settings.workers)
         let traces = runDirectory.appendingPathComponent("traces")
-        let scheduler = try SyncScheduler(configuration: configuration, tracer: try TraceWriter(directory: traces, process: "scheduler"))
+        let scheduler = try SyncScheduler(settings: settings, runDirectory: runDirectory,
+                                          tracer: try TraceWriter(directory: traces, process: "scheduler"))
         scheduler.onRound = onRound
         scheduler.onProgress = onProgress
         // A worker that dies before the run ends stops the run at once, instead of the
@@ -49,9 +46,9 @@ public final class Launcher {
         scheduler.shouldStop = { [unowned self] in shouldStop() || self.children.contains { !$0.isRunning } }
         onReady(scheduler.address)
 
-        let address = topology.schedulerAddress ?? scheduler.address
+        let address = topology.schedulerAddress.isEmpty ? scheduler.address : topology.schedulerAddress
         let threads = topology.threadsPerWorker > 0 ? topology.threadsPerWorker : max(1, cores / concurrent)
-        for index in 0..<topology.workers {
+        for index in 0..<settings.workers {
             let id = String(format: "worker-%03d", index)
             // No --data: the welcome names the data, and loading it twice would only slow the start.
             let arguments = ["worker", "--connect", address, "--id", id, "--trace-dir", traces.path]
@@ -65,7 +62,7 @@ public final class Launcher {
                 process.environment = environment
             case .ssh:
                 let host = topology.hosts[index % topology.hosts.count]
-                let remote = (topology.remoteDirectory.map { "cd \($0) && " } ?? "")
+                let remote = (topology.remoteDirectory.isEmpty ? "" : "cd \(topology.remoteDirectory) && ")
                     + "TESSERA_THREADS=\(threads) exec \(topology.remoteBinary) " + arguments.map { "'\($0)'" }.joined(separator: " ")
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
                 // -tt: a remote terminal, so the remote worker gets SIGHUP if this side dies.

@@ -1,27 +1,42 @@
 import Foundation
-import TesseraNN
 import TesseraScheduler
-import TesseraWorker
 import Yams
 
-/// Reads a topology file: YAML with a fixed set of keys (unknown keys are errors, so typos do
-/// not silently fall back to defaults), typed values, and checks that the values make sense.
-/// Every error names the file, line and key.
+/// Reads a topology file: YAML whose keys are those of ``Topology/table`` (unknown keys are
+/// errors with the nearest known one, so typos do not silently fall back to defaults), each
+/// value read and checked by its setting, then the whole checked together. Every error names
+/// the file, line and key.
 public enum TopologyParser {
+    /// The file `name` means: itself when it exists, else `Topologies/NAME.yaml` (so `smoke`
+    /// finds `Topologies/smoke.yaml`).
+    ///
+    /// - Throws: ``TopologyError`` naming both places, and the nearest topology name.
+    public static func locate(_ name: String, directory: String = "Topologies") throws -> URL {
+        if FileManager.default.fileExists(atPath: name) { return URL(fileURLWithPath: name) }
+        let named = URL(fileURLWithPath: directory).appendingPathComponent(name.hasSuffix(".yaml") ? name : "\(name).yaml")
+        if FileManager.default.fileExists(atPath: named.path) { return named }
+        let known = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
+        throw TopologyError(file: name, line: nil, key: nil, message: "no such file, nor \(named.path)"
+                            + NearestName.hint(for: name, in: known)
+                            + (known.isEmpty ? "" : "; topologies: \(known.sorted().joined(separator: ", "))"))
+    }
+
     /// The topology in `url`.
     ///
     /// - Throws: ``TopologyError``.
-    public static func load(_ url: URL) throws -> Topology {
+    public static func load(_ url: URL, overrides: [String] = []) throws -> Topology {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw TopologyError(file: url.path, line: nil, key: nil, message: "cannot be read")
         }
-        return try parse(text, file: url.path)
+        return try parse(text, file: url.path, overrides: overrides)
     }
 
-    /// The topology in `text` (`file` names it in errors).
+    /// The topology in `text` (`file` names it in errors), with command-line `overrides`
+    /// (`--FLAG VALUE`, `--set KEY=VALUE`) applied after the file.
     ///
     /// - Throws: ``TopologyError``.
-    public static func parse(_ text: String, file: String) throws -> Topology {
+    public static func parse(_ text: String, file: String, overrides: [String] = []) throws -> Topology {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -33,151 +48,65 @@ public enum TopologyParser {
         } catch {
             throw TopologyError(file: file, line: nil, key: nil, message: "is not valid YAML: \(error)")
         }
-        let reader = Reader(file: file)
-        let top = try reader.mapping(root, path: "", allowed: ["name", "description", "scheduler", "workers", "data", "model", "training", "runs"])
-        let scheduler = try reader.mapping(top["scheduler"], path: "scheduler", allowed: ["bind", "address"])
-        let workers = try reader.mapping(top["workers"], path: "workers", allowed: ["count", "launch", "hosts", "binary", "directory", "threads", "ssh_options"])
-        let data = try reader.mapping(top["data"], path: "data", allowed: ["source", "partition", "alpha", "shards_per_client", "held_out"])
-        let training = try reader.mapping(top["training"], path: "training", allowed: [
-            "mode", "rounds", "fraction", "min_workers", "local_epochs", "batch_size", "lr", "strategy", "deadline",
-            "quorum", "seed", "max_concurrent_trainers", "mu", "server_lr", "server_momentum",
-        ])
-
-        let name = try reader.string(top["name"], "name") ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        let modelName = try reader.string(top["model"], "model") ?? "mnist-cnn"
-        guard let model = ModelSpec.builtIn[modelName] else {
-            throw reader.error(top["model"], "model", "unknown model '\(modelName)'; built-in: \(ModelSpec.builtIn.keys.sorted().joined(separator: ", "))")
-        }
-        let workerCount = try reader.integer(workers["count"], "workers.count") ?? 1
-        let launchName = try reader.string(workers["launch"], "workers.launch") ?? "local"
-        guard let launch = Topology.Launch(rawValue: launchName) else {
-            throw reader.error(workers["launch"], "workers.launch", "must be local or ssh, not '\(launchName)'")
-        }
-        let partitionName = try reader.string(data["partition"], "data.partition") ?? "iid"
-        guard let partition = RunConfiguration.PartitionKind(rawValue: partitionName) else {
-            throw reader.error(data["partition"], "data.partition", "must be iid, dirichlet or shards, not '\(partitionName)'")
-        }
-        let mode = try reader.string(training["mode"], "training.mode") ?? "sync"
-        guard mode == "sync" else { throw reader.error(training["mode"], "training.mode", "only 'sync' is implemented so far") }
-        let strategyName = try reader.string(training["strategy"], "training.strategy") ?? "fedavg"
-        let strategy: StrategyChoice
+        var topology = Topology()
+        topology.name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        var lines: [String: Int] = [:]
+        try read(root, prefix: "", into: &topology, lines: &lines, file: file)
         do {
-            strategy = try StrategyChoice(
-                name: strategyName,
-                serverLearningRate: (try reader.number(training["server_lr"], "training.server_lr")).map(Float.init),
-                serverMomentum: Float(try reader.number(training["server_momentum"], "training.server_momentum") ?? 0.9),
-                mu: Float(try reader.number(training["mu"], "training.mu") ?? 0.01))
-        } catch let error as SchedulerError {
-            throw reader.error(training["strategy"], "training.strategy", error.description)
+            try CommandLineSettings.apply(overrides, table: Topology.table, to: &topology)
+        } catch let error as SettingError {
+            throw TopologyError(file: "the command line", line: nil, key: error.key,
+                                message: error.message + (error.value.map { ", not '\($0)'" } ?? ""))
         }
-
-        let topology = Topology(
-            name: name,
-            description: try reader.string(top["description"], "description") ?? "",
-            schedulerBind: try reader.string(scheduler["bind"], "scheduler.bind") ?? "tcp://127.0.0.1:0",
-            schedulerAddress: try reader.string(scheduler["address"], "scheduler.address"),
-            workers: workerCount, launch: launch,
-            hosts: try reader.strings(workers["hosts"], "workers.hosts") ?? [],
-            remoteBinary: try reader.string(workers["binary"], "workers.binary") ?? "tessera",
-            remoteDirectory: try reader.string(workers["directory"], "workers.directory"),
-            sshOptions: try reader.strings(workers["ssh_options"], "workers.ssh_options") ?? [],
-            threadsPerWorker: try reader.integer(workers["threads"], "workers.threads") ?? 0,
-            data: try reader.string(data["source"], "data.source") ?? "auto",
-            partition: partition,
-            alpha: try reader.number(data["alpha"], "data.alpha") ?? 0.5,
-            shardsPerClient: try reader.integer(data["shards_per_client"], "data.shards_per_client") ?? 2,
-            heldOut: try reader.number(data["held_out"], "data.held_out") ?? 0,
-            model: model,
-            rounds: try reader.integer(training["rounds"], "training.rounds") ?? 3,
-            fraction: try reader.number(training["fraction"], "training.fraction") ?? 1,
-            minimumWorkers: try reader.integer(training["min_workers"], "training.min_workers") ?? 1,
-            hyperparameters: Hyperparameters(
-                epochs: try reader.integer(training["local_epochs"], "training.local_epochs") ?? 1,
-                batchSize: try reader.integer(training["batch_size"], "training.batch_size") ?? 32,
-                learningRate: Float(try reader.number(training["lr"], "training.lr") ?? 0.05),
-                proximalMu: strategy.clientMu),
-            deadline: try reader.number(training["deadline"], "training.deadline") ?? 600,
-            quorum: try reader.integer(training["quorum"], "training.quorum") ?? 1,
-            seed: UInt64(try reader.integer(training["seed"], "training.seed") ?? 1),
-            maxConcurrentTrainers: try reader.integer(training["max_concurrent_trainers"], "training.max_concurrent_trainers") ?? 0,
-            strategy: strategy,
-            runsDirectory: try reader.string(top["runs"], "runs") ?? "runs")
-
-        // Values that parse but cannot work.
-        func check(_ condition: Bool, _ node: Node?, _ key: String, _ message: String) throws {
-            if !condition { throw reader.error(node, key, message) }
+        do {
+            try topology.validate()
+        } catch let error as SettingError {
+            throw TopologyError(file: file, line: lines[error.key], key: error.key,
+                                message: error.message + (error.value.map { ", not '\($0)'" } ?? ""))
         }
-        try check(topology.workers >= 1, workers["count"], "workers.count", "must be at least 1")
-        try check(topology.rounds >= 1, training["rounds"], "training.rounds", "must be at least 1")
-        try check(topology.fraction > 0 && topology.fraction <= 1, training["fraction"], "training.fraction", "must be in (0, 1]")
-        try check(topology.quorum >= 1 && topology.quorum <= topology.workers, training["quorum"], "training.quorum",
-                  "must be between 1 and workers.count (\(topology.workers))")
-        try check(topology.minimumWorkers >= 1 && topology.minimumWorkers <= topology.workers, training["min_workers"],
-                  "training.min_workers", "must be between 1 and workers.count (\(topology.workers))")
-        try check(topology.hyperparameters.epochs >= 1, training["local_epochs"], "training.local_epochs", "must be at least 1")
-        try check(topology.hyperparameters.batchSize >= 1, training["batch_size"], "training.batch_size", "must be at least 1")
-        try check(topology.hyperparameters.learningRate > 0, training["lr"], "training.lr", "must be positive")
-        try check(topology.deadline > 0, training["deadline"], "training.deadline", "must be positive (seconds)")
-        try check(topology.alpha > 0, data["alpha"], "data.alpha", "must be positive")
-        try check(topology.shardsPerClient >= 1, data["shards_per_client"], "data.shards_per_client", "must be at least 1")
-        try check(topology.heldOut >= 0 && topology.heldOut < 1, data["held_out"], "data.held_out", "must be in [0, 1)")
-        try check(topology.threadsPerWorker >= 0, workers["threads"], "workers.threads", "must be 0 (automatic) or more")
-        try check(topology.maxConcurrentTrainers >= 0, training["max_concurrent_trainers"], "training.max_concurrent_trainers",
-                  "must be 0 (the number of cores) or more")
-        try check(topology.launch == .local || !topology.hosts.isEmpty, workers["hosts"], "workers.hosts", "ssh launch needs at least one host")
-        try check(topology.schedulerBind.hasPrefix("tcp://") || topology.schedulerBind.hasPrefix("ipc://"), scheduler["bind"],
-                  "scheduler.bind", "must be a tcp:// or ipc:// endpoint")
         return topology
     }
 
-    /// Typed access to YAML nodes with errors that carry the line and key.
-    struct Reader {
-        let file: String
-
-        func error(_ node: Node?, _ key: String, _ message: String) -> TopologyError {
-            TopologyError(file: file, line: node?.mark.map { $0.line }, key: key.isEmpty ? nil : key, message: message)
+    /// Reads the mapping `node` (the section `prefix`) into `topology`, noting each key's line.
+    private static func read(_ node: Node, prefix: String, into topology: inout Topology, lines: inout [String: Int],
+                             file: String) throws {
+        let table = Topology.table
+        func error(_ node: Node, _ key: String?, _ message: String) -> TopologyError {
+            TopologyError(file: file, line: node.mark.map(\.line), key: key, message: message)
         }
-
-        /// The entries of a mapping node (empty when absent), rejecting keys outside `allowed`.
-        func mapping(_ node: Node?, path: String, allowed: Set<String>) throws -> [String: Node] {
-            guard let node else { return [:] }
-            guard let mapping = node.mapping else { throw error(node, path, "must be a mapping of keys to values") }
-            var entries: [String: Node] = [:]
-            for (keyNode, value) in mapping {
-                let key = keyNode.string ?? ""
-                let fullKey = path.isEmpty ? key : "\(path).\(key)"
-                guard allowed.contains(key) else {
-                    throw error(keyNode, fullKey, "unknown key; allowed here: \(allowed.sorted().joined(separator: ", "))")
+        guard let mapping = node.mapping else {
+            throw error(node, prefix.isEmpty ? nil : prefix, "must be a mapping of keys to values")
+        }
+        let sections = table.sections
+        for (keyNode, value) in mapping {
+            let name = keyNode.string ?? ""
+            let key = prefix.isEmpty ? name : "\(prefix).\(name)"
+            lines[key] = keyNode.mark.map(\.line)
+            if let setting = table.setting(key: key) {
+                let input: SettingInput
+                if let scalar = value.scalar {
+                    input = .text(scalar.string)
+                } else if let sequence = value.sequence {
+                    input = .list(try sequence.map { item in
+                        guard let scalar = item.scalar else { throw error(item, key, "list entries must be plain values") }
+                        return scalar.string
+                    })
+                } else {
+                    throw error(value, key, "must be a value (\(setting.accepts)), not a mapping")
                 }
-                entries[key] = value
-            }
-            return entries
-        }
-
-        func string(_ node: Node?, _ key: String) throws -> String? {
-            guard let node else { return nil }
-            guard let value = node.scalar?.string else { throw error(node, key, "must be a string") }
-            return value
-        }
-
-        func integer(_ node: Node?, _ key: String) throws -> Int? {
-            guard let node else { return nil }
-            guard let text = node.scalar?.string, let value = Int(text) else { throw error(node, key, "must be a whole number") }
-            return value
-        }
-
-        func number(_ node: Node?, _ key: String) throws -> Double? {
-            guard let node else { return nil }
-            guard let text = node.scalar?.string, let value = Double(text), value.isFinite else { throw error(node, key, "must be a number") }
-            return value
-        }
-
-        func strings(_ node: Node?, _ key: String) throws -> [String]? {
-            guard let node else { return nil }
-            guard let sequence = node.sequence else { throw error(node, key, "must be a list") }
-            return try sequence.map { item in
-                guard let value = item.scalar?.string else { throw error(item, key, "entries must be strings") }
-                return value
+                do {
+                    try setting.apply(input, to: &topology)
+                } catch let problem as SettingError {
+                    throw error(value, key, problem.message + (problem.value.map { ", not '\($0)'" } ?? ""))
+                }
+            } else if sections.contains(key) {
+                try read(value, prefix: key, into: &topology, lines: &lines, file: file)
+            } else {
+                let here = table.settings.map(\.key).filter { prefix.isEmpty ? !$0.contains(".") : $0.hasPrefix(prefix + ".") }
+                    + (prefix.isEmpty ? sections.filter { !$0.contains(".") }.sorted() : [])
+                let allowed = here.map { prefix.isEmpty ? $0 : String($0.dropFirst(prefix.count + 1)) }
+                throw error(keyNode, key, "unknown key" + NearestName.hint(for: key, in: table.settings.map(\.key))
+                            + "; allowed here: " + allowed.joined(separator: ", "))
             }
         }
     }

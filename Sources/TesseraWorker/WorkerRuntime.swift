@@ -119,7 +119,7 @@ public final class WorkerRuntime {
     /// Sets up the federated client from a welcome and answers done (ready) or an error.
     private func welcome(_ configuration: String) -> Message? {
         do {
-            trainer = try LocalTrainer(configuration: RunConfiguration(json: configuration))
+            trainer = try LocalTrainer(configuration: ClientConfiguration(json: configuration))
             // Loading the full dataset to take a shard is a one-off peak; give it back.
             AllocatorTuning.releaseFreeMemory()
             // Ready: the scheduler welcomes the next workers when this one has loaded its data.

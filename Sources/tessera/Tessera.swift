@@ -9,7 +9,7 @@ struct Tessera: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "Federated learning that runs as real processes.",
-        subcommands: [LaunchCommand.self, TopologiesCommand.self, SchedulerCommand.self, WorkerCommand.self, ExampleCommand.self, TrainCommand.self, BenchCommand.self]
+        subcommands: [LaunchCommand.self, CheckCommand.self, TopologiesCommand.self, SchedulerCommand.self, WorkerCommand.self, ExampleCommand.self, TrainCommand.self, BenchCommand.self]
     )
 
     /// Runs the command; errors print a sentence and exit 1, usage errors exit 2 (the

@@ -47,16 +47,19 @@ struct FederatedAveragingTests {
         #expect(throws: SchedulerError.nothingToAggregate) { try FederatedAveraging.aggregate([]) }
     }
 
-    @Test func impossibleSettingsAreRejected() throws {
-        func configuration(fraction: Double = 1, quorum: Int? = nil, minimum: Int = 1) -> SchedulerConfiguration {
-            SchedulerConfiguration(bind: "tcp://127.0.0.1:0", workers: 3, rounds: 1, fraction: fraction, minimumWorkers: minimum,
-                                   quorum: quorum, model: .logisticRegression, data: "synthetic",
-                                   runDirectory: URL(fileURLWithPath: "/tmp/unused"))
+    @Test func settingsThatDoNotFitTogetherAreRejected() throws {
+        func settings(quorum: Int = 1, minimum: Int = 1) -> RunSettings {
+            var settings = RunSettings()
+            settings.workers = 3
+            settings.quorum = quorum
+            settings.minimumWorkers = minimum
+            return settings
         }
-        #expect(throws: SchedulerError.self) { try configuration(fraction: 0).validate() }
-        #expect(throws: SchedulerError.self) { try configuration(quorum: 4).validate() }
-        #expect(throws: SchedulerError.self) { try configuration(minimum: 5).validate() }
-        #expect(throws: Never.self) { try configuration().validate() }
+        #expect(throws: SettingError(key: "training.quorum", value: "4", message: "must be at most workers.count (3)")) {
+            try settings(quorum: 4).validate()
+        }
+        #expect(throws: SettingError.self) { try settings(minimum: 5).validate() }
+        #expect(throws: Never.self) { try settings().validate() }
     }
 }
 

@@ -33,10 +33,15 @@ struct StrategyTests {
     }
 
     @Test func choicesByName() throws {
-        #expect(throws: SchedulerError.self) { try StrategyChoice(name: "fedsgd") }
-        #expect(try StrategyChoice(name: "fedprox", mu: 0.1).clientMu == 0.1)
-        #expect(try StrategyChoice(name: "fedavg", mu: 0.1).clientMu == 0)
-        #expect(try StrategyChoice(name: "fedyogi").makeStrategy() is AdaptiveServerOptimizer)
+        var settings = RunSettings()
+        #expect(throws: SettingError.self) { try RunSettings.table.setting(key: "training.strategy")?.apply(.text("fedsgd"), to: &settings) }
+        settings.mu = 0.1
+        settings.strategy = .fedprox
+        #expect(settings.hyperparameters.proximalMu == 0.1)
+        settings.strategy = .fedavg
+        #expect(settings.hyperparameters.proximalMu == 0)
+        settings.strategy = .fedyogi
+        #expect(settings.makeStrategy() is AdaptiveServerOptimizer)
     }
 
     /// FedProx's proximal term keeps local training closer to the global model.

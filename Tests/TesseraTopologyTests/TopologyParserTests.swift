@@ -24,15 +24,16 @@ struct TopologyParserTests {
 
     @Test func theDefaultIsTheIssuesSetting() throws {
         let topology = try TopologyParser.load(URL(fileURLWithPath: "Topologies/mnist-iid-10.yaml"))
-        #expect(topology.workers == 10 && topology.partition == .iid && topology.model.name == "mnist-cnn")
-        #expect(topology.fraction == 1 && topology.hyperparameters.epochs == 1 && topology.hyperparameters.batchSize == 32 && topology.rounds == 3)
-        let paper = try TopologyParser.load(URL(fileURLWithPath: "Topologies/fedavg-paper.yaml"))
-        #expect(paper.workers == 100 && paper.fraction == 0.1 && paper.hyperparameters.epochs == 5 && paper.hyperparameters.batchSize == 10)
+        let run = topology.run
+        #expect(run.workers == 10 && run.partition == .iid && run.model.name == "mnist-cnn")
+        #expect(run.fraction == 1 && run.localEpochs == 1 && run.batchSize == 32 && run.rounds == 3)
+        let paper = try TopologyParser.load(URL(fileURLWithPath: "Topologies/fedavg-paper.yaml")).run
+        #expect(paper.workers == 100 && paper.fraction == 0.1 && paper.localEpochs == 5 && paper.batchSize == 10)
     }
 
     @Test func heldOutDataIsOffUnlessAsked() throws {
-        #expect(try TopologyParser.parse("name: x\n", file: "t.yaml").heldOut == 0)
-        #expect(try TopologyParser.parse("data:\n  held_out: 0.1\n", file: "t.yaml").heldOut == 0.1)
+        #expect(try TopologyParser.parse("name: x\n", file: "t.yaml").run.heldOut == 0)
+        #expect(try TopologyParser.parse("data:\n  held_out: 0.1\n", file: "t.yaml").run.heldOut == 0.1)
     }
 
     @Test func unknownKeysNameTheFileLineAndKey() throws {
@@ -44,7 +45,7 @@ struct TopologyParserTests {
         """
         let error = try #require(Self.error(yaml))
         #expect(error.file == "t.yaml" && error.line == 4 && error.key == "training.fractoin")
-        #expect(error.description.hasPrefix("t.yaml:4: training.fractoin: unknown key"))
+        #expect(error.description.hasPrefix("t.yaml:4: training.fractoin: unknown key (did you mean 'training.fraction'?)"))
     }
 
     @Test func wrongTypesAndImpossibleValues() throws {
@@ -59,6 +60,9 @@ struct TopologyParserTests {
             ("training:\n  lr: -1\n", "training.lr", 2),
             ("data:\n  held_out: 1\n", "data.held_out", 2),
             ("data:\n  held_out: -0.1\n", "data.held_out", 2),
+            ("training:\n  heartbeat_timeout: 0\n", "training.heartbeat_timeout", 2),
+            ("scheduler:\n  bind: localhost:5555\n", "scheduler.bind", 2),
+            ("training:\n  rounds:\n    many: 3\n", "training.rounds", 3),
         ]
         for (yaml, key, line) in cases {
             let error = try #require(Self.error(yaml), "\(key)")
@@ -68,5 +72,63 @@ struct TopologyParserTests {
         #expect(Self.error("a: [unclosed") != nil)
         #expect(Self.error("") != nil)
         #expect(Self.error("- just\n- a list\n")?.description.contains("mapping") == true)
+    }
+
+    /// A wrong value's message shows the value and what is allowed.
+    @Test func messagesShowTheValueAndWhatIsAllowed() throws {
+        let error = try #require(Self.error("training:\n  rounds: three\n"))
+        #expect(error.description == "t.yaml:2: training.rounds: must be a whole number ≥ 1, not 'three'")
+    }
+
+    /// `--set KEY=VALUE` and `--FLAG VALUE` override the file, with the file's checks.
+    @Test func commandLineOverridesAreCheckedLikeTheFile() throws {
+        let yaml = "workers:\n  count: 4\ntraining:\n  rounds: 3\n"
+        let topology = try TopologyParser.parse(yaml, file: "t.yaml", overrides: ["--set", "training.rounds=5", "--lr", "0.1",
+                                                                                  "--set=data.partition=dirichlet", "--alpha=0.3"])
+        #expect(topology.run.rounds == 5 && topology.run.learningRate == 0.1)
+        #expect(topology.run.partition == .dirichlet && topology.run.alpha == 0.3)
+        func failure(_ overrides: [String]) -> String? {
+            do {
+                _ = try TopologyParser.parse(yaml, file: "t.yaml", overrides: overrides)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(failure(["--lr", "-0.05"]) == "the command line: training.lr: must be a number > 0, not '-0.05'")
+        #expect(failure(["--set", "training.roundz=5"]) == "the command line: training.roundz: unknown key (did you mean 'training.rounds'?)")
+        #expect(failure(["--roundz", "5"]) == "the command line: --roundz: unknown option (did you mean '--rounds'?)")
+        #expect(failure(["--rounds"]) == "the command line: --rounds: needs a value")
+        #expect(failure(["--quorum", "5"])?.hasPrefix("t.yaml: training.quorum: must be at most workers.count (4)") == true)
+    }
+
+    /// A topology name finds `Topologies/NAME.yaml`; a near miss is suggested.
+    @Test func namesResolveToTopologyFiles() throws {
+        #expect(try TopologyParser.locate("smoke").lastPathComponent == "smoke.yaml")
+        #expect(try TopologyParser.locate("Topologies/smoke.yaml").lastPathComponent == "smoke.yaml")
+        #expect(throws: TopologyError.self) { try TopologyParser.locate("smok") }
+        do {
+            _ = try TopologyParser.locate("smok")
+        } catch {
+            #expect("\(error)".contains("did you mean 'smoke'?"))
+        }
+    }
+
+    /// Every key in the table is in docs/TOPOLOGY.md's key table and the reverse, and every
+    /// flag is unique, so the file, the command line and the documentation say the same.
+    @Test func everyKeyIsDocumentedAndEveryFlagUnique() throws {
+        let doc = try String(contentsOf: URL(fileURLWithPath: "docs/TOPOLOGY.md"), encoding: .utf8)
+        let documented = Set(doc.split(separator: "\n").filter { $0.hasPrefix("| `") }.compactMap { line in
+            line.split(separator: "`").dropFirst().first.map(String.init)
+        })
+        let keys = Set(Topology.table.settings.map(\.key))
+        #expect(keys.subtracting(documented).isEmpty, "undocumented: \(keys.subtracting(documented).sorted())")
+        #expect(documented.subtracting(keys).isEmpty, "documented but unknown: \(documented.subtracting(keys).sorted())")
+        let flags = Topology.table.settings.map(\.flag)
+        #expect(Set(flags).count == flags.count)
+        for setting in Topology.table.settings {
+            let row = doc.split(separator: "\n").first { $0.hasPrefix("| `\(setting.key)`") }
+            #expect(row?.contains("`--\(setting.flag)`") == true, "\(setting.key)'s row names its flag --\(setting.flag)")
+        }
     }
 }

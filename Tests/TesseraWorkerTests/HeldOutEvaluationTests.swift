@@ -10,8 +10,8 @@ import TesseraWire
 /// evaluation of a global model on it.
 @Suite("Held-out evaluation")
 struct HeldOutEvaluationTests {
-    static func configuration(clientIndex: Int = 0, fraction: Double) -> RunConfiguration {
-        RunConfiguration(model: .logisticRegression, data: "synthetic", clients: 4, clientIndex: clientIndex,
+    static func configuration(clientIndex: Int = 0, fraction: Double) -> ClientConfiguration {
+        ClientConfiguration(model: .logisticRegression, data: "synthetic", clients: 4, clientIndex: clientIndex,
                          seed: 11, heldOutFraction: fraction)
     }
 
@@ -54,6 +54,6 @@ struct HeldOutEvaluationTests {
         json = json.replacingOccurrences(of: #","heldOutFraction":0.3"#, with: "")
             .replacingOccurrences(of: #""heldOutFraction":0.3,"#, with: "")
         #expect(!json.contains("heldOutFraction"))
-        #expect(try RunConfiguration(json: json).heldOutFraction == 0)
+        #expect(try ClientConfiguration(json: json).heldOutFraction == 0)
     }
 }

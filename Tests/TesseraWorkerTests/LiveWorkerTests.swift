@@ -15,7 +15,7 @@ struct LiveWorkerTests {
     @Test func aSecondTaskWhileOneRunsIsRefused() throws {
         let (worker, endpoint) = try startWorker(extra: ["--slow", "2"])
         defer { _ = worker.stop() }
-        let configuration = RunConfiguration(model: .logisticRegression, data: "synthetic", clients: 4, clientIndex: 0, seed: 1)
+        let configuration = ClientConfiguration(model: .logisticRegression, data: "synthetic", clients: 4, clientIndex: 0, seed: 1)
         let second = try RequestClient(connectingTo: endpoint)
         #expect(try second.request(.welcome(runID: "t", configuration: try configuration.json())) == .done(objectCount: 0, byteCount: 0))
         let task = Message.trainTask(TrainTask(round: 1, modelVersion: 0, hyperparameters: "{\"epochs\":1,\"batchSize\":32,\"learningRate\":0.05}",

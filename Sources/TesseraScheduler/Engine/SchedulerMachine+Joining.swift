@@ -1,6 +1,5 @@
 import TesseraTransport
 import TesseraWire
-import TesseraWorker
 
 extension SchedulerMachine {
     /// A registration: counts towards the expected workers before the run starts; afterwards,
@@ -10,10 +9,10 @@ extension SchedulerMachine {
                   into actions: inout [SchedulerAction]) throws {
         if case .registering = phase {
             membership.register(id, peer: peer, samples: samples, labels: labels, at: now)
-            if membership.count >= configuration.workers {
-                let order = Array(membership.ids.prefix(configuration.workers))
+            if membership.count >= settings.workers {
+                let order = Array(membership.ids.prefix(settings.workers))
                 phase = .joining(order: order, next: 0,
-                                 deadline: now + configuration.registrationTimeout + configuration.deadline)
+                                 deadline: now + settings.registrationTimeout + settings.deadline)
                 try advanceJoining(at: now, into: &actions)
             }
             return
@@ -28,13 +27,9 @@ extension SchedulerMachine {
     /// Sends `id` the run's configuration as client `clientIndex`.
     func welcome(_ id: String, clientIndex: Int, into actions: inout [SchedulerAction]) throws {
         let messageID = takeID()
-        let run = RunConfiguration(model: configuration.model, data: configuration.data, partition: configuration.partition,
-                                   alpha: configuration.alpha, shardsPerClient: configuration.shardsPerClient,
-                                   clients: configuration.workers, clientIndex: clientIndex, seed: configuration.seed,
-                                   heldOutFraction: configuration.heldOutFraction)
+        let client = settings.clientConfiguration(index: clientIndex)
         membership.welcomed(id, messageID: messageID, clientIndex: clientIndex)
-        try send(Envelope(id: messageID, message: .welcome(runID: configuration.runDirectory.lastPathComponent,
-                                                          configuration: try run.json())), to: id, into: &actions)
+        try send(Envelope(id: messageID, message: .welcome(runID: runID, configuration: try client.json())), to: id, into: &actions)
     }
 
     /// While joining: welcomes the next workers while fewer than `maxConcurrentTrainers` are
@@ -44,7 +39,7 @@ extension SchedulerMachine {
         func loading() -> Int {
             order[..<next].count { if case .welcomed? = membership[$0]?.status { true } else { false } }
         }
-        while next < order.count && loading() < configuration.maxConcurrentTrainers {
+        while next < order.count && loading() < settings.trainerCap {
             try welcome(order[next], clientIndex: next, into: &actions)
             next += 1
         }

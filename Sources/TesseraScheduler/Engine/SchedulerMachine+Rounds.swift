@@ -7,22 +7,22 @@ import TesseraWire
 extension SchedulerMachine {
     /// Samples round `number`'s workers and sends them its train task.
     func startRound(_ number: Int, at now: Double, into actions: inout [SchedulerAction]) throws {
-        guard number <= configuration.rounds else { return try end(into: &actions) }
-        membership.loseSilent(at: now, timeout: configuration.heartbeatTimeout)
+        guard number <= settings.rounds else { return try end(into: &actions) }
+        membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
         let workers = membership.active
         guard !workers.isEmpty else {
-            return fail(.everyWorkerLost(round: number, heartbeatTimeout: configuration.heartbeatTimeout), into: &actions)
+            return fail(.everyWorkerLost(round: number, heartbeatTimeout: settings.heartbeatTimeout), into: &actions)
         }
         var order = workers
         order.shuffle(using: &generator)
-        let sampled = Array(order.prefix(configuration.sampleSize(available: workers.count))).sorted()
-        let hyperparameters = String(decoding: try JSONEncoder().encode(configuration.hyperparameters), as: UTF8.self)
+        let sampled = Array(order.prefix(settings.sampleSize(available: workers.count))).sorted()
+        let hyperparameters = String(decoding: try JSONEncoder().encode(settings.hyperparameters), as: UTF8.self)
         let task = try EncodedMessage(Envelope(id: takeID(), message: .trainTask(TrainTask(
             round: UInt64(number), modelVersion: UInt64(number - 1), hyperparameters: hyperparameters, parameters: global))),
             codec: codec)
         var round = Round(number: number, start: now, gather: TaskGather(task: task, workers: sampled,
-                                                                          deadline: now + configuration.deadline))
-        dispatch(&round.gather, count: configuration.maxConcurrentTrainers, at: now, into: &actions)
+                                                                          deadline: now + settings.deadline))
+        dispatch(&round.gather, count: settings.trainerCap, at: now, into: &actions)
         phase = .training(round)
     }
 
@@ -99,7 +99,7 @@ extension SchedulerMachine {
     /// Workers sent the task and silent (no answer, no heartbeat) for the heartbeat timeout
     /// are lost; the task goes to the next ones.
     func checkSilence(at now: Double, into actions: inout [SchedulerAction]) throws {
-        let cutoff = now - configuration.heartbeatTimeout
+        let cutoff = now - settings.heartbeatTimeout
         func silent<Value>(_ gather: TaskGather<Value>) -> [String] {
             gather.pending.filter { max(gather.sentAt[$0] ?? now, membership[$0]?.lastSeen ?? now) < cutoff }
         }
@@ -120,10 +120,10 @@ extension SchedulerMachine {
         switch phase {
         case var .training(round) where round.gather.isComplete || now >= round.gather.deadline:
             // Sampled workers that neither answered nor were heard from lately are lost.
-            membership.loseSilent(at: now, timeout: configuration.heartbeatTimeout)
+            membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
             let updates = round.gather.workers.compactMap { round.gather.answers[$0] }
             round.received = updates.count
-            round.aggregated = updates.count >= configuration.quorum
+            round.aggregated = updates.count >= settings.quorum
             if round.aggregated {
                 let start = TraceEvent.now()
                 replaceGlobal(with: try strategy.aggregate(global: global, updates: updates))
@@ -133,12 +133,12 @@ extension SchedulerMachine {
             let start = TraceEvent.now()
             round.central = try evaluate(global)
             tracer?.span("evaluate", start: start, detail: "round \(round.number)")
-            guard configuration.heldOutFraction > 0 else { return try finish(round, federated: nil, into: &actions) }
+            guard settings.heldOut > 0 else { return try finish(round, federated: nil, into: &actions) }
             let task = try EncodedMessage(Envelope(id: takeID(), message: .evaluateTask(EvaluateTask(
                 round: UInt64(round.number), parameters: global))), codec: codec)
             var gather = TaskGather<EvaluationResult>(task: task, workers: membership.active,
-                                                      deadline: clock.now + configuration.deadline)
-            dispatch(&gather, count: configuration.maxConcurrentTrainers, at: clock.now, into: &actions)
+                                                      deadline: clock.now + settings.deadline)
+            dispatch(&gather, count: settings.trainerCap, at: clock.now, into: &actions)
             phase = .evaluating(round, gather)
             try closeIfDue(at: clock.now, into: &actions)
         case let .evaluating(round, gather) where gather.isComplete || now >= gather.deadline:
@@ -160,10 +160,10 @@ extension SchedulerMachine {
         let state = strategy.state
         let checkpoint = Checkpoint(
             parameters: global, optimizer: state.isEmpty ? nil : OptimizerState(kind: "strategy", step: 0, buffers: state),
-            metadata: ["round": String(round.number), "seed": String(configuration.seed), "model": configuration.model.name])
+            metadata: ["round": String(round.number), "seed": String(settings.seed), "model": settings.model.name])
         actions.append(.roundCompleted(result, checkpoint: checkpoint))
         if round.number == 1 && round.received == 0 {
-            return fail(.noUpdates(round: 1, sampled: sampled, deadline: configuration.deadline), into: &actions)
+            return fail(.noUpdates(round: 1, sampled: sampled, deadline: settings.deadline), into: &actions)
         }
         try startRound(round.number + 1, at: now, into: &actions)
     }

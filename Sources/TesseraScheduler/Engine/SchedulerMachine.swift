@@ -4,7 +4,6 @@ import TesseraTensor
 import TesseraTrace
 import TesseraTransport
 import TesseraWire
-import TesseraWorker
 
 /// Synchronous FedAvg as a state machine: events in (a message from a peer, time passing on the
 /// injected clock), actions out (send, round completed, finished, fail). No sockets, no files,
@@ -22,7 +21,9 @@ import TesseraWorker
 /// unusable updates count as that worker failing the task. Runs are reproducible from the seed.
 public final class SchedulerMachine {
     /// The run's settings.
-    public let configuration: SchedulerConfiguration
+    public let settings: RunSettings
+    /// The run's name, as workers are told in their welcome.
+    public let runID: String
     /// The workers known, and their state.
     public internal(set) var membership = Membership()
     /// The results of the rounds completed so far.
@@ -61,16 +62,17 @@ public final class SchedulerMachine {
         var evaluationStart = 0.0
     }
 
-    /// A machine for `configuration` starting at round `firstRound` from `global` (a fresh
-    /// model, or a checkpoint's with `strategy` restored), evaluating each round's model with
-    /// `evaluate`. The registration timeout starts now.
+    /// A machine for run `runID` with `settings`, starting at round `firstRound` from `global` (a
+    /// fresh model, or a checkpoint's with `strategy` restored), evaluating each round's model
+    /// with `evaluate`. The registration timeout starts now.
     ///
-    /// - Throws: ``SchedulerError`` for an invalid configuration.
-    public init(configuration: SchedulerConfiguration, global: ParameterSet, strategy: any AggregationStrategy,
+    /// - Throws: ``SettingError`` for settings that do not fit together.
+    public init(settings: RunSettings, runID: String, global: ParameterSet, strategy: any AggregationStrategy,
                 firstRound: Int = 1, clock: any MonotonicClock, codec: WireCodec = WireCodec(), tracer: TraceWriter? = nil,
                 evaluate: @escaping (ParameterSet) throws -> Evaluation) throws {
-        try configuration.validate()
-        self.configuration = configuration
+        try settings.validate()
+        self.settings = settings
+        self.runID = runID
         self.global = global
         self.strategy = strategy
         self.firstRound = firstRound
@@ -78,8 +80,8 @@ public final class SchedulerMachine {
         self.codec = codec
         self.tracer = tracer
         self.evaluate = evaluate
-        generator = SeededGenerator(seed: configuration.seed)
-        phase = .registering(deadline: clock.now + configuration.registrationTimeout)
+        generator = SeededGenerator(seed: settings.seed)
+        phase = .registering(deadline: clock.now + settings.registrationTimeout)
     }
 
     /// Whether the run finished or failed.
@@ -102,7 +104,7 @@ public final class SchedulerMachine {
     /// The earliest time at which ``tick()`` has something to do (a deadline, a worker whose
     /// silence would count), or nil when only a message can move the run on.
     public var nextDeadline: Double? {
-        let timeout = configuration.heartbeatTimeout
+        let timeout = settings.heartbeatTimeout
         func silence<Value>(_ gather: TaskGather<Value>) -> Double {
             gather.pending.map { max(gather.sentAt[$0] ?? 0, membership[$0]?.lastSeen ?? 0) + timeout }.min() ?? .infinity
         }
@@ -160,8 +162,8 @@ public final class SchedulerMachine {
         var actions: [SchedulerAction] = []
         switch phase {
         case let .registering(deadline) where now >= deadline:
-            fail(.tooFewWorkers(registered: membership.count, expected: configuration.workers,
-                                seconds: configuration.registrationTimeout), into: &actions)
+            fail(.tooFewWorkers(registered: membership.count, expected: settings.workers,
+                                seconds: settings.registrationTimeout), into: &actions)
         case let .joining(order, _, deadline) where now >= deadline:
             let waiting = order.filter { if case .welcomed? = membership[$0]?.status { true } else { false } }
             fail(.joinTimedOut(workers: waiting), into: &actions)

@@ -11,7 +11,9 @@ import TesseraWire
 /// and checkpoint to the run directory. The machine holds every decision; this is the I/O.
 public final class SyncScheduler {
     /// The run's settings.
-    public let configuration: SchedulerConfiguration
+    public let settings: RunSettings
+    /// Where metrics, checkpoints and traces go; its name is the run's id.
+    public let runDirectory: URL
     let channel: any MessageChannel
     let clock: any MonotonicClock
     let tracer: TraceWriter?
@@ -24,17 +26,19 @@ public final class SyncScheduler {
     /// Checked while waiting; returning true ends the run with an error (Ctrl-C).
     public var shouldStop: () -> Bool = { false }
 
-    /// A scheduler bound to `configuration.bind` through `transport`.
+    /// A scheduler for `settings`, writing to `runDirectory`, bound to `settings.bind` through
+    /// `transport`.
     ///
-    /// - Throws: ``SchedulerError`` for an invalid configuration, ``TransportError`` when it
-    ///   cannot bind.
-    public init(configuration: SchedulerConfiguration, transport: Transport = .zeroMQ, clock: any MonotonicClock = SystemClock(),
-                tracer: TraceWriter? = nil) throws {
-        try configuration.validate()
-        self.configuration = configuration
+    /// - Throws: ``SettingError`` for settings that do not fit together, ``TransportError`` when
+    ///   it cannot bind.
+    public init(settings: RunSettings, runDirectory: URL, transport: Transport = .zeroMQ,
+                clock: any MonotonicClock = SystemClock(), tracer: TraceWriter? = nil) throws {
+        try settings.validate()
+        self.settings = settings
+        self.runDirectory = runDirectory
         self.clock = clock
         self.tracer = tracer
-        channel = try transport.bind(configuration.bind, tracer: tracer)
+        channel = try transport.bind(settings.bind, tracer: tracer)
     }
 
     /// Runs every round and returns their results; the final model is in the run directory.
@@ -44,16 +48,16 @@ public final class SyncScheduler {
     ///   on; data, checkpoint, file and transport errors.
     public func run() throws -> [RoundResult] {
         defer { channel.close() }
-        try FileManager.default.createDirectory(at: configuration.runDirectory, withIntermediateDirectories: true)
-        let test = try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data)
-            .load(seed: configuration.seed).test
+        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let test = try DataSource.locate(explicit: settings.data == "auto" ? nil : settings.data)
+            .load(seed: settings.seed).test
         let machine = try makeMachine { parameters in
-            let model = try Model(spec: self.configuration.model, parameters: parameters)
+            let model = try Model(spec: self.settings.model, parameters: parameters)
             let evaluation = try model.evaluate(Batches(test, batchSize: 256))
             AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
             return evaluation
         }
-        let metrics = try MetricsLog(directory: configuration.runDirectory, appending: configuration.resume)
+        let metrics = try MetricsLog(directory: runDirectory, appending: settings.resume)
         while !machine.hasEnded {
             if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
             let wait = machine.nextDeadline.map { max(0, min(0.5, $0 - clock.now)) } ?? 0.5
@@ -68,26 +72,26 @@ public final class SyncScheduler {
 
     /// The machine for this run: a fresh model, or the checkpoint's when resuming.
     func makeMachine(evaluate: @escaping (ParameterSet) throws -> Evaluation) throws -> SchedulerMachine {
-        var global = try Model(spec: configuration.model, seed: configuration.seed).parameters
-        var strategy = configuration.strategy
+        var global = try Model(spec: settings.model, seed: settings.seed).parameters
+        var strategy = settings.makeStrategy()
         var firstRound = 1
-        if configuration.resume {
+        if settings.resume {
             let url = checkpointURL
             let checkpoint = try Checkpoint(contentsOf: url)
-            guard let done = checkpoint.metadata["round"].flatMap(Int.init), checkpoint.metadata["seed"] == String(configuration.seed) else {
+            guard let done = checkpoint.metadata["round"].flatMap(Int.init), checkpoint.metadata["seed"] == String(settings.seed) else {
                 throw SchedulerError.badCheckpoint(path: url.path, reason: "it has no round, or was written with another seed")
             }
-            var model = try Model(spec: configuration.model, seed: configuration.seed)
+            var model = try Model(spec: settings.model, seed: settings.seed)
             try model.load(checkpoint.parameters)
             global = model.parameters
             try strategy.restore(checkpoint.optimizer?.buffers ?? [:])
             firstRound = done + 1
         }
-        return try SchedulerMachine(configuration: configuration, global: global, strategy: strategy, firstRound: firstRound,
+        return try SchedulerMachine(settings: settings, runID: runDirectory.lastPathComponent, global: global, strategy: strategy, firstRound: firstRound,
                                     clock: clock, codec: channel.codec, tracer: tracer, evaluate: evaluate)
     }
 
-    private var checkpointURL: URL { configuration.runDirectory.appendingPathComponent("checkpoint.safetensors") }
+    private var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
 
     /// Carries out the machine's actions in order.
     private func perform(_ actions: [SchedulerAction], metrics: MetricsLog) throws {

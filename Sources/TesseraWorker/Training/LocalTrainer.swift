@@ -8,7 +8,7 @@ import TesseraWire
 /// and the training it does for each task.
 public struct LocalTrainer: Sendable {
     /// The run settings from the welcome.
-    public let configuration: RunConfiguration
+    public let configuration: ClientConfiguration
     /// This client's private training data.
     public let shard: ImageDataset
     /// This client's held-out data for federated evaluation (`heldOutFraction` of its part,
@@ -19,7 +19,7 @@ public struct LocalTrainer: Sendable {
     ///
     /// - Throws: ``DataError`` when the data cannot be loaded or split, ``NNError`` when the
     ///   model does not validate.
-    public init(configuration: RunConfiguration) throws {
+    public init(configuration: ClientConfiguration) throws {
         try configuration.model.validate()
         guard configuration.clientIndex >= 0, configuration.clientIndex < configuration.clients else {
             throw WireError(.requestFailed, "client index \(configuration.clientIndex) is outside 0..<\(configuration.clients)")
@@ -29,7 +29,7 @@ public struct LocalTrainer: Sendable {
         }
         let train = try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data)
             .load(seed: configuration.seed).train
-        let parts = try configuration.strategy.split(labels: train.labels, clients: configuration.clients, seed: configuration.seed)
+        let parts = try configuration.partitionStrategy.split(labels: train.labels, clients: configuration.clients, seed: configuration.seed)
         let (trained, heldOut) = Self.holdOut(parts[configuration.clientIndex], configuration: configuration)
         shard = try train.subset(trained)
         self.heldOut = try train.subset(heldOut)
@@ -39,7 +39,7 @@ public struct LocalTrainer: Sendable {
     /// Splits a client's sample indices into those it trains on and those it holds out: a
     /// seeded shuffle (by run seed and client) picks `heldOutFraction` of them (at least one
     /// when the fraction is positive, never all), and the rest keep their order.
-    static func holdOut(_ indices: [Int], configuration: RunConfiguration) -> (trained: [Int], heldOut: [Int]) {
+    static func holdOut(_ indices: [Int], configuration: ClientConfiguration) -> (trained: [Int], heldOut: [Int]) {
         guard configuration.heldOutFraction > 0, indices.count > 1 else { return (indices, []) }
         let count = min(indices.count - 1, max(1, Int(Double(indices.count) * configuration.heldOutFraction)))
         var generator = SeededGenerator(seed: configuration.seed &* 2_654_435_761 &+ UInt64(configuration.clientIndex))

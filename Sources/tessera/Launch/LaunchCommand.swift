@@ -8,9 +8,15 @@ import TesseraWorker
 /// everything it started on exit or Ctrl-C.
 struct LaunchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "launch", abstract: "Run a topology file (scheduler and workers) to the end.")
+        commandName: "launch", abstract: "Run a topology file (scheduler and workers) to the end.",
+        usage: "tessera launch FILE|NAME [--FLAG VALUE ...] [--set KEY=VALUE ...] [--json] [--quiet]",
+        discussion: """
+        FILE is a topology file or the name of one in Topologies/ (smoke: Topologies/smoke.yaml). \
+        Any key can be overridden after it: --set training.rounds=5, or its flag, --rounds 5 \
+        (every key and flag: tessera check --help, docs/TOPOLOGY.md).
+        """)
 
-    @Argument(help: "A topology file, e.g. Topologies/mnist-iid-10.yaml.")
+    @Argument(help: "A topology file, or a name in Topologies/ (e.g. smoke).")
     var file: String
 
     @Flag(help: "One JSON object per round instead of text.")
@@ -19,28 +25,26 @@ struct LaunchCommand: ParsableCommand {
     @Flag(help: "No progress bar during rounds.")
     var quiet = false
 
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Overrides: --FLAG VALUE or --set KEY=VALUE.", valueName: "overrides"))
+    var overrides: [String] = []
+
     func run() throws {
         let started = Date()
         var bar: ProgressBar?
-        let topology = try TopologyParser.load(URL(fileURLWithPath: file))
+        let topology = try TopologyParser.load(try TopologyParser.locate(file), overrides: overrides)
         StopSignal.install()
         let launcher = Launcher(topology: topology)
+        let run = topology.run
         if !json {
-            print("\(topology.name): \(topology.workers) workers, \(topology.model.name), \(topology.partition.rawValue), \(topology.rounds) rounds (C=\(topology.fraction), E=\(topology.hyperparameters.epochs), B=\(topology.hyperparameters.batchSize))")
+            print("\(topology.name): \(run.workers) workers, \(run.model.name), \(run.partition.rawValue), \(run.rounds) rounds (C=\(run.fraction), E=\(run.localEpochs), B=\(run.batchSize))")
         }
         let results = try launcher.run(onRound: { result in
             bar?.finish()
             bar = nil
             if json {
-                printJSONLine(["round": result.round, "accuracy": result.accuracy, "loss": result.loss, "seconds": result.seconds,
-                               "since_start": Date().timeIntervalSince(started), "received": result.received,
-                               "sampled": result.sampled, "late": result.late,
-                               "federated_accuracy": result.federated?.accuracy ?? Double.nan])
+                printJSONLine(result.jsonFields(sinceStart: Date().timeIntervalSince(started)))
             } else {
-                print(String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s (%.1f s since start), workers %d/%d%@%@",
-                             result.round, result.accuracy * 100, result.loss, result.seconds, Date().timeIntervalSince(started),
-                             result.received, result.sampled, result.late > 0 ? " (\(result.late) late)" as NSString : "" as NSString,
-                             result.federated.map { "; \($0.summary)" as NSString } ?? "" as NSString))
+                print(result.line(sinceStart: Date().timeIntervalSince(started)))
             }
         }, onReady: { address in
             if !json { print("scheduler listening on \(address); run directory \(launcher.runDirectory.path)") }
@@ -57,15 +61,17 @@ struct LaunchCommand: ParsableCommand {
     }
 }
 
-/// `tessera topologies DIR`: the topology files there, one line each.
+/// `tessera topologies DIR`: the topology files there, one line each; exits 1 when one is invalid.
 struct TopologiesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "topologies", abstract: "List topology files with their descriptions.")
+    static let configuration = CommandConfiguration(
+        commandName: "topologies", abstract: "List topology files with their descriptions (exit 1 if one is invalid).")
 
     @Argument(help: "Directory of topology files.")
     var directory = "Topologies"
 
     func run() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
+        var invalid = 0
         for file in files {
             let path = (directory as NSString).appendingPathComponent(file)
             let label = path.padding(toLength: max(36, path.count + 2), withPad: " ", startingAt: 0)
@@ -73,7 +79,9 @@ struct TopologiesCommand: ParsableCommand {
                 print(label + (try TopologyParser.load(URL(fileURLWithPath: path))).description)
             } catch {
                 print(label + "INVALID: \(error)")
+                invalid += 1
             }
         }
+        if invalid > 0 { throw ExitCode.failure }
     }
 }

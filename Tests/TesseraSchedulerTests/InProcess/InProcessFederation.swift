@@ -23,18 +23,24 @@ final class InProcessFederation {
     static let address = "local://scheduler"
 
     /// Settings for a small logistic-regression run; tests change what they need.
-    static func configuration(workers: Int, rounds: Int = 1) -> SchedulerConfiguration {
-        SchedulerConfiguration(bind: address, workers: workers, registrationTimeout: 30, rounds: rounds, quorum: 1,
-                               deadline: 60, model: .logisticRegression, data: "synthetic",
-                               runDirectory: URL(fileURLWithPath: "/tmp/in-process"), heartbeatTimeout: 10)
+    static func configuration(workers: Int, rounds: Int = 1) -> RunSettings {
+        var settings = RunSettings()
+        settings.bind = address
+        settings.workers = workers
+        settings.registrationTimeout = 30
+        settings.rounds = rounds
+        settings.deadline = 60
+        settings.model = .logisticRegression
+        settings.data = "synthetic"
+        return settings
     }
 
     /// The machine bound on a fresh hub; each round's "test accuracy" is the first weight of the
     /// global model, so a test sees what aggregation produced.
-    init(_ configuration: SchedulerConfiguration) throws {
+    init(_ settings: RunSettings) throws {
         channel = try Transport.inProcess(hub).bind(Self.address)
-        let global = try Model(spec: configuration.model, seed: configuration.seed).parameters
-        machine = try SchedulerMachine(configuration: configuration, global: global, strategy: configuration.strategy,
+        let global = try Model(spec: settings.model, seed: settings.seed).parameters
+        machine = try SchedulerMachine(settings: settings, runID: "in-process", global: global, strategy: settings.makeStrategy(),
                                        clock: clock) { parameters in
             Evaluation(loss: 0, accuracy: Double(parameters.tensors[0].scalars[0]), count: 1)
         }
@@ -105,7 +111,7 @@ final class PlayedWorker {
         try envelopes.compactMap { envelope in
             guard case let .welcome(_, json) = envelope.message else { return nil }
             try send(.done(objectCount: 0, byteCount: 0), replyTo: envelope.id)
-            return try RunConfiguration(json: json).clientIndex
+            return try ClientConfiguration(json: json).clientIndex
         }
     }
 

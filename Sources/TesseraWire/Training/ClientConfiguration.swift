@@ -1,12 +1,11 @@
 import Foundation
-import TesseraData
 import TesseraNN
 
-/// What a scheduler tells a worker in its welcome (as JSON): the model, where the data is, how
-/// it is split among clients, and which client this worker is.
-public struct RunConfiguration: Codable, Sendable, Equatable {
+/// What a scheduler tells a worker in its welcome (as JSON, keys as in `docs/PROTOCOL.md`): the
+/// model, where the data is, how it is split among clients, and which client this worker is.
+public struct ClientConfiguration: Codable, Sendable, Equatable {
     /// How the dataset is split.
-    public enum PartitionKind: String, Codable, Sendable {
+    public enum PartitionKind: String, Codable, Sendable, CaseIterable {
         case iid, dirichlet, shards
     }
 
@@ -71,48 +70,6 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     ///
     /// - Throws: `DecodingError` for malformed JSON.
     public init(json: String) throws {
-        self = try JSONDecoder().decode(RunConfiguration.self, from: Data(json.utf8))
-    }
-
-    /// The `Partition` this configuration names.
-    public var strategy: Partition {
-        switch partition {
-        case .iid: .iid
-        case .dirichlet: .dirichlet(alpha: alpha)
-        case .shards: .labelShards(shardsPerClient: shardsPerClient)
-        }
-    }
-}
-
-/// Local training settings sent with each train task (as JSON).
-public struct Hyperparameters: Codable, Sendable, Equatable {
-    /// Passes over the local data.
-    public var epochs: Int
-    /// Batch size.
-    public var batchSize: Int
-    /// SGD learning rate.
-    public var learningRate: Float
-    /// FedProx's μ (0: none).
-    public var proximalMu: Float
-
-    /// Settings for a round.
-    public init(epochs: Int = 1, batchSize: Int = 32, learningRate: Float = 0.05, proximalMu: Float = 0) {
-        self.epochs = epochs
-        self.batchSize = batchSize
-        self.learningRate = learningRate
-        self.proximalMu = proximalMu
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case epochs, batchSize, learningRate, proximalMu
-    }
-
-    /// Decodes settings; `proximalMu` may be absent (0).
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        epochs = try container.decode(Int.self, forKey: .epochs)
-        batchSize = try container.decode(Int.self, forKey: .batchSize)
-        learningRate = try container.decode(Float.self, forKey: .learningRate)
-        proximalMu = try container.decodeIfPresent(Float.self, forKey: .proximalMu) ?? 0
+        self = try JSONDecoder().decode(ClientConfiguration.self, from: Data(json.utf8))
     }
 }

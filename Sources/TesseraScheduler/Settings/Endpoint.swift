@@ -1,0 +1,16 @@
+/// The endpoint forms Tessera's channels accept.
+public enum Endpoint {
+    /// How to write one, for error messages.
+    public static let form = "an endpoint like tcp://HOST:PORT or ipc:///PATH"
+
+    /// Whether `text` is `tcp://HOST:PORT` (HOST may be `*`, PORT 0-65535), `ipc://PATH`, or
+    /// `local://NAME` (in-process).
+    public static func isValid(_ text: String) -> Bool {
+        if text.hasPrefix("ipc://") || text.hasPrefix("local://") { return text.count > 6 }
+        guard text.hasPrefix("tcp://") else { return false }
+        let rest = text.dropFirst("tcp://".count)
+        guard let colon = rest.lastIndex(of: ":"), colon != rest.startIndex,
+              let port = Int(rest[rest.index(after: colon)...]), (0...65535).contains(port) else { return false }
+        return true
+    }
+}

@@ -1,0 +1,59 @@
+import TesseraNN
+
+extension RunSettings {
+    /// Every run setting: key, flag, what it accepts and means, its check. `docs/TOPOLOGY.md`
+    /// documents each (a test checks), `tessera scheduler --help` lists them.
+    public static var table: SettingTable<RunSettings> {
+        SettingTable([
+            .text("scheduler.bind", flag: "bind", \.bind, accepts: Endpoint.form,
+                  summary: "where the scheduler listens; port 0 picks a free one", isValid: Endpoint.isValid),
+            .integer("workers.count", flag: "workers", \.workers, minimum: 1, summary: "workers (clients) expected before round 1"),
+            .text("data.source", flag: "data", \.data, accepts: "a directory | synthetic | auto",
+                  summary: "an MNIST directory (as the workers see it), synthetic digits, or auto: TESSERA_DATA, ../shared/data/mnist, ~/.cache/tessera/mnist, else synthetic",
+                  isValid: { !$0.isEmpty }),
+            .choice("data.partition", \.partition, summary: "how the training set is split among the workers"),
+            .number("data.alpha", \.alpha, accepts: "a number > 0", summary: "Dirichlet concentration (smaller: more label skew)") { $0 > 0 },
+            .integer("data.shards_per_client", \.shardsPerClient, minimum: 1, summary: "label shards per client (shards)"),
+            .number("data.held_out", \.heldOut, accepts: "a number in [0, 1)",
+                    summary: "fraction of each worker's data held out; when positive, the workers also evaluate every round's model on it") {
+                $0 >= 0 && $0 < 1
+            },
+            .parsed("model", \.model, accepts: ModelSpec.builtIn.keys.sorted().joined(separator: " | "),
+                    summary: "the built-in model to train", show: \.name) { ModelSpec.builtIn[$0] },
+            .choice("training.mode", \.mode, summary: "synchronous rounds (asynchronous modes come later)"),
+            .choice("training.strategy", \.strategy,
+                    summary: "FedAvg, FedAvgM (server momentum), FedProx (proximal term on the clients), FedAdam or FedYogi (Reddi et al. 2021)"),
+            .parsed("training.server_lr", \.serverLearningRate, accepts: "a number > 0",
+                    summary: "server learning rate (default: 1 for fedavgm, 0.01 for fedadam and fedyogi)",
+                    show: { $0.map { String($0) } ?? "strategy default" }) { text in
+                Double(text).flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+            },
+            .number("training.server_momentum", \.serverMomentum, accepts: "a number in [0, 1)", summary: "FedAvgM's momentum") {
+                $0 >= 0 && $0 < 1
+            },
+            .number("training.mu", \.mu, accepts: "a number ≥ 0", summary: "FedProx's proximal coefficient") { $0 >= 0 },
+            .integer("training.rounds", \.rounds, minimum: 1, summary: "rounds to run"),
+            .number("training.fraction", \.fraction, accepts: "a number in (0, 1]", summary: "fraction C of workers sampled per round") {
+                $0 > 0 && $0 <= 1
+            },
+            .integer("training.min_workers", \.minimumWorkers, minimum: 1, summary: "at least this many workers per round"),
+            .integer("training.local_epochs", \.localEpochs, minimum: 1, summary: "E, local passes over each worker's data"),
+            .integer("training.batch_size", \.batchSize, minimum: 1, summary: "B, the local batch size"),
+            .number("training.lr", \.learningRate, accepts: "a number > 0", summary: "local SGD learning rate") { $0 > 0 },
+            .number("training.deadline", \.deadline, accepts: "seconds > 0", summary: "how long a round waits for updates") { $0 > 0 },
+            .integer("training.quorum", \.quorum, minimum: 1, summary: "updates needed to aggregate a round (at most workers.count)"),
+            .parsed("training.seed", \.seed, accepts: "a whole number ≥ 0",
+                    summary: "initialization, sampling and partition: the same seed gives the same run", show: String.init) {
+                UInt64($0)
+            },
+            .integer("training.max_concurrent_trainers", \.maxConcurrentTrainers, minimum: 0,
+                     summary: "workers training at once; 0: one per core when the workers run on this machine, else no cap"),
+            .number("training.heartbeat_timeout", \.heartbeatTimeout, accepts: "seconds > 0",
+                    summary: "a worker silent this long (workers heartbeat every second) is lost until heard from again") { $0 > 0 },
+            .number("training.registration_timeout", \.registrationTimeout, accepts: "seconds > 0",
+                    summary: "how long the scheduler waits for the expected workers to register") { $0 > 0 },
+            .boolean("training.resume", \.resume,
+                     summary: "continue the run in its run directory from the last checkpoint (same seed) instead of starting anew"),
+        ])
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import TesseraNN
+import TesseraWire
+
+/// Every setting of a federated run, each with its default here and its check in
+/// ``RunSettings/table``: the one source from which topology keys, `tessera scheduler` and
+/// `tessera launch` options, `--help`, `tessera check` and each worker's welcome are derived.
+/// Values are checked as they are read and ``validate()`` checks how they fit together, once,
+/// before any worker starts.
+public struct RunSettings: Sendable, Equatable {
+    /// How rounds run.
+    public enum Mode: String, Sendable, CaseIterable {
+        /// Synchronous rounds (asynchronous modes come later).
+        case sync
+    }
+
+    /// How updates become the next global model.
+    public enum Strategy: String, Sendable, CaseIterable {
+        case fedavg, fedavgm, fedprox, fedadam, fedyogi
+    }
+
+    /// Where the scheduler binds.
+    public var bind = "tcp://127.0.0.1:0"
+    /// Workers (clients) expected before round 1.
+    public var workers = 1
+    /// An MNIST directory (as the workers see it), "synthetic", or "auto".
+    public var data = "auto"
+    /// How the training set is split among the workers.
+    public var partition = ClientConfiguration.PartitionKind.iid
+    /// Dirichlet concentration.
+    public var alpha = 0.5
+    /// Label shards per client.
+    public var shardsPerClient = 2
+    /// Fraction of each worker's data held out for federated evaluation.
+    public var heldOut = 0.0
+    /// The architecture.
+    public var model = ModelSpec.mnistCNN
+    /// How rounds run.
+    public var mode = Mode.sync
+    /// The aggregation strategy.
+    public var strategy = Strategy.fedavg
+    /// Server learning rate; nil: the strategy's own default (1 for fedavgm, 0.01 for fedadam and fedyogi).
+    public var serverLearningRate: Double?
+    /// FedAvgM's server momentum.
+    public var serverMomentum = 0.9
+    /// FedProx's proximal coefficient μ.
+    public var mu = 0.01
+    /// Rounds to run.
+    public var rounds = 3
+    /// Fraction C of available workers sampled per round.
+    public var fraction = 1.0
+    /// At least this many workers per round.
+    public var minimumWorkers = 1
+    /// Local epochs E.
+    public var localEpochs = 1
+    /// Local batch size B.
+    public var batchSize = 32
+    /// Local SGD learning rate.
+    public var learningRate = 0.05
+    /// Seconds a round waits for updates.
+    public var deadline = 600.0
+    /// Updates needed to aggregate a round.
+    public var quorum = 1
+    /// Seed of initialization, sampling and partition.
+    public var seed: UInt64 = 1
+    /// Workers training at once; 0: one per core when the workers run on this machine, else no cap.
+    public var maxConcurrentTrainers = 0
+    /// Seconds without any message after which a worker is lost.
+    public var heartbeatTimeout = 10.0
+    /// Seconds to wait for the expected workers to register.
+    public var registrationTimeout = 60.0
+    /// Continue the run in the run directory from its checkpoint.
+    public var resume = false
+
+    /// The defaults.
+    public init() {}
+
+    /// Workers training at once, as the scheduler applies it (no cap for 0).
+    public var trainerCap: Int { maxConcurrentTrainers > 0 ? maxConcurrentTrainers : .max }
+
+    /// How many workers a round samples out of `available`.
+    func sampleSize(available: Int) -> Int {
+        min(available, max(minimumWorkers, Int((fraction * Double(available)).rounded(.up))))
+    }
+
+    /// Local training settings, as each train task carries them.
+    public var hyperparameters: Hyperparameters {
+        Hyperparameters(epochs: localEpochs, batchSize: batchSize, learningRate: Float(learningRate),
+                        proximalMu: strategy == .fedprox ? Float(mu) : 0)
+    }
+
+    /// What client `index` is told in its welcome.
+    public func clientConfiguration(index: Int) -> ClientConfiguration {
+        ClientConfiguration(model: model, data: data, partition: partition, alpha: alpha, shardsPerClient: shardsPerClient,
+                            clients: workers, clientIndex: index, seed: seed, heldOutFraction: heldOut)
+    }
+
+    /// The server-side strategy these settings name.
+    public func makeStrategy() -> any AggregationStrategy {
+        switch strategy {
+        case .fedavg, .fedprox: FedAvg()
+        case .fedavgm: FedAvgM(serverLearningRate: Float(serverLearningRate ?? 1), momentum: Float(serverMomentum))
+        case .fedadam: AdaptiveServerOptimizer(rule: .adam, serverLearningRate: Float(serverLearningRate ?? 0.01))
+        case .fedyogi: AdaptiveServerOptimizer(rule: .yogi, serverLearningRate: Float(serverLearningRate ?? 0.01))
+        }
+    }
+
+    /// Checks how the settings fit together (each alone was checked when read).
+    ///
+    /// - Throws: ``SettingError`` naming the key at fault.
+    public func validate() throws {
+        guard quorum <= workers else {
+            throw SettingError(key: "training.quorum", value: String(quorum), message: "must be at most workers.count (\(workers))")
+        }
+        guard minimumWorkers <= workers else {
+            throw SettingError(key: "training.min_workers", value: String(minimumWorkers),
+                               message: "must be at most workers.count (\(workers))")
+        }
+        do {
+            _ = try model.validate()
+        } catch {
+            throw SettingError(key: "model", value: model.name, message: "is not a valid architecture: \(error)")
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import TesseraScheduler
+
+extension Topology {
+    /// Every topology key: the launcher's own, then the run's (``RunSettings/table``).
+    public static var table: SettingTable<Topology> {
+        SettingTable([
+            .text("name", \.name, summary: "the run's name; the run directory is <runs>/<name> (default: the file's name)"),
+            .text("description", \.description, summary: "one line for tessera topologies"),
+            .text("runs", \.runsDirectory, accepts: "a directory", summary: "where run directories go; <runs>/latest points to the newest"),
+            .text("scheduler.address", flag: "scheduler-address", \.schedulerAddress, accepts: Endpoint.form,
+                  summary: "what workers connect to (default: the bound endpoint); set it for workers on other hosts",
+                  isValid: Endpoint.isValid),
+            .choice("workers.launch", \.launch, summary: "child processes here, or tessera worker over ssh"),
+            .list("workers.hosts", \.hosts, summary: "ssh destinations (user@host), used round-robin; required for ssh"),
+            .text("workers.binary", \.remoteBinary, summary: "the tessera executable on remote hosts"),
+            .text("workers.directory", \.remoteDirectory, summary: "working directory on remote hosts (default: the login directory)"),
+            .list("workers.ssh_options", \.sshOptions, summary: "extra ssh arguments, e.g. [\"-p\", \"2222\"] (ssh runs with BatchMode=yes)"),
+            .integer("workers.threads", \.threadsPerWorker, minimum: 0,
+                     summary: "kernel threads per worker (TESSERA_THREADS); 0: cores / concurrent trainers"),
+        ] + RunSettings.table.lifted(\.run))
+    }
+}

@@ -1,0 +1,13 @@
+import TesseraData
+import TesseraWire
+
+extension ClientConfiguration {
+    /// The `Partition` this configuration names.
+    var partitionStrategy: Partition {
+        switch partition {
+        case .iid: .iid
+        case .dirichlet: .dirichlet(alpha: alpha)
+        case .shards: .labelShards(shardsPerClient: shardsPerClient)
+        }
+    }
+}
