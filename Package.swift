@@ -80,12 +80,12 @@ let package = Package(
         ),
         .target(
             name: "TesseraScheduler",
-            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraWorker"],
+            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace"],
             swiftSettings: optimizedFlags
         ),
         .target(
             name: "TesseraTopology",
-            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraNN", "TesseraTrace", .product(name: "Yams", package: "Yams")]
+            dependencies: ["TesseraScheduler", "TesseraTrace", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "TesseraExamples",

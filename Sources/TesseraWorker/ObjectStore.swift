@@ -22,27 +22,27 @@ public struct ObjectStore: Sendable {
 
     /// The tensor `id`.
     ///
-    /// - Throws: ``WireError`` (`.requestFailed`) naming the unknown id.
+    /// - Throws: ``WorkerError`` (`.unknownTensor`).
     public func tensor(_ id: TensorID) throws -> Tensor {
         guard let tensor = objects[id] else {
-            throw WireError(.requestFailed, "no tensor with id \(id) on this worker")
+            throw WorkerError.unknownTensor(id)
         }
         return tensor
     }
 
     /// Stores `tensor` as `id`, replacing any tensor there.
     ///
-    /// - Throws: ``WireError`` (`.limitExceeded`) when the store would exceed its limits; the
+    /// - Throws: ``WorkerError`` (`.objectLimit`, `.byteLimit`) when the store would exceed its limits; the
     ///   store is unchanged then.
     public mutating func store(_ tensor: Tensor, as id: TensorID) throws {
         let replaced = objects[id].map { $0.count * 4 } ?? 0
         let newBytes = byteCount - replaced + tensor.count * 4
         let newCount = objects.count + (objects[id] == nil ? 1 : 0)
         guard newCount <= maximumObjects else {
-            throw WireError(.limitExceeded, "storing tensor \(id) would exceed the limit of \(maximumObjects) objects")
+            throw WorkerError.objectLimit(id: id, limit: maximumObjects)
         }
         guard newBytes <= maximumBytes else {
-            throw WireError(.limitExceeded, "storing tensor \(id) (\(tensor.count * 4) bytes) would exceed the limit of \(maximumBytes) bytes")
+            throw WorkerError.byteLimit(id: id, bytes: tensor.count * 4, limit: maximumBytes)
         }
         objects[id] = tensor
         byteCount = newBytes

@@ -106,7 +106,7 @@ public final class WorkerRuntime {
                 }
                 if reply != nil { tracer?.span(envelope.message.kindName, start: start, detail: Self.detail(of: envelope.message)) }
             case let .failure(error):
-                reply = .error(code: error.kind.rawValue, message: error.description)
+                reply = .errorReply(for: error)
             }
             if let reply { try send(reply, replyTo: replyTo, to: received.peer) }
         }
@@ -125,7 +125,7 @@ public final class WorkerRuntime {
             // Ready: the scheduler welcomes the next workers when this one has loaded its data.
             return .done(objectCount: UInt64(service.store.count), byteCount: UInt64(service.store.byteCount))
         } catch {
-            return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(service.workerID) cannot join the run: \(error)")
+            return .errorReply(for: WorkerError.cannotJoin(worker: service.workerID, reason: "\(error)"))
         }
     }
 
@@ -148,12 +148,10 @@ public final class WorkerRuntime {
     /// answers an error instead when there is no run yet or a task is still running.
     private func startTask(_ message: Message, replyTo: UInt64, sender: PeerID?) -> Message? {
         guard let trainer else {
-            return .error(code: WireError.Kind.requestFailed.rawValue,
-                          message: "worker \(service.workerID) got a \(message.kindName) before a welcome")
+            return .errorReply(for: WorkerError.notJoined(worker: service.workerID, kind: message.kindName))
         }
         guard running == nil else {
-            return .error(code: WireError.Kind.requestFailed.rawValue,
-                          message: "worker \(service.workerID) is still busy with a \(running?.kindName ?? "task")")
+            return .errorReply(for: WorkerError.busy(worker: service.workerID, running: running?.kindName ?? "task"))
         }
         let task = BackgroundTask(replyTo: replyTo, sender: sender, kindName: message.kindName)
         running = task
@@ -163,7 +161,7 @@ public final class WorkerRuntime {
             switch message {
             case let .trainTask(train): result = Self.train(train, on: trainer, delay: delay, tracer: tracer)
             case let .evaluateTask(evaluate): result = Self.evaluate(evaluate, on: trainer)
-            default: result = .error(code: WireError.Kind.requestFailed.rawValue, message: "not a task: \(message.kindName)")
+            default: result = .errorReply(for: WorkerError.notAccepted(kind: message.kindName, worker: "this"))
             }
             task.result.withLock { $0 = result }
         }
@@ -185,7 +183,7 @@ public final class WorkerRuntime {
             AllocatorTuning.releaseFreeMemory()
             return .update(update)
         } catch {
-            return .error(code: WireError.Kind.requestFailed.rawValue, message: "training round \(task.round) failed: \(error)")
+            return .errorReply(for: WorkerError.taskFailed(kind: "training", round: task.round, reason: "\(error)"))
         }
     }
 
@@ -196,7 +194,7 @@ public final class WorkerRuntime {
             AllocatorTuning.releaseFreeMemory()
             return .evaluation(result)
         } catch {
-            return .error(code: WireError.Kind.requestFailed.rawValue, message: "evaluating round \(task.round) failed: \(error)")
+            return .errorReply(for: WorkerError.taskFailed(kind: "evaluation", round: task.round, reason: "\(error)"))
         }
     }
 
@@ -209,11 +207,11 @@ public final class WorkerRuntime {
             let answer = try peer.request(.put(id: target, tensor: tensor), timeout: 30)
             if case .error = answer { return answer }
             return .done(objectCount: UInt64(service.store.count), byteCount: UInt64(service.store.byteCount))
-        } catch let error as WireError {
-            return .error(code: error.kind.rawValue, message: error.description)
+        } catch let error as WorkerError {
+            return .errorReply(for: error)
         } catch {
             peers[endpoint] = nil
-            return .error(code: WireError.Kind.requestFailed.rawValue, message: "forward to \(endpoint): \(error)")
+            return .errorReply(for: WorkerError.forwardFailed(endpoint: endpoint, reason: "\(error)"))
         }
     }
 
@@ -223,8 +221,7 @@ public final class WorkerRuntime {
             try channel.send(Envelope(id: nextID, replyTo: replyTo, message: message), to: sender)
         } catch let error as WireError {
             // A reply too large for the limits (a huge get) becomes an error reply instead.
-            try channel.send(Envelope(id: nextID, replyTo: replyTo,
-                                     message: .error(code: error.kind.rawValue, message: error.description)), to: sender)
+            try channel.send(Envelope(id: nextID, replyTo: replyTo, message: .errorReply(for: error)), to: sender)
         }
     }
 
@@ -236,25 +233,4 @@ public final class WorkerRuntime {
         default: nil
         }
     }
-}
-
-/// SIGINT and SIGTERM as a flag a serving loop polls.
-public enum StopSignal {
-    private static let raised = Atomic<Bool>(false)
-
-    /// Installs handlers for SIGINT and SIGTERM that set the flag, and unblocks both (a parent
-    /// that blocked them, as test runners do, would otherwise pass the block on to us).
-    public static func install() {
-        let handler: @convention(c) (Int32) -> Void = { _ in StopSignal.raised.store(true, ordering: .relaxed) }
-        signal(SIGINT, handler)
-        signal(SIGTERM, handler)
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
-    }
-
-    /// Whether a stop signal arrived.
-    public static var isRaised: Bool { raised.load(ordering: .relaxed) }
 }

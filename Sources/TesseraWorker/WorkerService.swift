@@ -35,8 +35,8 @@ public struct WorkerService: Sendable {
                 for (index, step) in steps.enumerated() {
                     do {
                         try run(step)
-                    } catch let error as WireError {
-                        throw WireError(error.kind, "plan step \(index) (\(step.op.name)): \(error.description)")
+                    } catch let error as WorkerError {
+                        throw WorkerError.planStepFailed(index: index, op: step.op.name, error)
                     }
                 }
                 return done
@@ -47,24 +47,20 @@ public struct WorkerService: Sendable {
                 do {
                     try store.tensor(id).backward()
                 } catch let error as TensorError {
-                    throw WireError(.requestFailed, "backward from \(id): \(error.description)")
+                    throw WorkerError.backwardFailed(id, reason: error.description)
                 }
                 return done
             case let .gradient(id, output):
-                guard let gradient = try store.tensor(id).grad else {
-                    throw WireError(.requestFailed, "tensor \(id) has no gradient (not a leaf that requires grad, or no backward yet)")
-                }
+                guard let gradient = try store.tensor(id).grad else { throw WorkerError.noGradient(id) }
                 try store.store(gradient, as: output)
                 return done
             case .heartbeat, .bye, .done, .tensor, .error, .update, .evaluation, .welcome:
                 return nil
             case .register, .trainTask, .evaluateTask, .forward:
-                return .error(code: WireError.Kind.requestFailed.rawValue, message: "worker \(workerID) does not accept \(message.kindName) messages")
+                throw WorkerError.notAccepted(kind: message.kindName, worker: workerID)
             }
-        } catch let error as WireError {
-            return .error(code: error.kind.rawValue, message: error.description)
         } catch {
-            return .error(code: WireError.Kind.requestFailed.rawValue, message: String(describing: error))
+            return .errorReply(for: error)
         }
     }
 
@@ -79,7 +75,7 @@ public struct WorkerService: Sendable {
             // Recorded for autograd when an input requires grad (after `requireGrad`).
             result = try step.op.apply(to: inputs)
         } catch {
-            throw WireError(.requestFailed, "\(step.op.name) failed: \(error)")
+            throw WorkerError.opFailed(op: step.op.name, reason: "\(error)")
         }
         try store.store(result, as: step.output)
     }

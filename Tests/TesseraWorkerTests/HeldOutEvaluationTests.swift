@@ -40,12 +40,12 @@ struct HeldOutEvaluationTests {
         #expect(result.round == 2 && result.sampleCount == UInt64(client.heldOut.count))
         #expect(result.correctCount == UInt64((expected.accuracy * Double(expected.count)).rounded()))
         #expect(abs(result.loss - expected.loss) < 1e-4)
-        #expect(throws: WireError.self) { try whole.evaluate(EvaluateTask(round: 2, parameters: model.parameters)) }
+        #expect(throws: WorkerError.noHeldOutData) { try whole.evaluate(EvaluateTask(round: 2, parameters: model.parameters)) }
     }
 
     @Test func outOfRangeFractionsAreRefused() {
-        #expect(throws: WireError.self) { try LocalTrainer(configuration: Self.configuration(fraction: 1)) }
-        #expect(throws: WireError.self) { try LocalTrainer(configuration: Self.configuration(fraction: -0.1)) }
+        #expect(throws: WorkerError.self) { try LocalTrainer(configuration: Self.configuration(fraction: 1)) }
+        #expect(throws: WorkerError.self) { try LocalTrainer(configuration: Self.configuration(fraction: -0.1)) }
     }
 
     /// A welcome from a scheduler that predates held-out data still decodes (no held-out data).

@@ -18,14 +18,15 @@ public struct LocalTrainer: Sendable {
     /// Loads the data named by `configuration` and takes this client's shard.
     ///
     /// - Throws: ``DataError`` when the data cannot be loaded or split, ``NNError`` when the
-    ///   model does not validate.
+    ///   model does not validate, ``WorkerError`` (`.invalidConfiguration`) for a client index or
+    ///   held-out fraction out of range.
     public init(configuration: ClientConfiguration) throws {
         try configuration.model.validate()
         guard configuration.clientIndex >= 0, configuration.clientIndex < configuration.clients else {
-            throw WireError(.requestFailed, "client index \(configuration.clientIndex) is outside 0..<\(configuration.clients)")
+            throw WorkerError.invalidConfiguration("client index \(configuration.clientIndex) is outside 0..<\(configuration.clients)")
         }
         guard configuration.heldOutFraction >= 0 && configuration.heldOutFraction < 1 else {
-            throw WireError(.requestFailed, "held-out fraction \(configuration.heldOutFraction) is outside [0, 1)")
+            throw WorkerError.invalidConfiguration("held-out fraction \(configuration.heldOutFraction) is outside [0, 1)")
         }
         let train = try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data)
             .load(seed: configuration.seed).train
@@ -49,11 +50,11 @@ public struct LocalTrainer: Sendable {
 
     /// Evaluates the task's weights on the held-out data.
     ///
-    /// - Throws: ``WireError`` when this client holds no data out, ``NNError`` when the
+    /// - Throws: ``WorkerError`` (`.noHeldOutData`) when this client holds no data out, ``NNError`` when the
     ///   weights do not fit the model.
     public func evaluate(_ task: EvaluateTask) throws -> EvaluationResult {
         guard heldOut.count > 0 else {
-            throw WireError(.requestFailed, "this client holds no data out for evaluation (the run's held-out fraction is 0)")
+            throw WorkerError.noHeldOutData
         }
         let model = try Model(spec: configuration.model, parameters: try task.parameters())
         let evaluation = try model.evaluate(Batches(heldOut, batchSize: 256))
@@ -65,13 +66,18 @@ public struct LocalTrainer: Sendable {
     /// Trains the task's weights on the shard and returns the update (new weights, sample
     /// count, mean loss, seconds). Shuffling is seeded by round and client, so a run repeats.
     ///
-    /// - Throws: ``NNError`` when the weights do not fit the model, `DecodingError` for bad
-    ///   hyperparameters.
+    /// - Throws: ``NNError`` when the weights do not fit the model, ``WorkerError``
+    ///   (`.invalidHyperparameters`).
     public func train(_ task: TrainTask) throws -> TrainUpdate {
         let start = Date()
-        let settings = try JSONDecoder().decode(Hyperparameters.self, from: Data(task.hyperparameters.utf8))
+        let settings: Hyperparameters
+        do {
+            settings = try JSONDecoder().decode(Hyperparameters.self, from: Data(task.hyperparameters.utf8))
+        } catch {
+            throw WorkerError.invalidHyperparameters("not the JSON of docs/PROTOCOL.md: \(error)")
+        }
         guard settings.epochs >= 1, settings.batchSize >= 1, settings.learningRate > 0, settings.proximalMu >= 0 else {
-            throw WireError(.requestFailed, "hyperparameters need epochs and batch size >= 1, a positive learning rate and mu >= 0")
+            throw WorkerError.invalidHyperparameters("epochs and batch size must be >= 1, the learning rate positive and mu >= 0")
         }
         let global = try task.parameters()
         var trainer = Trainer(model: try Model(spec: configuration.model, parameters: global),

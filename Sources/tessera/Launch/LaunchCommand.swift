@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import TesseraScheduler
 import TesseraTopology
-import TesseraWorker
 
 /// `tessera launch FILE`: runs a topology — scheduler here, workers as processes — and stops
 /// everything it started on exit or Ctrl-C.
