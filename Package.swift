@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(name: "CTesseraKernel"),
@@ -76,16 +77,19 @@ let package = Package(
         ),
         .target(
             name: "TesseraWorker",
-            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace"]
+            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "TesseraScheduler",
-            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace"],
+            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: optimizedFlags
         ),
         .target(
             name: "TesseraTopology",
-            dependencies: ["TesseraScheduler", "TesseraTrace", .product(name: "Yams", package: "Yams")]
+            dependencies: ["TesseraScheduler", "TesseraTransport", "TesseraTrace", .product(name: "Yams", package: "Yams"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "TesseraExamples",
@@ -105,6 +109,7 @@ let package = Package(
                 "TesseraScheduler",
                 "TesseraTopology",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import TesseraScheduler
+import TesseraTransport
 
 extension Topology {
     /// Every topology key: the launcher's own, then the run's (``RunSettings/table``).

@@ -5,7 +5,7 @@ import CZMQ
 public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The class of failure.
     public enum Kind: String, Sendable {
-        case zmq, timeout, closed, protocolViolation
+        case zmq, timeout, closed, protocolViolation, badEndpoint
     }
 
     /// The class of failure.

@@ -36,3 +36,22 @@ extension Message {
         }
     }
 }
+
+extension Message {
+    /// Whether the receiver answers this message (with a reply or an error): requests, as
+    /// opposed to replies, heartbeats and byes.
+    public var expectsAnswer: Bool {
+        switch self {
+        case .heartbeat, .bye, .done, .tensor, .error, .update, .evaluation: false
+        default: true
+        }
+    }
+
+    /// Whether this answers a train or evaluate task.
+    public var isTaskAnswer: Bool {
+        switch self {
+        case .update, .evaluation: true
+        default: false
+        }
+    }
+}

@@ -3,7 +3,7 @@ import TesseraWire
 /// Why a worker could not do what a request asked. Each case carries the facts; the wire
 /// error code a reply carries is assigned at the boundary (``wireCode``), so the rest of the
 /// worker does not deal in wire codes.
-public indirect enum WorkerError: Error, Sendable, Equatable, CustomStringConvertible {
+public indirect enum WorkerError: WireReportable, Sendable, Equatable {
     /// No tensor with this id is stored.
     case unknownTensor(TensorID)
     /// Storing would exceed the store's object limit.
@@ -64,17 +64,6 @@ public indirect enum WorkerError: Error, Sendable, Equatable, CustomStringConver
         case .noHeldOutData: "this client holds no data out for evaluation (the run's held-out fraction is 0)"
         case let .taskFailed(kind, round, reason): "\(kind) of round \(round) failed: \(reason)"
         case let .forwardFailed(endpoint, reason): "forward to \(endpoint): \(reason)"
-        }
-    }
-}
-
-extension Message {
-    /// The error reply for `error`: its wire code and sentence.
-    public static func errorReply(for error: any Error) -> Message {
-        switch error {
-        case let error as WireError: .error(code: error.kind.rawValue, message: error.description)
-        case let error as WorkerError: .error(code: error.wireCode.rawValue, message: error.description)
-        default: .error(code: WireError.Kind.requestFailed.rawValue, message: String(describing: error))
         }
     }
 }

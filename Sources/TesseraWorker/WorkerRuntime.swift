@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import TesseraTensor
 import TesseraTrace
@@ -42,6 +43,10 @@ public final class WorkerRuntime {
     private var peers: [String: RequestClient] = [:]
     /// The endpoint the socket is bound or connected to (with the real port after `tcp://*:0`).
     public let address: String
+    /// Seconds without any message from the scheduler, after registering, before the worker
+    /// says so and registers again.
+    public var registrationRetry: Double = 5
+    private let logger = Logger(label: "tessera.worker")
 
     /// A runtime for `service` on `endpoint`; `registration` is sent first in connect mode.
     ///
@@ -70,12 +75,25 @@ public final class WorkerRuntime {
     /// - Throws: ``TransportError`` when the socket itself fails.
     public func run(until shouldStop: () -> Bool) throws {
         var lastHeartbeat = Date.distantPast
-        if !isRouter { try send(registration, replyTo: 0, to: nil) }
+        let started = Date()
+        var lastRegistration = started
+        var heardFromPeer = isRouter
+        if !isRouter {
+            try send(registration, replyTo: 0, to: nil)
+            logger.info("registering with \(address)")
+        }
         var dismissed = false
         while !shouldStop() && !dismissed {
             if !isRouter && Date().timeIntervalSince(lastHeartbeat) >= 1 {
                 try send(.heartbeat, replyTo: 0, to: nil)
                 lastHeartbeat = Date()
+            }
+            // A scheduler that never answers (wrong address, not started, a firewall) is
+            // reported within seconds instead of the worker looking healthy.
+            if !heardFromPeer && Date().timeIntervalSince(lastRegistration) >= registrationRetry {
+                logger.warning("no reply from \(address) after \(Int(Date().timeIntervalSince(started).rounded())) s, retrying")
+                try send(registration, replyTo: 0, to: nil)
+                lastRegistration = Date()
             }
             if let task = running, let result = task.result.withLock({ $0 }) {
                 running = nil
@@ -88,11 +106,13 @@ public final class WorkerRuntime {
             var replyTo: UInt64 = 0
             switch received.envelope {
             case let .success(envelope):
+                heardFromPeer = true
                 replyTo = envelope.id
                 let start = TraceEvent.now()
                 switch envelope.message {
-                case .bye where !isRouter:
+                case let .bye(reason) where !isRouter:
                     // The scheduler ended the run.
+                    logger.info("dismissed by \(address): \(reason)")
                     dismissed = true
                     reply = nil
                 case let .forward(id, endpoint, target):
@@ -106,6 +126,7 @@ public final class WorkerRuntime {
                 }
                 if reply != nil { tracer?.span(envelope.message.kindName, start: start, detail: Self.detail(of: envelope.message)) }
             case let .failure(error):
+                logger.notice("undecodable message from \(received.peer): \(error)")
                 reply = .errorReply(for: error)
             }
             if let reply { try send(reply, replyTo: replyTo, to: received.peer) }
@@ -119,12 +140,15 @@ public final class WorkerRuntime {
     /// Sets up the federated client from a welcome and answers done (ready) or an error.
     private func welcome(_ configuration: String) -> Message? {
         do {
-            trainer = try LocalTrainer(configuration: ClientConfiguration(json: configuration))
+            let client = try ClientConfiguration(json: configuration)
+            trainer = try LocalTrainer(configuration: client)
+            logger.info("joined as client \(client.clientIndex) of \(client.clients), \(trainer?.shard.count ?? 0) samples")
             // Loading the full dataset to take a shard is a one-off peak; give it back.
             AllocatorTuning.releaseFreeMemory()
             // Ready: the scheduler welcomes the next workers when this one has loaded its data.
             return .done(objectCount: UInt64(service.store.count), byteCount: UInt64(service.store.byteCount))
         } catch {
+            logger.error("cannot join the run: \(error)")
             return .errorReply(for: WorkerError.cannotJoin(worker: service.workerID, reason: "\(error)"))
         }
     }

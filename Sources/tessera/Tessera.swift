@@ -1,14 +1,21 @@
 import ArgumentParser
 import Foundation
+import Logging
+import TesseraScheduler
 import TesseraTensor
 import TesseraTransport
 
 /// The one Tessera executable.
 @main
 struct Tessera: AsyncParsableCommand {
+    /// This build's version.
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "Federated learning that runs as real processes.",
+        discussion: "Logs go to standard error at TESSERA_LOG_LEVEL (trace, debug, info, notice, warning: the default, error). Shell completion: tessera --generate-completion-script bash|zsh|fish.",
+        version: "tessera \(version) (kernel: \(KernelBuild.usesAVX2 ? "AVX2/FMA" : "portable"))",
         subcommands: [LaunchCommand.self, CheckCommand.self, TopologiesCommand.self, SchedulerCommand.self, WorkerCommand.self, ExampleCommand.self, TrainCommand.self, BenchCommand.self]
     )
 
@@ -21,6 +28,11 @@ struct Tessera: AsyncParsableCommand {
             Foundation.exit(1)
         }
         AllocatorTuning.apply()
+        installLogging()
+        if let problem = unknownSubcommand(in: CommandLine.arguments.dropFirst()) {
+            FileHandle.standardError.write(Data("Error: \(problem)\n".utf8))
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -36,5 +48,26 @@ struct Tessera: AsyncParsableCommand {
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             Foundation.exit(code == .validationFailure ? 2 : 1)
         }
+    }
+
+    /// Library logs to standard error, at `TESSERA_LOG_LEVEL` (default: warning, so a healthy
+    /// run prints only its own output).
+    static func installLogging() {
+        let level = ProcessInfo.processInfo.environment["TESSERA_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
+    /// "unknown command 'lanch' (did you mean 'launch'?)" when the first argument is a word
+    /// that names no subcommand; nil otherwise.
+    static func unknownSubcommand(in arguments: ArraySlice<String>) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+        guard !names.contains(first) else { return nil }
+        return "unknown command '\(first)'" + NearestName.hint(for: first, in: names) + "; commands: "
+            + names.filter { $0 != "help" }.joined(separator: ", ")
     }
 }

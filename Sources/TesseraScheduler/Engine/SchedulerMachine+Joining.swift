@@ -2,13 +2,16 @@ import TesseraTransport
 import TesseraWire
 
 extension SchedulerMachine {
-    /// A registration: counts towards the expected workers before the run starts; afterwards,
-    /// a known worker registering again (a restarted process) is welcomed again, and unknown
-    /// ones are ignored (they were not part of the run's split).
-    func register(_ id: String, peer: PeerID, samples: UInt64, labels: [UInt64], at now: Double,
+    /// A registration (message `messageID`): counts towards the expected workers before the run
+    /// starts, and is acknowledged with `done`; afterwards, a known worker registering again (a
+    /// restarted process) is welcomed again, and unknown ones are refused with an error (the
+    /// run's data is split among the workers it started with).
+    func register(_ id: String, peer: PeerID, messageID: UInt64, samples: UInt64, labels: [UInt64], at now: Double,
                   into actions: inout [SchedulerAction]) throws {
         if case .registering = phase {
             membership.register(id, peer: peer, samples: samples, labels: labels, at: now)
+            logger.info("worker \(id) registered (\(membership.count) of \(settings.workers))")
+            try reply(.done(objectCount: 0, byteCount: 0), to: peer, replyTo: messageID, into: &actions)
             if membership.count >= settings.workers {
                 let order = Array(membership.ids.prefix(settings.workers))
                 phase = .joining(order: order, next: 0,
@@ -17,7 +20,15 @@ extension SchedulerMachine {
             }
             return
         }
-        guard let index = membership[id]?.clientIndex else { return }
+        guard let index = membership[id]?.clientIndex else {
+            let known = membership[id] != nil
+            try reply(.error(code: WireError.Kind.requestFailed.rawValue, message: known
+                             ? "worker \(id) is registered already and will be welcomed in turn"
+                             : "run \(runID) already has its \(settings.workers) workers; \(id) is not one of them"),
+                      to: peer, replyTo: messageID, into: &actions)
+            return
+        }
+        logger.notice("worker \(id) registered again (a restart?); welcoming it back as client \(index)")
         membership.register(id, peer: peer, samples: samples, labels: labels, at: now)
         try welcome(id, clientIndex: index, into: &actions)
         // Whatever the old process owed is not coming.

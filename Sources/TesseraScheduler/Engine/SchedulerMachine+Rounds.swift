@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TesseraNN
 import TesseraTrace
 import TesseraTransport
@@ -39,7 +40,9 @@ extension SchedulerMachine {
     func answer(_ envelope: Envelope, from worker: String, at now: Double, into actions: inout [SchedulerAction]) throws {
         switch phase {
         case var .training(round):
-            guard round.gather.isPending(worker), envelope.replyTo == round.gather.taskID else { return }
+            guard round.gather.isPending(worker), envelope.replyTo == round.gather.taskID else {
+                return try refuseStray(envelope, from: worker, into: &actions)
+            }
             switch envelope.message {
             case let .update(update) where update.round == UInt64(round.number):
                 do {
@@ -47,7 +50,9 @@ extension SchedulerMachine {
                     actions.append(.progress(round: round.number, accepted: round.gather.answers.count,
                                              sampled: round.gather.workers.count))
                 } catch {
+                    logger.warning("round \(round.number): \(error)")
                     tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(worker), round \(round.number): \(error)")
+                    try send(Envelope(id: takeID(), replyTo: envelope.id, message: .errorReply(for: error)), to: worker, into: &actions)
                     round.gather.fail(worker)
                 }
             case .error, .update:
@@ -58,12 +63,19 @@ extension SchedulerMachine {
             dispatch(&round.gather, count: 1, at: now, into: &actions)
             phase = .training(round)
         case .evaluating(let round, var gather):
-            guard gather.isPending(worker), envelope.replyTo == gather.taskID else { return }
+            guard gather.isPending(worker), envelope.replyTo == gather.taskID else {
+                return try refuseStray(envelope, from: worker, into: &actions)
+            }
             switch envelope.message {
             case let .evaluation(result) where FederatedEvaluation.isUsable(result, round: round.number):
                 gather.accept(result, from: worker)
             case .evaluation:
+                logger.warning("round \(round.number): unusable evaluation from \(worker)")
                 tracer?.span("rejected evaluation", start: TraceEvent.now(), detail: "\(worker), round \(round.number)")
+                try send(Envelope(id: takeID(), replyTo: envelope.id, message: .error(
+                    code: WireError.Kind.requestFailed.rawValue,
+                    message: "evaluation from \(worker) cannot be used: it must answer round \(round.number) with samples and a finite loss ≥ 0")),
+                    to: worker, into: &actions)
                 gather.fail(worker)
             case .error:
                 gather.fail(worker)
@@ -73,9 +85,20 @@ extension SchedulerMachine {
             dispatch(&gather, count: 1, at: now, into: &actions)
             phase = .evaluating(round, gather)
         default:
-            return
+            return try refuseStray(envelope, from: worker, into: &actions)
         }
         try closeIfDue(at: now, into: &actions)
+    }
+
+    /// Tells `worker` why an update or evaluation it sent is not used: it answers no task in
+    /// progress (late, or never asked). Other messages need no answer.
+    func refuseStray(_ envelope: Envelope, from worker: String, into actions: inout [SchedulerAction]) throws {
+        guard envelope.message.isTaskAnswer else { return }
+        logger.info("\(envelope.message.kindName) from \(worker) answers no task in progress (late?)")
+        try send(Envelope(id: takeID(), replyTo: envelope.id, message: .error(
+            code: WireError.Kind.requestFailed.rawValue,
+            message: "\(envelope.message.kindName) for round \(envelope.message.round) answers no task in progress: it came after its round closed, or was not asked for")),
+            to: worker, into: &actions)
     }
 
     /// Counts `worker`'s part in the task in progress as failed (garbage, a restart), and
@@ -109,6 +132,7 @@ extension SchedulerMachine {
         default: []
         }
         for worker in workers {
+            logger.warning("worker \(worker) is silent for \(settings.heartbeatTimeout) s \(activity); leaving it out")
             membership.lose(worker)
             tracer?.span("silent worker", start: TraceEvent.now(), detail: "\(worker), \(activity)")
             try failTask(of: worker, at: now, into: &actions)

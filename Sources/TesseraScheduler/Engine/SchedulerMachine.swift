@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TesseraNN
 import TesseraTensor
 import TesseraTrace
@@ -39,6 +40,7 @@ public final class SchedulerMachine {
     var generator: SeededGenerator
     let firstRound: Int
     var phase: Phase
+    let logger = Logger(label: "tessera.scheduler")
     private var nextID: UInt64 = 1
 
     /// Where the run stands.
@@ -123,21 +125,33 @@ public final class SchedulerMachine {
     public func handle(_ delivery: Delivery) throws -> [SchedulerAction] {
         let now = clock.now
         var actions: [SchedulerAction] = []
-        guard let worker = membership.worker(at: delivery.peer) else {
-            if case let .success(envelope) = delivery.envelope, case let .register(id, samples, labels) = envelope.message {
-                try register(id, peer: delivery.peer, samples: samples, labels: labels, at: now, into: &actions)
-            }
+        let envelope: Envelope
+        switch delivery.envelope {
+        case let .success(decoded):
+            envelope = decoded
+        case let .failure(error):
+            // Undecodable bytes: answered (so the sender can tell why), and from a worker that
+            // owes an answer, its answer is garbage.
+            logger.notice("undecodable message from \(delivery.peer): \(error)")
+            try reply(.error(code: error.kind.rawValue, message: error.description), to: delivery.peer, replyTo: 0, into: &actions)
+            if let worker = membership.worker(at: delivery.peer) { try failTask(of: worker, at: now, into: &actions) }
             return actions
         }
-        guard case let .success(envelope) = delivery.envelope else {
-            // Undecodable bytes from a worker that owes an answer: its answer is garbage.
-            try failTask(of: worker, at: now, into: &actions)
+        if case let .register(id, samples, labels) = envelope.message {
+            if let worker = membership.worker(at: delivery.peer) { membership.heard(from: worker, at: now) }
+            try register(id, peer: delivery.peer, messageID: envelope.id, samples: samples, labels: labels, at: now, into: &actions)
+            return actions
+        }
+        guard let worker = membership.worker(at: delivery.peer) else {
+            if envelope.message.expectsAnswer || envelope.message.isTaskAnswer {
+                try reply(.error(code: WireError.Kind.requestFailed.rawValue,
+                                 message: "\(delivery.peer) is not a worker of this run: send register first"),
+                          to: delivery.peer, replyTo: envelope.id, into: &actions)
+            }
             return actions
         }
         membership.heard(from: worker, at: now)
         switch envelope.message {
-        case let .register(id, samples, labels):
-            try register(id, peer: delivery.peer, samples: samples, labels: labels, at: now, into: &actions)
         case .done where membership.isWelcomed(worker, messageID: envelope.replyTo):
             _ = membership.answeredWelcome(worker, replyTo: envelope.replyTo)
             try advanceJoining(at: now, into: &actions)
@@ -146,6 +160,7 @@ public final class SchedulerMachine {
                 fail(.joinFailed(worker: worker, reason: text), into: &actions)
             } else {
                 membership.lose(worker)
+                logger.warning("worker \(worker) could not rejoin: \(text)")
                 tracer?.span("rejoin refused", start: TraceEvent.now(), detail: "\(worker): \(text)")
             }
         default:
@@ -186,6 +201,11 @@ public final class SchedulerMachine {
     func fail(_ error: SchedulerError, into actions: inout [SchedulerAction]) {
         phase = .ended
         actions.append(.fail(error))
+    }
+
+    /// Answers message `replyTo` from `peer` (a worker or not) with `message`.
+    func reply(_ message: Message, to peer: PeerID, replyTo: UInt64, into actions: inout [SchedulerAction]) throws {
+        actions.append(.send(try EncodedMessage(Envelope(id: takeID(), replyTo: replyTo, message: message), codec: codec), to: peer))
     }
 
     /// Sends `envelope` to worker `id`.

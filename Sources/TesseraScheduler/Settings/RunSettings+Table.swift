@@ -1,4 +1,5 @@
 import TesseraNN
+import TesseraTransport
 
 extension RunSettings {
     /// Every run setting: key, flag, what it accepts and means, its check. `docs/TOPOLOGY.md`

@@ -27,6 +27,7 @@ public struct Transport: Sendable {
     ///
     /// - Throws: ``TransportError`` for a malformed endpoint or an address in use.
     public func bind(_ endpoint: String, limits: WireLimits = WireLimits(), tracer: TraceWriter? = nil) throws -> any MessageChannel {
+        try Self.check(endpoint)
         let codec = WireCodec(limits: limits)
         let channel: any MessageChannel = switch backend {
         case .zeroMQ: try ZMQChannel(context: try Self.sharedContext(), bindingTo: endpoint, connectingTo: nil,
@@ -42,6 +43,7 @@ public struct Transport: Sendable {
     /// - Throws: ``TransportError`` for a malformed endpoint.
     public func connect(_ endpoint: String, identity: String? = nil, limits: WireLimits = WireLimits(),
                         tracer: TraceWriter? = nil) throws -> any MessageChannel {
+        try Self.check(endpoint)
         let codec = WireCodec(limits: limits)
         let channel: any MessageChannel = switch backend {
         case .zeroMQ: try ZMQChannel(context: try Self.sharedContext(), bindingTo: nil, connectingTo: endpoint,
@@ -57,6 +59,12 @@ public struct Transport: Sendable {
     public static func finish(within seconds: Double = 1) {
         guard let context = context.withLock({ $0.take() }) else { return }
         _ = context.terminate(within: seconds)
+    }
+
+    private static func check(_ endpoint: String) throws {
+        guard Endpoint.isValid(endpoint) else {
+            throw TransportError(.badEndpoint, "'\(endpoint)' is not \(Endpoint.form)")
+        }
     }
 
     // The process's libzmq context, made on first use and kept for the process's life (its I/O

@@ -28,13 +28,14 @@ struct SchedulerMachineTests {
         try c.register()
         try a.register()
         try federation.pump()
-        #expect(try a.inbox().isEmpty, "no welcome before every expected worker registered")
+        #expect(try a.inbox().allSatisfy { $0.message == .done(objectCount: 0, byteCount: 0) },
+                "only the registration's acknowledgement before every expected worker registered")
         try b.register()
         try federation.pump()
         // Two load at once; client indices follow the sorted ids.
         let (inboxA, inboxB, inboxC) = (try a.inbox(), try b.inbox(), try c.inbox())
         #expect(try a.acceptWelcomes(in: inboxA) == [0])
-        #expect(inboxC.isEmpty)
+        #expect(try c.acceptWelcomes(in: inboxC).isEmpty)
         try federation.pump()
         let welcomeC = try c.inbox()
         #expect(try c.acceptWelcomes(in: welcomeC) == [2])
@@ -212,7 +213,7 @@ struct SchedulerMachineTests {
         let a = try federation.worker("a")
         try a.register()
         try federation.pump()
-        let welcome = try #require(try a.inbox().first)
+        let welcome = try #require(try a.inbox().first { if case .welcome = $0.message { true } else { false } })
         try a.send(.error(code: 100, message: "no data at /nowhere"), replyTo: welcome.id)
         try federation.pump()
         #expect(federation.failure == .joinFailed(worker: "a", reason: "no data at /nowhere"))
@@ -237,5 +238,55 @@ struct SchedulerMachineTests {
         try stranger.channel.sendRaw([Data([1, 2, 3])], to: nil)
         try federation.pump()
         #expect(federation.machine.membership.count == 0 && federation.failure == nil)
+    }
+}
+
+/// What the scheduler answers, so that a worker (in any language) can tell what happened.
+@Suite("Scheduler replies")
+struct SchedulerReplyTests {
+    func errors(in envelopes: [Envelope]) -> [(replyTo: UInt64, text: String)] {
+        envelopes.compactMap { if case let .error(_, text) = $0.message { ($0.replyTo, text) } else { nil } }
+    }
+
+    @Test func registrationsAreAcknowledgedAndLateComersRefused() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 1))
+        let a = try federation.worker("a")
+        try a.register()
+        try federation.pump()
+        let inbox = try a.inbox()
+        #expect(inbox.first?.message == .done(objectCount: 0, byteCount: 0) && inbox.first?.replyTo == 1001)
+        try a.acceptWelcomes(in: inbox)
+        try federation.pump()
+        let late = try federation.worker("z")
+        try late.register()
+        try federation.pump()
+        #expect(errors(in: try late.inbox()).first?.text.contains("already has its 1 workers") == true)
+    }
+
+    @Test func garbageUnusableAndLateAnswersAreAnsweredWithTheReason() throws {
+        var settings = InProcessFederation.configuration(workers: 2, rounds: 2)
+        settings.quorum = 1
+        let federation = try InProcessFederation(settings)
+        let a = try federation.worker("a"), b = try federation.worker("b")
+        for worker in [a, b] { try worker.register() }
+        try federation.pump()
+        for worker in [a, b] { try worker.acceptWelcomes(in: worker.inbox()) }
+        try federation.pump()
+        let taskA = a.tasks(in: try a.inbox())[0], taskB = b.tasks(in: try b.inbox())[0]
+        try a.answer(taskA, shift: 1)
+        // b answers with the wrong shapes: it is told why.
+        try b.send(.update(TrainUpdate(round: 1, modelVersion: 0, sampleCount: 5, isDelta: false, metrics: [:],
+                                       weights: [NamedTensor(name: "w", tensor: Tensor([1]))])), replyTo: taskB.id)
+        try federation.pump()
+        let refusal = try #require(errors(in: try b.inbox()).first)
+        #expect(refusal.replyTo == 1003 && refusal.text.contains("update from b cannot be used"), "\(refusal.text)")
+        // Round 1 is over: a second answer to its task is late, and said to be.
+        try a.answer(taskA, shift: 1)
+        try federation.pump()
+        #expect(errors(in: try a.inbox()).contains { $0.text.contains("came after its round closed") })
+        // Undecodable bytes get an error too.
+        try a.channel.sendRaw([Data([0x54, 0x53, 0x52, 0x41, 9])], to: nil)
+        try federation.pump()
+        #expect(errors(in: try a.inbox()).count == 1)
     }
 }

@@ -1,4 +1,5 @@
-/// The endpoint forms Tessera's channels accept.
+/// The endpoint forms Tessera's channels accept, checked before a socket sees them (libzmq
+/// would only say "Invalid argument").
 public enum Endpoint {
     /// How to write one, for error messages.
     public static let form = "an endpoint like tcp://HOST:PORT or ipc:///PATH"
@@ -6,7 +7,7 @@ public enum Endpoint {
     /// Whether `text` is `tcp://HOST:PORT` (HOST may be `*`, PORT 0-65535), `ipc://PATH`, or
     /// `local://NAME` (in-process).
     public static func isValid(_ text: String) -> Bool {
-        if text.hasPrefix("ipc://") || text.hasPrefix("local://") { return text.count > 6 }
+        for scheme in ["ipc://", "local://"] where text.hasPrefix(scheme) { return text.count > scheme.count }
         guard text.hasPrefix("tcp://") else { return false }
         let rest = text.dropFirst("tcp://".count)
         guard let colon = rest.lastIndex(of: ":"), colon != rest.startIndex,

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import TesseraTestSupport
+
+/// The command line as a new user meets it: typos, checks without running, bad values, a
+/// worker pointed at nothing.
+@Suite("The command line", .serialized)
+struct CommandLineTests {
+    /// Runs `tessera` with `arguments` to its end; returns its exit status and all its output.
+    func run(_ arguments: [String], timeout: Double = 60) throws -> (status: Int32?, output: String) {
+        let process = try ProcessHarness(arguments, includingErrors: true)
+        let status = process.waitForExit(timeout: timeout)
+        return (status, process.outputLines.joined(separator: "\n"))
+    }
+
+    @Test func aMistypedCommandIsNamedWithTheNearestOne() throws {
+        let (status, output) = try run(["lanch", "smoke"])
+        #expect(status == 2)
+        #expect(output.contains("unknown command 'lanch' (did you mean 'launch'?)"), "\(output)")
+    }
+
+    @Test func versionIsPrinted() throws {
+        let (status, output) = try run(["--version"])
+        #expect(status == 0 && output.hasPrefix("tessera "))
+    }
+
+    @Test func checkPrintsTheResolvedConfigurationOrTheError() throws {
+        let good = try run(["check", "smoke", "--rounds", "7"])
+        #expect(good.status == 0)
+        #expect(good.output.contains("training.rounds") && good.output.contains(" 7"), "\(good.output)")
+        #expect(good.output.contains("data found: synthetic digits"))
+        let bad = try run(["check", "smoke", "--set", "training.lr=-0.05"])
+        #expect(bad.status == 1)
+        #expect(bad.output.contains("training.lr: must be a number > 0, not '-0.05'"), "\(bad.output)")
+    }
+
+    @Test func topologiesFailsWhenAFileIsInvalid() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-topologies-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try "name: fine\n".write(to: directory.appendingPathComponent("fine.yaml"), atomically: true, encoding: .utf8)
+        #expect(try run(["topologies", directory.path]).status == 0)
+        try "training:\n  rounds: 0\n".write(to: directory.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
+        let (status, output) = try run(["topologies", directory.path])
+        #expect(status == 1 && output.contains("INVALID"))
+    }
+
+    /// A setting the scheduler cannot use is refused before it listens, with the topology's message.
+    @Test func theSchedulerChecksItsSettingsBeforeListening() throws {
+        let (status, output) = try run(["scheduler", "--workers", "2", "--batch-size", "0", "--run-dir", "/tmp/unused-\(UUID())"])
+        #expect(status == 1)
+        #expect(output.contains("training.batch_size: must be a whole number ≥ 1, not '0'"), "\(output)")
+        #expect(!output.contains("listening"))
+        let unknown = try run(["scheduler", "--workers", "2", "--epochs", "3"])
+        #expect(unknown.status == 1 && unknown.output.contains("--epochs: unknown option"), "\(unknown.output)")
+    }
+
+    /// A worker whose scheduler never answers says so within seconds.
+    @Test func aWorkerWithNoSchedulerSaysSo() throws {
+        let worker = try ProcessHarness(["worker", "--connect", "tcp://127.0.0.1:1", "--id", "lonely", "--no-trace"], includingErrors: true)
+        let line = try worker.waitForLine(containing: "no reply from", timeout: 15)
+        #expect(line.contains("tcp://127.0.0.1:1") && line.contains("retrying"))
+        #expect(worker.stop() == 0)
+        let bad = try run(["worker", "--connect", "localhost:5555", "--no-trace"])
+        #expect(bad.status == 1 && bad.output.contains("is not an endpoint like tcp://HOST:PORT"), "\(bad.output)")
+    }
+}
