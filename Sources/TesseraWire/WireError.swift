@@ -20,10 +20,14 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
     public let kind: Kind
     /// A sentence with the byte offset, field and values involved.
     public let description: String
+    /// The id of the message that could not be decoded, when its header was read that far
+    /// (the error reply then answers it); nil otherwise.
+    public var messageID: UInt64?
 
-    /// An error of `kind` described by `description`.
-    public init(_ kind: Kind, _ description: String) {
+    /// An error of `kind` described by `description`, about message `messageID` if known.
+    public init(_ kind: Kind, _ description: String, messageID: UInt64? = nil) {
         self.kind = kind
         self.description = description
+        self.messageID = messageID
     }
 }

@@ -39,8 +39,8 @@ public final class WorkerRuntime {
     public var trainingDelay: Double = 0
     /// Called on the serving thread when a train or evaluate task starts, with the message.
     public var onTaskStarted: (Message) -> Void = { _ in }
-    /// Clients to other workers, for `forward`, by endpoint.
-    private var peers: [String: RequestClient] = [:]
+    /// Forwards on their way to other workers.
+    private var forwarding: [BackgroundTask] = []
     /// The endpoint the socket is bound or connected to (with the real port after `tcp://*:0`).
     public let address: String
     /// Seconds without any message from the scheduler, after registering, before the worker
@@ -100,8 +100,17 @@ public final class WorkerRuntime {
                 tracer?.span(task.kindName, start: task.start)
                 try send(result, replyTo: task.replyTo, to: task.sender)
             }
-            // Short polls while a task runs, so its reply goes out as soon as it is done.
-            guard let received = try channel.receive(timeout: running == nil ? 0.1 : 0.005) else { continue }
+            for task in forwarding {
+                guard let result = task.result.withLock({ $0 }) else { continue }
+                tracer?.span(task.kindName, start: task.start)
+                // A forward's done reports the store as it is when the other worker answered.
+                let reply: Message = if case .done = result { done } else { result }
+                try send(reply, replyTo: task.replyTo, to: task.sender)
+            }
+            forwarding.removeAll { $0.result.withLock { $0 } != nil }
+            // Short polls while work runs in the background, so its reply goes out as soon as it is done.
+            let busy = running != nil || !forwarding.isEmpty
+            guard let received = try channel.receive(timeout: busy ? 0.005 : 0.1) else { continue }
             let reply: Message?
             var replyTo: UInt64 = 0
             switch received.envelope {
@@ -116,7 +125,7 @@ public final class WorkerRuntime {
                     dismissed = true
                     reply = nil
                 case let .forward(id, endpoint, target):
-                    reply = forward(id, to: endpoint, as: target)
+                    reply = startForward(id, to: endpoint, as: target, replyTo: envelope.id, sender: received.peer)
                 case let .welcome(_, configuration):
                     reply = welcome(configuration)
                 case .trainTask, .evaluateTask:
@@ -127,12 +136,12 @@ public final class WorkerRuntime {
                 if reply != nil { tracer?.span(envelope.message.kindName, start: start, detail: Self.detail(of: envelope.message)) }
             case let .failure(error):
                 logger.notice("undecodable message from \(received.peer): \(error)")
+                replyTo = error.messageID ?? 0
                 reply = .errorReply(for: error)
             }
             if let reply { try send(reply, replyTo: replyTo, to: received.peer) }
         }
         if !isRouter && !dismissed { try? send(.bye(reason: "worker stopping"), replyTo: 0, to: nil) }
-        for peer in peers.values { peer.channel.close() }
         channel.close()
         tracer?.flush()
     }
@@ -153,7 +162,12 @@ public final class WorkerRuntime {
         }
     }
 
-    /// A train or evaluate task on its own thread, and its reply once it is done.
+    /// The store's counts, as `done` replies carry them.
+    private var done: Message {
+        .done(objectCount: UInt64(service.store.count), byteCount: UInt64(service.store.byteCount))
+    }
+
+    /// A train or evaluate task, or a forward, on its own thread, and its reply once it is done.
     private final class BackgroundTask: Sendable {
         let replyTo: UInt64
         let sender: PeerID?
@@ -222,21 +236,35 @@ public final class WorkerRuntime {
         }
     }
 
-    /// Puts stored tensor `id` on the worker at `endpoint` as `target` and relays its answer.
-    private func forward(_ id: TensorID, to endpoint: String, as target: TensorID) -> Message {
+    /// Starts putting stored tensor `id` on the worker at `endpoint` as `target`, on its own
+    /// thread (the worker goes on serving meanwhile, itself included); its answer is relayed
+    /// when it comes, or an error after 30 s without one. Answers an unknown id at once.
+    private func startForward(_ id: TensorID, to endpoint: String, as target: TensorID, replyTo: UInt64,
+                              sender: PeerID?) -> Message? {
+        let tensor: Tensor
         do {
-            let tensor = try service.store.tensor(id)
-            let peer = try peers[endpoint] ?? RequestClient(connectingTo: endpoint, limits: channel.codec.limits, tracer: tracer, transport: transport)
-            peers[endpoint] = peer
-            let answer = try peer.request(.put(id: target, tensor: tensor), timeout: 30)
-            if case .error = answer { return answer }
-            return .done(objectCount: UInt64(service.store.count), byteCount: UInt64(service.store.byteCount))
-        } catch let error as WorkerError {
-            return .errorReply(for: error)
+            tensor = try service.store.tensor(id)
         } catch {
-            peers[endpoint] = nil
-            return .errorReply(for: WorkerError.forwardFailed(endpoint: endpoint, reason: "\(error)"))
+            return .errorReply(for: error)
         }
+        let task = BackgroundTask(replyTo: replyTo, sender: sender, kindName: "forward")
+        forwarding.append(task)
+        let (limits, tracer, transport) = (channel.codec.limits, tracer, transport)
+        let thread = Thread {
+            let result: Message
+            do {
+                let peer = try RequestClient(connectingTo: endpoint, limits: limits, tracer: tracer, transport: transport)
+                defer { peer.channel.close() }
+                let answer = try peer.request(.put(id: target, tensor: tensor), timeout: 30)
+                result = if case .error = answer { answer } else { .done(objectCount: 0, byteCount: 0) }
+            } catch {
+                result = .errorReply(for: WorkerError.forwardFailed(endpoint: endpoint, reason: "\(error)"))
+            }
+            task.result.withLock { $0 = result }
+        }
+        thread.name = "tessera.forward"
+        thread.start()
+        return nil
     }
 
     private func send(_ message: Message, replyTo: UInt64, to sender: PeerID?) throws {

@@ -121,4 +121,37 @@ struct LiveWorkerTests {
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
+
+    /// An error reply to a message whose header could be read answers that message's id.
+    @Test func errorRepliesAnswerTheMessageTheyAreAbout() throws {
+        let (worker, endpoint) = try startWorker()
+        let client = try RequestClient(connectingTo: endpoint)
+        var badOp = try WireCodec().encode(Envelope(id: 42, message: .exec(PlanStep(op: .relu, inputs: [1], output: 2))))[0]
+        badOp[28] = 200
+        try client.channel.sendRaw([badOp], to: nil)
+        let reply = try #require(try client.channel.receive(timeout: 10)?.envelope.get())
+        #expect(reply.replyTo == 42)
+        if case let .error(code, _) = reply.message { #expect(code == WireError.Kind.unknownOp.rawValue) } else {
+            Issue.record("expected an error, got \(reply.message.kindName)")
+        }
+        #expect(worker.stop() == 0)
+    }
+
+    /// A forward runs beside the worker's serving: to itself it completes at once, and while one
+    /// waits on a peer that is not there, other requests are answered.
+    @Test func forwardingDoesNotStopTheWorkerServing() throws {
+        let (worker, endpoint) = try startWorker()
+        let client = try RequestClient(connectingTo: endpoint)
+        _ = try client.request(.put(id: 1, tensor: Tensor([1, 2, 3])))
+        let started = Date()
+        #expect(try client.request(.forward(id: 1, endpoint: endpoint, target: 2), timeout: 10) == .done(objectCount: 2, byteCount: 24))
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(try client.request(.get(id: 2)) == .tensor(id: 2, tensor: Tensor([1, 2, 3])))
+        // Nobody listens on port 1: that forward waits, and the put after it is answered first.
+        try client.channel.send(Envelope(id: 100, message: .forward(id: 1, endpoint: "tcp://127.0.0.1:1", target: 3)))
+        try client.channel.send(Envelope(id: 101, message: .put(id: 4, tensor: Tensor([7]))))
+        let first = try #require(try client.channel.receive(timeout: 10)?.envelope.get())
+        #expect(first.replyTo == 101)
+        #expect(worker.stop() == 0)
+    }
 }

@@ -133,7 +133,7 @@ public final class SchedulerMachine {
             // Undecodable bytes: answered (so the sender can tell why), and from a worker that
             // owes an answer, its answer is garbage.
             logger.notice("undecodable message from \(delivery.peer): \(error)")
-            try reply(.error(code: error.kind.rawValue, message: error.description), to: delivery.peer, replyTo: 0, into: &actions)
+            try reply(.errorReply(for: error), to: delivery.peer, replyTo: error.messageID ?? 0, into: &actions)
             if let worker = membership.worker(at: delivery.peer) { try failTask(of: worker, at: now, into: &actions) }
             return actions
         }

@@ -67,27 +67,35 @@ public struct WireCodec: Sendable {
         guard version == Self.version else {
             throw WireError(.unsupportedVersion, "protocol version \(version); this build speaks \(Self.version)")
         }
-        let typeCode = try reader.u8("message type")
-        guard let type = MessageType(rawValue: typeCode) else {
-            throw WireError(.unknownMessageType, "message type \(typeCode) at offset 5 is not known")
+        // A header with its id (bytes 8-15) present: errors carry the id, so the reply answers it.
+        let knownID: UInt64? = headerFrame.count >= 16
+            ? (0..<8).reduce(UInt64(0)) { $0 | UInt64(headerFrame[headerFrame.startIndex + 8 + $1]) << (8 * $1) } : nil
+        do {
+            let typeCode = try reader.u8("message type")
+            guard let type = MessageType(rawValue: typeCode) else {
+                throw WireError(.unknownMessageType, "message type \(typeCode) at offset 5 is not known")
+            }
+            let flags = try reader.u16("flags")
+            guard flags == 0 else { throw WireError(.malformed, "flags at offset 6 are \(flags); version 1 defines none") }
+            let id = try reader.u64("message id")
+            let replyTo = try reader.u64("reply-to id")
+            let bodyLength = Int(try reader.u32("body length"))
+            guard bodyLength == reader.remaining else {
+                throw WireError(.truncated, "body length says \(bodyLength) bytes but the header frame has \(reader.remaining) after the prefix")
+            }
+            var payloads = PayloadFrames(frames: frames, limits: limits)
+            let message = try decodeBody(type, from: &reader, payloads: &payloads)
+            guard reader.remaining == 0 else {
+                throw WireError(.malformed, "\(reader.remaining) unread bytes after the \(type) body at offset \(reader.offset)")
+            }
+            guard payloads.next == frames.count else {
+                throw WireError(.frameMismatch, "\(frames.count - 1) payload frames but the body names \(payloads.next - 1) tensors")
+            }
+            return Envelope(id: id, replyTo: replyTo, message: message)
+        } catch var error as WireError {
+            error.messageID = knownID
+            throw error
         }
-        let flags = try reader.u16("flags")
-        guard flags == 0 else { throw WireError(.malformed, "flags at offset 6 are \(flags); version 1 defines none") }
-        let id = try reader.u64("message id")
-        let replyTo = try reader.u64("reply-to id")
-        let bodyLength = Int(try reader.u32("body length"))
-        guard bodyLength == reader.remaining else {
-            throw WireError(.truncated, "body length says \(bodyLength) bytes but the header frame has \(reader.remaining) after the prefix")
-        }
-        var payloads = PayloadFrames(frames: frames, limits: limits)
-        let message = try decodeBody(type, from: &reader, payloads: &payloads)
-        guard reader.remaining == 0 else {
-            throw WireError(.malformed, "\(reader.remaining) unread bytes after the \(type) body at offset \(reader.offset)")
-        }
-        guard payloads.next == frames.count else {
-            throw WireError(.frameMismatch, "\(frames.count - 1) payload frames but the body names \(payloads.next - 1) tensors")
-        }
-        return Envelope(id: id, replyTo: replyTo, message: message)
     }
 
     /// Payloads from this size on are not copied: the frame borrows the tensor's storage.
