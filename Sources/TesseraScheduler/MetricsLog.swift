@@ -14,7 +14,7 @@ struct MetricsLog {
             try Data().write(to: jsonURL)
             try Data(("round,sampled,received,late,aggregated,accuracy,loss,seconds,evaluation_seconds,"
                       + "federated_workers,federated_samples,federated_accuracy,federated_loss,"
-                      + "federated_min_accuracy,federated_max_accuracy\n").utf8).write(to: csvURL)
+                      + "federated_min_accuracy,federated_max_accuracy,train_loss,contributors\n").utf8).write(to: csvURL)
         }
     }
 
@@ -28,7 +28,9 @@ struct MetricsLog {
         } ?? Array(repeating: "", count: 6)
         try appendLine(([String(result.round), String(result.sampled), String(result.received), String(result.late),
                          String(result.aggregated), String(result.accuracy), String(result.loss), String(result.seconds),
-                         String(result.evaluationSeconds)] + federated).joined(separator: ","), to: csvURL)
+                         String(result.evaluationSeconds)] + federated
+                        + [result.trainLoss.map { String($0) } ?? "", result.contributors.joined(separator: ";")])
+                        .joined(separator: ","), to: csvURL)
     }
 
     private func appendLine(_ line: String, to url: URL) throws {

@@ -23,4 +23,16 @@ public struct RoundResult: Sendable, Equatable, Codable {
     /// The workers' evaluation on their held-out data; nil when the run holds none out or no
     /// worker answered.
     public var federated: FederatedEvaluation? = nil
+    /// The mean training loss the updates reported (their `loss` metric, weighted by sample
+    /// count); nil when none reported one.
+    public var trainLoss: Double? = nil
+    /// The workers whose updates were used, sorted.
+    public var contributors: [String] = []
+
+    /// The sample-weighted mean of the non-negative `loss` metrics in `updates`, if any.
+    static func meanTrainingLoss(_ updates: [ValidatedUpdate]) -> Double? {
+        let reporting = updates.compactMap { update in update.metrics["loss"].flatMap { $0 >= 0 ? ($0, Double(update.sampleCount)) : nil } }
+        let samples = reporting.reduce(0) { $0 + $1.1 }
+        return samples > 0 ? reporting.reduce(0) { $0 + $1.0 * $1.1 } / samples : nil
+    }
 }

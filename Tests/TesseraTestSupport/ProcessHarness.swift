@@ -22,8 +22,20 @@ public final class ProcessHarness: @unchecked Sendable {
 
     /// Runs `tessera` with `arguments`, or with `wrapper` in front (e.g. `ip netns exec NS`);
     /// with `includingErrors`, standard error counts as output too.
-    public init(_ arguments: [String], wrapper: [String] = [], includingErrors: Bool = false) throws {
-        if let tool = wrapper.first {
+    public convenience init(_ arguments: [String], wrapper: [String] = [], includingErrors: Bool = false) throws {
+        try self.init(program: nil, arguments, wrapper: wrapper, includingErrors: includingErrors)
+    }
+
+    /// Runs `program` (found on PATH by /usr/bin/env) with `arguments` instead of tessera.
+    public convenience init(program: String, _ arguments: [String], includingErrors: Bool = false) throws {
+        try self.init(program: program as String?, arguments, wrapper: [], includingErrors: includingErrors)
+    }
+
+    private init(program: String?, _ arguments: [String], wrapper: [String], includingErrors: Bool) throws {
+        if let program {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [program] + arguments
+        } else if let tool = wrapper.first {
             process.executableURL = URL(fileURLWithPath: tool)
             process.arguments = Array(wrapper.dropFirst()) + [Self.tesseraPath] + arguments
         } else {
@@ -109,3 +121,15 @@ public func processesRunning(withCommandLineContaining text: String) throws -> B
     pgrep.waitUntilExit()
     return pgrep.terminationStatus == 0
 }
+
+/// Whether python3 with pyzmq and numpy can run here (make test installs them).
+public let pythonWithZMQ: Bool = {
+    let probe = Process()
+    probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    probe.arguments = ["python3", "-c", "import zmq, numpy"]
+    probe.standardOutput = FileHandle.nullDevice
+    probe.standardError = FileHandle.nullDevice
+    guard (try? probe.run()) != nil else { return false }
+    probe.waitUntilExit()
+    return probe.terminationStatus == 0
+}()

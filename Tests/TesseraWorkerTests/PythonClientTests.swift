@@ -6,18 +6,7 @@ import Testing
 /// client (examples/python/client.py) against a live worker.
 @Suite("Python client")
 struct PythonClientTests {
-    static let pythonReady: Bool = {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import zmq, numpy"]
-        probe.standardOutput = FileHandle.nullDevice
-        probe.standardError = FileHandle.nullDevice
-        guard (try? probe.run()) != nil else { return false }
-        probe.waitUntilExit()
-        return probe.terminationStatus == 0
-    }()
-
-    @Test(.enabled(if: pythonReady, "needs python3 with pyzmq and numpy (make test installs them)"))
+    @Test(.enabled(if: pythonWithZMQ, "needs python3 with pyzmq and numpy (make test installs them)"))
     func pythonClientDrivesAWorker() throws {
         let (worker, endpoint) = try startWorker(id: "py")
         let client = Process()

@@ -24,7 +24,7 @@ def tensor_desc(a):
 
 
 def put(sock, msg_id, tid, a):
-    a = np.ascontiguousarray(a, dtype="<f4")
+    a = np.asarray(a, dtype="<f4", order="C")   # not ascontiguousarray: it turns a rank-0 array into shape [1]
     sock.send_multipart([header(PUT, msg_id, struct.pack("<Q", tid) + tensor_desc(a)), a.tobytes()])
     return read_reply(sock)
 

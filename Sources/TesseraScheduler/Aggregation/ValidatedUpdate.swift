@@ -11,12 +11,15 @@ public struct ValidatedUpdate: Sendable {
     public let parameters: ParameterSet
     /// Training samples behind it (its FedAvg weight), at least 1.
     public let sampleCount: UInt64
+    /// The metrics it reported that are finite numbers (`loss`: its mean training loss).
+    public let metrics: [String: Double]
 
     /// An update whose checks were done by the caller (tests, simulations).
-    public init(workerID: String, parameters: ParameterSet, sampleCount: UInt64) {
+    public init(workerID: String, parameters: ParameterSet, sampleCount: UInt64, metrics: [String: Double] = [:]) {
         self.workerID = workerID
         self.parameters = parameters
         self.sampleCount = sampleCount
+        self.metrics = metrics.filter { $0.value.isFinite }
     }
 
     /// `update` from `workerID` checked against `global`, or why it cannot be used.
@@ -36,6 +39,6 @@ public struct ValidatedUpdate: Sendable {
             throw SchedulerError.unusableUpdate(worker: workerID, reason: "it holds values that are not finite")
         }
         if update.isDelta { try parameters.add(global, scaledBy: 1) }
-        self.init(workerID: workerID, parameters: parameters, sampleCount: update.sampleCount)
+        self.init(workerID: workerID, parameters: parameters, sampleCount: update.sampleCount, metrics: update.metrics)
     }
 }

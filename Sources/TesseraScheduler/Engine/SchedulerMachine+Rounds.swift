@@ -147,6 +147,8 @@ extension SchedulerMachine {
             membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
             let updates = round.gather.workers.compactMap { round.gather.answers[$0] }
             round.received = updates.count
+            round.contributors = updates.map(\.workerID)
+            round.trainLoss = RoundResult.meanTrainingLoss(updates)
             round.aggregated = updates.count >= settings.quorum
             if round.aggregated {
                 let start = TraceEvent.now()
@@ -179,7 +181,8 @@ extension SchedulerMachine {
         let result = RoundResult(
             round: round.number, sampled: sampled, received: round.received, late: sampled - round.received,
             aggregated: round.aggregated, accuracy: round.central.accuracy, loss: round.central.loss,
-            seconds: now - round.start, evaluationSeconds: now - round.evaluationStart, federated: federated)
+            seconds: now - round.start, evaluationSeconds: now - round.evaluationStart, federated: federated,
+            trainLoss: round.trainLoss, contributors: round.contributors)
         results.append(result)
         let state = strategy.state
         let checkpoint = Checkpoint(

@@ -59,6 +59,8 @@ public final class SchedulerMachine {
         var gather: TaskGather<ValidatedUpdate>
         /// Filled in when training closes.
         var received = 0
+        var contributors: [String] = []
+        var trainLoss: Double?
         var aggregated = false
         var central = Evaluation(loss: 0, accuracy: 0, count: 0)
         var evaluationStart = 0.0

@@ -120,10 +120,11 @@ final class PlayedWorker {
         envelopes.compactMap { if case let .trainTask(task) = $0.message { ($0.id, task) } else { nil } }
     }
 
-    /// Answers `task` with the global model plus `shift` in every weight, trained on `samples`.
-    func answer(_ task: (id: UInt64, task: TrainTask), shift: Float, samples: UInt64 = 100) throws {
+    /// Answers `task` with the global model plus `shift` in every weight, trained on `samples`,
+    /// reporting `loss` as its training loss when given.
+    func answer(_ task: (id: UInt64, task: TrainTask), shift: Float, samples: UInt64 = 100, loss: Double? = nil) throws {
         let weights = task.task.weights.map { NamedTensor(name: $0.name, tensor: $0.tensor + shift) }
         try send(.update(TrainUpdate(round: task.task.round, modelVersion: task.task.modelVersion, sampleCount: samples,
-                                     isDelta: false, metrics: [:], weights: weights)), replyTo: task.id)
+                                     isDelta: false, metrics: loss.map { ["loss": $0] } ?? [:], weights: weights)), replyTo: task.id)
     }
 }

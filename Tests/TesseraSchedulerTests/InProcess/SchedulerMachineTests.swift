@@ -69,11 +69,13 @@ struct SchedulerMachineTests {
         let workers = try joined(federation, ["a", "b"])
         let start = federation.machine.global.tensors[0].scalars[0]
         let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
-        try workers[0].answer(tasks[0], shift: 1, samples: 100)
-        try workers[1].answer(tasks[1], shift: 4, samples: 300)
+        try workers[0].answer(tasks[0], shift: 1, samples: 100, loss: 0.8)
+        try workers[1].answer(tasks[1], shift: 4, samples: 300, loss: 0.4)
         try federation.pump()
         let round = try #require(federation.rounds.first)
         #expect(round.received == 2 && round.aggregated && round.late == 0)
+        #expect(round.contributors == ["a", "b"])
+        #expect(abs(try #require(round.trainLoss) - 0.5) < 1e-12)   // (100 · 0.8 + 300 · 0.4) / 400
         // (100 * 1 + 300 * 4) / 400 = 3.25 added to every weight.
         #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 3.25)) < 1e-5)
         #expect(federation.checkpoints.first?.metadata["round"] == "1")
