@@ -50,3 +50,24 @@ struct ModelSpecTests {
         #expect(throws: NNError.self) { try model.predict(Tensor.zeros([2, 1, 27, 28])) }
     }
 }
+
+/// docs/PROTOCOL.md lists every built-in model's weight names and shapes for workers written
+/// in other languages; the list must be what the models have.
+@Suite("Protocol document")
+struct ProtocolDocumentTests {
+    @Test func builtInWeightNamesAndShapesAreAsDocumented() throws {
+        let doc = try String(contentsOf: URL(fileURLWithPath: "docs/PROTOCOL.md"), encoding: .utf8)
+        var documented: [String: [(String, String)]] = [:]
+        for line in doc.split(separator: "\n") where line.hasPrefix("| `") && (line.contains(".weight`") || line.contains(".bias`")) {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 3 else { continue }
+            documented[cells[0].trimmingCharacters(in: ["`"]), default: []].append((cells[1].trimmingCharacters(in: ["`"]), cells[2]))
+        }
+        for (name, spec) in ModelSpec.builtIn {
+            let model = try Model(spec: spec, seed: 1)
+            let actual = model.parameters.entries.map { ($0.name, "\($0.tensor.shape)") }
+            #expect(documented[name]?.map(\.0) == actual.map(\.0), "\(name): \(actual)")
+            #expect(documented[name]?.map(\.1) == actual.map(\.1), "\(name): \(actual)")
+        }
+    }
+}

@@ -154,4 +154,32 @@ struct LiveWorkerTests {
         #expect(first.replyTo == 101)
         #expect(worker.stop() == 0)
     }
+
+    /// A frame larger than the worker's message limit is dropped by libzmq with the
+    /// connection, unanswered (docs/PROTOCOL.md, Limits); the client reconnects and is served.
+    @Test func aFrameOverTheMessageLimitIsDroppedAndTheWorkerGoesOn() throws {
+        let (worker, endpoint) = try startWorker(extra: ["--max-message-bytes", "1024"])
+        let client = try RequestClient(connectingTo: endpoint)
+        #expect(throws: TransportError.self) { try client.requestRaw([Data(repeating: 7, count: 4096)], timeout: 2) }
+        // Several frames each under the limit but over it together: an error reply, code 7.
+        let frames = try WireCodec().encode(Envelope(id: 1, message: .put(id: 1, tensor: Tensor.zeros([200]))))
+        guard case let .error(code, _) = try client.requestRaw(frames + [Data(repeating: 0, count: 800)], timeout: 10) else {
+            Issue.record("no error reply"); return
+        }
+        #expect(code == WireError.Kind.limitExceeded.rawValue)
+        #expect(try client.request(.put(id: 2, tensor: Tensor([1]))) == .done(objectCount: 1, byteCount: 4))
+        #expect(worker.stop() == 0)
+    }
+
+    /// A slice that ends before it starts is malformed whatever the worker holds: code 6.
+    @Test func aSliceEndingBeforeItStartsIsMalformed() throws {
+        let (worker, endpoint) = try startWorker()
+        let client = try RequestClient(connectingTo: endpoint)
+        var frames = try WireCodec().encode(Envelope(id: 3, message: .exec(PlanStep(op: .slice(1..<2), inputs: [1], output: 2))))
+        // The op's body: code (offset 28), start (29-32), end (33-36): make end 0.
+        frames[0].replaceSubrange(33..<37, with: [0, 0, 0, 0])
+        guard case let .error(code, _) = try client.requestRaw(frames) else { Issue.record("no error reply"); return }
+        #expect(code == WireError.Kind.malformed.rawValue)
+        #expect(worker.stop() == 0)
+    }
 }

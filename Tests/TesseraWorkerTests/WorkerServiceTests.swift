@@ -33,4 +33,30 @@ struct WorkerServiceTests {
         #expect(planText.contains("step 1"))
         #expect(service.store.count == 2)
     }
+
+    /// What docs/PROTOCOL.md says about plans, rank 0 and slices, as a worker does it.
+    @Test func documentedBehaviourOfPlansScalarsAndSlices() throws {
+        var service = WorkerService(workerID: "bob")
+        _ = service.handle(.put(id: 1, tensor: try Tensor([1, -2, 3, -4], shape: [4])))
+        // A plan is not atomic: step 0's output stays when step 1 fails, and the error names step 1.
+        guard case let .error(_, text)? = service.handle(.plan([PlanStep(op: .relu, inputs: [1], output: 2),
+                                                                 PlanStep(op: .relu, inputs: [99], output: 3)])) else {
+            Issue.record("expected an error"); return
+        }
+        #expect(text.hasPrefix("plan step 1 (relu)"), "\(text)")
+        #expect(service.handle(.get(id: 2)) == .tensor(id: 2, tensor: Tensor([1, 0, 3, 0])))
+        // A rank-0 tensor stays rank 0, and crossEntropy returns one.
+        _ = service.handle(.put(id: 4, tensor: try Tensor([5], shape: [])))
+        #expect(service.handle(.get(id: 4)) == .tensor(id: 4, tensor: try Tensor([5], shape: [])))
+        _ = service.handle(.put(id: 5, tensor: try Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])))
+        _ = service.handle(.put(id: 6, tensor: Tensor([0, 2])))
+        _ = service.handle(.exec(PlanStep(op: .crossEntropy, inputs: [5, 6], output: 7)))
+        guard case let .tensor(_, loss)? = service.handle(.get(id: 7)) else { Issue.record("no loss"); return }
+        #expect(loss.shape == [])
+        // A slice past the first dimension fails on the data: code 100.
+        guard case let .error(code, _)? = service.handle(.exec(PlanStep(op: .slice(0..<9), inputs: [1], output: 8))) else {
+            Issue.record("expected an error"); return
+        }
+        #expect(code == WireError.Kind.requestFailed.rawValue)
+    }
 }
