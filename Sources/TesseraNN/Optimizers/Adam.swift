@@ -2,8 +2,18 @@ import Foundation
 import TesseraTensor
 
 /// Adam (Kingma & Ba) with PyTorch's defaults and bias correction; weight decay is added to the
-/// gradient (L2, as `torch.optim.Adam`).
+/// gradient (L2, as `torch.optim.Adam`). Also Yogi (Zaheer et al. 2018), Adam with an additive
+/// second-moment rule, and the variants adaptive federated optimizers use (Reddi et al. 2021:
+/// no bias correction, the second moment starting at τ², ε = τ).
 public struct Adam: Optimizer {
+    /// How the second moment follows the squared gradient.
+    public enum SecondMomentRule: String, Sendable {
+        /// `v ← β₂v + (1−β₂)g²`.
+        case adam
+        /// `v ← v − (1−β₂)g²·sign(v − g²)`: v moves towards g² by at most (1−β₂)g² per step.
+        case yogi
+    }
+
     /// Learning rate.
     public var learningRate: Float
     /// Decay of the first moment.
@@ -14,6 +24,12 @@ public struct Adam: Optimizer {
     public var epsilon: Float
     /// L2 weight decay.
     public var weightDecay: Float
+    /// The second-moment rule.
+    public var rule: SecondMomentRule
+    /// Whether the moments are divided by `1 − βᵗ` (Kingma & Ba; off in Reddi et al.).
+    public var biasCorrection: Bool
+    /// Where the second moment starts (0; Reddi et al. start it at τ²).
+    public var initialSecondMoment: Float
     private var firstMoment: ParameterSet?
     private var secondMoment: ParameterSet?
     private var steps = 0
@@ -21,10 +37,15 @@ public struct Adam: Optimizer {
     /// An optimizer with the given settings.
     ///
     /// - Throws: ``NNError`` when a setting is out of range (betas in [0, 1), positive epsilon).
-    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) throws {
-        guard learningRate >= 0, (0..<1).contains(beta1), (0..<1).contains(beta2), epsilon > 0, weightDecay >= 0 else {
+    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0,
+                rule: SecondMomentRule = .adam, biasCorrection: Bool = true, initialSecondMoment: Float = 0) throws {
+        guard learningRate >= 0, (0..<1).contains(beta1), (0..<1).contains(beta2), epsilon > 0, weightDecay >= 0,
+              initialSecondMoment >= 0 else {
             throw NNError(.invalidArgument, "Adam needs learning rate >= 0, betas in [0, 1), epsilon > 0, weight decay >= 0")
         }
+        self.rule = rule
+        self.biasCorrection = biasCorrection
+        self.initialSecondMoment = initialSecondMoment
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -35,13 +56,13 @@ public struct Adam: Optimizer {
     public mutating func step(_ parameters: inout ParameterSet, gradients: ParameterSet) throws {
         try parameters.checkCompatible(with: gradients, operation: "Adam step")
         var first = try firstMoment ?? zerosLike(parameters)
-        var second = try secondMoment ?? zerosLike(parameters)
+        var second = try secondMoment ?? filledLike(parameters, with: initialSecondMoment)
         try first.checkCompatible(with: parameters, operation: "Adam state")
         try second.checkCompatible(with: parameters, operation: "Adam state")
         steps += 1
-        let correction1 = 1 - Float(Foundation.pow(Double(beta1), Double(steps)))
-        let correction2 = 1 - Float(Foundation.pow(Double(beta2), Double(steps)))
-        let (b1, b2, eps, rate, decay) = (beta1, beta2, epsilon, learningRate, weightDecay)
+        let correction1 = biasCorrection ? 1 - Float(Foundation.pow(Double(beta1), Double(steps))) : 1
+        let correction2 = biasCorrection ? 1 - Float(Foundation.pow(Double(beta2), Double(steps))) : 1
+        let (b1, b2, eps, rate, decay, yogi) = (beta1, beta2, epsilon, learningRate, weightDecay, rule == .yogi)
         for index in parameters.tensors.indices {
             let gradient = gradients.tensors[index].scalars
             var m = first.tensors[index], v = second.tensors[index]
@@ -52,7 +73,13 @@ public struct Adam: Optimizer {
                         for i in p.indices {
                             let g = gradient[i] + decay * p[i]
                             m[i] = b1 * m[i] + (1 - b1) * g
-                            v[i] = b2 * v[i] + (1 - b2) * g * g
+                            let square = g * g
+                            if yogi {
+                                let difference = v[i] - square
+                                v[i] -= (1 - b2) * square * (difference > 0 ? 1 : (difference < 0 ? -1 : 0))
+                            } else {
+                                v[i] = b2 * v[i] + (1 - b2) * square
+                            }
                             let mHat = m[i] / correction1, vHat = v[i] / correction2
                             p[i] -= rate * mHat / (vHat.squareRoot() + eps)
                         }
@@ -68,7 +95,11 @@ public struct Adam: Optimizer {
     }
 
     private func zerosLike(_ set: ParameterSet) throws -> ParameterSet {
-        try ParameterSet(set.entries.map { (name: $0.name, tensor: try Tensor.zeros($0.tensor.shape)) })
+        try filledLike(set, with: 0)
+    }
+
+    private func filledLike(_ set: ParameterSet, with value: Float) throws -> ParameterSet {
+        try ParameterSet(set.entries.map { (name: $0.name, tensor: try Tensor.full($0.tensor.shape, value: value)) })
     }
 
     public var state: OptimizerState {

@@ -2,7 +2,7 @@ import TesseraNN
 import TesseraTensor
 
 /// How the scheduler turns a round's updates into the next global model. Strategies with
-/// server state (momentum, moments) keep it between rounds.
+/// server state (momentum, moments) keep it between rounds, in a `TesseraNN` optimizer.
 public protocol AggregationStrategy: Sendable {
     /// The next global model from the current one and this round's updates (validated against
     /// `global`; implementations sum in worker-id order).
@@ -10,21 +10,13 @@ public protocol AggregationStrategy: Sendable {
     /// - Throws: ``SchedulerError`` or ``NNError`` for empty or mismatched updates.
     mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet
 
-    /// Server state to checkpoint, by buffer name (empty for stateless strategies).
-    var state: [String: ParameterSet] { get }
+    /// Server state to checkpoint (nil for stateless strategies).
+    var state: OptimizerState? { get }
 
     /// Restores state written by ``state``.
     ///
-    /// - Throws: ``SchedulerError`` when buffers are missing or unknown.
-    mutating func restore(_ state: [String: ParameterSet]) throws
-}
-
-extension AggregationStrategy {
-    public var state: [String: ParameterSet] { [:] }
-
-    public mutating func restore(_ state: [String: ParameterSet]) throws {
-        guard state.isEmpty else { throw SchedulerError.badStrategyState("this strategy keeps no state, but the checkpoint has \(state.keys.sorted())") }
-    }
+    /// - Throws: ``SchedulerError`` or ``NNError`` when the state is not this strategy's.
+    mutating func restore(_ state: OptimizerState?) throws
 }
 
 /// FedAvg: the sample-weighted average (McMahan et al. 2017). FedProx uses it too; its
@@ -36,118 +28,61 @@ public struct FedAvg: AggregationStrategy {
     public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
         try FederatedAveraging.aggregate(updates)
     }
-}
 
-/// FedAvgM (Hsu et al. 2019): server momentum on the averaged update,
-/// `v ← β·v + Δ`, `w ← w + η·v`, with `Δ` = average − global.
-public struct FedAvgM: AggregationStrategy {
-    /// Server learning rate η.
-    public var serverLearningRate: Float
-    /// Server momentum β.
-    public var momentum: Float
-    private var velocity: ParameterSet?
+    public var state: OptimizerState? { nil }
 
-    /// FedAvgM with server rate η and momentum β.
-    public init(serverLearningRate: Float = 1, momentum: Float = 0.9) {
-        self.serverLearningRate = serverLearningRate
-        self.momentum = momentum
-    }
-
-    public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
-        let delta = try FederatedAveraging.aggregate(updates).subtracting(global)
-        var next = velocity.map { $0.scaled(by: momentum) } ?? delta.scaled(by: 0)
-        try next.add(delta, scaledBy: 1)
-        velocity = next
-        var result = global
-        try result.add(next, scaledBy: serverLearningRate)
-        return result
-    }
-
-    public var state: [String: ParameterSet] { velocity.map { ["velocity": $0] } ?? [:] }
-
-    public mutating func restore(_ state: [String: ParameterSet]) throws {
-        guard Set(state.keys).isSubset(of: ["velocity"]) else { throw SchedulerError.badStrategyState("FedAvgM state has unknown buffers \(state.keys.sorted())") }
-        velocity = state["velocity"]
+    public mutating func restore(_ state: OptimizerState?) throws {
+        guard state == nil else { throw SchedulerError.badStrategyState("FedAvg keeps no state, but the checkpoint has '\(state?.kind ?? "")' state") }
     }
 }
 
-/// FedAdam and FedYogi (Reddi et al. 2021, "Adaptive Federated Optimization"): Adam-style
-/// server updates on `Δ` = average − global: `m ← β₁m + (1−β₁)Δ`; FedAdam
-/// `v ← β₂v + (1−β₂)Δ²`, FedYogi `v ← v − (1−β₂)Δ²·sign(v − Δ²)`; `w ← w + η·m/(√v + τ)`.
-public struct AdaptiveServerOptimizer: AggregationStrategy {
-    /// Which second-moment rule.
-    public enum Rule: String, Sendable {
-        case adam, yogi
-    }
+/// A server optimizer stepping the global model along the pseudo-gradient `global − average`
+/// (minus FedAvg's change Δ = average − global), as in Reddi et al. 2021, Algorithm 2: FedAvgM
+/// is SGD with momentum on it, FedAdam and FedYogi are Adam and Yogi without bias correction.
+/// Δ is the **sample-weighted** average change (FedAvg's weighting), where the paper averages
+/// the clients' changes with equal weights.
+public struct ServerOptimizer<O: Optimizer>: AggregationStrategy {
+    /// The optimizer and its state.
+    public private(set) var optimizer: O
 
-    /// The rule.
-    public var rule: Rule
-    /// Server learning rate η.
-    public var serverLearningRate: Float
-    /// First-moment decay β₁.
-    public var beta1: Float
-    /// Second-moment decay β₂.
-    public var beta2: Float
-    /// Adaptivity τ (added to √v).
-    public var tau: Float
-    private var first: [[Float]] = []
-    private var second: [[Float]] = []
-    /// Names and shapes of the moments (set on the first round).
-    private var layout: ParameterSet?
-
-    /// A server optimizer with the paper's defaults (η 0.01, β₁ 0.9, β₂ 0.99, τ 0.001).
-    public init(rule: Rule, serverLearningRate: Float = 0.01, beta1: Float = 0.9, beta2: Float = 0.99, tau: Float = 0.001) {
-        self.rule = rule
-        self.serverLearningRate = serverLearningRate
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.tau = tau
+    /// A strategy stepping with `optimizer`.
+    public init(_ optimizer: O) {
+        self.optimizer = optimizer
     }
 
     public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
-        let delta = try FederatedAveraging.aggregate(updates).subtracting(global)
-        if first.isEmpty {
-            layout = delta
-            first = delta.tensors.map { [Float](repeating: 0, count: $0.count) }
-            // The paper initializes v to τ².
-            second = delta.tensors.map { [Float](repeating: tau * tau, count: $0.count) }
-        }
-        var result = global
-        var steps: [(name: String, tensor: Tensor)] = []
-        for (index, (name, change)) in delta.entries.enumerated() {
-            let d = change.scalars
-            var step = [Float](repeating: 0, count: d.count)
-            for i in d.indices {
-                first[index][i] = beta1 * first[index][i] + (1 - beta1) * d[i]
-                let square = d[i] * d[i]
-                switch rule {
-                case .adam:
-                    second[index][i] = beta2 * second[index][i] + (1 - beta2) * square
-                case .yogi:
-                    let sign: Float = second[index][i] - square > 0 ? 1 : (second[index][i] - square < 0 ? -1 : 0)
-                    second[index][i] -= (1 - beta2) * square * sign
-                }
-                step[i] = serverLearningRate * first[index][i] / (second[index][i].squareRoot() + tau)
-            }
-            steps.append((name: name, tensor: try Tensor(step, shape: change.shape)))
-        }
-        try result.add(try ParameterSet(steps), scaledBy: 1)
-        return result
+        let pseudoGradient = try global.subtracting(FederatedAveraging.aggregate(updates))
+        var next = global
+        try optimizer.step(&next, gradients: pseudoGradient)
+        return next
     }
 
-    public var state: [String: ParameterSet] {
-        guard let layout, let m = try? layout.unflattened(first.flatMap { $0 }),
-              let v = try? layout.unflattened(second.flatMap { $0 }) else { return [:] }
-        return ["first": m, "second": v]
-    }
+    public var state: OptimizerState? { optimizer.state }
 
-    public mutating func restore(_ state: [String: ParameterSet]) throws {
-        guard Set(state.keys) == ["first", "second"] || state.isEmpty else {
-            throw SchedulerError.badStrategyState("adaptive server state needs 'first' and 'second' moments, got \(state.keys.sorted())")
-        }
-        guard let m = state["first"], let v = state["second"] else { return }
-        layout = m
-        first = m.tensors.map(\.scalars)
-        second = v.tensors.map(\.scalars)
+    public mutating func restore(_ state: OptimizerState?) throws {
+        guard let state else { return }
+        try optimizer.restore(state)
+    }
+}
+
+extension ServerOptimizer where O == SGD {
+    /// FedAvgM (Hsu et al. 2019): `v ← β·v + Δ`, `w ← w + η·v`.
+    ///
+    /// - Throws: ``NNError`` for a negative rate or momentum.
+    public static func fedAvgM(serverLearningRate: Float = 1, momentum: Float = 0.9) throws -> Self {
+        Self(try SGD(learningRate: serverLearningRate, momentum: momentum))
+    }
+}
+
+extension ServerOptimizer where O == Adam {
+    /// FedAdam or FedYogi with the paper's defaults (η 0.01, β₁ 0.9, β₂ 0.99, τ 0.001):
+    /// `m ← β₁m + (1−β₁)Δ`; FedAdam `v ← β₂v + (1−β₂)Δ²`, FedYogi `v ← v − (1−β₂)Δ²·sign(v − Δ²)`,
+    /// v starting at τ²; `w ← w + η·m/(√v + τ)`.
+    ///
+    /// - Throws: ``NNError`` for settings out of range.
+    public static func adaptive(_ rule: Adam.SecondMomentRule, serverLearningRate: Float = 0.01, beta1: Float = 0.9,
+                                beta2: Float = 0.99, tau: Float = 0.001) throws -> Self {
+        Self(try Adam(learningRate: serverLearningRate, beta1: beta1, beta2: beta2, epsilon: tau, rule: rule,
+                      biasCorrection: false, initialSecondMoment: tau * tau))
     }
 }

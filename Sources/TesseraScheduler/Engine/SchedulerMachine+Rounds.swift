@@ -184,9 +184,8 @@ extension SchedulerMachine {
             seconds: now - round.start, evaluationSeconds: now - round.evaluationStart, federated: federated,
             trainLoss: round.trainLoss, contributors: round.contributors)
         results.append(result)
-        let state = strategy.state
         let checkpoint = Checkpoint(
-            parameters: global, optimizer: state.isEmpty ? nil : OptimizerState(kind: "strategy", step: 0, buffers: state),
+            parameters: global, optimizer: strategy.state,
             metadata: ["round": String(round.number), "seed": String(settings.seed), "model": settings.model.name])
         actions.append(.roundCompleted(result, checkpoint: checkpoint))
         if round.number == 1 && round.received == 0 {

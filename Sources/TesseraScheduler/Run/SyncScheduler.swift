@@ -73,7 +73,7 @@ public final class SyncScheduler {
     /// The machine for this run: a fresh model, or the checkpoint's when resuming.
     func makeMachine(evaluate: @escaping (ParameterSet) throws -> Evaluation) throws -> SchedulerMachine {
         var global = try Model(spec: settings.model, seed: settings.seed).parameters
-        var strategy = settings.makeStrategy()
+        var strategy = try settings.makeStrategy()
         var firstRound = 1
         if settings.resume {
             let url = checkpointURL
@@ -84,7 +84,7 @@ public final class SyncScheduler {
             var model = try Model(spec: settings.model, seed: settings.seed)
             try model.load(checkpoint.parameters)
             global = model.parameters
-            try strategy.restore(checkpoint.optimizer?.buffers ?? [:])
+            try strategy.restore(checkpoint.optimizer)
             firstRound = done + 1
         }
         return try SchedulerMachine(settings: settings, runID: runDirectory.lastPathComponent, global: global, strategy: strategy, firstRound: firstRound,

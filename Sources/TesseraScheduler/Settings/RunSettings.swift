@@ -96,12 +96,14 @@ public struct RunSettings: Sendable, Equatable {
     }
 
     /// The server-side strategy these settings name.
-    public func makeStrategy() -> any AggregationStrategy {
+    ///
+    /// - Throws: ``NNError`` for settings out of range (the table's checks keep them in range).
+    public func makeStrategy() throws -> any AggregationStrategy {
         switch strategy {
         case .fedavg, .fedprox: FedAvg()
-        case .fedavgm: FedAvgM(serverLearningRate: Float(serverLearningRate ?? 1), momentum: Float(serverMomentum))
-        case .fedadam: AdaptiveServerOptimizer(rule: .adam, serverLearningRate: Float(serverLearningRate ?? 0.01))
-        case .fedyogi: AdaptiveServerOptimizer(rule: .yogi, serverLearningRate: Float(serverLearningRate ?? 0.01))
+        case .fedavgm: try ServerOptimizer.fedAvgM(serverLearningRate: Float(serverLearningRate ?? 1), momentum: Float(serverMomentum))
+        case .fedadam: try ServerOptimizer.adaptive(.adam, serverLearningRate: Float(serverLearningRate ?? 0.01))
+        case .fedyogi: try ServerOptimizer.adaptive(.yogi, serverLearningRate: Float(serverLearningRate ?? 0.01))
         }
     }
 

@@ -40,7 +40,7 @@ final class InProcessFederation {
     init(_ settings: RunSettings) throws {
         channel = try Transport.inProcess(hub).bind(Self.address)
         let global = try Model(spec: settings.model, seed: settings.seed).parameters
-        machine = try SchedulerMachine(settings: settings, runID: "in-process", global: global, strategy: settings.makeStrategy(),
+        machine = try SchedulerMachine(settings: settings, runID: "in-process", global: global, strategy: try settings.makeStrategy(),
                                        clock: clock) { parameters in
             Evaluation(loss: 0, accuracy: Double(parameters.tensors[0].scalars[0]), count: 1)
         }
