@@ -13,7 +13,7 @@ struct TrainBenchCommand: ParsableCommand {
     @OptionGroup var options: BenchOptions
 
     @Option(help: "Built-in model.")
-    var model = "mnist-cnn"
+    var model = ModelSpec.mnistCNN
 
     @Option(help: "Batch size.")
     var batch = 32
@@ -22,13 +22,12 @@ struct TrainBenchCommand: ParsableCommand {
     var layers = true
 
     func validate() throws {
-        guard ModelSpec.builtIn[model] != nil else { throw ValidationError("unknown model '\(model)'") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     }
 
     func run() throws {
         options.configureThreads()
-        let spec = try ModelSpec.named(model)
+        let spec = model
         let stopwatch = Stopwatch(reps: options.reps, minTime: options.minTime)
         let inputs = try Tensor.normal([batch] + spec.inputShape, seed: 1)
         let labels = Tensor((0..<batch).map { Float($0 % 10) })
@@ -36,9 +35,9 @@ struct TrainBenchCommand: ParsableCommand {
 
         let step = try stopwatch.measure { try trainer.step(inputs: inputs, labels: labels) }
         let forward = try stopwatch.measure { _ = try trainer.model.predict(inputs) }
-        report(["bench": "train", "model": model, "batch": batch, "threads": ThreadPool.shared.threadCount,
+        report(["bench": "train", "model": model.name, "batch": batch, "threads": ThreadPool.shared.threadCount,
                 "pass": "step", "samples_per_s": Double(batch) / step.seconds.median, "seconds": step.seconds.median])
-        report(["bench": "train", "model": model, "batch": batch, "threads": ThreadPool.shared.threadCount,
+        report(["bench": "train", "model": model.name, "batch": batch, "threads": ThreadPool.shared.threadCount,
                 "pass": "forward", "samples_per_s": Double(batch) / forward.seconds.median, "seconds": forward.seconds.median])
 
         guard layers else { return }
@@ -58,7 +57,7 @@ struct TrainBenchCommand: ParsableCommand {
                 let y = try layer.forward(layerInput.requiringGrad(), parameters: tracked, context: &context)
                 try y.backward(seed: seed)
             }.seconds.median
-            report(["bench": "train-layer", "model": model, "batch": batch, "layer": name,
+            report(["bench": "train-layer", "model": model.name, "batch": batch, "layer": name,
                     "forward_seconds": forwardTime, "forward_backward_seconds": backwardTime])
             x = output.detached()
         }

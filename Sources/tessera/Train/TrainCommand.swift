@@ -11,19 +11,20 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a model on one machine and evaluate it on the test set.",
         discussion: "Data: --data DIR, else TESSERA_DATA, ../shared/data/mnist, ~/.cache/tessera/mnist; without MNIST the built-in synthetic digits are used.")
 
-    @Option(help: "Built-in model: \(ModelSpec.builtIn.keys.sorted().joined(separator: ", ")).")
-    var model = "mnist-cnn"
+    @Option(help: "Built-in model.")
+    var model = ModelSpec.mnistCNN
 
     @Option(help: "Passes over the training set.")
     var epochs = 1
 
-    @Option(help: "Batch size.")
+    @Option(name: [.customLong("batch-size"), .customLong("batch")], help: "Batch size.")
     var batch = 32
 
-    @Option(help: "Learning rate.")
+    // Unconditional: `--lr -0.05` reaches the check below instead of reading as an option.
+    @Option(parsing: .unconditional, help: "Learning rate.")
     var lr: Float = 0.05
 
-    @Option(help: "SGD momentum (0: plain SGD).")
+    @Option(parsing: .unconditional, help: "SGD momentum (0: plain SGD).")
     var momentum: Float = 0
 
     @Option(help: "Seed for initialization and shuffling.")
@@ -45,12 +46,11 @@ struct TrainCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ModelSpec.builtIn[model] != nil else {
-            throw ValidationError("unknown model '\(model)'; built-in: \(ModelSpec.builtIn.keys.sorted().joined(separator: ", "))")
-        }
-        guard epochs >= 1, batch >= 1, lr > 0, momentum >= 0, limit >= 0 else {
-            throw ValidationError("--epochs and --batch must be at least 1, --lr positive, --momentum and --limit non-negative")
-        }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
+        guard batch >= 1 else { throw ValidationError("--batch-size must be at least 1, not \(batch)") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, not \(lr)") }
+        guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), not \(momentum)") }
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more, not \(limit)") }
     }
 
     func run() throws {
@@ -59,7 +59,7 @@ struct TrainCommand: ParsableCommand {
         if !json { print(source.summary) }
         var (train, test) = try source.load(seed: seed)
         if limit > 0 && limit < train.count { train = try train.subset(Array(0..<limit)) }
-        let spec = try ModelSpec.named(model)
+        let spec = model
         let optimizer = try SGD(learningRate: lr, momentum: momentum)
         var trainer = Trainer(model: try Model(spec: spec, seed: seed), optimizer: optimizer, seed: seed)
         if !json {
