@@ -61,7 +61,8 @@ public enum TopologyParser {
         do {
             try topology.validate()
         } catch let error as SettingError {
-            throw TopologyError(file: file, line: lines[error.key], key: error.key,
+            throw TopologyError(file: overrides.isEmpty ? file : "\(file) with the command line's settings", line: lines[error.key],
+                                key: error.key,
                                 message: error.message + (error.value.map { ", not '\($0)'" } ?? ""))
         }
         return topology

@@ -99,7 +99,7 @@ struct TopologyParserTests {
         #expect(failure(["--set", "training.roundz=5"]) == "the command line: training.roundz: unknown key (did you mean 'training.rounds'?)")
         #expect(failure(["--roundz", "5"]) == "the command line: --roundz: unknown option (did you mean '--rounds'?)")
         #expect(failure(["--rounds"]) == "the command line: --rounds: needs a value")
-        #expect(failure(["--quorum", "5"])?.hasPrefix("t.yaml: training.quorum: must be at most workers.count (4)") == true)
+        #expect(failure(["--quorum", "5"])?.hasPrefix("t.yaml with the command line's settings: training.quorum: must be at most workers.count (4)") == true)
     }
 
     /// A topology name finds `Topologies/NAME.yaml`; a near miss is suggested.
