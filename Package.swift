@@ -62,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "TesseraWire",
-            dependencies: ["TesseraTensor", "TesseraNN"],
+            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData"],
             swiftSettings: optimizedFlags
         ),
         .systemLibrary(
@@ -70,7 +70,7 @@ let package = Package(
             pkgConfig: "libzmq",
             providers: [.apt(["libzmq3-dev"])]
         ),
-        .target(name: "TesseraTrace"),
+        .target(name: "TesseraTrace", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "TesseraTransport",
             dependencies: ["CZMQ", "TesseraWire", "TesseraTrace", .product(name: "DequeModule", package: "swift-collections")]

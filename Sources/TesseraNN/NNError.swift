@@ -3,7 +3,7 @@
 public struct NNError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The broad class of error.
     public enum Kind: String, Sendable {
-        case unknownModel, invalidSpec, parameterMismatch, invalidCheckpoint, invalidOptimizerState, invalidArgument
+        case unknownModel, invalidSpec, parameterMismatch, invalidCheckpoint, invalidOptimizerState, invalidArgument, writeFailed
     }
 
     /// The class of error.

@@ -17,16 +17,17 @@ public struct FederatedEvaluation: Sendable, Equatable, Codable {
     /// The highest accuracy of a single worker.
     public var maximumAccuracy: Double
 
-    /// The summary of `results`, or nil when none evaluated a sample.
+    /// The summary of `results`, or nil when none evaluated a sample. Counts are summed as
+    /// doubles: no claim, however large, can overflow them (``isUsable`` bounds them anyway).
     init?(_ results: [EvaluationResult]) {
         let answered = results.filter { $0.sampleCount > 0 }
-        let samples = answered.reduce(0) { $0 + Int($1.sampleCount) }
+        let samples = answered.reduce(0.0) { $0 + Double($1.sampleCount) }
         guard samples > 0 else { return nil }
         let accuracies = answered.map { Double($0.correctCount) / Double($0.sampleCount) }
         workers = answered.count
-        self.samples = samples
-        accuracy = Double(answered.reduce(0) { $0 + Int($1.correctCount) }) / Double(samples)
-        loss = answered.reduce(0) { $0 + $1.loss * Double($1.sampleCount) } / Double(samples)
+        self.samples = Int(exactly: samples) ?? Int.max
+        accuracy = answered.reduce(0.0) { $0 + Double($1.correctCount) } / samples
+        loss = answered.reduce(0.0) { $0 + $1.loss * Double($1.sampleCount) } / samples
         minimumAccuracy = accuracies.min() ?? .nan
         maximumAccuracy = accuracies.max() ?? .nan
     }
@@ -37,9 +38,11 @@ public struct FederatedEvaluation: Sendable, Equatable, Codable {
                maximumAccuracy * 100, workers)
     }
 
-    /// Whether a worker's result can count: it answers `round`, and its loss is a finite,
-    /// non-negative number.
-    static func isUsable(_ result: EvaluationResult, round: Int) -> Bool {
-        result.round == UInt64(round) && result.sampleCount > 0 && result.loss.isFinite && result.loss >= 0
+    /// Whether a worker's result can count: it answers `round`, evaluated at least one and at
+    /// most `maximumSamples` samples (its held-out share, when known), got at most that many
+    /// right, and its loss is a finite, non-negative number.
+    static func isUsable(_ result: EvaluationResult, round: Int, maximumSamples: UInt64? = nil) -> Bool {
+        result.round == UInt64(round) && result.sampleCount > 0 && result.sampleCount <= (maximumSamples ?? UInt64(Int32.max))
+            && result.correctCount <= result.sampleCount && result.loss.isFinite && result.loss >= 0
     }
 }

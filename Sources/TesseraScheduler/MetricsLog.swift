@@ -11,10 +11,19 @@ struct MetricsLog {
         csvURL = directory.appendingPathComponent("metrics.csv")
         let exists = FileManager.default.fileExists(atPath: jsonURL.path) && FileManager.default.fileExists(atPath: csvURL.path)
         if !(appending && exists) {
-            try Data().write(to: jsonURL)
-            try Data(("round,sampled,received,late,aggregated,accuracy,loss,seconds,evaluation_seconds,"
+            try Self.create(jsonURL, with: "")
+            try Self.create(csvURL, with: "round,sampled,received,late,aggregated,accuracy,loss,seconds,evaluation_seconds,"
                       + "federated_workers,federated_samples,federated_accuracy,federated_loss,"
-                      + "federated_min_accuracy,federated_max_accuracy,train_loss,contributors\n").utf8).write(to: csvURL)
+                      + "federated_min_accuracy,federated_max_accuracy,train_loss,contributors\n")
+        }
+    }
+
+    /// Creates (or empties) `url` with `text`.
+    private static func create(_ url: URL, with text: String) throws {
+        do {
+            try Data(text.utf8).write(to: url)
+        } catch {
+            throw SchedulerError.writeFailed(path: url.path, reason: "\(error.localizedDescription)")
         }
     }
 
@@ -33,10 +42,17 @@ struct MetricsLog {
                         .joined(separator: ","), to: csvURL)
     }
 
+    /// Appends `line` to `url`.
+    ///
+    /// - Throws: ``SchedulerError`` (`.writeFailed`) naming the file (a full disk, permissions).
     private func appendLine(_ line: String, to url: URL) throws {
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(Data((line + "\n").utf8))
+        do {
+            let handle = try FileHandle(forWritingTo: url)
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data((line + "\n").utf8))
+        } catch {
+            throw SchedulerError.writeFailed(path: url.path, reason: "\(error.localizedDescription)")
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What one round did, as written to `metrics.jsonl` and shown on the terminal.
-public struct RoundResult: Sendable, Equatable, Codable {
+public struct RoundResult: Sendable, Equatable, Encodable {
     /// The round number, from 1.
     public var round: Int
     /// Workers sent the task.
@@ -34,5 +34,35 @@ public struct RoundResult: Sendable, Equatable, Codable {
         let reporting = updates.compactMap { update in update.metrics["loss"].flatMap { $0 >= 0 ? ($0, Double(update.sampleCount)) : nil } }
         let samples = reporting.reduce(0) { $0 + $1.1 }
         return samples > 0 ? reporting.reduce(0) { $0 + $1.0 * $1.1 } / samples : nil
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case round, sampled, received, late, aggregated, accuracy, loss, seconds, evaluationSeconds, federated, trainLoss,
+             contributors, nonFinite
+    }
+
+    /// The fields as `metrics.jsonl` has them. A number that is not finite (a model whose test
+    /// loss overflowed) is written as null and named in `nonFinite`: JSON has no NaN, and a
+    /// round's record must never stop the run.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(round, forKey: .round)
+        try container.encode(sampled, forKey: .sampled)
+        try container.encode(received, forKey: .received)
+        try container.encode(late, forKey: .late)
+        try container.encode(aggregated, forKey: .aggregated)
+        var nonFinite: [String] = []
+        for (value, key) in [(accuracy, CodingKeys.accuracy), (loss, .loss), (seconds, .seconds), (evaluationSeconds, .evaluationSeconds)] {
+            if value.isFinite {
+                try container.encode(value, forKey: key)
+            } else {
+                try container.encodeNil(forKey: key)
+                nonFinite.append(key.rawValue)
+            }
+        }
+        try container.encodeIfPresent(federated, forKey: .federated)
+        try container.encodeIfPresent(trainLoss, forKey: .trainLoss)
+        try container.encode(contributors, forKey: .contributors)
+        if !nonFinite.isEmpty { try container.encode(nonFinite, forKey: .nonFinite) }
     }
 }

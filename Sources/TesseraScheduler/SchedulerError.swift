@@ -25,6 +25,8 @@ public enum SchedulerError: Error, Sendable, Equatable, CustomStringConvertible 
     case unusableUpdate(worker: String, reason: String)
     /// Aggregation was asked for with no updates.
     case nothingToAggregate
+    /// A run file (metrics, checkpoint) could not be written: a full disk, permissions.
+    case writeFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,7 @@ public enum SchedulerError: Error, Sendable, Equatable, CustomStringConvertible 
         case let .badStrategyState(sentence): sentence
         case let .unusableUpdate(worker, reason): "update from \(worker) cannot be used: \(reason)"
         case .nothingToAggregate: "cannot aggregate: no updates"
+        case let .writeFailed(path, reason): "cannot write \(path): \(reason)"
         }
     }
 }

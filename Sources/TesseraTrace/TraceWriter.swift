@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// Appends a process's trace events to `DIRECTORY/PROCESS.trace.jsonl`, buffered (written in
@@ -15,6 +16,8 @@ public final class TraceWriter: Sendable {
     private struct State {
         var buffer = Data()
         var handle: FileHandle?
+        /// Why writing stopped, if it did (a full disk): the trace ends there, the process goes on.
+        var failure: String?
     }
 
     /// A writer appending to `directory/process.trace.jsonl` (created if needed).
@@ -29,7 +32,7 @@ public final class TraceWriter: Sendable {
             _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: url)
-        handle.seekToEndOfFile()
+        try handle.seekToEnd()
         self.process = process
         state = Mutex(State(buffer: Data(), handle: handle))
     }
@@ -55,19 +58,30 @@ public final class TraceWriter: Sendable {
         let line = Self.encode(event)
         state.withLock { state in
             state.buffer.append(contentsOf: line.utf8)
-            if state.buffer.count >= 1 << 16 { Self.write(&state) }
+            if state.buffer.count >= 1 << 16 { write(&state) }
         }
     }
 
     /// Writes buffered events to the file.
     public func flush() {
-        state.withLock { Self.write(&$0) }
+        state.withLock { write(&$0) }
     }
 
-    private static func write(_ state: inout State) {
+    /// Why the trace stopped being written (a full disk, a removed directory), or nil. Tracing
+    /// never stops a process: after a write error the writer drops events and says so here
+    /// (and in a warning, once).
+    public var failure: String? { state.withLock { $0.failure } }
+
+    private func write(_ state: inout State) {
         guard !state.buffer.isEmpty else { return }
-        state.handle?.write(state.buffer)
-        state.buffer.removeAll(keepingCapacity: true)
+        defer { state.buffer.removeAll(keepingCapacity: true) }
+        guard state.failure == nil, let handle = state.handle else { return }
+        do {
+            try handle.write(contentsOf: state.buffer)
+        } catch {
+            state.failure = "cannot write \(url.path): \(error.localizedDescription); the trace stops here"
+            Logger(label: "tessera.trace").warning("\(state.failure ?? "")")
+        }
     }
 
     static func encode(_ event: TraceEvent) -> String {

@@ -51,3 +51,27 @@ struct CheckpointTests {
         #expect(error.description.contains("F16"))
     }
 }
+
+/// A checkpoint whose write fails (here the temporary file is /dev/full: ENOSPC, as on a full
+/// disk) is a clear error naming the file, and the previous checkpoint stays intact.
+@Suite("Checkpoint writes")
+struct CheckpointWriteTests {
+    @Test func aFailedWriteLeavesThePreviousCheckpoint() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-ckpt-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("checkpoint.safetensors")
+        let first = Checkpoint(parameters: try ParameterSet([(name: "w", tensor: Tensor([1, 2]))]), metadata: ["round": "1"])
+        try first.write(to: url)
+        try FileManager.default.createSymbolicLink(atPath: url.path + ".tmp", withDestinationPath: "/dev/full")
+        let second = Checkpoint(parameters: try ParameterSet([(name: "w", tensor: Tensor([3, 4]))]), metadata: ["round": "2"])
+        do {
+            try second.write(to: url)
+            Issue.record("writing to a full device succeeded")
+        } catch {
+            #expect("\(error)".contains(url.path) && "\(error)".contains("No space left"), "\(error)")
+        }
+        #expect(try Checkpoint(contentsOf: url).metadata["round"] == "1")
+        #expect(!FileManager.default.fileExists(atPath: url.path + ".tmp"), "the temporary file is removed")
+    }
+}

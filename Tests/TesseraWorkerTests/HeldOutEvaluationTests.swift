@@ -17,16 +17,17 @@ struct HeldOutEvaluationTests {
 
     @Test func theHeldOutPartIsDisjointSeededAndNeverAll() {
         let indices = Array(stride(from: 3, to: 403, by: 4))   // 100 indices, not 0..<100
-        let (trained, heldOut) = LocalTrainer.holdOut(indices, configuration: Self.configuration(fraction: 0.25))
+        let share = ClientShare.holdOut(indices, fraction: 0.25, seed: 1, client: 0)
+        let (trained, heldOut) = (share.trained, share.heldOut)
         #expect(heldOut.count == 25 && trained.count == 75)
         #expect(Set(trained).isDisjoint(with: heldOut) && Set(trained).union(heldOut) == Set(indices))
         #expect(trained == trained.sorted(), "the trained part keeps the partition's order")
-        #expect(LocalTrainer.holdOut(indices, configuration: Self.configuration(fraction: 0.25)).heldOut == heldOut)
-        #expect(LocalTrainer.holdOut(indices, configuration: Self.configuration(clientIndex: 1, fraction: 0.25)).heldOut != heldOut)
-        #expect(LocalTrainer.holdOut(indices, configuration: Self.configuration(fraction: 0)) == (indices, []))
-        #expect(LocalTrainer.holdOut(indices, configuration: Self.configuration(fraction: 0.001)).heldOut.count == 1)
-        #expect(LocalTrainer.holdOut([7], configuration: Self.configuration(fraction: 0.5)) == ([7], []))
-        #expect(LocalTrainer.holdOut([7, 8], configuration: Self.configuration(fraction: 0.99)).trained.count == 1)
+        #expect(ClientShare.holdOut(indices, fraction: 0.25, seed: 1, client: 0).heldOut == heldOut)
+        #expect(ClientShare.holdOut(indices, fraction: 0.25, seed: 1, client: 1).heldOut != heldOut)
+        #expect(ClientShare.holdOut(indices, fraction: 0, seed: 1, client: 0) == ClientShare(trained: indices, heldOut: []))
+        #expect(ClientShare.holdOut(indices, fraction: 0.001, seed: 1, client: 0).heldOut.count == 1)
+        #expect(ClientShare.holdOut([7], fraction: 0.5, seed: 1, client: 0) == ClientShare(trained: [7], heldOut: []))
+        #expect(ClientShare.holdOut([7, 8], fraction: 0.99, seed: 1, client: 0).trained.count == 1)
     }
 
     @Test func aClientEvaluatesAModelOnItsHeldOutData() throws {

@@ -41,4 +41,20 @@ struct TraceTests {
         let exec = try #require(serving.first { $0.kind == "span" && $0.name == "exec" })
         #expect(exec.detail == "relu" && (exec.startNanoseconds ?? .max) <= exec.monoNanoseconds)
     }
+
+    /// A trace that cannot be written (its file is /dev/full: ENOSPC, as on a full disk) stops
+    /// with its reason; the process using it goes on.
+    @Test func aFullDiskStopsTheTraceNotTheProcess() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-fulltrace-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("full.trace.jsonl").path,
+                                                   withDestinationPath: "/dev/full")
+        let tracer = try TraceWriter(directory: directory, process: "full")
+        for index in 0..<5_000 { tracer.span("work", start: TraceEvent.now(), detail: "event \(index)") }
+        tracer.flush()
+        #expect(tracer.failure?.contains("full.trace.jsonl") == true, "\(tracer.failure ?? "no failure")")
+        tracer.span("after", start: TraceEvent.now())
+        tracer.flush()
+    }
 }

@@ -172,7 +172,7 @@ class Worker:
             self.last_heartbeat = time.monotonic()
 
     def welcome(self, configuration):
-        images, labels = load_mnist(self.data)
+        images, labels = self.images, self.labels
         self.train_set, self.held_out = my_share(images, labels, configuration["clientIndex"],
                                                  configuration["clients"], configuration.get("heldOutFraction", 0))
         print("worker %s joined as client %d of %d with %d samples" % (
@@ -207,8 +207,12 @@ class Worker:
         return len(y), int((logits.argmax(axis=1) == y).sum()), loss
 
     def run(self):
-        samples = 0
-        self.send(REGISTER, string(self.worker_id) + struct.pack("<QI", samples, 0))
+        # This worker brings its own data: it registers its size and label histogram, and the
+        # scheduler holds its sample-count claims to that.
+        self.images, self.labels = load_mnist(self.data)
+        histogram = np.bincount(self.labels, minlength=10)
+        self.send(REGISTER, string(self.worker_id) + struct.pack("<QI", len(self.labels), len(histogram))
+                  + b"".join(struct.pack("<Q", int(count)) for count in histogram))
         while True:
             self.heartbeat()
             if not self.sock.poll(100):

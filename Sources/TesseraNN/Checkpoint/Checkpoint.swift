@@ -70,9 +70,13 @@ public struct Checkpoint: Sendable {
         self.metadata = remaining
     }
 
-    /// Writes the checkpoint to `url` atomically (a crash never leaves half a file).
+    /// Writes the checkpoint to `url` durably: a temporary file, flushed, renamed over the old
+    /// one, so a crash or a full disk never leaves half a file.
+    ///
+    /// - Throws: ``NNError`` (`.writeFailed`) naming the file and the reason; the previous
+    ///   checkpoint is then intact.
     public func write(to url: URL) throws {
-        try encoded().write(to: url, options: .atomic)
+        try DurableFile.write(try encoded(), to: url)
     }
 
     /// Reads a checkpoint from `url`.

@@ -1,3 +1,4 @@
+import TesseraTrace
 import TesseraTransport
 import TesseraWire
 
@@ -8,6 +9,16 @@ extension SchedulerMachine {
     /// run's data is split among the workers it started with).
     func register(_ id: String, peer: PeerID, messageID: UInt64, samples: UInt64, labels: [UInt64], at now: Double,
                   into actions: inout [SchedulerAction]) throws {
+        // A worker speaks only for itself: its connection's identity is its id (a DEALER's
+        // routing id). Without this, anyone could register under another worker's id and take
+        // its tasks over.
+        guard peer == PeerID(id) else {
+            logger.warning("\(peer) tried to register as worker \(id)")
+            tracer?.span("refused registration", start: TraceEvent.now(), detail: "\(peer) as \(id)")
+            return try reply(.error(code: WireError.Kind.requestFailed.rawValue,
+                                    message: "a worker registers under its own connection identity (ZMQ_ROUTING_ID); this connection is '\(peer)', not '\(id)'"),
+                             to: peer, replyTo: messageID, into: &actions)
+        }
         if case .registering = phase {
             membership.register(id, peer: peer, samples: samples, labels: labels, at: now)
             logger.info("worker \(id) registered (\(membership.count) of \(settings.workers))")

@@ -44,8 +44,9 @@ extension SchedulerMachine {
                 return try refuseStray(envelope, from: worker, into: &actions)
             }
             switch envelope.message {
-            case let .update(update) where update.round == UInt64(round.number):
+            case let .update(update):
                 do {
+                    try checkClaims(of: update, from: worker, round: round.number)
                     round.gather.accept(try ValidatedUpdate(update, from: worker, global: global), from: worker)
                     actions.append(.progress(round: round.number, accepted: round.gather.answers.count,
                                              sampled: round.gather.workers.count))
@@ -55,7 +56,7 @@ extension SchedulerMachine {
                     try send(Envelope(id: takeID(), replyTo: envelope.id, message: .errorReply(for: error)), to: worker, into: &actions)
                     round.gather.fail(worker)
                 }
-            case .error, .update:
+            case .error:
                 round.gather.fail(worker)
             default:
                 return
@@ -67,14 +68,15 @@ extension SchedulerMachine {
                 return try refuseStray(envelope, from: worker, into: &actions)
             }
             switch envelope.message {
-            case let .evaluation(result) where FederatedEvaluation.isUsable(result, round: round.number):
+            case let .evaluation(result) where FederatedEvaluation.isUsable(result, round: round.number,
+                                                                             maximumSamples: heldOutLimit(of: worker)):
                 gather.accept(result, from: worker)
             case .evaluation:
                 logger.warning("round \(round.number): unusable evaluation from \(worker)")
                 tracer?.span("rejected evaluation", start: TraceEvent.now(), detail: "\(worker), round \(round.number)")
                 try send(Envelope(id: takeID(), replyTo: envelope.id, message: .error(
                     code: WireError.Kind.requestFailed.rawValue,
-                    message: "evaluation from \(worker) cannot be used: it must answer round \(round.number) with samples and a finite loss ≥ 0")),
+                    message: "evaluation from \(worker) cannot be used: it must answer round \(round.number) with 1 to \(heldOutLimit(of: worker).map(String.init) ?? "2^31-1") samples, at most that many right, and a finite loss ≥ 0")),
                     to: worker, into: &actions)
                 gather.fail(worker)
             case .error:
@@ -88,6 +90,37 @@ extension SchedulerMachine {
             return try refuseStray(envelope, from: worker, into: &actions)
         }
         try closeIfDue(at: now, into: &actions)
+    }
+
+    /// Checks what an update claims against what is known: the round and model version of the
+    /// task it answers, and at most the samples the worker's share holds (or that it registered).
+    ///
+    /// - Throws: ``SchedulerError`` (`.unusableUpdate`) saying which claim is wrong.
+    func checkClaims(of update: TrainUpdate, from worker: String, round: Int) throws {
+        guard update.round == UInt64(round), update.modelVersion == UInt64(round - 1) else {
+            throw SchedulerError.unusableUpdate(worker: worker, reason: "it answers round \(update.round), model version \(update.modelVersion); the task was round \(round), model version \(round - 1)")
+        }
+        if let limit = trainingLimit(of: worker), update.sampleCount > limit {
+            throw SchedulerError.unusableUpdate(worker: worker, reason: "it claims \(update.sampleCount) samples; its share holds \(limit)")
+        }
+    }
+
+    /// The most samples `worker` can have trained on: what it registered, when it brought data of
+    /// its own; else its share of the run's data, when known.
+    func trainingLimit(of worker: String) -> UInt64? {
+        guard let member = membership[worker] else { return nil }
+        if member.reportedSamples > 0 { return member.reportedSamples }
+        guard let shares, let index = member.clientIndex, shares.training.indices.contains(index) else { return nil }
+        return UInt64(shares.training[index])
+    }
+
+    /// The most samples `worker` can have evaluated: its held-out share, when known (a worker
+    /// with data of its own holds out part of what it registered).
+    func heldOutLimit(of worker: String) -> UInt64? {
+        guard let member = membership[worker] else { return nil }
+        if member.reportedSamples > 0 { return member.reportedSamples }
+        guard let shares, let index = member.clientIndex, shares.heldOut.indices.contains(index) else { return nil }
+        return UInt64(shares.heldOut[index])
     }
 
     /// Tells `worker` why an update or evaluation it sent is not used: it answers no task in

@@ -39,6 +39,7 @@ public final class SchedulerMachine {
     var strategy: any AggregationStrategy
     var generator: SeededGenerator
     let firstRound: Int
+    let shares: ShareSizes?
     var phase: Phase
     let logger = Logger(label: "tessera.scheduler")
     private var nextID: UInt64 = 1
@@ -68,18 +69,20 @@ public final class SchedulerMachine {
 
     /// A machine for run `runID` with `settings`, starting at round `firstRound` from `global` (a
     /// fresh model, or a checkpoint's with `strategy` restored), evaluating each round's model
-    /// with `evaluate`. The registration timeout starts now.
+    /// with `evaluate`, holding sample-count claims to `shares` when known. The registration
+    /// timeout starts now.
     ///
     /// - Throws: ``SettingError`` for settings that do not fit together.
     public init(settings: RunSettings, runID: String, global: ParameterSet, strategy: any AggregationStrategy,
-                firstRound: Int = 1, clock: any MonotonicClock, codec: WireCodec = WireCodec(), tracer: TraceWriter? = nil,
-                evaluate: @escaping (ParameterSet) throws -> Evaluation) throws {
+                firstRound: Int = 1, shares: ShareSizes? = nil, clock: any MonotonicClock, codec: WireCodec = WireCodec(),
+                tracer: TraceWriter? = nil, evaluate: @escaping (ParameterSet) throws -> Evaluation) throws {
         try settings.validate()
         self.settings = settings
         self.runID = runID
         self.global = global
         self.strategy = strategy
         self.firstRound = firstRound
+        self.shares = shares
         self.clock = clock
         self.codec = codec
         self.tracer = tracer

@@ -49,9 +49,8 @@ public final class SyncScheduler {
     public func run() throws -> [RoundResult] {
         defer { channel.close() }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
-        let test = try DataSource.locate(explicit: settings.data == "auto" ? nil : settings.data)
-            .load(seed: settings.seed).test
-        let machine = try makeMachine { parameters in
+        let (test, shares) = try loadData()
+        let machine = try makeMachine(shares: shares) { parameters in
             let model = try Model(spec: self.settings.model, parameters: parameters)
             let evaluation = try model.evaluate(Batches(test, batchSize: 256))
             AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
@@ -70,8 +69,18 @@ public final class SyncScheduler {
         return machine.results
     }
 
+    /// The test set, and each client's share size of the training set as the workers will split
+    /// it (the claims their updates are held to). A split that cannot be made fails here,
+    /// before any worker loads data.
+    func loadData() throws -> (test: ImageDataset, shares: ShareSizes) {
+        let data = try DataSource.locate(explicit: settings.data == "auto" ? nil : settings.data).load(seed: settings.seed)
+        let shares = try ClientShare.all(labels: data.train.labels, partition: settings.clientConfiguration(index: 0).partitionStrategy,
+                                         clients: settings.workers, seed: settings.seed, heldOutFraction: settings.heldOut)
+        return (data.test, ShareSizes(training: shares.map(\.trained.count), heldOut: shares.map(\.heldOut.count)))
+    }
+
     /// The machine for this run: a fresh model, or the checkpoint's when resuming.
-    func makeMachine(evaluate: @escaping (ParameterSet) throws -> Evaluation) throws -> SchedulerMachine {
+    func makeMachine(shares: ShareSizes?, evaluate: @escaping (ParameterSet) throws -> Evaluation) throws -> SchedulerMachine {
         var global = try Model(spec: settings.model, seed: settings.seed).parameters
         var strategy = try settings.makeStrategy()
         var firstRound = 1
@@ -87,7 +96,8 @@ public final class SyncScheduler {
             try strategy.restore(checkpoint.optimizer)
             firstRound = done + 1
         }
-        return try SchedulerMachine(settings: settings, runID: runDirectory.lastPathComponent, global: global, strategy: strategy, firstRound: firstRound,
+        return try SchedulerMachine(settings: settings, runID: runDirectory.lastPathComponent, global: global, strategy: strategy,
+                                    firstRound: firstRound, shares: shares,
                                     clock: clock, codec: channel.codec, tracer: tracer, evaluate: evaluate)
     }
 

@@ -30,22 +30,11 @@ public struct LocalTrainer: Sendable {
         }
         let train = try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data)
             .load(seed: configuration.seed).train
-        let parts = try configuration.partitionStrategy.split(labels: train.labels, clients: configuration.clients, seed: configuration.seed)
-        let (trained, heldOut) = Self.holdOut(parts[configuration.clientIndex], configuration: configuration)
-        shard = try train.subset(trained)
-        self.heldOut = try train.subset(heldOut)
+        let share = try ClientShare.all(labels: train.labels, partition: configuration.partitionStrategy, clients: configuration.clients,
+                                        seed: configuration.seed, heldOutFraction: configuration.heldOutFraction)[configuration.clientIndex]
+        shard = try train.subset(share.trained)
+        heldOut = try train.subset(share.heldOut)
         self.configuration = configuration
-    }
-
-    /// Splits a client's sample indices into those it trains on and those it holds out: a
-    /// seeded shuffle (by run seed and client) picks `heldOutFraction` of them (at least one
-    /// when the fraction is positive, never all), and the rest keep their order.
-    static func holdOut(_ indices: [Int], configuration: ClientConfiguration) -> (trained: [Int], heldOut: [Int]) {
-        guard configuration.heldOutFraction > 0, indices.count > 1 else { return (indices, []) }
-        let count = min(indices.count - 1, max(1, Int(Double(indices.count) * configuration.heldOutFraction)))
-        var generator = SeededGenerator(seed: configuration.seed &* 2_654_435_761 &+ UInt64(configuration.clientIndex))
-        let chosen = Set(indices.shuffled(using: &generator).prefix(count))
-        return (indices.filter { !chosen.contains($0) }, indices.filter { chosen.contains($0) })
     }
 
     /// Evaluates the task's weights on the held-out data.

@@ -35,14 +35,16 @@ final class InProcessFederation {
         return settings
     }
 
-    /// The machine bound on a fresh hub; each round's "test accuracy" is the first weight of the
-    /// global model, so a test sees what aggregation produced.
-    init(_ settings: RunSettings) throws {
+    /// The machine bound on a fresh hub, holding claims to `shares` when given; each round's
+    /// "test accuracy" is the first weight of the global model, so a test sees what aggregation
+    /// produced, and its loss that weight's square in Float32 (3e38 squared overflows to infinity).
+    init(_ settings: RunSettings, shares: ShareSizes? = nil) throws {
         channel = try Transport.inProcess(hub).bind(Self.address)
         let global = try Model(spec: settings.model, seed: settings.seed).parameters
         machine = try SchedulerMachine(settings: settings, runID: "in-process", global: global, strategy: try settings.makeStrategy(),
-                                       clock: clock) { parameters in
-            Evaluation(loss: 0, accuracy: Double(parameters.tensors[0].scalars[0]), count: 1)
+                                       shares: shares, clock: clock) { parameters in
+            let first = parameters.tensors[0].scalars[0]
+            return Evaluation(loss: Double(first * first), accuracy: Double(first), count: 1)
         }
     }
 

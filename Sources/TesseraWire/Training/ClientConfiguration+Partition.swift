@@ -1,9 +1,8 @@
 import TesseraData
-import TesseraWire
 
 extension ClientConfiguration {
     /// The `Partition` this configuration names.
-    var partitionStrategy: Partition {
+    public var partitionStrategy: Partition {
         switch partition {
         case .iid: .iid
         case .dirichlet: .dirichlet(alpha: alpha)

@@ -1,0 +1,42 @@
+import TesseraTensor
+
+/// Which samples one federated client trains on and which it holds out for federated
+/// evaluation: what a worker rebuilds from its welcome, and what the scheduler holds the
+/// worker's sample-count claims to.
+public struct ClientShare: Sendable, Equatable {
+    /// Indices of the samples it trains on, in dataset order.
+    public let trained: [Int]
+    /// Indices of the samples it holds out (never trained on).
+    public let heldOut: [Int]
+
+    /// A share of these indices.
+    public init(trained: [Int], heldOut: [Int]) {
+        self.trained = trained
+        self.heldOut = heldOut
+    }
+
+    /// Every client's share of a dataset with `labels`: split among `clients` by `partition`
+    /// (seeded by `seed`), then from each part a seeded pick of `heldOutFraction` held out (at
+    /// least one sample when the fraction is positive, never all).
+    ///
+    /// - Throws: ``DataError`` for a split that cannot be made, a fraction outside [0, 1).
+    public static func all(labels: [UInt8], partition: Partition, clients: Int, seed: UInt64,
+                           heldOutFraction: Double) throws -> [ClientShare] {
+        guard heldOutFraction >= 0, heldOutFraction < 1 else {
+            throw DataError(.invalidArgument, "held-out fraction \(heldOutFraction) is outside [0, 1)")
+        }
+        return try partition.split(labels: labels, clients: clients, seed: seed).enumerated().map { client, part in
+            holdOut(part, fraction: heldOutFraction, seed: seed, client: client)
+        }
+    }
+
+    /// Splits a client's indices into trained and held out: a seeded shuffle (by run seed and
+    /// client) picks `fraction` of them, and the rest keep their order.
+    public static func holdOut(_ indices: [Int], fraction: Double, seed: UInt64, client: Int) -> ClientShare {
+        guard fraction > 0, indices.count > 1 else { return ClientShare(trained: indices, heldOut: []) }
+        let count = min(indices.count - 1, max(1, Int(Double(indices.count) * fraction)))
+        var generator = SeededGenerator(seed: seed &* 2_654_435_761 &+ UInt64(client))
+        let chosen = Set(indices.shuffled(using: &generator).prefix(count))
+        return ClientShare(trained: indices.filter { !chosen.contains($0) }, heldOut: indices.filter { chosen.contains($0) })
+    }
+}
