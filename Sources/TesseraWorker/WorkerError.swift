@@ -12,6 +12,9 @@ public indirect enum WorkerError: WireReportable, Sendable, Equatable {
     case byteLimit(id: TensorID, bytes: Int, limit: Int)
     /// An op failed on its inputs (shapes, values).
     case opFailed(op: String, reason: String)
+    /// An op's result (and working memory) would not fit in what the store has left; refused
+    /// before anything was allocated.
+    case resultTooLarge(op: String, shape: [Int], bytes: Int, available: Int)
     /// A step of a plan failed; the steps before it ran (plans are not atomic).
     case planStepFailed(index: Int, op: String, WorkerError)
     /// `backward` from a tensor failed.
@@ -40,7 +43,7 @@ public indirect enum WorkerError: WireReportable, Sendable, Equatable {
     /// The code an error reply carries for this error (docs/PROTOCOL.md): 7 for limits, else 100.
     public var wireCode: WireError.Kind {
         switch self {
-        case .objectLimit, .byteLimit: .limitExceeded
+        case .objectLimit, .byteLimit, .resultTooLarge: .limitExceeded
         case let .planStepFailed(_, _, underlying): underlying.wireCode
         default: .requestFailed
         }
@@ -52,6 +55,8 @@ public indirect enum WorkerError: WireReportable, Sendable, Equatable {
         case let .objectLimit(id, limit): "storing tensor \(id) would exceed the limit of \(limit) objects"
         case let .byteLimit(id, bytes, limit): "storing tensor \(id) (\(bytes) bytes) would exceed the limit of \(limit) bytes"
         case let .opFailed(op, reason): "\(op) failed: \(reason)"
+        case let .resultTooLarge(op, shape, bytes, available):
+            "\(op) would make a \(shape) result needing \(bytes == .max ? "more than \(Int.max)" : String(bytes)) bytes with its working memory; the worker has \(available) bytes left (--max-bytes)"
         case let .planStepFailed(index, op, underlying): "plan step \(index) (\(op)): \(underlying)"
         case let .backwardFailed(id, reason): "backward from \(id): \(reason)"
         case let .noGradient(id): "tensor \(id) has no gradient (not a leaf that requires grad, or no backward yet)"

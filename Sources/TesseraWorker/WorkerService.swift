@@ -70,6 +70,7 @@ public struct WorkerService: Sendable {
 
     private mutating func run(_ step: PlanStep) throws {
         let inputs = try step.inputs.map { try store.tensor($0) }
+        try checkAllocation(of: step, inputs: inputs)
         let result: Tensor
         do {
             // Recorded for autograd when an input requires grad (after `requireGrad`).
@@ -78,5 +79,27 @@ public struct WorkerService: Sendable {
             throw WorkerError.opFailed(op: step.op.name, reason: "\(error)")
         }
         try store.store(result, as: step.output)
+    }
+
+    /// Refuses a step whose result (with its working buffer) would not fit in what the store
+    /// has left, before the op allocates anything: a shape in a message can ask for terabytes.
+    private func checkAllocation(of step: PlanStep, inputs: [Tensor]) throws {
+        let shapes = inputs.map(\.shape)
+        let shape: [Int]
+        let elements: Int
+        do {
+            shape = try step.op.resultShape(for: shapes)
+            let (total, overflow) = try Tensor.elementCount(of: shape).addingReportingOverflow(step.op.scratchElements(for: shapes))
+            guard !overflow else { throw WorkerError.resultTooLarge(op: step.op.name, shape: shape, bytes: .max, available: 0) }
+            elements = total
+        } catch let error as TensorError {
+            throw WorkerError.opFailed(op: step.op.name, reason: error.description)
+        }
+        let replaced = (try? store.tensor(step.output)).map { $0.count * 4 } ?? 0
+        let available = store.maximumBytes - store.byteCount + replaced
+        guard elements <= available / 4 else {
+            throw WorkerError.resultTooLarge(op: step.op.name, shape: shape, bytes: elements.multipliedReportingOverflow(by: 4).partialValue,
+                                             available: available)
+        }
     }
 }

@@ -59,4 +59,31 @@ struct WorkerServiceTests {
         }
         #expect(code == WireError.Kind.requestFailed.rawValue)
     }
+
+    /// Ops whose results could not fit are refused before they allocate (each of these used to
+    /// kill the worker or try to allocate gigabytes): an error reply with code 7, and the worker
+    /// goes on serving.
+    @Test func oversizedResultsAreRefusedBeforeAllocating() throws {
+        var service = WorkerService(workerID: "bob", store: ObjectStore(maximumBytes: 256 << 20))
+        _ = service.handle(.put(id: 1, tensor: Tensor([1, 2, 3, 4])))
+        _ = service.handle(.put(id: 2, tensor: try Tensor.zeros([1 << 20, 1])))
+        _ = service.handle(.put(id: 3, tensor: try Tensor.zeros([1, 1 << 20])))
+        _ = service.handle(.put(id: 4, tensor: try Tensor.zeros([1, 1, 4, 4])))
+        _ = service.handle(.put(id: 5, tensor: try Tensor.zeros([1, 1, 3, 3])))
+        let attacks: [(String, PlanStep, UInt16)] = [
+            ("reshape overflowing Int", PlanStep(op: .reshape([2_147_483_647, 2_147_483_647, 2_147_483_647]), inputs: [1], output: 9),
+             WireError.Kind.requestFailed.rawValue),
+            ("broadcast to 2^40 elements", PlanStep(op: .add, inputs: [2, 3], output: 9), WireError.Kind.limitExceeded.rawValue),
+            ("one tensor concatenated 65,536 times", PlanStep(op: .concatenate(axis: 0), inputs: Array(repeating: 2, count: 65_536), output: 9),
+             WireError.Kind.limitExceeded.rawValue),
+            ("conv2d padded by 65,536", PlanStep(op: .conv2d(Conv2DOptions(padding: 65_536)), inputs: [4, 5], output: 9),
+             WireError.Kind.limitExceeded.rawValue),
+        ]
+        for (name, step, expected) in attacks {
+            guard case let .error(code, text)? = service.handle(.exec(step)) else { Issue.record("\(name) was not refused"); continue }
+            #expect(code == expected, "\(name): \(text)")
+        }
+        guard case .error? = service.handle(.get(id: 9)) else { Issue.record("a refused op stored a result"); return }
+        #expect(service.handle(.exec(PlanStep(op: .relu, inputs: [1], output: 6))) == .done(objectCount: 6, byteCount: 8 * (1 << 20) + 4 * (4 + 16 + 9 + 4)))
+    }
 }

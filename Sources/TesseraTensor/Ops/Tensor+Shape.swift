@@ -5,21 +5,8 @@ extension Tensor {
     ///
     /// - Throws: ``TensorError`` when the element counts differ or the shape is malformed.
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
-        let inferred = newShape.filter { $0 == -1 }.count
-        guard inferred <= 1, newShape.allSatisfy({ $0 >= -1 }) else {
-            throw TensorError.invalidArgument("reshape", "shape \(newShape) may hold one -1 and no other negative size")
-        }
-        var target = newShape
-        if let hole = newShape.firstIndex(of: -1) {
-            let known = newShape.filter { $0 != -1 }.reduce(1, *)
-            guard known > 0, count % known == 0 else {
-                throw TensorError.shapeMismatch("reshape", shape, newShape)
-            }
-            target[hole] = count / known
-        }
-        guard Shape.count(target) == count else {
-            throw TensorError.shapeMismatch("reshape", shape, newShape, "\(count) elements do not fill \(Shape.count(target))")
-        }
+        try Self.checkReshape(newShape)
+        let target = try Self.reshapeTarget(newShape, count: count, from: shape)
         let result = Tensor(shape: target, storage: storage)
         let inputShape = shape
         return Self.recorded(result, inputs: [self]) { gradient in [try gradient.reshaped(inputShape)] }
@@ -113,5 +100,32 @@ extension Tensor {
             }
             return zip(tensors, pieces).map { Tensor(shape: $0.shape, storage: $1) }
         }
+    }
+}
+
+extension Tensor {
+    /// Throws unless `newShape` holds at most one -1 and no other negative size.
+    static func checkReshape(_ newShape: [Int]) throws {
+        guard newShape.filter({ $0 == -1 }).count <= 1, newShape.allSatisfy({ $0 >= -1 }) else {
+            throw TensorError.invalidArgument("reshape", "shape \(newShape) may hold one -1 and no other negative size")
+        }
+    }
+
+    /// `newShape` with its -1 filled in for `count` elements of `shape`, checked to hold exactly
+    /// those elements (with overflow-checked products: a shape from a message can claim anything).
+    static func reshapeTarget(_ newShape: [Int], count: Int, from shape: [Int]) throws -> [Int] {
+        var target = newShape
+        if let hole = newShape.firstIndex(of: -1) {
+            let known = try Shape.checkedCount(newShape.filter { $0 != -1 })
+            guard known > 0, count % known == 0 else {
+                throw TensorError.shapeMismatch("reshape", shape, newShape)
+            }
+            target[hole] = count / known
+        }
+        let holds = try Shape.checkedCount(target)
+        guard holds == count else {
+            throw TensorError.shapeMismatch("reshape", shape, newShape, "\(count) elements do not fill \(holds)")
+        }
+        return target
     }
 }

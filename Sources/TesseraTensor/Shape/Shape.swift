@@ -5,9 +5,22 @@ enum Shape {
         shape.reduce(1, *)
     }
 
-    /// Throws when a dimension is negative.
+    /// Throws when a dimension is negative or the element count overflows.
     static func validate(_ shape: [Int]) throws {
         if shape.contains(where: { $0 < 0 }) { throw TensorError.invalidShape(shape) }
+        _ = try checkedCount(shape)
+    }
+
+    /// Number of elements of `shape`, or an error when the product overflows `Int` (a shape
+    /// from a message can claim anything).
+    static func checkedCount(_ shape: [Int]) throws -> Int {
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { throw TensorError.tooLarge(shape) }
+            count = product
+        }
+        return count
     }
 
     /// Row-major strides of `shape`, in elements.

@@ -6,7 +6,7 @@
 public struct TensorError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The broad class of error, stable for matching.
     public enum Kind: String, Sendable {
-        case invalidShape, elementCount, shapeMismatch, invalidAxis, invalidArgument, arity, noGradient
+        case invalidShape, elementCount, shapeMismatch, invalidAxis, invalidArgument, arity, noGradient, tooLarge
     }
 
     /// The class of error.
@@ -24,7 +24,12 @@ public struct TensorError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     static func elementCount(shape: [Int], count: Int) -> TensorError {
-        TensorError(.elementCount, "shape \(shape) holds \(Shape.count(shape)) elements but \(count) were given")
+        let holds = (try? Shape.checkedCount(shape)).map(String.init) ?? "more than \(Int.max)"
+        return TensorError(.elementCount, "shape \(shape) holds \(holds) elements but \(count) were given")
+    }
+
+    static func tooLarge(_ shape: [Int]) -> TensorError {
+        TensorError(.tooLarge, "shape \(shape) holds more elements than can be counted")
     }
 
     static func shapeMismatch(_ operation: String, _ lhs: [Int], _ rhs: [Int], _ detail: String = "") -> TensorError {
