@@ -69,4 +69,26 @@ struct GarbageWorkerTests {
         #expect(!metrics.contains("NaN") && !metrics.contains("nan"))
         _ = honest.stop(timeout: 10)
     }
+
+    /// A frame far larger than any honest message (the scheduler's limit is twice the model's
+    /// weights plus 1 MiB) is dropped before it is received; the run goes on with the workers.
+    @Test func anOversizedMessageIsDroppedAndTheRunGoesOn() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-oversized-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0", "--workers", "1", "--rounds", "1",
+                                            "--model", "logreg", "--data", "synthetic", "--run-dir", directory.path])
+        let endpoint = String(try scheduler.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
+        let flooder = try Transport.zeroMQ.connect(endpoint, identity: "flooder")
+        for _ in 0..<3 { try flooder.sendRaw([Data(repeating: 0x54, count: 8 << 20)], to: nil) }
+        let worker = try ProcessHarness(["worker", "--connect", endpoint, "--id", "honest", "--trace-dir", directory.path])
+        let final = try scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        #expect(final.contains("after 1 rounds"))
+        _ = worker.stop(timeout: 10)
+        #expect(scheduler.waitForExit(timeout: 10) == 0)
+        // Never received: the scheduler's trace has nothing from the flooder (it would show 24 MB
+        // of "malformed" messages had they been read).
+        let trace = try String(contentsOf: directory.appendingPathComponent("traces/scheduler.trace.jsonl"), encoding: .utf8)
+        #expect(trace.contains("\"peer\":\"honest\""))
+        #expect(!trace.contains("\"peer\":\"flooder\""), "the oversized frames were received")
+    }
 }

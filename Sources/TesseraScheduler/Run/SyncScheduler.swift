@@ -38,7 +38,20 @@ public final class SyncScheduler {
         self.runDirectory = runDirectory
         self.clock = clock
         self.tracer = tracer
-        channel = try transport.bind(settings.bind, tracer: tracer)
+        channel = try transport.bind(settings.bind, limits: WireLimits(maximumMessageBytes: try Self.messageLimit(for: settings.model)),
+                                     queueLimit: Self.queueLimit, tracer: tracer)
+    }
+
+    /// Messages queued per worker each way: a worker sends a heartbeat a second and one answer
+    /// per task, so a deep queue only lets a flooding peer hold memory.
+    static let queueLimit = 64
+
+    /// The largest message the scheduler accepts: twice the model's weights (an update carries
+    /// them once) plus 1 MiB for names and the rest. Anything larger is not an honest message,
+    /// and libzmq drops it before it is received.
+    static func messageLimit(for model: ModelSpec) throws -> Int {
+        let weights = try Model(spec: model, seed: 0).parameters.scalarCount * 4
+        return 2 * weights + (1 << 20)
     }
 
     /// Runs every round and returns their results; the final model is in the run directory.

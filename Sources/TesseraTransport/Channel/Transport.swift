@@ -23,15 +23,19 @@ public struct Transport: Sendable {
     }
 
     /// A channel listening at `endpoint` (`tcp://127.0.0.1:0` picks a free port; the channel's
-    /// `address` has it).
+    /// `address` has it). Messages over `limits.maximumMessageBytes` are refused; with ZeroMQ,
+    /// a frame over it is dropped with its connection before it is received, and
+    /// `queueLimit` (when given) bounds the messages queued per peer each way (high-water marks),
+    /// so a peer cannot make the process buffer without end.
     ///
     /// - Throws: ``TransportError`` for a malformed endpoint or an address in use.
-    public func bind(_ endpoint: String, limits: WireLimits = WireLimits(), tracer: TraceWriter? = nil) throws -> any MessageChannel {
+    public func bind(_ endpoint: String, limits: WireLimits = WireLimits(), queueLimit: Int? = nil,
+                     tracer: TraceWriter? = nil) throws -> any MessageChannel {
         try Self.check(endpoint)
         let codec = WireCodec(limits: limits)
         let channel: any MessageChannel = switch backend {
         case .zeroMQ: try ZMQChannel(context: try Self.sharedContext(), bindingTo: endpoint, connectingTo: nil,
-                                     identity: nil, codec: codec)
+                                     identity: nil, codec: codec, queueLimit: queueLimit)
         case let .inProcess(hub): try hub.bind(endpoint, codec: codec)
         }
         return tracer.map { TracingChannel(channel, tracer: $0) } ?? channel
@@ -47,7 +51,7 @@ public struct Transport: Sendable {
         let codec = WireCodec(limits: limits)
         let channel: any MessageChannel = switch backend {
         case .zeroMQ: try ZMQChannel(context: try Self.sharedContext(), bindingTo: nil, connectingTo: endpoint,
-                                     identity: identity, codec: codec)
+                                     identity: identity, codec: codec, queueLimit: nil)
         case let .inProcess(hub): hub.connect(endpoint, identity: identity, codec: codec)
         }
         return tracer.map { TracingChannel(channel, tracer: $0) } ?? channel

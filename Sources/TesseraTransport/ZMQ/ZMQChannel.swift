@@ -17,11 +17,12 @@ final class ZMQChannel: MessageChannel {
     /// A ROUTER bound to `endpoint` or a DEALER connected to it (named `identity`, if given).
     ///
     /// - Throws: ``TransportError``: a bad endpoint, an address in use, no pipe.
-    init(context: ZMQContext, bindingTo endpoint: String?, connectingTo remote: String?, identity: String?, codec: WireCodec) throws {
+    init(context: ZMQContext, bindingTo endpoint: String?, connectingTo remote: String?, identity: String?, codec: WireCodec,
+         queueLimit: Int?) throws {
         self.codec = codec
         isBound = endpoint != nil
         socket = try ZMQSocket(isBound ? .router : .dealer, context: context, identity: identity,
-                               maximumMessageBytes: codec.limits.maximumMessageBytes)
+                               maximumMessageBytes: codec.limits.maximumMessageBytes, queueLimit: queueLimit)
         if let endpoint {
             try socket.bind(endpoint)
             address = try socket.lastEndpoint()

@@ -20,16 +20,21 @@ final class ZMQSocket {
     private let context: ZMQContext
 
     /// A socket of `kind` in `context`, with linger 0 (closing never blocks on unsent data)
-    /// and, when given, a routing `identity` (a DEALER's name as a ROUTER sees it).
+    /// and, when given, a routing `identity` (a DEALER's name as a ROUTER sees it), a largest
+    /// frame accepted (`ZMQ_MAXMSGSIZE`) and high-water marks (`queueLimit` messages per peer).
     ///
     /// - Throws: ``TransportError``.
-    init(_ kind: Kind, context: ZMQContext, identity: String? = nil, maximumMessageBytes: Int? = nil) throws {
+    init(_ kind: Kind, context: ZMQContext, identity: String? = nil, maximumMessageBytes: Int? = nil, queueLimit: Int? = nil) throws {
         guard let handle = zmq_socket(context.handle, kind.value) else { throw TransportError.lastZMQError("zmq_socket") }
         self.handle = handle
         self.context = context
         try setOption(ZMQ_LINGER, Int32(0))
         if let identity { try setOption(ZMQ_ROUTING_ID, bytes: Array(identity.utf8)) }
         if let maximumMessageBytes { try setOption(ZMQ_MAXMSGSIZE, Int64(maximumMessageBytes)) }
+        if let queueLimit {
+            try setOption(ZMQ_RCVHWM, Int32(clamping: queueLimit))
+            try setOption(ZMQ_SNDHWM, Int32(clamping: queueLimit))
+        }
     }
 
     deinit {
