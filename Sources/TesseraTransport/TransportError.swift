@@ -5,7 +5,7 @@ import CZMQ
 public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The class of failure.
     public enum Kind: String, Sendable {
-        case zmq, timeout, closed, protocolViolation, badEndpoint
+        case zmq, timeout, closed, protocolViolation, badEndpoint, badKey, notAdmitted
     }
 
     /// The class of failure.

@@ -8,11 +8,15 @@ public struct Delivery: Sendable {
     public var envelope: Result<Envelope, WireError>
     /// Bytes of all frames.
     public var byteCount: Int
+    /// Who the sender proved to be, on a CURVE channel: the name its public key has on the
+    /// receiver's allowlist. Nil on channels that authenticate no one.
+    public var authenticatedID: String?
 
     /// A delivery from `peer`.
-    public init(peer: PeerID, envelope: Result<Envelope, WireError>, byteCount: Int) {
+    public init(peer: PeerID, envelope: Result<Envelope, WireError>, byteCount: Int, authenticatedID: String? = nil) {
         self.peer = peer
         self.envelope = envelope
         self.byteCount = byteCount
+        self.authenticatedID = authenticatedID
     }
 }

@@ -29,29 +29,33 @@ public struct Transport: Sendable {
     /// so a peer cannot make the process buffer without end.
     ///
     /// - Throws: ``TransportError`` for a malformed endpoint or an address in use.
+    /// With `security` `.curveServer`, only allowlisted CURVE clients get in (through the
+    /// process's ZAP handler, started first), and deliveries carry their names.
     public func bind(_ endpoint: String, limits: WireLimits = WireLimits(), queueLimit: Int? = nil,
-                     tracer: TraceWriter? = nil) throws -> any MessageChannel {
+                     security: ChannelSecurity = .none, tracer: TraceWriter? = nil) throws -> any MessageChannel {
         try Self.check(endpoint)
         let codec = WireCodec(limits: limits)
         let channel: any MessageChannel = switch backend {
         case .zeroMQ: try ZMQChannel(context: try Self.sharedContext(), bindingTo: endpoint, connectingTo: nil,
-                                     identity: nil, codec: codec, queueLimit: queueLimit)
+                                     identity: nil, codec: codec, queueLimit: queueLimit, curve: try Self.curve(security))
         case let .inProcess(hub): try hub.bind(endpoint, codec: codec)
         }
         return tracer.map { TracingChannel(channel, tracer: $0) } ?? channel
     }
 
     /// A channel connected to `endpoint`, known there as `identity` (a random one when nil).
-    /// Connecting does not wait for the peer: messages wait until it is there.
+    /// Connecting does not wait for the peer: messages wait until it is there. With `security`
+    /// `.curveClient`, it talks only to the server holding the pinned key (a wrong key, or a
+    /// plain server, never completes the handshake: messages wait).
     ///
-    /// - Throws: ``TransportError`` for a malformed endpoint.
+    /// - Throws: ``TransportError`` for a malformed endpoint or key.
     public func connect(_ endpoint: String, identity: String? = nil, limits: WireLimits = WireLimits(),
-                        tracer: TraceWriter? = nil) throws -> any MessageChannel {
+                        security: ChannelSecurity = .none, tracer: TraceWriter? = nil) throws -> any MessageChannel {
         try Self.check(endpoint)
         let codec = WireCodec(limits: limits)
         let channel: any MessageChannel = switch backend {
         case .zeroMQ: try ZMQChannel(context: try Self.sharedContext(), bindingTo: nil, connectingTo: endpoint,
-                                     identity: identity, codec: codec, queueLimit: nil)
+                                     identity: identity, codec: codec, queueLimit: nil, curve: try Self.curve(security))
         case let .inProcess(hub): hub.connect(endpoint, identity: identity, codec: codec)
         }
         return tracer.map { TracingChannel(channel, tracer: $0) } ?? channel
@@ -61,7 +65,10 @@ public struct Transport: Sendable {
     /// ZeroMQ channels (a worker's last bye) to go out, and ends the ZeroMQ context. Channels
     /// opened afterwards get a new one.
     public static func finish(within seconds: Double = 1) {
-        guard let context = context.withLock({ $0.take() }) else { return }
+        guard let context = shared.withLock({ shared -> ZMQContext? in
+            defer { shared = (nil, nil) }
+            return shared.context
+        }) else { return }
         _ = context.terminate(within: seconds)
     }
 
@@ -72,15 +79,37 @@ public struct Transport: Sendable {
     }
 
     // The process's libzmq context, made on first use and kept for the process's life (its I/O
-    // thread serves every socket; terminating it would block on sockets still open).
-    private static let context = Mutex<ZMQContext?>(nil)
+    // thread serves every socket; terminating it would block on sockets still open), and its
+    // ZAP handler, started with the first CURVE server socket.
+    private static let shared = Mutex<(context: ZMQContext?, authenticator: ZAPHandler?)>((nil, nil))
 
     private static func sharedContext() throws -> ZMQContext {
-        try context.withLock { context in
-            if let context { return context }
+        try shared.withLock { shared in
+            if let context = shared.context { return context }
             let made = try ZMQContext()
-            context = made
+            shared.context = made
             return made
+        }
+    }
+
+    /// The CURVE settings of a ZeroMQ socket for `security` (a server's allowlist registered
+    /// with the ZAP handler, which is started first if need be).
+    private static func curve(_ security: ChannelSecurity) throws -> ZMQChannel.Curve? {
+        switch security {
+        case .none:
+            return nil
+        case let .curveClient(keys, serverKey):
+            try CurveKeyPair.check(serverKey, what: "server key")
+            return .client(keys: keys, serverKey: serverKey)
+        case let .curveServer(keys, allowed):
+            let context = try sharedContext()
+            let handler = try shared.withLock { shared -> ZAPHandler in
+                if let handler = shared.authenticator { return handler }
+                let made = try ZAPHandler(context: context)
+                shared.authenticator = made
+                return made
+            }
+            return .server(secretKey: keys.secretKey, domain: handler.register(allowed))
         }
     }
 }

@@ -4,6 +4,12 @@ import TesseraWire
 /// A ``MessageChannel`` over one ZeroMQ socket: a ROUTER when bound, a DEALER when connected.
 /// The only code that touches a ZeroMQ socket; open it through ``Transport``.
 final class ZMQChannel: MessageChannel {
+    /// CURVE settings of the socket.
+    enum Curve {
+        case server(secretKey: String, domain: String)
+        case client(keys: CurveKeyPair, serverKey: String)
+    }
+
     private let socket: ZMQSocket
     private let isBound: Bool
     private let wakeRead: Int32
@@ -18,11 +24,16 @@ final class ZMQChannel: MessageChannel {
     ///
     /// - Throws: ``TransportError``: a bad endpoint, an address in use, no pipe.
     init(context: ZMQContext, bindingTo endpoint: String?, connectingTo remote: String?, identity: String?, codec: WireCodec,
-         queueLimit: Int?) throws {
+         queueLimit: Int?, curve: Curve?) throws {
         self.codec = codec
         isBound = endpoint != nil
         socket = try ZMQSocket(isBound ? .router : .dealer, context: context, identity: identity,
                                maximumMessageBytes: codec.limits.maximumMessageBytes, queueLimit: queueLimit)
+        switch curve {
+        case let .server(secretKey, domain): try socket.makeCurveServer(secretKey: secretKey, domain: domain)
+        case let .client(keys, serverKey): try socket.makeCurveClient(keys: keys, serverKey: serverKey)
+        case nil: break
+        }
         if let endpoint {
             try socket.bind(endpoint)
             address = try socket.lastEndpoint()
@@ -64,7 +75,8 @@ final class ZMQChannel: MessageChannel {
             drainWakeUps()
             return nil
         }
-        guard var frames = try socket.receive(timeout: 0) else { return nil }
+        guard let (received, userID) = try socket.receiveWithUserID(timeout: 0) else { return nil }
+        var frames = received
         var peer = connectedPeer
         if isBound {
             guard !frames.isEmpty else { return nil }
@@ -72,9 +84,9 @@ final class ZMQChannel: MessageChannel {
         }
         let bytes = frames.reduce(0) { $0 + $1.count }
         do {
-            return Delivery(peer: peer, envelope: .success(try codec.decode(frames)), byteCount: bytes)
+            return Delivery(peer: peer, envelope: .success(try codec.decode(frames)), byteCount: bytes, authenticatedID: userID)
         } catch let error as WireError {
-            return Delivery(peer: peer, envelope: .failure(error), byteCount: bytes)
+            return Delivery(peer: peer, envelope: .failure(error), byteCount: bytes, authenticatedID: userID)
         }
     }
 

@@ -6,12 +6,13 @@ import Foundation
 final class ZMQSocket {
     /// The socket types Tessera uses.
     enum Kind {
-        case router, dealer
+        case router, dealer, reply
 
         var value: Int32 {
             switch self {
             case .router: ZMQ_ROUTER
             case .dealer: ZMQ_DEALER
+            case .reply: ZMQ_REP
             }
         }
     }
@@ -83,6 +84,22 @@ final class ZMQSocket {
         }
     }
 
+    /// Makes this socket a CURVE server with `secretKey` (Z85), authenticated through the ZAP
+    /// handler under `domain`. Before bind.
+    func makeCurveServer(secretKey: String, domain: String) throws {
+        try setOption(ZMQ_CURVE_SERVER, Int32(1))
+        try setOption(ZMQ_CURVE_SECRETKEY, bytes: try CurveKeyPair.bytes(of: secretKey))
+        try setOption(ZMQ_ZAP_DOMAIN, bytes: Array(domain.utf8))
+    }
+
+    /// Makes this socket a CURVE client with `keys`, accepting only the server whose public key
+    /// is `serverKey` (Z85). Before connect.
+    func makeCurveClient(keys: CurveKeyPair, serverKey: String) throws {
+        try setOption(ZMQ_CURVE_SERVERKEY, bytes: try CurveKeyPair.bytes(of: serverKey))
+        try setOption(ZMQ_CURVE_PUBLICKEY, bytes: try CurveKeyPair.bytes(of: keys.publicKey))
+        try setOption(ZMQ_CURVE_SECRETKEY, bytes: try CurveKeyPair.bytes(of: keys.secretKey))
+    }
+
     func setOption(_ option: Int32, bytes: [UInt8]) throws {
         let handle = try open()
         guard bytes.withUnsafeBytes({ zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }) == 0 else {
@@ -125,9 +142,16 @@ final class ZMQSocket {
     /// Receives one multipart message, waiting at most `timeout` seconds (nil: forever).
     /// Returns nil on timeout.
     func receive(timeout: Double?) throws -> [Data]? {
+        try receiveWithUserID(timeout: timeout)?.frames
+    }
+
+    /// Receives one multipart message with the user id the ZAP handler gave its sender (nil on
+    /// unauthenticated sockets).
+    func receiveWithUserID(timeout: Double?) throws -> (frames: [Data], userID: String?)? {
         guard try wait(timeout: timeout) else { return nil }
         let handle = try open()
         var frames: [Data] = []
+        var userID: String?
         repeat {
             // Frames of 64 KiB or more are wrapped, not copied: the Data owns the libzmq message
             // and closes it when released.
@@ -138,6 +162,7 @@ final class ZMQSocket {
                 message.deallocate()
                 throw TransportError.lastZMQError("receive")
             }
+            if userID == nil, let property = zmq_msg_gets(message, "User-Id") { userID = String(cString: property) }
             let size = zmq_msg_size(message)
             if size >= 1 << 16, let bytes = zmq_msg_data(message) {
                 frames.append(Data(bytesNoCopy: bytes, count: size, deallocator: .custom { _, _ in
@@ -150,7 +175,7 @@ final class ZMQSocket {
                 message.deallocate()
             }
         } while try more()
-        return frames
+        return (frames, userID)
     }
 
     /// Whether a message arrives within `timeout` seconds (nil: waits forever).
