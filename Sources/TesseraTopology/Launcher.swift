@@ -52,6 +52,7 @@ public final class Launcher {
             let id = String(format: "worker-%03d", index)
             // No --data: the welcome names the data, and loading it twice would only slow the start.
             let arguments = ["worker", "--connect", address, "--id", id, "--trace-dir", traces.path]
+                + (settings.keys.isEmpty ? [] : ["--keys", settings.keys])
             let process = Process()
             switch topology.launch {
             case .local:

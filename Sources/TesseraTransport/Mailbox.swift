@@ -44,8 +44,8 @@ public final class Mailbox: @unchecked Sendable {
     ///
     /// - Throws: ``TransportError`` when the endpoint is malformed.
     public convenience init(connectingTo endpoint: String, limits: WireLimits = WireLimits(), tracer: TraceWriter? = nil,
-                            transport: Transport = .zeroMQ) throws {
-        self.init(channel: try transport.connect(endpoint, limits: limits, tracer: tracer))
+                            transport: Transport = .zeroMQ, security: ChannelSecurity = .none) throws {
+        self.init(channel: try transport.connect(endpoint, limits: limits, security: security, tracer: tracer))
     }
 
     /// Stops the I/O thread; waiting requests fail with `.closed`.

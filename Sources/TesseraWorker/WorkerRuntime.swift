@@ -53,17 +53,17 @@ public final class WorkerRuntime {
     /// - Throws: ``TransportError`` when the socket cannot bind or connect.
     public init(service: WorkerService, endpoint: Endpoint, limits: WireLimits = WireLimits(),
                 sampleCount: UInt64 = 0, labelHistogram: [UInt64] = [], tracer: TraceWriter? = nil,
-                transport: Transport = .zeroMQ) throws {
+                transport: Transport = .zeroMQ, security: ChannelSecurity = .none) throws {
         self.transport = transport
         self.service = service
         self.tracer = tracer
         registration = .register(workerID: service.workerID, sampleCount: sampleCount, labelHistogram: labelHistogram)
         switch endpoint {
         case let .bind(address):
-            channel = try transport.bind(address, limits: limits, tracer: tracer)
+            channel = try transport.bind(address, limits: limits, security: security, tracer: tracer)
             isRouter = true
         case let .connect(address):
-            channel = try transport.connect(address, identity: service.workerID, limits: limits, tracer: tracer)
+            channel = try transport.connect(address, identity: service.workerID, limits: limits, security: security, tracer: tracer)
             isRouter = false
         }
         self.address = channel.address

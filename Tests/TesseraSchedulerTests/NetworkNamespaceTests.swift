@@ -52,19 +52,28 @@ struct NetworkNamespaceTests {
 
         let run = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-netns-\(UUID())")
         defer { try? FileManager.default.removeItem(at: run) }
+        // Across hosts the run is secured: CURVE keys for the scheduler and each worker.
+        let keys = run.appendingPathComponent("keys").path
+        let generate = try ProcessHarness(["keys", "generate", "scheduler", "host-\(a)", "host-\(b)", "--dir", keys])
+        #expect(generate.waitForExit(timeout: 30) == 0)
         let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://0.0.0.0:5599", "--workers", "2", "--rounds", "1",
-                                            "--model", "logreg", "--data", "synthetic", "--run-dir", run.path],
+                                            "--model", "logreg", "--data", "synthetic", "--run-dir", run.path, "--keys", keys],
                                            wrapper: ["/usr/sbin/ip", "netns", "exec", hub])
         _ = try scheduler.waitForLine(containing: "listening on")
         let workers = try [(a, "10.77.1.1"), (b, "10.77.2.1")].map { namespace, address in
-            try ProcessHarness(["worker", "--connect", "tcp://\(address):5599", "--id", "host-\(namespace)",
+            try ProcessHarness(["worker", "--connect", "tcp://\(address):5599", "--id", "host-\(namespace)", "--keys", keys,
                                 "--trace-dir", run.appendingPathComponent("traces").path],
                                wrapper: ["/usr/sbin/ip", "netns", "exec", namespace])
         }
+        // A worker with no keys, from a third address of one host, is not admitted.
+        let outsider = try ProcessHarness(["worker", "--connect", "tcp://10.77.1.1:5599", "--id", "outsider", "--no-trace"],
+                                          wrapper: ["/usr/sbin/ip", "netns", "exec", a])
         let final = try scheduler.waitForLine(containing: "final accuracy", timeout: 120)
         #expect(final.contains("after 1 rounds"))
         let metrics = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         #expect(metrics.contains("\"received\":2"))
+        #expect(metrics.contains("\"contributors\":[\"host-\(a)\",\"host-\(b)\"]"), "\(metrics)")
         for worker in workers { #expect(worker.stop(timeout: 10) == 0) }
+        _ = outsider.stop(timeout: 10)
     }
 }

@@ -64,4 +64,16 @@ struct CommandLineTests {
         let bad = try run(["worker", "--connect", "localhost:5555", "--no-trace"])
         #expect(bad.status == 1 && bad.output.contains("is not an endpoint like tcp://HOST:PORT"), "\(bad.output)")
     }
+
+    /// Listening beyond this machine without keys is refused with what to do, unless asked for.
+    @Test func listeningBeyondThisMachineNeedsKeysOrInsecure() throws {
+        let (status, output) = try run(["scheduler", "--workers", "1", "--bind", "tcp://0.0.0.0:0", "--run-dir", "/tmp/unused-\(UUID())"])
+        #expect(status == 1 && output.contains("tessera keys generate") && output.contains("--insecure"), "\(output)")
+        let worker = try run(["worker", "--bind", "tcp://*:0", "--no-trace"])
+        #expect(worker.status == 2 || worker.status == 1)
+        #expect(worker.output.contains("--insecure"), "\(worker.output)")
+        let allowed = try ProcessHarness(["worker", "--bind", "tcp://*:0", "--insecure", "--no-trace"])
+        _ = try allowed.waitForLine(containing: "serving on")
+        #expect(allowed.stop() == 0)
+    }
 }

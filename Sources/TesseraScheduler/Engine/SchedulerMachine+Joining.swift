@@ -7,8 +7,8 @@ extension SchedulerMachine {
     /// starts, and is acknowledged with `done`; afterwards, a known worker registering again (a
     /// restarted process) is welcomed again, and unknown ones are refused with an error (the
     /// run's data is split among the workers it started with).
-    func register(_ id: String, peer: PeerID, messageID: UInt64, samples: UInt64, labels: [UInt64], at now: Double,
-                  into actions: inout [SchedulerAction]) throws {
+    func register(_ id: String, peer: PeerID, credential: String?, messageID: UInt64, samples: UInt64, labels: [UInt64],
+                  at now: Double, into actions: inout [SchedulerAction]) throws {
         // A worker speaks only for itself: its connection's identity is its id (a DEALER's
         // routing id). Without this, anyone could register under another worker's id and take
         // its tasks over.
@@ -19,8 +19,16 @@ extension SchedulerMachine {
                                     message: "a worker registers under its own connection identity (ZMQ_ROUTING_ID); this connection is '\(peer)', not '\(id)'"),
                              to: peer, replyTo: messageID, into: &actions)
         }
+        // On a CURVE channel the id must also be the name its key was admitted under.
+        if let credential, credential != id {
+            logger.warning("\(peer), admitted as \(credential), tried to register as worker \(id)")
+            tracer?.span("refused registration", start: TraceEvent.now(), detail: "\(credential) as \(id)")
+            return try reply(.error(code: WireError.Kind.requestFailed.rawValue,
+                                    message: "this connection's key is \(credential)'s; it cannot register as \(id)"),
+                             to: peer, replyTo: messageID, into: &actions)
+        }
         if case .registering = phase {
-            membership.register(id, peer: peer, samples: samples, labels: labels, at: now)
+            membership.register(id, peer: peer, credential: credential, samples: samples, labels: labels, at: now)
             logger.info("worker \(id) registered (\(membership.count) of \(settings.workers))")
             try reply(.done(objectCount: 0, byteCount: 0), to: peer, replyTo: messageID, into: &actions)
             if membership.count >= settings.workers {
@@ -40,7 +48,7 @@ extension SchedulerMachine {
             return
         }
         logger.notice("worker \(id) registered again (a restart?); welcoming it back as client \(index)")
-        membership.register(id, peer: peer, samples: samples, labels: labels, at: now)
+        membership.register(id, peer: peer, credential: credential, samples: samples, labels: labels, at: now)
         try welcome(id, clientIndex: index, into: &actions)
         // Whatever the old process owed is not coming.
         try failTask(of: id, at: now, into: &actions)

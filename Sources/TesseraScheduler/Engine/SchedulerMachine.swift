@@ -144,7 +144,8 @@ public final class SchedulerMachine {
         }
         if case let .register(id, samples, labels) = envelope.message {
             if let worker = membership.worker(at: delivery.peer) { membership.heard(from: worker, at: now) }
-            try register(id, peer: delivery.peer, messageID: envelope.id, samples: samples, labels: labels, at: now, into: &actions)
+            try register(id, peer: delivery.peer, credential: delivery.authenticatedID, messageID: envelope.id, samples: samples,
+                         labels: labels, at: now, into: &actions)
             return actions
         }
         guard let worker = membership.worker(at: delivery.peer) else {
@@ -153,6 +154,12 @@ public final class SchedulerMachine {
                                  message: "\(delivery.peer) is not a worker of this run: send register first"),
                           to: delivery.peer, replyTo: envelope.id, into: &actions)
             }
+            return actions
+        }
+        guard membership[worker]?.credential == delivery.authenticatedID else {
+            // The routing id of a registered worker, with another key (or none): not that worker.
+            logger.warning("a message from \(delivery.peer) carries another key than worker \(worker)'s; dropped")
+            tracer?.span("impersonation", start: TraceEvent.now(), detail: "\(delivery.authenticatedID ?? "no key") as \(worker)")
             return actions
         }
         membership.heard(from: worker, at: now)

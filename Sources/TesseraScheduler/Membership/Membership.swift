@@ -15,6 +15,9 @@ public struct Membership: Sendable {
         public let id: String
         /// Where its messages come from and replies go.
         public internal(set) var peer: PeerID
+        /// The name its key was admitted under, on a CURVE channel (nil on plain ones): every
+        /// message from its peer must come with the same, so no one speaks for it.
+        public internal(set) var credential: String?
         /// Its client index (its share of the data), fixed at its first welcome.
         public internal(set) var clientIndex: Int?
         /// Training samples it reported when registering (0 when its data comes with the welcome).
@@ -62,18 +65,20 @@ public struct Membership: Sendable {
 
     /// Records a registration; returns whether the worker was known already (a restart).
     @discardableResult
-    mutating func register(_ id: String, peer: PeerID, samples: UInt64, labels: [UInt64], at now: Double) -> Bool {
+    mutating func register(_ id: String, peer: PeerID, credential: String?, samples: UInt64, labels: [UInt64],
+                           at now: Double) -> Bool {
         if let old = members[id] {
             byPeer[old.peer] = nil
             members[id]?.peer = peer
+            members[id]?.credential = credential
             members[id]?.reportedSamples = samples
             members[id]?.reportedLabels = labels
             members[id]?.lastSeen = now
             byPeer[peer] = id
             return true
         }
-        members[id] = Member(id: id, peer: peer, clientIndex: nil, reportedSamples: samples, reportedLabels: labels,
-                             lastSeen: now, status: .registered)
+        members[id] = Member(id: id, peer: peer, credential: credential, clientIndex: nil, reportedSamples: samples,
+                             reportedLabels: labels, lastSeen: now, status: .registered)
         byPeer[peer] = id
         return false
     }

@@ -39,7 +39,7 @@ public final class SyncScheduler {
         self.clock = clock
         self.tracer = tracer
         channel = try transport.bind(settings.bind, limits: WireLimits(maximumMessageBytes: try Self.messageLimit(for: settings.model)),
-                                     queueLimit: Self.queueLimit, tracer: tracer)
+                                     queueLimit: Self.queueLimit, security: try settings.schedulerSecurity(), tracer: tracer)
     }
 
     /// Messages queued per worker each way: a worker sends a heartbeat a second and one answer

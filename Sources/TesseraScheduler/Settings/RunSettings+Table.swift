@@ -55,6 +55,10 @@ extension RunSettings {
                     summary: "how long the scheduler waits for the expected workers to register") { $0 > 0 },
             .boolean("training.resume", \.resume,
                      summary: "continue the run in its run directory from the last checkpoint (same seed) instead of starting anew"),
+            .text("security.keys", flag: "keys", \.keys, accepts: "a directory",
+                  summary: "CurveZMQ keys from tessera keys generate: the scheduler uses scheduler.key and admits every other NAME.pub as worker NAME; empty: no encryption"),
+            .boolean("security.insecure", flag: "insecure", \.insecure,
+                     summary: "allow listening beyond this machine without keys (anyone who reaches the port can join)"),
         ])
     }
 }

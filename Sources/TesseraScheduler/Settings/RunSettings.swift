@@ -1,5 +1,6 @@
 import Foundation
 import TesseraNN
+import TesseraTransport
 import TesseraWire
 
 /// Every setting of a federated run, each with its default here and its check in
@@ -71,6 +72,10 @@ public struct RunSettings: Sendable, Equatable {
     public var registrationTimeout = 60.0
     /// Continue the run in the run directory from its checkpoint.
     public var resume = false
+    /// A directory of CurveZMQ keys (`tessera keys generate`); empty: no encryption.
+    public var keys = ""
+    /// Run without keys on a non-loopback address, in the clear, on purpose.
+    public var insecure = false
 
     /// The defaults.
     public init() {}
@@ -123,5 +128,13 @@ public struct RunSettings: Sendable, Equatable {
         } catch {
             throw SettingError(key: "model", value: model.name, message: "is not a valid architecture: \(error)")
         }
+        guard !keys.isEmpty || insecure || Endpoint.isLoopback(bind) else {
+            throw SettingError(key: "scheduler.bind", value: bind, message: Self.insecureAdvice)
+        }
     }
+
+    /// What to do about listening beyond this machine without keys.
+    public static let insecureAdvice = "listens beyond this machine without keys, so anyone who reaches it could join the run; "
+        + "make keys with 'tessera keys generate scheduler WORKER-ID... --dir keys' and give them with --keys keys "
+        + "(security.keys), or accept the risk with --insecure (security.insecure: true)"
 }

@@ -14,4 +14,14 @@ public enum Endpoint {
               let port = Int(rest[rest.index(after: colon)...]), (0...65535).contains(port) else { return false }
         return true
     }
+
+    /// Whether `text` only listens on or reaches this machine: `ipc://`, `local://`, or
+    /// `tcp://` to 127.0.0.0/8, `localhost` or `[::1]`. `tcp://*`, `0.0.0.0` and other
+    /// addresses reach further.
+    public static func isLoopback(_ text: String) -> Bool {
+        if text.hasPrefix("ipc://") || text.hasPrefix("local://") { return true }
+        guard text.hasPrefix("tcp://"), let colon = text.lastIndex(of: ":") else { return false }
+        let host = text[text.index(text.startIndex, offsetBy: 6)..<colon]
+        return host.hasPrefix("127.") || host == "localhost" || host == "[::1]"
+    }
 }

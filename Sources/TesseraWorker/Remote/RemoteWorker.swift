@@ -30,14 +30,15 @@ public final class RemoteWorker: Sendable {
     /// Deletions are sent once this many are pending, or with the next request.
     static let deletionBatch = 64
 
-    /// A client for the worker bound at `endpoint`.
+    /// A client for the worker bound at `endpoint`; with `security` `.curveClient`, over CURVE
+    /// to a worker holding the pinned key (started with `--keys`, admitting this client's key).
     ///
     /// - Throws: ``TransportError`` when the socket cannot be made.
-    public init(name: String, endpoint: String, timeout: Double = 60) throws {
+    public init(name: String, endpoint: String, timeout: Double = 60, security: ChannelSecurity = .none) throws {
         self.name = name
         self.endpoint = endpoint
         self.timeout = timeout
-        mailbox = try Mailbox(connectingTo: endpoint)
+        mailbox = try Mailbox(connectingTo: endpoint, security: security)
         ids = Atomic(UInt64.random(in: 1...(UInt64.max >> 8)) << 7)
     }
 

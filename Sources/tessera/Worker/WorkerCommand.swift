@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TesseraData
 import TesseraTrace
+import TesseraTransport
 import TesseraWire
 import TesseraWorker
 
@@ -42,6 +43,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Simulate a slow device: extra seconds per training task.")
     var slow: Double = 0
 
+    @Option(help: "CurveZMQ keys (tessera keys generate): this worker's ID.key, and scheduler.pub to connect, or the clients' .pub files it admits when bound.")
+    var keys: String?
+
+    @Flag(help: "Allow --bind beyond this machine without --keys (anyone who reaches the port can use this worker).")
+    var insecure = false
+
     func validate() throws {
         guard (bind == nil) != (connect == nil) else { throw ValidationError("give exactly one of --bind and --connect") }
         guard !id.isEmpty, id.utf8.count <= 255 else { throw ValidationError("--id must be 1 to 255 bytes") }
@@ -61,12 +68,13 @@ struct WorkerCommand: ParsableCommand {
         StopSignal.install()
         let service = WorkerService(workerID: id, store: ObjectStore(maximumObjects: maxObjects, maximumBytes: maxBytes))
         let endpoint: WorkerRuntime.Endpoint = bind.map { .bind($0) } ?? .connect(connect ?? "")
+        let security = try channelSecurity()
         let tracer = noTrace ? nil : try TraceWriter(
             directory: URL(fileURLWithPath: traceDir ?? ProcessInfo.processInfo.environment["TESSERA_TRACE_DIR"] ?? "runs/traces"),
             process: id)
         let runtime = try WorkerRuntime(service: service, endpoint: endpoint,
                                         limits: WireLimits(maximumMessageBytes: maxMessageBytes),
-                                        sampleCount: samples, labelHistogram: histogram, tracer: tracer)
+                                        sampleCount: samples, labelHistogram: histogram, tracer: tracer, security: security)
         runtime.trainingDelay = slow
         runtime.onTaskStarted = { message in
             FileHandle.standardOutput.write(Data("worker \(id): round \(message.round) \(message.kindName)\n".utf8))
@@ -75,5 +83,22 @@ struct WorkerCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data("worker \(id) serving on \(runtime.address)\n".utf8))
         try runtime.run(until: { StopSignal.isRaised })
         FileHandle.standardOutput.write(Data("worker \(id) stopped\n".utf8))
+    }
+
+    /// The channel's security: none without `--keys` (refused when binding beyond this machine
+    /// unless `--insecure`); with them, a CURVE client pinning scheduler.pub, or a CURVE server
+    /// admitting the other .pub files.
+    func channelSecurity() throws -> ChannelSecurity {
+        guard let keys else {
+            if let bind, !Endpoint.isLoopback(bind), !insecure {
+                throw ValidationError("--bind \(bind) listens beyond this machine without keys, so anyone who reaches it could use this worker; make keys with 'tessera keys generate \(id) CLIENT... --dir keys' and pass --keys keys, or accept the risk with --insecure")
+            }
+            return .none
+        }
+        let directory = KeyDirectory(URL(fileURLWithPath: keys))
+        let pair = try directory.pair(id)
+        guard bind != nil else { return .curveClient(keys: pair, serverKey: try directory.publicKey(KeyDirectory.schedulerName)) }
+        let clients = try directory.publicKeys(except: id)
+        return .curveServer(keys: pair, allowed: Dictionary(clients.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first }))
     }
 }

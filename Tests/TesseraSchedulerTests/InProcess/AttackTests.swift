@@ -148,4 +148,28 @@ struct AttackTests {
             #expect("\(error)".hasPrefix("cannot write \(json.path)"), "\(error)")
         }
     }
+
+    /// On a CURVE channel a worker is bound to the key it was admitted with: a register under
+    /// another name, and any message from its routing id with another key, are refused.
+    @Test func aWorkerIsBoundToItsKey() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 1))
+        let machine = federation.machine
+        func delivery(_ message: Message, from peer: String, key: String?, id: UInt64 = 1, replyTo: UInt64 = 0) -> Delivery {
+            Delivery(peer: PeerID(peer), envelope: .success(Envelope(id: id, replyTo: replyTo, message: message)), byteCount: 0,
+                     authenticatedID: key)
+        }
+        let refused = try machine.handle(delivery(.register(workerID: "a", sampleCount: 0, labelHistogram: []), from: "a", key: "b"))
+        #expect(machine.membership.count == 0)
+        #expect(refused.contains { if case .send = $0 { true } else { false } })
+        let actions = try machine.handle(delivery(.register(workerID: "a", sampleCount: 0, labelHistogram: []), from: "a", key: "a"))
+        guard let welcome = actions.lazy.compactMap({ action -> UInt64? in
+            guard case let .send(message, _) = action, case .welcome = message.envelope.message else { return nil }
+            return message.envelope.id
+        }).first else { Issue.record("no welcome"); return }
+        // b's key answers a's welcome from a's routing id: dropped, a is not active.
+        _ = try machine.handle(delivery(.done(objectCount: 0, byteCount: 0), from: "a", key: "b", id: 2, replyTo: welcome))
+        #expect(machine.membership["a"]?.status == .welcomed(messageID: welcome))
+        _ = try machine.handle(delivery(.done(objectCount: 0, byteCount: 0), from: "a", key: "a", id: 3, replyTo: welcome))
+        #expect(machine.membership.active == ["a"])
+    }
 }

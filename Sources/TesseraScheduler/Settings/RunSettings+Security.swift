@@ -1,0 +1,26 @@
+import Foundation
+import TesseraTransport
+
+extension RunSettings {
+    /// The scheduler's channel security: none without `keys`; else CURVE with
+    /// `keys/scheduler.key`, admitting every other `NAME.pub` there as worker `NAME`.
+    ///
+    /// - Throws: ``TransportError`` (`.badKey`) for missing or unreadable keys, or no worker keys.
+    public func schedulerSecurity() throws -> ChannelSecurity {
+        guard !keys.isEmpty else { return .none }
+        let directory = KeyDirectory(URL(fileURLWithPath: keys))
+        let pair = try directory.pair(KeyDirectory.schedulerName)
+        let workers = try directory.publicKeys(except: KeyDirectory.schedulerName)
+        guard !workers.isEmpty else {
+            throw TransportError(.badKey, "\(keys) holds no worker keys (NAME.pub); make them with 'tessera keys generate NAME... --dir \(keys)'")
+        }
+        var allowed: [String: String] = [:]
+        for (name, key) in workers.sorted(by: { $0.key < $1.key }) {
+            if let other = allowed[key] {
+                throw TransportError(.badKey, "\(keys)/\(name).pub and \(other).pub hold the same key: one key speaks for one worker")
+            }
+            allowed[key] = name
+        }
+        return .curveServer(keys: pair, allowed: allowed)
+    }
+}
