@@ -17,7 +17,7 @@ APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev iproute2
 # one); without them those tests are skipped, so a failed install is reported and not fatal.
 APT_TEST_PACKAGES ?= openssh-client openssh-server qemu-user
 
-.PHONY: help deps test-deps build test test-portable test-python bench bench-deps run topologies stop clean
+.PHONY: help deps test-deps build test test-portable test-python test-fuzz fuzz bench bench-deps run topologies stop clean
 TOPOLOGY     ?= Topologies/mnist-iid-10.yaml
 BIN           = $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera
 
@@ -28,6 +28,7 @@ help:
 	@echo "make build   release build of the tessera executable (PORTABLE=1: for CPUs without AVX2/FMA)"
 	@echo "make test    the test suite (what CI runs), the portable kernel's tensor tests included"
 	@echo "make bench   kernel benchmarks beside numpy/OpenBLAS from the same run"
+	@echo "make fuzz    libFuzzer on the wire decoder, the worker's handler and op programs (FUZZ_SECONDS each)"
 
 # System packages the build needs. Installs them when run as root, else prints the command.
 deps:
@@ -58,11 +59,37 @@ test-deps:
 test: deps test-deps test-python
 	$(SWIFT) test
 	$(MAKE) --no-print-directory test-portable
+	$(MAKE) --no-print-directory test-fuzz
 
 # The portable kernel (no AVX2/FMA), built apart and checked by the tensor suites.
 test-portable: deps
 	TESSERA_PORTABLE=1 $(SWIFT) build --build-path .build-portable --build-tests
 	TESSERA_PORTABLE=1 $(SWIFT) test --skip-build --build-path .build-portable --filter TesseraTensorTests
+
+# libFuzzer targets (Sources/TesseraFuzz), built apart with the fuzzer and AddressSanitizer.
+# Each runs FUZZ_SECONDS from a seed corpus of golden messages kept in $(FUZZ_DIR)/<target>;
+# a crash stops make with the input that caused it (add it as a regression test).
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     ?= .fuzz
+FUZZ_BIN      = .build-fuzz/release/tessera-fuzz
+fuzz-build: deps
+	TESSERA_FUZZ=1 $(SWIFT) build -c release --build-path .build-fuzz --product tessera-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+
+fuzz: fuzz-build
+	@for target in wire worker ops; do \
+	  mkdir -p $(FUZZ_DIR)/$$target $(FUZZ_DIR)/crashes; \
+	  echo "fuzzing $$target for $(FUZZ_SECONDS) s"; \
+	  TESSERA_FUZZ_TARGET=$$target TESSERA_FUZZ_SEEDS=$(FUZZ_DIR)/$$target $(FUZZ_BIN) $(FUZZ_DIR)/$$target \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 -timeout=10 \
+	    -artifact_prefix=$(FUZZ_DIR)/crashes/$$target- -print_final_stats=1 > $(FUZZ_DIR)/$$target.log 2>&1; \
+	  status=$$?; grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs" $(FUZZ_DIR)/$$target.log; \
+	  if [ $$status != 0 ]; then tail -60 $(FUZZ_DIR)/$$target.log; echo "fuzz $$target failed: see $(FUZZ_DIR)/crashes"; exit 1; fi; \
+	done
+
+# The short fuzz run make test does (10 s per target).
+test-fuzz:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 bench-deps:
 	@python3 -c "import numpy, threadpoolctl, zmq" 2>/dev/null || \

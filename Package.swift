@@ -17,6 +17,10 @@ let kernelFlags: [SwiftSetting] = [
 // Targets with hot scalar loops (optimizer updates, data decoding) stay optimized in debug too.
 let optimizedFlags: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
+// The libFuzzer targets (`make fuzz`) exist only in a TESSERA_FUZZ=1 build, which adds
+// `-sanitize=fuzzer,address`: libFuzzer provides their main.
+let fuzzing = Context.environment["TESSERA_FUZZ"] == "1"
+
 let package = Package(
     name: "Tessera",
     platforms: [.macOS(.v15)],
@@ -31,7 +35,7 @@ let package = Package(
         .library(name: "TesseraScheduler", targets: ["TesseraScheduler"]),
         .library(name: "TesseraTopology", targets: ["TesseraTopology"]),
         .executable(name: "tessera", targets: ["tessera"]),
-    ],
+    ] + (fuzzing ? [.executable(name: "tessera-fuzz", targets: ["TesseraFuzz"])] : []),
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -112,6 +116,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+    ] + (fuzzing ? [
+        .executableTarget(
+            name: "TesseraFuzz",
+            dependencies: ["TesseraTensor", "TesseraWire", "TesseraWorker"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+    ] : []) + [
         .testTarget(
             name: "TesseraTensorTests",
             dependencies: ["TesseraTensor", "TesseraTestSupport"]

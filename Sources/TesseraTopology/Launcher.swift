@@ -1,6 +1,7 @@
 import Foundation
 import TesseraScheduler
 import TesseraTrace
+import TesseraTransport
 
 /// Starts a topology: the scheduler in this process, every worker as a process (local child
 /// or over ssh), and stops every process it started when the run ends, fails or is interrupted.
@@ -35,6 +36,7 @@ public final class Launcher {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var settings = topology.run
         if settings.maxConcurrentTrainers == 0 && topology.launch == .local { settings.maxConcurrentTrainers = cores }
+        if settings.keys == Topology.generatedKeys { settings.keys = try generateKeys(workers: settings.workers).path }
         let concurrent = min(settings.trainerCap, settings.workers)
         let traces = runDirectory.appendingPathComponent("traces")
         let scheduler = try SyncScheduler(settings: settings, runDirectory: runDirectory,
@@ -49,7 +51,7 @@ public final class Launcher {
         let address = topology.schedulerAddress.isEmpty ? scheduler.address : topology.schedulerAddress
         let threads = topology.threadsPerWorker > 0 ? topology.threadsPerWorker : max(1, cores / concurrent)
         for index in 0..<settings.workers {
-            let id = String(format: "worker-%03d", index)
+            let id = Self.workerID(index)
             // No --data: the welcome names the data, and loading it twice would only slow the start.
             let arguments = ["worker", "--connect", address, "--id", id, "--trace-dir", traces.path]
                 + (settings.keys.isEmpty ? [] : ["--keys", settings.keys])
@@ -83,6 +85,21 @@ public final class Launcher {
             }
             throw error
         }
+    }
+
+    /// Fresh key pairs for the scheduler and every worker in `<run>/keys` (`security.keys: auto`).
+    private func generateKeys(workers: Int) throws -> URL {
+        let url = runDirectory.appendingPathComponent("keys")
+        try? FileManager.default.removeItem(at: url)
+        let keys = KeyDirectory(url)
+        try keys.generate(KeyDirectory.schedulerName)
+        for index in 0..<workers { try keys.generate(Self.workerID(index)) }
+        return url
+    }
+
+    /// The id of the `index`-th worker a launch starts.
+    static func workerID(_ index: Int) -> String {
+        String(format: "worker-%03d", index)
     }
 
     /// Terminates every started process still running (SIGTERM, then SIGKILL after 5 s).

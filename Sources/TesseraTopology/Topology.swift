@@ -39,6 +39,10 @@ public struct Topology: Sendable, Equatable {
     /// A topology with every default (one local worker, the default run).
     public init() {}
 
+    /// `security.keys: auto`: the launcher makes fresh keys for the scheduler and each worker
+    /// in the run directory (for workers on this machine; hosts reached by ssh need keys of their own).
+    public static let generatedKeys = "auto"
+
     /// The run directory, `<runs>/<name>`.
     public var runDirectory: URL { URL(fileURLWithPath: runsDirectory).appendingPathComponent(name) }
 
@@ -46,9 +50,15 @@ public struct Topology: Sendable, Equatable {
     ///
     /// - Throws: ``SettingError`` naming the key at fault.
     public func validate() throws {
+        var run = run
+        if run.keys == Self.generatedKeys { run.keys = "generated at launch" }
         try run.validate()
         guard launch == .local || !hosts.isEmpty else {
             throw SettingError(key: "workers.hosts", message: "ssh launch needs at least one host")
+        }
+        guard run.keys != Self.generatedKeys || launch == .local else {
+            throw SettingError(key: "security.keys", value: run.keys,
+                               message: "auto makes keys on this machine, for local workers; for ssh hosts give a directory made with tessera keys generate")
         }
     }
 }

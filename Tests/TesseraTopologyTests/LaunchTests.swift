@@ -31,4 +31,20 @@ struct LaunchTests {
         let launch = try ProcessHarness(["launch", file.path])
         #expect(launch.stop(timeout: 20) == 1)
     }
+
+    /// `security.keys: auto`: the launch makes keys for the scheduler and each worker and runs
+    /// over CURVE to the end.
+    @Test func aSecuredLaunchMakesKeysAndRuns() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-secure-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let launch = try ProcessHarness(["launch", "smoke", "--rounds", "1", "--set", "security.keys=auto", "--set", "runs=\(runs.path)"])
+        let done = try launch.waitForLine(containing: "done:", timeout: 120)
+        #expect(done.contains("total wall time"))
+        let keys = runs.appendingPathComponent("smoke/keys")
+        for name in ["scheduler", "worker-000", "worker-001", "worker-002"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: keys.appendingPathComponent("\(name).key").path)
+            #expect(attributes[.posixPermissions] as? Int == 0o600, "\(name)")
+        }
+        #expect(launch.stop(timeout: 20) == 0)
+    }
 }
