@@ -53,8 +53,12 @@ public final class Launcher {
         for index in 0..<settings.workers {
             let id = Self.workerID(index)
             // No --data: the welcome names the data, and loading it twice would only slow the start.
-            let arguments = ["worker", "--connect", address, "--id", id, "--trace-dir", traces.path]
-                + (settings.keys.isEmpty ? [] : ["--keys", settings.keys])
+            var arguments = ["worker", "--connect", address, "--id", id, "--trace-dir", traces.path]
+            if !settings.keys.isEmpty {
+                let keys = topology.launch == .ssh ? try sendKeys(of: id, from: settings.keys, to: topology.hosts[index % topology.hosts.count])
+                    : settings.keys
+                arguments += ["--keys", keys]
+            }
             let process = Process()
             switch topology.launch {
             case .local:
@@ -85,6 +89,36 @@ public final class Launcher {
             }
             throw error
         }
+    }
+
+    /// Puts worker `id`'s secret key and the scheduler's public key, and nothing else, in a
+    /// directory of their own on `host` (`.tessera-keys/<run>/<id>` under the remote working
+    /// directory, mode 0700, the key 0600), through ssh's stdin; returns that directory as the
+    /// worker there names it.
+    ///
+    /// - Throws: ``TransportError`` for missing keys, ``TopologyError`` when ssh fails.
+    private func sendKeys(of id: String, from directory: String, to host: String) throws -> String {
+        let keys = KeyDirectory(URL(fileURLWithPath: directory))
+        let secret = try keys.pair(id).secretKey, schedulerKey = try keys.publicKey(KeyDirectory.schedulerName)
+        let remote = ".tessera-keys/\(topology.name)/\(id)"
+        let command = (topology.remoteDirectory.isEmpty ? "" : "cd '\(topology.remoteDirectory)' && ")
+            + "mkdir -p '\(remote)' && chmod 700 '\(remote)' && printf '%s\\n' '\(schedulerKey)' > '\(remote)/scheduler.pub'"
+            + " && umask 077 && cat > '\(remote)/\(id).key'"
+        let copy = Process()
+        copy.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
+        copy.arguments = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + topology.sshOptions + [host, command]
+        let input = Pipe()
+        copy.standardInput = input
+        copy.standardOutput = FileHandle.nullDevice
+        try copy.run()
+        input.fileHandleForWriting.write(Data((secret + "\n").utf8))
+        try? input.fileHandleForWriting.close()
+        copy.waitUntilExit()
+        guard copy.terminationStatus == 0 else {
+            throw TopologyError(file: topology.name, line: nil, key: "workers.hosts",
+                                message: "could not put \(id)'s key on \(host) (ssh exited with \(copy.terminationStatus))")
+        }
+        return remote
     }
 
     /// Fresh key pairs for the scheduler and every worker in `<run>/keys` (`security.keys: auto`).

@@ -10,8 +10,8 @@ struct SSHLaunchTests {
     /// sshd needs root for its privilege separation; CI runs as root.
     static let available = getuid() == 0 && tools.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
 
-    @Test(.enabled(if: available, "needs root and openssh-server (apt-get install -y openssh-server)"))
-    func workersStartOverSSHAndTheRunCompletes() throws {
+    @Test(.enabled(if: available, "needs root and openssh-server (apt-get install -y openssh-server)"), arguments: [false, true])
+    func workersStartOverSSHAndTheRunCompletes(secured: Bool) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-ssh-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -19,6 +19,11 @@ struct SSHLaunchTests {
         defer { sshd.stop() }
 
         let topology = directory.appendingPathComponent("ssh.yaml")
+        let keys = directory.appendingPathComponent("keys")
+        if secured {
+            let generate = try ProcessHarness(["keys", "generate", "scheduler", "worker-000", "worker-001", "--dir", keys.path])
+            #expect(generate.waitForExit(timeout: 30) == 0)
+        }
         try """
         name: over-ssh
         scheduler:
@@ -28,7 +33,7 @@ struct SSHLaunchTests {
           launch: ssh
           hosts: [root@127.0.0.1]
           binary: \(ProcessHarness.tesseraPath)
-          directory: \(FileManager.default.currentDirectoryPath)
+          directory: \(directory.path)
           ssh_options: [\(sshd.clientOptions.map { "\"\($0)\"" }.joined(separator: ", "))]
         data:
           source: synthetic
@@ -39,6 +44,8 @@ struct SSHLaunchTests {
           lr: 0.1
           deadline: 120
         runs: \(directory.path)
+        security:
+          keys: "\(secured ? keys.path : "")"
         """.write(to: topology, atomically: true, encoding: .utf8)
 
         let launch = try ProcessHarness(["launch", topology.path])
@@ -46,8 +53,18 @@ struct SSHLaunchTests {
         #expect(done.contains("final accuracy"))
         #expect(launch.stop(timeout: 20) == 0)
         // Both workers came in through this sshd, and none outlives the launch.
-        #expect(try sshd.log().components(separatedBy: "Accepted publickey").count - 1 == 2)
+        // (twice as many logins when secured: one to put each worker's key in place.)
+        #expect(try sshd.log().components(separatedBy: "Accepted publickey").count - 1 == (secured ? 4 : 2))
         #expect(try !processesRunning(withCommandLineContaining: directory.appendingPathComponent("over-ssh/traces").path), "remote workers are still running")
+        if secured {
+            // Each worker got its own secret key and the scheduler's public key, nothing else.
+            for id in ["worker-000", "worker-001"] {
+                let remote = directory.appendingPathComponent(".tessera-keys/over-ssh/\(id)")
+                #expect(try FileManager.default.contentsOfDirectory(atPath: remote.path).sorted() == ["scheduler.pub", "\(id).key"].sorted())
+                let mode = try FileManager.default.attributesOfItem(atPath: remote.appendingPathComponent("\(id).key").path)[.posixPermissions] as? Int
+                #expect(mode == 0o600)
+            }
+        }
     }
 }
 
