@@ -21,5 +21,13 @@ for transport in tcp ipc; do
     done
   done
 done
+# Over CURVE: ours against pyzmq with CURVE (the same roles as zmq_thr.py), tcp, 1 and 16 MiB.
+for size in 1048576 16777216; do
+  for _ in $(seq "$rounds"); do
+    "$bin" bench transport --patterns one-way --curve --runs 1 --transports tcp --sizes "$size" --json \
+      >> "$out/transport.jsonl"
+    python3 "$(dirname "$0")/zmq_curve_thr.py" "$shared" "$size" --json "$out/zmq.jsonl" > /dev/null
+  done
+done
 "$bin" bench transport --patterns codec,round-trip --json >> "$out/transport.jsonl"
 python3 "$(dirname "$0")/compare_transport.py" "$out/transport.jsonl" "$out/zmq.jsonl"

@@ -104,19 +104,11 @@ public final class Launcher {
         let command = (topology.remoteDirectory.isEmpty ? "" : "cd '\(topology.remoteDirectory)' && ")
             + "mkdir -p '\(remote)' && chmod 700 '\(remote)' && printf '%s\\n' '\(schedulerKey)' > '\(remote)/scheduler.pub'"
             + " && umask 077 && cat > '\(remote)/\(id).key'"
-        let copy = Process()
-        copy.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
-        copy.arguments = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + topology.sshOptions + [host, command]
-        let input = Pipe()
-        copy.standardInput = input
-        copy.standardOutput = FileHandle.nullDevice
-        try copy.run()
-        input.fileHandleForWriting.write(Data((secret + "\n").utf8))
-        try? input.fileHandleForWriting.close()
-        copy.waitUntilExit()
-        guard copy.terminationStatus == 0 else {
+        let status = try RemoteInput.run("/usr/bin/ssh", ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + topology.sshOptions
+                                          + [host, command], input: Data((secret + "\n").utf8))
+        guard status == 0 else {
             throw TopologyError(file: topology.name, line: nil, key: "workers.hosts",
-                                message: "could not put \(id)'s key on \(host) (ssh exited with \(copy.terminationStatus))")
+                                message: "could not put \(id)'s key on \(host) (ssh exited with \(status))")
         }
         return remote
     }

@@ -28,6 +28,9 @@ struct TransportBenchCommand: ParsableCommand {
     @Option(help: "Sink runs (fresh process pairs) per one-way figure; the median is reported.")
     var runs = 3
 
+    @Flag(help: "One-way over CurveZMQ (fresh keys; the sink admits only the sender's), tcp only.")
+    var curve = false
+
     private var byteSizes: [Int] { sizes.split(separator: ",").compactMap { Int($0) } }
     private var selectedPatterns: Set<String> { Set(patterns.split(separator: ",").map(String.init)) }
 
@@ -96,15 +99,18 @@ struct TransportBenchCommand: ParsableCommand {
     private func oneWay(transport: String, size: Int) throws {
         let count = Self.messageCount(size)
         let seconds = try (0..<runs).map { _ in try oneWayRun(transport: transport, size: size, count: count) }
-        report(transport: transport, bytes: size, pattern: "one-way", seconds: seconds.median / Double(count - 1), count: count)
+        report(transport: transport, bytes: size, pattern: curve ? "one-way curve" : "one-way", seconds: seconds.median / Double(count - 1),
+               count: count)
     }
 
     /// Spawns a sink process, streams `count` put messages at it, and returns its seconds from
     /// first to last message.
     private func oneWayRun(transport: String, size: Int, count: Int) throws -> Double {
+        let (server, client) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
         let sink = Process()
         sink.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         sink.arguments = ["bench", "transport-sink", "--endpoint", endpoint(transport), "--count", String(count)]
+            + (curve ? ["--curve-secret", server.secretKey, "--curve-client", client.publicKey] : [])
         let output = Pipe()
         sink.standardOutput = output
         try sink.run()
@@ -113,7 +119,8 @@ struct TransportBenchCommand: ParsableCommand {
         guard let address = Self.readLine(reader), address.hasPrefix("bound ") else {
             throw ValidationError("the sink did not start")
         }
-        let channel = try Transport.zeroMQ.connect(String(address.dropFirst("bound ".count)))
+        let channel = try Transport.zeroMQ.connect(String(address.dropFirst("bound ".count)),
+                                                   security: curve ? .curveClient(keys: client, serverKey: server.publicKey) : .none)
         let frames = try WireCodec().encode(Envelope(id: 1, message: .put(id: 1, tensor: Tensor.uniform([size / 4], seed: 2))))
         for _ in 0..<count { try channel.sendRaw(frames, to: nil) }
         guard let result = Self.readLine(reader), let seconds = Double(result) else { throw ValidationError("the sink did not report") }
@@ -194,9 +201,16 @@ struct TransportSinkCommand: ParsableCommand {
 
     @Option var endpoint: String
     @Option var count: Int
+    @Option var curveSecret: String?
+    @Option var curveClient: String?
 
     func run() throws {
-        let channel = try Transport.zeroMQ.bind(endpoint)
+        let security: ChannelSecurity = if let curveSecret, let curveClient {
+            .curveServer(keys: try CurveKeyPair(secretKey: curveSecret), allowed: [curveClient: "bench"])
+        } else {
+            .none
+        }
+        let channel = try Transport.zeroMQ.bind(endpoint, security: security)
         FileHandle.standardOutput.write(Data("bound \(channel.address)\n".utf8))
         var start = 0.0
         for index in 0..<count {

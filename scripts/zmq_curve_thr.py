@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+"""Raw libzmq PUSH/PULL throughput with CURVE, through pyzmq, for sizes the shared baseline's
+`curve` table does not cover (1 MiB and 16 MiB): one fresh process pair per run, by the shared
+script's own roles (../shared/bench/zmq_thr.py), so both sides count the same way.
+
+Usage: zmq_curve_thr.py SHARED_BENCH SIZE [--json OUT]; prints and appends
+{"bench": "zmq_curve", "mode": "curve", "size": SIZE, "count": N, "runs": [...]}.
+"""
+import json
+import sys
+
+import zmq
+
+sys.path.insert(0, sys.argv[1])
+import zmq_thr  # noqa: E402
+
+
+def main():
+    size = int(sys.argv[2])
+    out = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
+    spub, ssec = zmq.curve_keypair()
+    cpub, csec = zmq.curve_keypair()
+    keys = dict(server_pub=spub.decode(), server_sec=ssec.decode(), client_pub=cpub.decode(), client_sec=csec.decode())
+    count = zmq_thr.default_count(size)
+    result = zmq_thr.pair("pull", "push", zmq_thr.endpoint("tcp"), size, count, keys)
+    row = dict(bench="zmq_curve", mode="curve", size=size, count=count, runs=[result])
+    print(json.dumps(row))
+    if out:
+        with open(out, "a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
