@@ -43,6 +43,10 @@ public final class WorkerRuntime {
     private var forwarding: [BackgroundTask] = []
     /// The endpoint the socket is bound or connected to (with the real port after `tcp://*:0`).
     public let address: String
+    /// Endpoints beyond this machine that `forward` may send tensors to (those of the same
+    /// federation). Loopback and ipc endpoints are always allowed; any other is refused, so a
+    /// peer cannot make the worker connect wherever it names.
+    public var forwardTargets: Set<String> = []
     /// Seconds without any message from the scheduler, after registering, before the worker
     /// says so and registers again.
     public var registrationRetry: Double = 5
@@ -241,6 +245,9 @@ public final class WorkerRuntime {
     /// when it comes, or an error after 30 s without one. Answers an unknown id at once.
     private func startForward(_ id: TensorID, to endpoint: String, as target: TensorID, replyTo: UInt64,
                               sender: PeerID?) -> Message? {
+        guard TesseraTransport.Endpoint.isLoopback(endpoint) || forwardTargets.contains(endpoint) else {
+            return .errorReply(for: WorkerError.forwardRefused(endpoint: endpoint))
+        }
         let tensor: Tensor
         do {
             tensor = try service.store.tensor(id)

@@ -182,4 +182,17 @@ struct LiveWorkerTests {
         #expect(code == WireError.Kind.malformed.rawValue)
         #expect(worker.stop() == 0)
     }
+
+    /// A peer cannot make the worker connect wherever it names: forwarding beyond this machine
+    /// goes only to endpoints the worker was started with (refused before any connection).
+    @Test func forwardingBeyondThisMachineNeedsTheEndpointListed() throws {
+        let (worker, endpoint) = try startWorker()
+        let client = try RequestClient(connectingTo: endpoint)
+        _ = try client.request(.put(id: 1, tensor: Tensor([1, 2])))
+        guard case let .error(code, text) = try client.request(.forward(id: 1, endpoint: "tcp://192.0.2.1:5556", target: 2), timeout: 5) else {
+            Issue.record("a forward to an unlisted host was not refused"); return
+        }
+        #expect(code == WireError.Kind.requestFailed.rawValue && text.contains("--forward-to"), "\(text)")
+        #expect(worker.stop() == 0)
+    }
 }

@@ -49,6 +49,9 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: "Allow --bind beyond this machine without --keys (anyone who reaches the port can use this worker).")
     var insecure = false
 
+    @Option(help: "Comma-separated endpoints of other workers beyond this machine that forward (move) may send tensors to; loopback ones are always allowed.")
+    var forwardTo = ""
+
     func validate() throws {
         guard (bind == nil) != (connect == nil) else { throw ValidationError("give exactly one of --bind and --connect") }
         guard !id.isEmpty, id.utf8.count <= 255 else { throw ValidationError("--id must be 1 to 255 bytes") }
@@ -76,6 +79,7 @@ struct WorkerCommand: ParsableCommand {
                                         limits: WireLimits(maximumMessageBytes: maxMessageBytes),
                                         sampleCount: samples, labelHistogram: histogram, tracer: tracer, security: security)
         runtime.trainingDelay = slow
+        runtime.forwardTargets = Set(forwardTo.split(separator: ",").map(String.init))
         runtime.onTaskStarted = { message in
             FileHandle.standardOutput.write(Data("worker \(id): round \(message.round) \(message.kindName)\n".utf8))
         }
