@@ -81,7 +81,7 @@ fuzz: fuzz-build
 	  mkdir -p $(FUZZ_DIR)/$$target $(FUZZ_DIR)/crashes; \
 	  echo "fuzzing $$target for $(FUZZ_SECONDS) s"; \
 	  TESSERA_FUZZ_TARGET=$$target TESSERA_FUZZ_SEEDS=$(FUZZ_DIR)/$$target $(FUZZ_BIN) $(FUZZ_DIR)/$$target \
-	    -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 -timeout=10 \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 -timeout=25 \
 	    -artifact_prefix=$(FUZZ_DIR)/crashes/$$target- -print_final_stats=1 > $(FUZZ_DIR)/$$target.log 2>&1; \
 	  status=$$?; grep -E "stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs" $(FUZZ_DIR)/$$target.log; \
 	  if [ $$status != 0 ]; then tail -60 $(FUZZ_DIR)/$$target.log; echo "fuzz $$target failed: see $(FUZZ_DIR)/crashes"; exit 1; fi; \

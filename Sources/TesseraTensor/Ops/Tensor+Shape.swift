@@ -79,13 +79,23 @@ extension Tensor {
         let lengths = tensors.map { $0.shape[axis] }
         var shape = first.shape
         shape[axis] = lengths.reduce(0, +)
-        var storage: [Float] = []
-        storage.reserveCapacity(Shape.count(shape))
+        let total = Shape.count(shape)
         let sources = tensors.map(\.storage)  // once per tensor, not per slice
-        for o in 0..<outer {
-            for (source, length) in zip(sources, lengths) {
-                storage.append(contentsOf: source[(o * length * inner)..<((o + 1) * length * inner)])
+        // One pass of plain copies into the result: many inputs with small slices (a
+        // 65,536-way concatenation of rows) made slice-and-append the cost.
+        let storage = [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
+            guard let destination = buffer.baseAddress else { return }
+            var offset = 0
+            for o in 0..<outer {
+                for (source, length) in zip(sources, lengths) where length * inner > 0 {
+                    let count = length * inner
+                    source.withUnsafeBufferPointer { from in
+                        if let base = from.baseAddress { (destination + offset).initialize(from: base + o * count, count: count) }
+                    }
+                    offset += count
+                }
             }
+            initialized = total
         }
         let result = Tensor(shape: shape, storage: storage)
         return recorded(result, inputs: tensors) { gradient in
