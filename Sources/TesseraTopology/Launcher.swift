@@ -104,7 +104,7 @@ public final class Launcher {
         let command = (topology.remoteDirectory.isEmpty ? "" : "cd '\(topology.remoteDirectory)' && ")
             + "mkdir -p '\(remote)' && chmod 700 '\(remote)' && printf '%s\\n' '\(schedulerKey)' > '\(remote)/scheduler.pub'"
             + " && umask 077 && cat > '\(remote)/\(id).key'"
-        let status = try RemoteInput.run("/usr/bin/ssh", ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + topology.sshOptions
+        let status = try ChildProcess.run("/usr/bin/ssh", ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + topology.sshOptions
                                           + [host, command], input: Data((secret + "\n").utf8))
         guard status == 0 else {
             throw TopologyError(file: topology.name, line: nil, key: "workers.hosts",

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TesseraTestSupport
+import TesseraTopology
 
 /// `launch: ssh` for real: an sshd of the test's own on a loopback port (keys made for the
 /// test, no system configuration touched), and a topology whose workers are started through it.
@@ -144,39 +145,16 @@ final class LoopbackSSHD {
     deinit { stop() }
 }
 
-/// Child processes through `posix_spawn`, with the default signal mask and dispositions.
+/// The test's child processes (sshd, ssh-keygen), as the launcher starts its own.
 enum Spawned {
     /// Starts `tool` with stdin and stdout on /dev/null and stderr on `errorLog` (or /dev/null).
     static func start(_ tool: String, _ arguments: [String], errorLog: String? = nil) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, errorLog ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([tool] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, tool, &actions, &attributes, argv, environ)
-        guard result == 0 else { throw HarnessError(description: "cannot start \(tool): error \(result)") }
-        return pid
+        try ChildProcess.start(tool, arguments, errorLog: errorLog ?? "/dev/null")
     }
 
     /// Runs `tool` to completion and returns its exit status.
     static func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
-        let pid = try start(tool, arguments)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        ChildProcess.wait(try start(tool, arguments))
     }
 }
 
