@@ -72,6 +72,9 @@ extension Tensor {
         let batchCount = Shape.count(batch)
         let lhsStrides = Shape.broadcastStrides(lhsBatch, to: batch)
         let rhsStrides = Shape.broadcastStrides(rhsBatch, to: batch)
+        // Many tiny products (a batch of 1x1 matrices): GEMM's packing would cost more than the
+        // arithmetic, so those are summed directly, in the same order of k.
+        let tiny = m * n * k <= 64
         let storage = [Float](unsafeUninitializedCapacity: batchCount * m * n) { c, initialized in
             guard let pc = c.baseAddress else { return }
             lhs.storage.withUnsafeBufferPointer { a in
@@ -89,10 +92,25 @@ extension Tensor {
                             output.initialize(repeating: 0, count: m * n)
                             continue
                         }
+                        let left = pa + lhsOffset * lhsRows * lhsColumns, right = pb + rhsOffset * rhsRows * rhsColumns
+                        if tiny {
+                            for i in 0..<m {
+                                for j in 0..<n {
+                                    var sum: Float = 0
+                                    for p in 0..<k {
+                                        let x = transposingLeft ? left[p * lhsColumns + i] : left[i * lhsColumns + p]
+                                        let y = transposingRight ? right[j * rhsColumns + p] : right[p * rhsColumns + j]
+                                        sum += x * y
+                                    }
+                                    (output + i * n + j).initialize(to: sum)
+                                }
+                            }
+                            continue
+                        }
                         GEMM.multiply(
                             m: m, n: n, k: k,
-                            a: MatrixOperand(rowMajor: pa + lhsOffset * lhsRows * lhsColumns, columns: lhsColumns, transposed: transposingLeft),
-                            b: MatrixOperand(rowMajor: pb + rhsOffset * rhsRows * rhsColumns, columns: rhsColumns, transposed: transposingRight),
+                            a: MatrixOperand(rowMajor: left, columns: lhsColumns, transposed: transposingLeft),
+                            b: MatrixOperand(rowMajor: right, columns: rhsColumns, transposed: transposingRight),
                             c: output, ldc: n, accumulate: false)
                     }
                 }
