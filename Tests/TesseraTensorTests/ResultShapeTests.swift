@@ -49,4 +49,15 @@ struct ResultShapeTests {
         #expect(try padded.resultShape(for: [[1, 1, 4, 4], [1, 1, 3, 3]]) == [1, 1, 131_074, 131_074])
         #expect(try padded.scratchElements(for: [[1, 1, 4, 4], [1, 1, 3, 3]]) == 9 * 131_074 * 131_074)
     }
+
+    /// Found by the op fuzzer: an empty tensor reshaped to [0, 2^40, 2^40] passed (it holds no
+    /// element), and a later op's count of its last two dimensions overflowed and trapped.
+    @Test func emptyShapesWithEnormousDimensionsAreRefused() throws {
+        let empty = try Tensor([], shape: [0])
+        #expect(throws: TensorError.self) { try empty.reshaped([0, 1 << 40, 1 << 40]) }
+        #expect(throws: TensorError.self) { try Op.reshape([0, 1 << 40, 1 << 40]).resultShape(for: [[0]]) }
+        #expect(try empty.reshaped([0, 1 << 20, 4]).shape == [0, 1 << 20, 4])
+        let joined = try Tensor.concatenate([try empty.reshaped([0, 1 << 20, 4]), try empty.reshaped([0, 1 << 20, 4])], alongAxis: 0)
+        #expect(joined.shape == [0, 1 << 20, 4])
+    }
 }

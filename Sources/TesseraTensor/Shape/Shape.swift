@@ -11,16 +11,19 @@ enum Shape {
         _ = try checkedCount(shape)
     }
 
-    /// Number of elements of `shape`, or an error when the product overflows `Int` (a shape
-    /// from a message can claim anything).
+    /// Number of elements of `shape`, or an error when the product of its nonzero dimensions
+    /// overflows `Int` (a shape from a message can claim anything). Nonzero dimensions, not
+    /// all: an empty tensor of shape [0, 2^40, 2^40] holds nothing, but the count of its last
+    /// two dimensions, which kernels take, would overflow; so such a shape is refused too, and
+    /// every product of any of a valid shape's dimensions fits.
     static func checkedCount(_ shape: [Int]) throws -> Int {
-        var count = 1
-        for dimension in shape {
-            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+        var nonzero = 1
+        for dimension in shape where dimension != 0 {
+            let (product, overflow) = nonzero.multipliedReportingOverflow(by: dimension)
             guard !overflow else { throw TensorError.tooLarge(shape) }
-            count = product
+            nonzero = product
         }
-        return count
+        return shape.contains(0) ? 0 : nonzero
     }
 
     /// Row-major strides of `shape`, in elements.
