@@ -83,11 +83,14 @@ extension Tensor {
         let sources = tensors.map(\.storage)  // once per tensor, not per slice
         // One pass of plain copies into the result: many inputs with small slices (a
         // 65,536-way concatenation of rows) made slice-and-append the cost.
+        // Only the inputs that hold something take part, so the copies are at most the result's
+        // elements (65,536 empty inputs would otherwise cost outer × 65,536 empty steps).
+        let pieces = zip(sources, lengths).filter { $0.1 * inner > 0 }
         let storage = [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
-            guard let destination = buffer.baseAddress else { return }
+            guard let destination = buffer.baseAddress, total > 0 else { return }
             var offset = 0
             for o in 0..<outer {
-                for (source, length) in zip(sources, lengths) where length * inner > 0 {
+                for (source, length) in pieces {
                     let count = length * inner
                     source.withUnsafeBufferPointer { from in
                         if let base = from.baseAddress { (destination + offset).initialize(from: base + o * count, count: count) }
@@ -102,10 +105,11 @@ extension Tensor {
             var pieces: [[Float]] = lengths.map { _ in [] }
             var offset = 0
             let source = gradient.storage
-            for _ in 0..<outer {
-                for (index, length) in lengths.enumerated() {
-                    pieces[index].append(contentsOf: source[offset..<(offset + length * inner)])
-                    offset += length * inner
+            let holding = lengths.indices.filter { lengths[$0] * inner > 0 }
+            for _ in 0..<(holding.isEmpty ? 0 : outer) {
+                for index in holding {
+                    pieces[index].append(contentsOf: source[offset..<(offset + lengths[index] * inner)])
+                    offset += lengths[index] * inner
                 }
             }
             return zip(tensors, pieces).map { Tensor(shape: $0.shape, storage: $1) }
