@@ -18,9 +18,9 @@ private let target = ProcessInfo.processInfo.environment["TESSERA_FUZZ_TARGET"] 
 
 /// The worker the `worker` and `ops` targets drive: kept across inputs (state builds up as it
 /// would on a live worker), with limits small enough that exhausting them is quick, and results
-/// small enough (4 MiB) that the heaviest op stays well inside the time limit under the
+/// small enough (1 MiB) that a program of its heaviest ops stays well inside the time limit under the
 /// sanitizers (a 64 MiB batched matmul of tiny matrices took over 10 s instrumented).
-nonisolated(unsafe) private var service = WorkerService(workerID: "fuzz", store: ObjectStore(maximumObjects: 64, maximumBytes: 4 << 20))
+nonisolated(unsafe) private var service = WorkerService(workerID: "fuzz", store: ObjectStore(maximumObjects: 64, maximumBytes: 1 << 20))
 
 private let codec = WireCodec(limits: WireLimits(maximumMessageBytes: 1 << 20))
 
