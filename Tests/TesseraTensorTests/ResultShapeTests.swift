@@ -60,4 +60,14 @@ struct ResultShapeTests {
         let joined = try Tensor.concatenate([try empty.reshaped([0, 1 << 20, 4]), try empty.reshaped([0, 1 << 20, 4])], alongAxis: 0)
         #expect(joined.shape == [0, 1 << 20, 4])
     }
+
+    /// Found by the op fuzzer: summing an empty [big, 0, big] tensor over its first two axes made
+    /// a 2^40-element intermediate on the way to a 2^20-element result.
+    @Test func sumsOverEmptyTensorsAllocateOnlyTheResult() throws {
+        let empty = try Tensor([], shape: [0]).reshaped([1 << 20, 0, 1 << 20])
+        let total = try empty.sum(alongAxes: [0, 1])
+        #expect(total.shape == [1 << 20] && total.scalars.allSatisfy { $0 == 0 })
+        #expect(try empty.sum(alongAxes: [0, 1], keepingDimensions: true).shape == [1, 1, 1 << 20])
+        #expect(try Tensor.zeros([2, 3, 4]).sum(alongAxes: [0, 2]).shape == [3])
+    }
 }

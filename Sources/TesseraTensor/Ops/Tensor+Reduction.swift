@@ -8,10 +8,20 @@ extension Tensor {
         let axes = try Shape.normalize(axes: axes, rank: rank, operation: "sum")
         var storage = self.storage
         var keptShape = shape
-        for axis in axes.reversed() {
-            let (outer, length, inner) = Shape.split(keptShape, at: axis)
-            storage = Reduction.sum(storage, outer: outer, length: length, inner: inner)
-            keptShape[axis] = 1
+        for axis in axes { keptShape[axis] = 1 }
+        if count == 0 {
+            // Sums over nothing: zeros, made at the result's size. Reducing axis by axis could
+            // first make an intermediate far larger than the result ([2^20, 0, 2^20] over axes
+            // 0 and 1 would make 2^40 zeros on the way to 2^20: found by the op fuzzer).
+            storage = [Float](repeating: 0, count: Shape.count(keptShape))
+        } else {
+            // Each step reduces an axis of length at least 1: no intermediate outgrows the input.
+            var current = shape
+            for axis in axes.reversed() {
+                let (outer, length, inner) = Shape.split(current, at: axis)
+                storage = Reduction.sum(storage, outer: outer, length: length, inner: inner)
+                current[axis] = 1
+            }
         }
         let result = Tensor(shape: keepingDimensions ? keptShape : Self.removing(axes, from: shape), storage: storage)
         let (inputShape, gradientShape) = (shape, keptShape)
