@@ -70,4 +70,13 @@ struct ResultShapeTests {
         #expect(try empty.sum(alongAxes: [0, 1], keepingDimensions: true).shape == [1, 1, 1 << 20])
         #expect(try Tensor.zeros([2, 3, 4]).sum(alongAxes: [0, 2]).shape == [3])
     }
+
+    /// Found by the op fuzzer: a dilation of 2^40 times an (empty) weight 2^30 wide overflowed
+    /// in the window geometry and trapped; sizes on the wire reach 2^32 each.
+    @Test func windowSizesThatOverflowAreRefused() throws {
+        let op = Op.conv2d(Conv2DOptions(dilation: Size2D(height: 1 << 40, width: 1 << 40)))
+        #expect(throws: TensorError.self) { try op.resultShape(for: [[1, 0, 4, 4], [1, 0, 1 << 30, 1 << 30]]) }
+        let pool = Op.maxPool2d(Pool2DOptions(kernel: 2, padding: Size2D(height: Int.max / 2 + 1, width: 1)))
+        #expect(throws: TensorError.self) { try pool.resultShape(for: [[1, 1, 4, 4]]) }
+    }
 }

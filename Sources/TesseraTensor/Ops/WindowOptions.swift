@@ -85,9 +85,23 @@ struct WindowGeometry {
         (strideHeight, strideWidth) = (stride.height, stride.width)
         (padHeight, padWidth) = (padding.height, padding.width)
         (dilationHeight, dilationWidth) = (dilation.height, dilation.width)
-        let spanHeight = dilation.height * (kernel.height - 1) + 1
-        let spanWidth = dilation.width * (kernel.width - 1) + 1
-        let paddedHeight = height + 2 * padding.height, paddedWidth = width + 2 * padding.width
+        // Sizes come from messages: every product and sum is checked (a dilation of 2^32 times a
+        // kernel of 2^32 overflows; found by the op fuzzer).
+        let tooLarge = TensorError.invalidArgument(operation, "kernel \(kernel), dilation \(dilation) and padding \(padding) are too large to compute with")
+        func times(_ a: Int, _ b: Int) throws -> Int {
+            let (value, overflow) = a.multipliedReportingOverflow(by: b)
+            if overflow { throw tooLarge }
+            return value
+        }
+        func plus(_ a: Int, _ b: Int) throws -> Int {
+            let (value, overflow) = a.addingReportingOverflow(b)
+            if overflow { throw tooLarge }
+            return value
+        }
+        let spanHeight = try plus(try times(dilation.height, kernel.height - 1), 1)
+        let spanWidth = try plus(try times(dilation.width, kernel.width - 1), 1)
+        let paddedHeight = try plus(height, try times(2, padding.height))
+        let paddedWidth = try plus(width, try times(2, padding.width))
         guard paddedHeight >= spanHeight, paddedWidth >= spanWidth else {
             throw TensorError.invalidArgument(operation, "a \(kernel) window (dilation \(dilation)) does not fit in a \(height)x\(width) input padded by \(padding)")
         }
