@@ -59,15 +59,19 @@ struct ResultShapeTests {
         #expect(try empty.reshaped([0, 1 << 20, 4]).shape == [0, 1 << 20, 4])
         let joined = try Tensor.concatenate([try empty.reshaped([0, 1 << 20, 4]), try empty.reshaped([0, 1 << 20, 4])], alongAxis: 0)
         #expect(joined.shape == [0, 1 << 20, 4])
+        #expect(throws: TensorError.self) { try Op.add.resultShape(for: [[0, 1], [1, 1 << 30]]) }
     }
 
     /// Found by the op fuzzer: summing an empty [big, 0, big] tensor over its first two axes made
     /// a 2^40-element intermediate on the way to a 2^20-element result.
     @Test func sumsOverEmptyTensorsAllocateOnlyTheResult() throws {
-        let empty = try Tensor([], shape: [0]).reshaped([1 << 20, 0, 1 << 20])
+        let empty = try Tensor([], shape: [0]).reshaped([1 << 14, 0, 1 << 14])
         let total = try empty.sum(alongAxes: [0, 1])
-        #expect(total.shape == [1 << 20] && total.scalars.allSatisfy { $0 == 0 })
-        #expect(try empty.sum(alongAxes: [0, 1], keepingDimensions: true).shape == [1, 1, 1 << 20])
+        #expect(total.shape == [1 << 14] && total.scalars.allSatisfy { $0 == 0 })
+        #expect(try empty.sum(alongAxes: [0, 1], keepingDimensions: true).shape == [1, 1, 1 << 14])
+        // An empty shape's other dimensions are bounded (softmax along the empty axis of
+        // [2^20, 0, 2^20] would loop 2^40 times: found by the op fuzzer).
+        #expect(throws: TensorError.self) { try Tensor([], shape: [0]).reshaped([1 << 20, 0, 1 << 20]) }
         #expect(try Tensor.zeros([2, 3, 4]).sum(alongAxes: [0, 2]).shape == [3])
     }
 
@@ -75,7 +79,7 @@ struct ResultShapeTests {
     /// in the window geometry and trapped; sizes on the wire reach 2^32 each.
     @Test func windowSizesThatOverflowAreRefused() throws {
         let op = Op.conv2d(Conv2DOptions(dilation: Size2D(height: 1 << 40, width: 1 << 40)))
-        #expect(throws: TensorError.self) { try op.resultShape(for: [[1, 0, 4, 4], [1, 0, 1 << 30, 1 << 30]]) }
+        #expect(throws: TensorError.self) { try op.resultShape(for: [[1, 0, 4, 4], [1, 0, 1 << 13, 1 << 13]]) }
         let pool = Op.maxPool2d(Pool2DOptions(kernel: 2, padding: Size2D(height: Int.max / 2 + 1, width: 1)))
         #expect(throws: TensorError.self) { try pool.resultShape(for: [[1, 1, 4, 4]]) }
     }

@@ -16,6 +16,10 @@ enum Shape {
     /// all: an empty tensor of shape [0, 2^40, 2^40] holds nothing, but the count of its last
     /// two dimensions, which kernels take, would overflow; so such a shape is refused too, and
     /// every product of any of a valid shape's dimensions fits.
+    ///
+    /// An empty shape's other dimensions are also bounded (by ``emptyShapeLimit``): kernels
+    /// loop over the dimensions around the one they work along, so softmax along the empty
+    /// axis of [2^20, 0, 2^20] would step 2^40 times through nothing (found by the op fuzzer).
     static func checkedCount(_ shape: [Int]) throws -> Int {
         var nonzero = 1
         for dimension in shape where dimension != 0 {
@@ -23,8 +27,13 @@ enum Shape {
             guard !overflow else { throw TensorError.tooLarge(shape) }
             nonzero = product
         }
-        return shape.contains(0) ? 0 : nonzero
+        guard shape.contains(0) else { return nonzero }
+        guard nonzero <= emptyShapeLimit else { throw TensorError.tooLarge(shape) }
+        return 0
     }
+
+    /// The largest product of an empty shape's nonzero dimensions (2^28, the wire's largest tensor).
+    static let emptyShapeLimit = 1 << 28
 
     /// Row-major strides of `shape`, in elements.
     static func strides(_ shape: [Int]) -> [Int] {
