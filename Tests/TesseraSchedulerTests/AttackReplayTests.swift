@@ -16,10 +16,9 @@ struct AttackReplayTests {
     func run(attacking: Bool) throws -> (accuracy: Double, trace: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-replay-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0", "--workers", "2", "--rounds", "2",
-                                            "--model", "logreg", "--data", "synthetic", "--deadline", "60", "--held-out", "0.1",
-                                            "--run-dir", directory.path])
-        let endpoint = String(try scheduler.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
+        let (scheduler, endpoint) = try startScheduler(["--workers", "2", "--rounds", "2",
+                                                        "--model", "logreg", "--data", "synthetic", "--deadline", "60", "--held-out", "0.1",
+                                                        "--run-dir", directory.path])
         let honest = try ProcessHarness(["worker", "--connect", endpoint, "--id", "honest", "--trace-dir", directory.path])
         let mallory = try Transport.zeroMQ.connect(endpoint, identity: "mallory")
         try mallory.send(Envelope(id: 1, message: .register(workerID: "mallory", sampleCount: 0, labelHistogram: [])))

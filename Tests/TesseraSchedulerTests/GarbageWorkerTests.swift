@@ -14,10 +14,9 @@ struct GarbageWorkerTests {
     func schedulerKeepsGoing(kind: String) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-garbage-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0", "--workers", "2", "--rounds", "1",
-                                            "--model", "logreg", "--data", "synthetic", "--deadline", "20", "--held-out", "0.1",
-                                            "--run-dir", directory.path])
-        let endpoint = String(try scheduler.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
+        let (scheduler, endpoint) = try startScheduler(["--workers", "2", "--rounds", "1",
+                                                        "--model", "logreg", "--data", "synthetic", "--deadline", "20", "--held-out", "0.1",
+                                                        "--run-dir", directory.path])
         let honest = try ProcessHarness(["worker", "--connect", endpoint, "--id", "honest", "--trace-dir", directory.path])
 
         let socket = try Transport.zeroMQ.connect(endpoint, identity: "mallory")
@@ -75,9 +74,8 @@ struct GarbageWorkerTests {
     @Test func anOversizedMessageIsDroppedAndTheRunGoesOn() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-oversized-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0", "--workers", "1", "--rounds", "1",
-                                            "--model", "logreg", "--data", "synthetic", "--run-dir", directory.path])
-        let endpoint = String(try scheduler.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
+        let (scheduler, endpoint) = try startScheduler(["--workers", "1", "--rounds", "1",
+                                                        "--model", "logreg", "--data", "synthetic", "--run-dir", directory.path])
         let flooder = try Transport.zeroMQ.connect(endpoint, identity: "flooder")
         for _ in 0..<3 { try flooder.sendRaw([Data(repeating: 0x54, count: 8 << 20)], to: nil) }
         let worker = try ProcessHarness(["worker", "--connect", endpoint, "--id", "honest", "--trace-dir", directory.path])

@@ -18,9 +18,8 @@ struct PythonWorkerTests {
         let data = try #require(Self.mnist)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-python-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0", "--workers", "3", "--rounds", "2",
-                                            "--model", model, "--data", data, "--run-dir", directory.path, "--deadline", "120"])
-        let endpoint = String(try scheduler.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
+        let (scheduler, endpoint) = try startScheduler(["--workers", "3", "--rounds", "2",
+                                                        "--model", model, "--data", data, "--run-dir", directory.path, "--deadline", "120"])
         let swift = try ["swift-a", "swift-b"].map {
             try ProcessHarness(["worker", "--connect", endpoint, "--id", $0, "--trace-dir", directory.appendingPathComponent("traces").path])
         }

@@ -133,3 +133,12 @@ public let pythonWithZMQ: Bool = {
     probe.waitUntilExit()
     return probe.terminationStatus == 0
 }()
+
+/// Starts `tessera scheduler` on a free loopback port with `arguments` (run settings, a run
+/// directory) and returns it with the endpoint it printed once listening.
+public func startScheduler(_ arguments: [String]) throws -> (ProcessHarness, String) {
+    let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0"] + arguments)
+    let line = try scheduler.waitForLine(containing: "listening on")
+    return (scheduler, String(line.split(separator: " ").last ?? ""))
+}
+
