@@ -2,7 +2,7 @@ import CZMQ
 import Foundation
 import Synchronization
 
-/// The process's ZeroMQ authentication handler (ZAP, ZeroMQ RFC 27): libzmq asks it about every
+/// Part of the ZeroMQ implementation (it is a ZeroMQ socket of its own). The process's ZeroMQ authentication handler (ZAP, ZeroMQ RFC 27): libzmq asks it about every
 /// CURVE client that connects to a CURVE server socket, and it admits only public keys on that
 /// socket's allowlist, naming the client by its allowlist name (the socket's receivers see it
 /// as the message's User-Id). libzmq admits every CURVE client when no handler runs, so no
