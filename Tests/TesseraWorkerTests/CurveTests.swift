@@ -21,6 +21,10 @@ struct CurveTests {
         #expect(throws: TransportError.self) { try CurveKeyPair(secretKey: "not a key") }
         _ = try keys.generate("scheduler")
         #expect(try keys.publicKeys(except: "scheduler") == ["w1": pair.publicKey])
+        #expect(try keys.allowlist(except: "scheduler") == [pair.publicKey: "w1"])
+        // One key may speak for one peer only.
+        try FileManager.default.copyItem(at: keys.url.appendingPathComponent("w1.pub"), to: keys.url.appendingPathComponent("w2.pub"))
+        #expect(throws: TransportError.self) { try keys.allowlist(except: "scheduler") }
     }
 
     /// Sends one message from a client made with `security` and returns what the server got

@@ -10,16 +10,9 @@ extension RunSettings {
         guard !keys.isEmpty else { return .none }
         let directory = KeyDirectory(URL(fileURLWithPath: keys))
         let pair = try directory.pair(KeyDirectory.schedulerName)
-        let workers = try directory.publicKeys(except: KeyDirectory.schedulerName)
-        guard !workers.isEmpty else {
+        let allowed = try directory.allowlist(except: KeyDirectory.schedulerName)
+        guard !allowed.isEmpty else {
             throw TransportError(.badKey, "\(keys) holds no worker keys (NAME.pub); make them with 'tessera keys generate NAME... --dir \(keys)'")
-        }
-        var allowed: [String: String] = [:]
-        for (name, key) in workers.sorted(by: { $0.key < $1.key }) {
-            if let other = allowed[key] {
-                throw TransportError(.badKey, "\(keys)/\(name).pub and \(other).pub hold the same key: one key speaks for one worker")
-            }
-            allowed[key] = name
         }
         return .curveServer(keys: pair, allowed: allowed)
     }

@@ -80,6 +80,22 @@ public struct KeyDirectory: Sendable {
         return keys
     }
 
+    /// The allowlist of a server named `excluded`: every other public key here, mapped to its
+    /// name (what a CURVE server admits, ``ChannelSecurity/curveServer(keys:allowed:)``).
+    ///
+    /// - Throws: ``TransportError`` (`.badKey`) for a malformed key file, or two names holding
+    ///   the same key (one key speaks for one peer).
+    public func allowlist(except excluded: String) throws -> [String: String] {
+        var allowed: [String: String] = [:]
+        for (name, key) in try publicKeys(except: excluded).sorted(by: { $0.key < $1.key }) {
+            if let other = allowed[key] {
+                throw TransportError(.badKey, "\(url.path)/\(name).pub and \(other).pub hold the same key: one key speaks for one peer")
+            }
+            allowed[key] = name
+        }
+        return allowed
+    }
+
     /// The first line of `file`, trimmed.
     private static func line(_ file: URL) throws -> String {
         guard let text = try? String(contentsOf: file, encoding: .utf8) else {

@@ -102,7 +102,6 @@ struct WorkerCommand: ParsableCommand {
         let directory = KeyDirectory(URL(fileURLWithPath: keys))
         let pair = try directory.pair(id)
         guard bind != nil else { return .curveClient(keys: pair, serverKey: try directory.publicKey(KeyDirectory.schedulerName)) }
-        let clients = try directory.publicKeys(except: id)
-        return .curveServer(keys: pair, allowed: Dictionary(clients.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first }))
+        return .curveServer(keys: pair, allowed: try directory.allowlist(except: id))
     }
 }
