@@ -18,9 +18,10 @@ public final class RequestClient {
     /// A client connected to `endpoint` through `transport`, tracing to `tracer` when given.
     ///
     /// - Throws: ``TransportError`` when the endpoint is malformed.
-    public convenience init(connectingTo endpoint: String, limits: WireLimits = WireLimits(), tracer: TraceWriter? = nil,
+    public convenience init(connectingTo endpoint: String, limits: WireLimits = WireLimits(),
+                            security: ChannelSecurity = .none, tracer: TraceWriter? = nil,
                             transport: Transport = .zeroMQ) throws {
-        self.init(channel: try transport.connect(endpoint, limits: limits, tracer: tracer))
+        self.init(channel: try transport.connect(endpoint, limits: limits, security: security, tracer: tracer))
     }
 
     /// Sends `message` and returns the reply, waiting at most `timeout` seconds.

@@ -39,8 +39,9 @@ public indirect enum WorkerError: WireReportable, Sendable, Equatable {
     case taskFailed(kind: String, round: UInt64, reason: String)
     /// `forward` to another worker failed.
     case forwardFailed(endpoint: String, reason: String)
-    /// `forward` to an endpoint this worker was not told belongs to its federation.
-    case forwardRefused(endpoint: String)
+    /// `forward` to an endpoint this worker was not told belongs to its federation (why, in
+    /// `reason`: see ``ForwardTargets``).
+    case forwardRefused(endpoint: String, reason: String)
 
     /// The code an error reply carries for this error (docs/PROTOCOL.md): 7 for limits, else 100.
     public var wireCode: WireError.Kind {
@@ -71,8 +72,7 @@ public indirect enum WorkerError: WireReportable, Sendable, Equatable {
         case .noHeldOutData: "this client holds no data out for evaluation (the run's held-out fraction is 0)"
         case let .taskFailed(kind, round, reason): "\(kind) of round \(round) failed: \(reason)"
         case let .forwardFailed(endpoint, reason): "forward to \(endpoint): \(reason)"
-        case let .forwardRefused(endpoint):
-            "forward to \(endpoint) refused: this worker forwards beyond this machine only to endpoints it was started with (--forward-to)"
+        case let .forwardRefused(endpoint, reason): "forward to \(endpoint) refused: \(reason)"
         }
     }
 }

@@ -43,10 +43,9 @@ public final class WorkerRuntime {
     private var forwarding: [BackgroundTask] = []
     /// The endpoint the socket is bound or connected to (with the real port after `tcp://*:0`).
     public let address: String
-    /// Endpoints beyond this machine that `forward` may send tensors to (those of the same
-    /// federation). Loopback and ipc endpoints are always allowed; any other is refused, so a
-    /// peer cannot make the worker connect wherever it names.
-    public var forwardTargets: Set<String> = []
+    /// Where `forward` may send tensors (those of the same federation) and how: by default
+    /// plain, to loopback and ipc endpoints only.
+    public var forwardTargets = ForwardTargets()
     /// Seconds without any message from the scheduler, after registering, before the worker
     /// says so and registers again.
     public var registrationRetry: Double = 5
@@ -245,11 +244,9 @@ public final class WorkerRuntime {
     /// when it comes, or an error after 30 s without one. Answers an unknown id at once.
     private func startForward(_ id: TensorID, to endpoint: String, as target: TensorID, replyTo: UInt64,
                               sender: PeerID?) -> Message? {
-        guard TesseraTransport.Endpoint.isLoopback(endpoint) || forwardTargets.contains(endpoint) else {
-            return .errorReply(for: WorkerError.forwardRefused(endpoint: endpoint))
-        }
-        let tensor: Tensor
+        let tensor: Tensor, security: ChannelSecurity
         do {
+            security = try forwardTargets.security(for: endpoint)
             tensor = try service.store.tensor(id)
         } catch {
             return .errorReply(for: error)
@@ -260,7 +257,8 @@ public final class WorkerRuntime {
         let thread = Thread {
             let result: Message
             do {
-                let peer = try RequestClient(connectingTo: endpoint, limits: limits, tracer: tracer, transport: transport)
+                let peer = try RequestClient(connectingTo: endpoint, limits: limits, security: security, tracer: tracer,
+                                             transport: transport)
                 defer { peer.channel.close() }
                 let answer = try peer.request(.put(id: target, tensor: tensor), timeout: 30)
                 result = if case .error = answer { answer } else { .done(objectCount: 0, byteCount: 0) }

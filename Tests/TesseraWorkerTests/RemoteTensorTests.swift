@@ -2,6 +2,7 @@ import Foundation
 import TesseraTestSupport
 import Testing
 import TesseraTensor
+import TesseraTransport
 import TesseraWire
 import TesseraWorker
 
@@ -43,6 +44,28 @@ struct RemoteTensorTests {
         let after = try await bob.storeSize().objects
         #expect(after == before)
 
+        #expect(bobProcess.stop() == 0)
+        #expect(aliceProcess.stop() == 0)
+    }
+
+    /// Workers with keys move tensors between them over CURVE, each pinning the other's key by
+    /// name, and refuse to forward to an endpoint they were not given by name, loopback or not.
+    @Test func moveBetweenWorkersWithKeys() async throws {
+        let keys = KeyDirectory(FileManager.default.temporaryDirectory.appendingPathComponent("tessera-keys-\(UUID())"))
+        defer { try? FileManager.default.removeItem(at: keys.url) }
+        let pairs = try ["alice", "bob", "client"].map { try keys.generate($0) }
+        let (aliceProcess, aliceEndpoint) = try startWorker(id: "alice", extra: ["--keys", keys.url.path])
+        let (bobProcess, bobEndpoint) = try startWorker(id: "bob", extra: ["--keys", keys.url.path, "--forward-to", "alice=\(aliceEndpoint)"])
+        let bob = try RemoteWorker(name: "bob", endpoint: bobEndpoint, security: .curveClient(keys: pairs[2], serverKey: pairs[1].publicKey))
+        let alice = try RemoteWorker(name: "alice", endpoint: aliceEndpoint, security: .curveClient(keys: pairs[2], serverKey: pairs[0].publicKey))
+        let x = try await Tensor([1, 2, 3]).send(to: bob)
+        #expect(try await x.move(to: alice).get() == Tensor([1, 2, 3]))
+        let (carolProcess, carolEndpoint) = try startWorker(id: "carol")
+        let carol = try RemoteWorker(name: "carol", endpoint: carolEndpoint)
+        let y = try await Tensor([4]).send(to: bob)
+        let error = await #expect(throws: RemoteError.self) { try await y.move(to: carol) }
+        #expect(error?.description.contains("--forward-to NAME=ENDPOINT") == true, "\(String(describing: error))")
+        #expect(carolProcess.stop() == 0)
         #expect(bobProcess.stop() == 0)
         #expect(aliceProcess.stop() == 0)
     }

@@ -49,7 +49,7 @@ struct WorkerCommand: ParsableCommand {
     @Flag(help: "Allow --bind beyond this machine without --keys (anyone who reaches the port can use this worker).")
     var insecure = false
 
-    @Option(help: "Comma-separated endpoints of other workers beyond this machine that forward (move) may send tensors to; loopback ones are always allowed.")
+    @Option(help: "Comma-separated workers that forward (move) may send tensors to, as ENDPOINT or NAME=ENDPOINT: without --keys, those beyond this machine (loopback ones are always allowed); with --keys, every one, by NAME (NAME.pub is pinned).")
     var forwardTo = ""
 
     func validate() throws {
@@ -79,7 +79,7 @@ struct WorkerCommand: ParsableCommand {
                                         limits: WireLimits(maximumMessageBytes: maxMessageBytes),
                                         sampleCount: samples, labelHistogram: histogram, tracer: tracer, security: security)
         runtime.trainingDelay = slow
-        runtime.forwardTargets = Set(forwardTo.split(separator: ",").map(String.init))
+        runtime.forwardTargets = try forwardTargets()
         runtime.onTaskStarted = { message in
             FileHandle.standardOutput.write(Data("worker \(id): round \(message.round) \(message.kindName)\n".utf8))
         }
@@ -87,6 +87,26 @@ struct WorkerCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data("worker \(id) serving on \(runtime.address)\n".utf8))
         try runtime.run(until: { StopSignal.isRaised })
         FileHandle.standardOutput.write(Data("worker \(id) stopped\n".utf8))
+    }
+
+    /// `--forward-to`'s workers: endpoints, or over CURVE with each NAME's pinned public key.
+    func forwardTargets() throws -> ForwardTargets {
+        let entries = forwardTo.split(separator: ",").map { entry in
+            // NAME=ENDPOINT; an endpoint's own '=' (an ipc path) comes after its "://".
+            let equals = entry.firstIndex(of: "="), scheme = entry.range(of: "://")
+            guard let equals, scheme.map({ equals < $0.lowerBound }) ?? true else { return (name: String?.none, endpoint: String(entry)) }
+            return (name: String(entry[..<equals]), endpoint: String(entry[entry.index(after: equals)...]))
+        }
+        guard let keys else { return ForwardTargets(endpoints: Set(entries.map(\.endpoint))) }
+        let directory = KeyDirectory(URL(fileURLWithPath: keys))
+        var serverKeys: [String: String] = [:]
+        for entry in entries {
+            guard let name = entry.name else {
+                throw ValidationError("--forward-to \(entry.endpoint): with --keys, name the worker there (NAME=ENDPOINT) so that its key NAME.pub is pinned")
+            }
+            serverKeys[entry.endpoint] = try directory.publicKey(name)
+        }
+        return ForwardTargets(keys: try directory.pair(id), serverKeys: serverKeys)
     }
 
     /// The channel's security: none without `--keys` (refused when binding beyond this machine
