@@ -94,15 +94,22 @@ test-fuzz:
 	rm -rf $(FUZZ_DIR)/wire $(FUZZ_DIR)/worker $(FUZZ_DIR)/ops
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 FUZZ_SEED=1
 
+# The CURVE reference is pyzmq on the libzmq and libsodium Tessera links (built from source in
+# a venv, SYSTEM_PYZMQ); pyzmq's wheel bundles newer ones and is shown beside it.
+SYSTEM_PYZMQ ?= $(BENCH_DIR)/pyzmq-system
 bench-deps:
 	@python3 -c "import numpy, threadpoolctl, zmq" 2>/dev/null || \
 	  python3 -m pip install -q $(PIP_PACKAGES) || \
 	  { echo "run: python3 -m pip install $(PIP_PACKAGES)"; exit 1; }
+	@$(SYSTEM_PYZMQ)/bin/python -c "import zmq" 2>/dev/null || \
+	  { python3 -m venv --system-site-packages $(SYSTEM_PYZMQ) && \
+	    $(SYSTEM_PYZMQ)/bin/pip install -q --ignore-installed --no-deps --no-binary pyzmq pyzmq; } || \
+	  echo "note: could not build pyzmq on the system's libzmq; CURVE is compared with the wheel only"
 
 bench: build bench-deps
 	scripts/bench_gemm.sh "$$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera" $(BENCH_DIR) $(SHARED_BENCH)
 	TESSERA_THREADS=2 $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera bench conv
-	scripts/bench_transport.sh "$$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera" $(BENCH_DIR) $(SHARED_BENCH)
+	SYSTEM_PYZMQ=$(SYSTEM_PYZMQ) scripts/bench_transport.sh "$$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera" $(BENCH_DIR) $(SHARED_BENCH)
 
 run: build
 	$(BIN) launch $(TOPOLOGY)

@@ -21,12 +21,18 @@ for transport in tcp ipc; do
     done
   done
 done
-# Over CURVE: ours against pyzmq with CURVE (the same roles as zmq_thr.py), tcp, 1 and 16 MiB.
+# Over CURVE: ours against pyzmq with CURVE (the same roles as zmq_thr.py), tcp, 1 and 16 MiB:
+# pyzmq on the system's libzmq and libsodium (SYSTEM_PYZMQ, a venv; the like-for-like reference)
+# and pyzmq's wheel with its own newer ones.
+references=(python3)
+[ -x "${SYSTEM_PYZMQ:-}/bin/python" ] && references+=("$SYSTEM_PYZMQ/bin/python")
 for size in 1048576 16777216; do
   for _ in $(seq "$rounds"); do
     "$bin" bench transport --patterns one-way --curve --runs 1 --transports tcp --sizes "$size" --json \
       >> "$out/transport.jsonl"
-    python3 "$(dirname "$0")/zmq_curve_thr.py" "$shared" "$size" --json "$out/zmq.jsonl" > /dev/null
+    for python in "${references[@]}"; do
+      "$python" "$(dirname "$0")/zmq_curve_thr.py" "$shared" "$size" --json "$out/zmq.jsonl" > /dev/null
+    done
   done
 done
 "$bin" bench transport --patterns codec,round-trip --json >> "$out/transport.jsonl"

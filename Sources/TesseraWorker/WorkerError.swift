@@ -15,6 +15,9 @@ public indirect enum WorkerError: WireReportable, Sendable, Equatable {
     /// An op's result (and working memory) would not fit in what the store has left; refused
     /// before anything was allocated.
     case resultTooLarge(op: String, shape: [Int], bytes: Int, available: Int)
+    /// An exec or plan asks for more arithmetic than one request may (counted up to and
+    /// including `op`); refused before any step ran.
+    case tooMuchWork(op: String, operations: Int, limit: Int)
     /// A step of a plan failed; the steps before it ran (plans are not atomic).
     case planStepFailed(index: Int, op: String, WorkerError)
     /// `backward` from a tensor failed.
@@ -46,7 +49,7 @@ public indirect enum WorkerError: WireReportable, Sendable, Equatable {
     /// The code an error reply carries for this error (docs/PROTOCOL.md): 7 for limits, else 100.
     public var wireCode: WireError.Kind {
         switch self {
-        case .objectLimit, .byteLimit, .resultTooLarge: .limitExceeded
+        case .objectLimit, .byteLimit, .resultTooLarge, .tooMuchWork: .limitExceeded
         case let .planStepFailed(_, _, underlying): underlying.wireCode
         default: .requestFailed
         }
@@ -60,6 +63,8 @@ public indirect enum WorkerError: WireReportable, Sendable, Equatable {
         case let .opFailed(op, reason): "\(op) failed: \(reason)"
         case let .resultTooLarge(op, shape, bytes, available):
             "\(op) would make a \(shape) result needing \(bytes == .max ? "more than \(Int.max)" : String(bytes)) bytes with its working memory; the worker has \(available) bytes left (--max-bytes)"
+        case let .tooMuchWork(op, operations, limit):
+            "the request needs \(operations == .max ? "more than \(Int.max)" : "about \(operations)") operations by its \(op), over this worker's limit of \(limit) per request (--max-work); split it, or start the worker with a higher limit"
         case let .planStepFailed(index, op, underlying): "plan step \(index) (\(op)): \(underlying)"
         case let .backwardFailed(id, reason): "backward from \(id): \(reason)"
         case let .noGradient(id): "tensor \(id) has no gradient (not a leaf that requires grad, or no backward yet)"

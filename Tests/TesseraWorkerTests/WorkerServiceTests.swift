@@ -86,4 +86,28 @@ struct WorkerServiceTests {
         guard case .error? = service.handle(.get(id: 9)) else { Issue.record("a refused op stored a result"); return }
         #expect(service.handle(.exec(PlanStep(op: .relu, inputs: [1], output: 6))) == .done(objectCount: 6, byteCount: 8 * (1 << 20) + 4 * (4 + 16 + 9 + 4)))
     }
+
+    /// A request whose results fit can still take hours: one over the worker's work limit is
+    /// refused before any of its steps runs (code 7), counted across a plan's steps, whose
+    /// shapes are followed through the plan.
+    @Test func requestsOverTheWorkLimitAreRefusedBeforeAnyStepRuns() throws {
+        var service = WorkerService(workerID: "bob", maximumWorkPerRequest: 10_000)
+        _ = service.handle(.put(id: 1, tensor: try Tensor.ones([10, 10])))
+        // 2 · 100 · 10 = 2,000 operations: within the limit.
+        #expect(service.handle(.exec(PlanStep(op: .matmul, inputs: [1, 1], output: 2))) == .done(objectCount: 2, byteCount: 800))
+        // Five such matmuls chained (each on the one before) are 10,000; a sixth is over.
+        func chain(_ count: Int, from first: TensorID) -> [PlanStep] {
+            (0..<TensorID(count)).map { step in PlanStep(op: .matmul, inputs: [step == 0 ? 1 : first + step - 1, 1], output: first + step) }
+        }
+        #expect(service.handle(.plan(chain(5, from: 10))) == .done(objectCount: 7, byteCount: 2800))
+        guard case let .error(code, text)? = service.handle(.plan(chain(6, from: 110))) else {
+            Issue.record("a plan over the work limit ran"); return
+        }
+        #expect(code == WireError.Kind.limitExceeded.rawValue && text.contains("--max-work"), "\(text)")
+        // Refused as a whole: not even its first step ran.
+        guard case .error? = service.handle(.get(id: 110)) else { Issue.record("a refused plan ran its first step"); return }
+        #expect(try Op.matmul.work(for: [[2, 3], [3, 4]]) == 2 * 8 * 3)
+        #expect(try Op.conv2d(Conv2DOptions()).work(for: [[1, 3, 8, 8], [4, 3, 3, 3]]) == 2 * (4 * 6 * 6) * 27)
+        #expect(try Op.matmul.work(for: [[1 << 20, 1 << 40], [1 << 40, 1 << 20]]) == .max)
+    }
 }

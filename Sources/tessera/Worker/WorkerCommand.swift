@@ -31,6 +31,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Most bytes of tensors kept at once.")
     var maxBytes = 4 << 30
 
+    @Option(help: "Most arithmetic operations one exec or plan may ask for (a request over it is refused before it runs).")
+    var maxWork = WorkerService.defaultMaximumWorkPerRequest
+
     @Option(help: "Largest message accepted, in bytes.")
     var maxMessageBytes = 1 << 30
 
@@ -55,8 +58,8 @@ struct WorkerCommand: ParsableCommand {
     func validate() throws {
         guard (bind == nil) != (connect == nil) else { throw ValidationError("give exactly one of --bind and --connect") }
         guard !id.isEmpty, id.utf8.count <= 255 else { throw ValidationError("--id must be 1 to 255 bytes") }
-        guard maxObjects > 0, maxBytes > 0, maxMessageBytes >= 1024 else {
-            throw ValidationError("--max-objects and --max-bytes must be positive, --max-message-bytes at least 1024")
+        guard maxObjects > 0, maxBytes > 0, maxWork > 0, maxMessageBytes >= 1024 else {
+            throw ValidationError("--max-objects, --max-bytes and --max-work must be positive, --max-message-bytes at least 1024")
         }
     }
 
@@ -69,7 +72,8 @@ struct WorkerCommand: ParsableCommand {
             histogram = train.labelHistogram().map { UInt64($0) }
         }
         StopSignal.install()
-        let service = WorkerService(workerID: id, store: ObjectStore(maximumObjects: maxObjects, maximumBytes: maxBytes))
+        let service = WorkerService(workerID: id, store: ObjectStore(maximumObjects: maxObjects, maximumBytes: maxBytes),
+                                    maximumWorkPerRequest: maxWork)
         let endpoint: WorkerRuntime.Endpoint = bind.map { .bind($0) } ?? .connect(connect ?? "")
         let security = try channelSecurity()
         let tracer = noTrace ? nil : try TraceWriter(
