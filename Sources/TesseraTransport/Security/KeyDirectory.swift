@@ -62,7 +62,11 @@ public struct KeyDirectory: Sendable {
     ///
     /// - Throws: ``TransportError`` (`.badKey`) when the file is missing or malformed.
     public func publicKey(_ name: String) throws -> String {
-        let key = try Self.line(url.appendingPathComponent("\(name).pub"))
+        let file = url.appendingPathComponent("\(name).pub")
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw TransportError(.badKey, "no public key \(file.path): copy \(name)'s .pub here (made by 'tessera keys generate \(name)')")
+        }
+        let key = try Self.line(file)
         try CurveKeyPair.check(key, what: "public key of \(name)")
         return key
     }
