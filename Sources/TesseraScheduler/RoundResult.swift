@@ -28,17 +28,39 @@ public struct RoundResult: Sendable, Equatable, Encodable {
     public var trainLoss: Double? = nil
     /// The workers whose updates were used, sorted.
     public var contributors: [String] = []
+    /// Asynchronous modes: the staleness of what the period since the last report applied.
+    public var staleness: StalenessSummary? = nil
 
-    /// The sample-weighted mean of the non-negative `loss` metrics in `updates`, if any.
-    static func meanTrainingLoss(_ updates: [ValidatedUpdate]) -> Double? {
-        let reporting = updates.compactMap { update in update.metrics["loss"].flatMap { $0 >= 0 ? ($0, Double(update.sampleCount)) : nil } }
+    /// The staleness of the updates an asynchronous period applied.
+    public struct StalenessSummary: Sendable, Equatable, Encodable {
+        /// Server steps in the period.
+        public var steps: Int
+        /// Mean staleness of the applied updates (0 when none).
+        public var mean: Double
+        /// Largest staleness of an applied update.
+        public var maximum: Int
+        /// Updates dropped for being more than `training.max_staleness` steps old.
+        public var dropped: Int
+
+        /// A period's summary.
+        public init(steps: Int, mean: Double, maximum: Int, dropped: Int) {
+            self.steps = steps
+            self.mean = mean
+            self.maximum = maximum
+            self.dropped = dropped
+        }
+    }
+
+    /// The sample-weighted mean of the non-negative losses in `reports` (loss, samples), if any.
+    static func meanTrainingLoss(_ reports: [(loss: Double?, samples: UInt64)]) -> Double? {
+        let reporting = reports.compactMap { report in report.loss.flatMap { $0 >= 0 ? ($0, Double(report.samples)) : nil } }
         let samples = reporting.reduce(0) { $0 + $1.1 }
         return samples > 0 ? reporting.reduce(0) { $0 + $1.0 * $1.1 } / samples : nil
     }
 
     private enum CodingKeys: String, CodingKey {
         case round, sampled, received, late, aggregated, accuracy, loss, seconds, evaluationSeconds, federated, trainLoss,
-             contributors, nonFinite
+             contributors, staleness, nonFinite
     }
 
     /// The fields as `metrics.jsonl` has them. A number that is not finite (a model whose test
@@ -63,6 +85,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(federated, forKey: .federated)
         try container.encodeIfPresent(trainLoss, forKey: .trainLoss)
         try container.encode(contributors, forKey: .contributors)
+        try container.encodeIfPresent(staleness, forKey: .staleness)
         if !nonFinite.isEmpty { try container.encode(nonFinite, forKey: .nonFinite) }
     }
 }

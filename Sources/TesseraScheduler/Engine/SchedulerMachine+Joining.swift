@@ -78,6 +78,11 @@ extension SchedulerMachine {
         // Resuming: replay the sampling draws of the rounds already run, so the sequence goes on.
         var replay = membership.ids
         for _ in 1..<max(1, firstRound) { replay.shuffle(using: &generator) }
-        try startRound(firstRound, at: now, into: &actions)
+        trainingStart = now
+        if settings.mode.isAsynchronous {
+            try startAsynchronous(at: now, into: &actions)
+        } else {
+            try startRound(firstRound, at: now, into: &actions)
+        }
     }
 }

@@ -86,6 +86,10 @@ extension SchedulerMachine {
             }
             dispatch(&gather, count: 1, at: now, into: &actions)
             phase = .evaluating(round, gather)
+        case var .asynchronous(run):
+            try answerAsynchronously(envelope, from: worker, run: &run, at: now, into: &actions)
+            if case .asynchronous = phase { phase = .asynchronous(run) }
+            return
         default:
             return try refuseStray(envelope, from: worker, into: &actions)
         }
@@ -146,6 +150,10 @@ extension SchedulerMachine {
             gather.fail(worker)
             dispatch(&gather, count: 1, at: now, into: &actions)
             phase = .evaluating(round, gather)
+        case var .asynchronous(run):
+            try failAsynchronousTask(of: worker, run: &run, at: now, into: &actions)
+            if case .asynchronous = phase { phase = .asynchronous(run) }
+            return
         default:
             return
         }
@@ -181,7 +189,7 @@ extension SchedulerMachine {
             let updates = round.gather.workers.compactMap { round.gather.answers[$0] }
             round.received = updates.count
             round.contributors = updates.map(\.workerID)
-            round.trainLoss = RoundResult.meanTrainingLoss(updates)
+            round.trainLoss = RoundResult.meanTrainingLoss(updates.map { ($0.metrics["loss"], $0.sampleCount) })
             round.aggregated = updates.count >= settings.quorum
             if round.aggregated {
                 let start = TraceEvent.now()
@@ -217,14 +225,22 @@ extension SchedulerMachine {
             seconds: now - round.start, evaluationSeconds: now - round.evaluationStart, federated: federated,
             trainLoss: round.trainLoss, contributors: round.contributors)
         results.append(result)
-        let checkpoint = Checkpoint(
-            parameters: global, optimizer: strategy.state,
-            metadata: ["round": String(round.number), "seed": String(settings.seed), "model": settings.model.name])
-        actions.append(.roundCompleted(result, checkpoint: checkpoint))
+        actions.append(.roundCompleted(result, checkpoint: checkpoint(round: round.number)))
         if round.number == 1 && round.received == 0 {
             return fail(.noUpdates(round: 1, sampled: sampled, deadline: settings.deadline), into: &actions)
         }
+        if settings.maxSeconds > 0, let trainingStart, now - trainingStart >= settings.maxSeconds {
+            logger.notice("stopping after round \(round.number): \(settings.maxSeconds) s (training.max_seconds) have passed")
+            return try end(into: &actions)
+        }
         try startRound(round.number + 1, at: now, into: &actions)
+    }
+
+    /// The checkpoint of the current model after round (or server step) `round`.
+    func checkpoint(round: Int) -> Checkpoint {
+        Checkpoint(parameters: global, optimizer: strategy.state,
+                   metadata: ["round": String(round), "seed": String(settings.seed), "model": settings.model.name,
+                              "mode": settings.mode.rawValue])
     }
 
     /// Tells every worker the run is over, and ends it.

@@ -39,6 +39,8 @@ public final class SchedulerMachine {
     var strategy: any AggregationStrategy
     var generator: SeededGenerator
     let firstRound: Int
+    /// When the first round (or step) started: `training.max_seconds` counts from here.
+    var trainingStart: Double?
     let shares: ShareSizes?
     var phase: Phase
     let logger = Logger(label: "tessera.scheduler")
@@ -50,6 +52,7 @@ public final class SchedulerMachine {
         case joining(order: [String], next: Int, deadline: Double)
         case training(Round)
         case evaluating(Round, TaskGather<EvaluationResult>)
+        case asynchronous(AsyncRun)
         case ended
     }
 
@@ -104,6 +107,7 @@ public final class SchedulerMachine {
         case .joining: "while workers were joining"
         case let .training(round): "during round \(round.number)"
         case let .evaluating(round, _): "during round \(round.number)'s federated evaluation"
+        case let .asynchronous(run): "at server step \(run.version)"
         case .ended: "after the run"
         }
     }
@@ -119,6 +123,7 @@ public final class SchedulerMachine {
         case let .registering(deadline), let .joining(_, _, deadline): return deadline
         case let .training(round): return min(round.gather.deadline, silence(round.gather))
         case let .evaluating(_, gather): return min(gather.deadline, silence(gather))
+        case let .asynchronous(run): return nextAsynchronousDeadline(run)
         case .ended: return nil
         }
     }
@@ -197,6 +202,9 @@ public final class SchedulerMachine {
         case .training, .evaluating:
             try checkSilence(at: now, into: &actions)
             try closeIfDue(at: now, into: &actions)
+        case var .asynchronous(run):
+            try tickAsynchronously(&run, at: now, into: &actions)
+            if case .asynchronous = phase { phase = .asynchronous(run) }
         default:
             break
         }

@@ -5,7 +5,12 @@ extension RunSettings {
     /// Every run setting: key, flag, what it accepts and means, its check. `docs/TOPOLOGY.md`
     /// documents each (a test checks), `tessera scheduler --help` lists them.
     public static var table: SettingTable<RunSettings> {
-        SettingTable([
+        // In documentation order, grouped by what they configure.
+        SettingTable(federation + training + asynchronous + rest + security)
+    }
+
+    private static var federation: [Setting<RunSettings>] {
+        [
             .text("scheduler.bind", flag: "bind", \.bind, accepts: Endpoint.form,
                   summary: "where the scheduler listens; port 0 picks a free one", isValid: Endpoint.isValid),
             .integer("workers.count", flag: "workers", \.workers, minimum: 1, summary: "workers (clients) expected before round 1"),
@@ -21,7 +26,13 @@ extension RunSettings {
             },
             .parsed("model", \.model, accepts: ModelSpec.builtIn.keys.sorted().joined(separator: " | "),
                     summary: "the built-in model to train", show: \.name) { ModelSpec.builtIn[$0] },
-            .choice("training.mode", \.mode, summary: "synchronous rounds (asynchronous modes come later)"),
+        ]
+    }
+
+    private static var training: [Setting<RunSettings>] {
+        [
+            .choice("training.mode", \.mode,
+                    summary: "sync: rounds; fedasync: each update mixed in on arrival (Xie et al. 2019); fedbuff: a server step every buffer_size updates (Nguyen et al. 2022)"),
             .choice("training.strategy", \.strategy,
                     summary: "FedAvg, FedAvgM (server momentum), FedProx (proximal term on the clients), FedAdam or FedYogi (Reddi et al. 2021)"),
             .parsed("training.server_lr", \.serverLearningRate, accepts: "a number > 0",
@@ -33,7 +44,33 @@ extension RunSettings {
                 $0 >= 0 && $0 < 1
             },
             .number("training.mu", \.mu, accepts: "a number ≥ 0", summary: "FedProx's proximal coefficient") { $0 >= 0 },
-            .integer("training.rounds", \.rounds, minimum: 1, summary: "rounds to run"),
+            .integer("training.rounds", \.rounds, minimum: 1, summary: "rounds to run (asynchronous modes: server steps)"),
+        ]
+    }
+
+    private static var asynchronous: [Setting<RunSettings>] {
+        [
+            .number("training.max_seconds", \.maxSeconds, accepts: "seconds ≥ 0",
+                    summary: "stop after this long, once the round or step in progress is done; 0: no limit") { $0 >= 0 },
+            .integer("training.max_staleness", \.maxStaleness, minimum: 0,
+                     summary: "asynchronous modes: an update more server steps old than this is dropped"),
+            .number("training.async_alpha", \.asyncAlpha, accepts: "a number in (0, 1]", summary: "fedasync: how much a fresh update moves the model") {
+                $0 > 0 && $0 <= 1
+            },
+            .choice("training.staleness", \.staleness,
+                    summary: "asynchronous modes: an update τ steps old counts s(τ): constant 1, polynomial (τ+1)^-a, hinge 1 up to b, then 1/(a(τ-b)+1)"),
+            .number("training.staleness_a", \.stalenessA, accepts: "a number ≥ 0", summary: "the polynomial's exponent, or the hinge's slope") {
+                $0 >= 0
+            },
+            .number("training.staleness_b", \.stalenessB, accepts: "a number ≥ 0", summary: "the hinge's threshold in steps") { $0 >= 0 },
+            .integer("training.buffer_size", \.bufferSize, minimum: 1, summary: "fedbuff: updates per server step (K)"),
+            .integer("training.evaluate_every", \.evaluateEvery, minimum: 1,
+                     summary: "asynchronous modes: server steps between evaluations and checkpoints (the last step is always evaluated)"),
+        ]
+    }
+
+    private static var rest: [Setting<RunSettings>] {
+        [
             .number("training.fraction", \.fraction, accepts: "a number in (0, 1]", summary: "fraction C of workers sampled per round") {
                 $0 > 0 && $0 <= 1
             },
@@ -55,10 +92,15 @@ extension RunSettings {
                     summary: "how long the scheduler waits for the expected workers to register") { $0 > 0 },
             .boolean("training.resume", \.resume,
                      summary: "continue the run in its run directory from the last checkpoint (same seed) instead of starting anew"),
+        ]
+    }
+
+    private static var security: [Setting<RunSettings>] {
+        [
             .text("security.keys", flag: "keys", \.keys, accepts: "a directory",
                   summary: "CurveZMQ keys from tessera keys generate: the scheduler uses scheduler.key and admits every other NAME.pub as worker NAME; empty: no encryption"),
             .boolean("security.insecure", flag: "insecure", \.insecure,
                      summary: "allow listening beyond this machine without keys (anyone who reaches the port can join)"),
-        ])
+        ]
     }
 }

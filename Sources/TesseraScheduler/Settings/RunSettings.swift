@@ -11,8 +11,20 @@ import TesseraWire
 public struct RunSettings: Sendable, Equatable {
     /// How rounds run.
     public enum Mode: String, Sendable, CaseIterable {
-        /// Synchronous rounds (asynchronous modes come later).
+        /// Synchronous rounds: sample, train, aggregate what came by the deadline.
         case sync
+        /// FedAsync: each update mixed into the model on arrival.
+        case fedasync
+        /// FedBuff: every `bufferSize` updates, one server step.
+        case fedbuff
+
+        /// Whether updates are applied as they come instead of in rounds.
+        public var isAsynchronous: Bool { self != .sync }
+    }
+
+    /// How staleness discounts an update in the asynchronous modes (``StalenessFunction``).
+    public enum Staleness: String, Sendable, CaseIterable {
+        case constant, polynomial, hinge
     }
 
     /// How updates become the next global model.
@@ -70,6 +82,22 @@ public struct RunSettings: Sendable, Equatable {
     public var heartbeatTimeout = 10.0
     /// Seconds to wait for the expected workers to register.
     public var registrationTimeout = 60.0
+    /// Stop after this many seconds of training (after the round or step in progress); 0: no limit.
+    public var maxSeconds = 0.0
+    /// Asynchronous modes: updates older than this many server steps are dropped.
+    public var maxStaleness = 10
+    /// FedAsync's mixing weight α of a fresh update.
+    public var asyncAlpha = 0.6
+    /// Asynchronous modes: how staleness discounts an update.
+    public var staleness = Staleness.polynomial
+    /// The staleness function's a: the polynomial's exponent, or the hinge's slope.
+    public var stalenessA = 0.5
+    /// The hinge's b: updates up to this many steps old count fully.
+    public var stalenessB = 4.0
+    /// FedBuff: updates per server step (K).
+    public var bufferSize = 5
+    /// Asynchronous modes: server steps between evaluations (and checkpoints).
+    public var evaluateEvery = 1
     /// Continue the run in the run directory from its checkpoint.
     public var resume = false
     /// A directory of CurveZMQ keys (`tessera keys generate`); empty: no encryption.
@@ -112,6 +140,15 @@ public struct RunSettings: Sendable, Equatable {
         }
     }
 
+    /// The staleness function these settings name.
+    public var stalenessFunction: StalenessFunction {
+        switch staleness {
+        case .constant: .constant
+        case .polynomial: .polynomial(exponent: stalenessA)
+        case .hinge: .hinge(slope: stalenessA, threshold: stalenessB)
+        }
+    }
+
     /// Checks how the settings fit together (each alone was checked when read).
     ///
     /// - Throws: ``SettingError`` naming the key at fault.
@@ -127,6 +164,14 @@ public struct RunSettings: Sendable, Equatable {
             _ = try model.validate()
         } catch {
             throw SettingError(key: "model", value: model.name, message: "is not a valid architecture: \(error)")
+        }
+        if mode == .fedasync && ![.fedavg, .fedprox].contains(strategy) {
+            throw SettingError(key: "training.strategy", value: strategy.rawValue,
+                               message: "cannot be used with fedasync, which mixes each update into the model itself; use training.mode fedbuff for a server optimizer")
+        }
+        if mode.isAsynchronous && heldOut > 0 {
+            throw SettingError(key: "data.held_out", value: String(heldOut),
+                               message: "must be 0 with training.mode \(mode.rawValue): the workers evaluate on held-out data between synchronous rounds only")
         }
         guard !keys.isEmpty || insecure || Endpoint.isLoopback(bind) else {
             throw SettingError(key: "scheduler.bind", value: bind, message: Self.insecureAdvice)

@@ -4,7 +4,14 @@ import TesseraScheduler
 extension RoundResult {
     /// The round's terminal line; `sinceStart`: seconds since the launch began, when known.
     func line(sinceStart: Double? = nil) -> String {
-        String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s%@, workers %d/%d%@%@", round, accuracy * 100, loss, seconds,
+        if let staleness {
+            return String(format: "step %d: accuracy %.2f%%, loss %.4f, %.1f s%@, %d updates from %d tasks, staleness mean %.1f max %d%@",
+                          round, accuracy * 100, loss, seconds,
+                          sinceStart.map { String(format: " (%.1f s since start)", $0) as NSString } ?? "" as NSString,
+                          received, sampled, staleness.mean, staleness.maximum,
+                          late > 0 ? " (\(late) failed or dropped, \(staleness.dropped) stale)" as NSString : "" as NSString)
+        }
+        return String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s%@, workers %d/%d%@%@", round, accuracy * 100, loss, seconds,
                sinceStart.map { String(format: " (%.1f s since start)", $0) as NSString } ?? "" as NSString,
                received, sampled, late > 0 ? " (\(late) late)" as NSString : "" as NSString,
                federated.map { "; \($0.summary)" as NSString } ?? "" as NSString)
@@ -14,6 +21,6 @@ extension RoundResult {
     func jsonFields(sinceStart: Double? = nil) -> KeyValuePairs<String, Any> {
         ["round": round, "accuracy": accuracy, "loss": loss, "seconds": seconds, "since_start": sinceStart ?? Double.nan,
          "sampled": sampled, "received": received, "late": late, "aggregated": aggregated,
-         "federated_accuracy": federated?.accuracy ?? Double.nan]
+         "federated_accuracy": federated?.accuracy ?? Double.nan, "mean_staleness": staleness?.mean ?? Double.nan]
     }
 }

@@ -53,6 +53,25 @@ final class InProcessFederation {
         PlayedWorker(id: id, channel: try Transport.inProcess(hub).connect(Self.address, identity: id))
     }
 
+    /// Registers and welcomes `ids`, returning the played workers with the first tasks sent.
+    func join(_ ids: [String]) throws -> [PlayedWorker] {
+        let workers = try ids.map { try worker($0) }
+        for worker in workers { try worker.register() }
+        try pump()
+        // Welcomes go out a few at a time (training.max_concurrent_trainers): answer until none comes.
+        var answered = true
+        while answered {
+            answered = false
+            for worker in workers {
+                let inbox = try worker.inbox()
+                if try !worker.acceptWelcomes(in: inbox).isEmpty { answered = true }
+                worker.keep(inbox.filter { if case .welcome = $0.message { false } else { true } })
+            }
+            try pump()
+        }
+        return workers
+    }
+
     /// Hands every message waiting for the scheduler to the machine, then ticks it.
     func pump() throws {
         while let delivery = try channel.receive(timeout: 0) { try perform(machine.handle(delivery)) }
@@ -100,9 +119,18 @@ final class PlayedWorker {
         try send(.register(workerID: id, sampleCount: samples, labelHistogram: []))
     }
 
-    /// Everything the scheduler sent so far.
+    /// Envelopes read but not yet handed to the test.
+    private var kept: [Envelope] = []
+
+    /// Hands `envelopes` to the test with the next ``inbox()``.
+    func keep(_ envelopes: [Envelope]) {
+        kept += envelopes
+    }
+
+    /// Everything the scheduler sent so far (that the test has not seen).
     func inbox() throws -> [Envelope] {
-        var envelopes: [Envelope] = []
+        var envelopes = kept
+        kept = []
         while let delivery = try channel.receive(timeout: 0) { envelopes.append(try delivery.envelope.get()) }
         return envelopes
     }

@@ -10,16 +10,6 @@ import TesseraWire
 /// garbage answers. No process, no socket, no sleep.
 @Suite("Scheduler state machine")
 struct SchedulerMachineTests {
-    /// Registers and welcomes `ids`, returning the played workers with round 1's tasks sent.
-    func joined(_ federation: InProcessFederation, _ ids: [String]) throws -> [PlayedWorker] {
-        let workers = try ids.map { try federation.worker($0) }
-        for worker in workers { try worker.register() }
-        try federation.pump()
-        for worker in workers { try worker.acceptWelcomes(in: worker.inbox()) }
-        try federation.pump()
-        return workers
-    }
-
     @Test func welcomesInIdOrderAFewAtATimeThenSendsTheTask() throws {
         var configuration = InProcessFederation.configuration(workers: 3)
         configuration.maxConcurrentTrainers = 2
@@ -66,7 +56,7 @@ struct SchedulerMachineTests {
 
     @Test func aggregatesSampleWeightedAndFinishes() throws {
         let federation = try InProcessFederation(InProcessFederation.configuration(workers: 2))
-        let workers = try joined(federation, ["a", "b"])
+        let workers = try federation.join(["a", "b"])
         let start = federation.machine.global.tensors[0].scalars[0]
         let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
         try workers[0].answer(tasks[0], shift: 1, samples: 100, loss: 0.8)
@@ -88,7 +78,7 @@ struct SchedulerMachineTests {
         configuration.quorum = 2
         configuration.deadline = 30
         let federation = try InProcessFederation(configuration)
-        let workers = try joined(federation, ["a", "b", "c"])
+        let workers = try federation.join(["a", "b", "c"])
         let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
         try workers[0].answer(tasks[0], shift: 1)
         try workers[1].answer(tasks[1], shift: 1)
@@ -116,7 +106,7 @@ struct SchedulerMachineTests {
         configuration.quorum = 2
         configuration.deadline = 5
         let federation = try InProcessFederation(configuration)
-        let workers = try joined(federation, ["a", "b"])
+        let workers = try federation.join(["a", "b"])
         let before = federation.machine.global
         try workers[0].answer(workers[0].tasks(in: try workers[0].inbox())[0], shift: 1)
         try workers[1].send(.heartbeat)
@@ -131,7 +121,7 @@ struct SchedulerMachineTests {
         configuration.deadline = 600
         configuration.heartbeatTimeout = 2
         let federation = try InProcessFederation(configuration)
-        let workers = try joined(federation, ["a", "b", "c"])
+        let workers = try federation.join(["a", "b", "c"])
         let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
         try workers[0].answer(tasks[0], shift: 1)
         try workers[1].answer(tasks[1], shift: 1)
@@ -151,7 +141,7 @@ struct SchedulerMachineTests {
 
     @Test func aRestartedWorkerIsWelcomedAgainAndUsedAgain() throws {
         let federation = try InProcessFederation(InProcessFederation.configuration(workers: 2, rounds: 2))
-        let workers = try joined(federation, ["a", "b"])
+        let workers = try federation.join(["a", "b"])
         let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
         try workers[0].answer(tasks[0], shift: 1)
         // b's process dies mid-task and comes back under the same id on a new connection.
@@ -178,7 +168,7 @@ struct SchedulerMachineTests {
         var configuration = InProcessFederation.configuration(workers: 2)
         configuration.deadline = 600
         let federation = try InProcessFederation(configuration)
-        let workers = try joined(federation, ["honest", "mallory"])
+        let workers = try federation.join(["honest", "mallory"])
         let start = federation.machine.global.tensors[0].scalars[0]
         let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
         try workers[0].answer(tasks[0], shift: 2)
@@ -225,7 +215,7 @@ struct SchedulerMachineTests {
         var configuration = InProcessFederation.configuration(workers: 1, rounds: 3)
         configuration.deadline = 5
         let federation = try InProcessFederation(configuration)
-        let workers = try joined(federation, ["a"])
+        let workers = try federation.join(["a"])
         try workers[0].send(.heartbeat)
         try federation.advance(5)
         #expect(federation.rounds.count == 1 && federation.rounds[0].received == 0)

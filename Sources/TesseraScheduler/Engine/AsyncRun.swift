@@ -1,0 +1,63 @@
+import TesseraNN
+import TesseraTransport
+
+/// Where an asynchronous run (FedAsync, FedBuff) stands: which worker trains on which model
+/// version, the models still trained on, FedBuff's buffer, and what happened since the last
+/// report.
+struct AsyncRun {
+    /// A train task out with one worker.
+    struct Task {
+        /// The task message's id (the update replies to it).
+        let messageID: UInt64
+        /// The model version it carries.
+        let version: Int
+        /// When it was sent.
+        let sentAt: Double
+    }
+
+    /// What happened since the last report (one ``RoundResult``).
+    struct Period {
+        var start: Double
+        var dispatched = 0
+        var failed = 0
+        var dropped = 0
+        var steps = 0
+        /// Each applied update's worker, staleness, samples and reported loss.
+        var applied: [(worker: String, staleness: Int, samples: UInt64, loss: Double?)] = []
+    }
+
+    /// When training started (the wall-time limit counts from here).
+    let start: Double
+    /// Server steps taken: the current model's version.
+    var version: Int
+    /// Tasks out, by worker.
+    var training: [String: Task] = [:]
+    /// Workers whose task passed its deadline and that may still be busy with it: not sent
+    /// another until they answer something.
+    var overdue: Set<String> = []
+    /// The models of versions still trained on (FedBuff takes each update's change from its
+    /// own base).
+    var bases: [Int: ParameterSet] = [:]
+    /// The current version's train task, encoded once for every worker sent it.
+    var task: (version: Int, message: EncodedMessage)?
+    /// FedBuff's buffer (nil for FedAsync).
+    var buffer: FedBuff?
+    /// Updates applied since the run started, and tasks failed before the first was.
+    var accepted = 0
+    var failedBeforeFirst = 0
+    var period: Period
+
+    /// A run from model version `version`, started at `now`.
+    init(version: Int, buffer: FedBuff?, at now: Double) {
+        start = now
+        self.version = version
+        self.buffer = buffer
+        period = Period(start: now)
+    }
+
+    /// Forgets the models no task in flight was given.
+    mutating func releaseBases() {
+        let needed = Set(training.values.map(\.version))
+        bases = bases.filter { needed.contains($0.key) }
+    }
+}

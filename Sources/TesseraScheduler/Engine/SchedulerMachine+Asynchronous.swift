@@ -1,0 +1,207 @@
+import Foundation
+import Logging
+import TesseraNN
+import TesseraTrace
+import TesseraTransport
+import TesseraWire
+
+/// The asynchronous modes. Up to `max_concurrent_trainers` workers train at once, each on the
+/// model as it was when its task was sent (the task carries the version); an update is applied
+/// when it arrives, `staleness` = server steps taken since its version: FedAsync mixes each in
+/// (one server step per update), FedBuff buffers `buffer_size` of them per step. An update more
+/// than `max_staleness` steps old is dropped and traced. A worker that answers gets the next
+/// task at once. A task is given up after the deadline (its worker is not sent another until it
+/// answers), a silent worker is lost, and the model is evaluated and checkpointed every
+/// `evaluate_every` steps; the run ends after `rounds` steps or `max_seconds`.
+extension SchedulerMachine {
+    /// Starts training from version `firstRound - 1`.
+    func startAsynchronous(at now: Double, into actions: inout [SchedulerAction]) throws {
+        let buffer = settings.mode == .fedbuff ? FedBuff(bufferSize: settings.bufferSize, staleness: settings.stalenessFunction) : nil
+        var run = AsyncRun(version: firstRound - 1, buffer: buffer, at: now)
+        phase = .asynchronous(run)
+        guard run.version < settings.rounds else { return try end(into: &actions) }
+        try fill(&run, at: now, into: &actions)
+        if case .asynchronous = phase { phase = .asynchronous(run) }
+    }
+
+    /// Sends the current model to idle workers, chosen at random, until the concurrency target
+    /// is met; fails the run when no worker is left.
+    func fill(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
+        membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
+        let active = membership.active
+        var idle = active.filter { run.training[$0] == nil && !run.overdue.contains($0) }
+        while run.training.count < min(settings.trainerCap, active.count) && !idle.isEmpty {
+            let worker = idle.remove(at: Int.random(in: idle.indices, using: &generator))
+            guard let peer = membership[worker]?.peer else { continue }
+            let task = try currentTask(&run)
+            actions.append(.send(task, to: peer))
+            run.training[worker] = AsyncRun.Task(messageID: task.envelope.id, version: run.version, sentAt: now)
+            if run.buffer != nil { run.bases[run.version] = global }
+            run.period.dispatched += 1
+        }
+        if run.training.isEmpty && run.overdue.isEmpty {
+            fail(.everyWorkerLost(round: run.version + 1, heartbeatTimeout: settings.heartbeatTimeout), into: &actions)
+        }
+    }
+
+    /// The train task for the current version, encoded once.
+    private func currentTask(_ run: inout AsyncRun) throws -> EncodedMessage {
+        if let task = run.task, task.version == run.version { return task.message }
+        let hyperparameters = String(decoding: try JSONEncoder().encode(settings.hyperparameters), as: UTF8.self)
+        let message = try EncodedMessage(Envelope(id: takeID(), message: .trainTask(TrainTask(
+            round: UInt64(run.version + 1), modelVersion: UInt64(run.version), hyperparameters: hyperparameters,
+            parameters: global))), codec: codec)
+        run.task = (run.version, message)
+        return message
+    }
+
+    /// A message from `worker` during an asynchronous run: its update or error for the task it
+    /// holds is acted on; anything else answering a task is refused as stray.
+    func answerAsynchronously(_ envelope: Envelope, from worker: String, run: inout AsyncRun, at now: Double,
+                              into actions: inout [SchedulerAction]) throws {
+        guard envelope.message.isTaskAnswer || { if case .error = envelope.message { true } else { false } }() else { return }
+        guard let task = run.training[worker], envelope.replyTo == task.messageID else {
+            // A worker past its deadline that answers at last is free for a new task.
+            if run.overdue.remove(worker) != nil { try fill(&run, at: now, into: &actions) }
+            return try refuseStray(envelope, from: worker, into: &actions)
+        }
+        run.training[worker] = nil
+        if case let .update(update) = envelope.message {
+            do {
+                try checkClaims(of: update, from: worker, round: task.version + 1)
+                let staleness = run.version - task.version
+                guard staleness <= settings.maxStaleness else {
+                    logger.info("update from \(worker) is \(staleness) steps old (more than \(settings.maxStaleness)); dropped")
+                    tracer?.span("stale update", start: TraceEvent.now(), detail: "\(worker), version \(task.version), \(staleness) steps old")
+                    run.period.dropped += 1
+                    return try fill(&run, at: now, into: &actions)
+                }
+                let base = run.bases[task.version] ?? global
+                try apply(try ValidatedUpdate(update, from: worker, global: base), trainedFrom: base, staleness: staleness,
+                          run: &run, at: now, into: &actions)
+            } catch let error as SchedulerError {
+                logger.warning("\(error)")
+                tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(worker), version \(task.version): \(error)")
+                try send(Envelope(id: takeID(), replyTo: envelope.id, message: .errorReply(for: error)), to: worker, into: &actions)
+                countFailure(&run, into: &actions)
+            }
+        } else {
+            countFailure(&run, into: &actions)
+        }
+        guard case .asynchronous = phase else { return }
+        run.releaseBases()
+        try fill(&run, at: now, into: &actions)
+    }
+
+    /// Applies `update` (trained from `base`, `staleness` steps old): one server step for
+    /// FedAsync, into the buffer for FedBuff (a step when it is full).
+    private func apply(_ update: ValidatedUpdate, trainedFrom base: ParameterSet, staleness: Int, run: inout AsyncRun,
+                       at now: Double, into actions: inout [SchedulerAction]) throws {
+        run.accepted += 1
+        run.period.applied.append((update.workerID, staleness, update.sampleCount, update.metrics["loss"]))
+        let start = TraceEvent.now()
+        if var buffer = run.buffer {
+            try buffer.add(update, trainedFrom: base, staleness: staleness)
+            if buffer.isFull { replaceGlobal(with: try buffer.step(global, with: &strategy)) }
+            let stepped = buffer.buffer.isEmpty
+            run.buffer = buffer
+            guard stepped else { return }
+        } else {
+            let mixing = FedAsync(alpha: settings.asyncAlpha, staleness: settings.stalenessFunction)
+            replaceGlobal(with: try mixing.mix(update, into: global, staleness: staleness))
+        }
+        run.version += 1
+        run.period.steps += 1
+        tracer?.span("aggregate", start: start, detail: "step \(run.version), \(update.workerID), \(staleness) steps old")
+        let last = run.version >= settings.rounds || timeIsUp(run, at: now)
+        if last || run.version % settings.evaluateEvery == 0 { try report(&run, at: now, into: &actions) }
+        if last { try end(into: &actions) }
+    }
+
+    /// Counts a task that brought nothing; a run in which every worker failed twice before any
+    /// update was accepted is learning nothing, and ends.
+    private func countFailure(_ run: inout AsyncRun, into actions: inout [SchedulerAction]) {
+        run.period.failed += 1
+        guard run.accepted == 0 else { return }
+        run.failedBeforeFirst += 1
+        if run.failedBeforeFirst >= 2 * max(1, membership.count) {
+            fail(.noUpdates(round: 1, sampled: run.failedBeforeFirst, deadline: settings.deadline), into: &actions)
+        }
+    }
+
+    /// Whether the wall-time limit passed.
+    private func timeIsUp(_ run: AsyncRun, at now: Double) -> Bool {
+        settings.maxSeconds > 0 && now - run.start >= settings.maxSeconds
+    }
+
+    /// Evaluates the current model and reports the period since the last report.
+    private func report(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
+        let evaluationStart = clock.now
+        let start = TraceEvent.now()
+        let central = try evaluate(global)
+        tracer?.span("evaluate", start: start, detail: "step \(run.version)")
+        let period = run.period
+        let stalenesses = period.applied.map(\.staleness)
+        let result = RoundResult(
+            round: run.version, sampled: period.dispatched, received: period.applied.count,
+            late: period.failed + period.dropped, aggregated: period.steps > 0, accuracy: central.accuracy, loss: central.loss,
+            seconds: clock.now - period.start, evaluationSeconds: clock.now - evaluationStart, federated: nil,
+            trainLoss: RoundResult.meanTrainingLoss(period.applied.map { ($0.loss, $0.samples) }),
+            contributors: Set(period.applied.map(\.worker)).sorted(),
+            staleness: RoundResult.StalenessSummary(
+                steps: period.steps, mean: stalenesses.isEmpty ? 0 : Double(stalenesses.reduce(0, +)) / Double(stalenesses.count),
+                maximum: stalenesses.max() ?? 0, dropped: period.dropped))
+        results.append(result)
+        actions.append(.roundCompleted(result, checkpoint: checkpoint(round: run.version)))
+        run.period = AsyncRun.Period(start: clock.now)
+    }
+
+    /// Tasks past their deadline are given up (their workers left idle until they answer),
+    /// silent workers are lost, and the wall-time limit ends the run.
+    func tickAsynchronously(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
+        if timeIsUp(run, at: now) {
+            try report(&run, at: now, into: &actions)
+            return try end(into: &actions)
+        }
+        let cutoff = now - settings.heartbeatTimeout
+        for (worker, task) in run.training.sorted(by: { $0.key < $1.key }) {
+            if max(task.sentAt, membership[worker]?.lastSeen ?? task.sentAt) < cutoff {
+                logger.warning("worker \(worker) is silent for \(settings.heartbeatTimeout) s \(activity); leaving it out")
+                membership.lose(worker)
+                tracer?.span("silent worker", start: TraceEvent.now(), detail: "\(worker), \(activity)")
+            } else if now >= task.sentAt + settings.deadline {
+                logger.warning("worker \(worker) did not answer its task within \(settings.deadline) s")
+                tracer?.span("task deadline", start: TraceEvent.now(), detail: "\(worker), version \(task.version)")
+                run.overdue.insert(worker)
+            } else {
+                continue
+            }
+            run.training[worker] = nil
+            countFailure(&run, into: &actions)
+        }
+        run.overdue = run.overdue.filter { membership[$0]?.status == .active }
+        guard case .asynchronous = phase else { return }
+        run.releaseBases()
+        try fill(&run, at: now, into: &actions)
+    }
+
+    /// The earliest time the asynchronous run has something to do without a message.
+    func nextAsynchronousDeadline(_ run: AsyncRun) -> Double {
+        let timeout = settings.heartbeatTimeout
+        let tasks = run.training.map { worker, task in
+            min(task.sentAt + settings.deadline, max(task.sentAt, membership[worker]?.lastSeen ?? 0) + timeout)
+        }
+        let limit = settings.maxSeconds > 0 ? run.start + settings.maxSeconds : .infinity
+        return min(tasks.min() ?? .infinity, limit)
+    }
+
+    /// `worker`'s task will not be answered (garbage, a restart): the slot goes to another.
+    func failAsynchronousTask(of worker: String, run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
+        run.overdue.remove(worker)
+        guard run.training.removeValue(forKey: worker) != nil else { return }
+        countFailure(&run, into: &actions)
+        guard case .asynchronous = phase else { return }
+        run.releaseBases()
+        try fill(&run, at: now, into: &actions)
+    }
+}
