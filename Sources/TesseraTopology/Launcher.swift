@@ -39,7 +39,7 @@ public final class Launcher {
         if settings.keys == Topology.generatedKeys { settings.keys = try generateKeys(workers: settings.workers).path }
         let concurrent = min(settings.trainerCap, settings.workers)
         let traces = runDirectory.appendingPathComponent("traces")
-        let scheduler = try SyncScheduler(settings: settings, runDirectory: runDirectory,
+        let scheduler = try FederatedScheduler(settings: settings, runDirectory: runDirectory,
                                           tracer: try TraceWriter(directory: traces, process: "scheduler"))
         scheduler.onRound = onRound
         scheduler.onProgress = onProgress

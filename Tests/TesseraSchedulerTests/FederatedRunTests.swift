@@ -96,6 +96,29 @@ struct FederatedRunTests {
         #expect(accuracy > 0.5, "\(strategy): \(accuracy)")
     }
 
+    /// FedAsync and FedBuff with real processes, one worker slow: the model learns, every
+    /// server step is reported with its staleness, and the slow worker does not hold the others up.
+    @Test("asynchronous modes run end to end", arguments: ["fedasync", "fedbuff"])
+    func asynchronousModesRun(mode: String) throws {
+        let run = try Self.start(workers: 3, rounds: 6, extra: ["--mode", mode, "--buffer-size", "2", "--max-concurrent-trainers", "3"],
+                                 slow: 1, slowSeconds: 2)
+        defer { try? FileManager.default.removeItem(at: run.directory) }
+        let started = Date()
+        let line = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        #expect(line.contains("after 6 server steps"), "\(line)")
+        let metrics = try rounds(in: run.directory)
+        #expect(metrics.map { $0["round"] as? Int } == [1, 2, 3, 4, 5, 6])
+        #expect(metrics.allSatisfy { ($0["staleness"] as? [String: Any])?["steps"] as? Int == 1 })
+        let accuracy = try #require(metrics.last?["accuracy"] as? Double)
+        #expect(accuracy > 0.8, "\(mode): \(accuracy)")
+        // Six steps need 6 (fedasync) or 12 (fedbuff) updates; the two fast workers give them
+        // well before the slow one's first 2-second task could be waited for each time.
+        let contributors = Set(metrics.flatMap { $0["contributors"] as? [String] ?? [] })
+        #expect(contributors.isSuperset(of: ["w0", "w1"]), "\(contributors)")
+        #expect(Date().timeIntervalSince(started) < 30)
+        for worker in run.workers { #expect(worker.stop(timeout: 10) == 0) }
+    }
+
     /// Stopping after round 1 and resuming gives exactly the run that never stopped, for a
     /// stateless strategy and for one with server state.
     @Test("resume continues exactly", arguments: ["fedavg", "fedavgm"])

@@ -35,7 +35,7 @@ struct LaunchCommand: ParsableCommand {
         let launcher = Launcher(topology: topology)
         let run = topology.run
         if !json {
-            print("\(topology.name): \(run.workers) workers, \(run.model.name), \(run.partition.rawValue), \(run.rounds) rounds (C=\(run.fraction), E=\(run.localEpochs), B=\(run.batchSize))")
+            print("\(topology.name): \(run.summary)")
         }
         let results = try launcher.run(onRound: { result in
             bar?.finish()

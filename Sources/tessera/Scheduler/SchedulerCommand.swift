@@ -3,14 +3,16 @@ import Foundation
 import TesseraScheduler
 import TesseraTrace
 
-/// `tessera scheduler`: synchronous FedAvg over workers that connect to it.
+/// `tessera scheduler`: federated training (synchronous rounds, FedAsync or FedBuff) over
+/// workers that connect to it.
 struct SchedulerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scheduler",
-        abstract: "Run synchronous FedAvg rounds over workers that connect (tessera worker --connect).",
+        abstract: "Run federated training (sync rounds, FedAsync or FedBuff) over workers that connect (tessera worker --connect).",
         usage: "tessera scheduler --workers N [--FLAG VALUE ...] [--set KEY=VALUE ...] [--run-dir DIR] [--json]",
         discussion: """
-        Prints 'scheduler listening on ENDPOINT' when ready, then one line per round. Writes \
+        Prints 'scheduler listening on ENDPOINT' when ready, then one line per round (asynchronous \
+        modes: per evaluated server step). Writes \
         metrics.jsonl, metrics.csv, checkpoint.safetensors and traces to --run-dir.
 
         Every run setting is a flag named after its topology key (training.batch_size: \
@@ -33,7 +35,7 @@ struct SchedulerCommand: ParsableCommand {
         var run = RunSettings()
         try CommandLineSettings.apply(settings, table: RunSettings.table, to: &run)
         let directory = URL(fileURLWithPath: runDir)
-        let scheduler = try SyncScheduler(settings: run, runDirectory: directory,
+        let scheduler = try FederatedScheduler(settings: run, runDirectory: directory,
                                           tracer: try TraceWriter(directory: directory.appendingPathComponent("traces"), process: "scheduler"))
         FileHandle.standardOutput.write(Data("scheduler listening on \(scheduler.address)\n".utf8))
         let started = Date()
@@ -46,8 +48,8 @@ struct SchedulerCommand: ParsableCommand {
         }
         let results = try scheduler.run()
         if !json, let last = results.last {
-            print(String(format: "final accuracy %.2f%% after %d rounds, %.1f s in all; run in %@", last.accuracy * 100,
-                         results.count, Date().timeIntervalSince(started), directory.path))
+            print(String(format: "final accuracy %.2f%% after %d %@, %.1f s in all; run in %@", last.accuracy * 100,
+                         last.round, (run.mode == .sync ? "rounds" : "server steps") as NSString, Date().timeIntervalSince(started), directory.path))
         }
     }
 }

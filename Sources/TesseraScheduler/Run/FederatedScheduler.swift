@@ -9,7 +9,7 @@ import TesseraWire
 /// Runs a ``SchedulerMachine`` over a bound channel: receives messages and feeds them in,
 /// ticks it when its deadlines come, sends what it asks, and writes each round's metrics
 /// and checkpoint to the run directory. The machine holds every decision; this is the I/O.
-public final class SyncScheduler {
+public final class FederatedScheduler {
     /// The run's settings.
     public let settings: RunSettings
     /// Where metrics, checkpoints and traces go; its name is the run's id.
