@@ -77,7 +77,7 @@ let package = Package(
         .target(name: "TesseraTrace", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "TesseraTransport",
-            dependencies: ["CZMQ", "TesseraWire", "TesseraTrace", .product(name: "DequeModule", package: "swift-collections")]
+            dependencies: ["CZMQ", "TesseraTensor", "TesseraWire", "TesseraTrace", .product(name: "DequeModule", package: "swift-collections")]
         ),
         .target(
             name: "TesseraWorker",

@@ -37,6 +37,9 @@ public final class WorkerRuntime {
     private var running: BackgroundTask?
     /// Extra seconds each training task takes (simulating a slow device).
     public var trainingDelay: Double = 0
+    /// How many times slower than this machine the simulated device trains: each training
+    /// task is followed by a wait of `slowdown − 1` times its time (1: not slowed).
+    public var slowdown: Double = 1
     /// Called on the serving thread when a train or evaluate task starts, with the message.
     public var onTaskStarted: (Message) -> Void = { _ in }
     /// Forwards on their way to other workers.
@@ -56,18 +59,25 @@ public final class WorkerRuntime {
     /// - Throws: ``TransportError`` when the socket cannot bind or connect.
     public init(service: WorkerService, endpoint: Endpoint, limits: WireLimits = WireLimits(),
                 sampleCount: UInt64 = 0, labelHistogram: [UInt64] = [], tracer: TraceWriter? = nil,
-                transport: Transport = .zeroMQ, security: ChannelSecurity = .none) throws {
+                transport: Transport = .zeroMQ, security: ChannelSecurity = .none, link: LinkProfile? = nil) throws {
         self.transport = transport
         self.service = service
         self.tracer = tracer
         registration = .register(workerID: service.workerID, sampleCount: sampleCount, labelHistogram: labelHistogram)
+        let opened: any MessageChannel
         switch endpoint {
         case let .bind(address):
-            channel = try transport.bind(address, limits: limits, security: security, tracer: tracer)
+            opened = try transport.bind(address, limits: limits, security: security, tracer: tracer)
             isRouter = true
         case let .connect(address):
-            channel = try transport.connect(address, identity: service.workerID, limits: limits, security: security, tracer: tracer)
+            opened = try transport.connect(address, identity: service.workerID, limits: limits, security: security, tracer: tracer)
             isRouter = false
+        }
+        // A simulated link, its losses drawn from a seed of the worker's own, so runs repeat.
+        channel = if let link, link.isActive {
+            SimulatedLinkChannel(opened, profile: link, seed: Self.seed(of: service.workerID), tracer: tracer)
+        } else {
+            opened
         }
         self.address = channel.address
     }
@@ -196,11 +206,11 @@ public final class WorkerRuntime {
         }
         let task = BackgroundTask(replyTo: replyTo, sender: sender, kindName: message.kindName)
         running = task
-        let (delay, tracer) = (trainingDelay, tracer)
+        let (delay, slowdown, tracer) = (trainingDelay, slowdown, tracer)
         let thread = Thread {
             let result: Message
             switch message {
-            case let .trainTask(train): result = Self.train(train, on: trainer, delay: delay, tracer: tracer)
+            case let .trainTask(train): result = Self.train(train, on: trainer, delay: delay, slowdown: slowdown, tracer: tracer)
             case let .evaluateTask(evaluate): result = Self.evaluate(evaluate, on: trainer)
             default: result = .errorReply(for: WorkerError.notAccepted(kind: message.kindName, worker: "this"))
             }
@@ -213,12 +223,18 @@ public final class WorkerRuntime {
     }
 
     /// Trains a task on the private shard.
-    private static func train(_ task: TrainTask, on trainer: LocalTrainer, delay: Double, tracer: TraceWriter?) -> Message {
+    private static func train(_ task: TrainTask, on trainer: LocalTrainer, delay: Double, slowdown: Double,
+                              tracer: TraceWriter?) -> Message {
         let start = TraceEvent.now()
         defer { tracer?.span("train", start: start, detail: "round \(task.round)") }
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         do {
             let update = try trainer.train(task)
+            if slowdown > 1 {
+                let trained = TraceEvent.now()
+                Thread.sleep(forTimeInterval: (slowdown - 1) * Double(trained - start) / 1e9)
+                tracer?.span("simulated slowdown", start: trained, detail: "\(slowdown)x: round \(task.round)")
+            }
             // The task's activations and gradients are free now; with ten workers sharing a
             // machine, idle ones should not hold their training peak (about 60 MB each).
             AllocatorTuning.releaseFreeMemory()
@@ -270,6 +286,11 @@ public final class WorkerRuntime {
         thread.name = "tessera.forward"
         thread.start()
         return nil
+    }
+
+    /// A seed from a worker id (FNV-1a), the same in every run.
+    private static func seed(of id: String) -> UInt64 {
+        id.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 
     private func send(_ message: Message, replyTo: UInt64, to sender: PeerID?) throws {

@@ -46,6 +46,18 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Simulate a slow device: extra seconds per training task.")
     var slow: Double = 0
 
+    @Option(help: "Simulate a slower device: training takes this many times as long (1: as this machine).")
+    var slowdown: Double = 1
+
+    @Option(help: "Simulate a link: seconds of latency each way.")
+    var latency: Double = 0
+
+    @Option(help: "Simulate a link: megabits per second each way (0: unlimited).")
+    var bandwidth: Double = 0
+
+    @Option(help: "Simulate a link: fraction of packets lost (TCP resends each after a retransmission timeout).")
+    var loss: Double = 0
+
     @Option(help: "CurveZMQ keys (tessera keys generate): this worker's ID.key, and scheduler.pub to connect, or the clients' .pub files it admits when bound.")
     var keys: String?
 
@@ -58,6 +70,9 @@ struct WorkerCommand: ParsableCommand {
     func validate() throws {
         guard (bind == nil) != (connect == nil) else { throw ValidationError("give exactly one of --bind and --connect") }
         guard !id.isEmpty, id.utf8.count <= 255 else { throw ValidationError("--id must be 1 to 255 bytes") }
+        guard slowdown >= 1, slowdown.isFinite, latency >= 0, latency.isFinite, bandwidth >= 0, bandwidth.isFinite, loss >= 0, loss < 1 else {
+            throw ValidationError("--slowdown must be at least 1, --latency and --bandwidth at least 0, --loss in [0, 1)")
+        }
         guard maxObjects > 0, maxBytes > 0, maxWork > 0, maxMessageBytes >= 1024 else {
             throw ValidationError("--max-objects, --max-bytes and --max-work must be positive, --max-message-bytes at least 1024")
         }
@@ -81,8 +96,11 @@ struct WorkerCommand: ParsableCommand {
             process: id)
         let runtime = try WorkerRuntime(service: service, endpoint: endpoint,
                                         limits: WireLimits(maximumMessageBytes: maxMessageBytes),
-                                        sampleCount: samples, labelHistogram: histogram, tracer: tracer, security: security)
+                                        sampleCount: samples, labelHistogram: histogram, tracer: tracer, security: security,
+                                        link: LinkProfile(latency: latency, bytesPerSecond: bandwidth > 0 ? bandwidth * 1e6 / 8 : nil,
+                                                          loss: loss))
         runtime.trainingDelay = slow
+        runtime.slowdown = slowdown
         runtime.forwardTargets = try forwardTargets()
         runtime.onTaskStarted = { message in
             FileHandle.standardOutput.write(Data("worker \(id): round \(message.round) \(message.kindName)\n".utf8))
