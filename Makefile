@@ -17,12 +17,13 @@ APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev iproute2
 # one); without them those tests are skipped, so a failed install is reported and not fatal.
 APT_TEST_PACKAGES ?= openssh-client openssh-server qemu-user
 
-.PHONY: help deps test-deps build test test-portable test-python test-fuzz fuzz bench bench-deps run topologies stop clean
+.PHONY: help deps test-deps build test test-portable test-python test-fuzz fuzz bench bench-deps run compare topologies stop clean
 TOPOLOGY     ?= Topologies/mnist-iid-10.yaml
 BIN           = $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera
 
 help:
 	@echo "make run     launch a topology (TOPOLOGY=Topologies/X.yaml; default mnist-iid-10)"
+	@echo "make compare the heterogeneous federation under sync FedAvg and FedBuff: time to accuracy side by side"
 	@echo "make topologies   list the topologies with one-line descriptions"
 	@echo "make stop    stop every tessera process a launch left behind"
 	@echo "make build   release build of the tessera executable (PORTABLE=1: for CPUs without AVX2/FMA)"
@@ -113,6 +114,10 @@ bench: build bench-deps
 
 run: build
 	$(BIN) launch $(TOPOLOGY)
+
+COMPARE      ?= Topologies/mnist-hetero-sync.yaml Topologies/mnist-hetero-fedbuff.yaml
+compare: build
+	$(BIN) compare $(COMPARE)
 
 topologies: build
 	@$(BIN) topologies Topologies

@@ -10,7 +10,17 @@ public final class Launcher {
     public let topology: Topology
     /// The run directory (`runs/<name>`).
     public let runDirectory: URL
-    private var children: [Process] = []
+    /// A worker process and what the launcher knows of it.
+    private struct Child {
+        let index: Int
+        var process: Process
+        var restarts = 0
+        /// Whether its exit was reported (and acted on).
+        var handled = false
+    }
+    private var children: [Child] = []
+    /// How each worker process is started (its executable, arguments, environment).
+    private var commands: [Int: (executable: URL, arguments: [String], environment: [String: String]?)] = [:]
 
     /// A launcher for `topology`, writing under its runs directory.
     public init(topology: Topology) {
@@ -22,8 +32,12 @@ public final class Launcher {
     ///
     /// - Throws: ``SchedulerError``, transport and process errors; every started process is
     ///   stopped first.
+    /// A worker that exits before the run ends is reported to `onEvent` (and restarted when the
+    /// topology says `workers.restart: on-failure`); the run goes on, and ends only when the
+    /// scheduler can no longer go on (every worker lost, no update).
     public func run(onRound: @escaping (RoundResult) -> Void, onReady: (String) -> Void = { _ in },
                     onProgress: @escaping (Int, Int, Int) -> Void = { _, _, _ in },
+                    onEvent: @escaping (String) -> Void = { _ in },
                     shouldStop: @escaping () -> Bool) throws -> [RoundResult] {
         defer { stopChildren() }
         if !topology.run.resume { try? FileManager.default.removeItem(at: runDirectory) }
@@ -43,10 +57,15 @@ public final class Launcher {
                                           tracer: try TraceWriter(directory: traces, process: "scheduler"))
         scheduler.onRound = onRound
         scheduler.onProgress = onProgress
-        // A worker that dies before the run ends stops the run at once, instead of the
-        // scheduler waiting out its registration timeout or round deadline.
-        scheduler.shouldStop = { [unowned self] in shouldStop() || self.children.contains { !$0.isRunning } }
+        // Polled by the scheduler's loop at least twice a second: workers that exited are
+        // reported and, if the topology says so, started again.
+        scheduler.shouldStop = { [unowned self] in
+            (try? self.supervise(onEvent: onEvent)) ?? ()
+            return shouldStop()
+        }
         onReady(scheduler.address)
+        let logs = runDirectory.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
 
         let address = topology.schedulerAddress.isEmpty ? scheduler.address : topology.schedulerAddress
         let threads = topology.threadsPerWorker > 0 ? topology.threadsPerWorker : max(1, cores / concurrent)
@@ -54,40 +73,68 @@ public final class Launcher {
             let id = Self.workerID(index)
             // No --data: the welcome names the data, and loading it twice would only slow the start.
             var arguments = ["worker", "--connect", address, "--id", id, "--trace-dir", traces.path]
+                + SimulationGroup.workerArguments(for: index, in: topology.simulation)
             if !settings.keys.isEmpty {
                 let keys = topology.launch == .ssh ? try sendKeys(of: id, from: settings.keys, to: topology.hosts[index % topology.hosts.count])
                     : settings.keys
                 arguments += ["--keys", keys]
             }
-            let process = Process()
             switch topology.launch {
             case .local:
-                process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-                process.arguments = arguments
                 var environment = ProcessInfo.processInfo.environment
                 environment["TESSERA_THREADS"] = String(threads)
-                process.environment = environment
+                commands[index] = (URL(fileURLWithPath: CommandLine.arguments[0]), arguments, environment)
             case .ssh:
                 let host = topology.hosts[index % topology.hosts.count]
                 let remote = (topology.remoteDirectory.isEmpty ? "" : "cd \(topology.remoteDirectory) && ")
                     + "TESSERA_THREADS=\(threads) exec \(topology.remoteBinary) " + arguments.map { "'\($0)'" }.joined(separator: " ")
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
                 // -tt: a remote terminal, so the remote worker gets SIGHUP if this side dies.
-                process.arguments = ["-tt", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + topology.sshOptions + [host, remote]
+                commands[index] = (URL(fileURLWithPath: "/usr/bin/ssh"),
+                                   ["-tt", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + topology.sshOptions + [host, remote], nil)
             }
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            children.append(process)
+            children.append(Child(index: index, process: try startWorker(index)))
         }
-        do {
-            return try scheduler.run()
-        } catch {
-            if let dead = children.firstIndex(where: { !$0.isRunning }) {
-                throw TopologyError(file: topology.name, line: nil, key: nil, message: String(
-                    format: "worker-%03d exited with status %d before the run finished (its error is above)",
-                    dead, children[dead].terminationStatus))
+        return try scheduler.run()
+    }
+
+    /// Starts worker `index` as its command says, its output appended to `<run>/logs/<id>.log`.
+    private func startWorker(_ index: Int) throws -> Process {
+        guard let command = commands[index] else { throw TopologyError(file: topology.name, line: nil, key: nil, message: "no command for worker \(index)") }
+        let log = runDirectory.appendingPathComponent("logs/\(Self.workerID(index)).log")
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let output = try FileHandle(forWritingTo: log)
+        try output.seekToEnd()
+        let process = Process()
+        process.executableURL = command.executable
+        process.arguments = command.arguments
+        if let environment = command.environment { process.environment = environment }
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        try? output.close()
+        return process
+    }
+
+    /// Reports workers that exited since the last call, and restarts those the topology says to.
+    private func supervise(onEvent: (String) -> Void) throws {
+        for position in children.indices where !children[position].handled && !children[position].process.isRunning {
+            var child = children[position]
+            child.handled = true
+            let id = Self.workerID(child.index)
+            let how = child.process.terminationReason == .uncaughtSignal
+                ? "was killed by signal \(child.process.terminationStatus)" : "exited with status \(child.process.terminationStatus)"
+            let failed = child.process.terminationReason == .uncaughtSignal || child.process.terminationStatus != 0
+            let log = "logs/\(id).log"
+            if topology.restart == .onFailure && failed && child.restarts < topology.maxRestarts {
+                child.restarts += 1
+                onEvent("\(id) \(how) during the run; restarting it (\(child.restarts) of \(topology.maxRestarts); output in \(log))")
+                child.process = try startWorker(child.index)
+                child.handled = false
+            } else {
+                let why = topology.restart == .never || !failed ? "" : " (restarted \(child.restarts) times already)"
+                onEvent("\(id) \(how) during the run\(why); the run goes on without it (output in \(log))")
             }
-            throw error
+            children[position] = child
         }
     }
 
@@ -130,10 +177,11 @@ public final class Launcher {
 
     /// Terminates every started process still running (SIGTERM, then SIGKILL after 5 s).
     public func stopChildren() {
-        for child in children where child.isRunning { child.terminate() }
+        let processes = children.map(\.process)
+        for process in processes where process.isRunning { process.terminate() }
         let deadline = Date().addingTimeInterval(5)
-        while children.contains(where: { $0.isRunning }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
+        while processes.contains(where: { $0.isRunning }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         children.removeAll()
     }
 }

@@ -18,6 +18,12 @@ extension Topology {
             .list("workers.ssh_options", \.sshOptions, summary: "extra ssh arguments, e.g. [\"-p\", \"2222\"] (ssh runs with BatchMode=yes)"),
             .integer("workers.threads", \.threadsPerWorker, minimum: 0,
                      summary: "kernel threads per worker (TESSERA_THREADS); 0: cores / concurrent trainers"),
+            .choice("workers.restart", \.restart,
+                    summary: "a worker that exits before the run ends: never (the run goes on without it) or on-failure (started again when it did not exit cleanly)"),
+            .integer("workers.max_restarts", \.maxRestarts, minimum: 0, summary: "restarts per worker at most (on-failure)"),
+            .parsedList("simulation.groups", flag: "simulate", \.simulation, accepts: "a list of \(SimulationGroup.form)",
+                        summary: "slow devices and links, simulated by the workers on real messages (on the command line, groups separated by ';')",
+                        separator: ";", show: \.description, parse: SimulationGroup.parse),
         ] + RunSettings.table.lifted(\.run))
     }
 }

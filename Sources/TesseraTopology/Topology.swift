@@ -5,6 +5,14 @@ import TesseraScheduler
 /// run's settings (``RunSettings``). Every key is in ``Topology/table`` and documented in
 /// `docs/TOPOLOGY.md`.
 public struct Topology: Sendable, Equatable {
+    /// What the launcher does when a worker process exits before the run ends.
+    public enum Restart: String, Sendable, CaseIterable {
+        /// Report it; the run goes on without that worker.
+        case never
+        /// Start it again (up to `workers.max_restarts` times) when it did not exit cleanly.
+        case onFailure = "on-failure"
+    }
+
     /// How worker processes are started.
     public enum Launch: String, Sendable, CaseIterable {
         /// Child processes of `tessera launch` on this machine.
@@ -33,6 +41,12 @@ public struct Topology: Sendable, Equatable {
     public var sshOptions: [String] = []
     /// Kernel threads per worker (0: cores divided among concurrent trainers).
     public var threadsPerWorker = 0
+    /// What happens to a worker that exits during the run.
+    public var restart = Restart.never
+    /// How many times each worker is restarted at most.
+    public var maxRestarts = 3
+    /// Simulated slow devices and links, by worker.
+    public var simulation: [SimulationGroup] = []
     /// The run's settings.
     public var run = RunSettings()
 
@@ -53,6 +67,11 @@ public struct Topology: Sendable, Equatable {
         var run = run
         if run.keys == Self.generatedKeys { run.keys = "generated at launch" }
         try run.validate()
+        for group in simulation {
+            guard let outside = group.workers.first(where: { $0 >= run.workers }) else { continue }
+            throw SettingError(key: "simulation.groups", value: group.description,
+                               message: "names worker \(outside), but the run has \(run.workers) (0 to \(run.workers - 1))")
+        }
         guard launch == .local || !hosts.isEmpty else {
             throw SettingError(key: "workers.hosts", message: "ssh launch needs at least one host")
         }

@@ -52,6 +52,13 @@ public final class WorkerRuntime {
     /// Seconds without any message from the scheduler, after registering, before the worker
     /// says so and registers again.
     public var registrationRetry: Double = 5
+    /// Seconds without any message from the scheduler (which heartbeats every second) after
+    /// which the worker takes it for gone and registers again, every `registrationRetry`
+    /// seconds, so that a restarted scheduler (`--resume`) finds it.
+    public var schedulerTimeout: Double = 10
+    /// Seconds without any message from the scheduler after which the worker gives up and
+    /// stops (0: never), so that no worker outlives its federation.
+    public var giveUpAfter: Double = 300
     private let logger = Logger(label: "tessera.worker")
 
     /// A runtime for `service` on `endpoint`; `registration` is sent first in connect mode.
@@ -91,6 +98,7 @@ public final class WorkerRuntime {
         let started = Date()
         var lastRegistration = started
         var heardFromPeer = isRouter
+        var lastHeard = started
         if !isRouter {
             try send(registration, replyTo: 0, to: nil)
             logger.info("registering with \(address)")
@@ -101,12 +109,30 @@ public final class WorkerRuntime {
                 try send(.heartbeat, replyTo: 0, to: nil)
                 lastHeartbeat = Date()
             }
-            // A scheduler that never answers (wrong address, not started, a firewall) is
-            // reported within seconds instead of the worker looking healthy.
-            if !heardFromPeer && Date().timeIntervalSince(lastRegistration) >= registrationRetry {
-                logger.warning("no reply from \(address) after \(Int(Date().timeIntervalSince(started).rounded())) s, retrying")
-                try send(registration, replyTo: 0, to: nil)
-                lastRegistration = Date()
+            if !isRouter {
+                let silence = Date().timeIntervalSince(lastHeard)
+                // A scheduler silent past its heartbeats is gone (killed, restarting): register
+                // again until one answers, and give up in the end.
+                if heardFromPeer && silence >= schedulerTimeout {
+                    logger.warning("no message from \(address) for \(Int(silence.rounded())) s (stopped or restarting?); registering again")
+                    tracer?.span("scheduler silent", start: TraceEvent.now(), detail: "\(Int(silence.rounded())) s")
+                    heardFromPeer = false
+                    lastRegistration = .distantPast
+                }
+                if giveUpAfter > 0 && silence >= giveUpAfter {
+                    channel.close()
+                    tracer?.flush()
+                    throw TransportError(.timeout, "no message from \(address) for \(Int(giveUpAfter)) s; giving up (--give-up)")
+                }
+                // A scheduler that never answers (wrong address, not started, a firewall) is
+                // reported within seconds instead of the worker looking healthy.
+                if !heardFromPeer && Date().timeIntervalSince(lastRegistration) >= registrationRetry {
+                    if lastRegistration != .distantPast {
+                        logger.warning("no reply from \(address) after \(Int(silence.rounded())) s, retrying")
+                    }
+                    try send(registration, replyTo: 0, to: nil)
+                    lastRegistration = Date()
+                }
             }
             if let task = running, let result = task.result.withLock({ $0 }) {
                 running = nil
@@ -129,6 +155,7 @@ public final class WorkerRuntime {
             switch received.envelope {
             case let .success(envelope):
                 heardFromPeer = true
+                lastHeard = Date()
                 replyTo = envelope.id
                 let start = TraceEvent.now()
                 switch envelope.message {

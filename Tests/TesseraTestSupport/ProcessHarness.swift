@@ -113,13 +113,21 @@ public let temporaryTraceDirectory = FileManager.default.temporaryDirectory.appe
 /// Whether any process has `text` in its command line (`pgrep -f`): tests use a run's trace
 /// directory to check that no worker outlives a launch.
 public func processesRunning(withCommandLineContaining text: String) throws -> Bool {
+    try !processIDs(withCommandLineContaining: text).isEmpty
+}
+
+/// The processes whose command line holds `text` (`pgrep -f`): a test finds the workers a
+/// launch it started runs by their run's unique trace directory, and only those.
+public func processIDs(withCommandLineContaining text: String) throws -> [Int32] {
     let pgrep = Process()
     pgrep.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
-    pgrep.arguments = ["-f", text]
-    pgrep.standardOutput = FileHandle.nullDevice
+    pgrep.arguments = ["-f", "--", text]
+    let output = Pipe()
+    pgrep.standardOutput = output
     try pgrep.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
     pgrep.waitUntilExit()
-    return pgrep.terminationStatus == 0
+    return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { Int32($0) }
 }
 
 /// Whether python3 with pyzmq and numpy can run here (make test installs them).

@@ -47,4 +47,31 @@ struct LaunchTests {
         }
         #expect(launch.stop(timeout: 20) == 0)
     }
+
+    /// kill -9 of a worker mid-run: with `workers.restart: never` the run goes on with the rest
+    /// and finishes; with `on-failure` the worker is started again, rejoins and is used again.
+    @Test("a killed worker does not end the run", arguments: ["never", "on-failure"])
+    func aKilledWorkerDoesNotEndTheRun(restart: String) throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-kill-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        // 0.3 s of latency each way makes each round take a second or so.
+        let launch = try ProcessHarness(["launch", "smoke", "--rounds", "8", "--set", "runs=\(runs.path)", "--restart", restart,
+                                         "--heartbeat-timeout", "2", "--simulate", "0-2: latency=0.3"])
+        defer { _ = launch.stop() }
+        _ = try launch.waitForLine(containing: "round 1:", timeout: 120)
+        let traces = runs.appendingPathComponent("smoke/traces").path
+        let victim = try #require(try processIDs(withCommandLineContaining: "--id worker-001 --trace-dir \(traces)").first)
+        kill(victim, SIGKILL)
+        let event = try launch.waitForLine(containing: "worker-001 was killed by signal 9 during the run", timeout: 30)
+        #expect(event.contains(restart == "never" ? "the run goes on without it" : "restarting it (1 of 3"), "\(event)")
+        _ = try launch.waitForLine(containing: "done:", timeout: 120)
+        #expect(launch.stop(timeout: 20) == 0)
+        let rounds = try String(contentsOf: runs.appendingPathComponent("smoke/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(rounds.count == 8)
+        let last = try #require(try JSONSerialization.jsonObject(with: Data((rounds.last ?? "").utf8)) as? [String: Any])
+        let contributors = last["contributors"] as? [String] ?? []
+        #expect(contributors.contains("worker-001") == (restart == "on-failure"), "\(contributors)")
+        #expect(FileManager.default.fileExists(atPath: runs.appendingPathComponent("smoke/logs/worker-001.log").path))
+        #expect(try !processesRunning(withCommandLineContaining: traces), "worker processes are still running")
+    }
 }

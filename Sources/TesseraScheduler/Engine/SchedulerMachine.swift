@@ -41,6 +41,8 @@ public final class SchedulerMachine {
     let firstRound: Int
     /// When the first round (or step) started: `training.max_seconds` counts from here.
     var trainingStart: Double?
+    /// When every worker was last sent a heartbeat.
+    var lastHeartbeat: Double
     let shares: ShareSizes?
     var phase: Phase
     let logger = Logger(label: "tessera.scheduler")
@@ -92,6 +94,7 @@ public final class SchedulerMachine {
         self.evaluate = evaluate
         generator = SeededGenerator(seed: settings.seed)
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
+        lastHeartbeat = clock.now
     }
 
     /// Whether the run finished or failed.
@@ -192,6 +195,7 @@ public final class SchedulerMachine {
     public func tick() throws -> [SchedulerAction] {
         let now = clock.now
         var actions: [SchedulerAction] = []
+        try heartbeat(at: now, into: &actions)
         switch phase {
         case let .registering(deadline) where now >= deadline:
             fail(.tooFewWorkers(registered: membership.count, expected: settings.workers,
@@ -210,6 +214,17 @@ public final class SchedulerMachine {
         }
         return actions
     }
+
+    /// Sends every known worker a heartbeat each second, so that a worker can tell a
+    /// scheduler that is gone (killed, its host down) from one that has nothing to ask.
+    func heartbeat(at now: Double, into actions: inout [SchedulerAction]) throws {
+        guard now - lastHeartbeat >= Self.heartbeatInterval, !hasEnded else { return }
+        lastHeartbeat = now
+        for id in membership.ids { try send(Envelope(id: takeID(), message: .heartbeat), to: id, into: &actions) }
+    }
+
+    /// Seconds between the scheduler's heartbeats (as between a worker's).
+    public static let heartbeatInterval = 1.0
 
     /// A fresh message id.
     func takeID() -> UInt64 {

@@ -1,3 +1,4 @@
+import Foundation
 /// A value given for a setting: one piece of text (a topology scalar, a command-line value) or a
 /// list (a topology sequence; on the command line, comma-separated text).
 public enum SettingInput: Sendable, Equatable {
@@ -99,6 +100,23 @@ public struct Setting<Root> {
                     case let .text(text): root[keyPath: path] = text.split(separator: ",").map(String.init)
                     }
                 }, show: { "[" + $0[keyPath: path].joined(separator: ", ") + "]" })
+    }
+
+    /// A list whose every entry `parse` reads (returning why not, for an entry it refuses); on
+    /// the command line, entries are separated by `separator`.
+    public static func parsedList<Item>(_ key: String, flag: String? = nil, _ path: WritableKeyPath<Root, [Item]>, accepts: String,
+                                        summary: String, separator: Character = ",", show: @escaping (Item) -> String,
+                                        parse: @escaping (String) -> Result<Item, SettingError>) -> Setting {
+        Setting(key: key, flag: flag ?? Self.flag(for: key), accepts: accepts, summary: summary, isSwitch: false,
+                assign: { root, input in
+                    let entries: [String] = switch input {
+                    case let .list(items): items
+                    case let .text(text): text.split(separator: separator).map { $0.trimmingCharacters(in: .whitespaces) }
+                    }
+                    root[keyPath: path] = try entries.map { entry in
+                        try parse(entry).mapError { SettingError(key: key, value: entry, message: $0.message) }.get()
+                    }
+                }, show: { "[" + $0[keyPath: path].map(show).joined(separator: "; ") + "]" })
     }
 
     /// The flag for a key: its last part, dashes for underscores (`training.batch_size` → `batch-size`).

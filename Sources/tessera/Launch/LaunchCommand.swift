@@ -50,6 +50,10 @@ struct LaunchCommand: ParsableCommand {
         }, onProgress: { round, received, sampled in
             if bar == nil { bar = ProgressBar(total: sampled, label: "round \(round)", unit: "updates", enabled: !quiet && !json) }
             bar?.advance(by: 1, detail: "")
+        }, onEvent: { event in
+            bar?.finish()
+            bar = nil
+            if json { printJSONLine(["event": event]) } else { print(event) }
         }, shouldStop: { StopSignal.isRaised })
         let total = Date().timeIntervalSince(started)
         if json {

@@ -46,6 +46,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Simulate a slow device: extra seconds per training task.")
     var slow: Double = 0
 
+    @Option(help: "Seconds without a message from the scheduler (it heartbeats every second) before registering again.")
+    var schedulerTimeout: Double = 10
+
+    @Option(help: "Seconds without a message from the scheduler before giving up and exiting with status 1 (0: never).")
+    var giveUp: Double = 300
+
     @Option(help: "Simulate a slower device: training takes this many times as long (1: as this machine).")
     var slowdown: Double = 1
 
@@ -70,6 +76,7 @@ struct WorkerCommand: ParsableCommand {
     func validate() throws {
         guard (bind == nil) != (connect == nil) else { throw ValidationError("give exactly one of --bind and --connect") }
         guard !id.isEmpty, id.utf8.count <= 255 else { throw ValidationError("--id must be 1 to 255 bytes") }
+        guard schedulerTimeout > 0, giveUp >= 0 else { throw ValidationError("--scheduler-timeout must be positive, --give-up at least 0") }
         guard slowdown >= 1, slowdown.isFinite, latency >= 0, latency.isFinite, bandwidth >= 0, bandwidth.isFinite, loss >= 0, loss < 1 else {
             throw ValidationError("--slowdown must be at least 1, --latency and --bandwidth at least 0, --loss in [0, 1)")
         }
@@ -101,6 +108,8 @@ struct WorkerCommand: ParsableCommand {
                                                           loss: loss))
         runtime.trainingDelay = slow
         runtime.slowdown = slowdown
+        runtime.schedulerTimeout = schedulerTimeout
+        runtime.giveUpAfter = giveUp
         runtime.forwardTargets = try forwardTargets()
         runtime.onTaskStarted = { message in
             FileHandle.standardOutput.write(Data("worker \(id): round \(message.round) \(message.kindName)\n".utf8))
