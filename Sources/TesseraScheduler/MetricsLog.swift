@@ -5,17 +5,31 @@ struct MetricsLog {
     let jsonURL: URL
     let csvURL: URL
 
-    /// Opens the logs, starting them anew unless `appending` (a resumed run).
-    init(directory: URL, appending: Bool = false) throws {
+    static let csvHeader = "round,sampled,received,late,aggregated,accuracy,loss,seconds,evaluation_seconds,"
+        + "federated_workers,federated_samples,federated_accuracy,federated_loss,"
+        + "federated_min_accuracy,federated_max_accuracy,train_loss,contributors"
+
+    /// Opens the logs, starting them anew, or for a resumed run keeping the rows of the rounds
+    /// up to `committed` (its checkpoint's round). A round's row is written before its
+    /// checkpoint, so the checkpoint commits both: a process killed between the two left a row
+    /// the resumed run drops and writes again, and a torn last line is dropped too.
+    init(directory: URL, resumingAfter committed: Int? = nil) throws {
         jsonURL = directory.appendingPathComponent("metrics.jsonl")
         csvURL = directory.appendingPathComponent("metrics.csv")
-        let exists = FileManager.default.fileExists(atPath: jsonURL.path) && FileManager.default.fileExists(atPath: csvURL.path)
-        if !(appending && exists) {
+        guard let committed else {
             try Self.create(jsonURL, with: "")
-            try Self.create(csvURL, with: "round,sampled,received,late,aggregated,accuracy,loss,seconds,evaluation_seconds,"
-                      + "federated_workers,federated_samples,federated_accuracy,federated_loss,"
-                      + "federated_min_accuracy,federated_max_accuracy,train_loss,contributors\n")
+            try Self.create(csvURL, with: Self.csvHeader + "\n")
+            return
         }
+        func round(ofJSON line: Substring) -> Int? {
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["round"] as? Int
+        }
+        let json = ((try? String(contentsOf: jsonURL, encoding: .utf8)) ?? "").split(separator: "\n")
+            .filter { round(ofJSON: $0).map { $0 <= committed } ?? false }
+        let csv = ((try? String(contentsOf: csvURL, encoding: .utf8)) ?? "").split(separator: "\n").dropFirst()
+            .filter { line in line.split(separator: ",").first.flatMap { Int($0) }.map { $0 <= committed } ?? false }
+        try Self.create(jsonURL, with: json.map { $0 + "\n" }.joined())
+        try Self.create(csvURL, with: ([Substring(Self.csvHeader)] + csv).map { $0 + "\n" }.joined())
     }
 
     /// Creates (or empties) `url` with `text`.

@@ -69,7 +69,7 @@ public final class FederatedScheduler {
             AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
             return evaluation
         }
-        let metrics = try MetricsLog(directory: runDirectory, appending: settings.resume)
+        let metrics = try MetricsLog(directory: runDirectory, resumingAfter: settings.resume ? machine.firstRound - 1 : nil)
         while !machine.hasEnded {
             if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
             let wait = machine.nextDeadline.map { max(0, min(0.5, $0 - clock.now)) } ?? 0.5

@@ -130,6 +130,30 @@ struct AttackTests {
         #expect(federation.machine.membership.active == ["a", "b"])
     }
 
+    /// A round's metrics row is written before its checkpoint: a run killed between the two
+    /// (or mid-line) and resumed from the checkpoint keeps exactly the committed rounds' rows,
+    /// so the round it runs again is not recorded twice.
+    @Test func resumingKeepsOnlyTheCheckpointedRoundsRows() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-resume-metrics-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let metrics = try MetricsLog(directory: directory)
+        for round in 1...3 {
+            try metrics.append(RoundResult(round: round, sampled: 1, received: 1, late: 0, aggregated: true, accuracy: 0.5,
+                                           loss: 1, seconds: 1, evaluationSeconds: 0))
+        }
+        let json = directory.appendingPathComponent("metrics.jsonl"), csv = directory.appendingPathComponent("metrics.csv")
+        let torn = try FileHandle(forWritingTo: json)
+        try torn.seekToEnd()
+        try torn.write(contentsOf: Data("{\"round\":4,\"acc".utf8))
+        try torn.close()
+        _ = try MetricsLog(directory: directory, resumingAfter: 2)
+        let rows = try String(contentsOf: json, encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 2 && rows.allSatisfy { $0.contains("\"round\":1") || $0.contains("\"round\":2") }, "\(rows)")
+        let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].hasPrefix("round,") && lines[2].hasPrefix("2,"), "\(lines)")
+    }
+
     /// Metrics that cannot be written (a full disk) are a clear error naming the file.
     @Test func metricsOnAFullDiskAreAClearError() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-fullmetrics-\(UUID())")
