@@ -22,10 +22,18 @@ public final class Launcher {
     /// How each worker process is started (its executable, arguments, environment).
     private var commands: [Int: (executable: URL, arguments: [String], environment: [String: String]?)] = [:]
 
-    /// A launcher for `topology`, writing under its runs directory.
-    public init(topology: Topology) {
+    /// A launcher for `topology` in a new run directory under its runs directory; with
+    /// `resuming` (or `training.resume`: the topology's newest run), in that run's directory,
+    /// continuing from its checkpoint.
+    ///
+    /// - Throws: ``TopologyError`` when the directory cannot be made, or there is no run to resume.
+    public init(topology: Topology, resuming: RunDirectory? = nil) throws {
+        var topology = topology
+        if resuming != nil { topology.run.resume = true }
         self.topology = topology
-        runDirectory = topology.runDirectory
+        runDirectory = try resuming?.url
+            ?? (topology.run.resume ? RunDirectory.resolve(topology.name, runs: topology.runsDirectory).url
+                : RunDirectory.create(for: topology).url)
     }
 
     /// Runs the topology to the end; `onRound` sees each round, `shouldStop` is polled (Ctrl-C).
@@ -40,11 +48,26 @@ public final class Launcher {
                     onEvent: @escaping (String) -> Void = { _ in },
                     shouldStop: @escaping () -> Bool) throws -> [RoundResult] {
         defer { stopChildren() }
-        if !topology.run.resume { try? FileManager.default.removeItem(at: runDirectory) }
-        try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
-        let latest = URL(fileURLWithPath: topology.runsDirectory).appendingPathComponent("latest")
-        try? FileManager.default.removeItem(at: latest)
-        try? FileManager.default.createSymbolicLink(atPath: latest.path, withDestinationPath: topology.name)
+        let directory = RunDirectory(runDirectory)
+        var status = RunDirectory.Status(state: "running", pid: getpid(), started: Date())
+        directory.write(status)
+        do {
+            let results = try launch(onRound: onRound, onReady: onReady, onProgress: onProgress, onEvent: onEvent, shouldStop: shouldStop)
+            status.state = "finished"
+            status.ended = Date()
+            directory.write(status)
+            return results
+        } catch {
+            if case .interrupted? = error as? SchedulerError { status.state = "interrupted" } else { status.state = "failed" }
+            status.ended = Date()
+            status.error = "\(error)"
+            directory.write(status)
+            throw error
+        }
+    }
+
+    private func launch(onRound: @escaping (RoundResult) -> Void, onReady: (String) -> Void, onProgress: @escaping (Int, Int, Int) -> Void,
+                        onEvent: @escaping (String) -> Void, shouldStop: @escaping () -> Bool) throws -> [RoundResult] {
 
         // Workers on this machine share its cores: by default one trains per core.
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -81,6 +104,8 @@ public final class Launcher {
             }
             switch topology.launch {
             case .local:
+                // A launch killed by kill -9 takes its local workers with it.
+                arguments.append("--exit-with-parent")
                 var environment = ProcessInfo.processInfo.environment
                 environment["TESSERA_THREADS"] = String(threads)
                 commands[index] = (URL(fileURLWithPath: CommandLine.arguments[0]), arguments, environment)

@@ -57,9 +57,6 @@ public struct Topology: Sendable, Equatable {
     /// in the run directory (for workers on this machine; hosts reached by ssh need keys of their own).
     public static let generatedKeys = "auto"
 
-    /// The run directory, `<runs>/<name>`.
-    public var runDirectory: URL { URL(fileURLWithPath: runsDirectory).appendingPathComponent(name) }
-
     /// Checks what the keys say together (each alone was checked when read).
     ///
     /// - Throws: ``SettingError`` naming the key at fault.

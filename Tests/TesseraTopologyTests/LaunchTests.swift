@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TesseraTestSupport
+import TesseraTopology
 
 @Suite("tessera launch", .serialized)
 struct LaunchTests {
@@ -15,7 +16,7 @@ struct LaunchTests {
         let launch = try ProcessHarness(["launch", file.path])
         let done = try launch.waitForLine(containing: "done:", timeout: 120)
         #expect(done.contains("total wall time"))
-        let run = runs.appendingPathComponent("smoke")
+        let run = runs.appendingPathComponent("smoke/latest").resolvingSymlinksInPath()
         for name in ["metrics.jsonl", "metrics.csv", "checkpoint.safetensors", "traces/scheduler.trace.jsonl", "traces/worker-000.trace.jsonl"] {
             #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path), "\(name)")
         }
@@ -40,7 +41,7 @@ struct LaunchTests {
         let launch = try ProcessHarness(["launch", "smoke", "--rounds", "1", "--set", "security.keys=auto", "--set", "runs=\(runs.path)"])
         let done = try launch.waitForLine(containing: "done:", timeout: 120)
         #expect(done.contains("total wall time"))
-        let keys = runs.appendingPathComponent("smoke/keys")
+        let keys = runs.appendingPathComponent("smoke/latest/keys")
         for name in ["scheduler", "worker-000", "worker-001", "worker-002"] {
             let attributes = try FileManager.default.attributesOfItem(atPath: keys.appendingPathComponent("\(name).key").path)
             #expect(attributes[.posixPermissions] as? Int == 0o600, "\(name)")
@@ -59,19 +60,57 @@ struct LaunchTests {
                                          "--heartbeat-timeout", "2", "--simulate", "0-2: latency=0.3"])
         defer { _ = launch.stop() }
         _ = try launch.waitForLine(containing: "round 1:", timeout: 120)
-        let traces = runs.appendingPathComponent("smoke/traces").path
+        let traces = runs.appendingPathComponent("smoke/latest/traces").resolvingSymlinksInPath().path
         let victim = try #require(try processIDs(withCommandLineContaining: "--id worker-001 --trace-dir \(traces)").first)
         kill(victim, SIGKILL)
         let event = try launch.waitForLine(containing: "worker-001 was killed by signal 9 during the run", timeout: 30)
         #expect(event.contains(restart == "never" ? "the run goes on without it" : "restarting it (1 of 3"), "\(event)")
         _ = try launch.waitForLine(containing: "done:", timeout: 120)
         #expect(launch.stop(timeout: 20) == 0)
-        let rounds = try String(contentsOf: runs.appendingPathComponent("smoke/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let rounds = try String(contentsOf: runs.appendingPathComponent("smoke/latest/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(rounds.count == 8)
         let last = try #require(try JSONSerialization.jsonObject(with: Data((rounds.last ?? "").utf8)) as? [String: Any])
         let contributors = last["contributors"] as? [String] ?? []
         #expect(contributors.contains("worker-001") == (restart == "on-failure"), "\(contributors)")
-        #expect(FileManager.default.fileExists(atPath: runs.appendingPathComponent("smoke/logs/worker-001.log").path))
+        #expect(FileManager.default.fileExists(atPath: runs.appendingPathComponent("smoke/latest/logs/worker-001.log").path))
         #expect(try !processesRunning(withCommandLineContaining: traces), "worker processes are still running")
+    }
+
+    /// kill -9 of the launch (the scheduler with it) mid-run: its workers leave with it, and
+    /// `tessera launch --resume RUN` continues from the last checkpoint to weights bit-identical
+    /// to those of the run that was never killed; a later launch never deletes an earlier run.
+    @Test func aKilledLaunchResumesToTheSameWeights() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-resume-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        // Rounds of about a second (0.3 s of latency each way), half the workers sampled.
+        let settings = ["--rounds", "5", "--fraction", "0.5", "--set", "runs=\(runs.path)", "--simulate", "0-2: latency=0.3"]
+        let whole = try ProcessHarness(["launch", "smoke"] + settings)
+        _ = try whole.waitForLine(containing: "done:", timeout: 120)
+        #expect(whole.stop(timeout: 20) == 0)
+        let wholeRun = runs.appendingPathComponent("smoke/latest").resolvingSymlinksInPath()
+
+        let killed = try ProcessHarness(["launch", "smoke"] + settings)
+        _ = try killed.waitForLine(containing: "round 2:", timeout: 120)
+        let killedRun = runs.appendingPathComponent("smoke/latest").resolvingSymlinksInPath()
+        #expect(killedRun != wholeRun)
+        #expect(killed.stop(signal: SIGKILL) != nil)
+        // Its workers notice their parent is gone and leave.
+        let deadline = Date().addingTimeInterval(10)
+        while try processesRunning(withCommandLineContaining: killedRun.appendingPathComponent("traces").path) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(try !processesRunning(withCommandLineContaining: killedRun.appendingPathComponent("traces").path), "orphaned workers")
+        #expect(RunDirectory(killedRun).status?.state == "interrupted")
+
+        let resumed = try ProcessHarness(["launch", "--resume", killedRun.path])
+        _ = try resumed.waitForLine(containing: "done:", timeout: 120)
+        #expect(resumed.stop(timeout: 20) == 0)
+        let expected = try Data(contentsOf: wholeRun.appendingPathComponent("checkpoint.safetensors"))
+        #expect(try Data(contentsOf: killedRun.appendingPathComponent("checkpoint.safetensors")) == expected,
+                "the resumed run's final weights differ from the uninterrupted run's")
+        let rounds = try String(contentsOf: killedRun.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(rounds.count == 5, "no round lost or recorded twice: \(rounds.count)")
+        #expect(RunDirectory(killedRun).status?.state == "finished")
+        #expect(FileManager.default.fileExists(atPath: wholeRun.appendingPathComponent("metrics.jsonl").path), "an earlier run was deleted")
     }
 }

@@ -23,6 +23,8 @@ public struct Setting<Root> {
     public let isSwitch: Bool
     let assign: (inout Root, SettingInput) throws -> Void
     let show: (Root) -> String
+    /// For list settings, the entries in `root` as text, each as it is read back.
+    public private(set) var items: ((Root) -> [String])?
 
     /// The value in `root` as text (as `tessera check` and the documentation show it).
     public func value(in root: Root) -> String { show(root) }
@@ -99,7 +101,7 @@ public struct Setting<Root> {
                     case let .list(items): root[keyPath: path] = items
                     case let .text(text): root[keyPath: path] = text.split(separator: ",").map(String.init)
                     }
-                }, show: { "[" + $0[keyPath: path].joined(separator: ", ") + "]" })
+                }, show: { "[" + $0[keyPath: path].joined(separator: ", ") + "]" }, items: { $0[keyPath: path] })
     }
 
     /// A list whose every entry `parse` reads (returning why not, for an entry it refuses); on
@@ -116,7 +118,7 @@ public struct Setting<Root> {
                     root[keyPath: path] = try entries.map { entry in
                         try parse(entry).mapError { SettingError(key: key, value: entry, message: $0.message) }.get()
                     }
-                }, show: { "[" + $0[keyPath: path].map(show).joined(separator: "; ") + "]" })
+                }, show: { "[" + $0[keyPath: path].map(show).joined(separator: "; ") + "]" }, items: { $0[keyPath: path].map(show) })
     }
 
     /// The flag for a key: its last part, dashes for underscores (`training.batch_size` → `batch-size`).
@@ -145,10 +147,10 @@ public struct SettingTable<Root> {
 extension Setting {
     /// This setting on a value inside `Outer` (a topology's run settings).
     public func lifted<Outer>(_ path: WritableKeyPath<Outer, Root>) -> Setting<Outer> {
-        let (assign, show) = (assign, show)
+        let (assign, show, items) = (assign, show, items)
         return Setting<Outer>(key: key, flag: flag, accepts: accepts, summary: summary, isSwitch: isSwitch,
                               assign: { outer, input in try assign(&outer[keyPath: path], input) },
-                              show: { show($0[keyPath: path]) })
+                              show: { show($0[keyPath: path]) }, items: items.map { items in { items($0[keyPath: path]) } })
     }
 }
 

@@ -8,15 +8,20 @@ import TesseraTopology
 struct LaunchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "launch", abstract: "Run a topology file (scheduler and workers) to the end.",
-        usage: "tessera launch FILE|NAME [--FLAG VALUE ...] [--set KEY=VALUE ...] [--json] [--quiet]",
+        usage: "tessera launch FILE|NAME [--FLAG VALUE ...] [--set KEY=VALUE ...] [--json] [--quiet]\n       tessera launch --resume RUN [--FLAG VALUE ...]",
         discussion: """
         FILE is a topology file or the name of one in Topologies/ (smoke: Topologies/smoke.yaml). \
         Any key can be overridden after it: --set training.rounds=5, or its flag, --rounds 5 \
-        (every key and flag: tessera check --help, docs/TOPOLOGY.md).
+        (every key and flag: tessera check --help, docs/TOPOLOGY.md). Each launch gets a new run \
+        directory, runs/NAME/YYYYMMDD-HHMMSS (runs/latest points at it), with the resolved \
+        settings, metrics, checkpoint, traces and every process's log; --resume RUN continues one \
+        from its last checkpoint.
         """)
 
-    @Argument(help: "A topology file, or a name in Topologies/ (e.g. smoke).")
-    var file: String
+
+    @Option(help: ArgumentHelp("Continue a run from its last checkpoint: its directory, latest, or a topology name (its newest run).",
+                               valueName: "run"))
+    var resume: String?
 
     @Flag(help: "One JSON object per round instead of text.")
     var json = false
@@ -24,43 +29,59 @@ struct LaunchCommand: ParsableCommand {
     @Flag(help: "No progress bar during rounds.")
     var quiet = false
 
-    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Overrides: --FLAG VALUE or --set KEY=VALUE.", valueName: "overrides"))
-    var overrides: [String] = []
+    // The topology and the overrides after it, in one list: a positional argument of its own
+    // would take the value of an override (`--rounds 3`) for the file when --resume is given.
+    @Argument(parsing: .allUnrecognized,
+              help: ArgumentHelp("A topology file or a name in Topologies/ (e.g. smoke), unless --resume; then overrides: --FLAG VALUE or --set KEY=VALUE.",
+                                 valueName: "topology-and-overrides"))
+    var arguments: [String] = []
+
+    /// The topology file named, unless resuming.
+    var file: String? { resume == nil ? arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 } : nil }
+
+    /// The settings given after the topology.
+    var overrides: [String] { file == nil ? arguments : Array(arguments.dropFirst()) }
+
+    func validate() throws {
+        guard (file == nil) != (resume == nil), resume == nil || arguments.first.map({ $0.hasPrefix("-") }) ?? true else {
+            throw ValidationError("give a topology to launch, or --resume RUN to continue a run (not both)")
+        }
+    }
 
     func run() throws {
         let started = Date()
         var bar: ProgressBar?
-        let topology = try TopologyParser.load(try TopologyParser.locate(file), overrides: overrides)
+        let resumed = try resume.map { try RunDirectory.resolve($0) }
+        let topology = try resumed?.topology(overrides: overrides)
+            ?? TopologyParser.load(try TopologyParser.locate(file ?? ""), overrides: overrides)
         StopSignal.install()
-        let launcher = Launcher(topology: topology)
+        let launcher = try Launcher(topology: topology, resuming: resumed)
+        let log = RunLog(launcher.runDirectory.appendingPathComponent("logs/launch.log"))
         let run = topology.run
-        if !json {
-            print("\(topology.name): \(run.summary)")
-        }
+        log.say("\(topology.name): \(run.summary)", quietly: json)
         let results = try launcher.run(onRound: { result in
             bar?.finish()
             bar = nil
-            if json {
-                printJSONLine(result.jsonFields(sinceStart: Date().timeIntervalSince(started)))
-            } else {
-                print(result.line(sinceStart: Date().timeIntervalSince(started)))
-            }
+            let since = Date().timeIntervalSince(started)
+            if json { printJSONLine(result.jsonFields(sinceStart: since)) }
+            log.say(result.line(sinceStart: since), quietly: json)
         }, onReady: { address in
-            if !json { print("scheduler listening on \(address); run directory \(launcher.runDirectory.path)") }
+            log.say("scheduler listening on \(address); run directory \(launcher.runDirectory.path)", quietly: json)
         }, onProgress: { round, received, sampled in
             if bar == nil { bar = ProgressBar(total: sampled, label: "round \(round)", unit: "updates", enabled: !quiet && !json) }
             bar?.advance(by: 1, detail: "")
         }, onEvent: { event in
             bar?.finish()
             bar = nil
-            if json { printJSONLine(["event": event]) } else { print(event) }
+            if json { printJSONLine(["event": event]) }
+            log.say(event, quietly: json)
         }, shouldStop: { StopSignal.isRaised })
         let total = Date().timeIntervalSince(started)
         if json {
             printJSONLine(["topology": topology.name, "final_accuracy": results.last?.accuracy ?? .nan, "wall_seconds": total])
-        } else {
-            print(String(format: "done: final accuracy %.2f%%, total wall time %.1f s", (results.last?.accuracy ?? .nan) * 100, total))
         }
+        log.say(String(format: "done: final accuracy %.2f%%, total wall time %.1f s", (results.last?.accuracy ?? .nan) * 100, total),
+                quietly: json)
     }
 }
 

@@ -52,6 +52,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Seconds without a message from the scheduler before giving up and exiting with status 1 (0: never).")
     var giveUp: Double = 300
 
+    @Flag(help: "Stop when the process that started this one dies, even by kill -9 (tessera launch starts its workers so).")
+    var exitWithParent = false
+
     @Option(help: "Simulate a slower device: training takes this many times as long (1: as this machine).")
     var slowdown: Double = 1
 
@@ -94,6 +97,8 @@ struct WorkerCommand: ParsableCommand {
             histogram = train.labelHistogram().map { UInt64($0) }
         }
         StopSignal.install()
+        // A parent that dies leaves us to another (init): polled with the stop signal.
+        let parent = getppid()
         let service = WorkerService(workerID: id, store: ObjectStore(maximumObjects: maxObjects, maximumBytes: maxBytes),
                                     maximumWorkPerRequest: maxWork)
         let endpoint: WorkerRuntime.Endpoint = bind.map { .bind($0) } ?? .connect(connect ?? "")
@@ -116,7 +121,7 @@ struct WorkerCommand: ParsableCommand {
         }
         // Written straight to the file descriptor: whoever started us waits for this line.
         FileHandle.standardOutput.write(Data("worker \(id) serving on \(runtime.address)\n".utf8))
-        try runtime.run(until: { StopSignal.isRaised })
+        try runtime.run(until: { StopSignal.isRaised || (exitWithParent && getppid() != parent) })
         FileHandle.standardOutput.write(Data("worker \(id) stopped\n".utf8))
     }
 

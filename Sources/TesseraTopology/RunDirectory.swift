@@ -1,0 +1,120 @@
+import Foundation
+import TesseraScheduler
+
+/// Where one launch keeps what it produced: `<runs>/<name>/<YYYYMMDD-HHMMSS>`, made fresh for
+/// every launch and never deleted by a later one; `<runs>/latest` and `<runs>/<name>/latest`
+/// point at the newest. It holds `topology.yaml` (the resolved settings, from which the run can
+/// be resumed), `status.json` (running, finished, failed or interrupted), the metrics, the
+/// checkpoint, `traces/` and `logs/`.
+public struct RunDirectory: Sendable {
+    /// The directory.
+    public let url: URL
+
+    /// An existing run directory.
+    public init(_ url: URL) {
+        self.url = url
+    }
+
+    /// A new directory for a launch of `topology` at `date`, with its snapshot written and the
+    /// `latest` links moved to it.
+    ///
+    /// - Throws: ``TopologyError`` when it cannot be made.
+    public static func create(for topology: Topology, at date: Date = Date()) throws -> RunDirectory {
+        let parent = URL(fileURLWithPath: topology.runsDirectory).appendingPathComponent(topology.name)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let stamp = formatter.string(from: date)
+        var url = parent.appendingPathComponent(stamp)
+        var suffix = 2
+        while FileManager.default.fileExists(atPath: url.path) {
+            url = parent.appendingPathComponent("\(stamp)-\(suffix)")
+            suffix += 1
+        }
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            try Data(snapshot(of: topology).utf8).write(to: url.appendingPathComponent("topology.yaml"))
+        } catch {
+            throw TopologyError(file: url.path, line: nil, key: "runs", message: "cannot make the run directory: \(error.localizedDescription)")
+        }
+        for (link, target) in [(parent.appendingPathComponent("latest"), url.lastPathComponent),
+                               (URL(fileURLWithPath: topology.runsDirectory).appendingPathComponent("latest"), "\(topology.name)/\(url.lastPathComponent)")] {
+            try? FileManager.default.removeItem(at: link)
+            try? FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: target)
+        }
+        return RunDirectory(url)
+    }
+
+    /// The run `reference` names: a run directory, `latest` (the newest run), or a topology
+    /// name (its newest run), under `runs`.
+    ///
+    /// - Throws: ``TopologyError`` when there is no such run.
+    public static func resolve(_ reference: String, runs: String = "runs") throws -> RunDirectory {
+        let candidates = [URL(fileURLWithPath: reference), URL(fileURLWithPath: runs).appendingPathComponent(reference == "latest" ? "latest" : "\(reference)/latest")]
+        for candidate in candidates where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("topology.yaml").path) {
+            return RunDirectory(candidate.resolvingSymlinksInPath())
+        }
+        throw TopologyError(file: reference, line: nil, key: nil,
+                            message: "is not a run: no run directory with a topology.yaml there, nor a run of a topology by that name in \(runs) (tessera runs lists them)")
+    }
+
+    /// The topology the run was launched with, from its snapshot, with `overrides` on top.
+    ///
+    /// - Throws: ``TopologyError``.
+    public func topology(overrides: [String] = []) throws -> Topology {
+        try TopologyParser.load(url.appendingPathComponent("topology.yaml"), overrides: overrides)
+    }
+
+    /// The settings of `topology` that differ from the defaults, as a topology file of dotted
+    /// keys that reads back as the same topology.
+    public static func snapshot(of topology: Topology) -> String {
+        let defaults = Topology()
+        var lines = ["# The resolved settings of this run (tessera launch --resume DIR continues it)."]
+        for setting in Topology.table.settings where setting.value(in: topology) != setting.value(in: defaults) {
+            let value = setting.items.map { "[" + $0(topology).map(quoted).joined(separator: ", ") + "]" } ?? quoted(setting.value(in: topology))
+            lines.append("\(setting.key): \(value)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `text` as a YAML double-quoted scalar (JSON's string syntax is a subset of YAML's).
+    private static func quoted(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+    }
+}
+
+extension RunDirectory {
+    /// How a run stands, in `status.json`.
+    public struct Status: Codable, Sendable, Equatable {
+        /// `running`, `finished`, `failed` or `interrupted` (Ctrl-C; or running, by a process that is gone).
+        public var state: String
+        /// The launching process.
+        public var pid: Int32
+        /// When it started and, once over, ended.
+        public var started: Date
+        public var ended: Date?
+        /// Why it failed.
+        public var error: String?
+    }
+
+    private var statusURL: URL { url.appendingPathComponent("status.json") }
+
+    /// Records `status` (written whole, then renamed into place).
+    public func write(_ status: Status) {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .sortedKeys
+        try? encoder.encode(status).write(to: statusURL, options: .atomic)
+    }
+
+    /// The run's status; a run recorded as running whose process is gone was interrupted.
+    public var status: Status? {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard let data = try? Data(contentsOf: statusURL), var status = try? decoder.decode(Status.self, from: data) else { return nil }
+        if status.state == "running" && kill(status.pid, 0) != 0 && errno == ESRCH { status.state = "interrupted" }
+        return status
+    }
+}
