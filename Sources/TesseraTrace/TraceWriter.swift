@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Appends a process's trace events to `DIRECTORY/PROCESS.trace.jsonl`, buffered (written in
-/// 64 KiB chunks and on `flush()`/deinit), safe to use from any thread. Encoding is
+/// Appends a process's trace events to `DIRECTORY/PROCESS.trace.jsonl`, each written to the
+/// file as it is appended (one `write`, so a process killed by kill -9 leaves a trace that ends
+/// at its last event, at worst with that line torn), safe to use from any thread. Encoding is
 /// hand-rolled (a JSONEncoder would cost tens of microseconds per line); `tessera bench
 /// transport` reports the measured cost per event.
 public final class TraceWriter: Sendable {
@@ -14,7 +15,6 @@ public final class TraceWriter: Sendable {
     private let state: Mutex<State>
 
     private struct State {
-        var buffer = Data()
         var handle: FileHandle?
         /// Why writing stopped, if it did (a full disk): the trace ends there, the process goes on.
         var failure: String?
@@ -34,7 +34,7 @@ public final class TraceWriter: Sendable {
         let handle = try FileHandle(forWritingTo: url)
         try handle.seekToEnd()
         self.process = process
-        state = Mutex(State(buffer: Data(), handle: handle))
+        state = Mutex(State(handle: handle))
     }
 
     deinit {
@@ -53,18 +53,19 @@ public final class TraceWriter: Sendable {
         append(.span(process: process, name: name, start: start, detail: detail))
     }
 
-    /// Appends `event`.
+    /// Appends `event` to the file.
     public func append(_ event: TraceEvent) {
-        let line = Self.encode(event)
-        state.withLock { state in
-            state.buffer.append(contentsOf: line.utf8)
-            if state.buffer.count >= 1 << 16 { write(&state) }
-        }
+        var line = Self.encode(event)
+        state.withLock { state in line.withUTF8 { write(UnsafeRawBufferPointer($0), &state) } }
     }
 
-    /// Writes buffered events to the file.
+    /// Makes the events written so far durable (`fsync`): they are in the file already, this
+    /// also puts them on the disk.
     public func flush() {
-        state.withLock { write(&$0) }
+        state.withLock { state in
+            guard state.failure == nil, let handle = state.handle else { return }
+            try? handle.synchronize()
+        }
     }
 
     /// Why the trace stopped being written (a full disk, a removed directory), or nil. Tracing
@@ -72,15 +73,19 @@ public final class TraceWriter: Sendable {
     /// (and in a warning, once).
     public var failure: String? { state.withLock { $0.failure } }
 
-    private func write(_ state: inout State) {
-        guard !state.buffer.isEmpty else { return }
-        defer { state.buffer.removeAll(keepingCapacity: true) }
-        guard state.failure == nil, let handle = state.handle else { return }
-        do {
-            try handle.write(contentsOf: state.buffer)
-        } catch {
-            state.failure = "cannot write \(url.path): \(error.localizedDescription); the trace stops here"
-            Logger(label: "tessera.trace").warning("\(state.failure ?? "")")
+    private func write(_ bytes: UnsafeRawBufferPointer, _ state: inout State) {
+        guard state.failure == nil, let descriptor = state.handle?.fileDescriptor, var next = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            let written = Foundation.write(descriptor, next, left)
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                state.failure = "cannot write \(url.path): \(String(cString: strerror(errno))); the trace stops here"
+                Logger(label: "tessera.trace").warning("\(state.failure ?? "")")
+                return
+            }
+            next += written
+            left -= written
         }
     }
 

@@ -51,15 +51,16 @@ struct LaunchTests {
 
     /// kill -9 of a worker mid-run: with `workers.restart: never` the run goes on with the rest
     /// and finishes; with `on-failure` the worker is started again, rejoins and is used again.
-    @Test("a killed worker does not end the run", arguments: ["never", "on-failure"])
-    func aKilledWorkerDoesNotEndTheRun(restart: String) throws {
+    @Test("a killed worker does not end the run", arguments: [("never", "sync"), ("on-failure", "sync"), ("never", "fedbuff")])
+    func aKilledWorkerDoesNotEndTheRun(restart: String, mode: String) throws {
         let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-kill-\(UUID())")
         defer { try? FileManager.default.removeItem(at: runs) }
         // 0.3 s of latency each way makes each round take a second or so.
         let launch = try ProcessHarness(["launch", "smoke", "--rounds", "8", "--set", "runs=\(runs.path)", "--restart", restart,
-                                         "--heartbeat-timeout", "2", "--simulate", "0-2: latency=0.3"])
+                                         "--heartbeat-timeout", "2", "--simulate", "0-2: latency=0.3", "--mode", mode,
+                                         "--buffer-size", "2", "--max-concurrent-trainers", "3"])
         defer { _ = launch.stop() }
-        _ = try launch.waitForLine(containing: "round 1:", timeout: 120)
+        _ = try launch.waitForLine(containing: mode == "sync" ? "round 1:" : "step 1:", timeout: 120)
         let traces = runs.appendingPathComponent("smoke/latest/traces").resolvingSymlinksInPath().path
         let victim = try #require(try processIDs(withCommandLineContaining: "--id worker-001 --trace-dir \(traces)").first)
         kill(victim, SIGKILL)
