@@ -119,6 +119,16 @@ struct FederatedRunTests {
         for worker in run.workers { #expect(worker.stop(timeout: 10) == 0) }
     }
 
+    /// A run stopped before its first round completed has no checkpoint: resuming it starts it
+    /// over (chaos runs found a resume refused there).
+    @Test func resumingARunWithoutACheckpointStartsItOver() throws {
+        let run = try Self.start(workers: 2, rounds: 1, extra: ["--resume"])
+        defer { try? FileManager.default.removeItem(at: run.directory) }
+        let line = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        #expect(line.contains("after 1 rounds"), "\(line)")
+        #expect(try rounds(in: run.directory).count == 1)
+    }
+
     /// Stopping after round 1 and resuming gives exactly the run that never stopped, for a
     /// stateless strategy and for one with server state.
     @Test("resume continues exactly", arguments: ["fedavg", "fedavgm"])

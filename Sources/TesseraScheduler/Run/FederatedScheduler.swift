@@ -69,7 +69,7 @@ public final class FederatedScheduler {
             AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
             return evaluation
         }
-        let metrics = try MetricsLog(directory: runDirectory, resumingAfter: settings.resume ? machine.firstRound - 1 : nil)
+        let metrics = try MetricsLog(directory: runDirectory, resumingAfter: machine.firstRound > 1 ? machine.firstRound - 1 : nil)
         while !machine.hasEnded {
             if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
             let wait = machine.nextDeadline.map { max(0, min(0.5, $0 - clock.now)) } ?? 0.5
@@ -97,7 +97,8 @@ public final class FederatedScheduler {
         var global = try Model(spec: settings.model, seed: settings.seed).parameters
         var strategy = try settings.makeStrategy()
         var firstRound = 1
-        if settings.resume {
+        // A run stopped before its first round completed has no checkpoint: it starts over.
+        if settings.resume && FileManager.default.fileExists(atPath: checkpointURL.path) {
             let url = checkpointURL
             let checkpoint = try Checkpoint(contentsOf: url)
             guard let done = checkpoint.metadata["round"].flatMap(Int.init), checkpoint.metadata["seed"] == String(settings.seed) else {
