@@ -16,9 +16,13 @@ public struct SimulationGroup: Sendable, Equatable, CustomStringConvertible {
     public var bandwidth: Double?
     /// Fraction of packets lost.
     public var loss: Double?
+    /// Probability of leaving after each training task.
+    public var leave: Double?
+    /// Seconds away each time.
+    public var away: Double?
 
     /// What an entry looks like, for errors and documentation.
-    public static let form = "WORKERS: KEY=VALUE ... (WORKERS: indices and ranges like 0-2,5; KEY: slowdown ≥ 1, latency seconds ≥ 0, bandwidth Mbit/s > 0, loss in [0, 1))"
+    public static let form = "WORKERS: KEY=VALUE ... (WORKERS: indices and ranges like 0-2,5; KEY: slowdown ≥ 1, latency seconds ≥ 0, bandwidth Mbit/s > 0, loss in [0, 1), leave in [0, 1), away seconds ≥ 0)"
 
     /// The group `text` describes, or what is wrong with it.
     public static func parse(_ text: String) -> Result<SimulationGroup, SettingError> {
@@ -46,11 +50,13 @@ public struct SimulationGroup: Sendable, Equatable, CustomStringConvertible {
             case "latency" where value >= 0: group.latency = value
             case "bandwidth" where value > 0: group.bandwidth = value
             case "loss" where value >= 0 && value < 1: group.loss = value
-            case "slowdown", "latency", "bandwidth", "loss": return failure("has \(keyValue[0]) \(keyValue[1]) out of range; \(form)")
+            case "leave" where value >= 0 && value < 1: group.leave = value
+            case "away" where value >= 0: group.away = value
+            case "slowdown", "latency", "bandwidth", "loss", "leave", "away": return failure("has \(keyValue[0]) \(keyValue[1]) out of range; \(form)")
             default: return failure("has unknown key '\(keyValue[0])'; \(form)")
             }
         }
-        guard group.slowdown != nil || group.latency != nil || group.bandwidth != nil || group.loss != nil else {
+        guard group.slowdown != nil || group.latency != nil || group.bandwidth != nil || group.loss != nil || group.leave != nil else {
             return failure("simulates nothing; \(form)")
         }
         return .success(group)
@@ -58,7 +64,8 @@ public struct SimulationGroup: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         var text = workers.map(String.init).joined(separator: ",") + ":"
-        for (key, value) in [("slowdown", slowdown), ("latency", latency), ("bandwidth", bandwidth), ("loss", loss)] {
+        for (key, value) in [("slowdown", slowdown), ("latency", latency), ("bandwidth", bandwidth), ("loss", loss), ("leave", leave),
+                             ("away", away)] {
             if let value { text += " \(key)=\(value)" }
         }
         return text
@@ -70,7 +77,7 @@ public struct SimulationGroup: Sendable, Equatable, CustomStringConvertible {
         var flags: [String: Double] = [:]
         for group in groups where group.workers.contains(index) {
             for (flag, value) in [("--slowdown", group.slowdown), ("--latency", group.latency), ("--bandwidth", group.bandwidth),
-                                  ("--loss", group.loss)] {
+                                  ("--loss", group.loss), ("--leave", group.leave), ("--away", group.away)] {
                 if let value { flags[flag] = value }
             }
         }

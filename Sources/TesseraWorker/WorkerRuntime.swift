@@ -40,6 +40,8 @@ public final class WorkerRuntime {
     /// How many times slower than this machine the simulated device trains: each training
     /// task is followed by a wait of `slowdown − 1` times its time (1: not slowed).
     public var slowdown: Double = 1
+    /// Whether the simulated device comes and goes (connect mode).
+    public var availability = Availability.always
     /// Called on the serving thread when a train or evaluate task starts, with the message.
     public var onTaskStarted: (Message) -> Void = { _ in }
     /// Forwards on their way to other workers.
@@ -104,7 +106,18 @@ public final class WorkerRuntime {
             logger.info("registering with \(address)")
         }
         var dismissed = false
+        var offlineUntil: Date?
         while !shouldStop() && !dismissed {
+            // A simulated device that left hears and says nothing until it is back.
+            if let until = offlineUntil {
+                guard Date() >= until else {
+                    _ = try channel.receive(timeout: 0.1)
+                    continue
+                }
+                offlineUntil = nil
+                logger.notice("back after \(availability.away) s away (simulated); registering again")
+                (heardFromPeer, lastRegistration, lastHeard) = (false, .distantPast, Date())
+            }
             if !isRouter && Date().timeIntervalSince(lastHeartbeat) >= 1 {
                 try send(.heartbeat, replyTo: 0, to: nil)
                 lastHeartbeat = Date()
@@ -137,6 +150,11 @@ public final class WorkerRuntime {
             if let task = running, let result = task.result.withLock({ $0 }) {
                 running = nil
                 tracer?.span(task.kindName, start: task.start)
+                if !isRouter, case .update = result, availability.leaves() {
+                    tracer?.span("simulated leave", start: TraceEvent.now(), detail: "away \(availability.away) s; the update is lost")
+                    offlineUntil = Date().addingTimeInterval(availability.away)
+                    continue
+                }
                 try send(result, replyTo: task.replyTo, to: task.sender)
             }
             for task in forwarding {
@@ -315,8 +333,9 @@ public final class WorkerRuntime {
         return nil
     }
 
-    /// A seed from a worker id (FNV-1a), the same in every run.
-    private static func seed(of id: String) -> UInt64 {
+    /// A seed from a worker id (FNV-1a), the same in every run: what a worker's simulated link
+    /// and availability draw from.
+    public static func seed(of id: String) -> UInt64 {
         id.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 

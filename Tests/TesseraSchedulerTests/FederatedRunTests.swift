@@ -119,6 +119,27 @@ struct FederatedRunTests {
         for worker in run.workers { #expect(worker.stop(timeout: 10) == 0) }
     }
 
+    /// A simulated device that leaves after a task (its update lost) falls silent, is taken for
+    /// lost, comes back, registers again and is used again; the run goes on meanwhile.
+    @Test func aDeviceThatComesAndGoesIsUsedAgainWhenBack() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-away-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (scheduler, endpoint) = try startScheduler(["--workers", "3", "--rounds", "100000", "--max-seconds", "8", "--model", "mnist-2nn", "--data", "synthetic",
+                                                        "--mode", "fedasync", "--heartbeat-timeout", "1", "--run-dir", directory.path,
+                                                        "--evaluate-every", "100", "--max-concurrent-trainers", "3"])
+        let traces = directory.appendingPathComponent("traces").path
+        var workers = try (0..<2).map { try ProcessHarness(["worker", "--connect", endpoint, "--id", "w\($0)", "--trace-dir", traces]) }
+        // w2 leaves after each task with probability 0.5, for 1 s each time; the run lasts 8 s.
+        workers.append(try ProcessHarness(["worker", "--connect", endpoint, "--id", "w2", "--trace-dir", traces,
+                                           "--leave", "0.5", "--away", "1"]))
+        _ = try scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        for worker in workers { #expect(worker.stop(timeout: 10) == 0) }
+        let trace = try String(contentsOfFile: "\(traces)/w2.trace.jsonl", encoding: .utf8)
+        let left = try #require(trace.range(of: "simulated leave"), "w2 never left")
+        let back = try #require(trace[left.upperBound...].range(of: "\"type\":\"register\""), "w2 did not register again after leaving")
+        #expect(trace[back.upperBound...].contains("\"dir\":\"send\",\"type\":\"update\""), "w2 was not used again once back")
+    }
+
     /// A run stopped before its first round completed has no checkpoint: resuming it starts it
     /// over (chaos runs found a resume refused there).
     @Test func resumingARunWithoutACheckpointStartsItOver() throws {

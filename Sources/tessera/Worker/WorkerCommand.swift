@@ -67,6 +67,12 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Simulate a link: fraction of packets lost (TCP resends each after a retransmission timeout).")
     var loss: Double = 0
 
+    @Option(help: "Simulate a device that comes and goes: probability of leaving after each training task (its update is lost).")
+    var leave: Double = 0
+
+    @Option(help: "Simulate a device that comes and goes: seconds away each time it leaves (then it registers again).")
+    var away: Double = 30
+
     @Option(help: "CurveZMQ keys (tessera keys generate): this worker's ID.key, and scheduler.pub to connect, or the clients' .pub files it admits when bound.")
     var keys: String?
 
@@ -83,6 +89,7 @@ struct WorkerCommand: ParsableCommand {
         guard slowdown >= 1, slowdown.isFinite, latency >= 0, latency.isFinite, bandwidth >= 0, bandwidth.isFinite, loss >= 0, loss < 1 else {
             throw ValidationError("--slowdown must be at least 1, --latency and --bandwidth at least 0, --loss in [0, 1)")
         }
+        guard leave >= 0, leave < 1, away >= 0, away.isFinite else { throw ValidationError("--leave must be in [0, 1), --away at least 0") }
         guard maxObjects > 0, maxBytes > 0, maxWork > 0, maxMessageBytes >= 1024 else {
             throw ValidationError("--max-objects, --max-bytes and --max-work must be positive, --max-message-bytes at least 1024")
         }
@@ -113,6 +120,7 @@ struct WorkerCommand: ParsableCommand {
                                                           loss: loss))
         runtime.trainingDelay = slow
         runtime.slowdown = slowdown
+        runtime.availability = Availability(leave: leave, away: away, seed: WorkerRuntime.seed(of: id) &+ 1)
         runtime.schedulerTimeout = schedulerTimeout
         runtime.giveUpAfter = giveUp
         runtime.forwardTargets = try forwardTargets()
