@@ -125,7 +125,7 @@ struct FederatedRunTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-away-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
         let (scheduler, endpoint) = try startScheduler(["--workers", "3", "--rounds", "100000", "--max-seconds", "8", "--model", "mnist-2nn", "--data", "synthetic",
-                                                        "--mode", "fedasync", "--heartbeat-timeout", "1", "--run-dir", directory.path,
+                                                        "--mode", "fedasync", "--heartbeat-timeout", "3", "--run-dir", directory.path,
                                                         "--evaluate-every", "100", "--max-concurrent-trainers", "3"])
         let traces = directory.appendingPathComponent("traces").path
         var workers = try (0..<2).map { try ProcessHarness(["worker", "--connect", endpoint, "--id", "w\($0)", "--trace-dir", traces]) }
@@ -172,7 +172,7 @@ struct FederatedRunTests {
     /// A worker killed mid-run is lost (no heartbeats) and left out of later rounds; started
     /// again under the same name, it re-registers, is welcomed again, and is used again.
     @Test func aLostWorkerIsDroppedAndRejoins() throws {
-        let run = try Self.start(workers: 3, rounds: 30, extra: ["--deadline", "4", "--heartbeat-timeout", "2"],
+        let run = try Self.start(workers: 3, rounds: 30, extra: ["--deadline", "4", "--heartbeat-timeout", "3"],
                                  slow: 3, slowSeconds: 0.5)
         defer { try? FileManager.default.removeItem(at: run.directory) }
         func sampledCounts() -> [Int] {
@@ -202,7 +202,7 @@ struct FederatedRunTests {
     /// heartbeat timeout, not the round's deadline: with a 300 s deadline, the round ends within
     /// seconds of the kill, aggregated from the other two.
     @Test func aWorkerThatDiesMidTaskIsGivenUpAfterItsHeartbeatTimeout() throws {
-        let run = try Self.start(workers: 3, rounds: 1, extra: ["--deadline", "300", "--heartbeat-timeout", "2"],
+        let run = try Self.start(workers: 3, rounds: 1, extra: ["--deadline", "300", "--heartbeat-timeout", "3"],
                                  slow: 1, slowSeconds: 60)
         defer { try? FileManager.default.removeItem(at: run.directory) }
         // Killed while inside its train task (it prints the task's start; it then takes 60 s).

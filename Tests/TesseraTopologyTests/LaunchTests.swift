@@ -57,7 +57,7 @@ struct LaunchTests {
         defer { try? FileManager.default.removeItem(at: runs) }
         // 0.3 s of latency each way makes each round take a second or so.
         let launch = try ProcessHarness(["launch", "smoke", "--rounds", "8", "--set", "runs=\(runs.path)", "--restart", restart,
-                                         "--heartbeat-timeout", "2", "--simulate", "0-2: latency=0.3", "--mode", mode,
+                                         "--heartbeat-timeout", "3", "--simulate", "0-2: latency=0.3", "--mode", mode,
                                          "--buffer-size", "2", "--max-concurrent-trainers", "3"])
         defer { _ = launch.stop() }
         _ = try launch.waitForLine(containing: mode == "sync" ? "round 1:" : "step 1:", timeout: 120)

@@ -42,6 +42,9 @@ public final class FederatedScheduler {
                                      queueLimit: Self.queueLimit, security: try settings.schedulerSecurity(), tracer: tracer)
     }
 
+    /// Seconds between ticks of the machine when no deadline is due.
+    static let tickInterval = 0.1
+
     /// Messages queued per worker each way: a worker sends a heartbeat a second and one answer
     /// per task, so a deep queue only lets a flooding peer hold memory.
     static let queueLimit = 64
@@ -70,13 +73,22 @@ public final class FederatedScheduler {
             return evaluation
         }
         let metrics = try MetricsLog(directory: runDirectory, resumingAfter: machine.firstRound > 1 ? machine.firstRound - 1 : nil)
+        // Time is acted on (ticks, heartbeats, the stop check) when a deadline is due and at
+        // least every tenth of a second, not after every message: a hundred workers send
+        // hundreds a second, and a tick looks at every one of them.
+        var lastTick = -Double.infinity
         while !machine.hasEnded {
-            if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
-            let wait = machine.nextDeadline.map { max(0, min(0.5, $0 - clock.now)) } ?? 0.5
+            let now = clock.now
+            if now - lastTick >= Self.tickInterval || machine.nextDeadline.map({ now >= $0 }) == true {
+                if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
+                try perform(machine.tick(), metrics: metrics)
+                lastTick = now
+                if machine.hasEnded { break }
+            }
+            let wait = machine.nextDeadline.map { max(0, min(Self.tickInterval, $0 - clock.now)) } ?? Self.tickInterval
             if let delivery = try channel.receive(timeout: wait) {
                 try perform(machine.handle(delivery), metrics: metrics)
             }
-            try perform(machine.tick(), metrics: metrics)
         }
         tracer?.flush()
         return machine.results
