@@ -31,6 +31,8 @@ public final class WorkerRuntime {
     private let isRouter: Bool
     private let registration: Message
     private var nextID: UInt64 = 1
+    /// When the worker last sent anything.
+    private var lastSent = Date.distantPast
     /// The federated client, once a scheduler's welcome has configured it.
     private var trainer: LocalTrainer?
     /// The train or evaluate task running on its own thread, if any.
@@ -118,7 +120,8 @@ public final class WorkerRuntime {
                 logger.notice("back after \(availability.away) s away (simulated); registering again")
                 (heardFromPeer, lastRegistration, lastHeard) = (false, .distantPast, Date())
             }
-            if !isRouter && Date().timeIntervalSince(lastHeartbeat) >= 1 {
+            // A heartbeat when nothing else went out for a second: any message says we live.
+            if !isRouter && Date().timeIntervalSince(max(lastHeartbeat, lastSent)) >= 1 {
                 try send(.heartbeat, replyTo: 0, to: nil)
                 lastHeartbeat = Date()
             }
@@ -340,7 +343,7 @@ public final class WorkerRuntime {
     }
 
     private func send(_ message: Message, replyTo: UInt64, to sender: PeerID?) throws {
-        defer { nextID += 1 }
+        defer { nextID += 1; lastSent = Date() }
         do {
             try channel.send(Envelope(id: nextID, replyTo: replyTo, message: message), to: sender)
         } catch let error as WireError {

@@ -27,14 +27,13 @@ extension SchedulerMachine {
     /// Sends the current model to idle workers, chosen at random, until the concurrency target
     /// is met; fails the run when no worker is left.
     func fill(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
-        membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
         let active = membership.active
         var idle = active.filter { run.training[$0] == nil && !run.overdue.contains($0) }
         while run.training.count < min(settings.trainerCap, active.count) && !idle.isEmpty {
             let worker = idle.remove(at: Int.random(in: idle.indices, using: &generator))
-            guard let peer = membership[worker]?.peer else { continue }
+            guard membership[worker]?.peer != nil else { continue }
             let task = try currentTask(&run)
-            actions.append(.send(task, to: peer))
+            send(task, to: worker, into: &actions)
             run.training[worker] = AsyncRun.Task(messageID: task.envelope.id, version: run.version, sentAt: now)
             if run.buffer != nil { run.bases[run.version] = global }
             run.period.dispatched += 1
@@ -47,7 +46,6 @@ extension SchedulerMachine {
     /// The train task for the current version, encoded once.
     private func currentTask(_ run: inout AsyncRun) throws -> EncodedMessage {
         if let task = run.task, task.version == run.version { return task.message }
-        let hyperparameters = String(decoding: try JSONEncoder().encode(settings.hyperparameters), as: UTF8.self)
         let message = try EncodedMessage(Envelope(id: takeID(), message: .trainTask(TrainTask(
             round: UInt64(run.version + 1), modelVersion: UInt64(run.version), hyperparameters: hyperparameters,
             parameters: global))), codec: codec)
@@ -179,6 +177,8 @@ extension SchedulerMachine {
             run.training[worker] = nil
             countFailure(&run, into: &actions)
         }
+        // Idle workers silent for the timeout are lost too (checked here, not on every fill).
+        membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
         run.overdue = run.overdue.filter { membership[$0]?.status == .active }
         guard case .asynchronous = phase else { return }
         run.releaseBases()

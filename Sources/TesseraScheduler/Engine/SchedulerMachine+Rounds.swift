@@ -17,7 +17,6 @@ extension SchedulerMachine {
         var order = workers
         order.shuffle(using: &generator)
         let sampled = Array(order.prefix(settings.sampleSize(available: workers.count))).sorted()
-        let hyperparameters = String(decoding: try JSONEncoder().encode(settings.hyperparameters), as: UTF8.self)
         let task = try EncodedMessage(Envelope(id: takeID(), message: .trainTask(TrainTask(
             round: UInt64(number), modelVersion: UInt64(number - 1), hyperparameters: hyperparameters, parameters: global))),
             codec: codec)
@@ -31,7 +30,7 @@ extension SchedulerMachine {
     func dispatch<Value>(_ gather: inout TaskGather<Value>, count: Int, at now: Double, into actions: inout [SchedulerAction]) {
         for _ in 0..<min(count, gather.workers.count) {
             guard let worker = gather.dispatch(at: now) else { return }
-            if let peer = membership[worker]?.peer { actions.append(.send(gather.task, to: peer)) }
+            send(gather.task, to: worker, into: &actions)
         }
     }
 

@@ -41,8 +41,13 @@ public final class SchedulerMachine {
     let firstRound: Int
     /// When the first round (or step) started: `training.max_seconds` counts from here.
     var trainingStart: Double?
-    /// When every worker was last sent a heartbeat.
+    /// The hyperparameters every train task carries, as JSON (encoded once).
+    let hyperparameters: String
+    /// When the heartbeats were last looked at.
     var lastHeartbeat: Double
+    /// When each worker was last sent anything: one sent something within the heartbeat
+    /// interval needs no heartbeat.
+    var lastSent: [String: Double] = [:]
     let shares: ShareSizes?
     var phase: Phase
     let logger = Logger(label: "tessera.scheduler")
@@ -95,6 +100,7 @@ public final class SchedulerMachine {
         generator = SeededGenerator(seed: settings.seed)
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
         lastHeartbeat = clock.now
+        hyperparameters = String(decoding: try JSONEncoder().encode(settings.hyperparameters), as: UTF8.self)
     }
 
     /// Whether the run finished or failed.
@@ -215,12 +221,15 @@ public final class SchedulerMachine {
         return actions
     }
 
-    /// Sends every known worker a heartbeat each second, so that a worker can tell a
-    /// scheduler that is gone (killed, its host down) from one that has nothing to ask.
+    /// Sends every known worker that was sent nothing for a second a heartbeat, so that a
+    /// worker can tell a scheduler that is gone (killed, its host down) from one that has
+    /// nothing to ask.
     func heartbeat(at now: Double, into actions: inout [SchedulerAction]) throws {
-        guard now - lastHeartbeat >= Self.heartbeatInterval, !hasEnded else { return }
+        guard now - lastHeartbeat >= Self.heartbeatInterval / 2, !hasEnded else { return }
         lastHeartbeat = now
-        for id in membership.ids { try send(Envelope(id: takeID(), message: .heartbeat), to: id, into: &actions) }
+        for id in membership.ids where now - (lastSent[id] ?? -.infinity) >= Self.heartbeatInterval {
+            try send(Envelope(id: takeID(), message: .heartbeat), to: id, into: &actions)
+        }
     }
 
     /// Seconds between the scheduler's heartbeats (as between a worker's).
@@ -245,8 +254,14 @@ public final class SchedulerMachine {
 
     /// Sends `envelope` to worker `id`.
     func send(_ envelope: Envelope, to id: String, into actions: inout [SchedulerAction]) throws {
+        try send(EncodedMessage(envelope, codec: codec), to: id, into: &actions)
+    }
+
+    /// Sends the encoded `message` to worker `id`, noting when.
+    func send(_ message: EncodedMessage, to id: String, into actions: inout [SchedulerAction]) {
         guard let peer = membership[id]?.peer else { return }
-        actions.append(.send(try EncodedMessage(envelope, codec: codec), to: peer))
+        lastSent[id] = clock.now
+        actions.append(.send(message, to: peer))
     }
 
     /// Records the current global model as the model of round `round`.

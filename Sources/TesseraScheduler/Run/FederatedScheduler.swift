@@ -79,13 +79,15 @@ public final class FederatedScheduler {
         var lastTick = -Double.infinity
         while !machine.hasEnded {
             let now = clock.now
-            if now - lastTick >= Self.tickInterval || machine.nextDeadline.map({ now >= $0 }) == true {
+            var deadline = machine.nextDeadline
+            if now - lastTick >= Self.tickInterval || deadline.map({ now >= $0 }) == true {
                 if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
                 try perform(machine.tick(), metrics: metrics)
                 lastTick = now
                 if machine.hasEnded { break }
+                deadline = machine.nextDeadline
             }
-            let wait = machine.nextDeadline.map { max(0, min(Self.tickInterval, $0 - clock.now)) } ?? Self.tickInterval
+            let wait = deadline.map { max(0, min(Self.tickInterval, $0 - clock.now)) } ?? Self.tickInterval
             if let delivery = try channel.receive(timeout: wait) {
                 try perform(machine.handle(delivery), metrics: metrics)
             }
