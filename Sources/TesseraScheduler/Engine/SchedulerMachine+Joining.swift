@@ -75,9 +75,12 @@ extension SchedulerMachine {
         }
         phase = .joining(order: order, next: next, deadline: deadline)
         guard next == order.count, loading() == 0 else { return }
-        // Resuming: replay the sampling draws of the rounds already run, so the sequence goes on.
-        var replay = membership.ids
-        for _ in 1..<max(1, firstRound) { replay.shuffle(using: &generator) }
+        // Resuming from a checkpoint without the sampler's state (written before it was kept):
+        // replay the draws of the rounds already run, as if every worker had been active.
+        if !restoredSampler {
+            var replay = membership.ids
+            for _ in 1..<max(1, firstRound) { replay.shuffle(using: &generator) }
+        }
         trainingStart = now
         if settings.mode.isAsynchronous {
             try startAsynchronous(at: now, into: &actions)

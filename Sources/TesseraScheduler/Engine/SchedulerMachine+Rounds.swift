@@ -239,7 +239,7 @@ extension SchedulerMachine {
     func checkpoint(round: Int) -> Checkpoint {
         Checkpoint(parameters: global, optimizer: strategy.state,
                    metadata: ["round": String(round), "seed": String(settings.seed), "model": settings.model.name,
-                              "mode": settings.mode.rawValue])
+                              "mode": settings.mode.rawValue, "sampler": generator.snapshot])
     }
 
     /// Tells every worker the run is over, and ends it.

@@ -38,6 +38,8 @@ public final class SchedulerMachine {
     let evaluate: (ParameterSet) throws -> Evaluation
     var strategy: any AggregationStrategy
     var generator: SeededGenerator
+    /// Whether `generator` was restored from a checkpoint (else a resumed run replays its draws).
+    let restoredSampler: Bool
     let firstRound: Int
     /// When the first round (or step) started: `training.max_seconds` counts from here.
     var trainingStart: Double?
@@ -78,13 +80,14 @@ public final class SchedulerMachine {
     }
 
     /// A machine for run `runID` with `settings`, starting at round `firstRound` from `global` (a
-    /// fresh model, or a checkpoint's with `strategy` restored), evaluating each round's model
+    /// fresh model, or a checkpoint's with `strategy` and the `sampler`'s draws restored), evaluating each round's model
     /// with `evaluate`, holding sample-count claims to `shares` when known. The registration
     /// timeout starts now.
     ///
     /// - Throws: ``SettingError`` for settings that do not fit together.
     public init(settings: RunSettings, runID: String, global: ParameterSet, strategy: any AggregationStrategy,
-                firstRound: Int = 1, shares: ShareSizes? = nil, clock: any MonotonicClock, codec: WireCodec = WireCodec(),
+                firstRound: Int = 1, sampler: SeededGenerator? = nil, shares: ShareSizes? = nil, clock: any MonotonicClock,
+                codec: WireCodec = WireCodec(),
                 tracer: TraceWriter? = nil, evaluate: @escaping (ParameterSet) throws -> Evaluation) throws {
         try settings.validate()
         self.settings = settings
@@ -97,7 +100,8 @@ public final class SchedulerMachine {
         self.codec = codec
         self.tracer = tracer
         self.evaluate = evaluate
-        generator = SeededGenerator(seed: settings.seed)
+        generator = sampler ?? SeededGenerator(seed: settings.seed)
+        restoredSampler = sampler != nil
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
         lastHeartbeat = clock.now
         hyperparameters = String(decoding: try JSONEncoder().encode(settings.hyperparameters), as: UTF8.self)

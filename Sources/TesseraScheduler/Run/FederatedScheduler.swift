@@ -111,6 +111,7 @@ public final class FederatedScheduler {
         var global = try Model(spec: settings.model, seed: settings.seed).parameters
         var strategy = try settings.makeStrategy()
         var firstRound = 1
+        var sampler: SeededGenerator?
         // A run stopped before its first round completed has no checkpoint: it starts over.
         if settings.resume && FileManager.default.fileExists(atPath: checkpointURL.path) {
             let url = checkpointURL
@@ -123,9 +124,10 @@ public final class FederatedScheduler {
             global = model.parameters
             try strategy.restore(checkpoint.optimizer)
             firstRound = done + 1
+            sampler = checkpoint.metadata["sampler"].flatMap(SeededGenerator.init(snapshot:))
         }
         return try SchedulerMachine(settings: settings, runID: runDirectory.lastPathComponent, global: global, strategy: strategy,
-                                    firstRound: firstRound, shares: shares,
+                                    firstRound: firstRound, sampler: sampler, shares: shares,
                                     clock: clock, codec: channel.codec, tracer: tracer, evaluate: evaluate)
     }
 

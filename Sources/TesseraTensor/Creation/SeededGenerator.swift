@@ -16,6 +16,19 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         state = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
+    /// The generator's state as text (four hexadecimal words), from which
+    /// ``init(snapshot:)`` continues the same sequence: what a checkpoint keeps of a run's draws.
+    public var snapshot: String {
+        [state.0, state.1, state.2, state.3].map { String($0, radix: 16) }.joined(separator: "-")
+    }
+
+    /// A generator continuing from `snapshot`, or nil for text that is not one.
+    public init?(snapshot: String) {
+        let words = snapshot.split(separator: "-").compactMap { UInt64($0, radix: 16) }
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else { return nil }
+        state = (words[0], words[1], words[2], words[3])
+    }
+
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotate(state.1 &* 5, 7) &* 9

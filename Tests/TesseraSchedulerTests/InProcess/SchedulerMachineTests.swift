@@ -57,6 +57,30 @@ struct SchedulerMachineTests {
         #expect(try workers.map(heartbeats) == [1, 1])
     }
 
+    /// A checkpoint keeps the sampler's state: a machine resumed from round 1's checkpoint
+    /// sends round 2's task to exactly the workers the uninterrupted run sampled, whatever
+    /// happened to the membership before.
+    @Test func aResumedRunSamplesAsTheUninterruptedOne() throws {
+        var settings = InProcessFederation.configuration(workers: 4, rounds: 2)
+        settings.fraction = 0.5
+        func recipients(_ workers: [PlayedWorker]) throws -> [String] {
+            try workers.filter { !$0.tasks(in: try $0.inbox()).isEmpty }.map(\.id)
+        }
+        let whole = try InProcessFederation(settings)
+        let workers = try whole.join(["a", "b", "c", "d"])
+        for worker in workers {
+            for task in worker.tasks(in: try worker.inbox()) { try worker.answer(task, shift: 1) }
+        }
+        try whole.pump()
+        let checkpoint = try #require(whole.checkpoints.first)
+        let sampler = try #require(checkpoint.metadata["sampler"].flatMap(SeededGenerator.init(snapshot:)))
+        let expected = try recipients(workers)
+        #expect(expected.count == 2)
+
+        let resumed = try InProcessFederation(settings, firstRound: 2, sampler: sampler)
+        #expect(try recipients(try resumed.join(["a", "b", "c", "d"])) == expected)
+    }
+
     @Test func aWelcomeAnsweredByAnotherPeerDoesNotCount() throws {
         let federation = try InProcessFederation(InProcessFederation.configuration(workers: 2))
         let a = try federation.worker("a"), b = try federation.worker("b")
