@@ -5,7 +5,8 @@
 # as it gets. Reports the scheduler's own CPU seconds (user + system, from /proc) over wall time
 # for the whole run, and for training alone: from its first metrics record (step 50) to its end,
 # which leaves out making the synthetic data and welcoming the workers.
-# Usage: [MODEL=logreg] async_overhead.sh TESSERA_BINARY [WORKERS] [MODE] [STEPS]
+# SLOWDOWN=F makes every worker a device F times slower (its pace, not the CPU's).
+# Usage: [MODEL=logreg] [SLOWDOWN=1] async_overhead.sh TESSERA_BINARY [WORKERS] [MODE] [STEPS]
 set -euo pipefail
 bin=$1 workers=${2:-100} mode=${3:-fedasync} steps=${4:-300}
 dir=$(mktemp -d /tmp/tessera-overhead-XXXX)
@@ -20,7 +21,7 @@ pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$dir/scheduler.out" 2>/dev/null && break; sleep 0.1; done
 endpoint=$(grep "listening on" "$dir/scheduler.out" | awk '{print $NF}')
 for i in $(seq 0 $((workers - 1))); do
-  TESSERA_THREADS=1 "$bin" worker --connect "$endpoint" --id "w$i" --no-trace > /dev/null 2>&1 &
+  TESSERA_THREADS=1 "$bin" worker --connect "$endpoint" --id "w$i" --no-trace --slowdown "${SLOWDOWN:-1}" > /dev/null 2>&1 &
 done
 until [ -s "$dir/run/metrics.jsonl" ] || ! kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 first_cpu=$(cpu "$pid") first=$(date +%s.%N)

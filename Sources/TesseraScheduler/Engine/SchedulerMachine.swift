@@ -45,8 +45,6 @@ public final class SchedulerMachine {
     var trainingStart: Double?
     /// The hyperparameters every train task carries, as JSON (encoded once).
     let hyperparameters: String
-    /// When the heartbeats were last looked at.
-    var lastHeartbeat: Double
     /// When each worker was last sent anything: one sent something within the heartbeat
     /// interval needs no heartbeat.
     var lastSent: [String: Double] = [:]
@@ -103,7 +101,6 @@ public final class SchedulerMachine {
         generator = sampler ?? SeededGenerator(seed: settings.seed)
         restoredSampler = sampler != nil
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
-        lastHeartbeat = clock.now
         hyperparameters = String(decoding: try JSONEncoder().encode(settings.hyperparameters), as: UTF8.self)
     }
 
@@ -225,19 +222,21 @@ public final class SchedulerMachine {
         return actions
     }
 
-    /// Sends every known worker that was sent nothing for a second a heartbeat, so that a
-    /// worker can tell a scheduler that is gone (killed, its host down) from one that has
-    /// nothing to ask.
+    /// Sends a heartbeat to every known worker that was sent nothing for ``heartbeatInterval``,
+    /// so that a worker can tell a scheduler that is gone (killed, its host down) from one that
+    /// has nothing to ask.
     func heartbeat(at now: Double, into actions: inout [SchedulerAction]) throws {
-        guard now - lastHeartbeat >= Self.heartbeatInterval / 2, !hasEnded else { return }
-        lastHeartbeat = now
-        for id in membership.ids where now - (lastSent[id] ?? -.infinity) >= Self.heartbeatInterval {
+        guard !hasEnded else { return }
+        // A worker sent nothing yet (its registration was acknowledged) counts from when it was last heard.
+        for id in membership.ids where now - (lastSent[id] ?? membership[id]?.lastSeen ?? now) >= Self.heartbeatInterval {
             try send(Envelope(id: takeID(), message: .heartbeat), to: id, into: &actions)
         }
     }
 
-    /// Seconds between the scheduler's heartbeats (as between a worker's).
-    public static let heartbeatInterval = 1.0
+    /// Seconds between the scheduler's heartbeats to a worker it has nothing else to send: a
+    /// fifth of the 10 s a worker waits before taking it for gone, and half the traffic of a
+    /// heartbeat a second, which a hundred workers make noticeable.
+    public static let heartbeatInterval = 2.0
 
     /// A fresh message id.
     func takeID() -> UInt64 {

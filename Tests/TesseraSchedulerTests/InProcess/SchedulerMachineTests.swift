@@ -40,20 +40,22 @@ struct SchedulerMachineTests {
         #expect(federation.machine.membership["b"]?.clientIndex == 1)
     }
 
-    /// The scheduler heartbeats every worker it knows each second, so a worker can tell that it
-    /// is gone from it having nothing to ask.
-    @Test func theSchedulerHeartbeatsItsWorkersEverySecond() throws {
+    /// The scheduler heartbeats every worker it sent nothing for 2 s, so a worker can tell that
+    /// it is gone from it having nothing to ask.
+    @Test func theSchedulerHeartbeatsItsQuietWorkers() throws {
         let federation = try InProcessFederation(InProcessFederation.configuration(workers: 2))
         let workers = try federation.join(["a", "b"])
         for worker in workers { _ = try worker.inbox() }
         func heartbeats(_ worker: PlayedWorker) throws -> Int {
             try worker.inbox().count { if case .heartbeat = $0.message { true } else { false } }
         }
-        try federation.advance(0.5)
+        try federation.advance(1.5)
         #expect(try workers.map(heartbeats) == [0, 0])
         try federation.advance(0.6)
         #expect(try workers.map(heartbeats) == [1, 1])
         try federation.advance(1)
+        #expect(try workers.map(heartbeats) == [0, 0])
+        try federation.advance(1.1)
         #expect(try workers.map(heartbeats) == [1, 1])
     }
 
