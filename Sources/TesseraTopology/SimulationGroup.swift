@@ -20,9 +20,11 @@ public struct SimulationGroup: Sendable, Equatable, CustomStringConvertible {
     public var leave: Double?
     /// Seconds away each time.
     public var away: Double?
+    /// Windows away by schedule, `START-END` seconds since the worker started, `+` between them.
+    public var offline: String?
 
     /// What an entry looks like, for errors and documentation.
-    public static let form = "WORKERS: KEY=VALUE ... (WORKERS: indices and ranges like 0-2,5; KEY: slowdown ≥ 1, latency seconds ≥ 0, bandwidth Mbit/s > 0, loss in [0, 1), leave in [0, 1), away seconds ≥ 0)"
+    public static let form = "WORKERS: KEY=VALUE ... (WORKERS: indices and ranges like 0-2,5; KEY: slowdown ≥ 1, latency seconds ≥ 0, bandwidth Mbit/s > 0, loss in [0, 1), leave in [0, 1), away seconds ≥ 0, offline START-END seconds, + between windows)"
 
     /// The group `text` describes, or what is wrong with it.
     public static func parse(_ text: String) -> Result<SimulationGroup, SettingError> {
@@ -42,6 +44,14 @@ public struct SimulationGroup: Sendable, Equatable, CustomStringConvertible {
         }
         for pair in parts[1].split(separator: " ", omittingEmptySubsequences: true) {
             let keyValue = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if keyValue.first == "offline", keyValue.count == 2 {
+                let windows = keyValue[1].split(separator: "+").map { $0.split(separator: "-").compactMap { Double($0) } }
+                guard !windows.isEmpty, windows.allSatisfy({ $0.count == 2 && $0[0] >= 0 && $0[0] < $0[1] && $0[1].isFinite }) else {
+                    return failure("has offline=\(keyValue[1]); each window is START-END seconds since the worker started, + between them")
+                }
+                group.offline = keyValue[1].replacingOccurrences(of: "+", with: ",")
+                continue
+            }
             guard keyValue.count == 2, let value = Double(keyValue[1]), value.isFinite else {
                 return failure("has '\(pair)', which is not KEY=NUMBER")
             }
@@ -56,7 +66,8 @@ public struct SimulationGroup: Sendable, Equatable, CustomStringConvertible {
             default: return failure("has unknown key '\(keyValue[0])'; \(form)")
             }
         }
-        guard group.slowdown != nil || group.latency != nil || group.bandwidth != nil || group.loss != nil || group.leave != nil else {
+        guard group.slowdown != nil || group.latency != nil || group.bandwidth != nil || group.loss != nil || group.leave != nil
+                || group.offline != nil else {
             return failure("simulates nothing; \(form)")
         }
         return .success(group)
@@ -68,19 +79,21 @@ public struct SimulationGroup: Sendable, Equatable, CustomStringConvertible {
                              ("away", away)] {
             if let value { text += " \(key)=\(value)" }
         }
+        if let offline { text += " offline=" + offline.replacingOccurrences(of: ",", with: "+") }
         return text
     }
 
     /// The `tessera worker` flags for worker `index` under `groups` (a later group's setting
     /// wins over an earlier one's).
     public static func workerArguments(for index: Int, in groups: [SimulationGroup]) -> [String] {
-        var flags: [String: Double] = [:]
+        var flags: [String: String] = [:]
         for group in groups where group.workers.contains(index) {
             for (flag, value) in [("--slowdown", group.slowdown), ("--latency", group.latency), ("--bandwidth", group.bandwidth),
                                   ("--loss", group.loss), ("--leave", group.leave), ("--away", group.away)] {
-                if let value { flags[flag] = value }
+                if let value { flags[flag] = String(value) }
             }
+            if let offline = group.offline { flags["--offline"] = offline }
         }
-        return flags.sorted { $0.key < $1.key }.flatMap { [$0.key, String($0.value)] }
+        return flags.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
     }
 }

@@ -109,15 +109,22 @@ public final class WorkerRuntime {
         }
         var dismissed = false
         var offlineUntil: Date?
+        // A task in training when the device went away by schedule: its update is lost.
+        var abandoned = false
         while !shouldStop() && !dismissed {
-            // A simulated device that left hears and says nothing until it is back.
+            if !isRouter, offlineUntil == nil, let end = availability.scheduledAbsence(at: Date().timeIntervalSince(started)) {
+                tracer?.span("simulated leave", start: TraceEvent.now(), detail: "offline until \(end) s by schedule")
+                offlineUntil = started.addingTimeInterval(end)
+                abandoned = running != nil
+            }
+            // A simulated device that is away hears and says nothing until it is back.
             if let until = offlineUntil {
                 guard Date() >= until else {
                     _ = try channel.receive(timeout: 0.1)
                     continue
                 }
                 offlineUntil = nil
-                logger.notice("back after \(availability.away) s away (simulated); registering again")
+                logger.notice("back (simulated); registering again")
                 (heardFromPeer, lastRegistration, lastHeard) = (false, .distantPast, Date())
             }
             // A heartbeat when nothing else went out for a second: any message says we live.
@@ -153,6 +160,10 @@ public final class WorkerRuntime {
             if let task = running, let result = task.result.withLock({ $0 }) {
                 running = nil
                 tracer?.span(task.kindName, start: task.start)
+                if abandoned {
+                    abandoned = false
+                    continue
+                }
                 if !isRouter, case .update = result, availability.leaves() {
                     tracer?.span("simulated leave", start: TraceEvent.now(), detail: "away \(availability.away) s; the update is lost")
                     offlineUntil = Date().addingTimeInterval(availability.away)

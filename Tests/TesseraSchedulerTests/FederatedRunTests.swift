@@ -140,6 +140,26 @@ struct FederatedRunTests {
         #expect(trace[back.upperBound...].contains("\"dir\":\"send\",\"type\":\"update\""), "w2 was not used again once back")
     }
 
+    /// A device away by schedule (seconds 1 to 5 of its life) falls silent, is taken for lost,
+    /// and registers again when the window ends; the run goes on meanwhile.
+    @Test func aDeviceAwayByScheduleRejoinsAfterItsWindow() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-offline-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (scheduler, endpoint) = try startScheduler(["--workers", "2", "--rounds", "100000", "--max-seconds", "8", "--model", "logreg",
+                                                        "--data", "synthetic", "--mode", "fedasync", "--heartbeat-timeout", "3",
+                                                        "--run-dir", directory.path, "--evaluate-every", "100"])
+        let traces = directory.appendingPathComponent("traces").path
+        let steady = try ProcessHarness(["worker", "--connect", endpoint, "--id", "steady", "--trace-dir", traces])
+        let away = try ProcessHarness(["worker", "--connect", endpoint, "--id", "away", "--trace-dir", traces, "--offline", "1-5"])
+        _ = try scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        for worker in [steady, away] { #expect(worker.stop(timeout: 10) == 0) }
+        let trace = try String(contentsOfFile: "\(traces)/away.trace.jsonl", encoding: .utf8)
+        let left = try #require(trace.range(of: "offline until 5.0 s by schedule"), "the device never went away")
+        #expect(trace[left.upperBound...].contains("\"type\":\"register\""), "it did not register again when back")
+        let scheduled = try String(contentsOfFile: "\(traces)/scheduler.trace.jsonl", encoding: .utf8)
+        #expect(scheduled.contains("silent worker") && scheduled.contains("away"), "the scheduler never took it for lost")
+    }
+
     /// A run stopped before its first round completed has no checkpoint: resuming it starts it
     /// over (chaos runs found a resume refused there).
     @Test func resumingARunWithoutACheckpointStartsItOver() throws {

@@ -131,4 +131,21 @@ struct TopologyParserTests {
             #expect(row?.contains("`--\(setting.flag)`") == true, "\(setting.key)'s row names its flag --\(setting.flag)")
         }
     }
+
+    /// Simulation groups: workers by index and range, each key checked, the last group's value
+    /// winning, passed to each worker as its flags.
+    @Test func simulationGroupsParseAndBecomeWorkerFlags() throws {
+        let groups = try ["0-2,5: slowdown=5", "2: latency=0.2 bandwidth=8 offline=10-20+30-40"].map { try SimulationGroup.parse($0).get() }
+        #expect(groups[0].workers == [0, 1, 2, 5] && groups[0].slowdown == 5)
+        #expect(SimulationGroup.workerArguments(for: 2, in: groups)
+                == ["--bandwidth", "8.0", "--latency", "0.2", "--offline", "10-20,30-40", "--slowdown", "5.0"])
+        #expect(SimulationGroup.workerArguments(for: 3, in: groups).isEmpty)
+        for bad in ["slowdown=5", "0-2: slowdown=0.5", "x: loss=0.1", "1: colour=red", "1:", "1: offline=20-10"] {
+            guard case let .failure(error) = SimulationGroup.parse(bad) else { Issue.record("'\(bad)' was accepted"); continue }
+            #expect(error.key == "simulation.groups")
+        }
+        #expect(throws: TopologyError.self, "a group naming worker 3 of 2 was accepted") {
+            try TopologyParser.parse("workers:\n  count: 2\nsimulation:\n  groups: [\"0-3: slowdown=2\"]\n", file: "t.yaml")
+        }
+    }
 }

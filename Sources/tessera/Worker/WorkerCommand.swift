@@ -73,6 +73,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Simulate a device that comes and goes: seconds away each time it leaves (then it registers again).")
     var away: Double = 30
 
+    @Option(help: "Simulate a device that comes and goes: windows of seconds since the start when it is away, e.g. 30-60,90-120.")
+    var offline = ""
+
     @Option(help: "CurveZMQ keys (tessera keys generate): this worker's ID.key, and scheduler.pub to connect, or the clients' .pub files it admits when bound.")
     var keys: String?
 
@@ -120,7 +123,7 @@ struct WorkerCommand: ParsableCommand {
                                                           loss: loss))
         runtime.trainingDelay = slow
         runtime.slowdown = slowdown
-        runtime.availability = Availability(leave: leave, away: away, seed: WorkerRuntime.seed(of: id) &+ 1)
+        runtime.availability = Availability(leave: leave, away: away, offline: try offlineWindows(), seed: WorkerRuntime.seed(of: id) &+ 1)
         runtime.schedulerTimeout = schedulerTimeout
         runtime.giveUpAfter = giveUp
         runtime.forwardTargets = try forwardTargets()
@@ -131,6 +134,17 @@ struct WorkerCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data("worker \(id) serving on \(runtime.address)\n".utf8))
         try runtime.run(until: { StopSignal.isRaised || (exitWithParent && getppid() != parent) })
         FileHandle.standardOutput.write(Data("worker \(id) stopped\n".utf8))
+    }
+
+    /// `--offline`'s windows.
+    func offlineWindows() throws -> [ClosedRange<Double>] {
+        try offline.split(separator: ",").map { window in
+            let bounds = window.split(separator: "-").compactMap { Double($0) }
+            guard bounds.count == 2, bounds[0] >= 0, bounds[0] < bounds[1], bounds[1].isFinite else {
+                throw ValidationError("--offline \(offline): each window is START-END in seconds since the start, START < END")
+            }
+            return bounds[0]...bounds[1]
+        }
     }
 
     /// `--forward-to`'s workers: endpoints, or over CURVE with each NAME's pinned public key.
