@@ -76,10 +76,12 @@ public final class FederatedScheduler {
         // Time is acted on (ticks, heartbeats, the stop check) when a deadline is due and at
         // least every tenth of a second, not after every message: a hundred workers send
         // hundreds a second, and a tick looks at every one of them.
+        // The next deadline is read after each tick only: one that a message brings is seconds
+        // away, and reading it looks at every worker in flight.
         var lastTick = -Double.infinity
+        var deadline: Double?
         while !machine.hasEnded {
             let now = clock.now
-            var deadline = machine.nextDeadline
             if now - lastTick >= Self.tickInterval || deadline.map({ now >= $0 }) == true {
                 if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
                 try perform(machine.tick(), metrics: metrics)
