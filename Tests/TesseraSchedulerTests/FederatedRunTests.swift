@@ -160,6 +160,25 @@ struct FederatedRunTests {
         #expect(scheduled.contains("silent worker") && scheduled.contains("away"), "the scheduler never took it for lost")
     }
 
+    /// An asynchronous run resumes from its last server step's checkpoint and goes on to the
+    /// steps asked for, each recorded once.
+    @Test func anAsynchronousRunResumesFromItsLastStep() throws {
+        let first = try Self.start(workers: 2, rounds: 3, extra: ["--mode", "fedbuff", "--buffer-size", "2"])
+        defer { try? FileManager.default.removeItem(at: first.directory) }
+        _ = try first.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        for worker in first.workers { _ = worker.stop(timeout: 10) }
+        let resumed = try Self.start(workers: 2, rounds: 6, extra: ["--mode", "fedbuff", "--buffer-size", "2", "--resume"],
+                                     directory: first.directory)
+        let line = try resumed.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        #expect(line.contains("after 6 server steps"), "\(line)")
+        #expect(try rounds(in: first.directory).compactMap { $0["round"] as? Int } == [1, 2, 3, 4, 5, 6])
+        // Resumed in another mode, it is refused with the reason.
+        let other = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0", "--workers", "2", "--rounds", "8", "--model", "mnist-2nn",
+                                        "--data", "synthetic", "--resume", "--run-dir", first.directory.path], includingErrors: true)
+        #expect(other.waitForExit(timeout: 60) == 1)
+        #expect(other.outputLines.contains { $0.contains("written by a fedbuff run") }, "\(other.outputLines)")
+    }
+
     /// A run stopped before its first round completed has no checkpoint: resuming it starts it
     /// over (chaos runs found a resume refused there).
     @Test func resumingARunWithoutACheckpointStartsItOver() throws {

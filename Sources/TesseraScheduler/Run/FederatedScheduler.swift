@@ -121,6 +121,9 @@ public final class FederatedScheduler {
             guard let done = checkpoint.metadata["round"].flatMap(Int.init), checkpoint.metadata["seed"] == String(settings.seed) else {
                 throw SchedulerError.badCheckpoint(path: url.path, reason: "it has no round, or was written with another seed")
             }
+            if let mode = checkpoint.metadata["mode"], mode != settings.mode.rawValue {
+                throw SchedulerError.badCheckpoint(path: url.path, reason: "it was written by a \(mode) run; resume it with training.mode \(mode)")
+            }
             var model = try Model(spec: settings.model, seed: settings.seed)
             try model.load(checkpoint.parameters)
             global = model.parameters
