@@ -83,7 +83,7 @@ public final class Launcher {
         // Polled by the scheduler's loop at least twice a second: workers that exited are
         // reported and, if the topology says so, started again.
         scheduler.shouldStop = { [unowned self] in
-            (try? self.supervise(onEvent: onEvent)) ?? ()
+            self.supervise(onEvent: onEvent)
             return shouldStop()
         }
         onReady(scheduler.address)
@@ -141,7 +141,7 @@ public final class Launcher {
     }
 
     /// Reports workers that exited since the last call, and restarts those the topology says to.
-    private func supervise(onEvent: (String) -> Void) throws {
+    private func supervise(onEvent: (String) -> Void) {
         for position in children.indices where !children[position].handled && !children[position].process.isRunning {
             var child = children[position]
             child.handled = true
@@ -153,8 +153,12 @@ public final class Launcher {
             if topology.restart == .onFailure && failed && child.restarts < topology.maxRestarts {
                 child.restarts += 1
                 onEvent("\(id) \(how) during the run; restarting it (\(child.restarts) of \(topology.maxRestarts); output in \(log))")
-                child.process = try startWorker(child.index)
-                child.handled = false
+                do {
+                    child.process = try startWorker(child.index)
+                    child.handled = false
+                } catch {
+                    onEvent("\(id) could not be restarted: \(error); the run goes on without it")
+                }
             } else {
                 let why = topology.restart == .never || !failed ? "" : " (restarted \(child.restarts) times already)"
                 onEvent("\(id) \(how) during the run\(why); the run goes on without it (output in \(log))")

@@ -56,7 +56,7 @@ public final class WorkerRuntime {
     /// Seconds without any message from the scheduler, after registering, before the worker
     /// says so and registers again.
     public var registrationRetry: Double = 5
-    /// Seconds without any message from the scheduler (which heartbeats every second) after
+    /// Seconds without any message from the scheduler (which heartbeats a quiet worker every 2 s) after
     /// which the worker takes it for gone and registers again, every `registrationRetry`
     /// seconds, so that a restarted scheduler (`--resume`) finds it.
     public var schedulerTimeout: Double = 10

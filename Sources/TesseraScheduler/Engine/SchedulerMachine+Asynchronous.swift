@@ -68,15 +68,15 @@ extension SchedulerMachine {
             do {
                 try checkClaims(of: update, from: worker, round: task.version + 1)
                 let staleness = run.version - task.version
-                guard staleness <= settings.maxStaleness else {
+                if staleness > settings.maxStaleness {
                     logger.info("update from \(worker) is \(staleness) steps old (more than \(settings.maxStaleness)); dropped")
                     tracer?.span("stale update", start: TraceEvent.now(), detail: "\(worker), version \(task.version), \(staleness) steps old")
                     run.period.dropped += 1
-                    return try fill(&run, at: now, into: &actions)
+                } else {
+                    let base = run.bases[task.version] ?? global
+                    try apply(try ValidatedUpdate(update, from: worker, global: base), trainedFrom: base, staleness: staleness,
+                              run: &run, at: now, into: &actions)
                 }
-                let base = run.bases[task.version] ?? global
-                try apply(try ValidatedUpdate(update, from: worker, global: base), trainedFrom: base, staleness: staleness,
-                          run: &run, at: now, into: &actions)
             } catch let error as SchedulerError {
                 logger.warning("\(error)")
                 tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(worker), version \(task.version): \(error)")

@@ -52,6 +52,5 @@ public final class TracingChannel: MessageChannel {
 
     public func close() {
         base.close()
-        tracer.flush()
     }
 }

@@ -46,7 +46,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Simulate a slow device: extra seconds per training task.")
     var slow: Double = 0
 
-    @Option(help: "Seconds without a message from the scheduler (it heartbeats every second) before registering again.")
+    @Option(help: "Seconds without a message from the scheduler (it heartbeats a quiet worker every 2 s) before registering again.")
     var schedulerTimeout: Double = 10
 
     @Option(help: "Seconds without a message from the scheduler before giving up and exiting with status 1 (0: never).")
