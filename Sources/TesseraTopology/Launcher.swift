@@ -31,9 +31,13 @@ public final class Launcher {
         var topology = topology
         if resuming != nil { topology.run.resume = true }
         self.topology = topology
-        runDirectory = try resuming?.url
-            ?? (topology.run.resume ? RunDirectory.resolve(topology.name, runs: topology.runsDirectory).url
-                : RunDirectory.create(for: topology).url)
+        let resumed = try resuming ?? (topology.run.resume ? RunDirectory.resolve(topology.name, runs: topology.runsDirectory) : nil)
+        // Two launches writing one run's files would garble both.
+        if let resumed, let status = resumed.status, status.state == "running" {
+            throw TopologyError(file: resumed.url.path, line: nil, key: nil,
+                                message: "is still running (launched by process \(status.pid)); stop it first, or launch a new run")
+        }
+        runDirectory = try resumed?.url ?? RunDirectory.create(for: topology).url
     }
 
     /// Runs the topology to the end; `onRound` sees each round, `shouldStop` is polled (Ctrl-C).

@@ -94,6 +94,10 @@ struct LaunchTests {
         _ = try killed.waitForLine(containing: "round 2:", timeout: 120)
         let killedRun = runs.appendingPathComponent("smoke/latest").resolvingSymlinksInPath()
         #expect(killedRun != wholeRun)
+        // While it runs, resuming it is refused (two launches would write the same files).
+        let meddler = try ProcessHarness(["launch", "--resume", killedRun.path], includingErrors: true)
+        #expect(meddler.waitForExit(timeout: 30) == 1)
+        #expect(meddler.outputLines.contains { $0.contains("is still running") }, "\(meddler.outputLines)")
         #expect(killed.stop(signal: SIGKILL) != nil)
         // Its workers notice their parent is gone and leave.
         let deadline = Date().addingTimeInterval(10)
