@@ -153,6 +153,10 @@ let package = Package(
             dependencies: ["TesseraTopology", "TesseraTestSupport"]
         ),
         .testTarget(
+            name: "TesseraTraceTests",
+            dependencies: ["TesseraTrace", "TesseraTestSupport"]
+        ),
+        .testTarget(
             name: "TesseraDataTests",
             dependencies: ["TesseraData", "TesseraTensor"]
         ),

@@ -41,7 +41,7 @@ def main():
             if b > a:
                 covered += b - a
                 cursor = b
-        evaluate = [e["mono_ns"] - e["start_ns"] for e in scheduler if e.get("name") == "evaluate" and e.get("detail") == f"round {r}"]
+        evaluate = [e["mono_ns"] - e["start_ns"] for e in scheduler if e.get("name") == "evaluate" and e.get("round") == r]
         window = end - start
         print(f"{r:>5} {window / 1e9:9.2f} {covered / 1e9:10.2f} {(window - covered) / 1e9:10.3f} "
               f"{100 * (window - covered) / window:9.2f}% {(evaluate[0] / 1e9 if evaluate else 0):10.2f}")

@@ -285,14 +285,14 @@ public final class WorkerRuntime {
     private static func train(_ task: TrainTask, on trainer: LocalTrainer, delay: Double, slowdown: Double,
                               tracer: TraceWriter?) -> Message {
         let start = TraceEvent.now()
-        defer { tracer?.span("train", start: start, detail: "round \(task.round)") }
+        defer { tracer?.span("train", start: start, round: task.round) }
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         do {
             let update = try trainer.train(task)
             if slowdown > 1 {
                 let trained = TraceEvent.now()
                 Thread.sleep(forTimeInterval: (slowdown - 1) * Double(trained - start) / 1e9)
-                tracer?.span("simulated slowdown", start: trained, detail: "\(slowdown)x: round \(task.round)")
+                tracer?.span("simulated slowdown", start: trained, detail: "\(slowdown)x", round: task.round)
             }
             // The task's activations and gradients are free now; with ten workers sharing a
             // machine, idle ones should not hold their training peak (about 60 MB each).

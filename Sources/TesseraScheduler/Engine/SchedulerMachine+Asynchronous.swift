@@ -70,7 +70,8 @@ extension SchedulerMachine {
                 let staleness = run.version - task.version
                 if staleness > settings.maxStaleness {
                     logger.info("update from \(worker) is \(staleness) steps old (more than \(settings.maxStaleness)); dropped")
-                    tracer?.span("stale update", start: TraceEvent.now(), detail: "\(worker), version \(task.version), \(staleness) steps old")
+                    tracer?.span("stale update", start: TraceEvent.now(), detail: "trained from version \(task.version)",
+                                 round: UInt64(run.version), peer: worker, staleness: staleness)
                     run.period.dropped += 1
                 } else {
                     let base = run.bases[task.version] ?? global
@@ -79,7 +80,8 @@ extension SchedulerMachine {
                 }
             } catch let error as SchedulerError {
                 logger.warning("\(error)")
-                tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(worker), version \(task.version): \(error)")
+                tracer?.span("rejected update", start: TraceEvent.now(), detail: "trained from version \(task.version): \(error)",
+                             round: UInt64(run.version), peer: worker)
                 try send(Envelope(id: takeID(), replyTo: envelope.id, message: .errorReply(for: error)), to: worker, into: &actions)
                 countFailure(&run, into: &actions)
             }
@@ -98,6 +100,7 @@ extension SchedulerMachine {
         run.accepted += 1
         run.period.applied.append((update.workerID, staleness, update.sampleCount, update.metrics["loss"]))
         let start = TraceEvent.now()
+        tracer?.span("accepted update", start: start, round: UInt64(run.version), peer: update.workerID, staleness: staleness)
         if var buffer = run.buffer {
             try buffer.add(update, trainedFrom: base, staleness: staleness)
             if buffer.isFull { replaceGlobal(with: try buffer.step(global, with: &strategy)) }
@@ -110,7 +113,7 @@ extension SchedulerMachine {
         }
         run.version += 1
         run.period.steps += 1
-        tracer?.span("aggregate", start: start, detail: "step \(run.version), \(update.workerID), \(staleness) steps old")
+        tracer?.span("aggregate", start: start, round: UInt64(run.version))
         let last = run.version >= settings.rounds || timeIsUp(run, at: now)
         if last || run.version % settings.evaluateEvery == 0 { try report(&run, at: now, into: &actions) }
         if last { try end(into: &actions) }
@@ -137,7 +140,7 @@ extension SchedulerMachine {
         let evaluationStart = clock.now
         let start = TraceEvent.now()
         let central = try evaluate(global)
-        tracer?.span("evaluate", start: start, detail: "step \(run.version)")
+        tracer?.span("evaluate", start: start, round: UInt64(run.version))
         let period = run.period
         let stalenesses = period.applied.map(\.staleness)
         let result = RoundResult(
@@ -166,10 +169,10 @@ extension SchedulerMachine {
             if max(task.sentAt, membership[worker]?.lastSeen ?? task.sentAt) < cutoff {
                 logger.warning("worker \(worker) is silent for \(settings.heartbeatTimeout) s \(activity); leaving it out")
                 membership.lose(worker)
-                tracer?.span("silent worker", start: TraceEvent.now(), detail: "\(worker), \(activity)")
+                tracer?.span("silent worker", start: TraceEvent.now(), detail: activity, peer: worker)
             } else if now >= task.sentAt + settings.deadline {
                 logger.warning("worker \(worker) did not answer its task within \(settings.deadline) s")
-                tracer?.span("task deadline", start: TraceEvent.now(), detail: "\(worker), version \(task.version)")
+                tracer?.span("task deadline", start: TraceEvent.now(), detail: "trained from version \(task.version)", peer: worker)
                 run.overdue.insert(worker)
             } else {
                 continue

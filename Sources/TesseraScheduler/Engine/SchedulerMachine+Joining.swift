@@ -14,7 +14,7 @@ extension SchedulerMachine {
         // its tasks over.
         guard peer == PeerID(id) else {
             logger.warning("\(peer) tried to register as worker \(id)")
-            tracer?.span("refused registration", start: TraceEvent.now(), detail: "\(peer) as \(id)")
+            tracer?.span("refused registration", start: TraceEvent.now(), detail: "connection \(peer) as \(id)", peer: id)
             return try reply(.error(code: WireError.Kind.requestFailed.rawValue,
                                     message: "a worker registers under its own connection identity (ZMQ_ROUTING_ID); this connection is '\(peer)', not '\(id)'"),
                              to: peer, replyTo: messageID, into: &actions)
@@ -22,7 +22,7 @@ extension SchedulerMachine {
         // On a CURVE channel the id must also be the name its key was admitted under.
         if let credential, credential != id {
             logger.warning("\(peer), admitted as \(credential), tried to register as worker \(id)")
-            tracer?.span("refused registration", start: TraceEvent.now(), detail: "\(credential) as \(id)")
+            tracer?.span("refused registration", start: TraceEvent.now(), detail: "key of \(credential) as \(id)", peer: id)
             return try reply(.error(code: WireError.Kind.requestFailed.rawValue,
                                     message: "this connection's key is \(credential)'s; it cannot register as \(id)"),
                              to: peer, replyTo: messageID, into: &actions)

@@ -51,7 +51,7 @@ extension SchedulerMachine {
                                              sampled: round.gather.workers.count))
                 } catch {
                     logger.warning("round \(round.number): \(error)")
-                    tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(worker), round \(round.number): \(error)")
+                    tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(error)", round: UInt64(round.number), peer: worker)
                     try send(Envelope(id: takeID(), replyTo: envelope.id, message: .errorReply(for: error)), to: worker, into: &actions)
                     round.gather.fail(worker)
                 }
@@ -72,7 +72,7 @@ extension SchedulerMachine {
                 gather.accept(result, from: worker)
             case .evaluation:
                 logger.warning("round \(round.number): unusable evaluation from \(worker)")
-                tracer?.span("rejected evaluation", start: TraceEvent.now(), detail: "\(worker), round \(round.number)")
+                tracer?.span("rejected evaluation", start: TraceEvent.now(), round: UInt64(round.number), peer: worker)
                 try send(Envelope(id: takeID(), replyTo: envelope.id, message: .error(
                     code: WireError.Kind.requestFailed.rawValue,
                     message: "evaluation from \(worker) cannot be used: it must answer round \(round.number) with 1 to \(heldOutLimit(of: worker).map(String.init) ?? "2^31-1") samples, at most that many right, and a finite loss ≥ 0")),
@@ -174,7 +174,7 @@ extension SchedulerMachine {
         for worker in workers {
             logger.warning("worker \(worker) is silent for \(settings.heartbeatTimeout) s \(activity); leaving it out")
             membership.lose(worker)
-            tracer?.span("silent worker", start: TraceEvent.now(), detail: "\(worker), \(activity)")
+            tracer?.span("silent worker", start: TraceEvent.now(), detail: activity, peer: worker)
             try failTask(of: worker, at: now, into: &actions)
         }
     }
@@ -193,12 +193,12 @@ extension SchedulerMachine {
             if round.aggregated {
                 let start = TraceEvent.now()
                 replaceGlobal(with: try strategy.aggregate(global: global, updates: updates))
-                tracer?.span("aggregate", start: start, detail: "round \(round.number), \(updates.count) updates")
+                tracer?.span("aggregate", start: start, detail: "\(updates.count) updates", round: UInt64(round.number))
             }
             round.evaluationStart = now
             let start = TraceEvent.now()
             round.central = try evaluate(global)
-            tracer?.span("evaluate", start: start, detail: "round \(round.number)")
+            tracer?.span("evaluate", start: start, round: UInt64(round.number))
             guard settings.heldOut > 0 else { return try finish(round, federated: nil, into: &actions) }
             let task = try EncodedMessage(Envelope(id: takeID(), message: .evaluateTask(EvaluateTask(
                 round: UInt64(round.number), parameters: global))), codec: codec)

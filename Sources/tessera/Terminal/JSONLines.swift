@@ -1,11 +1,11 @@
 import Foundation
 
-/// Writes one JSON object per line (strings escaped, non-finite numbers as null).
+/// Writes one JSON object per line (strings escaped, numbers in full precision, non-finite ones as null).
 func printJSONLine(_ fields: KeyValuePairs<String, Any>) {
     let body = fields.map { key, value -> String in
         switch value {
         case let text as String: "\"\(key)\":\(quoted(text))"
-        case let number as Double: "\"\(key)\":\(number.isFinite ? String(format: "%.6g", number) : "null")"
+        case let number as Double: "\"\(key)\":\(number.isFinite ? "\(number)" : "null")"
         default: "\"\(key)\":\(value)"
         }
     }

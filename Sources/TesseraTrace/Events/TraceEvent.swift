@@ -5,7 +5,8 @@ import Foundation
 /// Traces are JSON Lines, one object per event, with these keys (absent when not relevant):
 /// `kind` ("message" or "span"), `wall` (seconds since 1970), `mono_ns` (monotonic clock of the
 /// writing process), `process`, and for messages `peer`, `dir` ("send"/"recv"), `type`, `id`,
-/// `reply_to`, `round`, `bytes`; for spans `name`, `start_ns`, `end_ns`, `detail`.
+/// `reply_to`, `round`, `bytes`; for spans `name`, `start_ns`, `detail`, and where the span is
+/// about one round or one worker `round` and `peer` (`staleness` for an asynchronous update).
 public struct TraceEvent: Sendable, Equatable, Codable {
     /// "message" or "span".
     public var kind: String
@@ -25,7 +26,7 @@ public struct TraceEvent: Sendable, Equatable, Codable {
     public var messageID: UInt64?
     /// The id the message answers.
     public var replyTo: UInt64?
-    /// Federated round, 0 outside rounds.
+    /// Federated round (a server step in asynchronous modes), 0 outside rounds.
     public var round: UInt64?
     /// Bytes on the wire (all frames).
     public var bytes: Int?
@@ -35,9 +36,11 @@ public struct TraceEvent: Sendable, Equatable, Codable {
     public var startNanoseconds: UInt64?
     /// Free text for spans (op name, error).
     public var detail: String?
+    /// Server steps an asynchronous update's model was behind when it arrived.
+    public var staleness: Int?
 
     enum CodingKeys: String, CodingKey {
-        case kind, wall, process, peer, type, round, bytes, name, detail
+        case kind, wall, process, peer, type, round, bytes, name, detail, staleness
         case monoNanoseconds = "mono_ns", direction = "dir", messageID = "id", replyTo = "reply_to"
         case startNanoseconds = "start_ns"
     }
@@ -47,15 +50,29 @@ public struct TraceEvent: Sendable, Equatable, Codable {
                                id: UInt64, replyTo: UInt64, round: UInt64, bytes: Int) -> TraceEvent {
         TraceEvent(kind: "message", wall: Date().timeIntervalSince1970, monoNanoseconds: Self.now(), process: process,
                    peer: peer, direction: direction, type: type, messageID: id, replyTo: replyTo, round: round,
-                   bytes: bytes, name: nil, startNanoseconds: nil, detail: nil)
+                   bytes: bytes, name: nil, startNanoseconds: nil, detail: nil, staleness: nil)
     }
 
-    /// A span event for work that started at `start` (from ``now()``) and ends now.
-    public static func span(process: String, name: String, start: UInt64, detail: String? = nil) -> TraceEvent {
+    /// A span event for work that started at `start` (from ``now()``) and ends now, about
+    /// `round` and `peer` when given.
+    public static func span(process: String, name: String, start: UInt64, detail: String? = nil, round: UInt64? = nil,
+                            peer: String? = nil, staleness: Int? = nil) -> TraceEvent {
         TraceEvent(kind: "span", wall: Date().timeIntervalSince1970, monoNanoseconds: Self.now(), process: process,
-                   peer: nil, direction: nil, type: nil, messageID: nil, replyTo: nil, round: nil, bytes: nil,
-                   name: name, startNanoseconds: start, detail: detail)
+                   peer: peer, direction: nil, type: nil, messageID: nil, replyTo: nil, round: round, bytes: nil,
+                   name: name, startNanoseconds: start, detail: detail, staleness: staleness)
     }
+
+    /// Whether this records a message (else a span).
+    public var isMessage: Bool { kind == "message" }
+
+    /// The span's length in seconds (0 for messages).
+    public var seconds: Double {
+        guard let start = startNanoseconds, start <= monoNanoseconds else { return 0 }
+        return Double(monoNanoseconds - start) / 1e9
+    }
+
+    /// Wall-clock start of a span (the time of a message), seconds since 1970.
+    public var startWall: Double { wall - seconds }
 
     /// The monotonic clock, in nanoseconds.
     public static func now() -> UInt64 {

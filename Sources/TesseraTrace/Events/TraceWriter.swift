@@ -48,9 +48,11 @@ public final class TraceWriter: Sendable {
                         replyTo: replyTo, round: round, bytes: bytes))
     }
 
-    /// Records a span of work that began at `start` (``TraceEvent/now()``).
-    public func span(_ name: String, start: UInt64, detail: String? = nil) {
-        append(.span(process: process, name: name, start: start, detail: detail))
+    /// Records a span of work that began at `start` (``TraceEvent/now()``), about `round` and
+    /// `peer` when given.
+    public func span(_ name: String, start: UInt64, detail: String? = nil, round: UInt64? = nil, peer: String? = nil,
+                     staleness: Int? = nil) {
+        append(.span(process: process, name: name, start: start, detail: detail, round: round, peer: peer, staleness: staleness))
     }
 
     /// Appends `event` to the file.
@@ -109,6 +111,7 @@ public final class TraceWriter: Sendable {
         if let name = event.name { line += ",\"name\":"; line += quoted(name) }
         if let start = event.startNanoseconds { line += ",\"start_ns\":"; line += String(start) }
         if let detail = event.detail { line += ",\"detail\":"; line += quoted(detail) }
+        if let staleness = event.staleness { line += ",\"staleness\":"; line += String(staleness) }
         line += "}\n"
         return line
     }

@@ -1,0 +1,45 @@
+import Foundation
+
+/// One process's trace as read from its file: the events that could be decoded, and what was
+/// wrong with the rest.
+public struct TraceFile: Sendable {
+    /// The file read.
+    public let url: URL
+    /// The process that wrote it (from its events; the file name when it holds none).
+    public let process: String
+    /// The events in file order.
+    public var events: [TraceEvent]
+    /// Damage found: a torn last line (the process was killed while writing it), lines that
+    /// are not events. Each is skipped; the events around it are kept.
+    public var problems: [TraceProblem]
+}
+
+/// A part of a trace file that could not be read.
+public struct TraceProblem: Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong.
+    public enum Kind: Sendable, Equatable {
+        /// The last line has no newline and does not decode: cut off mid-write.
+        case tornLastLine
+        /// A complete line that is not an event (`reason` says why).
+        case corruptLine(reason: String)
+    }
+
+    /// The file.
+    public let path: String
+    /// The 1-based line number.
+    public let line: Int
+    /// What is wrong.
+    public let kind: Kind
+
+    /// A problem at `line` of the file at `path`.
+    public init(path: String, line: Int, kind: Kind) {
+        (self.path, self.line, self.kind) = (path, line, kind)
+    }
+
+    public var description: String {
+        switch kind {
+        case .tornLastLine: "\(path): line \(line) is cut off (the process stopped while writing it); read up to it"
+        case let .corruptLine(reason): "\(path): line \(line) is not a trace event (\(reason)); skipped"
+        }
+    }
+}

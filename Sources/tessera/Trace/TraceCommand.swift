@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import TesseraTopology
+import TesseraTrace
+
+/// `tessera trace`: questions answered from a run's message traces.
+struct TraceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace", abstract: "Inspect a run's message traces: summary, messages, timeline.",
+        subcommands: [TraceSummaryCommand.self, TraceMessagesCommand.self, TraceTimelineCommand.self])
+}
+
+/// The run a trace command reads.
+struct TraceRunOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("A run directory (or a folder of *.trace.jsonl), latest, or a topology name (its newest run).",
+                                 valueName: "run"))
+    var reference = "latest"
+
+    @Option(help: "The runs directory.")
+    var runs = "runs"
+
+    /// The run's merged traces; damage found in them is reported on standard error.
+    func load() throws -> (directory: URL, trace: RunTrace) {
+        let given = URL(fileURLWithPath: reference)
+        let holdsTraces = { (url: URL) in
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+            return names.contains("traces") || names.contains { $0.hasSuffix(TraceReader.fileSuffix) }
+        }
+        let directory = holdsTraces(given) ? given.resolvingSymlinksInPath() : try RunDirectory.resolve(reference, runs: runs).url
+        let trace = try RunTrace(directory: directory)
+        for problem in trace.problems {
+            FileHandle.standardError.write(Data("warning: \(problem)\n".utf8))
+        }
+        return (directory, trace)
+    }
+}
