@@ -57,6 +57,9 @@ public final class Launcher {
         directory.write(status)
         do {
             let results = try launch(onRound: onRound, onReady: onReady, onProgress: onProgress, onEvent: onEvent, shouldStop: shouldStop)
+            // The scheduler said bye: workers leave by themselves (their traces end with it)
+            // unless they take longer than this to.
+            waitForChildren(seconds: 3)
             status.state = "finished"
             status.ended = Date()
             directory.write(status)
@@ -206,6 +209,12 @@ public final class Launcher {
     /// The id of the `index`-th worker a launch starts.
     static func workerID(_ index: Int) -> String {
         String(format: "worker-%03d", index)
+    }
+
+    /// Waits up to `seconds` for every started process to exit by itself.
+    private func waitForChildren(seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while children.contains(where: { $0.process.isRunning }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
     }
 
     /// Terminates every started process still running (SIGTERM, then SIGKILL after 5 s).

@@ -227,9 +227,15 @@ public final class SchedulerMachine {
     /// has nothing to ask.
     func heartbeat(at now: Double, into actions: inout [SchedulerAction]) throws {
         guard !hasEnded else { return }
-        // A worker sent nothing yet (its registration was acknowledged) counts from when it was last heard.
-        for id in membership.ids where now - (lastSent[id] ?? membership[id]?.lastSeen ?? now) >= Self.heartbeatInterval {
-            try send(Envelope(id: takeID(), message: .heartbeat), to: id, into: &actions)
+        for id in membership.ids {
+            // A worker sent nothing yet (its registration was acknowledged) counts from now: not
+            // from when it was last heard, which its own heartbeats keep recent while it waits
+            // for a welcome, so it would never hear from the scheduler and take it for gone.
+            guard let sent = lastSent[id] else {
+                lastSent[id] = now
+                continue
+            }
+            if now - sent >= Self.heartbeatInterval { try send(Envelope(id: takeID(), message: .heartbeat), to: id, into: &actions) }
         }
     }
 

@@ -37,9 +37,10 @@ extension TraceSummary {
             // The critical path runs through the update that came last.
             if let last = answered.max(by: { ($0.received ?? 0) < ($1.received ?? 0) }), let arrival = last.received {
                 let task = sent.first { $0.receiver == last.sender }
-                round.transferDown = task?.transit ?? 0
+                // Transfers are durations: a clock error bound's worth below zero reads as none.
+                round.transferDown = max(0, task?.transit ?? 0)
                 round.training = (training[number] ?? []).filter { $0.process == last.sender }.map(\.seconds).reduce(0, +)
-                round.transferUp = last.transit ?? 0
+                round.transferUp = max(0, last.transit ?? 0)
                 round.waiting = max(0, arrival - start - round.transferDown - round.training - round.transferUp)
             }
             previous = (number, end)

@@ -59,6 +59,26 @@ struct SchedulerMachineTests {
         #expect(try workers.map(heartbeats) == [1, 1])
     }
 
+    /// A worker that registered and waits for the others (heartbeating, as workers do) still
+    /// hears from the scheduler: with a hundred workers the wait outlasted the 10 s after which
+    /// a worker takes the scheduler for gone and registers again (found in a 100-worker trace).
+    @Test func aWorkerWaitingForItsWelcomeIsHeartbeated() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 3))
+        let (a, b) = (try federation.worker("a"), try federation.worker("b"))
+        try a.register()
+        try b.register()
+        try federation.pump()
+        var heard = [0, 0]
+        for _ in 0..<10 {
+            for worker in [a, b] { try worker.send(.heartbeat) }
+            try federation.advance(1)
+            for (index, worker) in [a, b].enumerated() {
+                heard[index] += try worker.inbox().count { if case .heartbeat = $0.message { true } else { false } }
+            }
+        }
+        #expect(heard.allSatisfy { $0 >= 4 }, "scheduler heartbeats heard in 10 s of waiting: \(heard)")
+    }
+
     /// A checkpoint keeps the sampler's state: a machine resumed from round 1's checkpoint
     /// sends round 2's task to exactly the workers the uninterrupted run sampled, whatever
     /// happened to the membership before.
