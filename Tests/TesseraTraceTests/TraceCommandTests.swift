@@ -102,6 +102,24 @@ struct TraceCommandTests {
         #expect(timeline.lines.contains { $0.hasPrefix("worker-000") && $0.contains("T") }, "worker-000 trains in round 2")
         let missing = try Self.trace(["timeline", run.path, "--round", "9"])
         #expect(missing.status == 1 && missing.lines.contains { $0.contains("no such round") })
+
+        try Self.expectValidExport(of: run, rounds: 3, processes: 4)
+    }
+
+    /// The Perfetto export passes the Trace Event format's structural check, names every
+    /// process, marks every round, and pairs at least 99% of the delivered messages by flows.
+    static func expectValidExport(of run: URL, rounds: Int, processes: Int) throws {
+        let file = run.appendingPathComponent("trace.json")
+        let export = try trace(["export", run.path, "--format", "perfetto", "--output", file.path])
+        #expect(export.status == 0 && export.lines.contains { $0.contains("wrote \(file.path)") }, "\(export.lines)")
+        let check = try TraceEventFormatCheck(Data(contentsOf: file))
+        #expect(check.problems.isEmpty, "\(check.problems.prefix(5))")
+        #expect(check.processNames.count == processes)
+        #expect(check.markers == (1...rounds).map { "round \($0)" })
+        let delivered = jsonLines(try trace(["messages", run.path, "--json"]).lines).filter { $0["received"] is Double && $0["sent"] is Double }
+        #expect(Double(check.flows) >= 0.99 * Double(delivered.count), "\(check.flows) flows for \(delivered.count) delivered messages")
+        let unknown = try trace(["export", run.path, "--format", "svg"])
+        #expect(unknown.status == 2)
     }
 
     /// A worker killed mid-run (its trace then cut mid-line, as if killed while writing): the
@@ -133,5 +151,6 @@ struct TraceCommandTests {
         let processes = Dictionary(uniqueKeysWithValues: rows.filter { $0["table"] as? String == "process" }.map { ($0["process"] as? String ?? "", $0) })
         #expect((processes["worker-001"]?["updates"] as? Int ?? 9) < (processes["worker-000"]?["updates"] as? Int ?? 0))
         #expect((processes["worker-001"]?["lost"] as? Int ?? 0) >= 1, "the scheduler's silent-worker record is counted")
+        try Self.expectValidExport(of: run, rounds: 5, processes: 4)
     }
 }
