@@ -9,14 +9,14 @@ import TesseraTransport
 @main
 struct Tessera: AsyncParsableCommand {
     /// This build's version.
-    static let version = "0.1.0"
+    static let version = RunEnvironment.tesseraVersion
 
     static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "Federated learning that runs as real processes.",
         discussion: "Logs go to standard error at TESSERA_LOG_LEVEL (trace, debug, info, notice, warning: the default, error). Shell completion: tessera --generate-completion-script bash|zsh|fish.",
         version: "tessera \(version) (kernel: \(KernelBuild.usesAVX2 ? "AVX2/FMA" : "portable"))",
-        subcommands: [LaunchCommand.self, CompareCommand.self, RunsCommand.self, LogsCommand.self, TraceCommand.self, CheckCommand.self, TopologiesCommand.self, SchedulerCommand.self, WorkerCommand.self, KeysCommand.self, ExampleCommand.self, TrainCommand.self, BenchCommand.self]
+        subcommands: [LaunchCommand.self, CompareCommand.self, RunsCommand.self, LogsCommand.self, TraceCommand.self, ReportCommand.self, CheckCommand.self, TopologiesCommand.self, SchedulerCommand.self, WorkerCommand.self, KeysCommand.self, ExampleCommand.self, TrainCommand.self, BenchCommand.self]
     )
 
     /// Runs the command; errors print a sentence and exit 1, usage errors exit 2 (the

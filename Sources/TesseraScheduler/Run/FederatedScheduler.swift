@@ -65,7 +65,8 @@ public final class FederatedScheduler {
     public func run() throws -> [RoundResult] {
         defer { channel.close() }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
-        let (test, shares) = try loadData()
+        try RunEnvironment.current().write(into: runDirectory)
+        let (test, shares, labels) = try loadData()
         let machine = try makeMachine(shares: shares) { parameters in
             let model = try Model(spec: self.settings.model, parameters: parameters)
             let evaluation = try model.evaluate(Batches(test, batchSize: 256))
@@ -84,28 +85,43 @@ public final class FederatedScheduler {
             let now = clock.now
             if now - lastTick >= Self.tickInterval || deadline.map({ now >= $0 }) == true {
                 if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
-                try perform(machine.tick(), metrics: metrics)
+                try perform(machine.tick(), metrics: metrics, roster: { Self.roster(shares, labels, machine) })
                 lastTick = now
                 if machine.hasEnded { break }
                 deadline = machine.nextDeadline
             }
             let wait = deadline.map { max(0, min(Self.tickInterval, $0 - clock.now)) } ?? Self.tickInterval
             if let delivery = try channel.receive(timeout: wait) {
-                try perform(machine.handle(delivery), metrics: metrics)
+                try perform(machine.handle(delivery), metrics: metrics, roster: { Self.roster(shares, labels, machine) })
             }
         }
         tracer?.flush()
         return machine.results
     }
 
-    /// The test set, and each client's share size of the training set as the workers will split
-    /// it (the claims their updates are held to). A split that cannot be made fails here,
-    /// before any worker loads data.
-    func loadData() throws -> (test: ImageDataset, shares: ShareSizes) {
+    /// The test set, each client's share size of the training set as the workers will split it
+    /// (the claims their updates are held to), and the label counts of each client's share. A
+    /// split that cannot be made fails here, before any worker loads data.
+    func loadData() throws -> (test: ImageDataset, shares: ShareSizes, labels: [[Int]]) {
         let data = try DataSource.locate(explicit: settings.data == "auto" ? nil : settings.data).load(seed: settings.seed)
         let shares = try ClientShare.all(labels: data.train.labels, partition: settings.clientConfiguration(index: 0).partitionStrategy,
                                          clients: settings.workers, seed: settings.seed, heldOutFraction: settings.heldOut)
-        return (data.test, ShareSizes(training: shares.map(\.trained.count), heldOut: shares.map(\.heldOut.count)))
+        let classes = Int(data.train.labels.max() ?? 0) + 1
+        let labels = shares.map { share in
+            share.trained.reduce(into: [Int](repeating: 0, count: classes)) { counts, index in counts[Int(data.train.labels[index])] += 1 }
+        }
+        return (data.test, ShareSizes(training: shares.map(\.trained.count), heldOut: shares.map(\.heldOut.count)), labels)
+    }
+
+    /// The clients with the workers the machine gave them to.
+    static func roster(_ shares: ShareSizes, _ labels: [[Int]], _ machine: SchedulerMachine) -> ClientRoster {
+        let workers = Dictionary(machine.membership.ids.compactMap { id in machine.membership[id]?.clientIndex.map { ($0, id) } },
+                                 uniquingKeysWith: { first, _ in first })
+        return ClientRoster(clients: shares.training.indices.map { index in
+            ClientRoster.Client(index: index, worker: workers[index], samples: shares.training[index],
+                                heldOut: index < shares.heldOut.count ? shares.heldOut[index] : 0,
+                                labels: index < labels.count ? labels[index] : [])
+        })
     }
 
     /// The machine for this run: a fresh model, or the checkpoint's when resuming.
@@ -138,8 +154,9 @@ public final class FederatedScheduler {
 
     private var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
 
-    /// Carries out the machine's actions in order.
-    private func perform(_ actions: [SchedulerAction], metrics: MetricsLog) throws {
+    /// Carries out the machine's actions in order; after a round, the roster of clients is
+    /// written too (workers may have joined or rejoined).
+    private func perform(_ actions: [SchedulerAction], metrics: MetricsLog, roster: () -> ClientRoster) throws {
         for action in actions {
             switch action {
             case let .send(message, peer):
@@ -149,6 +166,7 @@ public final class FederatedScheduler {
             case let .roundCompleted(result, checkpoint):
                 try metrics.append(result)
                 try checkpoint.write(to: checkpointURL)
+                try roster().write(into: runDirectory)
                 onRound(result)
             case .finished:
                 break

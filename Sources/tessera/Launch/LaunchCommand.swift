@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TesseraScheduler
 import TesseraTopology
+import TesseraTrace
 
 /// `tessera launch FILE`: runs a topology — scheduler here, workers as processes — and stops
 /// everything it started on exit or Ctrl-C.
@@ -59,29 +60,45 @@ struct LaunchCommand: ParsableCommand {
         let log = RunLog(launcher.runDirectory.appendingPathComponent("logs/launch.log"))
         let run = topology.run
         log.say("\(topology.name): \(run.summary)", quietly: json)
-        let results = try launcher.run(onRound: { result in
-            bar?.finish()
-            bar = nil
-            let since = Date().timeIntervalSince(started)
-            if json { printJSONLine(result.jsonFields(sinceStart: since)) }
-            log.say(result.line(sinceStart: since), quietly: json)
-        }, onReady: { address in
-            log.say("scheduler listening on \(address); run directory \(launcher.runDirectory.path)", quietly: json)
-        }, onProgress: { round, received, sampled in
-            if bar == nil { bar = ProgressBar(total: sampled, label: "round \(round)", unit: "updates", enabled: !quiet && !json) }
-            bar?.advance(by: 1, detail: "")
-        }, onEvent: { event in
-            bar?.finish()
-            bar = nil
-            if json { printJSONLine(["event": event]) }
-            log.say(event, quietly: json)
-        }, shouldStop: { StopSignal.isRaised })
+        // The report is written at the end of every run, one that failed too.
+        func writeReport() {
+            do {
+                let url = try RunReport(directory: launcher.runDirectory).write()
+                log.say("report: \(url.path)", quietly: json)
+            } catch {
+                log.say("warning: could not write the run's report: \((error as NSError).localizedDescription)", quietly: json)
+            }
+        }
+        let results: [RoundResult]
+        do {
+            results = try launcher.run(onRound: { result in
+                bar?.finish()
+                bar = nil
+                let since = Date().timeIntervalSince(started)
+                if json { printJSONLine(result.jsonFields(sinceStart: since)) }
+                log.say(result.line(sinceStart: since), quietly: json)
+            }, onReady: { address in
+                log.say("scheduler listening on \(address); run directory \(launcher.runDirectory.path)", quietly: json)
+            }, onProgress: { round, received, sampled in
+                if bar == nil { bar = ProgressBar(total: sampled, label: "round \(round)", unit: "updates", enabled: !quiet && !json) }
+                bar?.advance(by: 1, detail: "")
+            }, onEvent: { event in
+                bar?.finish()
+                bar = nil
+                if json { printJSONLine(["event": event]) }
+                log.say(event, quietly: json)
+            }, shouldStop: { StopSignal.isRaised })
+        } catch {
+            writeReport()
+            throw error
+        }
         let total = Date().timeIntervalSince(started)
         if json {
             printJSONLine(["topology": topology.name, "final_accuracy": results.last?.accuracy ?? .nan, "wall_seconds": total])
         }
         log.say(String(format: "done: final accuracy %.2f%%, total wall time %.1f s", (results.last?.accuracy ?? .nan) * 100, total),
                 quietly: json)
+        writeReport()
     }
 }
 

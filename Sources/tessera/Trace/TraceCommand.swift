@@ -19,14 +19,21 @@ struct TraceRunOptions: ParsableArguments {
     @Option(help: "The runs directory.")
     var runs = "runs"
 
+    /// The run directory named.
+    func directory() throws -> URL {
+        let given = URL(fileURLWithPath: reference)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: given.path)) ?? []
+        // A directory of a run not made by tessera launch (tessera scheduler --run-dir) has no
+        // topology.yaml but has traces or metrics.
+        if names.contains("traces") || names.contains("metrics.jsonl") || names.contains(where: { $0.hasSuffix(TraceReader.fileSuffix) }) {
+            return given.resolvingSymlinksInPath()
+        }
+        return try RunDirectory.resolve(reference, runs: runs).url
+    }
+
     /// The run's merged traces; damage found in them is reported on standard error.
     func load() throws -> (directory: URL, trace: RunTrace) {
-        let given = URL(fileURLWithPath: reference)
-        let holdsTraces = { (url: URL) in
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-            return names.contains("traces") || names.contains { $0.hasSuffix(TraceReader.fileSuffix) }
-        }
-        let directory = holdsTraces(given) ? given.resolvingSymlinksInPath() : try RunDirectory.resolve(reference, runs: runs).url
+        let directory = try directory()
         let trace = try RunTrace(directory: directory)
         for problem in trace.problems {
             FileHandle.standardError.write(Data("warning: \(problem)\n".utf8))

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TesseraTestSupport
+import TesseraTrace
+
+/// The HTML report `tessera launch` writes, rendered by a real browser (headless Chromium).
+@Suite("Run report", .serialized)
+struct ReportTests {
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// The part of `html` inside the chart named `chart`.
+    static func chart(_ chart: String, in html: String) -> Substring? {
+        guard let start = html.range(of: "<svg data-chart=\"\(chart)\"") else { return nil }
+        guard let end = html[start.upperBound...].range(of: "</svg>") else { return nil }
+        return html[start.lowerBound..<end.upperBound]
+    }
+
+    static func count(_ needle: String, in text: Substring?) -> Int {
+        text.map { $0.components(separatedBy: needle).count - 1 } ?? -1
+    }
+
+    @Test(.enabled(if: chromium != nil, "chromium is not installed (make test installs Debian's when run as root)"))
+    func theReportRendersInChromiumWithEveryChart() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-report-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let launch = try ProcessHarness(["launch", "smoke", "--rounds", "3", "--set", "data.held_out=0.1", "--set", "runs=\(runs.path)"])
+        defer { _ = launch.stop() }
+        let line = try launch.waitForLine(containing: "report: ", timeout: 120)
+        #expect(launch.stop(timeout: 20) == 0)
+        let report = String(line.split(separator: " ").last ?? "")
+        #expect(report.hasSuffix("/report.html") && FileManager.default.fileExists(atPath: report), "\(line)")
+
+        let profile = runs.appendingPathComponent("chromium-profile")
+        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile.path)", "--enable-logging=stderr", "--v=0"]
+        let dom = try ProcessHarness(program: Self.chromium ?? "chromium", common + ["--dump-dom", "file://\(report)"], includingErrors: true)
+        #expect(dom.waitForExit(timeout: 90) == 0)
+        let lines = dom.outputLines
+        #expect(!lines.contains { $0.contains(":CONSOLE") }, "console messages: \(lines.filter { $0.contains(":CONSOLE") })")
+        let html = lines.filter { !$0.hasPrefix("[") }.joined(separator: "\n")
+        // 3 rounds: two accuracy and three loss series, seven time parts and two byte
+        // directions per round; four processes; three clients.
+        #expect(Self.count("data-point=", in: Self.chart("accuracy", in: html)) == 6)
+        #expect(Self.count("data-point=", in: Self.chart("loss", in: html)) == 9)
+        #expect(Self.count("data-bar=", in: Self.chart("durations", in: html)) == 21)
+        #expect(Self.count("data-bar=", in: Self.chart("bytes", in: html)) == 6)
+        #expect(Self.count("data-row=", in: Self.chart("timeline", in: html)) == 4)
+        #expect(Self.count("data-row=", in: Self.chart("labels", in: html)) == 3)
+        #expect(html.contains("data-section=\"topology\"") && html.contains("data-section=\"environment\""))
+        // Self-contained: no script, and nothing loaded from anywhere.
+        for needle in ["<script", "src=", "href=", "@import", "url("] { #expect(!html.contains(needle), "\(needle)") }
+
+        let screenshot = runs.appendingPathComponent("report.png")
+        let shot = try ProcessHarness(program: Self.chromium ?? "chromium",
+                                      common + ["--screenshot=\(screenshot.path)", "--window-size=1000,2400", "file://\(report)"], includingErrors: true)
+        #expect(shot.waitForExit(timeout: 90) == 0)
+        guard pythonAvailable else { return }
+        let ink = try ProcessHarness(program: "python3", ["scripts/png_ink.py", screenshot.path], includingErrors: true)
+        #expect(ink.waitForExit(timeout: 60) == 0)
+        let share = Double(ink.outputLines.last ?? "") ?? 0
+        #expect(share > 0.05, "the screenshot is \(share * 100)% ink: blank")
+    }
+
+    /// Without traces or metrics (a run killed at once), the report still renders and says
+    /// what is missing.
+    @Test func aRunWithNothingRecordedStillGetsAReport() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-report-empty-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = try RunReport(directory: directory).write()
+        let html = try String(contentsOf: url, encoding: .utf8)
+        #expect(html.contains("Nothing recorded for this run") && html.hasPrefix("<!DOCTYPE html>"))
+    }
+}
+
+/// Whether python3 runs here.
+let pythonAvailable: Bool = {
+    guard let check = try? ProcessHarness(program: "python3", ["-c", "pass"]) else { return false }
+    return check.waitForExit(timeout: 20) == 0
+}()
