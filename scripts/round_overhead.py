@@ -14,8 +14,23 @@ import sys
 
 
 def load(path):
+    """A trace file's events (format 2, docs/TRACES.md) with absolute monotonic times."""
+    events, origin = [], 0
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for line in f:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            if "trace" in record:
+                origin = record["mono_ns"]
+                continue
+            event = {"mono_ns": origin + record["t"] * 1000, "round": record.get("r", 0)}
+            if "d" in record:
+                event.update(kind="message", dir="send" if record["d"] == "s" else "recv", type=record.get("m"))
+            else:
+                event.update(kind="span", name=record.get("n"), start_ns=origin + record.get("s", record["t"]) * 1000)
+            events.append(event)
+    return events
 
 
 def main():

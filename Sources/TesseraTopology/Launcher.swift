@@ -84,7 +84,7 @@ public final class Launcher {
         let concurrent = min(settings.trainerCap, settings.workers)
         let traces = runDirectory.appendingPathComponent("traces")
         let scheduler = try FederatedScheduler(settings: settings, runDirectory: runDirectory,
-                                          tracer: try TraceWriter(directory: traces, process: "scheduler"))
+                                          tracer: topology.traces ? try TraceWriter(directory: traces, process: "scheduler") : nil)
         scheduler.onRound = onRound
         scheduler.onProgress = onProgress
         // Polled by the scheduler's loop at least twice a second: workers that exited are
@@ -102,7 +102,7 @@ public final class Launcher {
         for index in 0..<settings.workers {
             let id = Self.workerID(index)
             // No --data: the welcome names the data, and loading it twice would only slow the start.
-            var arguments = ["worker", "--connect", address, "--id", id, "--trace-dir", traces.path]
+            var arguments = ["worker", "--connect", address, "--id", id] + (topology.traces ? ["--trace-dir", traces.path] : ["--no-trace"])
                 + SimulationGroup.workerArguments(for: index, in: topology.simulation)
             if !settings.keys.isEmpty {
                 let keys = topology.launch == .ssh ? try sendKeys(of: id, from: settings.keys, to: topology.hosts[index % topology.hosts.count])

@@ -8,6 +8,7 @@ extension Topology {
             .text("name", \.name, summary: "the run's name; the run directory is <runs>/<name> (default: the file's name)"),
             .text("description", \.description, summary: "one line for tessera topologies"),
             .text("runs", \.runsDirectory, accepts: "a directory", summary: "where run directories go; <runs>/latest points to the newest"),
+            .boolean("traces", \.traces, summary: "every process traces every message to <run>/traces (false: none, to measure what tracing costs)"),
             .text("scheduler.address", flag: "scheduler-address", \.schedulerAddress, accepts: Endpoint.form,
                   summary: "what workers connect to (default: the bound endpoint); set it for workers on other hosts",
                   isValid: Endpoint.isValid),

@@ -27,6 +27,8 @@ public struct Topology: Sendable, Equatable {
     public var description = ""
     /// Where run directories go.
     public var runsDirectory = "runs"
+    /// Whether every process traces its messages.
+    public var traces = true
     /// The address workers connect to; empty: the bound endpoint.
     public var schedulerAddress = ""
     /// How workers start.

@@ -136,8 +136,9 @@ struct FederatedRunTests {
         for worker in workers { #expect(worker.stop(timeout: 10) == 0) }
         let trace = try String(contentsOfFile: "\(traces)/w2.trace.jsonl", encoding: .utf8)
         let left = try #require(trace.range(of: "simulated leave"), "w2 never left")
-        let back = try #require(trace[left.upperBound...].range(of: "\"type\":\"register\""), "w2 did not register again after leaving")
-        #expect(trace[back.upperBound...].contains("\"dir\":\"send\",\"type\":\"update\""), "w2 was not used again once back")
+        let back = try #require(trace[left.upperBound...].range(of: "\"m\":\"register\""), "w2 did not register again after leaving")
+        #expect(trace[back.upperBound...].split(separator: "\n").contains { $0.contains("\"d\":\"s\"") && $0.contains("\"m\":\"update\"") },
+                "w2 was not used again once back")
     }
 
     /// A device away by schedule (seconds 1 to 5 of its life) falls silent, is taken for lost,
@@ -155,7 +156,7 @@ struct FederatedRunTests {
         for worker in [steady, away] { #expect(worker.stop(timeout: 10) == 0) }
         let trace = try String(contentsOfFile: "\(traces)/away.trace.jsonl", encoding: .utf8)
         let left = try #require(trace.range(of: "offline until 5.0 s by schedule"), "the device never went away")
-        #expect(trace[left.upperBound...].contains("\"type\":\"register\""), "it did not register again when back")
+        #expect(trace[left.upperBound...].contains("\"m\":\"register\""), "it did not register again when back")
         let scheduled = try String(contentsOfFile: "\(traces)/scheduler.trace.jsonl", encoding: .utf8)
         #expect(scheduled.contains("silent worker") && scheduled.contains("away"), "the scheduler never took it for lost")
     }

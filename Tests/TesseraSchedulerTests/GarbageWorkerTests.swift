@@ -86,7 +86,7 @@ struct GarbageWorkerTests {
         // Never received: the scheduler's trace has nothing from the flooder (it would show 24 MB
         // of "malformed" messages had they been read).
         let trace = try String(contentsOf: directory.appendingPathComponent("traces/scheduler.trace.jsonl"), encoding: .utf8)
-        #expect(trace.contains("\"peer\":\"honest\""))
-        #expect(!trace.contains("\"peer\":\"flooder\""), "the oversized frames were received")
+        #expect(trace.contains("\"p\":\"honest\""))
+        #expect(!trace.contains("\"p\":\"flooder\""), "the oversized frames were received")
     }
 }

@@ -4,9 +4,13 @@ import Synchronization
 /// Starts a `tessera` subcommand for a test, waits for a line on its standard output (not a
 /// sleep), and kills it when the harness goes away, on every exit path.
 public final class ProcessHarness: @unchecked Sendable {
-    // @unchecked: `lines` is guarded by its mutex; `process` is only used from the test's thread.
+    // @unchecked: `lines`, `pending` and `ended` are guarded by their mutexes; `process` is only used from the test's thread.
     public let process = Process()
     private let lines = Mutex<[String]>([])
+    /// Output read but not yet a whole line.
+    private let pending = Mutex(Data())
+    /// Whether the output reached its end (every writer closed it).
+    private let ended = Mutex(false)
     private let output = Pipe()
 
     /// The tessera executable built beside the test bundle.
@@ -44,9 +48,18 @@ public final class ProcessHarness: @unchecked Sendable {
         }
         process.standardOutput = output
         process.standardError = includingErrors ? output : FileHandle.nullDevice
+        // Reads come in chunks that may end mid-line: the tail waits for the rest (or the end).
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            self?.lines.withLock { $0 += text.split(separator: "\n").map(String.init) }
+            let data = handle.availableData
+            self?.pending.withLock { pending in
+                pending += data
+                var complete = data.isEmpty ? pending.endIndex : (pending.lastIndex(of: 0x0A).map { $0 + 1 } ?? pending.startIndex)
+                if complete < pending.startIndex { complete = pending.startIndex }
+                let text = String(decoding: pending[pending.startIndex..<complete], as: UTF8.self)
+                pending = Data(pending[complete...])
+                self?.lines.withLock { $0 += text.split(separator: "\n").map(String.init) }
+                if data.isEmpty { self?.ended.withLock { $0 = true } }
+            }
         }
         try process.run()
     }
@@ -66,7 +79,12 @@ public final class ProcessHarness: @unchecked Sendable {
     public func waitForExit(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        return process.isRunning ? nil : process.terminationStatus
+        guard !process.isRunning else { return nil }
+        // What it printed last may still be in the pipe: read to its end (a child process it
+        // left behind may hold the pipe open, so not forever).
+        let drained = Date().addingTimeInterval(2)
+        while !ended.withLock({ $0 }) && Date() < drained { Thread.sleep(forTimeInterval: 0.01) }
+        return process.terminationStatus
     }
 
     /// Everything the process has printed so far, line by line.

@@ -60,6 +60,39 @@ struct ReportTests {
         #expect(share > 0.05, "the screenshot is \(share * 100)% ink: blank")
     }
 
+    /// An asynchronous run: the summary's rows are server steps with the updates each applied,
+    /// and the report has the staleness histogram, one bar per staleness seen, applied and dropped.
+    @Test func anAsynchronousRunsStepsAndStaleness() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-report-async-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let launch = try ProcessHarness(["launch", "smoke", "--mode", "fedbuff", "--buffer-size", "2", "--rounds", "4",
+                                         "--max-concurrent-trainers", "3", "--set", "runs=\(runs.path)"])
+        defer { _ = launch.stop() }
+        let line = try launch.waitForLine(containing: "report: ", timeout: 120)
+        #expect(launch.stop(timeout: 20) == 0)
+        let directory = URL(fileURLWithPath: String(line.split(separator: " ").last ?? "")).deletingLastPathComponent()
+        let summary = TraceSummary(try RunTrace(directory: directory))
+        #expect(summary.asynchronous)
+        #expect(summary.rounds.map(\.round) == [1, 2, 3, 4])
+        #expect(summary.rounds.allSatisfy { $0.answered == 2 }, "\(summary.rounds.map(\.answered))")
+        let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
+        let staleness = Self.chart("staleness", in: html)
+        let seen = summary.processes.compactMap(\.maxStaleness).max() ?? 0
+        #expect(Self.count("data-bar=", in: staleness) == 2 * (seen + 1), "\(String(staleness ?? "none"))")
+        #expect(Self.count("data-point=", in: Self.chart("accuracy", in: html)) == 4)
+    }
+
+    /// `tessera compare`'s page: one line per run and the target, with the table.
+    @Test func aComparisonDrawsEveryRunAndTheTarget() {
+        let runs = [ComparisonReport.Run(name: "sync", evaluations: [(10, 0.5), (20, 0.9)], directory: URL(fileURLWithPath: "/tmp/a")),
+                    ComparisonReport.Run(name: "fedbuff", evaluations: [(4, 0.6), (8, 0.8), (12, 0.92)], directory: URL(fileURLWithPath: "/tmp/b"))]
+        let html = ComparisonReport(runs: runs, target: 0.9, table: "sync 20.0 s").html()
+        let chart = Self.chart("comparison", in: html)
+        #expect(Self.count("data-point=\"sync\"", in: chart) == 2 && Self.count("data-point=\"fedbuff\"", in: chart) == 3)
+        #expect(Self.count("data-point=\"target 90.00%\"", in: chart) == 2)
+        #expect(html.contains("sync 20.0 s") && html.contains("/tmp/b/report.html"))
+    }
+
     /// Without traces or metrics (a run killed at once), the report still renders and says
     /// what is missing.
     @Test func aRunWithNothingRecordedStillGetsAReport() throws {

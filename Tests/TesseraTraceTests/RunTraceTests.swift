@@ -5,10 +5,18 @@ import TesseraTrace
 /// Merging traces: peers resolved, sends joined to receives, clocks aligned.
 @Suite("Merging traces")
 struct RunTraceTests {
-    /// One line of a trace file, as ``TraceWriter`` writes it.
+    /// The wall time every synthetic file's header starts at.
+    static let origin = 1_796_000_000.0
+
+    /// A trace file's header, as ``TraceWriter`` writes it.
+    static func header(_ process: String) -> String {
+        #"{"trace":2,"process":"\#(process)","pid":1,"host":"h","wall":\#(origin),"mono_ns":1000000000000}"#
+    }
+
+    /// A message line at `wall` (seconds since 1970 on the writing process's clock).
     static func message(_ process: String, at wall: Double, peer: String, _ direction: String, _ type: String,
                         id: Int, replyTo: Int = 0, round: Int) -> String {
-        #"{"kind":"message","wall":\#(wall),"mono_ns":\#(Int(wall * 1e9) % 1_000_000_000_000),"process":"\#(process)","peer":"\#(peer)","dir":"\#(direction)","type":"\#(type)","id":\#(id),"reply_to":\#(replyTo),"round":\#(round),"bytes":1000}"#
+        #"{"t":\#(Int(((wall - origin) * 1e6).rounded())),"d":"\#(direction == "send" ? "s" : "r")","p":"\#(peer)","m":"\#(type)","id":\#(id),"re":\#(replyTo),"r":\#(round),"b":1000}"#
     }
 
     /// A scheduler and two workers whose clocks are `offsets` seconds ahead of it: rounds of a
@@ -35,7 +43,7 @@ struct RunTraceTests {
             }
         }
         for (process, events) in lines {
-            try (events.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("\(process).trace.jsonl"), atomically: true, encoding: .utf8)
+            try (([header(process)] + events).joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("\(process).trace.jsonl"), atomically: true, encoding: .utf8)
         }
         return directory
     }
@@ -76,10 +84,10 @@ struct RunTraceTests {
     @Test func aMessageWhoseReceiverDiedIsUndelivered() throws {
         let directory = try Self.files(offsets: ["alice": 0, "bob": 0], rounds: 2)
         defer { try? FileManager.default.removeItem(at: directory) }
-        // bob's trace ends before round 2: killed.
+        // bob's trace (its header and round 1) ends before round 2: killed.
         let bob = directory.appendingPathComponent("bob.trace.jsonl")
         let lines = try String(contentsOf: bob, encoding: .utf8).split(separator: "\n")
-        try (lines.prefix(2).joined(separator: "\n") + "\n").write(to: bob, atomically: true, encoding: .utf8)
+        try (lines.prefix(3).joined(separator: "\n") + "\n").write(to: bob, atomically: true, encoding: .utf8)
         // So its round 2 update never reached the scheduler (the scheduler's last line).
         let scheduler = directory.appendingPathComponent("scheduler.trace.jsonl")
         let received = try String(contentsOf: scheduler, encoding: .utf8).split(separator: "\n")

@@ -90,6 +90,10 @@ struct TraceCommandTests {
         let tasks = try Self.trace(["messages", run.path, "--worker", "worker-001", "--type", "train task", "--json"])
         let joined = Self.jsonLines(tasks.lines)
         #expect(joined.count == 3 && joined.allSatisfy { $0["to"] as? String == "worker-001" && $0["reply"] as? String == "update" })
+        let window = Self.jsonLines(try Self.trace(["messages", run.path, "--since", "0.5", "--until", "0.8", "--json"]).lines)
+        let everything = Self.jsonLines(try Self.trace(["messages", run.path, "--json"]).lines)
+        #expect(window.allSatisfy { ($0["time"] as? Double ?? -1) >= 0.5 && ($0["time"] as? Double ?? 9) <= 0.8 })
+        #expect(window.count == everything.filter { ($0["time"] as? Double ?? -1) >= 0.5 && ($0["time"] as? Double ?? 9) <= 0.8 }.count)
         let unknown = try Self.trace(["messages", run.path, "--worker", "nobody"])
         #expect(unknown.status == 2 && unknown.lines.contains { $0.contains("no process nobody") }, "\(unknown.lines)")
 

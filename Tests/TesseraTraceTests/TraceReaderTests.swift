@@ -36,8 +36,9 @@ struct TraceReaderTests {
         let file = try TraceReader.read(url)
         #expect(file.events.count == 5)
         #expect(file.events.last?.messageID == 5 && file.events.last?.bytes == 104)
-        #expect(file.problems == [TraceProblem(path: url.path, line: 6, kind: .tornLastLine)])
-        #expect(file.problems.first?.description.contains("line 6 is cut off") == true)
+        // Line 1 is the header.
+        #expect(file.problems == [TraceProblem(path: url.path, line: 7, kind: .tornLastLine)])
+        #expect(file.problems.first?.description.contains("line 7 is cut off") == true)
         #expect(file.process == "worker-000")
     }
 
@@ -53,7 +54,7 @@ struct TraceReaderTests {
         let file = try TraceReader.read(url)
         #expect(file.events.count == 3)
         #expect(file.events.last?.name == "train" && file.events.last?.round == 1)
-        #expect(file.problems.map(\.line) == [3, 4, 5])
+        #expect(file.problems.map(\.line) == [4, 5, 6])
         #expect(file.problems.allSatisfy { if case .corruptLine = $0.kind { true } else { false } })
     }
 

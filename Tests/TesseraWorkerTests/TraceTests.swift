@@ -9,9 +9,9 @@ import TesseraWire
 @Suite("Message traces", .serialized)
 struct TraceTests {
     static func events(in url: URL) throws -> [TraceEvent] {
-        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
-            try JSONDecoder().decode(TraceEvent.self, from: Data($0.utf8))
-        }
+        let file = try TraceReader.read(url)
+        #expect(file.problems.isEmpty, "\(file.problems)")
+        return file.events
     }
 
     @Test func workerAndClientTraceEveryMessage() throws {

@@ -74,8 +74,7 @@ struct WorkerAttackReplayTests {
         #expect(second == (try expected.relu().sum(alongAxes: [0])))
         #expect(worker.stop() == 0, "the worker did not keep serving to a clean stop")
         // The worker's trace holds every refusal it sent.
-        let events = try String(contentsOf: directory.appendingPathComponent("target.trace.jsonl"), encoding: .utf8)
-            .split(separator: "\n").map { try JSONDecoder().decode(TraceEvent.self, from: Data($0.utf8)) }
+        let events = try TraceReader.read(directory.appendingPathComponent("target.trace.jsonl")).events
         #expect(events.filter { $0.direction == "send" && $0.type == "error" }.count == attacks.count)
     }
 }

@@ -1,13 +1,9 @@
 import Foundation
 
-/// One record in a process's trace: a message sent or received, or a span of work.
-///
-/// Traces are JSON Lines, one object per event, with these keys (absent when not relevant):
-/// `kind` ("message" or "span"), `wall` (seconds since 1970), `mono_ns` (monotonic clock of the
-/// writing process), `process`, and for messages `peer`, `dir` ("send"/"recv"), `type`, `id`,
-/// `reply_to`, `round`, `bytes`; for spans `name`, `start_ns`, `detail`, and where the span is
-/// about one round or one worker `round` and `peer` (`staleness` for an asynchronous update).
-public struct TraceEvent: Sendable, Equatable, Codable {
+/// One event in a process's trace: a message sent or received, or a span of work. In memory
+/// every event carries its process and both clocks; on disk (``TraceWriter``, docs/TRACES.md)
+/// those come from the file's header and the event holds only what is its own.
+public struct TraceEvent: Sendable, Equatable {
     /// "message" or "span".
     public var kind: String
     /// Wall-clock time, seconds since 1970.
@@ -38,12 +34,6 @@ public struct TraceEvent: Sendable, Equatable, Codable {
     public var detail: String?
     /// Server steps an asynchronous update's model was behind when it arrived.
     public var staleness: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case kind, wall, process, peer, type, round, bytes, name, detail, staleness
-        case monoNanoseconds = "mono_ns", direction = "dir", messageID = "id", replyTo = "reply_to"
-        case startNanoseconds = "start_ns"
-    }
 
     /// A message event.
     public static func message(process: String, peer: String, direction: String, type: String,

@@ -2,16 +2,18 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Appends a process's trace events to `DIRECTORY/PROCESS.trace.jsonl`, each written to the
-/// file as it is appended (one `write`, so a process killed by kill -9 leaves a trace that ends
-/// at its last event, at worst with that line torn), safe to use from any thread. Encoding is
-/// hand-rolled (a JSONEncoder would cost tens of microseconds per line); `tessera bench
-/// transport` reports the measured cost per event.
+/// Appends a process's trace events to `DIRECTORY/PROCESS.trace.jsonl` (the format of
+/// ``TraceLine``: a header, then a short line per event), each written to the file as it is
+/// appended (one `write`, so a process killed by kill -9 leaves a trace that ends at its last
+/// event, at worst with that line torn), safe to use from any thread. `tessera bench transport`
+/// reports the measured cost per event.
 public final class TraceWriter: Sendable {
     /// The trace file.
     public let url: URL
-    /// The process name written into every event.
+    /// The process name written into the file's header.
     public let process: String
+    /// The monotonic time of the header, from which events count their microseconds.
+    private let origin: UInt64
     private let state: Mutex<State>
 
     private struct State {
@@ -34,7 +36,12 @@ public final class TraceWriter: Sendable {
         let handle = try FileHandle(forWritingTo: url)
         try handle.seekToEnd()
         self.process = process
+        let header = TraceLine.header(process: process)
+        origin = header.origin
         state = Mutex(State(handle: handle))
+        // A process started again appends to its file: its header starts its own clocks.
+        var line = header.line
+        state.withLock { state in line.withUTF8 { write(UnsafeRawBufferPointer($0), &state) } }
     }
 
     deinit {
@@ -57,7 +64,7 @@ public final class TraceWriter: Sendable {
 
     /// Appends `event` to the file.
     public func append(_ event: TraceEvent) {
-        var line = Self.encode(event)
+        var line = TraceLine.encode(event, origin: origin)
         state.withLock { state in line.withUTF8 { write(UnsafeRawBufferPointer($0), &state) } }
     }
 
@@ -89,49 +96,5 @@ public final class TraceWriter: Sendable {
             next += written
             left -= written
         }
-    }
-
-    static func encode(_ event: TraceEvent) -> String {
-        var line = "{\"kind\":\""
-        line.reserveCapacity(200)
-        line += event.kind
-        line += "\",\"wall\":"
-        line += String(event.wall)
-        line += ",\"mono_ns\":"
-        line += String(event.monoNanoseconds)
-        line += ",\"process\":"
-        line += quoted(event.process)
-        if let peer = event.peer { line += ",\"peer\":"; line += quoted(peer) }
-        if let direction = event.direction { line += ",\"dir\":\""; line += direction; line += "\"" }
-        if let type = event.type { line += ",\"type\":"; line += quoted(type) }
-        if let id = event.messageID { line += ",\"id\":"; line += String(id) }
-        if let replyTo = event.replyTo { line += ",\"reply_to\":"; line += String(replyTo) }
-        if let round = event.round { line += ",\"round\":"; line += String(round) }
-        if let bytes = event.bytes { line += ",\"bytes\":"; line += String(bytes) }
-        if let name = event.name { line += ",\"name\":"; line += quoted(name) }
-        if let start = event.startNanoseconds { line += ",\"start_ns\":"; line += String(start) }
-        if let detail = event.detail { line += ",\"detail\":"; line += quoted(detail) }
-        if let staleness = event.staleness { line += ",\"staleness\":"; line += String(staleness) }
-        line += "}\n"
-        return line
-    }
-
-    /// A JSON string literal for `text`.
-    static func quoted(_ text: String) -> String {
-        // Most names need no escaping; skip the scalar loop for them.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + text + "\"" }
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case let c where c.value < 0x20: result += String(format: "\\u%04x", c.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }

@@ -17,7 +17,7 @@ public enum ChromeTraceExport {
         let tracks = Dictionary(grouping: trace.spans, by: \.process).mapValues(Self.nestedTracks)
         for process in trace.processes {
             let pid = pids[process] ?? 0
-            events.append(#"{"ph":"M","name":"process_name","pid":\#(pid),"tid":0,"args":{"name":\#(TraceWriter.quoted(process))}}"#)
+            events.append(#"{"ph":"M","name":"process_name","pid":\#(pid),"tid":0,"args":{"name":\#(JSONText.quoted(process))}}"#)
             events.append(#"{"ph":"M","name":"process_sort_index","pid":\#(pid),"tid":0,"args":{"sort_index":\#(pid)}}"#)
             events.append(#"{"ph":"M","name":"thread_name","pid":\#(pid),"tid":1,"args":{"name":"messages"}}"#)
             for index in (tracks[process] ?? []).indices {
@@ -38,7 +38,7 @@ public enum ChromeTraceExport {
                 }
                 for span in spans {
                     close(until: span.start)
-                    events.append(#"{"ph":"B","pid":\#(pid),"tid":\#(tid),"ts":\#(micros(span.start)),"name":\#(TraceWriter.quoted(span.name)),"args":\#(arguments(of: span))}"#)
+                    events.append(#"{"ph":"B","pid":\#(pid),"tid":\#(tid),"ts":\#(micros(span.start)),"name":\#(JSONText.quoted(span.name)),"args":\#(arguments(of: span))}"#)
                     open.append(span)
                 }
                 close(until: .infinity)
@@ -47,8 +47,8 @@ public enum ChromeTraceExport {
         // Messages: a slice at each side, a flow between them when both sides recorded it.
         var sides: [(pid: Int, time: Double, event: String)] = []
         for (index, message) in trace.messages.enumerated() {
-            let arguments = #"{"from":\#(TraceWriter.quoted(message.sender)),"to":\#(TraceWriter.quoted(message.receiver)),"id":\#(message.id),"reply_to":\#(message.replyTo),"round":\#(message.round),"bytes":\#(message.bytes)}"#
-            let name = TraceWriter.quoted(message.type)
+            let arguments = #"{"from":\#(JSONText.quoted(message.sender)),"to":\#(JSONText.quoted(message.receiver)),"id":\#(message.id),"reply_to":\#(message.replyTo),"round":\#(message.round),"bytes":\#(message.bytes)}"#
+            let name = JSONText.quoted(message.type)
             let flows = message.sent != nil && message.received != nil && pids[message.sender] != nil && pids[message.receiver] != nil
             if let sent = message.sent, let pid = pids[message.sender] {
                 sides.append((pid, sent, #"{"ph":"X","pid":\#(pid),"tid":1,"ts":\#(micros(sent)),"dur":0,"name":\#(name),"cat":"send","args":\#(arguments)}"#))
@@ -113,9 +113,9 @@ public enum ChromeTraceExport {
     static func arguments(of span: TracedSpan) -> String {
         var fields: [String] = []
         if let round = span.round { fields.append(#""round":\#(round)"#) }
-        if let peer = span.peer { fields.append(#""peer":\#(TraceWriter.quoted(peer))"#) }
+        if let peer = span.peer { fields.append(#""peer":\#(JSONText.quoted(peer))"#) }
         if let staleness = span.staleness { fields.append(#""staleness":\#(staleness)"#) }
-        if let detail = span.detail { fields.append(#""detail":\#(TraceWriter.quoted(detail))"#) }
+        if let detail = span.detail { fields.append(#""detail":\#(JSONText.quoted(detail))"#) }
         return "{" + fields.joined(separator: ",") + "}"
     }
 }

@@ -22,6 +22,8 @@ public struct TraceProblem: Sendable, Equatable, CustomStringConvertible {
         case tornLastLine
         /// A complete line that is not an event (`reason` says why).
         case corruptLine(reason: String)
+        /// A file (from this line on) in a trace format this version does not read.
+        case unsupportedFormat(version: Int)
     }
 
     /// The file.
@@ -40,6 +42,8 @@ public struct TraceProblem: Sendable, Equatable, CustomStringConvertible {
         switch kind {
         case .tornLastLine: "\(path): line \(line) is cut off (the process stopped while writing it); read up to it"
         case let .corruptLine(reason): "\(path): line \(line) is not a trace event (\(reason)); skipped"
+        case let .unsupportedFormat(version):
+            "\(path): line \(line) on is in trace format \(version), which this Tessera does not read (it reads format \(TraceLine.version)); skipped"
         }
     }
 }

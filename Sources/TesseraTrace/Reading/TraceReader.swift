@@ -1,8 +1,9 @@
 import Foundation
 
-/// Reads trace files (JSON Lines of ``TraceEvent``) written by ``TraceWriter``, tolerating the
-/// damage a killed process or a bad disk leaves: a torn last line and undecodable lines are
-/// skipped and reported in ``TraceFile/problems``, never thrown.
+/// Reads trace files written by ``TraceWriter`` (docs/TRACES.md), tolerating the damage a
+/// killed process or a bad disk leaves: a torn last line and undecodable lines are skipped and
+/// reported in ``TraceFile/problems``, never thrown. A process started again appended a header
+/// of its own; the events after it are read on its clocks.
 public enum TraceReader {
     /// The suffix of trace file names.
     public static let fileSuffix = ".trace.jsonl"
@@ -17,23 +18,47 @@ public enum TraceReader {
         }
         var events: [TraceEvent] = []
         var problems: [TraceProblem] = []
+        var headers: [TraceLine.Header] = []
         let decoder = JSONDecoder()
         var lineNumber = 0
         var start = data.startIndex
+        let headerPrefix = Data("{\"trace\":".utf8), olderPrefix = Data("{\"kind\":".utf8)
         while start < data.endIndex {
             lineNumber += 1
             let newline = data[start...].firstIndex(of: 0x0A)
             let end = newline ?? data.endIndex
             defer { start = newline.map { $0 + 1 } ?? data.endIndex }
             guard end > start else { continue }
+            let line = data[start..<end]
+            func problem(_ kind: TraceProblem.Kind) { problems.append(TraceProblem(path: url.path, line: lineNumber, kind: kind)) }
             do {
-                events.append(try decoder.decode(TraceEvent.self, from: data[start..<end]))
+                if line.starts(with: headerPrefix) {
+                    let header = try decoder.decode(TraceLine.Header.self, from: line)
+                    guard header.trace == TraceLine.version else {
+                        problem(.unsupportedFormat(version: header.trace))
+                        break
+                    }
+                    headers.append(header)
+                } else if line.starts(with: olderPrefix) && events.isEmpty {
+                    problem(.unsupportedFormat(version: 1))
+                    break
+                } else {
+                    // Events before any header (it was damaged) have no clock to be read on.
+                    guard let header = headers.last else {
+                        problem(.corruptLine(reason: "no header line before it"))
+                        continue
+                    }
+                    guard let event = try decoder.decode(TraceLine.Record.self, from: line).event(after: header) else {
+                        problem(.corruptLine(reason: "neither a message nor a span"))
+                        continue
+                    }
+                    events.append(event)
+                }
             } catch {
-                let kind: TraceProblem.Kind = newline == nil ? .tornLastLine : .corruptLine(reason: Self.reason(error))
-                problems.append(TraceProblem(path: url.path, line: lineNumber, kind: kind))
+                problem(newline == nil ? .tornLastLine : .corruptLine(reason: Self.reason(error)))
             }
         }
-        let process = events.first?.process ?? String(url.lastPathComponent.dropLast(fileSuffix.count))
+        let process = headers.first?.process ?? String(url.lastPathComponent.dropLast(fileSuffix.count))
         return TraceFile(url: url, process: process, events: events, problems: problems)
     }
 

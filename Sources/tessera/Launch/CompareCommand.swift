@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TesseraScheduler
 import TesseraTopology
+import TesseraTrace
 
 /// `tessera compare A B ...`: runs topologies one after another and prints, side by side, how
 /// long each took to reach a target accuracy (by default the first one's final accuracy).
@@ -33,6 +34,7 @@ struct CompareCommand: ParsableCommand {
         let mode: RunSettings.Mode
         let evaluations: [(seconds: Double, accuracy: Double)]
         let wall: Double
+        let directory: URL
     }
 
     func run() throws {
@@ -44,7 +46,8 @@ struct CompareCommand: ParsableCommand {
             print("\(topology.name): \(topology.run.summary)")
             let started = Date()
             var evaluations: [(Double, Double)] = []
-            let results = try Launcher(topology: topology).run(onRound: { result in
+            let launcher = try Launcher(topology: topology)
+            let results = try launcher.run(onRound: { result in
                 let since = Date().timeIntervalSince(started)
                 evaluations.append((since, result.accuracy))
                 print("  \(topology.name) \(result.line(sinceStart: since))")
@@ -52,9 +55,25 @@ struct CompareCommand: ParsableCommand {
                shouldStop: { StopSignal.isRaised })
             _ = results
             outcomes.append(Outcome(name: topology.name, mode: topology.run.mode, evaluations: evaluations,
-                                    wall: Date().timeIntervalSince(started)))
+                                    wall: Date().timeIntervalSince(started), directory: launcher.runDirectory))
+            try? RunReport(directory: launcher.runDirectory).write()
         }
-        print(Self.table(outcomes, target: target ?? outcomes[0].evaluations.last?.accuracy ?? 1))
+        let goal = target ?? outcomes[0].evaluations.last?.accuracy ?? 1
+        let table = Self.table(outcomes, target: goal)
+        print(table)
+        // Beside the runs: <runs>/compare/<time>.html, accuracy over time for all of them.
+        let comparison = ComparisonReport(runs: outcomes.map { ComparisonReport.Run(name: $0.name, evaluations: $0.evaluations, directory: $0.directory) },
+                                          target: goal, table: table)
+        let folder = URL(fileURLWithPath: loaded[0].runsDirectory).appendingPathComponent("compare")
+        let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withFullDate, .withTime])
+        let file = folder.appendingPathComponent(stamp.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "T", with: "-") + ".html")
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(comparison.html().utf8).write(to: file)
+            print("comparison: \(file.path)")
+        } catch {
+            print("warning: could not write the comparison: \((error as NSError).localizedDescription)")
+        }
     }
 
     /// The side-by-side table.
