@@ -75,5 +75,19 @@ struct NetworkNamespaceTests {
         #expect(metrics.contains("\"contributors\":[\"host-\(a)\",\"host-\(b)\"]"), "\(metrics)")
         for worker in workers { #expect(worker.stop(timeout: 10) == 0) }
         _ = outsider.stop(timeout: 10)
+
+        // The traces of the three hosts merge: each worker knew the scheduler by another
+        // address, and both are resolved to it; every task and update is joined, and each
+        // host's clock is aligned within a bound.
+        let summary = try ProcessHarness(["trace", "summary", run.path, "--json"])
+        #expect(summary.waitForExit(timeout: 60) == 0)
+        let rows = summary.outputLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let round = rows.first { $0["table"] as? String == "round" }
+        #expect(round?["sampled"] as? Int == 2 && round?["answered"] as? Int == 2, "\(rows)")
+        let processes = rows.filter { $0["table"] as? String == "process" }
+        #expect(Set(processes.compactMap { $0["process"] as? String }) == ["host-\(a)", "host-\(b)"])
+        #expect(processes.allSatisfy { abs($0["clock_error"] as? Double ?? 1) < 0.05 && $0["updates"] as? Int == 1 }, "\(processes)")
+        let tasks = rows.first { $0["table"] as? String == "message" && $0["type"] as? String == "train task" }
+        #expect(tasks?["count"] as? Int == 2 && tasks?["undelivered"] as? Int == 0 && tasks?["transit_p50"] is Double, "\(String(describing: tasks))")
     }
 }
