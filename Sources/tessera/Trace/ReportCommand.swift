@@ -18,10 +18,8 @@ struct ReportCommand: ParsableCommand {
         let directory = try source.directory()
         let report = RunReport(directory: directory)
         for problem in report.problems { FileHandle.standardError.write(Data("warning: \(problem)\n".utf8)) }
-        do {
-            print(try report.write(to: output.map { URL(fileURLWithPath: $0) }).path)
-        } catch {
-            throw ValidationError("cannot write the report: \((error as NSError).localizedDescription)")
-        }
+        let path = output ?? directory.appendingPathComponent("report.html").path
+        try writeOutput(Data(report.html().utf8), to: path)
+        print(path)
     }
 }

@@ -29,9 +29,7 @@ struct TraceExportCommand: ParsableCommand {
         let (_, trace) = try source.load()
         let document = ChromeTraceExport.json(trace)
         guard let output else { return print(document, terminator: "") }
-        do { try Data(document.utf8).write(to: URL(fileURLWithPath: output)) } catch {
-            throw ValidationError("cannot write \(output): \((error as NSError).localizedDescription)")
-        }
+        try writeOutput(Data(document.utf8), to: output)
         FileHandle.standardError.write(Data("wrote \(output) (\(document.utf8.count) bytes); open it at ui.perfetto.dev\n".utf8))
     }
 }

@@ -12,8 +12,12 @@ struct TraceTimelineCommand: ParsableCommand {
     @Option(help: "Only this round's (or server step's) window.")
     var round: UInt64?
 
-    @Option(help: "Columns to use (default: the terminal's width, else 100).")
+    @Option(help: "Columns to use, at least 40 (default: the terminal's width, else 100).")
     var width: Int?
+
+    func validate() throws {
+        if let width, width < 40 { throw ValidationError("--width must be at least 40 columns, not \(width)") }
+    }
 
     func run() throws {
         let (_, trace) = try source.load()
