@@ -30,6 +30,39 @@ public struct RoundResult: Sendable, Equatable, Encodable {
     public var contributors: [String] = []
     /// Asynchronous modes: the staleness of what the period since the last report applied.
     public var staleness: StalenessSummary? = nil
+    /// DP-FedAvg: the privacy spent up to this round and what its aggregation did.
+    public var privacy: PrivacySummary? = nil
+
+    /// A private round's privacy.
+    public struct PrivacySummary: Sendable, Equatable, Encodable {
+        /// ε spent by the run so far at ``delta`` (infinite without noise; written as null).
+        public var epsilon: Double
+        /// The δ of ``epsilon``.
+        public var delta: Double
+        /// The clip this round used.
+        public var clip: Double
+        /// Updates longer than the clip.
+        public var clipped: Int
+        /// Standard deviation of the noise added to the sum of clipped changes.
+        public var noise: Double
+
+        /// "ε 1.23 at δ 1e-05, clip 0.85 (3 clipped)" for the round line.
+        public var summary: String {
+            (epsilon.isFinite ? String(format: "ε %.2f at δ %g", epsilon, delta) : "ε ∞ (no noise)")
+                + String(format: ", clip %.3g (%d clipped)", clip, clipped)
+        }
+
+        private enum CodingKeys: String, CodingKey { case epsilon, delta, clip, clipped, noise }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            if epsilon.isFinite { try container.encode(epsilon, forKey: .epsilon) } else { try container.encodeNil(forKey: .epsilon) }
+            try container.encode(delta, forKey: .delta)
+            try container.encode(clip, forKey: .clip)
+            try container.encode(clipped, forKey: .clipped)
+            try container.encode(noise, forKey: .noise)
+        }
+    }
 
     /// The staleness of the updates an asynchronous period applied.
     public struct StalenessSummary: Sendable, Equatable, Encodable {
@@ -60,7 +93,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case round, sampled, received, late, aggregated, accuracy, loss, seconds, evaluationSeconds, federated, trainLoss,
-             contributors, staleness, nonFinite
+             contributors, staleness, privacy, nonFinite
     }
 
     /// The fields as `metrics.jsonl` has them. A number that is not finite (a model whose test
@@ -86,6 +119,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
         try container.encodeIfPresent(trainLoss, forKey: .trainLoss)
         try container.encode(contributors, forKey: .contributors)
         try container.encodeIfPresent(staleness, forKey: .staleness)
+        try container.encodeIfPresent(privacy, forKey: .privacy)
         if !nonFinite.isEmpty { try container.encode(nonFinite, forKey: .nonFinite) }
     }
 }

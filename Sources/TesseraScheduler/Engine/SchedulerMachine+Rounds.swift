@@ -14,9 +14,16 @@ extension SchedulerMachine {
         guard !workers.isEmpty else {
             return fail(.everyWorkerLost(round: number, heartbeatTimeout: settings.heartbeatTimeout), into: &actions)
         }
-        var order = workers
-        order.shuffle(using: &generator)
-        let sampled = Array(order.prefix(settings.sampleSize(available: workers.count))).sorted()
+        let sampled: [String]
+        if privacy != nil {
+            // Poisson sampling, from the secure generator: what the accountant analyses, and a
+            // sample nobody can replay from the seed.
+            sampled = workers.filter { _ in Double(entropy.next() >> 11) / 9_007_199_254_740_992 < settings.fraction }.sorted()
+        } else {
+            var order = workers
+            order.shuffle(using: &generator)
+            sampled = Array(order.prefix(settings.sampleSize(available: workers.count))).sorted()
+        }
         let task = try EncodedMessage(Envelope(id: takeID(), message: .trainTask(TrainTask(
             round: UInt64(number), modelVersion: UInt64(number - 1), hyperparameters: hyperparameters, parameters: global))),
             codec: codec)
@@ -189,10 +196,23 @@ extension SchedulerMachine {
             round.received = updates.count
             round.contributors = updates.map(\.workerID)
             round.trainLoss = RoundResult.meanTrainingLoss(updates.map { ($0.metrics["loss"], $0.sampleCount) })
-            round.aggregated = updates.count >= settings.quorum
+            // A private round always releases its noised sum, however few answered: whether it
+            // did must not depend on who took part.
+            round.aggregated = privacy != nil || updates.count >= settings.quorum
             if round.aggregated {
                 let start = TraceEvent.now()
-                replaceGlobal(with: try strategy.aggregate(global: global, updates: updates))
+                if var privacy {
+                    let (average, done) = try privacy.aggregate(global: global, updates: updates, expectedClients: settings.expectedClients,
+                                                                random: &entropy)
+                    self.privacy = privacy
+                    replaceGlobal(with: try strategy.aggregate(global: global, updates: [average]))
+                    accountant.compose(samplingRate: settings.fraction, noiseMultiplier: settings.noiseMultiplier)
+                    privateRounds += 1
+                    round.privacy = RoundResult.PrivacySummary(epsilon: accountant.epsilon(delta: settings.delta).epsilon, delta: settings.delta,
+                                                               clip: done.clip, clipped: done.clipped, noise: done.noise)
+                } else {
+                    replaceGlobal(with: try strategy.aggregate(global: global, updates: updates))
+                }
                 tracer?.span("aggregate", start: start, detail: "\(updates.count) updates", round: UInt64(round.number))
             }
             round.evaluationStart = now
@@ -222,10 +242,10 @@ extension SchedulerMachine {
             round: round.number, sampled: sampled, received: round.received, late: sampled - round.received,
             aggregated: round.aggregated, accuracy: round.central.accuracy, loss: round.central.loss,
             seconds: now - round.start, evaluationSeconds: now - round.evaluationStart, federated: federated,
-            trainLoss: round.trainLoss, contributors: round.contributors)
+            trainLoss: round.trainLoss, contributors: round.contributors, privacy: round.privacy)
         results.append(result)
         actions.append(.roundCompleted(result, checkpoint: checkpoint(round: round.number)))
-        if round.number == 1 && round.received == 0 {
+        if round.number == 1 && round.received == 0 && sampled > 0 {
             return fail(.noUpdates(round: 1, sampled: sampled, deadline: settings.deadline), into: &actions)
         }
         if settings.maxSeconds > 0, let trainingStart, now - trainingStart >= settings.maxSeconds {
@@ -239,7 +259,8 @@ extension SchedulerMachine {
     func checkpoint(round: Int) -> Checkpoint {
         Checkpoint(parameters: global, optimizer: strategy.state,
                    metadata: ["round": String(round), "seed": String(settings.seed), "model": settings.model.name,
-                              "mode": settings.mode.rawValue, "sampler": generator.snapshot])
+                              "mode": settings.mode.rawValue, "sampler": generator.snapshot]
+                       .merging(privacy.map { ["private_rounds": String(privateRounds), "clip": String($0.clip)] } ?? [:]) { first, _ in first })
     }
 
     /// Tells every worker the run is over, and ends it.

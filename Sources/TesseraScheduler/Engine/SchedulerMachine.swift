@@ -40,6 +40,14 @@ public final class SchedulerMachine {
     var generator: SeededGenerator
     /// Whether `generator` was restored from a checkpoint (else a resumed run replays its draws).
     let restoredSampler: Bool
+    /// DP-FedAvg's aggregation, when the run is private, and the privacy it spent.
+    var privacy: PrivateAggregation?
+    var accountant = PrivacyAccountant()
+    /// Private rounds released so far (what the accountant has composed).
+    var privateRounds = 0
+    /// The secure source of a private run's sampling and noise (never the seeded generator:
+    /// the seed is in the topology, and noise drawn from it could be subtracted).
+    var entropy = SystemEntropy()
     let firstRound: Int
     /// When the first round (or step) started: `training.max_seconds` counts from here.
     var trainingStart: Double?
@@ -75,16 +83,19 @@ public final class SchedulerMachine {
         var aggregated = false
         var central = Evaluation(loss: 0, accuracy: 0, count: 0)
         var evaluationStart = 0.0
+        var privacy: RoundResult.PrivacySummary?
     }
 
     /// A machine for run `runID` with `settings`, starting at round `firstRound` from `global` (a
-    /// fresh model, or a checkpoint's with `strategy` and the `sampler`'s draws restored), evaluating each round's model
+    /// fresh model, or a checkpoint's with `strategy`, the `sampler`'s draws and a private run's
+    /// rounds released and clip restored), evaluating each round's model
     /// with `evaluate`, holding sample-count claims to `shares` when known. The registration
     /// timeout starts now.
     ///
     /// - Throws: ``SettingError`` for settings that do not fit together.
     public init(settings: RunSettings, runID: String, global: ParameterSet, strategy: any AggregationStrategy,
-                firstRound: Int = 1, sampler: SeededGenerator? = nil, shares: ShareSizes? = nil, clock: any MonotonicClock,
+                firstRound: Int = 1, sampler: SeededGenerator? = nil, privateState: (rounds: Int, clip: Double)? = nil,
+                shares: ShareSizes? = nil, clock: any MonotonicClock,
                 codec: WireCodec = WireCodec(),
                 tracer: TraceWriter? = nil, evaluate: @escaping (ParameterSet) throws -> Evaluation) throws {
         try settings.validate()
@@ -100,6 +111,12 @@ public final class SchedulerMachine {
         self.evaluate = evaluate
         generator = sampler ?? SeededGenerator(seed: settings.seed)
         restoredSampler = sampler != nil
+        privacy = try settings.makePrivacy()
+        if let privateState {
+            privacy?.restore(clip: privateState.clip)
+            privateRounds = privateState.rounds
+            accountant.compose(samplingRate: settings.fraction, noiseMultiplier: settings.noiseMultiplier, rounds: privateState.rounds)
+        }
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
         hyperparameters = String(decoding: try JSONEncoder().encode(settings.hyperparameters), as: UTF8.self)
     }

@@ -6,7 +6,7 @@ extension RunSettings {
     /// documents each (a test checks), `tessera scheduler --help` lists them.
     public static var table: SettingTable<RunSettings> {
         // In documentation order, grouped by what they configure.
-        SettingTable(federation + training + asynchronous + rest + security)
+        SettingTable(federation + training + asynchronous + privacy + rest + security)
     }
 
     private static var federation: [Setting<RunSettings>] {
@@ -45,6 +45,21 @@ extension RunSettings {
             },
             .number("training.mu", \.mu, accepts: "a number ≥ 0", summary: "FedProx's proximal coefficient") { $0 >= 0 },
             .integer("training.rounds", \.rounds, minimum: 1, summary: "rounds to run (asynchronous modes: server steps)"),
+        ]
+    }
+
+    private static var privacy: [Setting<RunSettings>] {
+        [
+            .number("privacy.clip", \.clip, accepts: "a number ≥ 0",
+                    summary: "DP-FedAvg: clip each update's change to this L2 norm (the start value when the clip adapts); 0: no clipping, no privacy") { $0 >= 0 },
+            .number("privacy.noise_multiplier", \.noiseMultiplier, accepts: "a number ≥ 0",
+                    summary: "Gaussian noise on the sum of clipped changes, in clips (z); the accountant reports (ε, δ) every round") { $0 >= 0 },
+            .number("privacy.delta", \.delta, accepts: "a number in (0, 1)", summary: "the δ that ε is reported at") { $0 > 0 && $0 < 1 },
+            .number("privacy.target_quantile", \.targetQuantile, accepts: "a number in [0, 1)",
+                    summary: "adaptive clipping (Andrew et al. 2021): the clip tracks this quantile of update norms; 0: a fixed clip") { $0 >= 0 && $0 < 1 },
+            .number("privacy.clip_lr", \.clipLearningRate, accepts: "a number > 0", summary: "adaptive clipping: the clip's geometric learning rate") { $0 > 0 },
+            .number("privacy.count_noise", \.countNoise, accepts: "a number ≥ 0",
+                    summary: "adaptive clipping: noise on the count of updates within the clip; 0: expected clients per round / 20") { $0 >= 0 },
         ]
     }
 

@@ -98,6 +98,18 @@ public struct RunSettings: Sendable, Equatable {
     public var bufferSize = 5
     /// Asynchronous modes: server steps between evaluations (and checkpoints).
     public var evaluateEvery = 1
+    /// DP-FedAvg: the L2 norm updates' changes are clipped to; 0: off.
+    public var clip = 0.0
+    /// DP-FedAvg: noise on the clipped sum, in clips.
+    public var noiseMultiplier = 0.0
+    /// The δ epsilon is reported at.
+    public var delta = 1e-5
+    /// Adaptive clipping's target quantile; 0: a fixed clip.
+    public var targetQuantile = 0.0
+    /// Adaptive clipping's learning rate.
+    public var clipLearningRate = 0.2
+    /// Adaptive clipping's noise on the count within the clip; 0: expected clients / 20.
+    public var countNoise = 0.0
     /// Continue the run in the run directory from its checkpoint.
     public var resume = false
     /// A directory of CurveZMQ keys (`tessera keys generate`); empty: no encryption.
@@ -173,6 +185,15 @@ public struct RunSettings: Sendable, Equatable {
             throw SettingError(key: "data.held_out", value: String(heldOut),
                                message: "must be 0 with training.mode \(mode.rawValue): the workers evaluate on held-out data between synchronous rounds only")
         }
+        if clip > 0 && mode != .sync {
+            throw SettingError(key: "privacy.clip", value: String(clip),
+                               message: "needs training.mode sync: the accountant covers rounds that each sample clients and release one noised sum")
+        }
+        if noiseMultiplier > 0 && clip == 0 {
+            throw SettingError(key: "privacy.noise_multiplier", value: String(noiseMultiplier),
+                               message: "needs privacy.clip: noise is calibrated to the clip, the most one client can change the sum")
+        }
+        if clip > 0 { _ = try makePrivacy() }
         guard !keys.isEmpty || insecure || Endpoint.isLoopback(bind) else {
             throw SettingError(key: "scheduler.bind", value: bind, message: Self.insecureAdvice)
         }

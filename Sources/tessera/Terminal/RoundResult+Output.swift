@@ -11,16 +11,18 @@ extension RoundResult {
                           received, sampled, staleness.mean, staleness.maximum,
                           late > 0 ? " (\(late) failed or dropped, \(staleness.dropped) stale)" as NSString : "" as NSString)
         }
-        return String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s%@, workers %d/%d%@%@", round, accuracy * 100, loss, seconds,
+        return String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s%@, workers %d/%d%@%@%@", round, accuracy * 100, loss, seconds,
                sinceStart.map { String(format: " (%.1f s since start)", $0) as NSString } ?? "" as NSString,
                received, sampled, late > 0 ? " (\(late) late)" as NSString : "" as NSString,
-               federated.map { "; \($0.summary)" as NSString } ?? "" as NSString)
+               federated.map { "; \($0.summary)" as NSString } ?? "" as NSString,
+               privacy.map { "; \($0.summary)" as NSString } ?? "" as NSString)
     }
 
     /// The round as one `--json` object's fields.
     func jsonFields(sinceStart: Double? = nil) -> KeyValuePairs<String, Any> {
         ["round": round, "accuracy": accuracy, "loss": loss, "seconds": seconds, "since_start": sinceStart ?? Double.nan,
          "sampled": sampled, "received": received, "late": late, "aggregated": aggregated,
-         "federated_accuracy": federated?.accuracy ?? Double.nan, "mean_staleness": staleness?.mean ?? Double.nan]
+         "federated_accuracy": federated?.accuracy ?? Double.nan, "mean_staleness": staleness?.mean ?? Double.nan,
+         "epsilon": privacy?.epsilon ?? Double.nan]
     }
 }

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import TesseraNN
+import TesseraTensor
+@testable import TesseraScheduler
+
+/// DP-FedAvg's server side: clipping, the fixed denominator, the noise's scale, adaptive
+/// clipping, and a private run's rounds on the state machine.
+@Suite("Differential privacy")
+struct PrivateAggregationTests {
+    static func parameters(_ values: [Float]) throws -> ParameterSet {
+        try ParameterSet([(name: "w", tensor: Tensor(values))])
+    }
+
+    static func update(_ id: String, _ values: [Float]) throws -> ValidatedUpdate {
+        ValidatedUpdate(workerID: id, parameters: try parameters(values), sampleCount: 100)
+    }
+
+    @Test func changesAreClippedAndAveragedOverTheExpectedCount() throws {
+        var aggregation = try PrivateAggregation(clip: 1, noiseMultiplier: 0, targetQuantile: nil, clipLearningRate: 0.2, countNoise: 1)
+        let global = try Self.parameters([1, 1])
+        // Changes (3, 4) (norm 5: clipped to (0.6, 0.8)) and (0.3, 0) (kept); 4 clients expected.
+        var random = SystemEntropy()
+        let (model, round) = try aggregation.aggregate(global: global, updates: [try Self.update("a", [4, 5]), try Self.update("b", [1.3, 1])],
+                                                      expectedClients: 4, random: &random)
+        let values = model.parameters.tensors[0].scalars
+        #expect(abs(values[0] - (1 + 0.9 / 4)) < 1e-6 && abs(values[1] - (1 + 0.8 / 4)) < 1e-6, "\(values)")
+        #expect(round.clipped == 1 && round.updates == 2 && round.noise == 0)
+    }
+
+    @Test func theNoiseHasTheMultiplierTimesTheClipAsItsStandardDeviation() throws {
+        var aggregation = try PrivateAggregation(clip: 2, noiseMultiplier: 1.5, targetQuantile: nil, clipLearningRate: 0.2, countNoise: 1)
+        let global = try Self.parameters([Float](repeating: 0, count: 100_000))
+        var random = SystemEntropy()
+        let (model, round) = try aggregation.aggregate(global: global, updates: [], expectedClients: 1, random: &random)
+        let values = model.parameters.tensors[0].scalars.map(Double.init)
+        let mean = values.reduce(0, +) / Double(values.count)
+        let deviation = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
+        #expect(abs(mean) < 0.03 && abs(deviation - 3) < 0.05, "mean \(mean), deviation \(deviation)")
+        #expect(round.noise == 3)
+        // Another round's noise is other noise.
+        let (again, _) = try aggregation.aggregate(global: global, updates: [], expectedClients: 1, random: &random)
+        #expect(again.parameters != model.parameters)
+    }
+
+    @Test func adaptiveClippingTracksTheQuantileAndSplitsTheNoise() throws {
+        // Andrew et al., Theorem 1: z_Δ = (z^-2 - (2σ_b)^-2)^(-1/2).
+        var aggregation = try PrivateAggregation(clip: 0.1, noiseMultiplier: 0, targetQuantile: 0.5, clipLearningRate: 0.5, countNoise: 0)
+        let split = try PrivateAggregation(clip: 1, noiseMultiplier: 0.5, targetQuantile: 0.5, clipLearningRate: 0.2, countNoise: 1)
+        #expect(abs(split.updateNoiseMultiplier - 1 / (4 - 0.25).squareRoot()) < 1e-12)
+        #expect(throws: SchedulerError.self) {
+            try PrivateAggregation(clip: 1, noiseMultiplier: 3, targetQuantile: 0.5, clipLearningRate: 0.2, countNoise: 1)
+        }
+        // Norms 1, 2, 3, 4: half are within any clip between 2 and 3.
+        let global = try Self.parameters([0])
+        let updates = try [1, 2, 3, 4].map { try Self.update("w\($0)", [Float($0)]) }
+        var random = SystemEntropy()
+        for _ in 0..<60 { _ = try aggregation.aggregate(global: global, updates: updates, expectedClients: 4, random: &random) }
+        #expect(aggregation.clip >= 1.9 && aggregation.clip <= 3.1, "clip \(aggregation.clip)")
+    }
+
+    @Test func theSystemsEntropyLooksUniform() {
+        var random = SystemEntropy()
+        let draws = (0..<200_000).map { _ in Double(random.next() >> 11) / 9_007_199_254_740_992 }
+        let mean = draws.reduce(0, +) / Double(draws.count)
+        #expect(abs(mean - 0.5) < 0.005 && Set(draws.prefix(1000)).count == 1000)
+    }
+
+    @Test func privacyNeedsSynchronousRoundsAndNoiseNeedsAClip() throws {
+        var settings = InProcessFederation.configuration(workers: 2)
+        settings.clip = 1
+        settings.mode = .fedbuff
+        #expect(throws: SettingError.self) { try settings.validate() }
+        settings.mode = .sync
+        settings.clip = 0
+        settings.noiseMultiplier = 1
+        #expect(throws: SettingError.self) { try settings.validate() }
+    }
+
+    /// A private run on the state machine: every sampled worker's change is clipped, the
+    /// average taken over the expected count, and each round reports the ε the accountant
+    /// gives for the rounds so far.
+    @Test func aPrivateRunClipsAveragesAndAccountsEveryRound() throws {
+        var settings = InProcessFederation.configuration(workers: 4, rounds: 2)
+        settings.clip = 0.5
+        settings.noiseMultiplier = 0
+        settings.fraction = 1
+        let federation = try InProcessFederation(settings)
+        let workers = try federation.join(["a", "b", "c", "d"])
+        let first = Double(try Model(spec: settings.model, seed: settings.seed).parameters.tensors[0].scalars[0])
+        for worker in workers {
+            for task in worker.tasks(in: try worker.inbox()) { try worker.answer(task, shift: 0.01) }
+        }
+        try federation.pump()
+        let round = try #require(federation.rounds.first)
+        // logreg: 7,850 weights each moved 0.01, a change of norm 0.886, clipped to 0.5.
+        let norm = 0.01 * Double(7850).squareRoot()
+        #expect(abs(round.accuracy - (first + 0.01 * 0.5 / norm)) < 1e-6, "\(round.accuracy) vs \(first + 0.01 * 0.5 / norm)")
+        #expect(round.privacy?.clipped == 4 && round.privacy?.clip == 0.5 && round.privacy?.epsilon == .infinity)
+        #expect(federation.checkpoints.first?.metadata["private_rounds"] == "1")
+    }
+
+    @Test func epsilonGrowsAsTheAccountantSays() throws {
+        var settings = InProcessFederation.configuration(workers: 3, rounds: 2)
+        settings.clip = 1
+        settings.noiseMultiplier = 2
+        settings.fraction = 1
+        let federation = try InProcessFederation(settings)
+        let workers = try federation.join(["a", "b", "c"])
+        for _ in 0..<2 {
+            for worker in workers {
+                for task in worker.tasks(in: try worker.inbox()) { try worker.answer(task, shift: 0.001) }
+            }
+            try federation.pump()
+        }
+        var expected = PrivacyAccountant()
+        let epsilons = try (1...2).map { rounds in
+            expected = PrivacyAccountant()
+            expected.compose(samplingRate: 1, noiseMultiplier: 2, rounds: rounds)
+            return try #require(federation.rounds.count >= rounds ? federation.rounds[rounds - 1].privacy?.epsilon : nil)
+                - expected.epsilon(delta: 1e-5).epsilon
+        }
+        #expect(federation.rounds.count == 2 && epsilons.allSatisfy { abs($0) < 1e-12 }, "\(epsilons)")
+    }
+}
