@@ -45,14 +45,18 @@ public struct RoundResult: Sendable, Equatable, Encodable {
         public var clipped: Int
         /// Standard deviation of the noise added to the sum of clipped changes.
         public var noise: Double
+        /// Local DP: the ε at ``delta`` of what one worker sent, had it taken part in every
+        /// round so far (the Gaussian mechanism on its clipped change, composed); nil without.
+        public var localEpsilon: Double? = nil
 
         /// "ε 1.23 at δ 1e-05, clip 0.85 (3 clipped)" for the round line.
         public var summary: String {
-            (epsilon.isFinite ? String(format: "ε %.2f at δ %g", epsilon, delta) : "ε ∞ (no noise)")
+            (epsilon.isFinite ? String(format: "ε %.2f at δ %g", epsilon, delta) : "ε ∞ (no central noise)")
+                + (localEpsilon.map { String(format: ", local ε %.2f", $0) } ?? "")
                 + String(format: ", clip %.3g (%d clipped)", clip, clipped)
         }
 
-        private enum CodingKeys: String, CodingKey { case epsilon, delta, clip, clipped, noise }
+        private enum CodingKeys: String, CodingKey { case epsilon, delta, clip, clipped, noise, localEpsilon }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -61,6 +65,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
             try container.encode(clip, forKey: .clip)
             try container.encode(clipped, forKey: .clipped)
             try container.encode(noise, forKey: .noise)
+            if let localEpsilon, localEpsilon.isFinite { try container.encode(localEpsilon, forKey: .localEpsilon) }
         }
     }
 

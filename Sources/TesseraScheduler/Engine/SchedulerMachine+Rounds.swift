@@ -209,7 +209,8 @@ extension SchedulerMachine {
                     accountant.compose(samplingRate: settings.fraction, noiseMultiplier: settings.noiseMultiplier)
                     privateRounds += 1
                     round.privacy = RoundResult.PrivacySummary(epsilon: accountant.epsilon(delta: settings.delta).epsilon, delta: settings.delta,
-                                                               clip: done.clip, clipped: done.clipped, noise: done.noise)
+                                                               clip: done.clip, clipped: done.clipped, noise: done.noise,
+                                                               localEpsilon: localEpsilon(rounds: privateRounds))
                 } else {
                     replaceGlobal(with: try strategy.aggregate(global: global, updates: updates))
                 }
@@ -253,6 +254,15 @@ extension SchedulerMachine {
             return try end(into: &actions)
         }
         try startRound(round.number + 1, at: now, into: &actions)
+    }
+
+    /// Local DP's ε for a worker that took part in `rounds` rounds (each a Gaussian mechanism
+    /// on its clipped change, nothing sampled away); nil when workers add no noise.
+    func localEpsilon(rounds: Int) -> Double? {
+        guard settings.localNoise > 0 else { return nil }
+        var local = PrivacyAccountant()
+        local.compose(samplingRate: 1, noiseMultiplier: settings.localNoise, rounds: rounds)
+        return local.epsilon(delta: settings.delta).epsilon
     }
 
     /// The checkpoint of the current model after round (or server step) `round`.

@@ -76,16 +76,12 @@ public struct PrivateAggregation: Sendable, Equatable {
         var sum = global.scaled(by: 0)
         var within = 0
         for update in updates.sorted(by: { $0.workerID < $1.workerID }) {
-            let change = try update.parameters.subtracting(global)
-            let norm = change.l2Norm()
-            if norm <= clip { within += 1 }
-            try sum.add(change, scaledBy: Float(norm > clip ? clip / norm : 1))
+            let (change, wasClipped) = try update.parameters.subtracting(global).clipped(toNorm: clip)
+            if !wasClipped { within += 1 }
+            try sum.add(change, scaledBy: 1)
         }
         let noise = updateNoiseMultiplier * clip
-        let flat = sum.flattened()
-        let draws = GaussianNoise.draws(flat.count, standardDeviation: noise, using: &random)
-        let denominator = Float(max(expectedClients, 1))
-        let average = try sum.unflattened(zip(flat, draws).map { ($0 + $1) / denominator })
+        let average = try GaussianNoise.added(to: sum, standardDeviation: noise, using: &random).scaled(by: 1 / Float(max(expectedClients, 1)))
         var model = global
         try model.add(average, scaledBy: 1)
         let used = clip

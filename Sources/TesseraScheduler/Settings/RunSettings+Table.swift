@@ -60,6 +60,8 @@ extension RunSettings {
             .number("privacy.clip_lr", \.clipLearningRate, accepts: "a number > 0", summary: "adaptive clipping: the clip's geometric learning rate") { $0 > 0 },
             .number("privacy.count_noise", \.countNoise, accepts: "a number ≥ 0",
                     summary: "adaptive clipping: noise on the count of updates within the clip; 0: expected clients per round / 20") { $0 >= 0 },
+            .number("privacy.local_noise", \.localNoise, accepts: "a number ≥ 0",
+                    summary: "local DP: each worker clips its change to privacy.clip and adds this many clips of noise before sending it") { $0 >= 0 },
         ]
     }
 

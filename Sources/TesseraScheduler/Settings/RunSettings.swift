@@ -110,6 +110,8 @@ public struct RunSettings: Sendable, Equatable {
     public var clipLearningRate = 0.2
     /// Adaptive clipping's noise on the count within the clip; 0: expected clients / 20.
     public var countNoise = 0.0
+    /// Local DP: the noise each worker adds to its clipped change, in clips; 0: none.
+    public var localNoise = 0.0
     /// Continue the run in the run directory from its checkpoint.
     public var resume = false
     /// A directory of CurveZMQ keys (`tessera keys generate`); empty: no encryption.
@@ -131,7 +133,8 @@ public struct RunSettings: Sendable, Equatable {
     /// Local training settings, as each train task carries them.
     public var hyperparameters: Hyperparameters {
         Hyperparameters(epochs: localEpochs, batchSize: batchSize, learningRate: Float(learningRate),
-                        proximalMu: strategy == .fedprox ? Float(mu) : 0)
+                        proximalMu: strategy == .fedprox ? Float(mu) : 0,
+                        localClip: localNoise > 0 ? Float(clip) : 0, localNoise: Float(localNoise))
     }
 
     /// What client `index` is told in its welcome.
@@ -188,6 +191,10 @@ public struct RunSettings: Sendable, Equatable {
         if clip > 0 && mode != .sync {
             throw SettingError(key: "privacy.clip", value: String(clip),
                                message: "needs training.mode sync: the accountant covers rounds that each sample clients and release one noised sum")
+        }
+        if localNoise > 0 && (clip == 0 || targetQuantile > 0) {
+            throw SettingError(key: "privacy.local_noise", value: String(localNoise),
+                               message: "needs a fixed privacy.clip (no target_quantile): workers clip their change to it before adding noise")
         }
         if noiseMultiplier > 0 && clip == 0 {
             throw SettingError(key: "privacy.noise_multiplier", value: String(noiseMultiplier),

@@ -10,25 +10,35 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
     public var learningRate: Float
     /// FedProx's μ (0: none).
     public var proximalMu: Float
+    /// Local differential privacy: the L2 norm the worker clips its change to before adding
+    /// noise (0: none).
+    public var localClip: Float
+    /// Local differential privacy: the noise the worker adds to its clipped change, in clips.
+    public var localNoise: Float
 
     /// Settings for a round.
-    public init(epochs: Int = 1, batchSize: Int = 32, learningRate: Float = 0.05, proximalMu: Float = 0) {
+    public init(epochs: Int = 1, batchSize: Int = 32, learningRate: Float = 0.05, proximalMu: Float = 0,
+                localClip: Float = 0, localNoise: Float = 0) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.proximalMu = proximalMu
+        self.localClip = localClip
+        self.localNoise = localNoise
     }
 
     enum CodingKeys: String, CodingKey {
-        case epochs, batchSize, learningRate, proximalMu
+        case epochs, batchSize, learningRate, proximalMu, localClip, localNoise
     }
 
-    /// Decodes settings; `proximalMu` may be absent (0).
+    /// Decodes settings; `proximalMu`, `localClip` and `localNoise` may be absent (0).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try container.decode(Int.self, forKey: .epochs)
         batchSize = try container.decode(Int.self, forKey: .batchSize)
         learningRate = try container.decode(Float.self, forKey: .learningRate)
         proximalMu = try container.decodeIfPresent(Float.self, forKey: .proximalMu) ?? 0
+        localClip = try container.decodeIfPresent(Float.self, forKey: .localClip) ?? 0
+        localNoise = try container.decodeIfPresent(Float.self, forKey: .localNoise) ?? 0
     }
 }

@@ -65,8 +65,9 @@ public struct LocalTrainer: Sendable {
         } catch {
             throw WorkerError.invalidHyperparameters("not the JSON of docs/PROTOCOL.md: \(error)")
         }
-        guard settings.epochs >= 1, settings.batchSize >= 1, settings.learningRate > 0, settings.proximalMu >= 0 else {
-            throw WorkerError.invalidHyperparameters("epochs and batch size must be >= 1, the learning rate positive and mu >= 0")
+        guard settings.epochs >= 1, settings.batchSize >= 1, settings.learningRate > 0, settings.proximalMu >= 0,
+              settings.localClip >= 0, settings.localNoise >= 0, settings.localNoise == 0 || settings.localClip > 0 else {
+            throw WorkerError.invalidHyperparameters("epochs and batch size must be >= 1, the learning rate positive, mu >= 0, and local noise needs a positive local clip")
         }
         let global = try task.parameters()
         var trainer = Trainer(model: try Model(spec: configuration.model, parameters: global),
@@ -78,7 +79,16 @@ public struct LocalTrainer: Sendable {
             let seed = (task.round &* 7_919 &+ UInt64(epoch)) &* 104_729 &+ UInt64(configuration.clientIndex)
             lossSum += try trainer.train(Batches(shard, batchSize: settings.batchSize, shuffleSeed: seed))
         }
-        let weights = trainer.model.parameters.namedTensors
+        var trained = trainer.model.parameters
+        if settings.localNoise > 0 {
+            // Local DP: only a clipped, noised change leaves this worker.
+            let (change, _) = try trained.subtracting(global).clipped(toNorm: Double(settings.localClip))
+            var entropy = SystemEntropy()
+            trained = global
+            try trained.add(try GaussianNoise.added(to: change, standardDeviation: Double(settings.localNoise * settings.localClip), using: &entropy),
+                            scaledBy: 1)
+        }
+        let weights = trained.namedTensors
         return TrainUpdate(round: task.round, modelVersion: task.modelVersion, sampleCount: UInt64(shard.count),
                            isDelta: false,
                            metrics: ["loss": lossSum / Double(settings.epochs), "seconds": Date().timeIntervalSince(start)],

@@ -4,8 +4,8 @@ import Foundation
 /// kernel's, through `/dev/urandom`), read 64 KiB at a time so that the millions of draws a
 /// model's noise needs do not each make a system call. What differential privacy's noise and
 /// sampling must come from: the run's seed is in its topology, and noise drawn from it could
-/// be subtracted.
-struct SystemEntropy: RandomNumberGenerator {
+/// be subtracted. Each instance keeps its own buffer; not shared across threads.
+public struct SystemEntropy: RandomNumberGenerator {
     private var buffer = [UInt64](repeating: 0, count: 8192)
     private var position = 8192
 
@@ -13,7 +13,11 @@ struct SystemEntropy: RandomNumberGenerator {
     /// it cannot be opened, and then the standard library's secure generator is used.
     private static let device: Int32 = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
 
-    mutating func next() -> UInt64 {
+    /// A generator reading the system's.
+    public init() {}
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
         if position == buffer.count {
             refill()
             position = 0

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Normally distributed noise by the Box-Muller transform from 53-bit uniform draws.
-enum GaussianNoise {
+public enum GaussianNoise {
     /// `count` draws from N(0, σ²), as Float.
-    static func draws(_ count: Int, standardDeviation sigma: Double, using generator: inout some RandomNumberGenerator) -> [Float] {
+    public static func draws(_ count: Int, standardDeviation sigma: Double, using generator: inout some RandomNumberGenerator) -> [Float] {
         var values = [Float](repeating: 0, count: count)
         var index = 0
         while index < count {
@@ -19,7 +19,17 @@ enum GaussianNoise {
     }
 
     /// One draw from N(0, σ²).
-    static func draw(standardDeviation sigma: Double, using generator: inout some RandomNumberGenerator) -> Double {
+    public static func draw(standardDeviation sigma: Double, using generator: inout some RandomNumberGenerator) -> Double {
         Double(draws(1, standardDeviation: sigma, using: &generator)[0])
+    }
+
+    /// `parameters` with N(0, σ²) added to every value.
+    ///
+    /// - Throws: ``NNError`` only if the parameter set's own shapes were inconsistent.
+    public static func added(to parameters: ParameterSet, standardDeviation sigma: Double,
+                             using generator: inout some RandomNumberGenerator) throws -> ParameterSet {
+        let flat = parameters.flattened()
+        let noise = draws(flat.count, standardDeviation: sigma, using: &generator)
+        return try parameters.unflattened(zip(flat, noise).map { $0 + $1 })
     }
 }
