@@ -29,8 +29,7 @@ struct ExampleCommand: AsyncParsableCommand {
         case "part2": print("weights [w0, w1, b]:", try await Tutorial.part2(bob: remote[0], alice: remote[1], say: say))
         case "part3": print(try await Tutorial.part3(bob: remote[0], alice: remote[1], say: say))
         case "part4":
-            let (bob, alice, average) = try await Tutorial.part4(bob: remote[0], alice: remote[1], aggregator: remote[2], say: say)
-            print("bob \(bob.scalars), alice \(alice.scalars), average \(average.scalars)")
+            print("average \(try await Tutorial.part4(bob: remote[0], alice: remote[1], aggregator: remote[2], say: say).scalars)")
         default: print(try await Tutorial.part8(bob: remote[0], say: say))
         }
     }
