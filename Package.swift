@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "TesseraData", targets: ["TesseraData"]),
         .library(name: "TesseraWire", targets: ["TesseraWire"]),
         .library(name: "TesseraTrace", targets: ["TesseraTrace"]),
+        .library(name: "TesseraSecureAggregation", targets: ["TesseraSecureAggregation"]),
         .library(name: "TesseraTransport", targets: ["TesseraTransport"]),
         .library(name: "TesseraWorker", targets: ["TesseraWorker"]),
         .library(name: "TesseraScheduler", targets: ["TesseraScheduler"]),
@@ -41,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .target(name: "CTesseraKernel"),
@@ -75,6 +77,11 @@ let package = Package(
             providers: [.apt(["libzmq3-dev"])]
         ),
         .target(name: "TesseraTrace", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "TesseraSecureAggregation",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto")],
+            swiftSettings: optimizedFlags
+        ),
         .target(
             name: "TesseraTransport",
             dependencies: ["CZMQ", "TesseraTensor", "TesseraWire", "TesseraTrace", .product(name: "DequeModule", package: "swift-collections")]
@@ -151,6 +158,10 @@ let package = Package(
         .testTarget(
             name: "TesseraTopologyTests",
             dependencies: ["TesseraTopology", "TesseraTestSupport"]
+        ),
+        .testTarget(
+            name: "TesseraSecureAggregationTests",
+            dependencies: ["TesseraSecureAggregation"]
         ),
         .testTarget(
             name: "TesseraTraceTests",

@@ -1,0 +1,134 @@
+import Crypto
+import Foundation
+
+/// One client's side of secure aggregation (Bonawitz et al. 2017, "Practical Secure
+/// Aggregation for Privacy-Preserving Machine Learning", the honest-but-curious server
+/// version): it advertises two X25519 public keys; Shamir-shares its masking key and a random
+/// self-mask seed among the round's clients, each share encrypted to its holder; sends its input
+/// plus its self mask plus, for every other client, a mask agreed with it (added or subtracted
+/// by the order of their ids, so each pair's masks cancel in the sum); and reveals, for the
+/// unmasking, self-mask shares of the clients whose input arrived and masking-key shares of
+/// those whose did not, never both for one client. The server sees masked vectors and the sum.
+public struct SecureAggregationClient {
+    /// This client's id.
+    public let id: String
+    /// The round, bound into every key and share.
+    public let round: UInt64
+    /// Shares needed to rebuild a secret.
+    public let threshold: Int
+    private let encryptionKey = Curve25519.KeyAgreement.PrivateKey()
+    private let maskingKey = Curve25519.KeyAgreement.PrivateKey()
+    private let selfSeed: [UInt8] = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+    private var roster: [KeyAdvertisement] = []
+    /// The shares this client holds, by whose secrets they are (its own included).
+    private var held: [String: HeldShares] = [:]
+
+    struct HeldShares: Codable, Equatable {
+        var maskingKey: ShamirSharing.Share
+        var selfSeed: ShamirSharing.Share
+    }
+
+    /// A client `id` for `round`, with `threshold` shares rebuilding a secret.
+    public init(id: String, round: UInt64, threshold: Int) {
+        (self.id, self.round, self.threshold) = (id, round, threshold)
+    }
+
+    /// Round 0: the public keys.
+    public func advertise() -> KeyAdvertisement {
+        KeyAdvertisement(id: id, encryptionKey: encryptionKey.publicKey.rawRepresentation, maskingKey: maskingKey.publicKey.rawRepresentation)
+    }
+
+    /// Round 1: given the round's roster (every client that advertised in time, sorted by id),
+    /// this client's shares for each other client, encrypted to it.
+    ///
+    /// - Throws: ``SecureAggregationError`` for a roster under the threshold, without this
+    ///   client's own keys, with repeated ids or bad keys.
+    public mutating func shareKeys(roster: [KeyAdvertisement]) throws -> [EncryptedShare] {
+        guard roster.count >= threshold else { throw SecureAggregationError.tooFew("the roster", have: roster.count, threshold: threshold) }
+        guard Set(roster.map(\.id)).count == roster.count, roster.contains(advertise()) else {
+            throw SecureAggregationError("the roster repeats a client or does not hold this client's keys")
+        }
+        self.roster = roster.sorted { $0.id < $1.id }
+        let keyShares = try ShamirSharing.split(Array(maskingKey.rawRepresentation), threshold: threshold, parties: self.roster.count)
+        let seedShares = try ShamirSharing.split(selfSeed, threshold: threshold, parties: self.roster.count)
+        var sealed: [EncryptedShare] = []
+        for (index, other) in self.roster.enumerated() {
+            let shares = HeldShares(maskingKey: keyShares[index], selfSeed: seedShares[index])
+            guard other.id != id else {
+                held[id] = shares
+                continue
+            }
+            let key = try MaskExpansion.pairSeed(encryptionKey, try Curve25519.KeyAgreement.PublicKey(rawRepresentation: other.encryptionKey),
+                                                 round: round, purpose: "shares")
+            let box = try ChaChaPoly.seal(try JSONEncoder().encode(shares), using: key, authenticating: Self.binding(round, id, other.id))
+            sealed.append(EncryptedShare(from: id, to: other.id, ciphertext: box.combined))
+        }
+        return sealed
+    }
+
+    /// Round 1, answered: the shares the other clients sent this one (through the server).
+    ///
+    /// - Throws: ``SecureAggregationError`` for a share from outside the roster, for another
+    ///   client, or that does not decrypt (tampered with).
+    public mutating func receive(_ shares: [EncryptedShare]) throws {
+        for share in shares {
+            guard share.to == id, share.from != id, let sender = roster.first(where: { $0.id == share.from }),
+                  let index = roster.firstIndex(where: { $0.id == id }) else {
+                throw SecureAggregationError("a share from \(share.from) to \(share.to) does not belong to this client's round")
+            }
+            do {
+                let key = try MaskExpansion.pairSeed(encryptionKey, try Curve25519.KeyAgreement.PublicKey(rawRepresentation: sender.encryptionKey),
+                                                     round: round, purpose: "shares")
+                let opened = try ChaChaPoly.open(try ChaChaPoly.SealedBox(combined: share.ciphertext), using: key,
+                                                 authenticating: Self.binding(round, share.from, id))
+                let shares = try JSONDecoder().decode(HeldShares.self, from: opened)
+                guard shares.maskingKey.x == UInt64(index + 1), shares.selfSeed.x == UInt64(index + 1) else {
+                    throw SecureAggregationError("shares for another party")
+                }
+                held[share.from] = shares
+            } catch {
+                throw SecureAggregationError("the share from \(share.from) cannot be opened (\(error)); it was altered or is not for this round")
+            }
+        }
+    }
+
+    /// Round 2: `input` (fixed-point encoded) masked: plus the self mask, plus or minus the mask
+    /// agreed with every client whose shares arrived. O(clients × input).
+    ///
+    /// - Throws: ``SecureAggregationError`` when fewer than the threshold shared keys.
+    public func mask(_ input: [UInt64]) throws -> [UInt64] {
+        let sharers = held.keys.sorted()
+        guard sharers.count >= threshold else { throw SecureAggregationError.tooFew("shares received", have: sharers.count, threshold: threshold) }
+        var masked = input
+        MaskExpansion.apply(try MaskExpansion.mask(SymmetricKey(data: selfSeed), count: input.count), to: &masked, sign: 1)
+        for other in sharers where other != id {
+            guard let keys = roster.first(where: { $0.id == other }) else { continue }
+            let seed = try MaskExpansion.pairSeed(maskingKey, try Curve25519.KeyAgreement.PublicKey(rawRepresentation: keys.maskingKey),
+                                                  round: round, purpose: "mask")
+            MaskExpansion.apply(try MaskExpansion.mask(seed, count: input.count), to: &masked, sign: id < other ? 1 : -1)
+        }
+        return masked
+    }
+
+    /// Round 3: given the clients whose masked input arrived, what this client reveals.
+    ///
+    /// - Throws: ``SecureAggregationError`` when the survivors are under the threshold, or
+    ///   name a client that never shared keys (a server asking for both of one client's secrets).
+    public func unmask(survivors: [String]) throws -> UnmaskingShares {
+        let alive = Set(survivors)
+        guard alive.count >= threshold else { throw SecureAggregationError.tooFew("the survivors", have: alive.count, threshold: threshold) }
+        guard alive.isSubset(of: held.keys), alive.contains(id) else {
+            throw SecureAggregationError("the survivors name clients that did not share keys, or leave this client out")
+        }
+        var revealed = UnmaskingShares(id: id, selfMaskShares: [:], maskingKeyShares: [:])
+        for (owner, shares) in held {
+            if alive.contains(owner) { revealed.selfMaskShares[owner] = shares.selfSeed } else { revealed.maskingKeyShares[owner] = shares.maskingKey }
+        }
+        return revealed
+    }
+
+    /// What a sealed share is bound to: its round, sender and receiver.
+    static func binding(_ round: UInt64, _ from: String, _ to: String) -> Data {
+        Data("tessera secure aggregation round \(round) from \(from) to \(to)".utf8)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// Round 0: a client's two public keys (X25519), one to encrypt shares to it, one for the
+/// masks it shares with each other client.
+public struct KeyAdvertisement: Sendable, Equatable, Codable {
+    /// The client.
+    public var id: String
+    /// Raw X25519 public key for encrypting shares to it (32 bytes).
+    public var encryptionKey: Data
+    /// Raw X25519 public key for agreeing pairwise masks (32 bytes).
+    public var maskingKey: Data
+
+    /// An advertisement of `id`'s keys.
+    public init(id: String, encryptionKey: Data, maskingKey: Data) {
+        (self.id, self.encryptionKey, self.maskingKey) = (id, encryptionKey, maskingKey)
+    }
+}
+
+/// Round 1: a client's shares of its masking key and self-mask seed for one other client,
+/// encrypted to it (ChaCha20-Poly1305 under a key the two agree on); the server only relays it.
+public struct EncryptedShare: Sendable, Equatable, Codable {
+    /// The client whose secrets these are.
+    public var from: String
+    /// The client that can decrypt them.
+    public var to: String
+    /// The sealed box (nonce, ciphertext and tag).
+    public var ciphertext: Data
+
+    /// `from`'s sealed shares for `to`.
+    public init(from: String, to: String, ciphertext: Data) {
+        (self.from, self.to, self.ciphertext) = (from, to, ciphertext)
+    }
+}
+
+/// Round 3: what a surviving client reveals so that the sum can be unmasked: shares of the
+/// self-mask seed of every client that sent its masked input, and shares of the masking key of
+/// every client that shared keys but sent no input. Never both for one client.
+public struct UnmaskingShares: Sendable, Equatable, Codable {
+    /// The client revealing them.
+    public var id: String
+    /// Shares of survivors' self-mask seeds, by survivor.
+    public var selfMaskShares: [String: ShamirSharing.Share]
+    /// Shares of dropped clients' masking keys, by dropped client.
+    public var maskingKeyShares: [String: ShamirSharing.Share]
+
+    /// `id`'s revelations.
+    public init(id: String, selfMaskShares: [String: ShamirSharing.Share], maskingKeyShares: [String: ShamirSharing.Share]) {
+        (self.id, self.selfMaskShares, self.maskingKeyShares) = (id, selfMaskShares, maskingKeyShares)
+    }
+}

@@ -1,0 +1,134 @@
+import Crypto
+import Foundation
+
+/// The server's side of secure aggregation (see ``SecureAggregationClient``): it collects key
+/// advertisements and publishes the roster, relays the encrypted shares, collects masked inputs,
+/// and from the survivors' revelations removes the self masks of those whose input arrived and
+/// the pairwise masks of those who dropped after sharing: what is left is the sum of the inputs,
+/// and it never sees one of them.
+public struct SecureAggregationServer {
+    /// The round.
+    public let round: UInt64
+    /// Shares needed to rebuild a secret; also the fewest clients each stage may go on with.
+    public let threshold: Int
+    /// Elements in every input.
+    public let length: Int
+    private var advertisements: [String: KeyAdvertisement] = [:]
+    private var published: [KeyAdvertisement]?
+    private var relayed: [String: [EncryptedShare]] = [:]
+    private var masked: [String: [UInt64]] = [:]
+    private var revealed: [String: UnmaskingShares] = [:]
+
+    /// A server for `round` over inputs of `length` elements.
+    public init(round: UInt64, threshold: Int, length: Int) {
+        (self.round, self.threshold, self.length) = (round, threshold, length)
+    }
+
+    /// Round 0: a client's keys (before the roster is published).
+    ///
+    /// - Throws: ``SecureAggregationError`` for a second advertisement, bad keys, or one after the roster.
+    public mutating func collect(_ advertisement: KeyAdvertisement) throws {
+        guard published == nil, advertisements[advertisement.id] == nil,
+              advertisement.encryptionKey.count == 32, advertisement.maskingKey.count == 32 else {
+            throw SecureAggregationError("keys from \(advertisement.id) refused: repeated, malformed, or after the roster")
+        }
+        advertisements[advertisement.id] = advertisement
+    }
+
+    /// The roster every client is sent: the advertisements so far, sorted by id.
+    ///
+    /// - Throws: ``SecureAggregationError`` when they are under the threshold.
+    public mutating func roster() throws -> [KeyAdvertisement] {
+        if let published { return published }
+        guard advertisements.count >= threshold else { throw SecureAggregationError.tooFew("keys advertised", have: advertisements.count, threshold: threshold) }
+        let roster = advertisements.values.sorted { $0.id < $1.id }
+        published = roster
+        return roster
+    }
+
+    /// Round 1: `id`'s encrypted shares, one for each other client on the roster.
+    ///
+    /// - Throws: ``SecureAggregationError`` for a client off the roster, a repeat, or shares
+    ///   that are not from it or not for the roster.
+    public mutating func collect(shares: [EncryptedShare], from id: String) throws {
+        let members = Set((published ?? []).map(\.id))
+        guard members.contains(id), relayed[id] == nil, masked.isEmpty,
+              shares.allSatisfy({ $0.from == id && $0.to != id && members.contains($0.to) }),
+              Set(shares.map(\.to)).count == members.count - 1 else {
+            throw SecureAggregationError("shares from \(id) refused: not on the roster, repeated, late, or not one for each other client")
+        }
+        relayed[id] = shares
+    }
+
+    /// The clients that shared keys, sorted.
+    public var sharers: [String] { relayed.keys.sorted() }
+
+    /// What to relay to `id`: the shares the others sent it.
+    public func shares(for id: String) -> [EncryptedShare] {
+        relayed.values.flatMap { $0 }.filter { $0.to == id }.sorted { $0.from < $1.from }
+    }
+
+    /// Round 2: `id`'s masked input.
+    ///
+    /// - Throws: ``SecureAggregationError`` for a client that did not share keys, a repeat, or
+    ///   the wrong length.
+    public mutating func collect(masked input: [UInt64], from id: String) throws {
+        guard relayed[id] != nil, masked[id] == nil, revealed.isEmpty, input.count == length else {
+            throw SecureAggregationError("masked input from \(id) refused: it shared no keys, sent one already, came late, or has \(input.count) elements, not \(length)")
+        }
+        masked[id] = input
+    }
+
+    /// The clients whose masked input arrived, sorted: what each is sent for the unmasking.
+    ///
+    /// - Throws: ``SecureAggregationError`` when they are under the threshold.
+    public func survivors() throws -> [String] {
+        guard masked.count >= threshold else { throw SecureAggregationError.tooFew("masked inputs", have: masked.count, threshold: threshold) }
+        return masked.keys.sorted()
+    }
+
+    /// Round 3: a survivor's revelations.
+    ///
+    /// - Throws: ``SecureAggregationError`` from a client that is not a survivor, a repeat, or
+    ///   one revealing both secrets of one client.
+    public mutating func collect(_ shares: UnmaskingShares) throws {
+        let alive = Set(masked.keys)
+        guard alive.contains(shares.id), revealed[shares.id] == nil,
+              Set(shares.selfMaskShares.keys).isDisjoint(with: shares.maskingKeyShares.keys) else {
+            throw SecureAggregationError("unmasking shares from \(shares.id) refused: not a survivor, repeated, or malformed")
+        }
+        revealed[shares.id] = shares
+    }
+
+    /// The sum of the survivors' inputs, modulo 2^64. O((survivors + dropped × survivors) × length).
+    ///
+    /// - Throws: ``SecureAggregationError`` when fewer than the threshold revealed their shares,
+    ///   or the shares do not rebuild valid secrets.
+    public func sum() throws -> [UInt64] {
+        guard revealed.count >= threshold else { throw SecureAggregationError.tooFew("unmasking answers", have: revealed.count, threshold: threshold) }
+        let alive = try survivors()
+        let dropped = sharers.filter { masked[$0] == nil }
+        let roster = Dictionary(uniqueKeysWithValues: (published ?? []).map { ($0.id, $0) })
+        var total = [UInt64](repeating: 0, count: length)
+        for id in alive { MaskExpansion.apply(masked[id] ?? [], to: &total, sign: 1) }
+        for id in alive {
+            let seed = try ShamirSharing.combine(revealed.values.compactMap { $0.selfMaskShares[id] })
+            MaskExpansion.apply(try MaskExpansion.mask(SymmetricKey(data: seed), count: length), to: &total, sign: -1)
+        }
+        for gone in dropped {
+            let raw = try ShamirSharing.combine(revealed.values.compactMap { $0.maskingKeyShares[gone] })
+            let key: Curve25519.KeyAgreement.PrivateKey
+            do { key = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: raw) } catch {
+                throw SecureAggregationError("the shares of \(gone)'s masking key do not rebuild a key")
+            }
+            for id in alive {
+                guard let other = roster[id] else { continue }
+                let seed = try MaskExpansion.pairSeed(key, try Curve25519.KeyAgreement.PublicKey(rawRepresentation: other.maskingKey),
+                                                      round: round, purpose: "mask")
+                // `id` added this mask when it sorts before the dropped client, else subtracted it.
+                MaskExpansion.apply(try MaskExpansion.mask(seed, count: length), to: &total, sign: id < gone ? -1 : 1)
+            }
+        }
+        return total
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+@testable import TesseraSecureAggregation
+
+/// Secure aggregation end to end in memory: the masks cancel exactly, clients that drop after
+/// sharing keys or after masking do not stop the sum, a masked input looks uniform, and what a
+/// client or the server is sent out of turn is refused.
+@Suite("Secure aggregation")
+struct SecureAggregationTests {
+    /// Runs one round over `inputs` (client i is "c\(i)"): clients in `beforeMasking` drop
+    /// after sharing keys, those in `beforeUnmasking` after sending their masked input.
+    static func round(_ inputs: [[UInt64]], threshold: Int, beforeMasking: Set<Int> = [], beforeUnmasking: Set<Int> = []) throws -> [UInt64] {
+        var clients = inputs.indices.map { SecureAggregationClient(id: "c\($0)", round: 7, threshold: threshold) }
+        var server = SecureAggregationServer(round: 7, threshold: threshold, length: inputs[0].count)
+        for client in clients { try server.collect(client.advertise()) }
+        let roster = try server.roster()
+        for index in clients.indices { try server.collect(shares: try clients[index].shareKeys(roster: roster), from: clients[index].id) }
+        for index in clients.indices { try clients[index].receive(server.shares(for: clients[index].id)) }
+        for index in clients.indices where !beforeMasking.contains(index) {
+            try server.collect(masked: try clients[index].mask(inputs[index]), from: clients[index].id)
+        }
+        let survivors = try server.survivors()
+        for index in clients.indices where !beforeMasking.contains(index) && !beforeUnmasking.contains(index) {
+            try server.collect(try clients[index].unmask(survivors: survivors))
+        }
+        return try server.sum()
+    }
+
+    static func randomInputs(_ clients: Int, length: Int) -> [[UInt64]] {
+        var random = SystemRandomNumberGenerator()
+        return (0..<clients).map { _ in (0..<length).map { _ in random.next() } }
+    }
+
+    static func wrappingSum(_ vectors: [[UInt64]]) -> [UInt64] {
+        vectors.dropFirst().reduce(vectors[0]) { sum, vector in zip(sum, vector).map { $0 &+ $1 } }
+    }
+
+    @Test func theMasksCancelExactly() throws {
+        let inputs = Self.randomInputs(5, length: 1000)
+        #expect(try Self.round(inputs, threshold: 3) == Self.wrappingSum(inputs))
+    }
+
+    @Test func threeOfTenDroppingAfterMaskingStillGiveTheSum() throws {
+        let inputs = Self.randomInputs(10, length: 500)
+        #expect(try Self.round(inputs, threshold: 6, beforeUnmasking: [1, 4, 8]) == Self.wrappingSum(inputs))
+    }
+
+    @Test func threeOfTenDroppingAfterSharingKeysLeaveTheOthersSum() throws {
+        let inputs = Self.randomInputs(10, length: 500)
+        let kept = inputs.indices.filter { ![0, 5, 9].contains($0) }.map { inputs[$0] }
+        #expect(try Self.round(inputs, threshold: 6, beforeMasking: [0, 5, 9]) == Self.wrappingSum(kept))
+    }
+
+    @Test func tooManyDroppingIsAClearError() throws {
+        let inputs = Self.randomInputs(5, length: 10)
+        #expect { try Self.round(inputs, threshold: 4, beforeMasking: [0, 1]) } throws: {
+            "\($0)".contains("fewer than the threshold 4")
+        }
+    }
+
+    /// One client's masked input, of an input of zeros, against the uniform distribution on
+    /// bytes: a chi-square with 255 degrees of freedom stays under 350 (p ≈ 10^-4) unless the
+    /// mask is biased.
+    @Test func aMaskedInputLooksUniform() throws {
+        var clients = (0..<3).map { SecureAggregationClient(id: "c\($0)", round: 1, threshold: 2) }
+        var server = SecureAggregationServer(round: 1, threshold: 2, length: 50_000)
+        for client in clients { try server.collect(client.advertise()) }
+        let roster = try server.roster()
+        for index in clients.indices { try server.collect(shares: try clients[index].shareKeys(roster: roster), from: clients[index].id) }
+        for index in clients.indices { try clients[index].receive(server.shares(for: clients[index].id)) }
+        let masked = try clients[0].mask([UInt64](repeating: 0, count: 50_000))
+        var counts = [Double](repeating: 0, count: 256)
+        for value in masked { for byte in 0..<8 { counts[Int((value >> (8 * UInt64(byte))) & 0xFF)] += 1 } }
+        let expected = Double(masked.count * 8) / 256
+        let chiSquare = counts.reduce(0) { $0 + ($1 - expected) * ($1 - expected) / expected }
+        #expect(chiSquare < 350, "chi-square \(chiSquare)")
+    }
+
+    @Test func shamirRebuildsFromAnyThresholdOfShares() throws {
+        var random = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let shares = try ShamirSharing.split(secret, threshold: 6, parties: 10)
+        for _ in 0..<20 { #expect(try ShamirSharing.combine(Array(shares.shuffled().prefix(6))) == secret) }
+        #expect(try ShamirSharing.combine(Array(shares.prefix(5))) != secret, "five shares rebuild nothing")
+        #expect(throws: SecureAggregationError.self) { try ShamirSharing.combine([shares[0], shares[0]]) }
+        #expect(throws: SecureAggregationError.self) { try ShamirSharing.split(secret, threshold: 11, parties: 10) }
+    }
+
+    @Test func fixedPointSumsDecodeToTheWeightedSum() throws {
+        let encoding = FixedPoint()
+        let a: [Float] = [0.5, -1.25, 3.0001], b: [Float] = [-0.75, 2, 1e-3]
+        let sum = zip(try encoding.encode(a, times: 100), try encoding.encode(b, times: 300)).map { $0 &+ $1 }
+        for (value, expected) in zip(encoding.decode(sum), zip(a, b).map { Double($0) * 100 + Double($1) * 300 }) {
+            #expect(abs(value - expected) <= encoding.precision, "\(value) vs \(expected)")
+        }
+        #expect(throws: SecureAggregationError.self) { try encoding.encode([.infinity]) }
+        #expect(throws: SecureAggregationError.self) { try encoding.encode([1e30]) }
+    }
+
+    @Test func tamperedSharesAndOutOfTurnRequestsAreRefused() throws {
+        var clients = (0..<3).map { SecureAggregationClient(id: "c\($0)", round: 2, threshold: 2) }
+        var server = SecureAggregationServer(round: 2, threshold: 2, length: 4)
+        for client in clients { try server.collect(client.advertise()) }
+        #expect(throws: SecureAggregationError.self) { try server.collect(clients[0].advertise()) }
+        let roster = try server.roster()
+        var sealed = try clients[0].shareKeys(roster: roster)
+        sealed[0].ciphertext[sealed[0].ciphertext.count / 2] ^= 1
+        _ = try clients[1].shareKeys(roster: roster)
+        #expect(throws: SecureAggregationError.self) { try clients[1].receive(sealed.filter { $0.to == "c1" }) }
+        // A survivor list naming a client that never shared keys is refused: it would ask for
+        // both of that client's secrets.
+        #expect(throws: SecureAggregationError.self) { try clients[1].unmask(survivors: ["c1", "c2"]) }
+        #expect(throws: SecureAggregationError.self) { try server.collect(masked: [1, 2, 3, 4], from: "c0") }
+    }
+}
