@@ -82,6 +82,21 @@ struct ReportTests {
         #expect(Self.count("data-point=", in: Self.chart("accuracy", in: html)) == 4)
     }
 
+    /// A private run's report charts the ε spent after each round.
+    @Test func aPrivateRunsReportChartsEpsilon() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-report-dp-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rows = (1...4).map { #"{"round":\#($0),"accuracy":0.5,"loss":1,"privacy":{"epsilon":\#(Double($0) * 1.5),"delta":1e-05,"clip":1,"clipped":0,"noise":1}}"# }
+        try (rows.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        let html = RunReport(directory: directory).html()
+        #expect(Self.count("data-point=", in: Self.chart("privacy", in: html)) == 4)
+        #expect(html.contains("δ = 1e-05"))
+        // A run without privacy has no such chart.
+        try "{\"round\":1,\"accuracy\":0.5,\"loss\":1}\n".write(to: directory.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        #expect(Self.chart("privacy", in: RunReport(directory: directory).html()) == nil)
+    }
+
     /// `tessera compare`'s page: one line per run and the target, with the table.
     @Test func aComparisonDrawsEveryRunAndTheTarget() {
         let runs = [ComparisonReport.Run(name: "sync", evaluations: [(10, 0.5), (20, 0.9)], directory: URL(fileURLWithPath: "/tmp/a")),

@@ -34,6 +34,18 @@ extension RunReport {
         return section("Loss", files.metrics.isEmpty ? nil : SVGPlot.lines("loss", series, xLabel: xLabel, yLabel: "loss", format: { String(format: "%.2f", $0) }))
     }
 
+    /// A private run's ε per round (central, and local when workers add noise).
+    func privacy() -> String? {
+        let central = files.series("epsilon", in: "privacy"), local = files.series("localEpsilon", in: "privacy")
+        guard !central.isEmpty || !local.isEmpty else { return nil }
+        var series: [SVGPlot.Series] = []
+        if !central.isEmpty { series.append(SVGPlot.Series(name: "ε (central)", color: Self.palette[0], points: central)) }
+        if !local.isEmpty { series.append(SVGPlot.Series(name: "ε (local, one worker)", color: Self.palette[1], points: local)) }
+        let delta = (files.metrics.last?["privacy"] as? [String: Any])?["delta"] as? Double
+        return section("Privacy spent", SVGPlot.lines("privacy", series, xLabel: xLabel, yLabel: "ε", format: { String(format: "%.1f", $0) }),
+                       note: "DP-FedAvg: ε at δ = \(delta.map { String(format: "%g", $0) } ?? "-") after each round, from the RDP accountant.")
+    }
+
     func durations() -> String {
         guard let rounds = summary?.rounds, !rounds.isEmpty else { return section("Time per round", nil) }
         let parts: [(String, KeyPath<TraceSummary.Round, Double>)] = [

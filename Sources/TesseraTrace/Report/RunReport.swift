@@ -1,7 +1,8 @@
 import Foundation
 
 /// A run's report: one self-contained HTML file (no scripts, fonts or requests; inline SVG
-/// charts readable without JavaScript) with the accuracy and loss per round, each round's time
+/// charts readable without JavaScript) with the accuracy and loss per round, the ε a private run
+/// spent, each round's time
 /// broken down, bytes per round, a per-process timeline, each client's labels, the staleness
 /// of an asynchronous run's updates, the topology and command, and the environment.
 public struct RunReport {
@@ -26,7 +27,7 @@ public struct RunReport {
     /// The HTML document.
     public func html() -> String {
         let name = files.topologyName ?? directory.lastPathComponent
-        var sections = [header(name: name), accuracy(), loss(), durations(), bytes(), timeline(), labels()]
+        var sections = [header(name: name), accuracy(), loss()] + [privacy()].compactMap { $0 } + [durations(), bytes(), timeline(), labels()]
         if summary?.asynchronous == true { sections.append(staleness()) }
         sections += [configuration(), environment()]
         return """
