@@ -119,6 +119,7 @@ let package = Package(
                 "TesseraExamples",
                 "TesseraScheduler",
                 "TesseraTopology",
+                "TesseraSecureAggregation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the kernels (GFLOP/s, medians of repeated runs).",
-        subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, TrainBenchCommand.self, TransportBenchCommand.self, TransportSinkCommand.self]
+        subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, TrainBenchCommand.self, TransportBenchCommand.self, TransportSinkCommand.self, SecureAggregationBenchCommand.self]
     )
 }
 
