@@ -49,6 +49,8 @@ enum FuzzSeeds {
             .update(TrainUpdate(round: 1, modelVersion: 0, sampleCount: 10, isDelta: true, metrics: ["loss": 0.5], weights: weights)),
             .evaluateTask(EvaluateTask(round: 1, weights: weights)),
             .evaluation(EvaluationResult(round: 1, sampleCount: 10, correctCount: 9, loss: 0.1)), .error(code: 100, message: "no"),
+            .secureAggregation(SecureAggregationStep(round: 1, kind: .maskedInput, vector: [1, 2, 3])),
+            .secureAggregation(SecureAggregationStep(round: 1, kind: .roster, body: "[]")),
         ]
     }
 

@@ -22,6 +22,7 @@ extension Message {
         case .evaluateTask: "evaluate task"
         case .evaluation: "evaluation"
         case .error: "error"
+        case let .secureAggregation(step): step.kind.name
         }
     }
 
@@ -32,6 +33,7 @@ extension Message {
         case let .update(update): update.round
         case let .evaluateTask(task): task.round
         case let .evaluation(result): result.round
+        case let .secureAggregation(step): step.round
         default: 0
         }
     }
@@ -43,6 +45,7 @@ extension Message {
     public var expectsAnswer: Bool {
         switch self {
         case .heartbeat, .bye, .done, .tensor, .error, .update, .evaluation: false
+        case let .secureAggregation(step): step.kind.isRequest
         default: true
         }
     }

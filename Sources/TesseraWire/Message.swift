@@ -160,6 +160,8 @@ public enum Message: Sendable, Equatable {
     case evaluation(EvaluationResult)
     /// The request failed or could not be decoded; `code` is a ``WireError/Kind`` raw value.
     case error(code: UInt16, message: String)
+    /// A step of a secure aggregation round.
+    case secureAggregation(SecureAggregationStep)
 }
 
 /// A message with its routing ids: `id` is unique per sender, `replyTo` the id of the request

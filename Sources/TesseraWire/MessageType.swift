@@ -5,6 +5,7 @@ enum MessageType: UInt8 {
     case requireGrad = 18, backward = 19, gradient = 22
     case trainTask = 20, update = 21, evaluateTask = 23, evaluation = 24
     case error = 30
+    case secureAggregation = 40
 }
 
 extension Message {
@@ -30,6 +31,7 @@ extension Message {
         case .evaluateTask: .evaluateTask
         case .evaluation: .evaluation
         case .error: .error
+        case .secureAggregation: .secureAggregation
         }
     }
 }

@@ -67,7 +67,7 @@ public struct WorkerService: Sendable {
                 return done
             case .heartbeat, .bye, .done, .tensor, .error, .update, .evaluation, .welcome:
                 return nil
-            case .register, .trainTask, .evaluateTask, .forward:
+            case .register, .trainTask, .evaluateTask, .forward, .secureAggregation:
                 throw WorkerError.notAccepted(kind: message.kindName, worker: workerID)
             }
         } catch {

@@ -42,6 +42,9 @@ struct CodecTests {
             .evaluateTask(EvaluateTask(round: 4, weights: [NamedTensor(name: "fc1.weight", tensor: t)])),
             .evaluation(EvaluationResult(round: 4, sampleCount: 60, correctCount: 57, loss: 0.21)),
             .error(code: 6, message: "bad things ünïcode"),
+            .secureAggregation(SecureAggregationStep(round: 5, kind: .keys, body: #"{"id":"alice","encryptionKey":"AAEC"}"#)),
+            .secureAggregation(SecureAggregationStep(round: 5, kind: .maskedInput, vector: [0, 1, .max, 1 << 63, 42])),
+            .secureAggregation(SecureAggregationStep(round: 5, kind: .survivors, body: #"["alice","bob"]"#)),
         ]
     }()
 

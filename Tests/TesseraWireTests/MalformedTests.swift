@@ -59,6 +59,23 @@ struct MalformedTests {
         #expect(Self.kind([valid[0], valid[1] + Data([0, 0, 0, 0])]) == .frameMismatch)
     }
 
+    /// A secure aggregation step that names no step, or whose masked input disagrees with its
+    /// frame, is refused with the reason.
+    @Test func secureAggregationStepsAreChecked() throws {
+        let valid = try Self.frames(.secureAggregation(SecureAggregationStep(round: 1, kind: .maskedInput, vector: [1, 2, 3])))
+        #expect(Self.kind([valid[0]]) == .frameMismatch)                               // missing vector frame
+        #expect(Self.kind([valid[0], valid[1].prefix(16)]) == .frameMismatch)          // short vector
+        var header = valid[0]
+        header[header.startIndex + 36] = 9                                              // step 9 (after the 28-byte header and the round)
+        #expect(Self.kind([header, valid[1]]) == .malformed)
+        var dtype = valid[0]
+        dtype[dtype.count - 6] = 1                                                      // a float32 descriptor
+        #expect(Self.kind([dtype, valid[1]]) == .malformed)
+        #expect(Message.secureAggregation(SecureAggregationStep(round: 1, kind: .roster)).expectsAnswer)
+        #expect(!Message.secureAggregation(SecureAggregationStep(round: 1, kind: .unmasking)).expectsAnswer)
+        #expect(Message.secureAggregation(SecureAggregationStep(round: 4, kind: .shares)).round == 4)
+    }
+
     @Test func absurdSizesAreRefusedBeforeAllocating() throws {
         var writer = ByteWriter()
         for byte in WireCodec.magic { writer.u8(byte) }

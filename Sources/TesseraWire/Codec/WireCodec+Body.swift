@@ -4,7 +4,7 @@ import TesseraTensor
 // The type-specific body of each message (docs/PROTOCOL.md, "Bodies").
 
 extension WireCodec {
-    func encodeBody(_ message: Message, into writer: inout ByteWriter, tensors: inout [Tensor]) throws {
+    func encodeBody(_ message: Message, into writer: inout ByteWriter, payloads: inout [Data]) throws {
         func tensor(_ value: Tensor) throws {
             guard value.rank <= limits.maximumRank, value.count <= limits.maximumTensorElements else {
                 throw WireError(.limitExceeded, "tensor of shape \(value.shape) exceeds the wire limits")
@@ -12,7 +12,7 @@ extension WireCodec {
             writer.u8(1)
             writer.u8(UInt8(value.rank))
             for dimension in value.shape { writer.u32(UInt32(dimension)) }
-            tensors.append(value)
+            payloads.append(Self.payload(of: value))
         }
         func named(_ values: [NamedTensor]) throws {
             writer.count(values.count)
@@ -94,9 +94,21 @@ extension WireCodec {
         case let .error(code, text):
             writer.u16(code)
             writer.string(text)
+        case let .secureAggregation(step):
+            writer.u64(step.round)
+            writer.u8(step.kind.rawValue)
+            writer.string(step.body)
+            // A masked input's elements: a descriptor of dtype 2 (u64), rank 1, and its frame.
+            guard step.vector.count <= limits.maximumTensorElements else {
+                throw WireError(.limitExceeded, "a masked input of \(step.vector.count) elements exceeds the wire limits")
+            }
+            writer.u8(2)
+            writer.u8(1)
+            writer.u32(UInt32(step.vector.count))
+            payloads.append(Self.payload(ofRing: step.vector))
         }
-        guard tensors.count <= limits.maximumTensors else {
-            throw WireError(.limitExceeded, "\(tensors.count) tensors exceed the limit of \(limits.maximumTensors)")
+        guard payloads.count <= limits.maximumTensors else {
+            throw WireError(.limitExceeded, "\(payloads.count) payloads exceed the limit of \(limits.maximumTensors) tensors")
         }
     }
 
@@ -182,6 +194,15 @@ extension WireCodec {
                                                 loss: try reader.f64("loss")))
         case .error:
             return .error(code: try reader.u16("error code"), message: try reader.string("error message"))
+        case .secureAggregation:
+            let round = try reader.u64("round")
+            let start = reader.offset
+            let code = try reader.u8("secure aggregation step")
+            guard let kind = SecureAggregationStep.Kind(rawValue: code) else {
+                throw WireError(.malformed, "secure aggregation step \(code) at offset \(start) does not exist (1-7)")
+            }
+            return .secureAggregation(SecureAggregationStep(round: round, kind: kind, body: try reader.string("secure aggregation body"),
+                                                            vector: try payloads.ringVector(from: &reader)))
         }
     }
 }

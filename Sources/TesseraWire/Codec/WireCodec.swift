@@ -26,8 +26,8 @@ public struct WireCodec: Sendable {
     ///   limits, which the receiving side would reject.
     public func encode(_ envelope: Envelope) throws -> [Data] {
         var body = ByteWriter()
-        var tensors: [Tensor] = []
-        try encodeBody(envelope.message, into: &body, tensors: &tensors)
+        var payloads: [Data] = []
+        try encodeBody(envelope.message, into: &body, payloads: &payloads)
         var header = ByteWriter()
         for byte in Self.magic { header.u8(byte) }
         header.u8(Self.version)
@@ -37,7 +37,7 @@ public struct WireCodec: Sendable {
         header.u64(envelope.replyTo)
         header.u32(UInt32(body.bytes.count))
         var frames = [Data(header.bytes + body.bytes)]
-        for tensor in tensors { frames.append(Self.payload(of: tensor)) }
+        frames += payloads
         let total = frames.reduce(0) { $0 + $1.count }
         guard total <= limits.maximumMessageBytes else {
             throw WireError(.limitExceeded, "message of \(total) bytes exceeds the limit of \(limits.maximumMessageBytes)")
@@ -105,6 +105,14 @@ public struct WireCodec: Sendable {
     /// storage instead of copying it (16 MiB is 1.4 ms of memcpy on the sender): the frame's
     /// deallocator holds the array, so its buffer lives, unchanged (a writer to the tensor gets
     /// its own copy), until libzmq has sent the frame. Frames are never written to.
+    /// The payload frame of ring elements: little-endian u64s.
+    static func payload(ofRing values: [UInt64]) -> Data {
+        #if _endian(big)
+        let values = values.map { $0.littleEndian }
+        #endif
+        return values.withUnsafeBytes { Data($0) }
+    }
+
     static func payload(of tensor: Tensor) -> Data {
         #if _endian(little)
         // A tensor received and sent on (a get of a put tensor, a move between workers) goes
@@ -132,6 +140,33 @@ struct PayloadFrames {
     let frames: [Data]
     let limits: WireLimits
     var next = 1
+
+    /// The vector of Z/2^64 elements whose descriptor (dtype 2, rank 1, length) `reader` is at,
+    /// from the next payload frame.
+    mutating func ringVector(from reader: inout ByteReader) throws -> [UInt64] {
+        let start = reader.offset
+        let dtype = try reader.u8("vector dtype"), rank = try reader.u8("vector rank")
+        guard dtype == 2, rank == 1 else {
+            throw WireError(.malformed, "vector at offset \(start) has dtype \(dtype) and rank \(rank); a masked input is dtype 2 (u64), rank 1")
+        }
+        let count = Int(try reader.u32("vector length"))
+        guard count <= limits.maximumTensorElements else {
+            throw WireError(.limitExceeded, "vector at offset \(start) of \(count) elements exceeds \(limits.maximumTensorElements)")
+        }
+        guard next < frames.count else {
+            throw WireError(.frameMismatch, "vector at offset \(start) has no payload frame (only \(frames.count - 1) sent)")
+        }
+        let frame = frames[next]
+        guard frame.count == count * 8 else {
+            throw WireError(.frameMismatch, "payload frame \(next) has \(frame.count) bytes; \(count) elements need \(count * 8)")
+        }
+        next += 1
+        return [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
+            _ = frame.copyBytes(to: buffer)
+            for index in 0..<count { buffer[index] = UInt64(littleEndian: buffer[index]) }
+            initialized = count
+        }
+    }
 
     /// The tensor whose descriptor (dtype, rank, dimensions) `reader` is at, built from the
     /// next payload frame.
