@@ -88,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "TesseraWorker",
-            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace",
+            dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraSecureAggregation",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(

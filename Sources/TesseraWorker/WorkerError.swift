@@ -45,6 +45,8 @@ public indirect enum WorkerError: WireReportable, Sendable, Equatable {
     /// `forward` to an endpoint this worker was not told belongs to its federation (why, in
     /// `reason`: see ``ForwardTargets``).
     case forwardRefused(endpoint: String, reason: String)
+    /// A secure aggregation step this worker cannot take (out of turn, or refused by the protocol).
+    case secureAggregation(worker: String, reason: String)
 
     /// The code an error reply carries for this error (docs/PROTOCOL.md): 7 for limits, else 100.
     public var wireCode: WireError.Kind {
@@ -78,6 +80,7 @@ public indirect enum WorkerError: WireReportable, Sendable, Equatable {
         case let .taskFailed(kind, round, reason): "\(kind) of round \(round) failed: \(reason)"
         case let .forwardFailed(endpoint, reason): "forward to \(endpoint): \(reason)"
         case let .forwardRefused(endpoint, reason): "forward to \(endpoint) refused: \(reason)"
+        case let .secureAggregation(worker, reason): "worker \(worker) cannot take this secure aggregation step: \(reason)"
         }
     }
 }

@@ -37,6 +37,8 @@ public final class WorkerRuntime {
     private var trainer: LocalTrainer?
     /// The train or evaluate task running on its own thread, if any.
     private var running: BackgroundTask?
+    /// The secure aggregation round this worker takes part in, between its keys and its unmasking.
+    private var secureAggregation: SecureAggregationSession?
     /// Extra seconds each training task takes (simulating a slow device).
     public var trainingDelay: Double = 0
     /// How many times slower than this machine the simulated device trains: each training
@@ -169,6 +171,19 @@ public final class WorkerRuntime {
                     offlineUntil = Date().addingTimeInterval(availability.away)
                     continue
                 }
+                if task.secureThreshold > 0, case let .update(update) = result {
+                    // The update stays here; the scheduler gets its keys, then its masked sum's part.
+                    do {
+                        let session = try SecureAggregationSession(update: update, taskID: task.replyTo, workerID: service.workerID,
+                                                                   threshold: task.secureThreshold)
+                        secureAggregation = session
+                        try send(try session.keys(), replyTo: task.replyTo, to: task.sender)
+                    } catch {
+                        try send(.errorReply(for: WorkerError.secureAggregation(worker: service.workerID, reason: "\(error)")),
+                                 replyTo: task.replyTo, to: task.sender)
+                    }
+                    continue
+                }
                 try send(result, replyTo: task.replyTo, to: task.sender)
             }
             for task in forwarding {
@@ -202,6 +217,16 @@ public final class WorkerRuntime {
                     reply = welcome(configuration)
                 case .trainTask, .evaluateTask:
                     reply = startTask(envelope.message, replyTo: envelope.id, sender: received.peer)
+                case let .secureAggregation(step) where step.kind.isRequest:
+                    do {
+                        guard var session = secureAggregation else {
+                            throw WorkerError.secureAggregation(worker: service.workerID, reason: "no round in progress")
+                        }
+                        reply = try session.answer(step, worker: service.workerID)
+                        secureAggregation = step.kind == .survivors ? nil : session
+                    } catch {
+                        reply = .errorReply(for: error)
+                    }
                 default:
                     reply = service.handle(envelope.message)
                 }
@@ -244,13 +269,16 @@ public final class WorkerRuntime {
         let replyTo: UInt64
         let sender: PeerID?
         let kindName: String
+        /// A train task's secure aggregation threshold (0: its update is sent as it is).
+        let secureThreshold: Int
         let start = TraceEvent.now()
         let result = Mutex<Message?>(nil)
 
-        init(replyTo: UInt64, sender: PeerID?, kindName: String) {
+        init(replyTo: UInt64, sender: PeerID?, kindName: String, secureThreshold: Int = 0) {
             self.replyTo = replyTo
             self.sender = sender
             self.kindName = kindName
+            self.secureThreshold = secureThreshold
         }
     }
 
@@ -263,7 +291,11 @@ public final class WorkerRuntime {
         guard running == nil else {
             return .errorReply(for: WorkerError.busy(worker: service.workerID, running: running?.kindName ?? "task"))
         }
-        let task = BackgroundTask(replyTo: replyTo, sender: sender, kindName: message.kindName)
+        var threshold = 0
+        if case let .trainTask(train) = message {
+            threshold = (try? JSONDecoder().decode(Hyperparameters.self, from: Data(train.hyperparameters.utf8)))?.secureThreshold ?? 0
+        }
+        let task = BackgroundTask(replyTo: replyTo, sender: sender, kindName: message.kindName, secureThreshold: threshold)
         running = task
         let (delay, slowdown, tracer) = (trainingDelay, slowdown, tracer)
         let thread = Thread {

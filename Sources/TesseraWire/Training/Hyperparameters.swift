@@ -15,23 +15,27 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
     public var localClip: Float
     /// Local differential privacy: the noise the worker adds to its clipped change, in clips.
     public var localNoise: Float
+    /// Secure aggregation: the shares that rebuild a secret (0: the update is sent in the
+    /// clear); with it the worker answers with its keys and the protocol's steps.
+    public var secureThreshold: Int
 
     /// Settings for a round.
     public init(epochs: Int = 1, batchSize: Int = 32, learningRate: Float = 0.05, proximalMu: Float = 0,
-                localClip: Float = 0, localNoise: Float = 0) {
+                localClip: Float = 0, localNoise: Float = 0, secureThreshold: Int = 0) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.proximalMu = proximalMu
         self.localClip = localClip
         self.localNoise = localNoise
+        self.secureThreshold = secureThreshold
     }
 
     enum CodingKeys: String, CodingKey {
-        case epochs, batchSize, learningRate, proximalMu, localClip, localNoise
+        case epochs, batchSize, learningRate, proximalMu, localClip, localNoise, secureThreshold
     }
 
-    /// Decodes settings; `proximalMu`, `localClip` and `localNoise` may be absent (0).
+    /// Decodes settings; `proximalMu`, `localClip`, `localNoise` and `secureThreshold` may be absent (0).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try container.decode(Int.self, forKey: .epochs)
@@ -40,5 +44,6 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
         proximalMu = try container.decodeIfPresent(Float.self, forKey: .proximalMu) ?? 0
         localClip = try container.decodeIfPresent(Float.self, forKey: .localClip) ?? 0
         localNoise = try container.decodeIfPresent(Float.self, forKey: .localNoise) ?? 0
+        secureThreshold = try container.decodeIfPresent(Int.self, forKey: .secureThreshold) ?? 0
     }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import TesseraSecureAggregation
+import TesseraWire
+
+/// A worker's part of one secure aggregation round (docs/PROTOCOL.md, "Secure aggregation"):
+/// its trained update, encoded for the sum (every weight times its sample count in fixed point,
+/// then the sample count, so the sum gives the FedAvg numerator and denominator), never sent in
+/// the clear; the protocol's client answering each step the scheduler sends.
+struct SecureAggregationSession {
+    /// The round.
+    let round: UInt64
+    /// The id of the train task it answers (its steps reply to the scheduler's steps).
+    let taskID: UInt64
+    private var client: SecureAggregationClient
+    private let input: [UInt64]
+    private var next: SecureAggregationStep.Kind = .roster
+
+    /// The encoding every worker and the scheduler share.
+    static let encoding = FixedPoint()
+
+    /// A session for `update` (trained for task `taskID`) of worker `id`.
+    ///
+    /// - Throws: ``SecureAggregationError`` for weights that cannot be encoded.
+    init(update: TrainUpdate, taskID: UInt64, workerID id: String, threshold: Int) throws {
+        round = update.round
+        self.taskID = taskID
+        client = SecureAggregationClient(id: id, round: update.round, threshold: threshold)
+        let values = update.weights.flatMap(\.tensor.scalars)
+        input = try Self.encoding.encode(values, times: Double(update.sampleCount)) + [Self.encoding.encode(Double(update.sampleCount))]
+    }
+
+    /// The first step: this worker's keys.
+    func keys() throws -> Message {
+        .secureAggregation(SecureAggregationStep(round: round, kind: .keys, body: try Self.json(client.advertise())))
+    }
+
+    /// The answer to the scheduler's `step`: shares for a roster, the masked input once the
+    /// shares are relayed, the unmasking shares for the survivors.
+    ///
+    /// - Throws: ``WorkerError`` for a step out of turn, of another round, or that the
+    ///   protocol refuses.
+    mutating func answer(_ step: SecureAggregationStep, worker: String) throws -> Message {
+        guard step.round == round, step.kind == next else {
+            throw WorkerError.secureAggregation(worker: worker, reason: "\(step.kind.name) for round \(step.round) out of turn (expected \(next.name) for round \(round))")
+        }
+        do {
+            switch step.kind {
+            case .roster:
+                let shares = try client.shareKeys(roster: try Self.decode([KeyAdvertisement].self, step.body))
+                next = .relayedShares
+                return .secureAggregation(SecureAggregationStep(round: round, kind: .shares, body: try Self.json(shares)))
+            case .relayedShares:
+                try client.receive(try Self.decode([EncryptedShare].self, step.body))
+                next = .survivors
+                return .secureAggregation(SecureAggregationStep(round: round, kind: .maskedInput, vector: try client.mask(input)))
+            case .survivors:
+                let revealed = try client.unmask(survivors: try Self.decode([String].self, step.body))
+                next = .keys
+                return .secureAggregation(SecureAggregationStep(round: round, kind: .unmasking, body: try Self.json(revealed)))
+            default:
+                throw WorkerError.secureAggregation(worker: worker, reason: "a worker is not sent \(step.kind.name)")
+            }
+        } catch let error as WorkerError {
+            throw error
+        } catch {
+            throw WorkerError.secureAggregation(worker: worker, reason: "\(error)")
+        }
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ body: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(body.utf8))
+    }
+}
