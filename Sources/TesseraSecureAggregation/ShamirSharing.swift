@@ -53,6 +53,11 @@ public enum ShamirSharing {
               Set(shares.map(\.x)).count == shares.count else {
             throw SecureAggregationError("shares of different secrets, or of the same party twice")
         }
+        // What a lying party could send: a length that does not fit the pieces, values outside the field.
+        guard first.length >= 0, first.values.count == (first.length + pieceBytes - 1) / pieceBytes,
+              shares.allSatisfy({ $0.values.allSatisfy { $0 < prime } }) else {
+            throw SecureAggregationError("shares whose length or values are not those of a secret shared over the field")
+        }
         var bytes: [UInt8] = []
         for piece in first.values.indices {
             // Lagrange at 0: Σ y_i Π_{j≠i} x_j / (x_j - x_i).

@@ -84,6 +84,13 @@ struct SecureAggregationTests {
         #expect(try ShamirSharing.combine(Array(shares.prefix(5))) != secret, "five shares rebuild nothing")
         #expect(throws: SecureAggregationError.self) { try ShamirSharing.combine([shares[0], shares[0]]) }
         #expect(throws: SecureAggregationError.self) { try ShamirSharing.split(secret, threshold: 11, parties: 10) }
+        // What a lying party could send is refused, not trapped on.
+        var lying = Array(shares.prefix(6))
+        lying[0].length = 1_000
+        #expect(throws: SecureAggregationError.self) { try ShamirSharing.combine(lying) }
+        lying = Array(shares.prefix(6))
+        lying[1].values[0] = .max
+        #expect(throws: SecureAggregationError.self) { try ShamirSharing.combine(lying) }
     }
 
     @Test func fixedPointSumsDecodeToTheWeightedSum() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TesseraData
 import TesseraNN
 import TesseraTensor
@@ -65,7 +66,10 @@ public final class FederatedScheduler {
     public func run() throws -> [RoundResult] {
         defer { channel.close() }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
-        try RunEnvironment.current().write(into: runDirectory)
+        // Records for reports: a run goes on without them (a full disk fails the metrics instead).
+        do { try RunEnvironment.current().write(into: runDirectory) } catch {
+            Logger(label: "tessera.scheduler").warning("cannot write environment.json: \(error)")
+        }
         let (test, shares, labels) = try loadData()
         let machine = try makeMachine(shares: shares) { parameters in
             let model = try Model(spec: self.settings.model, parameters: parameters)
@@ -174,7 +178,9 @@ public final class FederatedScheduler {
             case let .roundCompleted(result, checkpoint):
                 try metrics.append(result)
                 try checkpoint.write(to: checkpointURL)
-                try roster().write(into: runDirectory)
+                do { try roster().write(into: runDirectory) } catch {
+                    Logger(label: "tessera.scheduler").warning("cannot write clients.json: \(error)")
+                }
                 onRound(result)
             case .finished:
                 break

@@ -141,6 +141,19 @@ struct PayloadFrames {
     let limits: WireLimits
     var next = 1
 
+    /// The next payload frame, which must hold exactly `bytes` (what `needs` describes).
+    private mutating func nextFrame(bytes: Int, for what: String, needs: String) throws -> Data {
+        guard next < frames.count else {
+            throw WireError(.frameMismatch, "\(what) has no payload frame (only \(frames.count - 1) sent)")
+        }
+        let frame = frames[next]
+        guard frame.count == bytes else {
+            throw WireError(.frameMismatch, "payload frame \(next) has \(frame.count) bytes; \(needs) needs \(bytes)")
+        }
+        next += 1
+        return frame
+    }
+
     /// The vector of Z/2^64 elements whose descriptor (dtype 2, rank 1, length) `reader` is at,
     /// from the next payload frame.
     mutating func ringVector(from reader: inout ByteReader) throws -> [UInt64] {
@@ -153,14 +166,7 @@ struct PayloadFrames {
         guard count <= limits.maximumTensorElements else {
             throw WireError(.limitExceeded, "vector at offset \(start) of \(count) elements exceeds \(limits.maximumTensorElements)")
         }
-        guard next < frames.count else {
-            throw WireError(.frameMismatch, "vector at offset \(start) has no payload frame (only \(frames.count - 1) sent)")
-        }
-        let frame = frames[next]
-        guard frame.count == count * 8 else {
-            throw WireError(.frameMismatch, "payload frame \(next) has \(frame.count) bytes; \(count) elements need \(count * 8)")
-        }
-        next += 1
+        let frame = try nextFrame(bytes: count * 8, for: "vector at offset \(start)", needs: "\(count) elements")
         return [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
             _ = frame.copyBytes(to: buffer)
             for index in 0..<count { buffer[index] = UInt64(littleEndian: buffer[index]) }
@@ -189,14 +195,7 @@ struct PayloadFrames {
             }
             elements = product
         }
-        guard next < frames.count else {
-            throw WireError(.frameMismatch, "tensor at offset \(start) has no payload frame (only \(frames.count - 1) sent)")
-        }
-        let frame = frames[next]
-        guard frame.count == elements * 4 else {
-            throw WireError(.frameMismatch, "payload frame \(next) has \(frame.count) bytes; shape \(shape) needs \(elements * 4)")
-        }
-        next += 1
+        let frame = try nextFrame(bytes: elements * 4, for: "tensor at offset \(start)", needs: "shape \(shape)")
         #if _endian(little)
         // Large payloads are borrowed, not copied (see `BorrowedFloats`): the tensor keeps the
         // frame, which owns the received libzmq message.
