@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "TesseraScheduler",
             dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace",
-                           .product(name: "Logging", package: "swift-log")],
+                           "TesseraSecureAggregation", .product(name: "Logging", package: "swift-log")],
             swiftSettings: optimizedFlags
         ),
         .target(
@@ -154,7 +154,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraSchedulerTests",
-            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraNN", "TesseraTensor", "TesseraTestSupport"]
+            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraNN", "TesseraTensor", "TesseraSecureAggregation",
+                           "TesseraTestSupport"]
         ),
         .testTarget(
             name: "TesseraTopologyTests",

@@ -32,6 +32,30 @@ public struct RoundResult: Sendable, Equatable, Encodable {
     public var staleness: StalenessSummary? = nil
     /// DP-FedAvg: the privacy spent up to this round and what its aggregation did.
     public var privacy: PrivacySummary? = nil
+    /// Secure aggregation: how many took each step, and why the sum was not unmasked if it was not.
+    public var secure: SecureSummary? = nil
+
+    /// A secure round's steps.
+    public struct SecureSummary: Sendable, Equatable, Encodable {
+        /// Shares that rebuild a secret (the fewest workers each step may go on with).
+        public var threshold: Int
+        /// Workers that sent their keys.
+        public var keys: Int
+        /// Workers that sent their encrypted shares.
+        public var shared: Int
+        /// Workers whose masked input arrived: those whose updates the sum holds.
+        public var masked: Int
+        /// Workers that revealed their shares for the unmasking.
+        public var unmasked: Int
+        /// Why the sum could not be unmasked or used; nil when it was.
+        public var failure: String?
+
+        /// "secure sum of 7 (threshold 6; 10 keys, 10 shared, 7 masked, 7 unmasked)" for the round line.
+        public var summary: String {
+            let steps = "threshold \(threshold); \(keys) keys, \(shared) shared, \(masked) masked, \(unmasked) unmasked"
+            return failure.map { "no secure sum (\(steps)): \($0)" } ?? "secure sum of \(masked) (\(steps))"
+        }
+    }
 
     /// A private round's privacy.
     public struct PrivacySummary: Sendable, Equatable, Encodable {
@@ -41,8 +65,9 @@ public struct RoundResult: Sendable, Equatable, Encodable {
         public var delta: Double
         /// The clip this round used.
         public var clip: Double
-        /// Updates longer than the clip.
-        public var clipped: Int
+        /// Updates longer than the clip; nil when the scheduler cannot know (secure aggregation:
+        /// the workers clip).
+        public var clipped: Int?
         /// Standard deviation of the noise added to the sum of clipped changes.
         public var noise: Double
         /// Local DP: the ε at ``delta`` of what one worker sent, had it taken part in every
@@ -53,7 +78,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
         public var summary: String {
             (epsilon.isFinite ? String(format: "ε %.2f at δ %g", epsilon, delta) : "ε ∞ (no central noise)")
                 + (localEpsilon.map { String(format: ", local ε %.2f", $0) } ?? "")
-                + String(format: ", clip %.3g (%d clipped)", clip, clipped)
+                + String(format: ", clip %.3g", clip) + (clipped.map { " (\($0) clipped)" } ?? " (on the workers)")
         }
 
         private enum CodingKeys: String, CodingKey { case epsilon, delta, clip, clipped, noise, localEpsilon }
@@ -63,7 +88,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
             if epsilon.isFinite { try container.encode(epsilon, forKey: .epsilon) } else { try container.encodeNil(forKey: .epsilon) }
             try container.encode(delta, forKey: .delta)
             try container.encode(clip, forKey: .clip)
-            try container.encode(clipped, forKey: .clipped)
+            try container.encodeIfPresent(clipped, forKey: .clipped)
             try container.encode(noise, forKey: .noise)
             if let localEpsilon, localEpsilon.isFinite { try container.encode(localEpsilon, forKey: .localEpsilon) }
         }
@@ -98,7 +123,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case round, sampled, received, late, aggregated, accuracy, loss, seconds, evaluationSeconds, federated, trainLoss,
-             contributors, staleness, privacy, nonFinite
+             contributors, staleness, privacy, secure, nonFinite
     }
 
     /// The fields as `metrics.jsonl` has them. A number that is not finite (a model whose test
@@ -125,6 +150,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
         try container.encode(contributors, forKey: .contributors)
         try container.encodeIfPresent(staleness, forKey: .staleness)
         try container.encodeIfPresent(privacy, forKey: .privacy)
+        try container.encodeIfPresent(secure, forKey: .secure)
         if !nonFinite.isEmpty { try container.encode(nonFinite, forKey: .nonFinite) }
     }
 }

@@ -23,6 +23,9 @@ public enum SchedulerError: Error, Sendable, Equatable, CustomStringConvertible 
     case badStrategyState(String)
     /// A worker's update that cannot be aggregated (it is dropped; the run goes on).
     case unusableUpdate(worker: String, reason: String)
+    /// A worker's secure aggregation step that cannot be used (the worker is left out of the
+    /// round's sum; the round goes on if enough others remain).
+    case unusableStep(worker: String, step: String, reason: String)
     /// Aggregation was asked for with no updates.
     case nothingToAggregate
     /// A run file (metrics, checkpoint) could not be written: a full disk, permissions.
@@ -43,6 +46,7 @@ public enum SchedulerError: Error, Sendable, Equatable, CustomStringConvertible 
         case let .badCheckpoint(path, reason): "cannot resume from \(path): \(reason)"
         case let .badStrategyState(sentence): sentence
         case let .unusableUpdate(worker, reason): "update from \(worker) cannot be used: \(reason)"
+        case let .unusableStep(worker, step, reason): "\(step) from \(worker) cannot be used: \(reason)"
         case .nothingToAggregate: "cannot aggregate: no updates"
         case let .writeFailed(path, reason): "cannot write \(path): \(reason)"
         }

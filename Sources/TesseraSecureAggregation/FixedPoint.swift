@@ -12,6 +12,9 @@ public struct FixedPoint: Sendable, Equatable {
         self.fractionBits = fractionBits
     }
 
+    /// The encoding of model updates in runs, which workers and the scheduler share.
+    public static let updates = FixedPoint()
+
     /// The step between representable values.
     public var precision: Double { 1 / scale }
 

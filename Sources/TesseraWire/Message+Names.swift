@@ -50,10 +50,11 @@ extension Message {
         }
     }
 
-    /// Whether this answers a train or evaluate task.
+    /// Whether this answers a train or evaluate task (or, in a secure round, a step of it).
     public var isTaskAnswer: Bool {
         switch self {
         case .update, .evaluation: true
+        case let .secureAggregation(step): !step.kind.isRequest
         default: false
         }
     }

@@ -171,11 +171,11 @@ public final class WorkerRuntime {
                     offlineUntil = Date().addingTimeInterval(availability.away)
                     continue
                 }
-                if task.secureThreshold > 0, case let .update(update) = result {
+                if let secure = task.secure, case let .update(update) = result {
                     // The update stays here; the scheduler gets its keys, then its masked sum's part.
                     do {
                         let session = try SecureAggregationSession(update: update, taskID: task.replyTo, workerID: service.workerID,
-                                                                   threshold: task.secureThreshold)
+                                                                   settings: secure)
                         secureAggregation = session
                         try send(try session.keys(), replyTo: task.replyTo, to: task.sender)
                     } catch {
@@ -269,16 +269,16 @@ public final class WorkerRuntime {
         let replyTo: UInt64
         let sender: PeerID?
         let kindName: String
-        /// A train task's secure aggregation threshold (0: its update is sent as it is).
-        let secureThreshold: Int
+        /// A secure train task's hyperparameters (nil: its update is sent as it is).
+        let secure: Hyperparameters?
         let start = TraceEvent.now()
         let result = Mutex<Message?>(nil)
 
-        init(replyTo: UInt64, sender: PeerID?, kindName: String, secureThreshold: Int = 0) {
+        init(replyTo: UInt64, sender: PeerID?, kindName: String, secure: Hyperparameters? = nil) {
             self.replyTo = replyTo
             self.sender = sender
             self.kindName = kindName
-            self.secureThreshold = secureThreshold
+            self.secure = secure
         }
     }
 
@@ -291,11 +291,11 @@ public final class WorkerRuntime {
         guard running == nil else {
             return .errorReply(for: WorkerError.busy(worker: service.workerID, running: running?.kindName ?? "task"))
         }
-        var threshold = 0
+        var secure: Hyperparameters?
         if case let .trainTask(train) = message {
-            threshold = (try? JSONDecoder().decode(Hyperparameters.self, from: Data(train.hyperparameters.utf8)))?.secureThreshold ?? 0
+            secure = (try? JSONDecoder().decode(Hyperparameters.self, from: Data(train.hyperparameters.utf8))).flatMap { $0.secureThreshold > 0 ? $0 : nil }
         }
-        let task = BackgroundTask(replyTo: replyTo, sender: sender, kindName: message.kindName, secureThreshold: threshold)
+        let task = BackgroundTask(replyTo: replyTo, sender: sender, kindName: message.kindName, secure: secure)
         running = task
         let (delay, slowdown, tracer) = (trainingDelay, slowdown, tracer)
         let thread = Thread {

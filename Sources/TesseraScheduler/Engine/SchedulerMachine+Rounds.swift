@@ -24,11 +24,16 @@ extension SchedulerMachine {
             order.shuffle(using: &generator)
             sampled = Array(order.prefix(settings.sampleSize(available: workers.count))).sorted()
         }
+        let secure = settings.secureAggregation
+            ? SecureAggregationRound(round: number, threshold: settings.secureThreshold(participants: sampled.count),
+                                     length: global.scalarCount + 1, deadline: now + settings.deadline)
+            : nil
         let task = try EncodedMessage(Envelope(id: takeID(), message: .trainTask(TrainTask(
-            round: UInt64(number), modelVersion: UInt64(number - 1), hyperparameters: hyperparameters, parameters: global))),
+            round: UInt64(number), modelVersion: UInt64(number - 1),
+            hyperparameters: try secure.map { try secureHyperparameters(threshold: $0.threshold) } ?? hyperparameters, parameters: global))),
             codec: codec)
         var round = Round(number: number, start: now, gather: TaskGather(task: task, workers: sampled,
-                                                                          deadline: now + settings.deadline))
+                                                                          deadline: now + settings.deadline), secure: secure)
         dispatch(&round.gather, count: settings.trainerCap, at: now, into: &actions)
         phase = .training(round)
     }
@@ -50,10 +55,15 @@ extension SchedulerMachine {
                 return try refuseStray(envelope, from: worker, into: &actions)
             }
             switch envelope.message {
+            case let .secureAggregation(step) where round.secure != nil:
+                try acceptKeys(step, from: worker, replyTo: envelope.id, round: &round, into: &actions)
             case let .update(update):
                 do {
+                    guard round.secure == nil else {
+                        throw SchedulerError.unusableUpdate(worker: worker, reason: "it came in the clear, and round \(round.number) is secure: answer with keys (docs/PROTOCOL.md, \"Secure aggregation\")")
+                    }
                     try checkClaims(of: update, from: worker, round: round.number)
-                    round.gather.accept(try ValidatedUpdate(update, from: worker, global: global), from: worker)
+                    round.gather.accept(.update(try ValidatedUpdate(update, from: worker, global: global)), from: worker)
                     actions.append(.progress(round: round.number, accepted: round.gather.answers.count,
                                              sampled: round.gather.workers.count))
                 } catch {
@@ -92,6 +102,8 @@ extension SchedulerMachine {
             }
             dispatch(&gather, count: 1, at: now, into: &actions)
             phase = .evaluating(round, gather)
+        case let .securing(round):
+            return try answerSecurely(envelope, from: worker, round: round, at: now, into: &actions)
         case var .asynchronous(run):
             try answerAsynchronously(envelope, from: worker, run: &run, at: now, into: &actions)
             if case .asynchronous = phase { phase = .asynchronous(run) }
@@ -152,6 +164,9 @@ extension SchedulerMachine {
             round.gather.fail(worker)
             dispatch(&round.gather, count: 1, at: now, into: &actions)
             phase = .training(round)
+        case var .securing(round) where round.secure?.isPending(worker) == true:
+            round.secure?.fail(worker)
+            phase = .securing(round)
         case .evaluating(let round, var gather) where gather.isPending(worker):
             gather.fail(worker)
             dispatch(&gather, count: 1, at: now, into: &actions)
@@ -175,6 +190,10 @@ extension SchedulerMachine {
         }
         let workers: [String] = switch phase {
         case let .training(round): silent(round.gather)
+        case let .securing(round):
+            round.secure.map { secure in
+                secure.pending.filter { max(secure.asked[$0]?.at ?? now, membership[$0]?.lastSeen ?? now) < cutoff }
+            } ?? []
         case let .evaluating(_, gather): silent(gather)
         default: []
         }
@@ -192,7 +211,10 @@ extension SchedulerMachine {
         case var .training(round) where round.gather.isComplete || now >= round.gather.deadline:
             // Sampled workers that neither answered nor were heard from lately are lost.
             membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
-            let updates = round.gather.workers.compactMap { round.gather.answers[$0] }
+            if round.secure != nil { return try beginSecureSteps(round, at: now, into: &actions) }
+            let updates = round.gather.workers.compactMap { worker in
+                if case let .update(update)? = round.gather.answers[worker] { update } else { nil }
+            }
             round.received = updates.count
             round.contributors = updates.map(\.workerID)
             round.trainLoss = RoundResult.meanTrainingLoss(updates.map { ($0.metrics["loss"], $0.sampleCount) })
@@ -216,23 +238,32 @@ extension SchedulerMachine {
                 }
                 tracer?.span("aggregate", start: start, detail: "\(updates.count) updates", round: UInt64(round.number))
             }
-            round.evaluationStart = now
-            let start = TraceEvent.now()
-            round.central = try evaluate(global)
-            tracer?.span("evaluate", start: start, round: UInt64(round.number))
-            guard settings.heldOut > 0 else { return try finish(round, federated: nil, into: &actions) }
-            let task = try EncodedMessage(Envelope(id: takeID(), message: .evaluateTask(EvaluateTask(
-                round: UInt64(round.number), parameters: global))), codec: codec)
-            var gather = TaskGather<EvaluationResult>(task: task, workers: membership.active,
-                                                      deadline: clock.now + settings.deadline)
-            dispatch(&gather, count: settings.trainerCap, at: clock.now, into: &actions)
-            phase = .evaluating(round, gather)
-            try closeIfDue(at: clock.now, into: &actions)
+            try evaluateRound(round, at: now, into: &actions)
+        case let .securing(round) where round.secure.map({ $0.isComplete || now >= $0.deadline }) == true:
+            try advanceSecurely(round, at: now, into: &actions)
         case let .evaluating(round, gather) where gather.isComplete || now >= gather.deadline:
             try finish(round, federated: FederatedEvaluation(gather.workers.compactMap { gather.answers[$0] }), into: &actions)
         default:
             return
         }
+    }
+
+    /// Evaluates the model `round` made on the test set, then (with data held out) sends it to
+    /// the workers to evaluate.
+    func evaluateRound(_ round: Round, at now: Double, into actions: inout [SchedulerAction]) throws {
+        var round = round
+        round.evaluationStart = now
+        let start = TraceEvent.now()
+        round.central = try evaluate(global)
+        tracer?.span("evaluate", start: start, round: UInt64(round.number))
+        guard settings.heldOut > 0 else { return try finish(round, federated: nil, into: &actions) }
+        let task = try EncodedMessage(Envelope(id: takeID(), message: .evaluateTask(EvaluateTask(
+            round: UInt64(round.number), parameters: global))), codec: codec)
+        var gather = TaskGather<EvaluationResult>(task: task, workers: membership.active,
+                                                  deadline: clock.now + settings.deadline)
+        dispatch(&gather, count: settings.trainerCap, at: clock.now, into: &actions)
+        phase = .evaluating(round, gather)
+        try closeIfDue(at: clock.now, into: &actions)
     }
 
     /// Reports `round` and starts the next, or ends the run after the last.
@@ -243,7 +274,7 @@ extension SchedulerMachine {
             round: round.number, sampled: sampled, received: round.received, late: sampled - round.received,
             aggregated: round.aggregated, accuracy: round.central.accuracy, loss: round.central.loss,
             seconds: now - round.start, evaluationSeconds: now - round.evaluationStart, federated: federated,
-            trainLoss: round.trainLoss, contributors: round.contributors, privacy: round.privacy)
+            trainLoss: round.trainLoss, contributors: round.contributors, privacy: round.privacy, secure: round.secureSummary)
         results.append(result)
         actions.append(.roundCompleted(result, checkpoint: checkpoint(round: round.number)))
         if round.number == 1 && round.received == 0 && sampled > 0 {

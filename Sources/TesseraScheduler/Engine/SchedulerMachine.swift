@@ -66,16 +66,27 @@ public final class SchedulerMachine {
         case registering(deadline: Double)
         case joining(order: [String], next: Int, deadline: Double)
         case training(Round)
+        /// A secure round's steps after its train task.
+        case securing(Round)
         case evaluating(Round, TaskGather<EvaluationResult>)
         case asynchronous(AsyncRun)
         case ended
+    }
+
+    /// A sampled worker's answer to its train task: its update, or in a secure round its keys
+    /// (the update stays on the worker, which sends it only masked).
+    enum TrainAnswer {
+        case update(ValidatedUpdate)
+        case keys
     }
 
     /// A round in progress.
     struct Round {
         let number: Int
         let start: Double
-        var gather: TaskGather<ValidatedUpdate>
+        var gather: TaskGather<TrainAnswer>
+        /// A secure round's protocol (nil: updates come in the clear).
+        var secure: SecureAggregationRound?
         /// Filled in when training closes.
         var received = 0
         var contributors: [String] = []
@@ -84,6 +95,7 @@ public final class SchedulerMachine {
         var central = Evaluation(loss: 0, accuracy: 0, count: 0)
         var evaluationStart = 0.0
         var privacy: RoundResult.PrivacySummary?
+        var secureSummary: RoundResult.SecureSummary?
     }
 
     /// A machine for run `runID` with `settings`, starting at round `firstRound` from `global` (a
@@ -133,6 +145,7 @@ public final class SchedulerMachine {
         case .registering: "while waiting for workers"
         case .joining: "while workers were joining"
         case let .training(round): "during round \(round.number)"
+        case let .securing(round): "during round \(round.number)'s secure aggregation"
         case let .evaluating(round, _): "during round \(round.number)'s federated evaluation"
         case let .asynchronous(run): "at server step \(run.version)"
         case .ended: "after the run"
@@ -149,6 +162,10 @@ public final class SchedulerMachine {
         switch phase {
         case let .registering(deadline), let .joining(_, _, deadline): return deadline
         case let .training(round): return min(round.gather.deadline, silence(round.gather))
+        case let .securing(round):
+            guard let secure = round.secure else { return nil }
+            let silent = secure.pending.map { max(secure.asked[$0]?.at ?? 0, membership[$0]?.lastSeen ?? 0) + timeout }.min() ?? .infinity
+            return min(secure.deadline, silent)
         case let .evaluating(_, gather): return min(gather.deadline, silence(gather))
         case let .asynchronous(run): return nextAsynchronousDeadline(run)
         case .ended: return nil
@@ -227,7 +244,7 @@ public final class SchedulerMachine {
         case let .joining(order, _, deadline) where now >= deadline:
             let waiting = order.filter { if case .welcomed? = membership[$0]?.status { true } else { false } }
             fail(.joinTimedOut(workers: waiting), into: &actions)
-        case .training, .evaluating:
+        case .training, .securing, .evaluating:
             try checkSilence(at: now, into: &actions)
             try closeIfDue(at: now, into: &actions)
         case var .asynchronous(run):

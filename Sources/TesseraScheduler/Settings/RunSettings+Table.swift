@@ -62,6 +62,12 @@ extension RunSettings {
                     summary: "adaptive clipping: noise on the count of updates within the clip; 0: expected clients per round / 20") { $0 >= 0 },
             .number("privacy.local_noise", \.localNoise, accepts: "a number ≥ 0",
                     summary: "local DP: each worker clips its change to privacy.clip and adds this many clips of noise before sending it") { $0 >= 0 },
+            .boolean("training.secure_aggregation", \.secureAggregation,
+                     summary: "secure aggregation (Bonawitz et al. 2017): workers send masked updates, and the scheduler sees only their sum"),
+            .number("training.secure_threshold", \.secureThreshold, accepts: "a number in [0, 1)",
+                    summary: "secure aggregation: secrets are rebuilt from more than this fraction of a round's participants (at least 2); the rest may drop") {
+                $0 >= 0 && $0 < 1
+            },
         ]
     }
 

@@ -112,6 +112,11 @@ public struct RunSettings: Sendable, Equatable {
     public var countNoise = 0.0
     /// Local DP: the noise each worker adds to its clipped change, in clips; 0: none.
     public var localNoise = 0.0
+    /// Secure aggregation (Bonawitz et al. 2017): the scheduler sees only masked updates and their sum.
+    public var secureAggregation = false
+    /// Secure aggregation: a secret is rebuilt from the shares of more than this fraction of a
+    /// round's participants (at least 2); up to the rest may drop and the round still completes.
+    public var secureThreshold = 0.5
     /// Continue the run in the run directory from its checkpoint.
     public var resume = false
     /// A directory of CurveZMQ keys (`tessera keys generate`); empty: no encryption.
@@ -201,6 +206,7 @@ public struct RunSettings: Sendable, Equatable {
                                message: "needs privacy.clip: noise is calibrated to the clip, the most one client can change the sum")
         }
         if clip > 0 { _ = try makePrivacy() }
+        if secureAggregation { try validateSecureAggregation() }
         guard !keys.isEmpty || insecure || Endpoint.isLoopback(bind) else {
             throw SettingError(key: "scheduler.bind", value: bind, message: Self.insecureAdvice)
         }

@@ -10,8 +10,8 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
     public var learningRate: Float
     /// FedProx's μ (0: none).
     public var proximalMu: Float
-    /// Local differential privacy: the L2 norm the worker clips its change to before adding
-    /// noise (0: none).
+    /// Differential privacy: the L2 norm the worker clips its change to, before adding local
+    /// noise if any (0: none); a clipped update counts once in a secure sum.
     public var localClip: Float
     /// Local differential privacy: the noise the worker adds to its clipped change, in clips.
     public var localNoise: Float

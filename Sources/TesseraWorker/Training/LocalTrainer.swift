@@ -80,13 +80,15 @@ public struct LocalTrainer: Sendable {
             lossSum += try trainer.train(Batches(shard, batchSize: settings.batchSize, shuffleSeed: seed))
         }
         var trained = trainer.model.parameters
-        if settings.localNoise > 0 {
-            // Local DP: only a clipped, noised change leaves this worker.
-            let (change, _) = try trained.subtracting(global).clipped(toNorm: Double(settings.localClip))
-            var entropy = SystemEntropy()
+        if settings.localClip > 0 {
+            // DP: only a clipped (and, with local noise, noised) change leaves this worker.
+            var (change, _) = try trained.subtracting(global).clipped(toNorm: Double(settings.localClip))
+            if settings.localNoise > 0 {
+                var entropy = SystemEntropy()
+                change = try GaussianNoise.added(to: change, standardDeviation: Double(settings.localNoise * settings.localClip), using: &entropy)
+            }
             trained = global
-            try trained.add(try GaussianNoise.added(to: change, standardDeviation: Double(settings.localNoise * settings.localClip), using: &entropy),
-                            scaledBy: 1)
+            try trained.add(change, scaledBy: 1)
         }
         let weights = trained.namedTensors
         return TrainUpdate(round: task.round, modelVersion: task.modelVersion, sampleCount: UInt64(shard.count),

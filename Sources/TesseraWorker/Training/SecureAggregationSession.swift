@@ -3,9 +3,10 @@ import TesseraSecureAggregation
 import TesseraWire
 
 /// A worker's part of one secure aggregation round (docs/PROTOCOL.md, "Secure aggregation"):
-/// its trained update, encoded for the sum (every weight times its sample count in fixed point,
-/// then the sample count, so the sum gives the FedAvg numerator and denominator), never sent in
-/// the clear; the protocol's client answering each step the scheduler sends.
+/// its trained update, encoded for the sum (every weight times its weight in fixed point, then
+/// the weight, so the sum gives the FedAvg numerator and denominator), never sent in the clear;
+/// the protocol's client answering each step the scheduler sends. The weight is the sample
+/// count, or 1 for a clipped update (DP-FedAvg weighs every client equally).
 struct SecureAggregationSession {
     /// The round.
     let round: UInt64
@@ -15,18 +16,16 @@ struct SecureAggregationSession {
     private let input: [UInt64]
     private var next: SecureAggregationStep.Kind = .roster
 
-    /// The encoding every worker and the scheduler share.
-    static let encoding = FixedPoint()
-
-    /// A session for `update` (trained for task `taskID`) of worker `id`.
+    /// A session for `update` (trained for task `taskID` with `settings`) of worker `id`.
     ///
     /// - Throws: ``SecureAggregationError`` for weights that cannot be encoded.
-    init(update: TrainUpdate, taskID: UInt64, workerID id: String, threshold: Int) throws {
+    init(update: TrainUpdate, taskID: UInt64, workerID id: String, settings: Hyperparameters) throws {
         round = update.round
         self.taskID = taskID
-        client = SecureAggregationClient(id: id, round: update.round, threshold: threshold)
+        client = SecureAggregationClient(id: id, round: update.round, threshold: settings.secureThreshold)
         let values = update.weights.flatMap(\.tensor.scalars)
-        input = try Self.encoding.encode(values, times: Double(update.sampleCount)) + [Self.encoding.encode(Double(update.sampleCount))]
+        let weight = settings.localClip > 0 ? 1 : Double(update.sampleCount)
+        input = try FixedPoint.updates.encode(values, times: weight) + [FixedPoint.updates.encode(weight)]
     }
 
     /// The first step: this worker's keys.

@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+import TesseraScheduler
+import TesseraSecureAggregation
+import TesseraTensor
+import TesseraWire
+
+/// A worker played by the test that takes part in secure rounds as a real one does: it answers
+/// its train task with keys, then each step, its input the shifted global model times its
+/// sample count. It can stop answering at a chosen step (a worker that drops).
+final class SecureWorker {
+    let played: PlayedWorker
+    let shift: Float
+    let samples: UInt64
+    /// The step this worker stops at (it never answers it), if any.
+    var dropsAt: SecureAggregationStep.Kind?
+    private var client: SecureAggregationClient?
+    private var input: [UInt64] = []
+    /// The error replies it was sent.
+    private(set) var errors: [String] = []
+
+    init(_ played: PlayedWorker, shift: Float, samples: UInt64) {
+        (self.played, self.shift, self.samples) = (played, shift, samples)
+    }
+
+    /// Answers everything the scheduler sent; returns whether it answered anything.
+    @discardableResult
+    func answer() throws -> Bool {
+        var answered = false
+        for envelope in try played.inbox() {
+            switch envelope.message {
+            case let .trainTask(task):
+                let hyperparameters = try JSONDecoder().decode(Hyperparameters.self, from: Data(task.hyperparameters.utf8))
+                let client = SecureAggregationClient(id: played.id, round: task.round, threshold: hyperparameters.secureThreshold)
+                let values = task.weights.flatMap { ($0.tensor + shift).scalars }
+                input = try FixedPoint.updates.encode(values, times: Double(samples)) + [FixedPoint.updates.encode(Double(samples))]
+                self.client = client
+                try reply(.keys, json(client.advertise()), to: envelope, round: task.round)
+            case let .error(_, text):
+                errors.append(text)
+                continue
+            case let .secureAggregation(step) where step.kind == dropsAt:
+                played.keep([envelope])  // unanswered, for the test to see
+                continue
+            case let .secureAggregation(step):
+                guard var client else { continue }
+                switch step.kind {
+                case .roster:
+                    try reply(.shares, json(try client.shareKeys(roster: decode(step.body))), to: envelope, round: step.round)
+                case .relayedShares:
+                    try client.receive(decode(step.body))
+                    try played.send(.secureAggregation(SecureAggregationStep(round: step.round, kind: .maskedInput, vector: try client.mask(input))),
+                                    replyTo: envelope.id)
+                case .survivors:
+                    try reply(.unmasking, json(try client.unmask(survivors: decode(step.body))), to: envelope, round: step.round)
+                default:
+                    continue
+                }
+                self.client = client
+            default:
+                continue
+            }
+            answered = true
+        }
+        return answered
+    }
+
+    private func reply(_ kind: SecureAggregationStep.Kind, _ body: String, to envelope: Envelope, round: UInt64) throws {
+        try played.send(.secureAggregation(SecureAggregationStep(round: round, kind: kind, body: body)), replyTo: envelope.id)
+    }
+
+    private func json(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    private func decode<T: Decodable>(_ body: String) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(body.utf8))
+    }
+}
+
+/// Secure rounds in the scheduler's state machine: the sum it unmasks is plain FedAvg's within
+/// the fixed-point precision, workers that drop after sharing their keys or after masking
+/// cost nothing but their part, too few end the round without a sum, and an update sent in
+/// the clear, a lying input or garbage is refused.
+@Suite("Secure rounds")
+struct SecureRoundTests {
+    /// Four workers (shifts 1...4, samples 100...400) joined to a secure run; the first weight
+    /// of the global model at the start.
+    func federation(rounds: Int = 1, liar: Bool = false) throws -> (InProcessFederation, [SecureWorker], Float) {
+        var settings = InProcessFederation.configuration(workers: 4, rounds: rounds)
+        settings.secureAggregation = true
+        let federation = try InProcessFederation(settings, shares: ShareSizes(training: [100, 200, 300, 400], heldOut: [0, 0, 0, 0]))
+        let ids = ["a", "b", "c", "d"]
+        let workers = try federation.join(ids).enumerated().map { index, played in
+            // The liar claims a million samples in its input, where its share holds 400.
+            SecureWorker(played, shift: Float(index + 1), samples: liar && index == 3 ? 1_000_000 : UInt64(100 * (index + 1)))
+        }
+        return (federation, workers, federation.machine.global.tensors[0].scalars[0])
+    }
+
+    /// Lets 11 s pass (past the heartbeat timeout) in steps of one, the workers that do not drop
+    /// heartbeating as real ones do.
+    func waitOutTheSilent(_ federation: InProcessFederation, _ workers: [SecureWorker]) throws {
+        for _ in 0..<11 {
+            for worker in workers where worker.dropsAt == nil { try worker.played.send(.heartbeat) }
+            try federation.advance(1)
+        }
+    }
+
+    /// Lets the workers answer until nobody has anything to say, or `rounds` rounds completed.
+    func play(_ federation: InProcessFederation, _ workers: [SecureWorker], rounds: Int = .max) throws {
+        var answered = true
+        while answered && federation.rounds.count < rounds {
+            try federation.pump()
+            answered = try workers.map { try $0.answer() }.contains(true)
+        }
+        try federation.pump()
+    }
+
+    @Test func theUnmaskedSumIsPlainFedAvgWithinTheFixedPointPrecision() throws {
+        let (federation, workers, start) = try federation()
+        try play(federation, workers)
+        let round = try #require(federation.rounds.first)
+        #expect(round.aggregated && round.received == 4 && round.contributors == ["a", "b", "c", "d"])
+        #expect(round.secure.map { [$0.threshold, $0.keys, $0.shared, $0.masked, $0.unmasked] } == [3, 4, 4, 4, 4] && round.secure?.failure == nil)
+        // (100 · 1 + 200 · 2 + 300 · 3 + 400 · 4) / 1000 = 3 added to every weight.
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 3)) < 1e-6)
+        #expect(federation.finished)
+    }
+
+    @Test func aWorkerThatDropsAfterSharingItsKeysIsLeftOutOfTheSum() throws {
+        let (federation, workers, start) = try federation()
+        workers[3].dropsAt = .relayedShares
+        try play(federation, workers)
+        #expect(federation.rounds.isEmpty, "the round waits for the silent worker")
+        try waitOutTheSilent(federation, workers)
+        try play(federation, workers)
+        let round = try #require(federation.rounds.first)
+        #expect(round.aggregated && round.received == 3 && round.contributors == ["a", "b", "c"])
+        #expect(round.secure?.masked == 3 && round.secure?.shared == 4 && round.secure?.unmasked == 3)
+        // (100 · 1 + 200 · 2 + 300 · 3) / 600: its pairwise masks were rebuilt and removed.
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1400 / 600)) < 1e-6)
+    }
+
+    @Test func aWorkerThatDropsAfterMaskingStillCounts() throws {
+        let (federation, workers, start) = try federation()
+        workers[0].dropsAt = .survivors
+        try play(federation, workers)
+        try waitOutTheSilent(federation, workers)
+        try play(federation, workers)
+        let round = try #require(federation.rounds.first)
+        #expect(round.aggregated && round.received == 4 && round.secure?.unmasked == 3)
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 3)) < 1e-6)
+    }
+
+    @Test func tooFewLeftEndsTheRoundWithoutASumAndTheRunGoesOn() throws {
+        let (federation, workers, _) = try federation(rounds: 3)
+        try play(federation, workers, rounds: 1)
+        let before = federation.machine.global
+        workers[2].dropsAt = .relayedShares
+        workers[3].dropsAt = .relayedShares
+        try play(federation, workers, rounds: 2)
+        try waitOutTheSilent(federation, workers)
+        try play(federation, workers, rounds: 2)
+        let second = try #require(federation.rounds.last)
+        #expect(federation.rounds.count == 2 && !second.aggregated && second.received == 0)
+        #expect(second.secure?.failure?.contains("fewer than the threshold 3") == true, "\(second.secure?.failure ?? "no failure")")
+        #expect(federation.machine.global == before)
+        // Round 3 samples the two left, whose secrets take both (never fewer than 2).
+        try play(federation, workers)
+        #expect(federation.rounds.count == 3 && federation.finished)
+        #expect(federation.rounds.last.map { $0.aggregated && $0.contributors == ["a", "b"] && $0.secure?.threshold == 2 } == true)
+    }
+
+    @Test func anUpdateInTheClearALyingWeightAndGarbageAreRefused() throws {
+        let (federation, workers, start) = try federation()
+        // a sends its update in the clear: refused, and the round goes on without it.
+        let task = try #require(workers[0].played.tasks(in: try workers[0].played.inbox()).first)
+        try workers[0].played.answer(task, shift: 1)
+        try play(federation, workers)
+        #expect(workers[0].errors.contains { $0.contains("in the clear") }, "\(workers[0].errors)")
+        let round = try #require(federation.rounds.first)
+        #expect(round.aggregated && round.contributors == ["b", "c", "d"] && round.secure?.keys == 3)
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 2900 / 900)) < 1e-6)
+    }
+
+    @Test func aSumHeavierThanItsInputsCanBeIsRefused() throws {
+        let (federation, workers, start) = try federation(liar: true)
+        try play(federation, workers)
+        let round = try #require(federation.rounds.first)
+        #expect(!round.aggregated && round.secure?.failure?.contains("lied about its samples") == true, "\(round.secure?.failure ?? "no failure")")
+        #expect(federation.machine.global.tensors[0].scalars[0] == start)
+    }
+
+    @Test func aStepThatIsNotItsJSONIsRefusedAndTheOthersGoOn() throws {
+        let (federation, workers, start) = try federation()
+        workers[1].dropsAt = .roster
+        try play(federation, workers)
+        let roster = try #require(workers[1].played.inbox().first { if case .secureAggregation = $0.message { true } else { false } })
+        try workers[1].played.send(.secureAggregation(SecureAggregationStep(round: 1, kind: .shares, body: "{not json")), replyTo: roster.id)
+        try play(federation, workers)
+        #expect(workers[1].errors.contains { $0.contains("not the JSON") }, "\(workers[1].errors)")
+        let round = try #require(federation.rounds.first)
+        #expect(round.aggregated && round.contributors == ["a", "c", "d"] && round.secure?.shared == 3)
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 2600 / 800)) < 1e-6)
+    }
+
+    @Test func secureSettingsThatDoNotFitAreRefused() {
+        func refusal(_ change: (inout RunSettings) -> Void) -> String? {
+            var settings = InProcessFederation.configuration(workers: 4)
+            settings.secureAggregation = true
+            change(&settings)
+            do { try settings.validate() } catch { return "\(error)" }
+            return nil
+        }
+        #expect(refusal { _ in } == nil)
+        #expect(refusal { $0.mode = .fedbuff }?.contains("training.mode sync") == true)
+        #expect(refusal { $0.workers = 1; $0.quorum = 1 }?.contains("at least 2 workers") == true)
+        #expect(refusal { $0.fraction = 0.25 }?.contains("training.fraction") == true)
+        #expect(refusal { $0.clip = 1; $0.targetQuantile = 0.5 }?.contains("privacy.target_quantile") == true)
+        #expect(refusal { $0.clip = 1; $0.localNoise = 1 }?.contains("privacy.local_noise") == true)
+        var settings = RunSettings()
+        #expect(settings.secureThreshold(participants: 10) == 6 && settings.secureThreshold(participants: 2) == 2
+                && settings.secureThreshold(participants: 1) == 2)
+        settings.secureThreshold = 0.6
+        #expect(settings.secureThreshold(participants: 10) == 7)
+    }
+}
