@@ -48,6 +48,8 @@ extension SchedulerMachine {
     func beginSecureSteps(_ round: Round, at now: Double, into actions: inout [SchedulerAction]) throws {
         var round = round
         guard var secure = round.secure else { return }
+        tracer?.span("secagg keys", start: TraceEvent.now(), detail: "\(secure.counts[.keys] ?? 0) of \(round.gather.workers.count)",
+                     round: UInt64(round.number))
         let roster: [KeyAdvertisement]
         do {
             roster = try secure.publishRoster()

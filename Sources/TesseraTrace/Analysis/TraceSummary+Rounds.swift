@@ -5,7 +5,12 @@ extension TraceSummary {
     static func rounds(_ trace: RunTrace) -> [Round] {
         let scheduler = trace.reference
         let tasks = Dictionary(grouping: trace.messages.filter { $0.sender == scheduler && $0.type == "train task" && $0.round > 0 }, by: \.round)
-        let updates = Dictionary(grouping: trace.messages.filter { $0.receiver == scheduler && $0.type == "update" && $0.round > 0 }, by: \.round)
+        // What answers a train task: an update, or in a secure round the worker's keys (its
+        // update arrives masked, and the inputs in the sum are the masked inputs).
+        let updates = Dictionary(grouping: trace.messages.filter { $0.receiver == scheduler && ["update", "secagg keys"].contains($0.type) && $0.round > 0 },
+                                 by: \.round)
+        let masked = Dictionary(grouping: trace.messages.filter { $0.receiver == scheduler && $0.type == "secagg masked input" && $0.round > 0 },
+                                by: \.round)
         let traffic = Dictionary(grouping: trace.messages.filter { $0.round > 0 && ($0.sender == scheduler || $0.receiver == scheduler) }, by: \.round)
         let ownSpans = Dictionary(grouping: trace.spans.filter { $0.process == scheduler && $0.round != nil }, by: { $0.round ?? 0 })
         let training = Dictionary(grouping: trace.spans.filter { $0.name == "train" && $0.round != nil }, by: { $0.round ?? 0 })
@@ -17,11 +22,14 @@ extension TraceSummary {
             let spans = ownSpans[number] ?? []
             let aggregate = spans.first { $0.name == "aggregate" }
             let evaluate = spans.first { $0.name == "evaluate" }
-            let refused = Set(spans.filter { $0.name == "rejected update" }.compactMap(\.peer))
-            let closed = aggregate?.start ?? evaluate?.start ?? .infinity
+            let refused = Set(spans.filter { ["rejected update", "rejected step"].contains($0.name) }.compactMap(\.peer))
+            let unmasked = spans.first { $0.name == "secagg unmask" || $0.name == "secagg failed" }
+            let closed = spans.first { $0.name == "secagg keys" }?.start ?? aggregate?.start ?? evaluate?.start ?? .infinity
             let arrived = (updates[number] ?? []).filter { $0.received != nil }
             let inTime = arrived.filter { ($0.received ?? .infinity) <= closed }
             let answered = inTime.filter { !refused.contains($0.sender) }
+            // In a secure round, the workers whose masked inputs the sum holds.
+            let inputs = Set((masked[number] ?? []).filter { $0.received != nil && !refused.contains($0.sender) }.map(\.sender))
             let late = Set(arrived.filter { ($0.received ?? 0) > closed }.map(\.sender)).count
             let sampled = Set(sent.map(\.receiver)).count
             let bytes = traffic[number] ?? []
@@ -29,7 +37,8 @@ extension TraceSummary {
             let evaluationReplies = bytes.filter { $0.receiver == scheduler && $0.type == "evaluation" }.compactMap(\.received)
             let end = max(evaluate?.end ?? aggregate?.end ?? start, answered.compactMap(\.received).max() ?? start, evaluationReplies.max() ?? start)
             var round = Round(round: number, start: start, end: end,
-                              sampled: sampled, answered: answered.count, late: late, lost: max(0, sampled - answered.count - late),
+                              sampled: sampled, answered: masked[number] == nil ? answered.count : inputs.count, late: late,
+                              lost: max(0, sampled - (masked[number] == nil ? answered.count : inputs.count) - late),
                               bytesDown: bytes.filter { $0.sender == scheduler }.reduce(0) { $0 + $1.bytes },
                               bytesUp: bytes.filter { $0.receiver == scheduler }.reduce(0) { $0 + $1.bytes },
                               transferDown: 0, training: 0, transferUp: 0, waiting: 0,
@@ -42,6 +51,7 @@ extension TraceSummary {
                 round.training = (training[number] ?? []).filter { $0.process == last.sender }.map(\.seconds).reduce(0, +)
                 round.transferUp = max(0, last.transit ?? 0)
                 round.waiting = max(0, arrival - start - round.transferDown - round.training - round.transferUp)
+                if let unmasked { round.secure = max(0, unmasked.end - arrival) }
             }
             previous = (number, end)
             return round

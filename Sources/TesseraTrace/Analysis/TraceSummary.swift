@@ -37,13 +37,17 @@ public struct TraceSummary: Sendable {
         public var aggregation: Double
         /// See ``transferDown``.
         public var evaluation: Double
+        /// A secure round's protocol after the keys that came last: the roster, the shares, the
+        /// masked inputs, the survivors and the unmasking (0 in other rounds). The critical path
+        /// before it runs through the worker whose keys came last.
+        public var secure: Double = 0
         /// Mean staleness of the updates applied (asynchronous modes).
         public var staleness: Double?
 
         /// Wall time in seconds.
         public var seconds: Double { end - start }
         /// The part of ``seconds`` not in the other phases.
-        public var other: Double { max(0, seconds - transferDown - training - transferUp - waiting - aggregation - evaluation) }
+        public var other: Double { max(0, seconds - transferDown - training - transferUp - waiting - secure - aggregation - evaluation) }
     }
 
     /// One message type.

@@ -48,8 +48,9 @@ extension RunReport {
 
     func durations() -> String {
         guard let rounds = summary?.rounds, !rounds.isEmpty else { return section("Time per round", nil) }
+        let secure: [(String, KeyPath<TraceSummary.Round, Double>)] = rounds.contains { $0.secure > 0 } ? [("secure aggregation", \.secure)] : []
         let parts: [(String, KeyPath<TraceSummary.Round, Double>)] = [
-            ("transfer down", \.transferDown), ("training", \.training), ("transfer up", \.transferUp), ("waiting", \.waiting),
+            ("transfer down", \.transferDown), ("training", \.training), ("transfer up", \.transferUp), ("waiting", \.waiting)] + secure + [
             ("aggregation", \.aggregation), ("evaluation", \.evaluation), ("other", \.other)]
         let stacks = parts.enumerated().map { index, part in
             SVGPlot.Stack(name: part.0, color: Self.palette[index], values: rounds.map { $0[keyPath: part.1] })

@@ -34,16 +34,17 @@ struct TraceSummaryCommand: ParsableCommand {
     }
 
     private func printRounds(_ summary: TraceSummary) {
+        let secure = summary.rounds.contains { $0.secure > 0 }
         var table = TextTable([summary.asynchronous ? "step" : "round", "seconds", summary.asynchronous ? "tasks" : "sampled",
                                summary.asynchronous ? "applied" : "answered", summary.asynchronous ? "stale" : "late", "lost",
-                               "down", "up", "down s", "train s", "up s", "wait s", "aggr s", "eval s", "other s"]
+                               "down", "up", "down s", "train s", "up s", "wait s"] + (secure ? ["secure s"] : []) + ["aggr s", "eval s", "other s"]
                               + (summary.asynchronous ? ["staleness"] : []))
         for round in summary.rounds {
             table.append(["\(round.round)", Format.seconds(round.seconds), "\(round.sampled)", "\(round.answered)", "\(round.late)",
                           "\(round.lost)", Format.bytes(round.bytesDown), Format.bytes(round.bytesUp),
                           Format.seconds(round.transferDown), Format.seconds(round.training), Format.seconds(round.transferUp),
-                          Format.seconds(round.waiting), Format.seconds(round.aggregation), Format.seconds(round.evaluation),
-                          Format.seconds(round.other)]
+                          Format.seconds(round.waiting)] + (secure ? [Format.seconds(round.secure)] : [])
+                         + [Format.seconds(round.aggregation), Format.seconds(round.evaluation), Format.seconds(round.other)]
                          + (summary.asynchronous ? [round.staleness.map { String(format: "%.2f", $0) } ?? "-"] : []))
         }
         if summary.rounds.isEmpty { print(summary.asynchronous ? "no server step in the trace" : "no round in the trace") }
@@ -87,7 +88,7 @@ struct TraceSummaryCommand: ParsableCommand {
             printJSONLine(["table": "round", "round": round.round, "start": round.start, "seconds": round.seconds,
                            "sampled": round.sampled, "answered": round.answered, "late": round.late, "lost": round.lost,
                            "bytes_down": round.bytesDown, "bytes_up": round.bytesUp, "transfer_down": round.transferDown,
-                           "training": round.training, "transfer_up": round.transferUp, "waiting": round.waiting,
+                           "training": round.training, "transfer_up": round.transferUp, "waiting": round.waiting, "secure": round.secure,
                            "aggregation": round.aggregation, "evaluation": round.evaluation, "other": round.other,
                            "staleness": round.staleness ?? Double.nan])
         }
