@@ -34,16 +34,21 @@ struct SecureAggregationRunTests {
             .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
-    @Test func aSecureRunMakesTheModelARunInTheClearMakes() throws {
-        let plain = try run(workers: 3, extra: [])
-        let secure = try run(workers: 3, extra: ["--secure-aggregation"])
+    /// Also DP-FedAvg's clipped, unweighted sum (without noise, so that the models compare):
+    /// the workers clip instead of the scheduler.
+    @Test("a secure run makes the model a run in the clear makes", arguments: [[], ["--clip", "0.5"]])
+    func aSecureRunMakesTheModelARunInTheClearMakes(settings: [String]) throws {
+        // One round: the models then differ by the fixed point's rounding, which the next
+        // round's training may amplify.
+        let plain = try run(workers: 3, rounds: 1, extra: settings)
+        let secure = try run(workers: 3, rounds: 1, extra: ["--secure-aggregation"] + settings)
         defer { for directory in [plain, secure] { try? FileManager.default.removeItem(at: directory) } }
         let (a, b) = (try Checkpoint(contentsOf: plain.appendingPathComponent("checkpoint.safetensors")).parameters,
                       try Checkpoint(contentsOf: secure.appendingPathComponent("checkpoint.safetensors")).parameters)
         let difference = zip(a.flattened(), b.flattened()).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(a.scalarCount == b.scalarCount && difference < 1e-5, "largest difference \(difference)")
+        #expect(a.scalarCount == b.scalarCount && difference < 1e-6, "largest difference \(difference)")
         let rounds = try metrics(secure)
-        #expect(rounds.count == 2 && rounds.allSatisfy { ($0["secure"] as? [String: Any])?["masked"] as? Int == 3 && $0["received"] as? Int == 3 })
+        #expect(rounds.count == 1 && rounds.allSatisfy { ($0["secure"] as? [String: Any])?["masked"] as? Int == 3 && $0["received"] as? Int == 3 })
 
         // The scheduler's trace has each step, and the masked inputs' 8 bytes a parameter.
         let trace = try String(contentsOf: secure.appendingPathComponent("traces/scheduler.trace.jsonl"), encoding: .utf8)
@@ -57,7 +62,7 @@ struct SecureAggregationRunTests {
         let masked = summary.outputLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .first { $0["type"] as? String == "secagg masked input" }
         let bytes = try #require(masked?["bytes"] as? Int)
-        #expect(bytes >= 6 * 8 * a.scalarCount, "6 masked inputs of \(a.scalarCount) parameters: \(bytes) bytes")
+        #expect(bytes >= 3 * 8 * a.scalarCount, "3 masked inputs of \(a.scalarCount) parameters: \(bytes) bytes")
     }
 
     /// A fourth worker played by the test takes part up to its masked input, then goes silent:

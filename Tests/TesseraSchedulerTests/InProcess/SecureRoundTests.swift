@@ -18,6 +18,8 @@ final class SecureWorker {
     private var input: [UInt64] = []
     /// The error replies it was sent.
     private(set) var errors: [String] = []
+    /// The hyperparameters of the train tasks it was sent.
+    private(set) var tasks: [Hyperparameters] = []
 
     init(_ played: PlayedWorker, shift: Float, samples: UInt64) {
         (self.played, self.shift, self.samples) = (played, shift, samples)
@@ -33,7 +35,10 @@ final class SecureWorker {
                 let hyperparameters = try JSONDecoder().decode(Hyperparameters.self, from: Data(task.hyperparameters.utf8))
                 let client = SecureAggregationClient(id: played.id, round: task.round, threshold: hyperparameters.secureThreshold)
                 let values = task.weights.flatMap { ($0.tensor + shift).scalars }
-                input = try FixedPoint.updates.encode(values, times: Double(samples)) + [FixedPoint.updates.encode(Double(samples))]
+                // A clipped update counts once, as a real worker's does.
+                let weight = hyperparameters.localClip > 0 ? 1 : Double(samples)
+                input = try FixedPoint.updates.encode(values, times: weight) + [FixedPoint.updates.encode(weight)]
+                tasks.append(hyperparameters)
                 self.client = client
                 try reply(.keys, json(client.advertise()), to: envelope, round: task.round)
             case let .error(_, text):
@@ -86,9 +91,10 @@ final class SecureWorker {
 struct SecureRoundTests {
     /// Four workers (shifts 1...4, samples 100...400) joined to a secure run; the first weight
     /// of the global model at the start.
-    func federation(rounds: Int = 1, liar: Bool = false) throws -> (InProcessFederation, [SecureWorker], Float) {
+    func federation(rounds: Int = 1, liar: Bool = false, clip: Double = 0, noise: Double = 0) throws -> (InProcessFederation, [SecureWorker], Float) {
         var settings = InProcessFederation.configuration(workers: 4, rounds: rounds)
         settings.secureAggregation = true
+        (settings.clip, settings.noiseMultiplier) = (clip, noise)
         let federation = try InProcessFederation(settings, shares: ShareSizes(training: [100, 200, 300, 400], heldOut: [0, 0, 0, 0]))
         let ids = ["a", "b", "c", "d"]
         let workers = try federation.join(ids).enumerated().map { index, played in
@@ -203,6 +209,31 @@ struct SecureRoundTests {
         let round = try #require(federation.rounds.first)
         #expect(round.aggregated && round.contributors == ["a", "c", "d"] && round.secure?.shared == 3)
         #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 2600 / 800)) < 1e-6)
+    }
+
+    /// DP-FedAvg on a secure sum: the workers clip (and noise) their changes, each counts once,
+    /// and the scheduler divides the sum of changes by the expected clients.
+    @Test func aPrivateSecureRoundDividesTheSumOfChangesByTheExpectedClients() throws {
+        let (federation, workers, start) = try federation(clip: 100)
+        try play(federation, workers)
+        let round = try #require(federation.rounds.first)
+        #expect(round.aggregated && round.received == 4)
+        #expect(round.privacy?.clipped == nil && round.privacy?.clip == 100 && round.privacy?.epsilon == .infinity)
+        // (1 + 2 + 3 + 4) / 4 expected clients, whatever the samples.
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 2.5)) < 1e-5)
+        #expect(workers[0].tasks.first.map { $0.localClip == 100 && $0.localNoise == 0 && $0.secureThreshold == 3 } == true)
+    }
+
+    /// With noise, each worker adds z / √threshold clips: any sum of at least the threshold
+    /// holds z clips of noise, and ε is reported.
+    @Test func aPrivateSecureRoundSplitsTheNoiseAmongTheWorkers() throws {
+        let (federation, workers, _) = try federation(clip: 1, noise: 1.5)
+        try play(federation, workers)
+        let round = try #require(federation.rounds.first)
+        let task = try #require(workers[0].tasks.first)
+        #expect(abs(Double(task.localNoise) - 1.5 / 3.0.squareRoot()) < 1e-6 && task.localClip == 1)
+        #expect(round.aggregated && (round.privacy?.epsilon ?? .infinity) < 100)
+        #expect(abs((round.privacy?.noise ?? 0) - 1.5 * (4.0 / 3).squareRoot()) < 1e-9)
     }
 
     @Test func secureSettingsThatDoNotFitAreRefused() {
