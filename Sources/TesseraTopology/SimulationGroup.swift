@@ -24,7 +24,7 @@ public struct SimulationGroup: Sendable, Equatable, CustomStringConvertible {
     public var offline: String?
 
     /// What an entry looks like, for errors and documentation.
-    public static let form = "WORKERS: KEY=VALUE ... (WORKERS: indices and ranges like 0-2,5; KEY: slowdown ≥ 1, latency seconds ≥ 0, bandwidth Mbit/s > 0, loss in [0, 1), leave in [0, 1), away seconds ≥ 0, offline START-END seconds, + between windows)"
+    public static let form = "WORKERS: KEY=VALUE ... (WORKERS: indices and ranges like 0-2,5; KEY: slowdown ≥ 1, latency seconds ≥ 0, bandwidth Mbit/s > 0, loss in [0, 1), leave in [0, 1], away seconds ≥ 0, offline START-END seconds, + between windows)"
 
     /// The group `text` describes, or what is wrong with it.
     public static func parse(_ text: String) -> Result<SimulationGroup, SettingError> {
@@ -60,7 +60,7 @@ public struct SimulationGroup: Sendable, Equatable, CustomStringConvertible {
             case "latency" where value >= 0: group.latency = value
             case "bandwidth" where value > 0: group.bandwidth = value
             case "loss" where value >= 0 && value < 1: group.loss = value
-            case "leave" where value >= 0 && value < 1: group.leave = value
+            case "leave" where value >= 0 && value <= 1: group.leave = value
             case "away" where value >= 0: group.away = value
             case "slowdown", "latency", "bandwidth", "loss", "leave", "away": return failure("has \(keyValue[0]) \(keyValue[1]) out of range; \(form)")
             default: return failure("has unknown key '\(keyValue[0])'; \(form)")

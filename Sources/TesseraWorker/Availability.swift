@@ -1,12 +1,13 @@
 import TesseraTensor
 
 /// A simulated device that comes and goes, as a phone that goes out of reach would: after each
-/// training task it leaves with probability `leave` (its update is lost) for `away` seconds,
+/// training task it leaves with probability `leave` (its update is lost; in a secure round it
+/// leaves after sending its masked input, which the others' shares then unmask) for `away` seconds,
 /// and it is away during each of the `offline` windows (seconds since it started; an update in
 /// training then is lost too). While away it is silent (the scheduler takes it for lost after
 /// its heartbeat timeout); back, it registers again.
 public struct Availability: Sendable {
-    /// Probability of leaving after a training task, in [0, 1).
+    /// Probability of leaving after a training task, in [0, 1].
     public let leave: Double
     /// Seconds away each time it leaves.
     public let away: Double
@@ -33,6 +34,6 @@ public struct Availability: Sendable {
 
     /// Whether the device leaves now, after a task.
     public mutating func leaves() -> Bool {
-        leave > 0 && Double.random(in: 0..<1, using: &generator) < leave
+        leave >= 1 || (leave > 0 && Double.random(in: 0..<1, using: &generator) < leave)
     }
 }

@@ -166,7 +166,7 @@ public final class WorkerRuntime {
                     abandoned = false
                     continue
                 }
-                if !isRouter, case .update = result, availability.leaves() {
+                if !isRouter, task.secure == nil, case .update = result, availability.leaves() {
                     tracer?.span("simulated leave", start: TraceEvent.now(), detail: "away \(availability.away) s; the update is lost")
                     offlineUntil = Date().addingTimeInterval(availability.away)
                     continue
@@ -199,6 +199,7 @@ public final class WorkerRuntime {
             guard let received = try channel.receive(timeout: busy ? 0.005 : 0.1) else { continue }
             let reply: Message?
             var replyTo: UInt64 = 0
+            var leaving = false
             switch received.envelope {
             case let .success(envelope):
                 heardFromPeer = true
@@ -224,6 +225,8 @@ public final class WorkerRuntime {
                         }
                         reply = try session.answer(step, worker: service.workerID)
                         secureAggregation = step.kind == .survivors ? nil : session
+                        // A device that leaves in a secure round does so once its masked input is out.
+                        leaving = !isRouter && step.kind == .relayedShares && availability.leaves()
                     } catch {
                         reply = .errorReply(for: error)
                     }
@@ -237,6 +240,11 @@ public final class WorkerRuntime {
                 reply = .errorReply(for: error)
             }
             if let reply { try send(reply, replyTo: replyTo, to: received.peer) }
+            if leaving {
+                tracer?.span("simulated leave", start: TraceEvent.now(), detail: "away \(availability.away) s after its masked input")
+                offlineUntil = Date().addingTimeInterval(availability.away)
+                secureAggregation = nil
+            }
         }
         if !isRouter && !dismissed { try? send(.bye(reason: "worker stopping"), replyTo: 0, to: nil) }
         channel.close()

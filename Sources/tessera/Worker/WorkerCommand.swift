@@ -67,7 +67,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Simulate a link: fraction of packets lost (TCP resends each after a retransmission timeout).")
     var loss: Double = 0
 
-    @Option(help: "Simulate a device that comes and goes: probability of leaving after each training task (its update is lost).")
+    @Option(help: "Simulate a device that comes and goes: probability of leaving after each training task (its update is lost; in a secure round, after sending its masked input).")
     var leave: Double = 0
 
     @Option(help: "Simulate a device that comes and goes: seconds away each time it leaves (then it registers again).")
@@ -92,7 +92,7 @@ struct WorkerCommand: ParsableCommand {
         guard slowdown >= 1, slowdown.isFinite, latency >= 0, latency.isFinite, bandwidth >= 0, bandwidth.isFinite, loss >= 0, loss < 1 else {
             throw ValidationError("--slowdown must be at least 1, --latency and --bandwidth at least 0, --loss in [0, 1)")
         }
-        guard leave >= 0, leave < 1, away >= 0, away.isFinite else { throw ValidationError("--leave must be in [0, 1), --away at least 0") }
+        guard leave >= 0, leave <= 1, away >= 0, away.isFinite else { throw ValidationError("--leave must be in [0, 1], --away at least 0") }
         guard maxObjects > 0, maxBytes > 0, maxWork > 0, maxMessageBytes >= 1024 else {
             throw ValidationError("--max-objects, --max-bytes and --max-work must be positive, --max-message-bytes at least 1024")
         }
