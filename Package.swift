@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "TesseraTrace", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "TesseraSecureAggregation",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto")],
+            dependencies: ["TesseraTensor", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto")],
             swiftSettings: optimizedFlags
         ),
         .target(
@@ -163,7 +163,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraSecureAggregationTests",
-            dependencies: ["TesseraSecureAggregation"]
+            dependencies: ["TesseraSecureAggregation", "TesseraTensor"]
         ),
         .testTarget(
             name: "TesseraTraceTests",

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraTensor
 import Testing
 @testable import TesseraSecureAggregation
 

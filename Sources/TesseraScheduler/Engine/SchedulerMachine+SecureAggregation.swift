@@ -1,6 +1,7 @@
 import Foundation
 import TesseraNN
 import TesseraSecureAggregation
+import TesseraTensor
 import TesseraTrace
 import TesseraTransport
 import TesseraWire

@@ -1,5 +1,6 @@
 import Foundation
 import TesseraSecureAggregation
+import TesseraTensor
 import TesseraWire
 
 /// A worker's part of one secure aggregation round (docs/PROTOCOL.md, "Secure aggregation"):

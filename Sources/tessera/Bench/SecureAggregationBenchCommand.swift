@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TesseraSecureAggregation
+import TesseraTensor
 
 /// `tessera bench secagg`: what secure aggregation costs one round, in memory: a client's
 /// masking, the server's unmasking (with and without dropped clients), and the bytes each

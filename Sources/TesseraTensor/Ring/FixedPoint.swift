@@ -1,7 +1,8 @@
 /// Model values as elements of the ring of integers modulo 2^64: x is stored as
 /// round(x · 2^fractionBits) in two's complement, so that the sum of encoded values decodes to
 /// the sum of the values, each off by at most half of ``precision``, as long as the sum's
-/// magnitude stays under ``bound``. What secure aggregation's masks are added to.
+/// magnitude stays under ``bound``. What secure aggregation's masks are added to, and what
+/// secret-shared tensors (``RingTensor``) hold.
 public struct FixedPoint: Sendable, Equatable {
     /// Bits after the binary point.
     public let fractionBits: Int
@@ -12,8 +13,12 @@ public struct FixedPoint: Sendable, Equatable {
         self.fractionBits = fractionBits
     }
 
-    /// The encoding of model updates in runs, which workers and the scheduler share.
+    /// The encoding of model updates in secure aggregation, which workers and the scheduler share.
     public static let updates = FixedPoint()
+
+    /// The encoding of secret-shared tensors: 16 fraction bits (a precision of 1.5e-5), so that
+    /// a product, with 32 before its truncation, stays far from the ring's 63 bits of magnitude.
+    public static let shares = FixedPoint(fractionBits: 16)
 
     /// The step between representable values.
     public var precision: Double { 1 / scale }
@@ -26,13 +31,13 @@ public struct FixedPoint: Sendable, Equatable {
     /// `values` encoded, each multiplied by `factor` first (a worker's sample count, for a
     /// weighted sum). O(n).
     ///
-    /// - Throws: ``SecureAggregationError`` for a value that is not finite or too large.
+    /// - Throws: ``TensorError`` for a value that is not finite or too large.
     public func encode(_ values: [Float], times factor: Double = 1) throws -> [UInt64] {
         let scale = self.scale * factor, bound = self.bound
         return try values.map { value in
             let scaled = (Double(value) * scale).rounded()
             guard scaled.isFinite, abs(scaled) / self.scale <= bound else {
-                throw SecureAggregationError("the value \(value) × \(factor) cannot be encoded in fixed point (at most \(bound) in magnitude)")
+                throw TensorError.invalidArgument("fixed point", "the value \(value) × \(factor) cannot be encoded (at most \(bound) in magnitude)")
             }
             return UInt64(bitPattern: Int64(scaled))
         }
