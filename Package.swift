@@ -163,7 +163,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraSecureAggregationTests",
-            dependencies: ["TesseraSecureAggregation", "TesseraTensor"]
+            dependencies: ["TesseraSecureAggregation"]
         ),
         .testTarget(
             name: "TesseraTraceTests",

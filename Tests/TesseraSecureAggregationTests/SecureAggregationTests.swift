@@ -1,5 +1,4 @@
 import Foundation
-import TesseraTensor
 import Testing
 @testable import TesseraSecureAggregation
 
@@ -92,17 +91,6 @@ struct SecureAggregationTests {
         lying = Array(shares.prefix(6))
         lying[1].values[0] = .max
         #expect(throws: SecureAggregationError.self) { try ShamirSharing.combine(lying) }
-    }
-
-    @Test func fixedPointSumsDecodeToTheWeightedSum() throws {
-        let encoding = FixedPoint()
-        let a: [Float] = [0.5, -1.25, 3.0001], b: [Float] = [-0.75, 2, 1e-3]
-        let sum = zip(try encoding.encode(a, times: 100), try encoding.encode(b, times: 300)).map { $0 &+ $1 }
-        for (value, expected) in zip(encoding.decode(sum), zip(a, b).map { Double($0) * 100 + Double($1) * 300 }) {
-            #expect(abs(value - expected) <= encoding.precision, "\(value) vs \(expected)")
-        }
-        #expect(throws: SecureAggregationError.self) { try encoding.encode([.infinity]) }
-        #expect(throws: SecureAggregationError.self) { try encoding.encode([1e30]) }
     }
 
     @Test func tamperedSharesAndOutOfTurnRequestsAreRefused() throws {

@@ -25,6 +25,17 @@ struct RingTensorTests {
         #expect(throws: TensorError.self) { try encoded.shares(1, using: &generator) }
     }
 
+    @Test func fixedPointSumsDecodeToTheWeightedSum() throws {
+        let encoding = FixedPoint()
+        let a: [Float] = [0.5, -1.25, 3.0001], b: [Float] = [-0.75, 2, 1e-3]
+        let sum = zip(try encoding.encode(a, times: 100), try encoding.encode(b, times: 300)).map { $0 &+ $1 }
+        for (value, expected) in zip(encoding.decode(sum), zip(a, b).map { Double($0) * 100 + Double($1) * 300 }) {
+            #expect(abs(value - expected) <= encoding.precision, "\(value) vs \(expected)")
+        }
+        #expect(throws: TensorError.self) { try encoding.encode([.infinity]) }
+        #expect(throws: TensorError.self) { try encoding.encode([1e30]) }
+    }
+
     @Test func arithmeticWrapsModulo2To64() throws {
         let a = try RingTensor([UInt64.max, 2, 3], shape: [3])
         let b = try RingTensor([1, 5, UInt64.max], shape: [3])
