@@ -14,6 +14,9 @@ extension Message {
         case .plan: "plan"
         case .done: "done"
         case .forward: "forward"
+        case .putShare: "put share"
+        case .share: "share"
+        case .ringPlan: "ring plan"
         case .requireGrad: "require grad"
         case .backward: "backward"
         case .gradient: "gradient"
@@ -44,7 +47,7 @@ extension Message {
     /// opposed to replies, heartbeats and byes.
     public var expectsAnswer: Bool {
         switch self {
-        case .heartbeat, .bye, .done, .tensor, .error, .update, .evaluation: false
+        case .heartbeat, .bye, .done, .tensor, .share, .error, .update, .evaluation: false
         case let .secureAggregation(step): step.kind.isRequest
         default: true
         }

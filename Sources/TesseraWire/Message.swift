@@ -34,6 +34,24 @@ public struct PlanStep: Sendable, Equatable {
     }
 }
 
+/// One step of a ring plan: run `op` on the stored ring tensors (for ``RingOp/encode(fractionBits:)``,
+/// the float tensor) `inputs` and store the ring tensor it makes as `output`.
+public struct RingStep: Sendable, Equatable {
+    /// The operation.
+    public var op: RingOp
+    /// Ids of its inputs in the worker's store.
+    public var inputs: [TensorID]
+    /// Id under which the result is stored.
+    public var output: TensorID
+
+    /// A step running `op` on `inputs` into `output`.
+    public init(_ op: RingOp, _ inputs: [TensorID], into output: TensorID) {
+        self.op = op
+        self.inputs = inputs
+        self.output = output
+    }
+}
+
 /// A federated training assignment: train the model `weights` for `round`.
 public struct TrainTask: Sendable, Equatable {
     /// The round number.
@@ -139,6 +157,12 @@ public enum Message: Sendable, Equatable {
     case exec(PlanStep)
     /// Run several ops in order as one message.
     case plan([PlanStep])
+    /// Store the ring tensor `share` as `id` (replacing any tensor with that id): a secret share.
+    case putShare(id: TensorID, share: RingTensor)
+    /// A ring tensor sent back, answering `get` of one.
+    case share(id: TensorID, share: RingTensor)
+    /// Run ring ops in order as one message (secret-shared arithmetic).
+    case ringPlan([RingStep])
     /// Send stored tensor `id` straight to the worker at `endpoint`, stored there as `target`
     /// (worker to worker; the data does not pass through the requester).
     case forward(id: TensorID, endpoint: String, target: TensorID)

@@ -1,57 +1,94 @@
 import TesseraTensor
 import TesseraWire
 
-/// A worker's tensors by id, within configurable limits on count and bytes.
+/// A worker's objects by id, within configurable limits on count and bytes: float tensors and
+/// ring tensors (secret shares), one object an id.
 public struct ObjectStore: Sendable {
-    /// Most tensors held at once.
+    /// Most objects held at once.
     public var maximumObjects: Int
-    /// Most bytes of tensor data held at once.
+    /// Most bytes of tensor data held at once (4 a float, 8 a ring element).
     public var maximumBytes: Int
     private var objects: [TensorID: Tensor] = [:]
+    private var rings: [TensorID: RingTensor] = [:]
     /// Bytes of tensor data held.
     public private(set) var byteCount = 0
 
-    /// An empty store with the given limits (defaults: 100,000 tensors, 4 GiB).
+    /// An empty store with the given limits (defaults: 100,000 objects, 4 GiB).
     public init(maximumObjects: Int = 100_000, maximumBytes: Int = 4 << 30) {
         self.maximumObjects = maximumObjects
         self.maximumBytes = maximumBytes
     }
 
-    /// Number of tensors held.
-    public var count: Int { objects.count }
+    /// Number of objects held.
+    public var count: Int { objects.count + rings.count }
 
-    /// The tensor `id`.
+    /// The float tensor `id`.
     ///
-    /// - Throws: ``WorkerError`` (`.unknownTensor`).
+    /// - Throws: ``WorkerError`` (`.unknownTensor`, `.wrongKind`).
     public func tensor(_ id: TensorID) throws -> Tensor {
         guard let tensor = objects[id] else {
-            throw WorkerError.unknownTensor(id)
+            throw rings[id] == nil ? WorkerError.unknownTensor(id) : WorkerError.wrongKind(id, holds: "a ring tensor (a secret share)", wanted: "a float tensor")
         }
         return tensor
     }
 
-    /// Stores `tensor` as `id`, replacing any tensor there.
+    /// The ring tensor `id`.
+    ///
+    /// - Throws: ``WorkerError`` (`.unknownTensor`, `.wrongKind`).
+    public func ring(_ id: TensorID) throws -> RingTensor {
+        guard let ring = rings[id] else {
+            throw objects[id] == nil ? WorkerError.unknownTensor(id) : WorkerError.wrongKind(id, holds: "a float tensor", wanted: "a ring tensor (a secret share)")
+        }
+        return ring
+    }
+
+    /// Whether `id` holds a ring tensor.
+    public func holdsRing(_ id: TensorID) -> Bool { rings[id] != nil }
+
+    /// Bytes the object `id` holds (0 when there is none).
+    public func bytes(of id: TensorID) -> Int {
+        objects[id].map { $0.count * 4 } ?? rings[id].map { $0.count * 8 } ?? 0
+    }
+
+    /// Stores `tensor` as `id`, replacing any object there.
     ///
     /// - Throws: ``WorkerError`` (`.objectLimit`, `.byteLimit`) when the store would exceed its limits; the
     ///   store is unchanged then.
     public mutating func store(_ tensor: Tensor, as id: TensorID) throws {
-        let replaced = objects[id].map { $0.count * 4 } ?? 0
-        let newBytes = byteCount - replaced + tensor.count * 4
-        let newCount = objects.count + (objects[id] == nil ? 1 : 0)
+        try makeRoom(for: tensor.count * 4, as: id)
+        rings[id] = nil
+        objects[id] = tensor
+    }
+
+    /// Stores ring tensor `ring` as `id`, replacing any object there.
+    ///
+    /// - Throws: ``WorkerError`` (`.objectLimit`, `.byteLimit`) when the store would exceed its limits; the
+    ///   store is unchanged then.
+    public mutating func store(_ ring: RingTensor, as id: TensorID) throws {
+        try makeRoom(for: ring.count * 8, as: id)
+        objects[id] = nil
+        rings[id] = ring
+    }
+
+    /// Checks the limits for `bytes` replacing what `id` holds, and counts them.
+    private mutating func makeRoom(for bytes: Int, as id: TensorID) throws {
+        let newBytes = byteCount - self.bytes(of: id) + bytes
+        let newCount = count + (objects[id] == nil && rings[id] == nil ? 1 : 0)
         guard newCount <= maximumObjects else {
             throw WorkerError.objectLimit(id: id, limit: maximumObjects)
         }
         guard newBytes <= maximumBytes else {
-            throw WorkerError.byteLimit(id: id, bytes: tensor.count * 4, limit: maximumBytes)
+            throw WorkerError.byteLimit(id: id, bytes: bytes, limit: maximumBytes)
         }
-        objects[id] = tensor
         byteCount = newBytes
     }
 
-    /// Frees the tensors `ids`; unknown ids are ignored (deletion is idempotent).
+    /// Frees the objects `ids`; unknown ids are ignored (deletion is idempotent).
     public mutating func delete(_ ids: [TensorID]) {
         for id in ids {
-            if let removed = objects.removeValue(forKey: id) { byteCount -= removed.count * 4 }
+            byteCount -= bytes(of: id)
+            objects[id] = nil
+            rings[id] = nil
         }
     }
 }

@@ -6,6 +6,9 @@ import TesseraWire
 public indirect enum WorkerError: WireReportable, Sendable, Equatable {
     /// No tensor with this id is stored.
     case unknownTensor(TensorID)
+    /// The object `id` holds the other kind: a ring tensor (a secret share) where a float tensor
+    /// was asked for, or the reverse.
+    case wrongKind(TensorID, holds: String, wanted: String)
     /// Storing would exceed the store's object limit.
     case objectLimit(id: TensorID, limit: Int)
     /// Storing would exceed the store's byte limit.
@@ -60,6 +63,7 @@ public indirect enum WorkerError: WireReportable, Sendable, Equatable {
     public var description: String {
         switch self {
         case let .unknownTensor(id): "no tensor with id \(id) on this worker"
+        case let .wrongKind(id, holds, wanted): "tensor \(id) on this worker is \(holds), not \(wanted)"
         case let .objectLimit(id, limit): "storing tensor \(id) would exceed the limit of \(limit) objects"
         case let .byteLimit(id, bytes, limit): "storing tensor \(id) (\(bytes) bytes) would exceed the limit of \(limit) bytes"
         case let .opFailed(op, reason): "\(op) failed: \(reason)"

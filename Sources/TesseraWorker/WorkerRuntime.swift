@@ -359,10 +359,12 @@ public final class WorkerRuntime {
     /// when it comes, or an error after 30 s without one. Answers an unknown id at once.
     private func startForward(_ id: TensorID, to endpoint: String, as target: TensorID, replyTo: UInt64,
                               sender: PeerID?) -> Message? {
-        let tensor: Tensor, security: ChannelSecurity
+        let put: Message, security: ChannelSecurity
         do {
             security = try forwardTargets.security(for: endpoint)
-            tensor = try service.store.tensor(id)
+            // A secret share moves as one too.
+            put = service.store.holdsRing(id) ? .putShare(id: target, share: try service.store.ring(id))
+                : .put(id: target, tensor: try service.store.tensor(id))
         } catch {
             return .errorReply(for: error)
         }
@@ -375,7 +377,7 @@ public final class WorkerRuntime {
                 let peer = try RequestClient(connectingTo: endpoint, limits: limits, security: security, tracer: tracer,
                                              transport: transport)
                 defer { peer.channel.close() }
-                let answer = try peer.request(.put(id: target, tensor: tensor), timeout: 30)
+                let answer = try peer.request(put, timeout: 30)
                 result = if case .error = answer { answer } else { .done(objectCount: 0, byteCount: 0) }
             } catch {
                 result = .errorReply(for: WorkerError.forwardFailed(endpoint: endpoint, reason: "\(error)"))

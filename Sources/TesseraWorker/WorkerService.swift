@@ -1,3 +1,4 @@
+import TesseraNN
 import TesseraTensor
 import TesseraWire
 
@@ -13,6 +14,8 @@ public struct WorkerService: Sendable {
     /// request keeps the worker from others for long; a request over it is refused before any
     /// of its steps runs.
     public let maximumWorkPerRequest: Int
+    /// Where ring ops' random values come from: the system's secure source.
+    private var entropy = SystemEntropy()
     /// The default ``maximumWorkPerRequest``: 10^11 operations, 0.4 s of matmul on two Zen 4
     /// cores (slower ops weigh more per element in their estimate).
     public static let defaultMaximumWorkPerRequest = 100_000_000_000
@@ -33,7 +36,20 @@ public struct WorkerService: Sendable {
                 try store.store(tensor, as: id)
                 return done
             case let .get(id):
-                return .tensor(id: id, tensor: try store.tensor(id))
+                return store.holdsRing(id) ? .share(id: id, share: try store.ring(id)) : .tensor(id: id, tensor: try store.tensor(id))
+            case let .putShare(id, share):
+                try store.store(share, as: id)
+                return done
+            case let .ringPlan(steps):
+                try checkWork(of: steps)
+                for (index, step) in steps.enumerated() {
+                    do {
+                        try run(step)
+                    } catch let error as WorkerError {
+                        throw WorkerError.planStepFailed(index: index, op: step.op.name, error)
+                    }
+                }
+                return done
             case let .delete(ids):
                 store.delete(ids)
                 return done
@@ -65,7 +81,7 @@ public struct WorkerService: Sendable {
                 guard let gradient = try store.tensor(id).grad else { throw WorkerError.noGradient(id) }
                 try store.store(gradient, as: output)
                 return done
-            case .heartbeat, .bye, .done, .tensor, .error, .update, .evaluation, .welcome:
+            case .heartbeat, .bye, .done, .tensor, .share, .error, .update, .evaluation, .welcome:
                 return nil
             case .register, .trainTask, .evaluateTask, .forward, .secureAggregation:
                 throw WorkerError.notAccepted(kind: message.kindName, worker: workerID)
@@ -90,6 +106,55 @@ public struct WorkerService: Sendable {
             throw WorkerError.opFailed(op: step.op.name, reason: "\(error)")
         }
         try store.store(result, as: step.output)
+    }
+
+    /// Runs one ring step: its inputs are ring tensors, a float tensor for `encode`; its result,
+    /// checked to fit the store first, a ring tensor.
+    private mutating func run(_ step: RingStep) throws {
+        let shapes = try step.inputs.map { id in store.holdsRing(id) ? try store.ring(id).shape : try store.tensor(id).shape }
+        let shape: [Int]
+        do {
+            shape = try step.op.resultShape(for: shapes)
+        } catch {
+            throw WorkerError.opFailed(op: step.op.name, reason: "\(error)")
+        }
+        let elements = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+        let available = store.maximumBytes - store.byteCount + store.bytes(of: step.output)
+        guard elements <= available / 8 else {
+            throw WorkerError.resultTooLarge(op: step.op.name, shape: shape, bytes: elements.multipliedReportingOverflow(by: 8).partialValue,
+                                             available: available)
+        }
+        let result: RingTensor
+        do {
+            if case .encode = step.op {
+                result = try step.op.encode(store.tensor(step.inputs[0]))
+            } else {
+                result = try step.op.apply(to: step.inputs.map { try store.ring($0) }, using: &entropy)
+            }
+        } catch let error as WorkerError {
+            throw error
+        } catch {
+            throw WorkerError.opFailed(op: step.op.name, reason: "\(error)")
+        }
+        try store.store(result, as: step.output)
+    }
+
+    /// Refuses ring `steps` that together ask for more work than one request may (shapes
+    /// followed through the steps, as for a plan).
+    private func checkWork(of steps: [RingStep]) throws {
+        var shapes: [TensorID: [Int]] = [:]
+        var total = 0
+        for step in steps {
+            guard let inputs = try? step.inputs.map({ id in
+                try shapes[id] ?? (store.holdsRing(id) ? store.ring(id).shape : store.tensor(id).shape)
+            }), let work = try? step.op.work(for: inputs), let shape = try? step.op.resultShape(for: inputs) else { return }
+            let (sum, overflow) = total.addingReportingOverflow(work)
+            total = overflow ? .max : sum
+            guard total <= maximumWorkPerRequest else {
+                throw WorkerError.tooMuchWork(op: step.op.name, operations: total, limit: maximumWorkPerRequest)
+            }
+            shapes[step.output] = shape
+        }
     }
 
     /// Refuses `steps` when together they ask for more work than one request may: their
@@ -125,7 +190,7 @@ public struct WorkerService: Sendable {
         } catch let error as TensorError {
             throw WorkerError.opFailed(op: step.op.name, reason: error.description)
         }
-        let replaced = (try? store.tensor(step.output)).map { $0.count * 4 } ?? 0
+        let replaced = store.bytes(of: step.output)
         let available = store.maximumBytes - store.byteCount + replaced
         guard elements <= available / 4 else {
             throw WorkerError.resultTooLarge(op: step.op.name, shape: shape, bytes: elements.multipliedReportingOverflow(by: 4).partialValue,

@@ -5,7 +5,7 @@ import Foundation
 /// model's noise needs do not each make a system call. What differential privacy's noise and
 /// sampling must come from: the run's seed is in its topology, and noise drawn from it could
 /// be subtracted. Each instance keeps its own buffer; not shared across threads.
-public struct SystemEntropy: RandomNumberGenerator {
+public struct SystemEntropy: RandomNumberGenerator, Sendable {
     private var buffer = [UInt64](repeating: 0, count: 8192)
     private var position = 8192
 

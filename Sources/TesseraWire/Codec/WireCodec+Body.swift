@@ -14,6 +14,15 @@ extension WireCodec {
             for dimension in value.shape { writer.u32(UInt32(dimension)) }
             payloads.append(Self.payload(of: value))
         }
+        func ring(_ value: RingTensor) throws {
+            guard value.shape.count <= limits.maximumRank, value.count <= limits.maximumTensorElements else {
+                throw WireError(.limitExceeded, "ring tensor of shape \(value.shape) exceeds the wire limits")
+            }
+            writer.u8(2)
+            writer.u8(UInt8(value.shape.count))
+            for dimension in value.shape { writer.u32(UInt32(dimension)) }
+            payloads.append(Self.payload(ofRing: value.elements))
+        }
         func named(_ values: [NamedTensor]) throws {
             writer.count(values.count)
             for value in values {
@@ -48,6 +57,16 @@ extension WireCodec {
             try tensor(value)
         case let .get(id):
             writer.u64(id)
+        case let .putShare(id, value), let .share(id, value):
+            writer.u64(id)
+            try ring(value)
+        case let .ringPlan(steps):
+            writer.count(steps.count)
+            for value in steps {
+                value.op.encode(into: &writer)
+                ids(value.inputs)
+                writer.u64(value.output)
+            }
         case let .delete(values):
             ids(values)
         case let .exec(value):
@@ -145,6 +164,15 @@ extension WireCodec {
             return .tensor(id: try reader.u64("tensor id"), tensor: try payloads.tensor(from: &reader))
         case .get:
             return .get(id: try reader.u64("tensor id"))
+        case .putShare:
+            return .putShare(id: try reader.u64("tensor id"), share: try payloads.ring(from: &reader))
+        case .share:
+            return .share(id: try reader.u64("tensor id"), share: try payloads.ring(from: &reader))
+        case .ringPlan:
+            let count = try reader.count("ring plan steps", minimumEntryBytes: 13)
+            return .ringPlan(try (0..<count).map { _ in
+                RingStep(try RingOp.decode(from: &reader), try ids("ring op inputs"), into: try reader.u64("ring op output"))
+            })
         case .delete:
             return .delete(ids: try ids("ids"))
         case .exec:

@@ -101,10 +101,6 @@ public struct WireCodec: Sendable {
     /// Payloads from this size on are not copied: the frame borrows the tensor's storage.
     static let borrowedPayloadBytes = 1 << 16
 
-    /// Raw little-endian float32 bytes of `tensor`. A large payload borrows the tensor's
-    /// storage instead of copying it (16 MiB is 1.4 ms of memcpy on the sender): the frame's
-    /// deallocator holds the array, so its buffer lives, unchanged (a writer to the tensor gets
-    /// its own copy), until libzmq has sent the frame. Frames are never written to.
     /// The payload frame of ring elements: little-endian u64s.
     static func payload(ofRing values: [UInt64]) -> Data {
         #if _endian(big)
@@ -113,6 +109,10 @@ public struct WireCodec: Sendable {
         return values.withUnsafeBytes { Data($0) }
     }
 
+    /// Raw little-endian float32 bytes of `tensor`. A large payload borrows the tensor's
+    /// storage instead of copying it (16 MiB is 1.4 ms of memcpy on the sender): the frame's
+    /// deallocator holds the array, so its buffer lives, unchanged (a writer to the tensor gets
+    /// its own copy), until libzmq has sent the frame. Frames are never written to.
     static func payload(of tensor: Tensor) -> Data {
         #if _endian(little)
         // A tensor received and sent on (a get of a put tensor, a move between workers) goes
@@ -158,20 +158,48 @@ struct PayloadFrames {
     /// from the next payload frame.
     mutating func ringVector(from reader: inout ByteReader) throws -> [UInt64] {
         let start = reader.offset
-        let dtype = try reader.u8("vector dtype"), rank = try reader.u8("vector rank")
-        guard dtype == 2, rank == 1 else {
-            throw WireError(.malformed, "vector at offset \(start) has dtype \(dtype) and rank \(rank); a masked input is dtype 2 (u64), rank 1")
+        let vector = try ring(from: &reader)
+        guard vector.shape.count == 1 else {
+            throw WireError(.malformed, "vector at offset \(start) has rank \(vector.shape.count); a masked input is rank 1")
         }
-        let count = Int(try reader.u32("vector length"))
-        guard count <= limits.maximumTensorElements else {
-            throw WireError(.limitExceeded, "vector at offset \(start) of \(count) elements exceeds \(limits.maximumTensorElements)")
-        }
-        let frame = try nextFrame(bytes: count * 8, for: "vector at offset \(start)", needs: "\(count) elements")
-        return [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
+        return vector.elements
+    }
+
+    /// The ring tensor whose descriptor (dtype 2, rank, dimensions) `reader` is at, from the
+    /// next payload frame.
+    mutating func ring(from reader: inout ByteReader) throws -> RingTensor {
+        let start = reader.offset
+        let dtype = try reader.u8("ring tensor dtype")
+        guard dtype == 2 else { throw WireError(.malformed, "ring tensor at offset \(start) has dtype \(dtype); a ring tensor is dtype 2 (u64)") }
+        let shape = try self.shape(from: &reader, at: start, what: "ring tensor")
+        let count = shape.reduce(1, *)
+        let frame = try nextFrame(bytes: count * 8, for: "ring tensor at offset \(start)", needs: "shape \(shape)")
+        let elements = [UInt64](unsafeUninitializedCapacity: count) { buffer, initialized in
             _ = frame.copyBytes(to: buffer)
             for index in 0..<count { buffer[index] = UInt64(littleEndian: buffer[index]) }
             initialized = count
         }
+        return try RingTensor(elements, shape: shape)
+    }
+
+    /// A descriptor's rank and dimensions, held to the limits.
+    private func shape(from reader: inout ByteReader, at start: Int, what: String) throws -> [Int] {
+        let rank = Int(try reader.u8("\(what) rank"))
+        guard rank <= limits.maximumRank else {
+            throw WireError(.limitExceeded, "\(what) at offset \(start) has rank \(rank); the limit is \(limits.maximumRank)")
+        }
+        var shape: [Int] = []
+        var elements = 1
+        for _ in 0..<rank {
+            let dimension = Int(try reader.u32("\(what) dimension"))
+            shape.append(dimension)
+            let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= limits.maximumTensorElements else {
+                throw WireError(.limitExceeded, "\(what) at offset \(start) of shape \(shape)… exceeds \(limits.maximumTensorElements) elements")
+            }
+            elements = product
+        }
+        return shape
     }
 
     /// The tensor whose descriptor (dtype, rank, dimensions) `reader` is at, built from the
@@ -179,22 +207,11 @@ struct PayloadFrames {
     mutating func tensor(from reader: inout ByteReader) throws -> Tensor {
         let start = reader.offset
         let dtype = try reader.u8("tensor dtype")
-        guard dtype == 1 else { throw WireError(.malformed, "tensor at offset \(start) has dtype \(dtype); only 1 (float32) exists") }
-        let rank = Int(try reader.u8("tensor rank"))
-        guard rank <= limits.maximumRank else {
-            throw WireError(.limitExceeded, "tensor at offset \(start) has rank \(rank); the limit is \(limits.maximumRank)")
+        guard dtype == 1 else {
+            throw WireError(.malformed, "tensor at offset \(start) has dtype \(dtype); a tensor is dtype 1 (float32) (2, u64, is a ring tensor's)")
         }
-        var shape: [Int] = []
-        var elements = 1
-        for _ in 0..<rank {
-            let dimension = Int(try reader.u32("tensor dimension"))
-            shape.append(dimension)
-            let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
-            guard !overflow, product <= limits.maximumTensorElements else {
-                throw WireError(.limitExceeded, "tensor at offset \(start) of shape \(shape)… exceeds \(limits.maximumTensorElements) elements")
-            }
-            elements = product
-        }
+        let shape = try self.shape(from: &reader, at: start, what: "tensor")
+        let elements = shape.reduce(1, *)
         let frame = try nextFrame(bytes: elements * 4, for: "tensor at offset \(start)", needs: "shape \(shape)")
         #if _endian(little)
         // Large payloads are borrowed, not copied (see `BorrowedFloats`): the tensor keeps the

@@ -124,3 +124,33 @@ public struct RemoteError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "worker \(worker): \(message)" }
 }
+
+extension RemoteWorker {
+    /// Runs ring `steps` on the worker as one message (secret-shared arithmetic).
+    ///
+    /// - Throws: ``RemoteError`` naming the failing step.
+    public func runRing(_ steps: [RingStep]) async throws {
+        _ = try await request(.ringPlan(steps))
+    }
+
+    /// The ring tensor `id` (a share), copied from the worker.
+    ///
+    /// - Throws: ``RemoteError`` when `id` is not a ring tensor there.
+    public func fetchShare(_ id: TensorID) async throws -> RingTensor {
+        guard case let .share(_, share) = try await request(.get(id: id)) else {
+            throw RemoteError(worker: name, code: WireError.Kind.requestFailed.rawValue, message: "get \(id) did not return a ring tensor")
+        }
+        return share
+    }
+}
+
+extension RingTensor {
+    /// Stores this ring tensor on `worker` and returns a pointer to it.
+    ///
+    /// - Throws: ``RemoteError`` (for example when the worker's store is full).
+    public func send(to worker: RemoteWorker) async throws -> RemoteTensor {
+        let id = worker.makeID()
+        _ = try await worker.request(.putShare(id: id, share: self))
+        return RemoteTensor(worker: worker, id: id)
+    }
+}
