@@ -12,17 +12,7 @@ extension Tutorial {
         var models: [RemoteTensor] = []
         for (worker, target) in [(bob, Float(1)), (alice, Float(3))] {
             // Each worker fits w to its own constant target by a few gradient steps, all on it.
-            let data = try await Tensor([target, target]).send(to: worker)
-            let rate = try await Tensor(0.25).send(to: worker)
-            var w = try await Tensor.zeros([2]).send(to: worker)
-            for _ in 0..<20 {
-                try await w.requireGrad()
-                let difference = try await w.subtracting(data)
-                let loss = try await difference.multiplying(difference).sum()
-                try await loss.backward()
-                w = try await w.subtracting(try await w.grad().multiplying(rate))
-            }
-            models.append(w)
+            models.append(try await trainPrivately(on: worker, towards: target))
             say("\(worker.name) trained its model privately")
         }
         let atAggregator = try await models.asyncMap { try await $0.move(to: aggregator) }

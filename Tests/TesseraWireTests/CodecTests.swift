@@ -45,6 +45,12 @@ struct CodecTests {
             .secureAggregation(SecureAggregationStep(round: 5, kind: .keys, body: #"{"id":"alice","encryptionKey":"AAEC"}"#)),
             .secureAggregation(SecureAggregationStep(round: 5, kind: .maskedInput, vector: [0, 1, .max, 1 << 63, 42])),
             .secureAggregation(SecureAggregationStep(round: 5, kind: .survivors, body: #"["alice","bob"]"#)),
+            .putShare(id: 50, share: try! RingTensor([0, 1, .max, 1 << 63, 7, 8], shape: [2, 3])),
+            .share(id: 51, share: try! RingTensor([42], shape: [])),
+            .ringPlan([RingStep(.add, [1, 2], into: 3), RingStep(.subtract, [3, 1], into: 4), RingStep(.multiply, [3, 4], into: 5),
+                       RingStep(.matmul, [5, 6], into: 7), RingStep(.negate, [7], into: 8), RingStep(.truncate(bits: 16, party: 1), [8], into: 9),
+                       RingStep(.random(shape: [2, 0, 3]), [], into: 10), RingStep(.encode(fractionBits: 16), [11], into: 12),
+                       RingStep(.randomLike, [12], into: 13)]),
         ]
     }()
 

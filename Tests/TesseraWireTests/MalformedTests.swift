@@ -76,6 +76,21 @@ struct MalformedTests {
         #expect(Message.secureAggregation(SecureAggregationStep(round: 4, kind: .shares)).round == 4)
     }
 
+    /// A share whose frame disagrees with its shape, that claims the float dtype, or a ring plan
+    /// naming an unknown ring op, is refused with the reason.
+    @Test func sharesAndRingPlansAreChecked() throws {
+        let valid = try Self.frames(.putShare(id: 1, share: RingTensor([1, 2, 3, 4], shape: [2, 2])))
+        #expect(Self.kind([valid[0]]) == .frameMismatch)
+        #expect(Self.kind([valid[0], valid[1].prefix(16)]) == .frameMismatch)
+        var dtype = valid[0]
+        dtype[dtype.count - 10] = 1                                                     // dtype byte before rank and two u32 dims
+        #expect(Self.kind([dtype, valid[1]]) == .malformed)
+        var plan = try Self.frames(.ringPlan([RingStep(.negate, [1], into: 2)]))
+        plan[0][plan[0].startIndex + 32] = 99                                           // the first ring op's code
+        #expect(Self.kind(plan) == .unknownOp)
+        #expect(!Message.share(id: 1, share: try RingTensor([1], shape: [1])).expectsAnswer)
+    }
+
     @Test func absurdSizesAreRefusedBeforeAllocating() throws {
         var writer = ByteWriter()
         for byte in WireCodec.magic { writer.u8(byte) }

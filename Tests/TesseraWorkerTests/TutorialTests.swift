@@ -59,6 +59,32 @@ struct TutorialTests {
         #expect(try tensorsSent(by: names[2]) == 1)
     }
 
+    /// The models are trained on the workers and secret-shared between them; the client gets
+    /// the sum's shares and random shares only: no worker ever sent a float tensor back.
+    @Test func part10AggregatesEncryptedModels() async throws {
+        let names = ["bob-\(UUID().uuidString.prefix(6))", "alice-\(UUID().uuidString.prefix(6))", "provider-\(UUID().uuidString.prefix(6))"]
+        let (processes, workers) = try Self.workers(names)
+        let average = try await Tutorial.part10(bob: workers[0], alice: workers[1], cryptoProvider: workers[2])
+        let expected = (1 - Foundation.pow(0.5 as Double, 20)) * (1 + 3) / 2
+        #expect(average.scalars.allSatisfy { abs(Double($0) - expected) < 1e-4 }, "\(average.scalars)")
+        for process in processes { #expect(process.stop() == 0) }
+        func sent(_ type: String, by name: String) throws -> Int {
+            try String(contentsOf: temporaryTraceDirectory.appendingPathComponent("\(name).trace.jsonl"), encoding: .utf8)
+                .split(separator: "\n").filter { $0.contains("\"d\":\"s\"") && $0.contains("\"m\":\"\(type)\"") }.count
+        }
+        #expect(try sent("tensor", by: names[0]) == 0 && sent("tensor", by: names[1]) == 0, "a worker's model reached the client")
+        #expect(try sent("share", by: names[0]) >= 1 && sent("share", by: names[1]) >= 1)
+    }
+
+    /// Encrypted inference classifies as the plain model does.
+    @Test func part12ClassifiesOnShares() async throws {
+        let (processes, workers) = try Self.workers(["bob", "alice", "charlie"])
+        let (encrypted, plain) = try await Tutorial.part12(alice: workers[1], bob: workers[0], cryptoProvider: workers[2])
+        #expect(encrypted == plain && plain.count == 10)
+        #expect(plain == (0..<10).map { $0 % 2 }, "the model should separate the clusters: \(plain)")
+        for process in processes { #expect(process.stop() == 0) }
+    }
+
     @Test func part8PlansRunInOneMessage() async throws {
         let (processes, workers) = try Self.workers(["bob"])
         let outputs = try await Tutorial.part8(bob: workers[0])
