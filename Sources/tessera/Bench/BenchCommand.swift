@@ -6,7 +6,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the kernels (GFLOP/s, medians of repeated runs).",
-        subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, TrainBenchCommand.self, TransportBenchCommand.self, TransportSinkCommand.self, SecureAggregationBenchCommand.self]
+        subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, TrainBenchCommand.self, TransportBenchCommand.self, TransportSinkCommand.self, SecureAggregationBenchCommand.self,
+                      SharedMatmulBenchCommand.self]
     )
 }
 
