@@ -53,6 +53,13 @@ struct RingTensorTests {
         // [[1·7 + 2·9 + 3·11, 1·8 + 2·10 + 3·(−1)], [4·7 + 5·9 + 6·11, 4·8 + 5·10 + 6·(−1)]]
         #expect(try a.matmul(b).elements == [58, 25, 139, 76] && a.matmul(b).shape == [2, 2])
         #expect(throws: TensorError.self) { try a.matmul(a) }
+        // Odd row counts and wrapping products against the definition.
+        var generator = SystemRandomNumberGenerator()
+        for (m, k, n) in [(3, 4, 5), (1, 7, 2), (5, 1, 3)] {
+            let (x, y) = (try RingTensor.random(shape: [m, k], using: &generator), try RingTensor.random(shape: [k, n], using: &generator))
+            let expected = (0..<m).flatMap { i in (0..<n).map { j in (0..<k).reduce(UInt64(0)) { $0 &+ x.elements[i * k + $1] &* y.elements[$1 * n + j] } } }
+            #expect(try x.matmul(y).elements == expected, "\(m)x\(k) by \(k)x\(n)")
+        }
     }
 
     @Test mutating func truncatedSharesOfAProductRebuildItsTruncation() throws {

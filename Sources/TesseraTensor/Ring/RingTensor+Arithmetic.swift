@@ -40,12 +40,29 @@ extension RingTensor {
         elements.withUnsafeBufferPointer { a in
             other.elements.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { c in
-                    // Row of A times B, accumulated row by row of B: contiguous inner loops.
-                    for i in 0..<m {
+                    guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
+                    // Rows of C accumulate scaled rows of B: contiguous inner loops over row
+                    // pointers (no index arithmetic to check), so they vectorize; two rows of
+                    // C at a time share each row of B read.
+                    var i = 0
+                    while i + 1 < m {
+                        let (c0, c1) = (c + i * n, c + (i + 1) * n)
                         for p in 0..<k {
-                            let scale = a[i * k + p]
-                            let row = p * n, out = i * n
-                            for j in 0..<n { c[out + j] &+= scale &* b[row + j] }
+                            let (s0, s1) = (a[i * k + p], a[(i + 1) * k + p])
+                            let row = b + p * n
+                            for j in 0..<n {
+                                let value = row[j]
+                                c0[j] &+= s0 &* value
+                                c1[j] &+= s1 &* value
+                            }
+                        }
+                        i += 2
+                    }
+                    if i < m {
+                        let c0 = c + i * n
+                        for p in 0..<k {
+                            let (s0, row) = (a[i * k + p], b + p * n)
+                            for j in 0..<n { c0[j] &+= s0 &* row[j] }
                         }
                     }
                 }

@@ -72,11 +72,11 @@ public struct SharedTensor: Sendable {
 
     private func combined(_ other: SharedTensor, _ op: RingOp) async throws -> SharedTensor {
         try check(other, op)
-        var results: [RemoteTensor] = []
-        for (mine, theirs) in zip(shares, other.shares) {
+        let results = try await Self.eachParty(Array(zip(shares, other.shares))) { _, pair in
+            let (mine, theirs) = pair
             let output = mine.worker.makeID()
             try await mine.worker.runRing([RingStep(op, [mine.id, theirs.id], into: output)])
-            results.append(RemoteTensor(worker: mine.worker, id: output))
+            return RemoteTensor(worker: mine.worker, id: output)
         }
         return SharedTensor(shape: shape, shares: results, cryptoProvider: cryptoProvider ?? other.cryptoProvider)
     }
@@ -84,6 +84,7 @@ public struct SharedTensor: Sendable {
     /// The Beaver product (Beaver 1991): the provider shares a random a, b and c = a ∘ b; each
     /// party opens e = x − a and f = y − b (uniformly random, so they tell nothing), and then
     /// holds c + e ∘ b + a ∘ f (+ e ∘ f for party 0), a share of x ∘ y, which it truncates.
+    /// The parties work at the same time.
     private func product(_ other: SharedTensor, _ op: RingOp) async throws -> SharedTensor {
         try check(other, op)
         guard let provider = cryptoProvider ?? other.cryptoProvider else {
@@ -94,22 +95,18 @@ public struct SharedTensor: Sendable {
         }
         let shape = try op.resultShape(for: [self.shape, other.shape])
         let triple = try await Self.triple(op, self.shape, other.shape, from: provider, to: parties)
-        // Each party masks its shares; the client opens e and f.
-        var masked: [[RemoteTensor]] = []
-        for (party, (x, y)) in zip(shares, other.shares).enumerated() {
-            let worker = x.worker
+        // Each party masks its shares and sends them back: the client opens e and f.
+        let masked = try await Self.eachParty(Array(zip(shares, other.shares))) { party, pair in
+            let worker = pair.0.worker
             let (e, f) = (worker.makeID(), worker.makeID())
-            try await worker.runRing([RingStep(.subtract, [x.id, triple[party][0].id], into: e),
-                                      RingStep(.subtract, [y.id, triple[party][1].id], into: f)])
-            masked.append([RemoteTensor(worker: worker, id: e), RemoteTensor(worker: worker, id: f)])
+            try await worker.runRing([RingStep(.subtract, [pair.0.id, triple[party][0].id], into: e),
+                                      RingStep(.subtract, [pair.1.id, triple[party][1].id], into: f)])
+            let opened = [try await worker.fetchShare(e), try await worker.fetchShare(f)]
+            try await worker.free([e, f])
+            return opened
         }
-        var opened: [RingTensor] = []
-        for index in 0..<2 {
-            opened.append(try await masked[0][index].worker.fetchShare(masked[0][index].id)
-                .adding(try await masked[1][index].worker.fetchShare(masked[1][index].id)))
-        }
-        var results: [RemoteTensor] = []
-        for (party, worker) in parties.enumerated() {
+        let opened = [try masked[0][0].adding(masked[1][0]), try masked[0][1].adding(masked[1][1])]
+        let results = try await Self.eachParty(parties) { party, worker in
             let (e, f) = (try await opened[0].send(to: worker), try await opened[1].send(to: worker))
             let (a, b, c) = (triple[party][0].id, triple[party][1].id, triple[party][2].id)
             let (eb, af, z) = (worker.makeID(), worker.makeID(), worker.makeID())
@@ -121,9 +118,20 @@ public struct SharedTensor: Sendable {
             steps.append(RingStep(.truncate(bits: Self.encoding.fractionBits, party: party), [z], into: z))
             try await worker.runRing(steps)
             try await worker.free([eb, af])
-            results.append(RemoteTensor(worker: worker, id: z))
+            return RemoteTensor(worker: worker, id: z)
         }
         return SharedTensor(shape: shape, shares: results, cryptoProvider: provider)
+    }
+
+    /// `body` for each of `items` (one a party) at the same time, the results in order.
+    static func eachParty<Item: Sendable, Result: Sendable>(_ items: [Item],
+                                                            _ body: @escaping @Sendable (Int, Item) async throws -> Result) async throws -> [Result] {
+        try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+            for (index, item) in items.enumerated() { group.addTask { (index, try await body(index, item)) } }
+            var results: [Int: Result] = [:]
+            for try await (index, result) in group { results[index] = result }
+            return items.indices.compactMap { results[$0] }
+        }
     }
 
     /// A Beaver triple for `op` on shapes `left` and `right`, made on `provider` and moved to
@@ -143,13 +151,11 @@ public struct SharedTensor: Sendable {
         }
         try await provider.runRing(steps)
         try await provider.free([a, b, c])
-        var moved: [[RemoteTensor]] = [[], []]
-        for party in 0..<2 {
-            for id in held[party] {
-                moved[party].append(try await RemoteTensor(worker: provider, id: id).move(to: parties[party]))
-            }
+        let moves = held.enumerated().flatMap { party, ids in ids.map { (party, $0) } }
+        let moved = try await eachParty(moves) { _, move in
+            try await RemoteTensor(worker: provider, id: move.1).move(to: parties[move.0])
         }
-        return moved
+        return [Array(moved.prefix(3)), Array(moved.suffix(3))]
     }
 
     private func check(_ other: SharedTensor, _ op: RingOp) throws {
