@@ -186,14 +186,16 @@ public final class WorkerRuntime {
                 }
                 try send(result, replyTo: task.replyTo, to: task.sender)
             }
-            for task in forwarding {
-                guard let result = task.result.withLock({ $0 }) else { continue }
+            // The forwards finished now, read once: one that finishes while these replies go out
+            // is answered on the next pass, not dropped unanswered.
+            let finished = forwarding.compactMap { task in task.result.withLock { $0 }.map { (task, $0) } }
+            for (task, result) in finished {
                 tracer?.span(task.kindName, start: task.start)
                 // A forward's done reports the store as it is when the other worker answered.
                 let reply: Message = if case .done = result { done } else { result }
                 try send(reply, replyTo: task.replyTo, to: task.sender)
             }
-            forwarding.removeAll { $0.result.withLock { $0 } != nil }
+            forwarding.removeAll { task in finished.contains { $0.0 === task } }
             // Short polls while work runs in the background, so its reply goes out as soon as it is done.
             let busy = running != nil || !forwarding.isEmpty
             guard let received = try channel.receive(timeout: busy ? 0.005 : 0.1) else { continue }

@@ -8,6 +8,25 @@ import TesseraWorker
 
 @Suite("Remote tensors on two worker processes", .serialized)
 struct RemoteTensorTests {
+    /// Many moves from one worker at once (a Beaver triple's six shares go out so): every one is
+    /// answered, none lost between its forward finishing and the worker's reply.
+    @Test func manyMovesAtOnceAreAllAnswered() async throws {
+        let (bobProcess, bobEndpoint) = try startWorker(id: "bob")
+        let (aliceProcess, aliceEndpoint) = try startWorker(id: "alice")
+        defer { _ = bobProcess.stop(); _ = aliceProcess.stop() }
+        let bob = try RemoteWorker(name: "bob", endpoint: bobEndpoint, timeout: 20)
+        let alice = try RemoteWorker(name: "alice", endpoint: aliceEndpoint, timeout: 20)
+        var sources: [RemoteTensor] = []
+        for index in 0..<48 { sources.append(try await Tensor([Float(index)]).send(to: bob)) }
+        let moved = try await withThrowingTaskGroup(of: (Int, RemoteTensor).self) { group in
+            for (index, source) in sources.enumerated() { group.addTask { (index, try await source.move(to: alice)) } }
+            var moved: [Int: RemoteTensor] = [:]
+            for try await (index, tensor) in group { moved[index] = tensor }
+            return moved
+        }
+        for index in sources.indices { #expect(try await moved[index]?.get().scalars == [Float(index)]) }
+    }
+
     @Test func sendComputeGetMoveAndFree() async throws {
         let (bobProcess, bobEndpoint) = try startWorker(id: "bob")
         let (aliceProcess, aliceEndpoint) = try startWorker(id: "alice")
@@ -80,3 +99,4 @@ struct RemoteTensorTests {
         }
     }
 }
+
