@@ -116,6 +116,8 @@ public final class Launcher {
                 var environment = ProcessInfo.processInfo.environment
                 environment["TESSERA_THREADS"] = String(threads)
                 commands[index] = (URL(fileURLWithPath: CommandLine.arguments[0]), arguments, environment)
+            case .slurm:
+                throw TopologyError(file: topology.name, line: nil, key: "workers.launch", message: "a Slurm run is launched with runOnSlurm")
             case .ssh:
                 let host = topology.hosts[index % topology.hosts.count]
                 let remote = (topology.remoteDirectory.isEmpty ? "" : "cd \(topology.remoteDirectory) && ")
@@ -197,7 +199,7 @@ public final class Launcher {
     }
 
     /// Fresh key pairs for the scheduler and every worker in `<run>/keys` (`security.keys: auto`).
-    private func generateKeys(workers: Int) throws -> URL {
+    func generateKeys(workers: Int) throws -> URL {
         let url = runDirectory.appendingPathComponent("keys")
         try? FileManager.default.removeItem(at: url)
         let keys = KeyDirectory(url)

@@ -19,6 +19,8 @@ public struct Topology: Sendable, Equatable {
         case local
         /// `tessera worker` over ssh on the listed hosts.
         case ssh
+        /// One Slurm job (``SlurmJob``): a step runs the scheduler, another the workers.
+        case slurm
     }
 
     /// The run's name (also its run directory under `runs`); the file's name when not given.
@@ -49,6 +51,8 @@ public struct Topology: Sendable, Equatable {
     public var maxRestarts = 3
     /// Simulated slow devices and links, by worker.
     public var simulation: [SimulationGroup] = []
+    /// What the Slurm job asks for (`workers.launch: slurm`).
+    public var slurm = SlurmOptions()
     /// The run's settings.
     public var run = RunSettings()
 
@@ -71,12 +75,12 @@ public struct Topology: Sendable, Equatable {
             throw SettingError(key: "simulation.groups", value: group.description,
                                message: "names worker \(outside), but the run has \(run.workers) (0 to \(run.workers - 1))")
         }
-        guard launch == .local || !hosts.isEmpty else {
+        guard launch != .ssh || !hosts.isEmpty else {
             throw SettingError(key: "workers.hosts", message: "ssh launch needs at least one host")
         }
-        guard run.keys != Self.generatedKeys || launch == .local else {
+        guard run.keys != Self.generatedKeys || launch != .ssh else {
             throw SettingError(key: "security.keys", value: run.keys,
-                               message: "auto makes keys on this machine, for local workers; for ssh hosts give a directory made with tessera keys generate")
+                               message: "auto makes keys on this machine, for local workers and Slurm jobs (whose run directory is shared); for ssh hosts give a directory made with tessera keys generate")
         }
     }
 }

@@ -27,6 +27,10 @@ struct LaunchCommand: ParsableCommand {
     @Flag(help: "One JSON object per round instead of text.")
     var json = false
 
+    @Option(help: ArgumentHelp("Write the run's batch script (to the run directory, and print it) instead of submitting it: slurm.",
+                               valueName: "scheduler"))
+    var emit: String?
+
     @Flag(help: "No progress bar during rounds.")
     var quiet = false
 
@@ -44,6 +48,7 @@ struct LaunchCommand: ParsableCommand {
     var overrides: [String] { file == nil ? arguments : Array(arguments.dropFirst()) }
 
     func validate() throws {
+        if let emit, emit != "slurm" { throw ValidationError("--emit takes slurm (the only batch system there is a script for), not '\(emit)'") }
         guard (file == nil) != (resume == nil), resume == nil || arguments.first.map({ $0.hasPrefix("-") }) ?? true else {
             throw ValidationError("give a topology to launch, or --resume RUN to continue a run (not both)")
         }
@@ -59,6 +64,12 @@ struct LaunchCommand: ParsableCommand {
         let launcher = try Launcher(topology: topology, resuming: resumed)
         let log = RunLog(launcher.runDirectory.appendingPathComponent("logs/launch.log"))
         let run = topology.run
+        if emit != nil {
+            let script = try launcher.writeSlurmScript()
+            print(try String(contentsOf: script, encoding: .utf8), terminator: "")
+            FileHandle.standardError.write(Data("written to \(script.path); submit it with: sbatch \(script.path)\n".utf8))
+            return
+        }
         log.say("\(topology.name): \(run.summary)", quietly: json)
         // The report is written at the end of every run, one that failed too.
         func writeReport() {
@@ -68,6 +79,16 @@ struct LaunchCommand: ParsableCommand {
             } catch {
                 log.say("warning: could not write the run's report: \((error as NSError).localizedDescription)", quietly: json)
             }
+        }
+        if topology.launch == .slurm {
+            do {
+                try launcher.runOnSlurm(onLine: { log.say($0, quietly: json) }, shouldStop: { StopSignal.isRaised })
+            } catch {
+                writeReport()
+                throw error
+            }
+            log.say(String(format: "done: total wall time %.1f s", Date().timeIntervalSince(started)), quietly: json)
+            return writeReport()
         }
         let results: [RoundResult]
         do {

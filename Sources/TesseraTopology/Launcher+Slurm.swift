@@ -1,0 +1,92 @@
+import Foundation
+import TesseraScheduler
+import TesseraTransport
+
+extension Launcher {
+    /// The batch script of this run as a Slurm job (``SlurmJob``), written to `<run>/job.sh`;
+    /// with `security.keys: auto`, the keys it uses are made in `<run>/keys` first.
+    ///
+    /// - Throws: ``TopologyError`` when the script or keys cannot be written.
+    public func writeSlurmScript() throws -> URL {
+        var keys = topology.run.keys
+        if keys == Topology.generatedKeys { keys = try generateKeys(workers: topology.run.workers).path }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.resolvingSymlinksInPath().path
+        let job = SlurmJob(topology: topology, runDirectory: runDirectory.standardizedFileURL, executable: executable, keys: keys)
+        let url = runDirectory.appendingPathComponent("job.sh")
+        try FileManager.default.createDirectory(at: runDirectory.appendingPathComponent("logs"), withIntermediateDirectories: true)
+        do {
+            try Data(job.script.utf8).write(to: url)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        } catch {
+            throw TopologyError(file: url.path, line: nil, key: nil, message: "cannot write the batch script: \(error.localizedDescription)")
+        }
+        return url
+    }
+
+    /// Runs the topology as one Slurm job: writes its script, submits it, and follows it to its
+    /// end, handing `onLine` the job's state changes (with Slurm's reason while it waits) and
+    /// the scheduler's lines; Ctrl-C (`shouldStop`) cancels the job.
+    ///
+    /// - Throws: ``TopologyError`` (no sbatch, a refused job, a job that failed or waited past
+    ///   `slurm.queue_timeout`), ``SchedulerError`` (`.interrupted`).
+    public func runOnSlurm(onLine: @escaping (String) -> Void, shouldStop: @escaping () -> Bool) throws {
+        let directory = RunDirectory(runDirectory)
+        var status = RunDirectory.Status(state: "running", pid: getpid(), started: Date())
+        directory.write(status)
+        do {
+            try followJob(submitting: try writeSlurmScript(), onLine: onLine, shouldStop: shouldStop)
+            status.state = "finished"
+        } catch {
+            if case .interrupted? = error as? SchedulerError { status.state = "interrupted" } else { status.state = "failed" }
+            status.error = "\(error)"
+            status.ended = Date()
+            directory.write(status)
+            throw error
+        }
+        status.ended = Date()
+        directory.write(status)
+    }
+
+    private func followJob(submitting script: URL, onLine: (String) -> Void, shouldStop: () -> Bool) throws {
+        let id = try SlurmQueue.submit(script)
+        onLine("submitted Slurm job \(id) (\(topology.run.workers + 1) tasks); its script is \(script.path)")
+        let submitted = Date()
+        let log = runDirectory.appendingPathComponent("logs/scheduler.log")
+        var shown = 0
+        var last = ""
+        var started = false
+        while true {
+            if shouldStop() {
+                SlurmQueue.cancel(id)
+                onLine("cancelled Slurm job \(id)")
+                throw SchedulerError.interrupted(phase: started ? "while Slurm job \(id) ran" : "while Slurm job \(id) waited to start")
+            }
+            let state = try SlurmQueue.state(of: id)
+            if let state, "\(state.state) \(state.reason)" != last {
+                last = "\(state.state) \(state.reason)"
+                if state.state == "PENDING" { onLine("job \(id) is waiting: \(state.reason)") }
+                if state.state == "RUNNING" && !started { onLine("job \(id) is running") }
+            }
+            started = started || state?.state != "PENDING"
+            // The scheduler's lines, as they come.
+            if let text = try? String(contentsOf: log, encoding: .utf8) {
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                for line in lines.dropFirst(shown) where !line.isEmpty { onLine(String(line)) }
+                shown = max(shown, lines.count)
+            }
+            guard let state, !state.hasEnded else {
+                guard let state, state.state == "COMPLETED" else {
+                    throw TopologyError(file: script.path, line: nil, key: nil,
+                                        message: "Slurm job \(id) ended \(state?.state ?? "unknown to Slurm") (exit \(state?.exitCode ?? "?")); see \(runDirectory.path)/logs/job.out and scheduler.log")
+                }
+                return
+            }
+            if !started, topology.slurm.queueTimeout > 0, Date().timeIntervalSince(submitted) > topology.slurm.queueTimeout {
+                SlurmQueue.cancel(id)
+                throw TopologyError(file: script.path, line: nil, key: "slurm.queue_timeout",
+                                    message: "Slurm job \(id) did not start within \(topology.slurm.queueTimeout) s (\(state.reason)); it was cancelled")
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+    }
+}
