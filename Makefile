@@ -16,7 +16,7 @@ APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev iproute2
 # For the ssh launcher test (an sshd on loopback), the no-AVX2 CPU test (qemu-user emulates
 # one) and the report test (headless Chromium renders a run's report); without them those tests
 # are skipped, so a failed install is reported and not fatal.
-APT_TEST_PACKAGES ?= openssh-client openssh-server qemu-user chromium
+APT_TEST_PACKAGES ?= openssh-client openssh-server qemu-user chromium slurmctld slurmd slurm-client munge
 
 .PHONY: help deps test-deps build test test-portable test-python test-fuzz fuzz bench bench-deps run compare topologies stop clean
 TOPOLOGY     ?= Topologies/mnist-iid-10.yaml
@@ -54,8 +54,8 @@ test-deps:
 	@missing=""; \
 	for pkg in $(APT_TEST_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; } || echo "note: could not install$$missing; the ssh launcher, no-AVX2 CPU or report test will be skipped"; \
-	  else echo "note: missing$$missing; the ssh launcher, no-AVX2 CPU or report test will be skipped (sudo apt-get install -y$$missing)"; fi; \
+	  if [ "$$(id -u)" = 0 ]; then { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; } || echo "note: could not install$$missing; the ssh launcher, no-AVX2 CPU, report or Slurm test will be skipped"; \
+	  else echo "note: missing$$missing; the ssh launcher, no-AVX2 CPU, report or Slurm test will be skipped (sudo apt-get install -y$$missing)"; fi; \
 	fi
 
 test: deps test-deps test-python

@@ -69,7 +69,8 @@ start_munge() {
   chown munge:munge /etc/munge/munge.key /run/munge /var/log/munge /var/lib/munge
   chmod 400 /etc/munge/munge.key; chmod 755 /run/munge; chmod 700 /var/log/munge /var/lib/munge
   # munged refuses a key that is not its own user's.
-  runuser -u munge -- /usr/sbin/munged
+  # Daemons get no descriptor of ours: a caller reading our output would wait for them to exit.
+  runuser -u munge -- /usr/sbin/munged < /dev/null > "$dir/munged.out" 2>&1
   cp /run/munge/munged.pid "$dir/munged.pid"
   for _ in $(seq 50); do munge_works && return 0; sleep 0.1; done
   say "munged did not start"; cat /var/log/munge/munged.log >&2; return 1
@@ -79,9 +80,9 @@ start() {
   install
   configure
   start_munge
-  slurmctld -c -i
+  slurmctld -c -i < /dev/null > "$dir/slurmctld.out" 2>&1
   for _ in $(seq 100); do [[ "$(scontrol ping 2> /dev/null)" == *UP* ]] && break; sleep 0.2; done
-  slurmd
+  slurmd < /dev/null > "$dir/slurmd.out" 2>&1
   local state=""
   for _ in $(seq 150); do
     state=$(sinfo -h -n "$node" -o %t 2> /dev/null || true)

@@ -51,8 +51,9 @@ extension Launcher {
         let id = try SlurmQueue.submit(script)
         onLine("submitted Slurm job \(id) (\(topology.run.workers + 1) tasks); its script is \(script.path)")
         let submitted = Date()
-        let log = runDirectory.appendingPathComponent("logs/scheduler.log")
-        var shown = 0
+        // The scheduler's lines, and the job's own (srun's word on a worker task that failed).
+        var followed = [Followed(runDirectory.appendingPathComponent("logs/scheduler.log")) { !$0.hasPrefix("scheduler listening on") },
+                        Followed(runDirectory.appendingPathComponent("logs/job.out")) { $0.hasPrefix("srun: error") || $0.hasPrefix("tessera:") }]
         var last = ""
         var started = false
         while true {
@@ -64,16 +65,11 @@ extension Launcher {
             let state = try SlurmQueue.state(of: id)
             if let state, "\(state.state) \(state.reason)" != last {
                 last = "\(state.state) \(state.reason)"
-                if state.state == "PENDING" { onLine("job \(id) is waiting: \(state.reason)") }
+                if state.state == "PENDING" { onLine(state.reason == "None" ? "job \(id) is queued" : "job \(id) is waiting: \(state.reason)") }
                 if state.state == "RUNNING" && !started { onLine("job \(id) is running") }
             }
             started = started || state?.state != "PENDING"
-            // The scheduler's lines, as they come.
-            if let text = try? String(contentsOf: log, encoding: .utf8) {
-                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-                for line in lines.dropFirst(shown) where !line.isEmpty { onLine(String(line)) }
-                shown = max(shown, lines.count)
-            }
+            for index in followed.indices { followed[index].newLines().forEach(onLine) }
             guard let state, !state.hasEnded else {
                 guard let state, state.state == "COMPLETED" else {
                     throw TopologyError(file: script.path, line: nil, key: nil,
@@ -88,5 +84,23 @@ extension Launcher {
             }
             Thread.sleep(forTimeInterval: 0.5)
         }
+    }
+}
+
+/// A log file read as it grows: the complete lines not shown yet that `shows` keeps.
+private struct Followed {
+    let url: URL
+    let shows: (String) -> Bool
+    private var shown = 0
+
+    init(_ url: URL, shows: @escaping (String) -> Bool = { _ in true }) {
+        (self.url, self.shows) = (url, shows)
+    }
+
+    mutating func newLines() -> [String] {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        defer { shown = max(shown, lines.count) }
+        return lines.dropFirst(shown).map(String.init).filter { !$0.isEmpty && shows($0) }
     }
 }
