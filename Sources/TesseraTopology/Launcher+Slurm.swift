@@ -27,8 +27,9 @@ extension Launcher {
     /// end, handing `onLine` the job's state changes (with Slurm's reason while it waits) and
     /// the scheduler's lines; Ctrl-C (`shouldStop`) cancels the job.
     ///
-    /// - Throws: ``TopologyError`` (no sbatch, a refused job, a job that failed or waited past
-    ///   `slurm.queue_timeout`), ``SchedulerError`` (`.interrupted`).
+    /// - Throws: ``TopologyError`` (no sbatch, a refused job, a job that waited past
+    ///   `slurm.queue_timeout`), ``SlurmJobFailure`` (a job that did not complete),
+    ///   ``SchedulerError`` (`.interrupted`).
     public func runOnSlurm(onLine: @escaping (String) -> Void, shouldStop: @escaping () -> Bool) throws {
         let directory = RunDirectory(runDirectory)
         var status = RunDirectory.Status(state: "running", pid: getpid(), started: Date())
@@ -72,8 +73,8 @@ extension Launcher {
             for index in followed.indices { followed[index].newLines().forEach(onLine) }
             guard let state, !state.hasEnded else {
                 guard let state, state.state == "COMPLETED" else {
-                    throw TopologyError(file: script.path, line: nil, key: nil,
-                                        message: "Slurm job \(id) ended \(state?.state ?? "unknown to Slurm") (exit \(state?.exitCode ?? "?")); see \(runDirectory.path)/logs/job.out and scheduler.log")
+                    throw SlurmJobFailure(description: "Slurm job \(id) ended \(state?.state ?? "unknown to Slurm") (exit \(state?.exitCode ?? "?")); see \(runDirectory.path)/logs/job.out and scheduler.log",
+                                          status: state.map { max(1, $0.exitStatus) } ?? 1)
                 }
                 return
             }
@@ -85,6 +86,14 @@ extension Launcher {
             Thread.sleep(forTimeInterval: 0.5)
         }
     }
+}
+
+/// A Slurm job that did not complete: what Slurm says of it, and its exit status (the launch's).
+public struct SlurmJobFailure: Error, Sendable, CustomStringConvertible {
+    /// The job, its state and exit code, and where its logs are.
+    public let description: String
+    /// The job's exit status: its exit code, or 128 + the signal that ended it; at least 1.
+    public let status: Int32
 }
 
 /// A log file read as it grows: the complete lines not shown yet that `shows` keeps.

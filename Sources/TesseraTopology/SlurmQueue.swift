@@ -13,6 +13,13 @@ struct SlurmQueue {
         /// `EXIT:SIGNAL` once it ended.
         var exitCode: String
 
+        /// The job's exit status as a process's: its exit code, or 128 + the signal that ended it.
+        var exitStatus: Int32 {
+            let parts = exitCode.split(separator: ":").compactMap { Int32($0) }
+            guard parts.count == 2 else { return 1 }
+            return parts[1] > 0 ? 128 + parts[1] : parts[0]
+        }
+
         /// Whether the job is over.
         var hasEnded: Bool { !["PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"].contains(state) }
     }

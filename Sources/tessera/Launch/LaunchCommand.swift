@@ -83,6 +83,11 @@ struct LaunchCommand: ParsableCommand {
         if topology.launch == .slurm {
             do {
                 try launcher.runOnSlurm(onLine: { log.say($0, quietly: json) }, shouldStop: { StopSignal.isRaised })
+            } catch let failure as SlurmJobFailure {
+                // The launch exits as the job did.
+                writeReport()
+                FileHandle.standardError.write(Data("Error: \(failure)\n".utf8))
+                throw ExitCode(failure.status)
             } catch {
                 writeReport()
                 throw error
