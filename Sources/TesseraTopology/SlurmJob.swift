@@ -48,6 +48,22 @@ public struct SlurmJob: Sendable {
         return (lines + options.options).map { "#SBATCH \($0)" }
     }
 
+    /// A bash `case` on the task's rank giving each simulated worker its flags
+    /// (``SimulationGroup/workerArguments(for:in:)``), workers with the same flags in one arm;
+    /// empty without simulation. Flag values are numbers and ranges, safe inside the quotes.
+    var simulationCase: String {
+        var arms: [[String]: [Int]] = [:]
+        for index in 0..<topology.run.workers {
+            let arguments = SimulationGroup.workerArguments(for: index, in: topology.simulation)
+            if !arguments.isEmpty { arms[arguments, default: []].append(index) }
+        }
+        guard !arms.isEmpty else { return "" }
+        let cases = arms.sorted { $0.value[0] < $1.value[0] }.map { arguments, indices in
+            "\(indices.map(String.init).joined(separator: "|"))) simulated=(\(arguments.joined(separator: " ")));;"
+        }
+        return "case $SLURM_PROCID in \(cases.joined(separator: " ")) esac; "
+    }
+
     /// The whole batch script, commented.
     public var script: String {
         let run = Self.quoted(runDirectory.path), tessera = Self.quoted(executable)
@@ -84,7 +100,7 @@ public struct SlurmJob: Sendable {
 
         # The workers, worker-000 and on, each its own task (one that fails leaves the others running).
         srun --exact --ntasks=\(topology.run.workers) --kill-on-bad-exit=0 --output="$run/logs/worker-%3t.log" \\
-          bash -c 'exec "$0" worker --connect "$1" --id "$(printf worker-%03d "$SLURM_PROCID")" "${@:2}"' \\
+          bash -c 'simulated=(); \(simulationCase)exec "$0" worker --connect "$1" --id "$(printf worker-%03d "$SLURM_PROCID")" "${@:2}" "${simulated[@]}"' \\
           "$tessera" "tcp://$address:$port" \(workerArguments.map(Self.quoted).joined(separator: " ")) &
 
         wait "$scheduler"

@@ -75,9 +75,6 @@ public struct Topology: Sendable, Equatable {
             throw SettingError(key: "simulation.groups", value: group.description,
                                message: "names worker \(outside), but the run has \(run.workers) (0 to \(run.workers - 1))")
         }
-        guard launch != .slurm || simulation.isEmpty else {
-            throw SettingError(key: "simulation.groups", message: "cannot be used with workers.launch: slurm yet (every worker task runs the same command)")
-        }
         guard launch != .ssh || !hosts.isEmpty else {
             throw SettingError(key: "workers.hosts", message: "ssh launch needs at least one host")
         }

@@ -60,9 +60,11 @@ struct SlurmLaunchTests {
         topology.slurm.partition = "gpu"
         topology.slurm.nodes = 2
         topology.slurm.options = ["--account=ml"]
+        topology.simulation = try ["0-1: slowdown=5", "2: latency=0.05 bandwidth=20"].map { try SimulationGroup.parse($0).get() }
         let script = SlurmJob(topology: topology, runDirectory: URL(fileURLWithPath: "/shared/runs/x"), executable: "/opt/tessera", keys: "/shared/runs/x/keys").script
         for line in ["#SBATCH --ntasks=4", "#SBATCH --partition=gpu", "#SBATCH --nodes=2", "#SBATCH --account=ml", "#SBATCH --time=00:10:00",
-                     "--output=/shared/runs/x/logs/job.out", "'--set' 'training.rounds=2'", "'--keys' '/shared/runs/x/keys'", "tcp://*:0"] {
+                     "--output=/shared/runs/x/logs/job.out", "'--set' 'training.rounds=2'", "'--keys' '/shared/runs/x/keys'", "tcp://*:0",
+                     "case $SLURM_PROCID in 0|1) simulated=(--slowdown 5.0);; 2) simulated=(--bandwidth 20.0 --latency 0.05);; esac"] {
             #expect(script.contains(line), "no \(line)")
         }
         #expect(throws: TopologyError.self) { try SlurmQueue.run("sbatch-not-installed", []) }
