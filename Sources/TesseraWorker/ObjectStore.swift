@@ -42,6 +42,13 @@ public struct ObjectStore: Sendable {
         return ring
     }
 
+    /// The shape of the object `id`, of either kind.
+    ///
+    /// - Throws: ``WorkerError`` (`.unknownTensor`).
+    public func shape(of id: TensorID) throws -> [Int] {
+        try rings[id]?.shape ?? tensor(id).shape
+    }
+
     /// Whether `id` holds a ring tensor.
     public func holdsRing(_ id: TensorID) -> Bool { rings[id] != nil }
 

@@ -42,13 +42,7 @@ public struct WorkerService: Sendable {
                 return done
             case let .ringPlan(steps):
                 try checkWork(of: steps)
-                for (index, step) in steps.enumerated() {
-                    do {
-                        try run(step)
-                    } catch let error as WorkerError {
-                        throw WorkerError.planStepFailed(index: index, op: step.op.name, error)
-                    }
-                }
+                for (index, step) in steps.enumerated() { try Self.numbered(index, step) { try run(step) } }
                 return done
             case let .delete(ids):
                 store.delete(ids)
@@ -59,13 +53,7 @@ public struct WorkerService: Sendable {
                 return done
             case let .plan(steps):
                 try checkWork(of: steps)
-                for (index, step) in steps.enumerated() {
-                    do {
-                        try run(step)
-                    } catch let error as WorkerError {
-                        throw WorkerError.planStepFailed(index: index, op: step.op.name, error)
-                    }
-                }
+                for (index, step) in steps.enumerated() { try Self.numbered(index, step) { try run(step) } }
                 return done
             case let .requireGrad(id):
                 try store.store(try store.tensor(id).detached().requiringGrad(), as: id)
@@ -91,6 +79,15 @@ public struct WorkerService: Sendable {
         }
     }
 
+    /// Runs `body`, step `index` of a plan, its failure naming the step.
+    private static func numbered(_ index: Int, _ step: some StoredStep, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as WorkerError {
+            throw WorkerError.planStepFailed(index: index, op: step.opName, error)
+        }
+    }
+
     private var done: Message {
         .done(objectCount: UInt64(store.count), byteCount: UInt64(store.byteCount))
     }
@@ -111,7 +108,7 @@ public struct WorkerService: Sendable {
     /// Runs one ring step: its inputs are ring tensors, a float tensor for `encode`; its result,
     /// checked to fit the store first, a ring tensor.
     private mutating func run(_ step: RingStep) throws {
-        let shapes = try step.inputs.map { id in store.holdsRing(id) ? try store.ring(id).shape : try store.tensor(id).shape }
+        let shapes = try step.inputs.map { try store.shape(of: $0) }
         let shape: [Int]
         do {
             shape = try step.op.resultShape(for: shapes)
@@ -139,38 +136,20 @@ public struct WorkerService: Sendable {
         try store.store(result, as: step.output)
     }
 
-    /// Refuses ring `steps` that together ask for more work than one request may (shapes
-    /// followed through the steps, as for a plan).
-    private func checkWork(of steps: [RingStep]) throws {
+    /// Refuses `steps` (a plan's or a ring plan's) when together they ask for more work than one
+    /// request may: their shapes are followed through the steps (store, then earlier outputs)
+    /// without running anything. A step whose shapes cannot be known (an unknown id, a shape the
+    /// op refuses) ends the estimate: running stops there anyway, with that step's own error.
+    private func checkWork<Step: StoredStep>(of steps: [Step]) throws {
         var shapes: [TensorID: [Int]] = [:]
         var total = 0
         for step in steps {
-            guard let inputs = try? step.inputs.map({ id in
-                try shapes[id] ?? (store.holdsRing(id) ? store.ring(id).shape : store.tensor(id).shape)
-            }), let work = try? step.op.work(for: inputs), let shape = try? step.op.resultShape(for: inputs) else { return }
+            guard let inputs = try? step.inputs.map({ id in try shapes[id] ?? store.shape(of: id) }),
+                  let work = try? step.work(for: inputs), let shape = try? step.resultShape(for: inputs) else { return }
             let (sum, overflow) = total.addingReportingOverflow(work)
             total = overflow ? .max : sum
             guard total <= maximumWorkPerRequest else {
-                throw WorkerError.tooMuchWork(op: step.op.name, operations: total, limit: maximumWorkPerRequest)
-            }
-            shapes[step.output] = shape
-        }
-    }
-
-    /// Refuses `steps` when together they ask for more work than one request may: their
-    /// shapes are followed through the steps (store, then earlier outputs) without running
-    /// anything. A step whose shapes cannot be known (an unknown id, a shape the op refuses)
-    /// ends the estimate: running stops there anyway, with that step's own error.
-    private func checkWork(of steps: [PlanStep]) throws {
-        var shapes: [TensorID: [Int]] = [:]
-        var total = 0
-        for step in steps {
-            guard let inputs = try? step.inputs.map({ id in try shapes[id] ?? store.tensor(id).shape }),
-                  let work = try? step.op.work(for: inputs), let shape = try? step.op.resultShape(for: inputs) else { return }
-            let (sum, overflow) = total.addingReportingOverflow(work)
-            total = overflow ? .max : sum
-            guard total <= maximumWorkPerRequest else {
-                throw WorkerError.tooMuchWork(op: step.op.name, operations: total, limit: maximumWorkPerRequest)
+                throw WorkerError.tooMuchWork(op: step.opName, operations: total, limit: maximumWorkPerRequest)
             }
             shapes[step.output] = shape
         }
@@ -197,4 +176,26 @@ public struct WorkerService: Sendable {
                                              available: available)
         }
     }
+}
+
+/// What a plan's steps and a ring plan's share: an op on stored inputs into one output, whose
+/// work and result shape are known from the inputs' shapes.
+protocol StoredStep {
+    var inputs: [TensorID] { get }
+    var output: TensorID { get }
+    var opName: String { get }
+    func work(for shapes: [[Int]]) throws -> Int
+    func resultShape(for shapes: [[Int]]) throws -> [Int]
+}
+
+extension PlanStep: StoredStep {
+    var opName: String { op.name }
+    func work(for shapes: [[Int]]) throws -> Int { try op.work(for: shapes) }
+    func resultShape(for shapes: [[Int]]) throws -> [Int] { try op.resultShape(for: shapes) }
+}
+
+extension RingStep: StoredStep {
+    var opName: String { op.name }
+    func work(for shapes: [[Int]]) throws -> Int { try op.work(for: shapes) }
+    func resultShape(for shapes: [[Int]]) throws -> [Int] { try op.resultShape(for: shapes) }
 }
