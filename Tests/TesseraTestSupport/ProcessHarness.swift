@@ -67,12 +67,19 @@ public final class ProcessHarness: @unchecked Sendable {
     /// The first output line containing `marker`, waiting up to `timeout` seconds.
     public func waitForLine(containing marker: String, timeout: Double = 30) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
+        var exited: Date?
         while Date() < deadline {
             if let line = lines.withLock({ $0.first { $0.contains(marker) } }) { return line }
-            guard process.isRunning else { break }
+            // A process that exited may have printed its last lines into the pipe still unread:
+            // look until the pipe ends (not forever: a child it left may hold it open).
+            if !process.isRunning {
+                if exited == nil { exited = Date() }
+                if ended.withLock({ $0 }) || Date().timeIntervalSince(exited ?? Date()) > 2 { break }
+            }
             Thread.sleep(forTimeInterval: 0.01)
         }
-        throw HarnessError(description: "no line containing '\(marker)' within \(timeout) s; output: \(lines.withLock { $0 })")
+        if let line = lines.withLock({ $0.first { $0.contains(marker) } }) { return line }
+        throw HarnessError(description: "no line containing '\(marker)' within \(timeout) s (or before the process exited); output: \(lines.withLock { $0 })")
     }
 
     /// The exit status, waiting up to `timeout` seconds for the process to end (nil if it did not).
