@@ -18,7 +18,7 @@ APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev iproute2
 # are skipped, so a failed install is reported and not fatal.
 APT_TEST_PACKAGES ?= openssh-client openssh-server qemu-user chromium slurmctld slurmd slurm-client munge
 
-.PHONY: help deps test-deps build test test-portable test-python test-fuzz fuzz bench bench-deps run compare topologies stop clean
+.PHONY: help deps test-deps build test test-portable test-python test-fuzz fuzz fuzz-targets fuzz-live bench bench-deps run compare topologies stop clean
 TOPOLOGY     ?= Topologies/mnist-iid-10.yaml
 BIN           = $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera
 
@@ -30,7 +30,8 @@ help:
 	@echo "make build   release build of the tessera executable (PORTABLE=1: for CPUs without AVX2/FMA)"
 	@echo "make test    the test suite (what CI runs), the portable kernel's tensor tests included"
 	@echo "make bench   kernel benchmarks beside numpy/OpenBLAS from the same run"
-	@echo "make fuzz    libFuzzer on the wire decoder, the worker's handler and op programs (FUZZ_SECONDS each)"
+	@echo "make fuzz    libFuzzer on the wire decoder, the worker's handler and op programs (FUZZ_SECONDS each),"
+	@echo "             and 1,000,000 mutated messages against a live worker and a live scheduler (LIVE_FUZZ_COUNT)"
 
 # System packages the build needs. Installs them when run as root, else prints the command.
 deps:
@@ -79,7 +80,9 @@ fuzz-build: deps
 	TESSERA_FUZZ=1 $(SWIFT) build -c release --build-path .build-fuzz --product tessera-fuzz \
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 
-fuzz: fuzz-build
+fuzz: fuzz-targets fuzz-live
+
+fuzz-targets: fuzz-build
 	@for target in wire worker ops; do \
 	  mkdir -p $(FUZZ_DIR)/$$target $(FUZZ_DIR)/crashes; \
 	  echo "fuzzing $$target for $(FUZZ_SECONDS) s"; \
@@ -90,11 +93,18 @@ fuzz: fuzz-build
 	  if [ $$status != 0 ]; then tail -60 $(FUZZ_DIR)/$$target.log; echo "fuzz $$target failed: see $(FUZZ_DIR)/crashes"; exit 1; fi; \
 	done
 
+# Mutated messages against a live worker process and a live scheduler process through their
+# sockets (make test sends 20,000 each): an exit or an unanswered well-formed request fails.
+LIVE_FUZZ_COUNT ?= 1000000
+fuzz-live:
+	$(SWIFT) build --build-tests
+	TESSERA_LIVE_FUZZ_COUNT=$(LIVE_FUZZ_COUNT) $(SWIFT) test --skip-build --filter LiveFuzz
+
 # The short fuzz run make test does: 10 s per target from a fixed seed and a fresh corpus, so
 # a run repeats the inputs of the last one (a new finding comes from make fuzz, not from CI).
 test-fuzz:
 	rm -rf $(FUZZ_DIR)/wire $(FUZZ_DIR)/worker $(FUZZ_DIR)/ops
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 FUZZ_SEED=1
+	$(MAKE) --no-print-directory fuzz-targets FUZZ_SECONDS=10 FUZZ_SEED=1
 
 # The CURVE reference is pyzmq on the libzmq and libsodium Tessera links (built from source in
 # a venv, SYSTEM_PYZMQ); pyzmq's wheel bundles newer ones and is shown beside it.

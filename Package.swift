@@ -141,10 +141,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraWireTests",
-            dependencies: ["TesseraWire", "TesseraTensor"]
+            dependencies: ["TesseraWire", "TesseraTensor", "TesseraTestSupport"]
         ),
         .target(
             name: "TesseraTestSupport",
+            dependencies: ["TesseraTensor", "TesseraWire"],
             path: "Tests/TesseraTestSupport"
         ),
         .testTarget(

@@ -8,11 +8,13 @@ import TesseraWire
 public final class RequestClient {
     /// The channel under it.
     public let channel: any MessageChannel
-    private var nextID: UInt64 = 1
+    private var nextID: UInt64
 
-    /// A client on `channel` (connected).
-    public init(channel: any MessageChannel) {
+    /// A client on `channel` (connected) whose requests are numbered from `firstMessageID` (a
+    /// test that also sends raw frames numbers its requests apart from theirs).
+    public init(channel: any MessageChannel, firstMessageID: UInt64 = 1) {
         self.channel = channel
+        nextID = firstMessageID
     }
 
     /// A client connected to `endpoint` through `transport`, tracing to `tracer` when given.
@@ -20,8 +22,9 @@ public final class RequestClient {
     /// - Throws: ``TransportError`` when the endpoint is malformed.
     public convenience init(connectingTo endpoint: String, limits: WireLimits = WireLimits(),
                             security: ChannelSecurity = .none, tracer: TraceWriter? = nil,
-                            transport: Transport = .zeroMQ) throws {
-        self.init(channel: try transport.connect(endpoint, limits: limits, security: security, tracer: tracer))
+                            transport: Transport = .zeroMQ, firstMessageID: UInt64 = 1) throws {
+        self.init(channel: try transport.connect(endpoint, limits: limits, security: security, tracer: tracer),
+                  firstMessageID: firstMessageID)
     }
 
     /// Sends `message` and returns the reply, waiting at most `timeout` seconds.

@@ -49,7 +49,7 @@ public final class WorkerRuntime {
     /// Called on the serving thread when a train or evaluate task starts, with the message.
     public var onTaskStarted: (Message) -> Void = { _ in }
     /// Forwards on their way to other workers.
-    private var forwarding: [BackgroundTask] = []
+    private let forwarder: Forwarder
     /// The endpoint the socket is bound or connected to (with the real port after `tcp://*:0`).
     public let address: String
     /// Where `forward` may send tensors (those of the same federation) and how: by default
@@ -93,6 +93,7 @@ public final class WorkerRuntime {
             opened
         }
         self.address = channel.address
+        forwarder = Forwarder(limits: limits, tracer: tracer, transport: transport)
     }
 
     /// Serves until `shouldStop` returns true (checked at least every 100 ms), then closes the
@@ -186,62 +187,68 @@ public final class WorkerRuntime {
                 }
                 try send(result, replyTo: task.replyTo, to: task.sender)
             }
-            // The forwards finished now, read once: one that finishes while these replies go out
-            // is answered on the next pass, not dropped unanswered.
-            let finished = forwarding.compactMap { task in task.result.withLock { $0 }.map { (task, $0) } }
-            for (task, result) in finished {
-                tracer?.span(task.kindName, start: task.start)
+            for (forward, result) in forwarder.takeFinished() {
+                tracer?.span("forward", start: forward.start)
                 // A forward's done reports the store as it is when the other worker answered.
                 let reply: Message = if case .done = result { done } else { result }
-                try send(reply, replyTo: task.replyTo, to: task.sender)
+                try send(reply, replyTo: forward.replyTo, to: forward.sender)
             }
-            forwarding.removeAll { task in finished.contains { $0.0 === task } }
             // Short polls while work runs in the background, so its reply goes out as soon as it is done.
-            let busy = running != nil || !forwarding.isEmpty
+            let busy = running != nil || !forwarder.isEmpty
             guard let received = try channel.receive(timeout: busy ? 0.005 : 0.1) else { continue }
             let reply: Message?
             var replyTo: UInt64 = 0
             var leaving = false
-            switch received.envelope {
-            case let .success(envelope):
-                heardFromPeer = true
-                lastHeard = Date()
-                replyTo = envelope.id
-                let start = TraceEvent.now()
-                switch envelope.message {
-                case let .bye(reason) where !isRouter:
-                    // The scheduler ended the run.
-                    logger.info("dismissed by \(address): \(reason)")
-                    dismissed = true
-                    reply = nil
-                case let .forward(id, endpoint, target):
-                    reply = startForward(id, to: endpoint, as: target, replyTo: envelope.id, sender: received.peer)
-                case let .welcome(_, configuration):
-                    reply = welcome(configuration)
-                case .trainTask, .evaluateTask:
-                    reply = startTask(envelope.message, replyTo: envelope.id, sender: received.peer)
-                case let .secureAggregation(step) where step.kind.isRequest:
-                    do {
-                        guard var session = secureAggregation else {
-                            throw WorkerError.secureAggregation(worker: service.workerID, reason: "no round in progress")
+            // Nothing that goes wrong with one message ends the worker: it is answered with the
+            // error and the loop goes on. Only the channel failing (closed, its socket gone) does.
+            do {
+                switch received.envelope {
+                case let .success(envelope):
+                    heardFromPeer = true
+                    lastHeard = Date()
+                    replyTo = envelope.id
+                    let start = TraceEvent.now()
+                    switch envelope.message {
+                    case let .bye(reason) where !isRouter:
+                        // The scheduler ended the run.
+                        logger.info("dismissed by \(address): \(reason)")
+                        dismissed = true
+                        reply = nil
+                    case let .forward(id, endpoint, target):
+                        reply = startForward(id, to: endpoint, as: target, replyTo: envelope.id, sender: received.peer)
+                    case let .welcome(_, configuration):
+                        reply = welcome(configuration)
+                    case .trainTask, .evaluateTask:
+                        reply = startTask(envelope.message, replyTo: envelope.id, sender: received.peer)
+                    case let .secureAggregation(step) where step.kind.isRequest:
+                        do {
+                            guard var session = secureAggregation else {
+                                throw WorkerError.secureAggregation(worker: service.workerID, reason: "no round in progress")
+                            }
+                            reply = try session.answer(step, worker: service.workerID)
+                            secureAggregation = step.kind == .survivors ? nil : session
+                            // A device that leaves in a secure round does so once its masked input is out.
+                            leaving = !isRouter && step.kind == .relayedShares && availability.leaves()
+                        } catch {
+                            reply = .errorReply(for: error)
                         }
-                        reply = try session.answer(step, worker: service.workerID)
-                        secureAggregation = step.kind == .survivors ? nil : session
-                        // A device that leaves in a secure round does so once its masked input is out.
-                        leaving = !isRouter && step.kind == .relayedShares && availability.leaves()
-                    } catch {
-                        reply = .errorReply(for: error)
+                    default:
+                        reply = service.handle(envelope.message)
                     }
-                default:
-                    reply = service.handle(envelope.message)
+                    if reply != nil { tracer?.span(envelope.message.kindName, start: start, detail: Self.detail(of: envelope.message)) }
+                case let .failure(error):
+                    logger.notice("undecodable message from \(received.peer): \(error)")
+                    replyTo = error.messageID ?? 0
+                    reply = .errorReply(for: error)
                 }
-                if reply != nil { tracer?.span(envelope.message.kindName, start: start, detail: Self.detail(of: envelope.message)) }
-            case let .failure(error):
-                logger.notice("undecodable message from \(received.peer): \(error)")
-                replyTo = error.messageID ?? 0
-                reply = .errorReply(for: error)
+                if let reply { try send(reply, replyTo: replyTo, to: received.peer) }
+            } catch let error as TransportError {
+                throw error
+            } catch {
+                logger.error("a message from \(received.peer) could not be handled: \(error); answering with the error")
+                tracer?.span("handler failed", start: TraceEvent.now(), detail: "\(error)", peer: received.peer.description)
+                try send(.errorReply(for: error), replyTo: replyTo, to: received.peer)
             }
-            if let reply { try send(reply, replyTo: replyTo, to: received.peer) }
             if leaving {
                 tracer?.span("simulated leave", start: TraceEvent.now(), detail: "away \(availability.away) s after its masked input")
                 offlineUntil = Date().addingTimeInterval(availability.away)
@@ -356,9 +363,10 @@ public final class WorkerRuntime {
         }
     }
 
-    /// Starts putting stored tensor `id` on the worker at `endpoint` as `target`, on its own
-    /// thread (the worker goes on serving meanwhile, itself included); its answer is relayed
-    /// when it comes, or an error after 30 s without one. Answers an unknown id at once.
+    /// Starts putting stored tensor `id` (as it is now) on the worker at `endpoint` as `target`,
+    /// in the background (the worker goes on serving meanwhile, itself included); its answer is
+    /// relayed when it comes. Answers at once an endpoint not allowed, an unknown id, or a
+    /// forward the ``Forwarder`` has no room for.
     private func startForward(_ id: TensorID, to endpoint: String, as target: TensorID, replyTo: UInt64,
                               sender: PeerID?) -> Message? {
         let put: Message, security: ChannelSecurity
@@ -370,24 +378,9 @@ public final class WorkerRuntime {
         } catch {
             return .errorReply(for: error)
         }
-        let task = BackgroundTask(replyTo: replyTo, sender: sender, kindName: "forward")
-        forwarding.append(task)
-        let (limits, tracer, transport) = (channel.codec.limits, tracer, transport)
-        let thread = Thread {
-            let result: Message
-            do {
-                let peer = try RequestClient(connectingTo: endpoint, limits: limits, security: security, tracer: tracer,
-                                             transport: transport)
-                defer { peer.channel.close() }
-                let answer = try peer.request(put, timeout: 30)
-                result = if case .error = answer { answer } else { .done(objectCount: 0, byteCount: 0) }
-            } catch {
-                result = .errorReply(for: WorkerError.forwardFailed(endpoint: endpoint, reason: "\(error)"))
-            }
-            task.result.withLock { $0 = result }
+        guard forwarder.enqueue(put, to: endpoint, security: security, replyTo: replyTo, sender: sender) else {
+            return .errorReply(for: WorkerError.busy(worker: service.workerID, running: "full line of forwards (\(Forwarder.maximumRunning) running, \(Forwarder.maximumWaiting) waiting)"))
         }
-        thread.name = "tessera.forward"
-        thread.start()
         return nil
     }
 

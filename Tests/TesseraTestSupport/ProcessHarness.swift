@@ -168,9 +168,10 @@ public let pythonWithZMQ: Bool = {
 }()
 
 /// Starts `tessera scheduler` on a free loopback port with `arguments` (run settings, a run
-/// directory) and returns it with the endpoint it printed once listening.
-public func startScheduler(_ arguments: [String]) throws -> (ProcessHarness, String) {
-    let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0"] + arguments)
+/// directory) and returns it with the endpoint it printed once listening; with
+/// `includingErrors`, its standard error is among its lines too.
+public func startScheduler(_ arguments: [String], includingErrors: Bool = false) throws -> (ProcessHarness, String) {
+    let scheduler = try ProcessHarness(["scheduler", "--bind", "tcp://127.0.0.1:0"] + arguments, includingErrors: includingErrors)
     let line = try scheduler.waitForLine(containing: "listening on")
     return (scheduler, String(line.split(separator: " ").last ?? ""))
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TesseraTensor
 @testable import TesseraWire
+import TesseraTestSupport
 
 @Suite("Malformed input is a typed error")
 struct MalformedTests {
@@ -111,6 +112,21 @@ struct MalformedTests {
         #expect(throws: WireError.self) { try small.encode(Envelope(id: 1, message: .put(id: 1, tensor: Tensor.zeros([100])))) }
     }
 
+    /// An empty tensor whose other dimension is huge ([0, 2^32 - 1]) is a limit (error 7), as
+    /// a full one would be: the tensor layer refuses such a shape, and that refusal once ended
+    /// a worker, escaping the decoder as a tensor error.
+    @Test func anEmptyTensorWithAHugeDimensionIsALimit() throws {
+        var writer = ByteWriter()
+        for byte in WireCodec.magic { writer.u8(byte) }
+        writer.u8(1); writer.u8(MessageType.put.rawValue); writer.u16(0); writer.u64(1); writer.u64(0)
+        var body = ByteWriter()
+        body.u64(1); body.u8(1); body.u8(2); body.u32(0); body.u32(UInt32.max)
+        writer.u32(UInt32(body.bytes.count))
+        #expect(Self.kind([Data(writer.bytes + body.bytes), Data()]) == .limitExceeded)
+        // Within the limit it is a valid empty tensor.
+        #expect(Self.kind(try Self.frames(.put(id: 1, tensor: Tensor.zeros([0, 1 << 20])))) == nil)
+    }
+
     @Test func badStringsAndBooleans() throws {
         var header = try Self.frames(.bye(reason: "ok"))[0]
         header[32] = 0xFF   // first byte of the reason: not UTF-8
@@ -131,27 +147,10 @@ struct MalformedTests {
     /// never traps (the test process would die).
     @Test func randomMutationsNeverTrap() throws {
         var generator = SeededGenerator(seed: 2026)
-        let seeds = try CodecTests.messages.map { try Self.frames($0) }
+        let seeds = try WireCorpus.encodedMessages()
         var decoded = 0, rejected = 0
         for _ in 0..<10_000 {
-            var frames = seeds[Int(generator.next() % UInt64(seeds.count))]
-            let mutations = 1 + Int(generator.next() % 4)
-            for _ in 0..<mutations {
-                let index = Int(generator.next() % UInt64(frames.count))
-                var frame = frames[index]
-                switch generator.next() % 4 {
-                case 0 where !frame.isEmpty:
-                    frame[Int(generator.next() % UInt64(frame.count))] = UInt8(truncatingIfNeeded: generator.next())
-                case 1 where !frame.isEmpty:
-                    frame = frame.prefix(Int(generator.next() % UInt64(frame.count)))
-                case 2:
-                    frame.append(UInt8(truncatingIfNeeded: generator.next()))
-                default:
-                    if frames.count > 1 { frames.removeLast() } else { frames.append(Data([1, 2, 3, 4])) }
-                    continue
-                }
-                frames[index] = frame
-            }
+            let frames = WireCorpus.mutate(seeds[Int(generator.next() % UInt64(seeds.count))], using: &generator)
             do {
                 _ = try Self.codec.decode(frames)
                 decoded += 1

@@ -20,8 +20,11 @@ public enum Endpoint {
     /// addresses reach further.
     public static func isLoopback(_ text: String) -> Bool {
         if text.hasPrefix("ipc://") || text.hasPrefix("local://") { return true }
-        guard text.hasPrefix("tcp://"), let colon = text.lastIndex(of: ":") else { return false }
-        let host = text[text.index(text.startIndex, offsetBy: 6)..<colon]
+        guard text.hasPrefix("tcp://") else { return false }
+        let rest = text.dropFirst("tcp://".count)
+        // The port's colon is looked for after the scheme's ("tcp://x" has none).
+        guard let colon = rest.lastIndex(of: ":") else { return false }
+        let host = rest[..<colon]
         return host.hasPrefix("127.") || host == "localhost" || host == "[::1]"
     }
 }

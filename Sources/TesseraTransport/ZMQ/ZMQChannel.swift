@@ -27,8 +27,11 @@ final class ZMQChannel: MessageChannel {
          queueLimit: Int?, curve: Curve?) throws {
         self.codec = codec
         isBound = endpoint != nil
+        // A ROUTER drops what a peer's full queue cannot take; a DEALER would wait for room
+        // forever, so its sends give up after ``sendTimeout``.
         socket = try ZMQSocket(isBound ? .router : .dealer, context: context, identity: identity,
-                               maximumMessageBytes: codec.limits.maximumMessageBytes, queueLimit: queueLimit)
+                               maximumMessageBytes: codec.limits.maximumMessageBytes, queueLimit: queueLimit,
+                               sendTimeout: isBound ? nil : Self.sendTimeout)
         switch curve {
         case let .server(secretKey, domain): try socket.makeCurveServer(secretKey: secretKey, domain: domain)
         case let .client(keys, serverKey): try socket.makeCurveClient(keys: keys, serverKey: serverKey)
@@ -49,6 +52,10 @@ final class ZMQChannel: MessageChannel {
         _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
         _ = fcntl(wakeWrite, F_SETFL, O_NONBLOCK)
     }
+
+    /// Seconds a connected channel's send waits for room in its queue (1,000 messages, or a
+    /// peer not yet there) before it fails with a timeout.
+    static let sendTimeout = 30.0
 
     deinit {
         _ = Foundation.close(wakeRead)

@@ -22,13 +22,16 @@ final class ZMQSocket {
 
     /// A socket of `kind` in `context`, with linger 0 (closing never blocks on unsent data)
     /// and, when given, a routing `identity` (a DEALER's name as a ROUTER sees it), a largest
-    /// frame accepted (`ZMQ_MAXMSGSIZE`) and high-water marks (`queueLimit` messages per peer).
+    /// frame accepted (`ZMQ_MAXMSGSIZE`), high-water marks (`queueLimit` messages per peer) and
+    /// the longest a send may wait for room in the queue (`sendTimeout` seconds, `ZMQ_SNDTIMEO`).
     ///
     /// - Throws: ``TransportError``.
-    init(_ kind: Kind, context: ZMQContext, identity: String? = nil, maximumMessageBytes: Int? = nil, queueLimit: Int? = nil) throws {
+    init(_ kind: Kind, context: ZMQContext, identity: String? = nil, maximumMessageBytes: Int? = nil, queueLimit: Int? = nil,
+         sendTimeout: Double? = nil) throws {
         guard let handle = zmq_socket(context.handle, kind.value) else { throw TransportError.lastZMQError("zmq_socket") }
         self.handle = handle
         self.context = context
+        self.sendTimeout = sendTimeout
         try setOption(ZMQ_LINGER, Int32(0))
         if let identity { try setOption(ZMQ_ROUTING_ID, bytes: Array(identity.utf8)) }
         if let maximumMessageBytes { try setOption(ZMQ_MAXMSGSIZE, Int64(maximumMessageBytes)) }
@@ -36,7 +39,11 @@ final class ZMQSocket {
             try setOption(ZMQ_RCVHWM, Int32(clamping: queueLimit))
             try setOption(ZMQ_SNDHWM, Int32(clamping: queueLimit))
         }
+        if let sendTimeout { try setOption(ZMQ_SNDTIMEO, Int32(clamping: Int(sendTimeout * 1000))) }
     }
+
+    /// The longest a send waits for room, in seconds (nil: forever).
+    private let sendTimeout: Double?
 
     deinit {
         close()
@@ -133,7 +140,11 @@ final class ZMQSocket {
                 }
             }
             guard zmq_msg_send(&message, handle, flags) >= 0 else {
+                let number = zmq_errno()
                 zmq_msg_close(&message)
+                if number == EAGAIN, let sendTimeout {
+                    throw TransportError(.timeout, "send: the peer took no message for \(sendTimeout) s (its queue is full or it is not connected)")
+                }
                 throw TransportError.lastZMQError("send")
             }
         }

@@ -95,6 +95,10 @@ public struct WireCodec: Sendable {
         } catch var error as WireError {
             error.messageID = knownID
             throw error
+        } catch {
+            // Every decoding failure is a WireError, whatever layer below refused the bytes (a
+            // tensor's own shape rule, say): callers answer WireErrors and go on.
+            throw WireError(.malformed, "the message cannot be decoded: \(error)", messageID: knownID)
         }
     }
 
@@ -189,15 +193,19 @@ struct PayloadFrames {
             throw WireError(.limitExceeded, "\(what) at offset \(start) has rank \(rank); the limit is \(limits.maximumRank)")
         }
         var shape: [Int] = []
-        var elements = 1
+        // The product of the nonzero dimensions, not of all: an empty tensor of shape
+        // [0, 2^32 - 1] holds nothing, but the tensor layer (and any kernel looping over its
+        // other dimensions) refuses it, so it is refused here, as a limit, like a full one.
+        var nonzero = 1
         for _ in 0..<rank {
             let dimension = Int(try reader.u32("\(what) dimension"))
             shape.append(dimension)
-            let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+            guard dimension != 0 else { continue }
+            let (product, overflow) = nonzero.multipliedReportingOverflow(by: dimension)
             guard !overflow, product <= limits.maximumTensorElements else {
-                throw WireError(.limitExceeded, "\(what) at offset \(start) of shape \(shape)… exceeds \(limits.maximumTensorElements) elements")
+                throw WireError(.limitExceeded, "\(what) at offset \(start) of shape \(shape)… exceeds \(limits.maximumTensorElements) elements (counting the nonzero dimensions of an empty one)")
             }
-            elements = product
+            nonzero = product
         }
         return shape
     }
