@@ -171,6 +171,10 @@ let package = Package(
             dependencies: ["TesseraTrace", "TesseraTestSupport"]
         ),
         .testTarget(
+            name: "TesseraTransportTests",
+            dependencies: ["TesseraTransport"]
+        ),
+        .testTarget(
             name: "TesseraDataTests",
             dependencies: ["TesseraData", "TesseraTensor"]
         ),

@@ -14,6 +14,9 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         case frameMismatch = 8
         /// Not a decoding error: a valid request that failed (unknown tensor id, op error…).
         case requestFailed = 100
+        /// Not a decoding error: the sender is not a worker of the scheduler's run (it never
+        /// registered, or the scheduler restarted); it should register.
+        case notRegistered = 101
     }
 
     /// The class of problem.

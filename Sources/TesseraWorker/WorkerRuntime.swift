@@ -58,9 +58,9 @@ public final class WorkerRuntime {
     /// Seconds without any message from the scheduler, after registering, before the worker
     /// says so and registers again.
     public var registrationRetry: Double = 5
-    /// Seconds without any message from the scheduler (which heartbeats a quiet worker every 2 s) after
-    /// which the worker takes it for gone and registers again, every `registrationRetry`
-    /// seconds, so that a restarted scheduler (`--resume`) finds it.
+    /// Seconds without any message from the scheduler (which heartbeats a quiet worker every 2 s)
+    /// after which the worker says so; it goes on heartbeating, and registers again only when
+    /// a restarted scheduler answers that it does not know it (error 101).
     public var schedulerTimeout: Double = 10
     /// Seconds without any message from the scheduler after which the worker gives up and
     /// stops (0: never), so that no worker outlives its federation.
@@ -103,18 +103,19 @@ public final class WorkerRuntime {
     public func run(until shouldStop: () -> Bool) throws {
         var lastHeartbeat = Date.distantPast
         let started = Date()
-        var lastRegistration = started
-        var heardFromPeer = isRouter
-        var lastHeard = started
-        if !isRouter {
-            try send(registration, replyTo: 0, to: nil)
-            logger.info("registering with \(address)")
-        }
+        // Silence is measured on time this loop listened: a worker paused (SIGSTOP) or starved
+        // does not take its scheduler for gone when it comes back.
+        let attention = AttendedClock()
+        var allowance = 0.0
+        var contact = SchedulerContact(clock: attention, registrationRetry: registrationRetry, silenceWarning: schedulerTimeout,
+                                       giveUpAfter: giveUpAfter)
         var dismissed = false
         var offlineUntil: Date?
         // A task in training when the device went away by schedule: its update is lost.
         var abandoned = false
         while !shouldStop() && !dismissed {
+            attention.attend(allowing: allowance)
+            allowance = 0.1
             if !isRouter, offlineUntil == nil, let end = availability.scheduledAbsence(at: Date().timeIntervalSince(started)) {
                 tracer?.span("simulated leave", start: TraceEvent.now(), detail: "offline until \(end) s by schedule")
                 offlineUntil = started.addingTimeInterval(end)
@@ -128,37 +129,32 @@ public final class WorkerRuntime {
                 }
                 offlineUntil = nil
                 logger.notice("back (simulated); registering again")
-                (heardFromPeer, lastRegistration, lastHeard) = (false, .distantPast, Date())
+                contact.restart()
             }
-            // A heartbeat when nothing else went out for a second: any message says we live.
+            if !isRouter {
+                switch contact.next() {
+                case .none:
+                    break
+                case .register:
+                    if contact.silence >= registrationRetry {
+                        logger.warning("no reply from \(address) after \(Int(contact.silence.rounded())) s, retrying")
+                    } else {
+                        logger.info("registering with \(address)")
+                    }
+                    try send(registration, replyTo: 0, to: nil)
+                case let .reportSilence(seconds):
+                    logger.warning("no message from \(address) for \(Int(seconds.rounded())) s (stopped, paused or restarting?); still here, heartbeating")
+                    tracer?.span("scheduler silent", start: TraceEvent.now(), detail: "\(Int(seconds.rounded())) s")
+                case let .giveUp(seconds):
+                    channel.close()
+                    tracer?.flush()
+                    throw TransportError(.timeout, "no message from \(address) for \(Int(seconds.rounded())) s; giving up (--give-up)")
+                }
+            }
+            // After the registration, a heartbeat when nothing else went out for a second: any message says we live.
             if !isRouter && Date().timeIntervalSince(max(lastHeartbeat, lastSent)) >= 1 {
                 try send(.heartbeat, replyTo: 0, to: nil)
                 lastHeartbeat = Date()
-            }
-            if !isRouter {
-                let silence = Date().timeIntervalSince(lastHeard)
-                // A scheduler silent past its heartbeats is gone (killed, restarting): register
-                // again until one answers, and give up in the end.
-                if heardFromPeer && silence >= schedulerTimeout {
-                    logger.warning("no message from \(address) for \(Int(silence.rounded())) s (stopped or restarting?); registering again")
-                    tracer?.span("scheduler silent", start: TraceEvent.now(), detail: "\(Int(silence.rounded())) s")
-                    heardFromPeer = false
-                    lastRegistration = .distantPast
-                }
-                if giveUpAfter > 0 && silence >= giveUpAfter {
-                    channel.close()
-                    tracer?.flush()
-                    throw TransportError(.timeout, "no message from \(address) for \(Int(giveUpAfter)) s; giving up (--give-up)")
-                }
-                // A scheduler that never answers (wrong address, not started, a firewall) is
-                // reported within seconds instead of the worker looking healthy.
-                if !heardFromPeer && Date().timeIntervalSince(lastRegistration) >= registrationRetry {
-                    if lastRegistration != .distantPast {
-                        logger.warning("no reply from \(address) after \(Int(silence.rounded())) s, retrying")
-                    }
-                    try send(registration, replyTo: 0, to: nil)
-                    lastRegistration = Date()
-                }
             }
             if let task = running, let result = task.result.withLock({ $0 }) {
                 running = nil
@@ -204,8 +200,7 @@ public final class WorkerRuntime {
             do {
                 switch received.envelope {
                 case let .success(envelope):
-                    heardFromPeer = true
-                    lastHeard = Date()
+                    if !isRouter { contact.heard() }
                     replyTo = envelope.id
                     let start = TraceEvent.now()
                     switch envelope.message {
@@ -216,8 +211,19 @@ public final class WorkerRuntime {
                         reply = nil
                     case let .forward(id, endpoint, target):
                         reply = startForward(id, to: endpoint, as: target, replyTo: envelope.id, sender: received.peer)
+                    case let .welcome(runID, _) where !isRouter && !contact.admits(run: runID):
+                        // Another scheduler at the address this worker's scheduler had: it
+                        // gets neither this worker nor its updates.
+                        logger.error("welcomed into run \(runID), but this worker belongs to run \(contact.runID ?? "?"); not joining (another scheduler at \(address)?)")
+                        tracer?.span("welcome refused", start: TraceEvent.now(), detail: "run \(runID), not \(contact.runID ?? "?")")
+                        reply = .errorReply(for: WorkerError.cannotJoin(worker: service.workerID, reason: "it belongs to run \(contact.runID ?? "?"), not \(runID)"))
                     case let .welcome(_, configuration):
                         reply = welcome(configuration)
+                    case let .error(code, text) where !isRouter && code == WireError.Kind.notRegistered.rawValue:
+                        // A scheduler that restarted does not know this worker: register again.
+                        logger.notice("\(address) does not know this worker (\(text)); registering again")
+                        contact.notRegistered()
+                        reply = nil
                     case .trainTask, .evaluateTask:
                         reply = startTask(envelope.message, replyTo: envelope.id, sender: received.peer)
                     case let .secureAggregation(step) where step.kind.isRequest:

@@ -26,6 +26,17 @@ struct AsyncRun {
         var applied: [(worker: String, staleness: Int, samples: UInt64, loss: Double?)] = []
     }
 
+    /// A closed period waiting for the evaluation of the model it ended with.
+    struct Report {
+        /// The model's version.
+        let version: Int
+        let period: Period
+        /// When the period closed.
+        let closed: Double
+        /// The model, the strategy's state and the sampler's, as they were then.
+        let checkpoint: Checkpoint
+    }
+
     /// When training started (the wall-time limit counts from here).
     let start: Double
     /// Server steps taken: the current model's version.
@@ -46,6 +57,10 @@ struct AsyncRun {
     var accepted = 0
     var failedBeforeFirst = 0
     var period: Period
+    /// Closed periods waiting for their evaluations, oldest first.
+    var reports: [Report] = []
+    /// Whether training is over: no more tasks; the run ends when `reports` is empty.
+    var finishing = false
 
     /// A run from model version `version`, started at `now`.
     init(version: Int, buffer: FedBuff?, at now: Double) {

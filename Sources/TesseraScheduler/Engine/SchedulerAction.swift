@@ -7,6 +7,10 @@ public enum SchedulerAction: Sendable {
     case send(EncodedMessage, to: PeerID)
     /// A round's progress: updates accepted so far out of the workers sampled.
     case progress(round: Int, accepted: Int, sampled: Int)
+    /// Evaluate these parameters (the model after round or server step `round`) on the test set,
+    /// away from the message loop, and hand the result to ``SchedulerMachine/evaluated(_:)``;
+    /// evaluations are answered in the order they were asked for.
+    case evaluate(ParameterSet, round: Int)
     /// A round is over: append its result to the metrics, then write the checkpoint.
     case roundCompleted(RoundResult, checkpoint: Checkpoint)
     /// The run is over; every worker was told so.

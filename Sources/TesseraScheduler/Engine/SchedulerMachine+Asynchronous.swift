@@ -11,8 +11,9 @@ import TesseraWire
 /// (one server step per update), FedBuff buffers `buffer_size` of them per step. An update more
 /// than `max_staleness` steps old is dropped and traced. A worker that answers gets the next
 /// task at once. A task is given up after the deadline (its worker is not sent another until it
-/// answers), a silent worker is lost, and the model is evaluated and checkpointed every
-/// `evaluate_every` steps; the run ends after `rounds` steps or `max_seconds`.
+/// answers), a silent worker is lost, and the model is evaluated (by the driver, while training
+/// goes on) and checkpointed every `evaluate_every` steps; training ends after `rounds` steps or
+/// `max_seconds`, and the run once the last evaluation is in.
 extension SchedulerMachine {
     /// Starts training from version `firstRound - 1`.
     func startAsynchronous(at now: Double, into actions: inout [SchedulerAction]) throws {
@@ -27,6 +28,7 @@ extension SchedulerMachine {
     /// Sends the current model to idle workers, chosen at random, until the concurrency target
     /// is met; fails the run when no worker is left.
     func fill(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
+        guard !run.finishing else { return }
         let active = membership.active
         var idle = active.filter { run.training[$0] == nil && !run.overdue.contains($0) }
         while run.training.count < min(settings.trainerCap, active.count) && !idle.isEmpty {
@@ -114,9 +116,11 @@ extension SchedulerMachine {
         run.version += 1
         run.period.steps += 1
         tracer?.span("aggregate", start: start, round: UInt64(run.version))
-        let last = run.version >= settings.rounds || timeIsUp(run, at: now)
-        if last || run.version % settings.evaluateEvery == 0 { try report(&run, at: now, into: &actions) }
-        if last { try end(into: &actions) }
+        if run.version >= settings.rounds || timeIsUp(run, at: now) {
+            finishTraining(&run, at: now, into: &actions)
+        } else if run.version % settings.evaluateEvery == 0 {
+            report(&run, at: now, into: &actions)
+        }
     }
 
     /// Counts a task that brought nothing; a run in which every worker failed twice before any
@@ -135,35 +139,50 @@ extension SchedulerMachine {
         settings.maxSeconds > 0 && now - run.start >= settings.maxSeconds
     }
 
-    /// Evaluates the current model and reports the period since the last report.
-    private func report(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
-        let evaluationStart = clock.now
-        let start = TraceEvent.now()
-        let central = try evaluate(global)
-        tracer?.span("evaluate", start: start, round: UInt64(run.version))
-        let period = run.period
+    /// Closes the period since the last report: asks the driver to evaluate the current model,
+    /// and keeps the period and the model's checkpoint until ``reportEvaluated(_:run:into:)``.
+    private func report(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) {
+        run.reports.append(AsyncRun.Report(version: run.version, period: run.period, closed: now,
+                                           checkpoint: checkpoint(round: run.version)))
+        actions.append(.evaluate(global, round: run.version))
+        run.period = AsyncRun.Period(start: now)
+    }
+
+    /// The oldest report waiting for its evaluation gets it, and is reported; a run that
+    /// finished training ends once none is left waiting.
+    func reportEvaluated(_ central: Evaluation, run: inout AsyncRun, into actions: inout [SchedulerAction]) throws {
+        guard !run.reports.isEmpty else { return }
+        let report = run.reports.removeFirst()
+        let period = report.period
         let stalenesses = period.applied.map(\.staleness)
         let result = RoundResult(
-            round: run.version, sampled: period.dispatched, received: period.applied.count,
+            round: report.version, sampled: period.dispatched, received: period.applied.count,
             late: period.failed + period.dropped, aggregated: period.steps > 0, accuracy: central.accuracy, loss: central.loss,
-            seconds: clock.now - period.start, evaluationSeconds: clock.now - evaluationStart, federated: nil,
+            seconds: report.closed - period.start, evaluationSeconds: clock.now - report.closed, federated: nil,
             trainLoss: RoundResult.meanTrainingLoss(period.applied.map { ($0.loss, $0.samples) }),
             contributors: Set(period.applied.map(\.worker)).sorted(),
             staleness: RoundResult.StalenessSummary(
                 steps: period.steps, mean: stalenesses.isEmpty ? 0 : Double(stalenesses.reduce(0, +)) / Double(stalenesses.count),
                 maximum: stalenesses.max() ?? 0, dropped: period.dropped))
         results.append(result)
-        actions.append(.roundCompleted(result, checkpoint: checkpoint(round: run.version)))
-        run.period = AsyncRun.Period(start: clock.now)
+        actions.append(.roundCompleted(result, checkpoint: report.checkpoint))
+        if run.finishing && run.reports.isEmpty { try end(into: &actions) }
+    }
+
+    /// Training is over (the steps asked for, or the time): the last period is reported, no
+    /// task is sent any more, and the run ends once its reports have their evaluations.
+    private func finishTraining(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) {
+        report(&run, at: now, into: &actions)
+        run.finishing = true
+        run.training = [:]
+        run.overdue = []
     }
 
     /// Tasks past their deadline are given up (their workers left idle until they answer),
     /// silent workers are lost, and the wall-time limit ends the run.
     func tickAsynchronously(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
-        if timeIsUp(run, at: now) {
-            try report(&run, at: now, into: &actions)
-            return try end(into: &actions)
-        }
+        guard !run.finishing else { return }
+        if timeIsUp(run, at: now) { return finishTraining(&run, at: now, into: &actions) }
         let cutoff = now - settings.heartbeatTimeout
         for (worker, task) in run.training.sorted(by: { $0.key < $1.key }) {
             if max(task.sentAt, membership[worker]?.lastSeen ?? task.sentAt) < cutoff {

@@ -248,14 +248,18 @@ extension SchedulerMachine {
         }
     }
 
-    /// Evaluates the model `round` made on the test set, then (with data held out) sends it to
-    /// the workers to evaluate.
+    /// Asks the driver to evaluate the model `round` made on the test set; the round waits for
+    /// ``evaluated(_:)``.
     func evaluateRound(_ round: Round, at now: Double, into actions: inout [SchedulerAction]) throws {
         var round = round
         round.evaluationStart = now
-        let start = TraceEvent.now()
-        round.central = try evaluate(global)
-        tracer?.span("evaluate", start: start, round: UInt64(round.number))
+        actions.append(.evaluate(global, round: round.number))
+        phase = .centralEvaluation(round)
+    }
+
+    /// With the test set's evaluation of `round`'s model in hand: sends the model to the
+    /// workers to evaluate on their held-out data, or reports the round.
+    func continueAfterCentralEvaluation(_ round: Round, into actions: inout [SchedulerAction]) throws {
         guard settings.heldOut > 0 else { return try finish(round, federated: nil, into: &actions) }
         let task = try EncodedMessage(Envelope(id: takeID(), message: .evaluateTask(EvaluateTask(
             round: UInt64(round.number), parameters: global))), codec: codec)

@@ -16,8 +16,10 @@ import TesseraWire
 /// up), each with its client index by sorted id; then for every round sample a fraction of the
 /// active workers, send them one encoded train task (at most `maxConcurrentTrainers` at a time),
 /// collect updates until all answered or failed or the deadline passed, aggregate in worker-id
-/// order when a quorum arrived, evaluate on the test set (and on the workers' held-out data),
-/// and report the round. A worker silent for the heartbeat timeout, even mid-task, is lost and
+/// order when a quorum arrived, have the driver evaluate the model on the test set (an
+/// ``SchedulerAction/evaluate(_:round:)`` answered by ``evaluated(_:)``, so that messages and
+/// heartbeats keep flowing meanwhile), evaluate it on the workers' held-out data, and report the
+/// round. A worker silent for the heartbeat timeout, even mid-task, is lost and
 /// the next one starts; one that registers again is welcomed again; garbage, error replies and
 /// unusable updates count as that worker failing the task. Runs are reproducible from the seed.
 public final class SchedulerMachine {
@@ -35,7 +37,6 @@ public final class SchedulerMachine {
     let clock: any MonotonicClock
     let codec: WireCodec
     let tracer: TraceWriter?
-    let evaluate: (ParameterSet) throws -> Evaluation
     var strategy: any AggregationStrategy
     var generator: SeededGenerator
     /// Whether `generator` was restored from a checkpoint (else a resumed run replays its draws).
@@ -68,6 +69,8 @@ public final class SchedulerMachine {
         case training(Round)
         /// A secure round's steps after its train task.
         case securing(Round)
+        /// Waiting for the driver's evaluation of the round's model on the test set.
+        case centralEvaluation(Round)
         case evaluating(Round, TaskGather<EvaluationResult>)
         case asynchronous(AsyncRun)
         case ended
@@ -100,16 +103,15 @@ public final class SchedulerMachine {
 
     /// A machine for run `runID` with `settings`, starting at round `firstRound` from `global` (a
     /// fresh model, or a checkpoint's with `strategy`, the `sampler`'s draws and a private run's
-    /// rounds released and clip restored), evaluating each round's model
-    /// with `evaluate`, holding sample-count claims to `shares` when known. The registration
-    /// timeout starts now.
+    /// rounds released and clip restored), holding sample-count claims to `shares` when known.
+    /// The registration timeout starts now.
     ///
     /// - Throws: ``SettingError`` for settings that do not fit together.
     public init(settings: RunSettings, runID: String, global: ParameterSet, strategy: any AggregationStrategy,
                 firstRound: Int = 1, sampler: SeededGenerator? = nil, privateState: (rounds: Int, clip: Double)? = nil,
                 shares: ShareSizes? = nil, clock: any MonotonicClock,
                 codec: WireCodec = WireCodec(),
-                tracer: TraceWriter? = nil, evaluate: @escaping (ParameterSet) throws -> Evaluation) throws {
+                tracer: TraceWriter? = nil) throws {
         try settings.validate()
         self.settings = settings
         self.runID = runID
@@ -120,7 +122,6 @@ public final class SchedulerMachine {
         self.clock = clock
         self.codec = codec
         self.tracer = tracer
-        self.evaluate = evaluate
         generator = sampler ?? SeededGenerator(seed: settings.seed)
         restoredSampler = sampler != nil
         privacy = try settings.makePrivacy()
@@ -146,6 +147,7 @@ public final class SchedulerMachine {
         case .joining: "while workers were joining"
         case let .training(round): "during round \(round.number)"
         case let .securing(round): "during round \(round.number)'s secure aggregation"
+        case let .centralEvaluation(round): "while round \(round.number)'s model was evaluated"
         case let .evaluating(round, _): "during round \(round.number)'s federated evaluation"
         case let .asynchronous(run): "at server step \(run.version)"
         case .ended: "after the run"
@@ -167,6 +169,7 @@ public final class SchedulerMachine {
             let silent = secure.pending.map { max(secure.asked[$0]?.at ?? 0, membership[$0]?.lastSeen ?? 0) + timeout }.min() ?? .infinity
             return min(secure.deadline, silent)
         case let .evaluating(_, gather): return min(gather.deadline, silence(gather))
+        case .centralEvaluation: return nil
         case let .asynchronous(run): return nextAsynchronousDeadline(run)
         case .ended: return nil
         }
@@ -198,8 +201,10 @@ public final class SchedulerMachine {
             return actions
         }
         guard let worker = membership.worker(at: delivery.peer) else {
-            if envelope.message.expectsAnswer || envelope.message.isTaskAnswer {
-                try reply(.error(code: WireError.Kind.requestFailed.rawValue,
+            // A heartbeat too: a worker of a scheduler that restarted learns so from this, and
+            // registers again (it does not on silence alone; docs/PROTOCOL.md).
+            if envelope.message.expectsAnswer || envelope.message.isTaskAnswer || envelope.message == .heartbeat {
+                try reply(.error(code: WireError.Kind.notRegistered.rawValue,
                                  message: "\(delivery.peer) is not a worker of this run: send register first"),
                           to: delivery.peer, replyTo: envelope.id, into: &actions)
             }
@@ -252,6 +257,27 @@ public final class SchedulerMachine {
             if case .asynchronous = phase { phase = .asynchronous(run) }
         default:
             break
+        }
+        return actions
+    }
+
+    /// The driver's evaluation on the test set of the model it was last asked to evaluate (the
+    /// oldest unanswered ``SchedulerAction/evaluate(_:round:)``), or why it failed: the round
+    /// (or the asynchronous run's report) it was for goes on.
+    ///
+    /// - Throws: the evaluation's error (the run cannot be reported without it); errors of encoding.
+    public func evaluated(_ result: Result<Evaluation, any Error>) throws -> [SchedulerAction] {
+        var actions: [SchedulerAction] = []
+        let evaluation = try result.get()
+        switch phase {
+        case var .centralEvaluation(round):
+            round.central = evaluation
+            try continueAfterCentralEvaluation(round, into: &actions)
+        case var .asynchronous(run):
+            try reportEvaluated(evaluation, run: &run, into: &actions)
+            if case .asynchronous = phase { phase = .asynchronous(run) }
+        default:
+            logger.notice("an evaluation came when none was awaited; ignored")
         }
         return actions
     }

@@ -8,15 +8,21 @@ import TesseraTransport
 import TesseraWire
 
 /// Runs a ``SchedulerMachine`` over a bound channel: receives messages and feeds them in,
-/// ticks it when its deadlines come, sends what it asks, and writes each round's metrics
-/// and checkpoint to the run directory. The machine holds every decision; this is the I/O.
+/// ticks it when its deadlines come, sends what it asks, evaluates the models it asks about and
+/// writes each round's metrics and checkpoint to the run directory, those two in the
+/// background so that the loop keeps hearing its workers. The machine holds every decision;
+/// this is the I/O.
+///
+/// Time is read on an ``AttendedClock``: a scheduler that was itself paused or starved does
+/// not count that time against its workers' silence (nor its deadlines).
 public final class FederatedScheduler {
     /// The run's settings.
     public let settings: RunSettings
     /// Where metrics, checkpoints and traces go; its name is the run's id.
     public let runDirectory: URL
     let channel: any MessageChannel
-    let clock: any MonotonicClock
+    /// The clock the machine runs on: the given one, less the time the loop was not listening.
+    let clock: AttendedClock
     let tracer: TraceWriter?
     /// The endpoint bound (with the real port).
     public var address: String { channel.address }
@@ -28,7 +34,7 @@ public final class FederatedScheduler {
     public var shouldStop: () -> Bool = { false }
 
     /// A scheduler for `settings`, writing to `runDirectory`, bound to `settings.bind` through
-    /// `transport`.
+    /// `transport`, reading time from `clock` (less what the scheduler did not spend listening).
     ///
     /// - Throws: ``SettingError`` for settings that do not fit together, ``TransportError`` when
     ///   it cannot bind.
@@ -37,7 +43,7 @@ public final class FederatedScheduler {
         try settings.validate()
         self.settings = settings
         self.runDirectory = runDirectory
-        self.clock = clock
+        self.clock = AttendedClock(clock)
         self.tracer = tracer
         channel = try transport.bind(settings.bind, limits: WireLimits(maximumMessageBytes: try Self.messageLimit(for: settings.model)),
                                      queueLimit: Self.queueLimit, security: try settings.schedulerSecurity(), tracer: tracer)
@@ -71,13 +77,14 @@ public final class FederatedScheduler {
             Logger(label: "tessera.scheduler").warning("cannot write environment.json: \(error)")
         }
         let (test, shares, labels) = try loadData()
-        let machine = try makeMachine(shares: shares) { parameters in
-            let model = try Model(spec: self.settings.model, parameters: parameters)
-            let evaluation = try model.evaluate(Batches(test, batchSize: 256))
-            AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
-            return evaluation
-        }
+        let machine = try makeMachine(shares: shares)
         let metrics = try MetricsLog(directory: runDirectory, resumingAfter: machine.firstRound > 1 ? machine.firstRound - 1 : nil)
+        let work = BackgroundWork(waking: channel)
+        // On every way out, what was handed to the background is finished first (a round's
+        // records, an evaluation in progress).
+        defer { work.waitUntilDone() }
+        let records = Records(metrics: metrics, checkpoint: checkpointURL, directory: runDirectory, test: test, model: settings.model,
+                              tracer: tracer, roster: { Self.roster(shares, labels, machine) })
         // Time is acted on (ticks, heartbeats, the stop check) when a deadline is due and at
         // least every tenth of a second, not after every message: a hundred workers send
         // hundreds a second, and a tick looks at every one of them.
@@ -85,22 +92,57 @@ public final class FederatedScheduler {
         // away, and reading it looks at every worker in flight.
         var lastTick = -Double.infinity
         var deadline: Double?
+        var allowance = 0.0
         while !machine.hasEnded {
+            noteStall(clock.attend(allowing: allowance))
+            for outcome in work.takeOutcomes() {
+                switch outcome {
+                case let .evaluated(result): try perform(machine.evaluated(result), records: records, work: work)
+                case let .failed(error): throw error
+                }
+            }
+            if machine.hasEnded { break }
             let now = clock.now
             if now - lastTick >= Self.tickInterval || deadline.map({ now >= $0 }) == true {
                 if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
-                try perform(machine.tick(), metrics: metrics, roster: { Self.roster(shares, labels, machine) })
+                try perform(machine.tick(), records: records, work: work)
                 lastTick = now
                 if machine.hasEnded { break }
                 deadline = machine.nextDeadline
             }
             let wait = deadline.map { max(0, min(Self.tickInterval, $0 - clock.now)) } ?? Self.tickInterval
+            allowance = wait
             if let delivery = try channel.receive(timeout: wait) {
-                try perform(machine.handle(delivery), metrics: metrics, roster: { Self.roster(shares, labels, machine) })
+                do {
+                    try perform(machine.handle(delivery), records: records, work: work)
+                } catch let error as SchedulerError {
+                    throw error
+                } catch let error as TransportError {
+                    throw error
+                } catch {
+                    // Nothing one message brings ends the run: what went wrong is said, and the
+                    // run's deadlines carry it on.
+                    Logger(label: "tessera.scheduler").error("a message from \(delivery.peer) could not be handled: \(error); the run goes on")
+                    tracer?.span("handler failed", start: TraceEvent.now(), detail: "\(error)", peer: delivery.peer.description)
+                }
             }
         }
+        work.waitUntilDone()
+        for case let .failed(error) in work.takeOutcomes() { throw error }
         tracer?.flush()
         return machine.results
+    }
+
+    /// Seconds the loop may be late before the stall is logged and traced.
+    static let reportedStall = 2.0
+
+    /// Says that the loop was away `seconds` beyond its tolerance (the process paused or
+    /// starved), which the clock did not count.
+    private func noteStall(_ seconds: Double) {
+        guard seconds >= Self.reportedStall else { return }
+        let text = String(format: "%.1f", seconds)
+        Logger(label: "tessera.scheduler").warning("the scheduler was not listening for \(text) s (paused or starved of the CPU); that time is not held against the workers")
+        tracer?.span("scheduler stalled", start: TraceEvent.now() - UInt64(seconds * 1e9), detail: "\(text) s not listening")
     }
 
     /// The test set, each client's share size of the training set as the workers will split it
@@ -129,7 +171,7 @@ public final class FederatedScheduler {
     }
 
     /// The machine for this run: a fresh model, or the checkpoint's when resuming.
-    func makeMachine(shares: ShareSizes?, evaluate: @escaping (ParameterSet) throws -> Evaluation) throws -> SchedulerMachine {
+    func makeMachine(shares: ShareSizes?) throws -> SchedulerMachine {
         var global = try Model(spec: settings.model, seed: settings.seed).parameters
         var strategy = try settings.makeStrategy()
         var firstRound = 1
@@ -161,25 +203,51 @@ public final class FederatedScheduler {
         }
         return try SchedulerMachine(settings: settings, runID: runDirectory.lastPathComponent, global: global, strategy: strategy,
                                     firstRound: firstRound, sampler: sampler, privateState: privateState, shares: shares,
-                                    clock: clock, codec: channel.codec, tracer: tracer, evaluate: evaluate)
+                                    clock: clock, codec: channel.codec, tracer: tracer)
     }
 
     private var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
 
-    /// Carries out the machine's actions in order; after a round, the roster of clients is
-    /// written too (workers may have joined or rejoined).
-    private func perform(_ actions: [SchedulerAction], metrics: MetricsLog, roster: () -> ClientRoster) throws {
+    /// What the background writes and evaluates with.
+    struct Records {
+        let metrics: MetricsLog
+        let checkpoint: URL
+        let directory: URL
+        let test: ImageDataset
+        let model: ModelSpec
+        let tracer: TraceWriter?
+        /// The clients and their workers now (read on the loop's thread).
+        let roster: () -> ClientRoster
+    }
+
+    /// Carries out the machine's actions in order: sends at once; evaluations and a round's
+    /// records (its metrics row, then its checkpoint, then the roster of clients, as workers may
+    /// have joined or rejoined) in the background, in order.
+    private func perform(_ actions: [SchedulerAction], records: Records, work: BackgroundWork) throws {
         for action in actions {
             switch action {
             case let .send(message, peer):
                 try channel.send(message, to: peer)
             case let .progress(round, accepted, sampled):
                 onProgress(round, accepted, sampled)
+            case let .evaluate(parameters, round):
+                let (test, spec, tracer) = (records.test, records.model, records.tracer)
+                work.evaluate {
+                    let start = TraceEvent.now()
+                    defer { tracer?.span("evaluate", start: start, round: UInt64(round)) }
+                    let model = try Model(spec: spec, parameters: parameters)
+                    let evaluation = try model.evaluate(Batches(test, batchSize: 256))
+                    AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
+                    return evaluation
+                }
             case let .roundCompleted(result, checkpoint):
-                try metrics.append(result)
-                try checkpoint.write(to: checkpointURL)
-                do { try roster().write(into: runDirectory) } catch {
-                    Logger(label: "tessera.scheduler").warning("cannot write clients.json: \(error)")
+                let (metrics, url, directory, roster) = (records.metrics, records.checkpoint, records.directory, records.roster())
+                work.record {
+                    try metrics.append(result)
+                    try checkpoint.write(to: url)
+                    do { try roster.write(into: directory) } catch {
+                        Logger(label: "tessera.scheduler").warning("cannot write clients.json: \(error)")
+                    }
                 }
                 onRound(result)
             case .finished:

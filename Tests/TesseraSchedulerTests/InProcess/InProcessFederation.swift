@@ -42,10 +42,31 @@ final class InProcessFederation {
         channel = try Transport.inProcess(hub).bind(Self.address)
         let global = try Model(spec: settings.model, seed: settings.seed).parameters
         machine = try SchedulerMachine(settings: settings, runID: "in-process", global: global, strategy: try settings.makeStrategy(),
-                                       firstRound: firstRound, sampler: sampler, shares: shares, clock: clock) { parameters in
-            let first = parameters.tensors[0].scalars[0]
-            return Evaluation(loss: Double(first * first), accuracy: Double(first), count: 1)
-        }
+                                       firstRound: firstRound, sampler: sampler, shares: shares, clock: clock)
+    }
+
+    /// The stand-in evaluation: the first weight as the accuracy, its square as the loss.
+    static func evaluation(of parameters: ParameterSet) -> Evaluation {
+        let first = parameters.tensors[0].scalars[0]
+        return Evaluation(loss: Double(first * first), accuracy: Double(first), count: 1)
+    }
+
+    /// Models the machine asked to have evaluated, not yet answered.
+    private var evaluations: [ParameterSet] = []
+    /// Whether evaluations wait for ``answerHeldEvaluations()`` (a slow evaluation) instead of
+    /// being answered at once.
+    var holdsEvaluations = false
+
+    /// How many evaluations are waiting for their answer.
+    var heldEvaluations: Int { evaluations.count }
+
+    /// Answers the evaluations held so far, then pumps.
+    func answerHeldEvaluations() throws {
+        let holding = holdsEvaluations
+        holdsEvaluations = false
+        defer { holdsEvaluations = holding }
+        try answerEvaluations()
+        try pump()
     }
 
     /// A worker process played by the test, connected as `id`.
@@ -72,10 +93,21 @@ final class InProcessFederation {
         return workers
     }
 
-    /// Hands every message waiting for the scheduler to the machine, then ticks it.
+    /// Hands every message waiting for the scheduler to the machine, then ticks it; each
+    /// evaluation it asks for is answered at once, as a driver with a fast background would.
     func pump() throws {
-        while let delivery = try channel.receive(timeout: 0) { try perform(machine.handle(delivery)) }
+        while let delivery = try channel.receive(timeout: 0) {
+            try perform(machine.handle(delivery))
+            try answerEvaluations()
+        }
         try perform(machine.tick())
+        try answerEvaluations()
+    }
+
+    private func answerEvaluations() throws {
+        while !holdsEvaluations && !evaluations.isEmpty {
+            try perform(machine.evaluated(.success(Self.evaluation(of: evaluations.removeFirst()))))
+        }
     }
 
     /// Moves the clock on by `seconds` and pumps.
@@ -89,6 +121,7 @@ final class InProcessFederation {
             switch action {
             case let .send(message, peer): try channel.send(message, to: peer)
             case .progress: break
+            case let .evaluate(parameters, _): evaluations.append(parameters)
             case let .roundCompleted(result, checkpoint):
                 rounds.append(result)
                 checkpoints.append(checkpoint)

@@ -179,6 +179,32 @@ struct SchedulerMachineTests {
         #expect(federation.machine.global == before)
     }
 
+    /// The model is evaluated by the driver away from the message loop: however long that
+    /// takes, the machine meanwhile heartbeats its workers, hears theirs and loses none of them,
+    /// and the round is reported once the evaluation comes.
+    @Test func workersAreHeardAndHeartbeatedWhileTheModelIsEvaluated() throws {
+        var configuration = InProcessFederation.configuration(workers: 2, rounds: 2)
+        configuration.heartbeatTimeout = 3
+        let federation = try InProcessFederation(configuration)
+        federation.holdsEvaluations = true
+        let workers = try federation.join(["a", "b"])
+        for worker in workers { try worker.answer(worker.tasks(in: try worker.inbox())[0], shift: 1) }
+        try federation.pump()
+        #expect(federation.heldEvaluations == 1 && federation.rounds.isEmpty)
+        var heartbeats = 0
+        for _ in 0..<20 {
+            for worker in workers { try worker.send(.heartbeat) }
+            try federation.advance(1)
+            heartbeats += try workers[0].inbox().count { $0.message == .heartbeat }
+        }
+        #expect(heartbeats >= 9, "the scheduler sent a worker \(heartbeats) heartbeats in 20 s of evaluation")
+        #expect(federation.machine.membership.active == ["a", "b"])
+        #expect(federation.machine.activity == "while round 1's model was evaluated")
+        try federation.answerHeldEvaluations()
+        #expect(federation.rounds.count == 1)
+        for worker in workers { #expect(!worker.tasks(in: try worker.inbox()).isEmpty, "round 2 went to \(worker.id)") }
+    }
+
     @Test func aWorkerSilentMidTaskIsLostAndTheRoundGoesOn() throws {
         var configuration = InProcessFederation.configuration(workers: 3, rounds: 2)
         configuration.deadline = 600

@@ -1,0 +1,95 @@
+import TesseraTransport
+
+/// A connected worker's view of its scheduler: whether it answered the registration, how long
+/// it has been silent, and what to do about it. Silence is measured on an ``AttendedClock``, so
+/// a worker that was itself paused or starved does not take the scheduler for gone.
+///
+/// A scheduler that never answered is sent the registration again every
+/// `registrationRetry` seconds. One that answered and then went silent for `silenceWarning`
+/// seconds is reported once, and heartbeats go on without registering again: a scheduler that
+/// was only paused resumes where it was (a registration would tell it this worker restarted, and
+/// cost it the task in hand); one that restarted answers a heartbeat with error 101 (not
+/// registered), and ``notRegistered()`` registers again. After `giveUpAfter` seconds of silence
+/// (0: never) the worker gives up.
+struct SchedulerContact {
+    /// What the worker should do now.
+    enum Step: Equatable {
+        case none
+        /// Send the registration (again).
+        case register
+        /// Say the scheduler has been silent this many seconds (once per silence).
+        case reportSilence(Double)
+        /// Stop: silent this many seconds.
+        case giveUp(Double)
+    }
+
+    var registrationRetry: Double
+    var silenceWarning: Double
+    var giveUpAfter: Double
+    /// The run id of the first welcome: a later welcome into another run is not joined.
+    private(set) var runID: String?
+    private let clock: any MonotonicClock
+    private var answered = false
+    private var lastHeard: Double
+    private var lastRegistration = -Double.infinity
+    private var reported = false
+
+    /// Contact starting now (the registration goes out first).
+    init(clock: any MonotonicClock, registrationRetry: Double, silenceWarning: Double, giveUpAfter: Double) {
+        self.clock = clock
+        self.registrationRetry = registrationRetry
+        self.silenceWarning = silenceWarning
+        self.giveUpAfter = giveUpAfter
+        lastHeard = clock.now
+    }
+
+    /// Seconds since the scheduler was last heard from (or since the start).
+    var silence: Double { clock.now - lastHeard }
+
+    /// A message from the scheduler came.
+    mutating func heard() {
+        answered = true
+        reported = false
+        lastHeard = clock.now
+    }
+
+    /// The scheduler does not know this worker (error 101, a restarted scheduler): register as
+    /// if it never answered.
+    mutating func notRegistered() {
+        answered = false
+        lastRegistration = -Double.infinity
+    }
+
+    /// Starts over as a worker that never registered (a simulated device back from away).
+    mutating func restart() {
+        notRegistered()
+        reported = false
+        lastHeard = clock.now
+    }
+
+    /// Whether a welcome into `run` may be joined: the first sets the run; another is refused
+    /// (another scheduler at the same address, or one started anew without `--resume`).
+    mutating func admits(run: String) -> Bool {
+        guard let runID else {
+            runID = run
+            return true
+        }
+        return runID == run
+    }
+
+    /// What to do now; a `register` step counts as sent.
+    mutating func next() -> Step {
+        let silence = self.silence
+        if giveUpAfter > 0 && silence >= giveUpAfter { return .giveUp(silence) }
+        if !answered {
+            guard clock.now - lastRegistration >= registrationRetry else { return .none }
+            lastRegistration = clock.now
+            return .register
+        }
+        if silence >= silenceWarning && !reported {
+            reported = true
+            return .reportSilence(silence)
+        }
+        return .none
+    }
+}
