@@ -32,19 +32,22 @@ public struct FedBuff: Sendable {
         buffer.append((update.workerID, change, update.sampleCount))
     }
 
-    /// The global model after one server step with `strategy` on the buffered updates, which
-    /// are then cleared. The strategy sees each update as the model `global + s(τᵢ)·Δᵢ`, so its
+    /// The global model after one server step with `strategy` on the buffered updates (which
+    /// stay buffered until ``clear()``). The strategy sees each update as the model `global + s(τᵢ)·Δᵢ`, so its
     /// sample-weighted average is `global + Δ̄`.
     ///
     /// - Throws: ``SchedulerError`` for an empty buffer, errors of `strategy`.
-    public mutating func step(_ global: ParameterSet, with strategy: inout any AggregationStrategy) throws -> ParameterSet {
+    public func step(_ global: ParameterSet, with strategy: inout any AggregationStrategy) throws -> ParameterSet {
         let updates = try buffer.map { entry in
             var model = global
             try model.add(entry.change, scaledBy: 1)
             return ValidatedUpdate(workerID: entry.workerID, parameters: model, sampleCount: entry.sampleCount)
         }
-        let next = try strategy.aggregate(global: global, updates: updates)
+        return try strategy.aggregate(global: global, updates: updates)
+    }
+
+    /// Empties the buffer (after a step, taken or refused).
+    public mutating func clear() {
         buffer.removeAll()
-        return next
     }
 }

@@ -38,7 +38,13 @@ public struct ValidatedUpdate: Sendable {
         guard parameters.tensors.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
             throw SchedulerError.unusableUpdate(worker: workerID, reason: "it holds values that are not finite")
         }
-        if update.isDelta { try parameters.add(global, scaledBy: 1) }
+        if update.isDelta {
+            try parameters.add(global, scaledBy: 1)
+            // A finite change can overflow once the model is added back.
+            guard parameters.tensors.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
+                throw SchedulerError.unusableUpdate(worker: workerID, reason: "its change added to the global model is not finite")
+            }
+        }
         self.init(workerID: workerID, parameters: parameters, sampleCount: update.sampleCount, metrics: update.metrics)
     }
 }

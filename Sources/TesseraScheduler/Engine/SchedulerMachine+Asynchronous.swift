@@ -77,8 +77,9 @@ extension SchedulerMachine {
                     run.period.dropped += 1
                 } else {
                     let base = run.bases[task.version] ?? global
-                    try apply(try ValidatedUpdate(update, from: worker, global: base), trainedFrom: base, staleness: staleness,
-                              run: &run, at: now, into: &actions)
+                    let validated = try ValidatedUpdate(update, from: worker, global: base)
+                    try checkChange(of: validated, trainedFrom: base)
+                    try apply(validated, trainedFrom: base, staleness: staleness, run: &run, at: now, into: &actions)
                 }
             } catch let error as SchedulerError {
                 logger.warning("\(error)")
@@ -105,13 +106,14 @@ extension SchedulerMachine {
         tracer?.span("accepted update", start: start, round: UInt64(run.version), peer: update.workerID, staleness: staleness)
         if var buffer = run.buffer {
             try buffer.add(update, trainedFrom: base, staleness: staleness)
-            if buffer.isFull { replaceGlobal(with: try buffer.step(global, with: &strategy)) }
-            let stepped = buffer.buffer.isEmpty
+            let full = buffer.isFull
+            let moved = try full && stepGlobal(round: run.version + 1) { try buffer.step(global, with: &$0) }
+            if full { buffer.clear() }
             run.buffer = buffer
-            guard stepped else { return }
+            guard moved else { return }
         } else {
             let mixing = FedAsync(alpha: settings.asyncAlpha, staleness: settings.stalenessFunction)
-            replaceGlobal(with: try mixing.mix(update, into: global, staleness: staleness))
+            guard try stepGlobal(round: run.version + 1, { _ in try mixing.mix(update, into: global, staleness: staleness) }) else { return }
         }
         run.version += 1
         run.period.steps += 1

@@ -63,7 +63,7 @@ extension SchedulerMachine {
                         throw SchedulerError.unusableUpdate(worker: worker, reason: "it came in the clear, and round \(round.number) is secure: answer with keys (docs/PROTOCOL.md, \"Secure aggregation\")")
                     }
                     try checkClaims(of: update, from: worker, round: round.number)
-                    round.gather.accept(.update(try ValidatedUpdate(update, from: worker, global: global)), from: worker)
+                    round.gather.accept(.update(try ValidatedUpdate(update, from: worker, global: global), messageID: envelope.id), from: worker)
                     actions.append(.progress(round: round.number, accepted: round.gather.answers.count,
                                              sampled: round.gather.workers.count))
                 } catch {
@@ -131,16 +131,62 @@ extension SchedulerMachine {
     /// its own; else its share of the run's data, when known.
     func trainingLimit(of worker: String) -> UInt64? {
         guard let member = membership[worker] else { return nil }
-        if member.reportedSamples > 0 { return member.reportedSamples }
-        guard let shares, let index = member.clientIndex, shares.training.indices.contains(index) else { return nil }
+        if member.reportedSamples > 0 { return min(member.reportedSamples, sampleCap ?? .max) }
+        guard let shares, let index = member.clientIndex, shares.training.indices.contains(index) else { return sampleCap }
         return UInt64(shares.training[index])
+    }
+
+    /// The most samples any worker may register or claim: `training.max_samples_per_update`,
+    /// else the largest client share of the run's data when known, else no bound (nil).
+    var sampleCap: UInt64? {
+        if settings.maxSamplesPerUpdate > 0 { return UInt64(settings.maxSamplesPerUpdate) }
+        return shares?.training.max().map(UInt64.init)
+    }
+
+    /// The round's updates whose change from the global model is within the ``ChangeBound``
+    /// (judged together), in order; each beyond it is refused with an error reply saying why.
+    func screenChanges(of answers: [(update: ValidatedUpdate, messageID: UInt64)], round: Int,
+                       into actions: inout [SchedulerAction]) throws -> [ValidatedUpdate] {
+        let norms = try answers.map { try $0.update.parameters.subtracting(global).l2Norm() }
+        let (limit, accepted) = changeBound.judge(norms)
+        var kept: [ValidatedUpdate] = []
+        for (answer, (norm, isAccepted)) in zip(answers, zip(norms, accepted)) {
+            guard !isAccepted else {
+                kept.append(answer.update)
+                continue
+            }
+            let error = SchedulerError.unusableUpdate(worker: answer.update.workerID, reason: changeRefusal(norm: norm, limit: limit))
+            logger.warning("round \(round): \(error)")
+            tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(error)", round: UInt64(round), peer: answer.update.workerID)
+            try send(Envelope(id: takeID(), replyTo: answer.messageID, message: .errorReply(for: error)), to: answer.update.workerID,
+                     into: &actions)
+        }
+        return kept
+    }
+
+    /// Checks `update`'s change from `base`, the model it trained from, against the
+    /// ``ChangeBound`` on its own (an asynchronous update).
+    ///
+    /// - Throws: ``SchedulerError`` (`.unusableUpdate`) when it is beyond the bound.
+    func checkChange(of update: ValidatedUpdate, trainedFrom base: ParameterSet) throws {
+        let norm = try update.parameters.subtracting(base).l2Norm()
+        let (limit, accepted) = changeBound.judge([norm])
+        guard accepted[0] else {
+            throw SchedulerError.unusableUpdate(worker: update.workerID, reason: changeRefusal(norm: norm, limit: limit))
+        }
+    }
+
+    /// Why a change of norm `norm` is refused when `limit` is the most allowed.
+    private func changeRefusal(norm: Double, limit: Double) -> String {
+        guard norm.isFinite else { return "its change is not finite" }
+        return "its change has norm \(String(format: "%.4g", norm)), more than \(String(format: "%g", settings.maxChangeRatio)) times the median of the changes beside it (at most \(String(format: "%.4g", limit)); training.max_change_ratio)"
     }
 
     /// The most samples `worker` can have evaluated: its held-out share, when known (a worker
     /// with data of its own holds out part of what it registered).
     func heldOutLimit(of worker: String) -> UInt64? {
         guard let member = membership[worker] else { return nil }
-        if member.reportedSamples > 0 { return member.reportedSamples }
+        if member.reportedSamples > 0 { return min(member.reportedSamples, sampleCap ?? .max) }
         guard let shares, let index = member.clientIndex, shares.heldOut.indices.contains(index) else { return nil }
         return UInt64(shares.heldOut[index])
     }
@@ -212,9 +258,13 @@ extension SchedulerMachine {
             // Sampled workers that neither answered nor were heard from lately are lost.
             membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
             if round.secure != nil { return try beginSecureSteps(round, at: now, into: &actions) }
-            let updates = round.gather.workers.compactMap { worker in
-                if case let .update(update)? = round.gather.answers[worker] { update } else { nil }
+            let answers = round.gather.workers.compactMap { worker in
+                if case let .update(update, messageID)? = round.gather.answers[worker] { (update, messageID) } else { nil }
             }
+            // A private round's clip bounds every update already; screening by the others' changes
+            // would make whether one counts depend on the others' data, which the accountant
+            // does not analyse.
+            let updates = privacy != nil ? answers.map(\.0) : try screenChanges(of: answers, round: round.number, into: &actions)
             round.received = updates.count
             round.contributors = updates.map(\.workerID)
             round.trainLoss = RoundResult.meanTrainingLoss(updates.map { ($0.metrics["loss"], $0.sampleCount) })
@@ -227,14 +277,14 @@ extension SchedulerMachine {
                     let (average, done) = try privacy.aggregate(global: global, updates: updates, expectedClients: settings.expectedClients,
                                                                 random: &entropy)
                     self.privacy = privacy
-                    replaceGlobal(with: try strategy.aggregate(global: global, updates: [average]))
+                    round.aggregated = try stepGlobal(round: round.number) { try $0.aggregate(global: global, updates: [average]) }
                     accountant.compose(samplingRate: settings.fraction, noiseMultiplier: settings.noiseMultiplier)
                     privateRounds += 1
                     round.privacy = RoundResult.PrivacySummary(epsilon: accountant.epsilon(delta: settings.delta).epsilon, delta: settings.delta,
                                                                clip: done.clip, clipped: done.clipped, noise: done.noise,
                                                                localEpsilon: localEpsilon(rounds: privateRounds))
                 } else {
-                    replaceGlobal(with: try strategy.aggregate(global: global, updates: updates))
+                    round.aggregated = try stepGlobal(round: round.number) { try $0.aggregate(global: global, updates: updates) }
                 }
                 tracer?.span("aggregate", start: start, detail: "\(updates.count) updates", round: UInt64(round.number))
             }

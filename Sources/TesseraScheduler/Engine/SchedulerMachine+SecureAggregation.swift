@@ -152,7 +152,7 @@ extension SchedulerMachine {
                 round.aggregated = privacy != nil || survivors.count >= settings.quorum
                 if round.aggregated {
                     let start = TraceEvent.now()
-                    replaceGlobal(with: try strategy.aggregate(global: global, updates: [average]))
+                    round.aggregated = try stepGlobal(round: round.number) { try $0.aggregate(global: global, updates: [average]) }
                     tracer?.span("aggregate", start: start, detail: "secure sum of \(survivors.count)", round: UInt64(round.number))
                 }
             } catch {

@@ -44,6 +44,8 @@ public final class SchedulerMachine {
     /// DP-FedAvg's aggregation, when the run is private, and the privacy it spent.
     var privacy: PrivateAggregation?
     var accountant = PrivacyAccountant()
+    /// The bound on each update's change (``ChangeBound``), with the norms it remembers.
+    var changeBound: ChangeBound
     /// Private rounds released so far (what the accountant has composed).
     var privateRounds = 0
     /// The secure source of a private run's sampling and noise (never the seeded generator:
@@ -79,7 +81,8 @@ public final class SchedulerMachine {
     /// A sampled worker's answer to its train task: its update, or in a secure round its keys
     /// (the update stays on the worker, which sends it only masked).
     enum TrainAnswer {
-        case update(ValidatedUpdate)
+        /// The update, and the id of the message that brought it (a refusal answers it).
+        case update(ValidatedUpdate, messageID: UInt64)
         case keys
     }
 
@@ -125,6 +128,7 @@ public final class SchedulerMachine {
         generator = sampler ?? SeededGenerator(seed: settings.seed)
         restoredSampler = sampler != nil
         privacy = try settings.makePrivacy()
+        changeBound = ChangeBound(ratio: settings.maxChangeRatio)
         if let privateState {
             privacy?.restore(clip: privateState.clip)
             privateRounds = privateState.rounds
@@ -333,8 +337,20 @@ public final class SchedulerMachine {
         actions.append(.send(message, to: peer))
     }
 
-    /// Records the current global model as the model of round `round`.
-    func replaceGlobal(with parameters: ParameterSet) {
-        global = parameters
+    /// Steps the global model with `compute` (given the strategy, whose state it may change): a
+    /// result holding a value that is not finite (an overflow of finite updates) is refused, and
+    /// the model and the strategy's state stay as they were. Returns whether the model moved.
+    @discardableResult
+    func stepGlobal(round: Int, _ compute: (inout any AggregationStrategy) throws -> ParameterSet) throws -> Bool {
+        var candidate = strategy
+        let next = try compute(&candidate)
+        guard next.tensors.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
+            logger.warning("round \(round): the aggregate holds values that are not finite; the previous model is kept")
+            tracer?.span("non-finite aggregate", start: TraceEvent.now(), detail: "the previous model is kept", round: UInt64(round))
+            return false
+        }
+        strategy = candidate
+        global = next
+        return true
     }
 }

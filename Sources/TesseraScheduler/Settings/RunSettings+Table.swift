@@ -103,6 +103,12 @@ extension RunSettings {
             .number("training.lr", \.learningRate, accepts: "a number > 0", summary: "local SGD learning rate") { $0 > 0 },
             .number("training.deadline", \.deadline, accepts: "seconds > 0", summary: "how long a round waits for updates") { $0 > 0 },
             .integer("training.quorum", \.quorum, minimum: 1, summary: "updates needed to aggregate a round (at most workers.count)"),
+            .number("training.max_change_ratio", \.maxChangeRatio, accepts: "a number ≥ 1, or 0 for no bound",
+                    summary: "an update whose change is more than this many times the round's median change (the lower median, with recent accepted ones) is refused") {
+                $0 == 0 || $0 >= 1
+            },
+            .integer("training.max_samples_per_update", \.maxSamplesPerUpdate, minimum: 0,
+                     summary: "most samples an update may claim, whatever its worker registered; 0: the largest client share of the run's data"),
             .parsed("training.seed", \.seed, accepts: "a whole number ≥ 0",
                     summary: "initialization, sampling and partition: the same seed gives the same run", show: String.init) {
                 UInt64($0)

@@ -74,6 +74,12 @@ public struct RunSettings: Sendable, Equatable {
     public var deadline = 600.0
     /// Updates needed to aggregate a round.
     public var quorum = 1
+    /// How many times the reference change (the lower median of the changes judged with it and
+    /// of recent accepted ones) an update's change may be; 0: no bound.
+    public var maxChangeRatio = 10.0
+    /// Most samples an update may claim, whatever its worker registered; 0: the largest client
+    /// share of the run's data (no bound when the scheduler does not know the data).
+    public var maxSamplesPerUpdate = 0
     /// Seed of initialization, sampling and partition.
     public var seed: UInt64 = 1
     /// Workers training at once; 0: one per core when the workers run on this machine, else no cap.

