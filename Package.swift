@@ -99,7 +99,7 @@ let package = Package(
         ),
         .target(
             name: "TesseraTopology",
-            dependencies: ["TesseraScheduler", "TesseraTransport", "TesseraTrace", .product(name: "Yams", package: "Yams"),
+            dependencies: ["TesseraScheduler", "TesseraNN", "TesseraTensor", "TesseraTransport", "TesseraTrace", .product(name: "Yams", package: "Yams"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(

@@ -14,7 +14,7 @@ public enum SchedulerError: Error, Sendable, Equatable, CustomStringConvertible 
     /// No worker was left to train round `round`.
     case everyWorkerLost(round: Int, heartbeatTimeout: Double)
     /// The first round got no update at all: nothing is learning.
-    case noUpdates(round: Int, sampled: Int, deadline: Double)
+    case noUpdates(round: Int, sampled: Int, deadline: Double, refusals: [String] = [])
     /// Ctrl-C or SIGTERM during `phase`.
     case interrupted(phase: String)
     /// The checkpoint to resume from cannot be used.
@@ -38,10 +38,11 @@ public enum SchedulerError: Error, Sendable, Equatable, CustomStringConvertible 
         case let .tooFewWorkers(registered, expected, seconds):
             "only \(registered) of \(expected) workers registered within \(seconds) s (are they started, and pointed at this scheduler's address?)"
         case let .joinFailed(worker, reason): "worker \(worker) could not join: \(reason)"
-        case let .joinTimedOut(workers): "workers \(workers.joined(separator: ", ")) did not finish joining in time"
+        case let .joinTimedOut(workers): "workers \(workers.joined(separator: ", ")) did not finish joining in time (silent, or gone), and too few joined for training.quorum"
         case let .everyWorkerLost(round, timeout): "round \(round): every worker is lost (no message for \(timeout) s)"
-        case let .noUpdates(round, sampled, deadline):
+        case let .noUpdates(round, sampled, deadline, refusals):
             "round \(round) received no usable update from \(sampled) workers within \(deadline) s"
+                + (refusals.isEmpty ? "" : "; the updates that came were refused: " + refusals.joined(separator: "; "))
         case let .interrupted(phase): "interrupted \(phase)"
         case let .badCheckpoint(path, reason): "cannot resume from \(path): \(reason)"
         case let .badStrategyState(sentence): sentence

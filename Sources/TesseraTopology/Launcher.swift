@@ -82,9 +82,15 @@ public final class Launcher {
         if settings.maxConcurrentTrainers == 0 && topology.launch == .local { settings.maxConcurrentTrainers = cores }
         if settings.keys == Topology.generatedKeys { settings.keys = try generateKeys(workers: settings.workers).path }
         let concurrent = min(settings.trainerCap, settings.workers)
+        // The data split and what the workers will need of this machine, before anything starts.
+        let plan = try DataPlan(settings: settings)
+        if topology.launch == .local {
+            try LaunchPreflight.check(workers: settings.workers, concurrent: concurrent, plan: plan, model: settings.model, file: topology.name)
+        }
         let traces = runDirectory.appendingPathComponent("traces")
         let scheduler = try FederatedScheduler(settings: settings, runDirectory: runDirectory,
                                           tracer: topology.traces ? try TraceWriter(directory: traces, process: "scheduler") : nil)
+        scheduler.plan = plan
         scheduler.onRound = onRound
         scheduler.onProgress = onProgress
         // Polled by the scheduler's loop at least twice a second: workers that exited are

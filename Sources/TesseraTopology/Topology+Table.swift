@@ -1,4 +1,5 @@
 import TesseraScheduler
+import TesseraTensor
 import TesseraTransport
 
 extension Topology {
@@ -17,8 +18,10 @@ extension Topology {
             .text("workers.binary", \.remoteBinary, summary: "the tessera executable on remote hosts"),
             .text("workers.directory", \.remoteDirectory, summary: "working directory on remote hosts (default: the login directory)"),
             .list("workers.ssh_options", \.sshOptions, summary: "extra ssh arguments, e.g. [\"-p\", \"2222\"] (ssh runs with BatchMode=yes)"),
-            .integer("workers.threads", \.threadsPerWorker, minimum: 0,
-                     summary: "kernel threads per worker (TESSERA_THREADS); 0: cores / concurrent trainers"),
+            .parsed("workers.threads", \.threadsPerWorker, accepts: "a whole number in 0…\(ThreadPool.maximumThreadCount)",
+                    summary: "kernel threads per worker (TESSERA_THREADS); 0: cores / concurrent trainers", show: String.init) {
+                Int($0).flatMap { (0...ThreadPool.maximumThreadCount).contains($0) ? $0 : nil }
+            },
             .choice("workers.restart", \.restart,
                     summary: "a worker that exits before the run ends: never (the run goes on without it) or on-failure (started again when it did not exit cleanly)"),
             .integer("workers.max_restarts", \.maxRestarts, minimum: 0, summary: "restarts per worker at most (on-failure)"),

@@ -45,6 +45,18 @@ struct PartitionTests {
         #expect(try meanLabelsPerClient(0.1) < meanLabelsPerClient(100))
     }
 
+    /// Dirichlet(0.001) once trapped the scheduler: every Gamma draw underflowed to 0 and the
+    /// cut became NaN. Drawn as logarithms, each class goes (almost) whole to one client: a valid
+    /// split when every client gets a class, a typed error when one cannot.
+    @Test func aTinyAlphaSplitsOrFailsWithoutATrap() throws {
+        let parts = try Partition.dirichlet(alpha: 0.001).split(labels: Self.labels, clients: 3, seed: 1)
+        #expect(parts.flatMap { $0 }.sorted() == Array(0..<Self.labels.count))
+        let histograms = Partition.labelHistograms(parts, labels: Self.labels)
+        #expect(histograms.allSatisfy { $0.filter { $0 > 0 }.count <= 8 })
+        #expect(throws: DataError.self) { try Partition.dirichlet(alpha: 1e-300).split(labels: Self.labels, clients: 20, seed: 1) }
+        _ = try Partition.dirichlet(alpha: 1e-320).split(labels: Self.labels, clients: 3, seed: 1)
+    }
+
     @Test func impossibleSplitsAreErrors() {
         #expect(throws: DataError.self) { try Partition.iid.split(labels: [1, 2], clients: 3, seed: 0) }
         #expect(throws: DataError.self) { try Partition.dirichlet(alpha: 0).split(labels: Self.labels, clients: 3, seed: 0) }

@@ -158,7 +158,9 @@ struct FederatedRunTests {
         let left = try #require(trace.range(of: "offline until 5.0 s by schedule"), "the device never went away")
         #expect(trace[left.upperBound...].contains("\"m\":\"register\""), "it did not register again when back")
         let scheduled = try String(contentsOfFile: "\(traces)/scheduler.trace.jsonl", encoding: .utf8)
-        #expect(scheduled.contains("silent worker") && scheduled.contains("away"), "the scheduler never took it for lost")
+        // Lost in training, or (on a busy machine, still loading its data at 1 s) given up while joining.
+        #expect((scheduled.contains("silent worker") || scheduled.contains("join given up")) && scheduled.contains("away"),
+                "the scheduler never took it for lost")
     }
 
     /// An asynchronous run resumes from its last server step's checkpoint and goes on to the

@@ -34,6 +34,26 @@ struct CommandLineTests {
         #expect(bad.output.contains("training.lr: must be a number > 0, not '-0.05'"), "\(bad.output)")
     }
 
+    /// What a launch would need is checked before anything runs: a split that cannot be made
+    /// (check and launch), a thread count that would abort every worker, more local workers than
+    /// the machine holds (launch, before any worker starts).
+    @Test func impossibleRunsAreRefusedBeforeAnythingStarts() throws {
+        let split = try run(["check", "smoke", "--workers", "1000000"])
+        #expect(split.status == 1)
+        #expect(split.output.contains("data.partition: the data cannot be split so: 12000 samples cannot give each of 1000000 clients one"), "\(split.output)")
+        let threads = try run(["check", "smoke", "--threads", "1000000"])
+        #expect(threads.status == 1 || threads.status == 2)
+        #expect(threads.output.contains("workers.threads: must be a whole number in 0…256"), "\(threads.output)")
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-preflight-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let started = Date()
+        let launch = try run(["launch", "smoke", "--workers", "6000", "--runs", runs.path])
+        #expect(launch.status == 1)
+        #expect(launch.output.contains("6000 local workers would need about") && launch.output.contains("available"), "\(launch.output)")
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(try processIDs(withCommandLineContaining: runs.path).isEmpty, "no worker was started")
+    }
+
     @Test func topologiesFailsWhenAFileIsInvalid() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-topologies-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }

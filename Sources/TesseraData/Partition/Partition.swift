@@ -55,7 +55,12 @@ public enum Partition: Sendable, Hashable {
             for label in byClass.keys.sorted() {
                 var members = byClass[label]!
                 members.shuffle(using: &generator)
-                let weights = (0..<clients).map { _ in gamma(alpha, using: &generator) }
+                // Drawn as logarithms: with a small alpha, Gamma(alpha) samples underflow to 0
+                // (Dirichlet(0.001) once made every weight 0 and the cut NaN).
+                let logarithms = (0..<clients).map { _ in logGamma(alpha, using: &generator) }
+                let largest = logarithms.max() ?? 0
+                // (An alpha so small that 1/alpha overflows makes every logarithm -infinity: equal.)
+                let weights = logarithms.map { largest.isFinite ? Foundation.exp($0 - largest) : 1 }
                 let total = weights.reduce(0, +)
                 var cumulative = 0.0, start = 0
                 for client in 0..<clients {
@@ -70,11 +75,12 @@ public enum Partition: Sendable, Hashable {
         throw DataError(.invalidArgument, "Dirichlet(\(alpha)) left a client empty in 100 draws; raise alpha or use fewer clients")
     }
 
-    /// A Gamma(shape, 1) sample (Marsaglia–Tsang; shape < 1 through the boost U^(1/shape)).
-    static func gamma(_ shape: Double, using generator: inout SeededGenerator) -> Double {
+    /// The logarithm of a Gamma(shape, 1) sample (Marsaglia–Tsang; shape < 1 through the boost
+    /// U^(1/shape), added as its logarithm so that tiny shapes do not underflow).
+    static func logGamma(_ shape: Double, using generator: inout SeededGenerator) -> Double {
         func unit() -> Double { max(Double(generator.nextUnitFloat()), 1e-12) }
         if shape < 1 {
-            return gamma(shape + 1, using: &generator) * Foundation.pow(unit(), 1 / shape)
+            return logGamma(shape + 1, using: &generator) + Foundation.log(unit()) / shape
         }
         let d = shape - 1.0 / 3, c = 1 / (9 * d).squareRoot()
         while true {
@@ -87,7 +93,7 @@ public enum Partition: Sendable, Hashable {
             v = v * v * v
             let u = unit()
             if u < 1 - 0.0331 * x * x * x * x || Foundation.log(u) < 0.5 * x * x + d * (1 - v + Foundation.log(v)) {
-                return d * v
+                return Foundation.log(d * v)
             }
         }
     }

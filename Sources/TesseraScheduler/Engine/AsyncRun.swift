@@ -46,6 +46,9 @@ struct AsyncRun {
     /// Workers whose task passed its deadline and that may still be busy with it: not sent
     /// another until they answer something.
     var overdue: Set<String> = []
+    /// The last task given up of each worker (garbage, a restart, silence) and why: an answer
+    /// to it is told so.
+    var givenUp: [String: (messageID: UInt64, reason: String)] = [:]
     /// The models of versions still trained on (FedBuff takes each update's change from its
     /// own base).
     var bases: [Int: ParameterSet] = [:]

@@ -82,13 +82,16 @@ extension SchedulerMachine {
                     try apply(validated, trainedFrom: base, staleness: staleness, run: &run, at: now, into: &actions)
                 }
             } catch let error as SchedulerError {
+                noteRefusal(error)
                 logger.warning("\(error)")
                 tracer?.span("rejected update", start: TraceEvent.now(), detail: "trained from version \(task.version): \(error)",
                              round: UInt64(run.version), peer: worker)
                 try send(Envelope(id: takeID(), replyTo: envelope.id, message: .errorReply(for: error)), to: worker, into: &actions)
+                run.givenUp[worker] = (task.messageID, "its update was refused (\(error))")
                 countFailure(&run, into: &actions)
             }
         } else {
+            run.givenUp[worker] = (task.messageID, "it answered with an error")
             countFailure(&run, into: &actions)
         }
         guard case .asynchronous = phase else { return }
@@ -132,7 +135,7 @@ extension SchedulerMachine {
         guard run.accepted == 0 else { return }
         run.failedBeforeFirst += 1
         if run.failedBeforeFirst >= 2 * max(1, membership.count) {
-            fail(.noUpdates(round: 1, sampled: run.failedBeforeFirst, deadline: settings.deadline), into: &actions)
+            fail(.noUpdates(round: 1, sampled: run.failedBeforeFirst, deadline: settings.deadline, refusals: refusals), into: &actions)
         }
     }
 
@@ -191,10 +194,12 @@ extension SchedulerMachine {
                 logger.warning("worker \(worker) is silent for \(settings.heartbeatTimeout) s \(activity); leaving it out")
                 membership.lose(worker)
                 tracer?.span("silent worker", start: TraceEvent.now(), detail: activity, peer: worker)
+                run.givenUp[worker] = (task.messageID, "it was silent for \(settings.heartbeatTimeout) s")
             } else if now >= task.sentAt + settings.deadline {
                 logger.warning("worker \(worker) did not answer its task within \(settings.deadline) s")
                 tracer?.span("task deadline", start: TraceEvent.now(), detail: "trained from version \(task.version)", peer: worker)
                 run.overdue.insert(worker)
+                run.givenUp[worker] = (task.messageID, "it passed its deadline of \(settings.deadline) s")
             } else {
                 continue
             }
@@ -220,9 +225,11 @@ extension SchedulerMachine {
     }
 
     /// `worker`'s task will not be answered (garbage, a restart): the slot goes to another.
-    func failAsynchronousTask(of worker: String, run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
+    func failAsynchronousTask(of worker: String, because reason: String, run: inout AsyncRun, at now: Double,
+                              into actions: inout [SchedulerAction]) throws {
         run.overdue.remove(worker)
-        guard run.training.removeValue(forKey: worker) != nil else { return }
+        guard let task = run.training.removeValue(forKey: worker) else { return }
+        run.givenUp[worker] = (task.messageID, reason)
         countFailure(&run, into: &actions)
         guard case .asynchronous = phase else { return }
         run.releaseBases()

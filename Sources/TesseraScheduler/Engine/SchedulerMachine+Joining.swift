@@ -51,7 +51,22 @@ extension SchedulerMachine {
         membership.register(id, peer: peer, credential: credential, samples: samples, labels: labels, at: now)
         try welcome(id, clientIndex: index, into: &actions)
         // Whatever the old process owed is not coming.
-        try failTask(of: id, at: now, into: &actions)
+        try failTask(of: id, because: "it registered again (a restarted process)", at: now, into: &actions)
+    }
+
+    /// While joining: a welcomed worker silent for the heartbeat timeout (it died loading, or
+    /// never got the welcome), or every one still welcomed once the joining deadline passed, is
+    /// given up, and the join goes on without it.
+    func giveUpJoining(_ order: [String], at now: Double, deadline: Double, into actions: inout [SchedulerAction]) throws {
+        let welcomed = order.filter { if case .welcomed? = membership[$0]?.status { true } else { false } }
+        let givenUp = welcomed.filter { now >= deadline || (membership[$0]?.lastSeen ?? now) < now - settings.heartbeatTimeout }
+        guard !givenUp.isEmpty else { return }
+        for id in givenUp {
+            logger.warning("worker \(id) did not answer its welcome \(now >= deadline ? "in time" : "and is silent for \(settings.heartbeatTimeout) s"); joining without it")
+            tracer?.span("join given up", start: TraceEvent.now(), detail: now >= deadline ? "joining deadline" : "silent", peer: id)
+            membership.lose(id)
+        }
+        try advanceJoining(at: now, into: &actions)
     }
 
     /// Sends `id` the run's configuration as client `clientIndex`.
@@ -75,6 +90,14 @@ extension SchedulerMachine {
         }
         phase = .joining(order: order, next: next, deadline: deadline)
         guard next == order.count, loading() == 0 else { return }
+        // Workers given up while joining (died, or silent) are left out when enough joined.
+        let joined = order.filter { membership[$0]?.status == .active }
+        guard joined.count >= settings.quorum else {
+            return fail(.joinTimedOut(workers: order.filter { !joined.contains($0) }), into: &actions)
+        }
+        if joined.count < order.count {
+            logger.warning("\(order.count - joined.count) of \(order.count) workers did not join; the run goes on with \(joined.count)")
+        }
         // Resuming from a checkpoint without the sampler's state (written before it was kept):
         // replay the draws of the rounds already run, as if every worker had been active.
         if !restoredSampler {

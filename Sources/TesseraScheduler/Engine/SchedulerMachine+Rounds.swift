@@ -9,6 +9,7 @@ extension SchedulerMachine {
     /// Samples round `number`'s workers and sends them its train task.
     func startRound(_ number: Int, at now: Double, into actions: inout [SchedulerAction]) throws {
         guard number <= settings.rounds else { return try end(into: &actions) }
+        refusals = []
         membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
         let workers = membership.active
         guard !workers.isEmpty else {
@@ -67,13 +68,14 @@ extension SchedulerMachine {
                     actions.append(.progress(round: round.number, accepted: round.gather.answers.count,
                                              sampled: round.gather.workers.count))
                 } catch {
+                    noteRefusal(error)
                     logger.warning("round \(round.number): \(error)")
                     tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(error)", round: UInt64(round.number), peer: worker)
                     try send(Envelope(id: takeID(), replyTo: envelope.id, message: .errorReply(for: error)), to: worker, into: &actions)
-                    round.gather.fail(worker)
+                    round.gather.fail(worker, "its update was refused (\(error))")
                 }
-            case .error:
-                round.gather.fail(worker)
+            case let .error(_, text):
+                round.gather.fail(worker, "it answered with an error (\(text))")
             default:
                 return
             }
@@ -94,9 +96,9 @@ extension SchedulerMachine {
                     code: WireError.Kind.requestFailed.rawValue,
                     message: "evaluation from \(worker) cannot be used: it must answer round \(round.number) with 1 to \(heldOutLimit(of: worker).map(String.init) ?? "2^31-1") samples, at most that many right, and a finite loss ≥ 0")),
                     to: worker, into: &actions)
-                gather.fail(worker)
-            case .error:
-                gather.fail(worker)
+                gather.fail(worker, "its evaluation was refused")
+            case let .error(_, text):
+                gather.fail(worker, "it answered with an error (\(text))")
             default:
                 return
             }
@@ -156,6 +158,7 @@ extension SchedulerMachine {
                 continue
             }
             let error = SchedulerError.unusableUpdate(worker: answer.update.workerID, reason: changeRefusal(norm: norm, limit: limit))
+            noteRefusal(error)
             logger.warning("round \(round): \(error)")
             tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(error)", round: UInt64(round), peer: answer.update.workerID)
             try send(Envelope(id: takeID(), replyTo: answer.messageID, message: .errorReply(for: error)), to: answer.update.workerID,
@@ -191,34 +194,52 @@ extension SchedulerMachine {
         return UInt64(shares.heldOut[index])
     }
 
-    /// Tells `worker` why an update or evaluation it sent is not used: it answers no task in
-    /// progress (late, or never asked). Other messages need no answer.
+    /// Tells `worker` why an update or evaluation it sent is not used: its task was given up
+    /// (and why), or it answers no task in progress (late, or never asked). Other messages need
+    /// no answer.
     func refuseStray(_ envelope: Envelope, from worker: String, into actions: inout [SchedulerAction]) throws {
         guard envelope.message.isTaskAnswer else { return }
-        logger.info("\(envelope.message.kindName) from \(worker) answers no task in progress (late?)")
+        let cause: String
+        if let reason = givenUpReason(of: worker, replyTo: envelope.replyTo) {
+            cause = "its task was given up: \(reason); a task takes one answer (docs/PROTOCOL.md, \"Rounds\")"
+        } else {
+            cause = "it answers no task in progress: it came after its round closed, or was not asked for"
+        }
+        logger.info("\(envelope.message.kindName) from \(worker) not used: \(cause)")
         try send(Envelope(id: takeID(), replyTo: envelope.id, message: .error(
             code: WireError.Kind.requestFailed.rawValue,
-            message: "\(envelope.message.kindName) for round \(envelope.message.round) answers no task in progress: it came after its round closed, or was not asked for")),
+            message: "\(envelope.message.kindName) for round \(envelope.message.round) not used: \(cause)")),
             to: worker, into: &actions)
+    }
+
+    /// Why `worker`'s part in the task that message `replyTo` is, in the phase in progress, was
+    /// given up; nil when it was not (or the message answers another task).
+    func givenUpReason(of worker: String, replyTo: UInt64) -> String? {
+        switch phase {
+        case let .training(round) where round.gather.taskID == replyTo: round.gather.failures[worker]
+        case let .evaluating(_, gather) where gather.taskID == replyTo: gather.failures[worker]
+        case let .asynchronous(run): run.givenUp[worker].flatMap { $0.messageID == replyTo ? $0.reason : nil }
+        default: nil
+        }
     }
 
     /// Counts `worker`'s part in the task in progress as failed (garbage, a restart), and
     /// sends the task to the next one waiting.
-    func failTask(of worker: String, at now: Double, into actions: inout [SchedulerAction]) throws {
+    func failTask(of worker: String, because reason: String, at now: Double, into actions: inout [SchedulerAction]) throws {
         switch phase {
         case var .training(round) where round.gather.isPending(worker):
-            round.gather.fail(worker)
+            round.gather.fail(worker, reason)
             dispatch(&round.gather, count: 1, at: now, into: &actions)
             phase = .training(round)
         case var .securing(round) where round.secure?.isPending(worker) == true:
             round.secure?.fail(worker)
             phase = .securing(round)
         case .evaluating(let round, var gather) where gather.isPending(worker):
-            gather.fail(worker)
+            gather.fail(worker, reason)
             dispatch(&gather, count: 1, at: now, into: &actions)
             phase = .evaluating(round, gather)
         case var .asynchronous(run):
-            try failAsynchronousTask(of: worker, run: &run, at: now, into: &actions)
+            try failAsynchronousTask(of: worker, because: reason, run: &run, at: now, into: &actions)
             if case .asynchronous = phase { phase = .asynchronous(run) }
             return
         default:
@@ -247,7 +268,7 @@ extension SchedulerMachine {
             logger.warning("worker \(worker) is silent for \(settings.heartbeatTimeout) s \(activity); leaving it out")
             membership.lose(worker)
             tracer?.span("silent worker", start: TraceEvent.now(), detail: activity, peer: worker)
-            try failTask(of: worker, at: now, into: &actions)
+            try failTask(of: worker, because: "it was silent for \(settings.heartbeatTimeout) s", at: now, into: &actions)
         }
     }
 
@@ -332,7 +353,7 @@ extension SchedulerMachine {
         results.append(result)
         actions.append(.roundCompleted(result, checkpoint: checkpoint(round: round.number)))
         if round.number == 1 && round.received == 0 && sampled > 0 {
-            return fail(.noUpdates(round: 1, sampled: sampled, deadline: settings.deadline), into: &actions)
+            return fail(.noUpdates(round: 1, sampled: sampled, deadline: settings.deadline, refusals: refusals), into: &actions)
         }
         if settings.maxSeconds > 0, let trainingStart, now - trainingStart >= settings.maxSeconds {
             logger.notice("stopping after round \(round.number): \(settings.maxSeconds) s (training.max_seconds) have passed")

@@ -41,7 +41,7 @@ extension SchedulerMachine {
             actions.append(.progress(round: round.number, accepted: round.gather.answers.count, sampled: round.gather.workers.count))
         } catch {
             try refuse(step, error, from: worker, replyTo: replyTo, round: round.number, into: &actions)
-            round.gather.fail(worker)
+            round.gather.fail(worker, "its keys were refused (\(error))")
         }
     }
 

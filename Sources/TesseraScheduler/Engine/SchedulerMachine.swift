@@ -44,6 +44,9 @@ public final class SchedulerMachine {
     /// DP-FedAvg's aggregation, when the run is private, and the privacy it spent.
     var privacy: PrivateAggregation?
     var accountant = PrivacyAccountant()
+    /// Why updates were refused since the round (or, asynchronously, the run) began, a few at
+    /// most: a run that ends for want of updates says why they were not used.
+    var refusals: [String] = []
     /// The bound on each update's change (``ChangeBound``), with the norms it remembers.
     var changeBound: ChangeBound
     /// Private rounds released so far (what the accountant has composed).
@@ -166,7 +169,14 @@ public final class SchedulerMachine {
             gather.pending.map { max(gather.sentAt[$0] ?? 0, membership[$0]?.lastSeen ?? 0) + timeout }.min() ?? .infinity
         }
         switch phase {
-        case let .registering(deadline), let .joining(_, _, deadline): return deadline
+        case let .registering(deadline): return deadline
+        case let .joining(order, _, deadline):
+            // A welcomed worker silent for the heartbeat timeout is given up then.
+            let silent = order.compactMap { id -> Double? in
+                guard case .welcomed? = membership[id]?.status else { return nil }
+                return (membership[id]?.lastSeen ?? 0) + timeout
+            }.min() ?? .infinity
+            return min(deadline, silent)
         case let .training(round): return min(round.gather.deadline, silence(round.gather))
         case let .securing(round):
             guard let secure = round.secure else { return nil }
@@ -195,7 +205,9 @@ public final class SchedulerMachine {
             // owes an answer, its answer is garbage.
             logger.notice("undecodable message from \(delivery.peer): \(error)")
             try reply(.errorReply(for: error), to: delivery.peer, replyTo: error.messageID ?? 0, into: &actions)
-            if let worker = membership.worker(at: delivery.peer) { try failTask(of: worker, at: now, into: &actions) }
+            if let worker = membership.worker(at: delivery.peer) {
+                try failTask(of: worker, because: "it sent a message that could not be decoded (\(error))", at: now, into: &actions)
+            }
             return actions
         }
         if case let .register(id, samples, labels) = envelope.message {
@@ -250,9 +262,8 @@ public final class SchedulerMachine {
         case let .registering(deadline) where now >= deadline:
             fail(.tooFewWorkers(registered: membership.count, expected: settings.workers,
                                 seconds: settings.registrationTimeout), into: &actions)
-        case let .joining(order, _, deadline) where now >= deadline:
-            let waiting = order.filter { if case .welcomed? = membership[$0]?.status { true } else { false } }
-            fail(.joinTimedOut(workers: waiting), into: &actions)
+        case let .joining(order, _, deadline):
+            try giveUpJoining(order, at: now, deadline: deadline, into: &actions)
         case .training, .securing, .evaluating:
             try checkSilence(at: now, into: &actions)
             try closeIfDue(at: now, into: &actions)
@@ -335,6 +346,11 @@ public final class SchedulerMachine {
         guard let peer = membership[id]?.peer else { return }
         lastSent[id] = clock.now
         actions.append(.send(message, to: peer))
+    }
+
+    /// Notes `error`, an update refused, for a failure's message.
+    func noteRefusal(_ error: any Error) {
+        if refusals.count < 5 { refusals.append("\(error)") }
     }
 
     /// Steps the global model with `compute` (given the strategy, whose state it may change): a

@@ -15,8 +15,8 @@ struct TaskGather<Value> {
     private(set) var sentAt: [String: Double] = [:]
     /// The usable answers, by worker.
     private(set) var answers: [String: Value] = [:]
-    /// Workers that failed the task.
-    private(set) var failed: Set<String> = []
+    /// Workers that failed the task, and why (what a later answer of theirs is told).
+    private(set) var failures: [String: String] = [:]
 
     /// A gather of `task` from `workers`, giving up at `deadline`.
     init(task: EncodedMessage, workers: [String], deadline: Double) {
@@ -30,18 +30,18 @@ struct TaskGather<Value> {
     var taskID: UInt64 { task.envelope.id }
 
     /// Whether every worker answered or failed.
-    var isComplete: Bool { answers.count + failed.count == workers.count }
+    var isComplete: Bool { answers.count + failures.count == workers.count }
 
     /// Whether `worker` was sent the task and owes an answer.
     func isPending(_ worker: String) -> Bool {
-        sentAt[worker] != nil && answers[worker] == nil && !failed.contains(worker)
+        sentAt[worker] != nil && answers[worker] == nil && failures[worker] == nil
     }
 
     /// Workers sent the task that owe an answer.
     var pending: [String] { workers.filter(isPending) }
 
     /// How many were sent the task and owe an answer.
-    var inFlight: Int { sentAt.count - answers.count - failed.intersection(sentAt.keys).count }
+    var inFlight: Int { sentAt.count - answers.count - sentAt.keys.count { failures[$0] != nil } }
 
     /// The next worker to send the task to (recorded as sent at `now`), if any is waiting.
     mutating func dispatch(at now: Double) -> String? {
@@ -55,9 +55,10 @@ struct TaskGather<Value> {
         answers[worker] = value
     }
 
-    /// Records that `worker` failed the task (also one not sent it yet: it will not be).
-    mutating func fail(_ worker: String) {
-        failed.insert(worker)
+    /// Records that `worker` failed the task, `reason` saying how (also one not sent it yet: it
+    /// will not be). Its first failure is the one kept.
+    mutating func fail(_ worker: String, _ reason: String) {
+        if failures[worker] == nil { failures[worker] = reason }
         if let index = waiting.firstIndex(of: worker) { waiting.remove(at: index) }
     }
 }

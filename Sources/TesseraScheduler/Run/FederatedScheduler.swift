@@ -32,6 +32,9 @@ public final class FederatedScheduler {
     public var onProgress: (Int, Int, Int) -> Void = { _, _, _ in }
     /// Checked while waiting; returning true ends the run with an error (Ctrl-C).
     public var shouldStop: () -> Bool = { false }
+    /// The run's data, split, when the caller made it already (a launcher checks it before
+    /// starting workers); else ``run()`` makes it.
+    public var plan: DataPlan?
 
     /// A scheduler for `settings`, writing to `runDirectory`, bound to `settings.bind` through
     /// `transport`, reading time from `clock` (less what the scheduler did not spend listening).
@@ -76,7 +79,8 @@ public final class FederatedScheduler {
         do { try RunEnvironment.current().write(into: runDirectory) } catch {
             Logger(label: "tessera.scheduler").warning("cannot write environment.json: \(error)")
         }
-        let (test, shares, labels) = try loadData()
+        let plan = try self.plan ?? DataPlan(settings: settings)
+        let (test, shares, labels) = (plan.test, plan.shares, plan.labels)
         let machine = try makeMachine(shares: shares)
         let metrics = try MetricsLog(directory: runDirectory, resumingAfter: machine.firstRound > 1 ? machine.firstRound - 1 : nil)
         let work = BackgroundWork(waking: channel)
@@ -143,20 +147,6 @@ public final class FederatedScheduler {
         let text = String(format: "%.1f", seconds)
         Logger(label: "tessera.scheduler").warning("the scheduler was not listening for \(text) s (paused or starved of the CPU); that time is not held against the workers")
         tracer?.span("scheduler stalled", start: TraceEvent.now() - UInt64(seconds * 1e9), detail: "\(text) s not listening")
-    }
-
-    /// The test set, each client's share size of the training set as the workers will split it
-    /// (the claims their updates are held to), and the label counts of each client's share. A
-    /// split that cannot be made fails here, before any worker loads data.
-    func loadData() throws -> (test: ImageDataset, shares: ShareSizes, labels: [[Int]]) {
-        let data = try DataSource.locate(explicit: settings.data == "auto" ? nil : settings.data).load(seed: settings.seed)
-        let shares = try ClientShare.all(labels: data.train.labels, partition: settings.clientConfiguration(index: 0).partitionStrategy,
-                                         clients: settings.workers, seed: settings.seed, heldOutFraction: settings.heldOut)
-        let classes = Int(data.train.labels.max() ?? 0) + 1
-        let labels = shares.map { share in
-            share.trained.reduce(into: [Int](repeating: 0, count: classes)) { counts, index in counts[Int(data.train.labels[index])] += 1 }
-        }
-        return (data.test, ShareSizes(training: shares.map(\.trained.count), heldOut: shares.map(\.heldOut.count)), labels)
     }
 
     /// The clients with the workers the machine gave them to.

@@ -71,14 +71,20 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Thread count from `TESSERA_THREADS`, else the active processor count.
+    /// Thread count from `TESSERA_THREADS` (at most ``maximumThreadCount``), else the active
+    /// processor count.
     public static func configuredThreadCount() -> Int {
         if let text = ProcessInfo.processInfo.environment["TESSERA_THREADS"],
            let count = Int(text), count > 0 {
-            return count
+            // A million threads' stacks would abort the process allocating them.
+            return min(count, maximumThreadCount)
         }
         return ProcessInfo.processInfo.activeProcessorCount
     }
+
+    /// The most threads a pool is given, whatever `TESSERA_THREADS` says: more than any
+    /// machine's cores, far fewer than would exhaust its memory with their stacks.
+    public static let maximumThreadCount = 256
 
     /// Runs `body(task, thread)` for every `task` in `0..<taskCount`, spread over the pool's
     /// threads, and returns when all have finished. `thread` is in `0..<threadCount` and is

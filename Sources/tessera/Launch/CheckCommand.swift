@@ -32,6 +32,12 @@ struct CheckCommand: ParsableCommand {
             print("  " + setting.key.padding(toLength: width + 2, withPad: " ", startingAt: 0) + setting.value(in: topology))
         }
         print("  data found: " + Self.dataSource(topology.run.data))
+        // The split the run will make, so that one that cannot be made is found here.
+        do {
+            print("  data split: " + (try DataPlan(settings: topology.run)).summary)
+        } catch {
+            throw CommandFailure(description: "\(url.path): data.partition: the data cannot be split so: \(error)")
+        }
     }
 
     /// Which data the run will use, as this machine sees it (workers on other hosts may differ).

@@ -289,6 +289,34 @@ struct SchedulerMachineTests {
         #expect(federation.failure == .tooFewWorkers(registered: 1, expected: 2, seconds: 30))
     }
 
+    /// A worker that dies while loading its data (silent after its welcome) is given up after the
+    /// heartbeat timeout, and the run starts with those that joined, as the quorum allows; with
+    /// a quorum they cannot make, the run fails naming the one that did not join.
+    @Test func aWorkerThatDiesWhileJoiningIsLeftOut() throws {
+        for quorum in [2, 3] {
+            var configuration = InProcessFederation.configuration(workers: 3)
+            configuration.heartbeatTimeout = 2
+            configuration.quorum = quorum
+            configuration.maxConcurrentTrainers = 3
+            let federation = try InProcessFederation(configuration)
+            let workers = try ["a", "b", "c"].map { try federation.worker($0) }
+            for worker in workers { try worker.register() }
+            try federation.pump()
+            for worker in workers.prefix(2) { try worker.acceptWelcomes(in: worker.inbox()) }
+            try federation.advance(1)
+            #expect(workers[0].tasks(in: try workers[0].inbox()).isEmpty, "no round before c is given up")
+            for worker in workers.prefix(2) { try worker.send(.heartbeat) }
+            try federation.advance(1.5)
+            if quorum == 2 {
+                #expect(federation.failure == nil)
+                #expect(federation.machine.membership["c"]?.status == .lost)
+                #expect(!workers[0].tasks(in: try workers[0].inbox()).isEmpty, "round 1 started without c")
+            } else {
+                #expect(federation.failure.map { "\($0)" }?.contains("workers c did not finish joining") == true)
+            }
+        }
+    }
+
     @Test func aWorkerThatCannotJoinFailsTheRun() throws {
         let federation = try InProcessFederation(InProcessFederation.configuration(workers: 1))
         let a = try federation.worker("a")
@@ -342,6 +370,21 @@ struct SchedulerReplyTests {
         try late.register()
         try federation.pump()
         #expect(errors(in: try late.inbox()).first?.text.contains("already has its 1 workers") == true)
+    }
+
+    /// Garbage from a worker uses up its task: a corrected update after it is refused saying
+    /// that the task was given up and why (it used to say the update came late, or unasked).
+    @Test func anAnswerToATaskGivenUpSaysWhy() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 2))
+        let workers = try federation.join(["a", "b"])
+        let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
+        try workers[1].channel.sendRaw([Data([0x54, 0x53, 0x52, 0x41, 9])], to: nil)
+        try federation.pump()
+        _ = try workers[1].inbox()
+        try workers[1].answer(tasks[1], shift: 1)
+        try federation.pump()
+        let refusal = try #require(errors(in: try workers[1].inbox()).first)
+        #expect(refusal.text.contains("its task was given up: it sent a message that could not be decoded"), "\(refusal.text)")
     }
 
     @Test func garbageUnusableAndLateAnswersAreAnsweredWithTheReason() throws {

@@ -118,4 +118,16 @@ struct UpdateFloorTests {
         try federation.pump()
         #expect(federation.machine.global != before)
     }
+
+    /// A first round whose every update was refused ends the run saying why they were, not only
+    /// that none came in time.
+    @Test func aRunWithoutUsableUpdatesSaysWhyTheyWereRefused() throws {
+        let (federation, workers, tasks) = try Self.started(InProcessFederation.configuration(workers: 2), ids: ["a", "b"])
+        try workers[0].answer(tasks[0], shift: .infinity)
+        try workers[1].answer(tasks[1], shift: .nan)
+        try federation.pump()
+        let failure = try #require(federation.failure.map { "\($0)" })
+        #expect(failure.contains("received no usable update") && failure.contains("refused: update from a cannot be used: it holds values that are not finite"),
+                "\(failure)")
+    }
 }
