@@ -84,7 +84,8 @@ let package = Package(
         ),
         .target(
             name: "TesseraTransport",
-            dependencies: ["CZMQ", "TesseraTensor", "TesseraWire", "TesseraTrace", .product(name: "DequeModule", package: "swift-collections")]
+            dependencies: ["CZMQ", "TesseraTensor", "TesseraWire", "TesseraTrace", .product(name: "DequeModule", package: "swift-collections"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "TesseraWorker",

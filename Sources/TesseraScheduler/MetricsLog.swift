@@ -1,4 +1,5 @@
 import Foundation
+import TesseraTransport
 
 /// Per-round metrics of a run: `metrics.jsonl` (one JSON object per round) and `metrics.csv`.
 struct MetricsLog {
@@ -37,7 +38,7 @@ struct MetricsLog {
         do {
             try Data(text.utf8).write(to: url)
         } catch {
-            throw SchedulerError.writeFailed(path: url.path, reason: "\(error.localizedDescription)")
+            throw SchedulerError.writeFailed(path: url.path, reason: FileFailure.reason(error))
         }
     }
 
@@ -66,7 +67,7 @@ struct MetricsLog {
             try handle.seekToEnd()
             try handle.write(contentsOf: Data((line + "\n").utf8))
         } catch {
-            throw SchedulerError.writeFailed(path: url.path, reason: "\(error.localizedDescription)")
+            throw SchedulerError.writeFailed(path: url.path, reason: FileFailure.reason(error))
         }
     }
 }

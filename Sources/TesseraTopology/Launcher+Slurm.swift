@@ -18,7 +18,7 @@ extension Launcher {
             try Data(job.script.utf8).write(to: url)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
         } catch {
-            throw TopologyError(file: url.path, line: nil, key: nil, message: "cannot write the batch script: \(error.localizedDescription)")
+            throw TopologyError(file: url.path, line: nil, key: nil, message: "cannot write the batch script: \(FileFailure.reason(error))")
         }
         return url
     }

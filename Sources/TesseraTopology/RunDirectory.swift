@@ -1,5 +1,6 @@
 import Foundation
 import TesseraScheduler
+import TesseraTransport
 
 /// Where one launch keeps what it produced: `<runs>/<name>/<YYYYMMDD-HHMMSS>`, made fresh for
 /// every launch and never deleted by a later one; `<runs>/latest` and `<runs>/<name>/latest`
@@ -36,7 +37,7 @@ public struct RunDirectory: Sendable {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             try Data(snapshot(of: topology).utf8).write(to: url.appendingPathComponent("topology.yaml"))
         } catch {
-            throw TopologyError(file: url.path, line: nil, key: "runs", message: "cannot make the run directory: \(error.localizedDescription)")
+            throw TopologyError(file: url.path, line: nil, key: "runs", message: "cannot make the run directory: \(FileFailure.reason(error))")
         }
         for (link, target) in [(parent.appendingPathComponent("latest"), url.lastPathComponent),
                                (URL(fileURLWithPath: topology.runsDirectory).appendingPathComponent("latest"), "\(topology.name)/\(url.lastPathComponent)")] {

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraTensor
 import TesseraWire
 
 /// A ``MessageChannel`` over one ZeroMQ socket: a ROUTER when bound, a DEALER when connected.
@@ -12,6 +13,8 @@ final class ZMQChannel: MessageChannel {
 
     private let socket: ZMQSocket
     private let isBound: Bool
+    /// A bound channel's limit on its connections.
+    private let connections: ConnectionGuard?
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private var isClosed = false
@@ -24,7 +27,7 @@ final class ZMQChannel: MessageChannel {
     ///
     /// - Throws: ``TransportError``: a bad endpoint, an address in use, no pipe.
     init(context: ZMQContext, bindingTo endpoint: String?, connectingTo remote: String?, identity: String?, codec: WireCodec,
-         queueLimit: Int?, curve: Curve?) throws {
+         queueLimit: Int?, curve: Curve?, connectionLimit: Int? = nil) throws {
         self.codec = codec
         isBound = endpoint != nil
         // A ROUTER drops what a peer's full queue cannot take; a DEALER would wait for room
@@ -38,9 +41,11 @@ final class ZMQChannel: MessageChannel {
         case nil: break
         }
         if let endpoint {
+            connections = try ConnectionGuard(watching: socket, context: context, limit: connectionLimit ?? DescriptorLimit.connectionLimit())
             try socket.bind(endpoint)
             address = try socket.lastEndpoint()
         } else {
+            connections = nil
             let remote = remote ?? ""
             try socket.connect(remote)
             address = remote
@@ -58,6 +63,8 @@ final class ZMQChannel: MessageChannel {
     static let sendTimeout = 30.0
 
     deinit {
+        // A channel dropped unclosed stops its connection guard's thread too.
+        if !isClosed { close() }
         _ = Foundation.close(wakeRead)
         _ = Foundation.close(wakeWrite)
     }
@@ -82,12 +89,20 @@ final class ZMQChannel: MessageChannel {
             drainWakeUps()
             return nil
         }
-        guard let (received, userID) = try socket.receiveWithUserID(timeout: 0) else { return nil }
+        // A bound socket's first frame is the sender's routing id, within the limit too.
+        let limit = codec.limits.maximumMessageBytes + (isBound ? 256 : 0)
+        guard let (received, userID, dropped) = try socket.receiveWithUserID(timeout: 0, limit: limit) else { return nil }
         var frames = received
         var peer = connectedPeer
         if isBound {
             guard !frames.isEmpty else { return nil }
             peer = PeerID(bytes: frames.removeFirst())
+        }
+        if let dropped {
+            // What libzmq held for it goes back to the system, not to this process's heap.
+            if dropped >= 64 << 20 { AllocatorTuning.releaseFreeMemory() }
+            return Delivery(peer: peer, envelope: .failure(WireError(.limitExceeded, "a message of \(dropped) bytes or more exceeds the limit of \(codec.limits.maximumMessageBytes) bytes; it was dropped unread")),
+                            byteCount: dropped, authenticatedID: userID)
         }
         let bytes = frames.reduce(0) { $0 + $1.count }
         do {
@@ -103,6 +118,11 @@ final class ZMQChannel: MessageChannel {
     }
 
     func close() {
+        // libzmq's I/O thread blocks on monitor events no one reads: stop them, then the reader.
+        if let connections {
+            socket.stopMonitor()
+            connections.stop()
+        }
         isClosed = true
         // A last message (a worker's bye) still goes out if the process ends through
         // `Transport.finish`.

@@ -6,10 +6,11 @@ import Foundation
 final class ZMQSocket {
     /// The socket types Tessera uses.
     enum Kind {
-        case router, dealer, reply
+        case router, dealer, reply, pair
 
         var value: Int32 {
             switch self {
+            case .pair: ZMQ_PAIR
             case .router: ZMQ_ROUTER
             case .dealer: ZMQ_DEALER
             case .reply: ZMQ_REP
@@ -72,6 +73,19 @@ final class ZMQSocket {
     /// Connects to `endpoint`; libzmq reconnects by itself if the peer goes away.
     func connect(_ endpoint: String) throws {
         guard zmq_connect(try open(), endpoint) == 0 else { throw TransportError.lastZMQError("connect \(endpoint)") }
+    }
+
+    /// Publishes this socket's `events` (ZMQ_EVENT_*) on the inproc `endpoint`, for a PAIR
+    /// socket connected there.
+    func monitor(_ endpoint: String, events: Int32) throws {
+        guard zmq_socket_monitor(try open(), endpoint, events) == 0 else { throw TransportError.lastZMQError("zmq_socket_monitor") }
+    }
+
+    /// Stops publishing events (before the socket reading them closes: libzmq's sends to it
+    /// block its I/O thread, and every socket with it, while no one reads).
+    func stopMonitor() {
+        guard let handle else { return }
+        zmq_socket_monitor(handle, nil, 0)
     }
 
     /// The endpoint actually bound (resolves `tcp://*:0` to the chosen port).
@@ -157,12 +171,17 @@ final class ZMQSocket {
     }
 
     /// Receives one multipart message with the user id the ZAP handler gave its sender (nil on
-    /// unauthenticated sockets).
-    func receiveWithUserID(timeout: Double?) throws -> (frames: [Data], userID: String?)? {
+    /// unauthenticated sockets). With `limit`, frames past that many bytes in all are read and
+    /// let go at once (libzmq holds a whole message before it is read, but none of it is kept
+    /// here): the message comes back with only the frames before, and `dropped` counts the bytes
+    /// of all.
+    func receiveWithUserID(timeout: Double?, limit: Int? = nil) throws -> (frames: [Data], userID: String?, dropped: Int?)? {
         guard try wait(timeout: timeout) else { return nil }
         let handle = try open()
         var frames: [Data] = []
         var userID: String?
+        var total = 0
+        var over = false
         repeat {
             // Frames of 64 KiB or more are wrapped, not copied: the Data owns the libzmq message
             // and closes it when released.
@@ -175,7 +194,12 @@ final class ZMQSocket {
             }
             if userID == nil, let property = zmq_msg_gets(message, "User-Id") { userID = String(cString: property) }
             let size = zmq_msg_size(message)
-            if size >= 1 << 16, let bytes = zmq_msg_data(message) {
+            total += size
+            if let limit, total > limit { over = true }
+            if over {
+                zmq_msg_close(message)
+                message.deallocate()
+            } else if size >= 1 << 16, let bytes = zmq_msg_data(message) {
                 frames.append(Data(bytesNoCopy: bytes, count: size, deallocator: .custom { _, _ in
                     zmq_msg_close(message)
                     message.deallocate()
@@ -186,7 +210,7 @@ final class ZMQSocket {
                 message.deallocate()
             }
         } while try more()
-        return (frames, userID)
+        return (frames, userID, over ? total : nil)
     }
 
     /// Whether a message arrives within `timeout` seconds (nil: waits forever).

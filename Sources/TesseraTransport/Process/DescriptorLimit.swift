@@ -17,6 +17,15 @@ public enum DescriptorLimit {
         return Int(clamping: limit.rlim_cur)
     }
 
+    /// Descriptors kept for a process's files (traces, metrics, checkpoints, logs, libraries).
+    public static let reserved = 256
+
+    /// How many connections a bound channel keeps: the open-file limit (raised to the hard
+    /// one) less ``reserved``, and at least 16.
+    public static func connectionLimit() -> Int {
+        max(16, raise() - reserved)
+    }
+
     /// The soft open-file limit now.
     public static var current: Int {
         var limit = rlimit()
