@@ -59,6 +59,11 @@ public struct WorkerService: Sendable {
                 try store.store(try store.tensor(id).detached().requiringGrad(), as: id)
                 return done
             case let .backward(id):
+                // Costed like the ops it runs backward through (those of every graph alive).
+                store.forgetReleasedGraphs()
+                guard store.graph.work <= maximumWorkPerRequest else {
+                    throw WorkerError.tooMuchWork(op: "backward", operations: store.graph.work, limit: maximumWorkPerRequest)
+                }
                 do {
                     try store.tensor(id).backward()
                 } catch let error as TensorError {
@@ -102,7 +107,11 @@ public struct WorkerService: Sendable {
         } catch {
             throw WorkerError.opFailed(op: step.op.name, reason: "\(error)")
         }
-        try store.store(result, as: step.output)
+        // A result recorded for autograd keeps its inputs alive for backward (counted as the
+        // inputs' and the result's bytes), and its backward takes about twice its forward.
+        let kept = result.recordsGraph ? inputs.reduce(result.count) { $0 + $1.count } * 4 : 0
+        let backward = result.recordsGraph ? (try? step.op.work(for: inputs.map(\.shape))).map { $0.multipliedReportingOverflow(by: 2).partialValue } ?? 0 : 0
+        try store.store(result, as: step.output, graphBytes: kept, graphWork: backward)
     }
 
     /// Runs one ring step: its inputs are ring tensors, a float tensor for `encode`; its result,
@@ -116,7 +125,7 @@ public struct WorkerService: Sendable {
             throw WorkerError.opFailed(op: step.op.name, reason: "\(error)")
         }
         let elements = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-        let available = store.maximumBytes - store.byteCount + store.bytes(of: step.output)
+        let available = store.bytesLeft + store.bytes(of: step.output)
         guard elements <= available / 8 else {
             throw WorkerError.resultTooLarge(op: step.op.name, shape: shape, bytes: elements.multipliedReportingOverflow(by: 8).partialValue,
                                              available: available)
@@ -170,7 +179,7 @@ public struct WorkerService: Sendable {
             throw WorkerError.opFailed(op: step.op.name, reason: error.description)
         }
         let replaced = store.bytes(of: step.output)
-        let available = store.maximumBytes - store.byteCount + replaced
+        let available = store.bytesLeft + replaced
         guard elements <= available / 4 else {
             throw WorkerError.resultTooLarge(op: step.op.name, shape: shape, bytes: elements.multipliedReportingOverflow(by: 4).partialValue,
                                              available: available)

@@ -54,4 +54,18 @@ struct WorkerLiveFuzzTests {
         #expect(worker.process.isRunning)
         #expect(try client.request(.put(id: 2, tensor: Tensor([1, 2])), timeout: 10) == .done(objectCount: 1, byteCount: 8))
     }
+
+    /// The size limit holds per message, not only per frame: 64 frames of 64 KiB (4 MiB) to a
+    /// worker allowing 1 MiB are let go as they are read, answered with error 7, and the worker
+    /// goes on serving.
+    @Test func aMessageOfManySmallFramesOverTheLimitIsRefused() throws {
+        let (worker, endpoint) = try startWorker(id: "limited", extra: ["--no-trace", "--max-message-bytes", "1048576"])
+        defer { _ = worker.stop() }
+        let client = try RequestClient(connectingTo: endpoint, firstMessageID: 1 << 62)
+        let header = try WireCodec().encode(Envelope(id: 5, message: .heartbeat))[0]
+        let reply = try client.requestRaw([header] + Array(repeating: Data(count: 1 << 16), count: 64), timeout: 10)
+        guard case let .error(code, text) = reply else { Issue.record("answered \(reply)"); return }
+        #expect(code == 7 && text.contains("exceeds the limit of 1048576 bytes"), "\(text)")
+        #expect(try client.request(.put(id: 2, tensor: Tensor([1, 2])), timeout: 10) == .done(objectCount: 1, byteCount: 8))
+    }
 }

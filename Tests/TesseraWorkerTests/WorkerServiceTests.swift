@@ -110,4 +110,47 @@ struct WorkerServiceTests {
         #expect(try Op.conv2d(Conv2DOptions()).work(for: [[1, 3, 8, 8], [4, 3, 3, 3]]) == 2 * (4 * 6 * 6) * 27)
         #expect(try Op.matmul.work(for: [[1 << 20, 1 << 40], [1 << 40, 1 << 20]]) == .max)
     }
+
+    /// Results recorded for autograd keep their inputs alive after their id is overwritten: a
+    /// chain y ← y·x into one id once grew past the byte limit uncounted (2.1 GB with 256 MiB
+    /// allowed). Their graph is counted, so the chain is refused at the limit; deleting it
+    /// releases the count.
+    @Test func autogradGraphsCountAgainstTheByteLimit() throws {
+        var service = WorkerService(workerID: "bob", store: ObjectStore(maximumBytes: 1 << 20))
+        let x = Tensor([Float](repeating: 1.0001, count: 10_000))
+        _ = service.handle(.put(id: 1, tensor: x))
+        _ = service.handle(.requireGrad(id: 1))
+        _ = service.handle(.put(id: 2, tensor: x))
+        var refusedAt: Int?
+        for step in 0..<100 {
+            if case let .error(code, _)? = service.handle(.exec(PlanStep(op: .multiply, inputs: [2, 1], output: 2))) {
+                #expect(code == 7)
+                refusedAt = step
+                break
+            }
+        }
+        let step = try #require(refusedAt, "a chain of 100 recorded products was never refused")
+        #expect(step < 10)
+        #expect(service.store.graph.bytes + service.store.byteCount <= 1 << 20)
+        _ = service.handle(.delete(ids: [2]))
+        #expect(service.store.graph.bytes == 0)
+        #expect(service.handle(.put(id: 3, tensor: Tensor([Float](repeating: 0, count: 200_000)))) == .done(objectCount: 2, byteCount: 840_000))
+    }
+
+    /// Backward runs every recorded op again (about twice its work): it is costed so, against
+    /// the same per-request limit as the ops, and refused beyond it (it once ran 8.5 s against a
+    /// budget of 0.4 s).
+    @Test func backwardIsCostedLikeTheOpsItRunsThrough() throws {
+        var service = WorkerService(workerID: "bob", store: ObjectStore(), maximumWorkPerRequest: 200_000)
+        _ = service.handle(.put(id: 1, tensor: Tensor([Float](repeating: 1, count: 10_000))))
+        _ = service.handle(.requireGrad(id: 1))
+        _ = service.handle(.put(id: 2, tensor: Tensor([Float](repeating: 1, count: 10_000))))
+        for _ in 0..<4 { _ = service.handle(.exec(PlanStep(op: .multiply, inputs: [2, 1], output: 2))) }
+        _ = service.handle(.exec(PlanStep(op: .sum(axes: nil, keepDimensions: false), inputs: [2], output: 3)))
+        #expect(service.handle(.backward(id: 3)) == .done(objectCount: 3, byteCount: 80_004))
+        for _ in 0..<8 { _ = service.handle(.exec(PlanStep(op: .multiply, inputs: [2, 1], output: 2))) }
+        _ = service.handle(.exec(PlanStep(op: .sum(axes: nil, keepDimensions: false), inputs: [2], output: 3)))
+        guard case let .error(code, text)? = service.handle(.backward(id: 3)) else { Issue.record("backward was not refused"); return }
+        #expect(code == 7 && text.contains("backward"), "\(text)")
+    }
 }

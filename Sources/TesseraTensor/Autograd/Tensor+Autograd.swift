@@ -101,6 +101,15 @@ extension Tensor {
         return order.reversed()
     }
 
+    /// Whether this tensor is an op's result recorded for autograd: its graph keeps the op's
+    /// inputs (and theirs) alive until it is released.
+    public var recordsGraph: Bool { node.map { !$0.isLeaf } ?? false }
+
+    /// The record of the op that made this tensor, as an opaque object, for a caller that
+    /// accounts for the memory graphs keep (a weak reference to it tells when the record, and
+    /// what it keeps, is gone); nil for tensors that record no graph.
+    public var graphRecord: AnyObject? { recordsGraph ? node : nil }
+
     /// Records the result of an op: attaches a node when gradients are being recorded and an
     /// input needs them. `rule` maps the output gradient to one gradient per input.
     static func recorded(

@@ -130,4 +130,22 @@ struct UpdateFloorTests {
         #expect(failure.contains("received no usable update") && failure.contains("refused: update from a cannot be used: it holds values that are not finite"),
                 "\(failure)")
     }
+
+    /// An update must answer its task: one with reply-to 0, or an id never sent, is refused in
+    /// a round and asynchronously alike, and the round or step goes on without it.
+    @Test(arguments: [RunSettings.Mode.sync, .fedasync])
+    func anUpdateThatAnswersNoTaskIsRefused(mode: RunSettings.Mode) throws {
+        var settings = InProcessFederation.configuration(workers: 2)
+        settings.mode = mode
+        settings.maxConcurrentTrainers = 2
+        let (federation, workers, tasks) = try Self.started(settings, ids: ["a", "b"])
+        let before = federation.machine.global
+        for replyTo: UInt64 in [0, 999_999] {
+            try workers[1].answer((id: replyTo, task: tasks[1].task), shift: 5)
+        }
+        try federation.pump()
+        let refusals = try Self.errors(workers[1])
+        #expect(refusals.count == 2 && refusals.allSatisfy { $0.contains("not used") }, "\(refusals)")
+        #expect(federation.machine.global == before)
+    }
 }
