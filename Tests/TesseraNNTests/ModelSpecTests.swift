@@ -70,4 +70,13 @@ struct ProtocolDocumentTests {
             #expect(documented[name]?.map(\.1) == actual.map(\.1), "\(name): \(actual)")
         }
     }
+
+    /// The welcome's model JSON as PROTOCOL.md writes it decodes to the model it names.
+    @Test func theDocumentedModelJSONIsTheWelcomes() throws {
+        let doc = try String(contentsOf: URL(fileURLWithPath: "docs/PROTOCOL.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "`{\"name\": \"logreg\""))
+        let end = try #require(doc[start.upperBound...].range(of: "}]}`"))
+        let json = doc[doc.index(after: start.lowerBound)..<doc.index(before: end.upperBound)].replacingOccurrences(of: "\n", with: " ")
+        #expect(try JSONDecoder().decode(ModelSpec.self, from: Data(json.utf8)) == .logisticRegression)
+    }
 }

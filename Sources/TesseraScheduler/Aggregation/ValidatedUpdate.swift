@@ -24,10 +24,14 @@ public struct ValidatedUpdate: Sendable {
 
     /// `update` from `workerID` checked against `global`, or why it cannot be used.
     ///
-    /// - Throws: ``SchedulerError`` (`.unusableUpdate`): no samples, names or shapes that differ
-    ///   from the global model, or a value that is not finite.
+    /// - Throws: ``SchedulerError`` (`.unusableUpdate`): no samples, a loss metric that is not
+    ///   finite, names or shapes that differ from the global model, or a value that is not finite.
     public init(_ update: TrainUpdate, from workerID: String, global: ParameterSet) throws {
         guard update.sampleCount > 0 else { throw SchedulerError.unusableUpdate(worker: workerID, reason: "it claims no samples") }
+        // The round's training loss is weighted from these: one NaN would make it NaN.
+        if let loss = update.metrics["loss"], !loss.isFinite {
+            throw SchedulerError.unusableUpdate(worker: workerID, reason: "its loss metric is \(loss), not a finite number")
+        }
         var parameters: ParameterSet
         do {
             parameters = try update.parameters()

@@ -2,7 +2,8 @@ import Foundation
 
 /// The run's clients as `clients.json` in its run directory records them for reports: for each
 /// client (by index), the worker that holds it, the samples it trains on and holds out, and how
-/// many of each label it trains on.
+/// many of each label it trains on; for a worker that brought its own data, what it registered
+/// and the most samples its updates may claim (what it is held to).
 struct ClientRoster: Encodable {
     struct Client: Encodable {
         var index: Int
@@ -10,6 +11,10 @@ struct ClientRoster: Encodable {
         var samples: Int
         var heldOut: Int
         var labels: [Int]
+        /// Samples its worker registered (0: it trains on its share of the run's data).
+        var registeredSamples: UInt64 = 0
+        /// The most samples its worker's updates may claim.
+        var sampleLimit: UInt64?
     }
 
     var clients: [Client]

@@ -154,9 +154,12 @@ public final class FederatedScheduler {
         let workers = Dictionary(machine.membership.ids.compactMap { id in machine.membership[id]?.clientIndex.map { ($0, id) } },
                                  uniquingKeysWith: { first, _ in first })
         return ClientRoster(clients: shares.training.indices.map { index in
-            ClientRoster.Client(index: index, worker: workers[index], samples: shares.training[index],
-                                heldOut: index < shares.heldOut.count ? shares.heldOut[index] : 0,
-                                labels: index < labels.count ? labels[index] : [])
+            let worker = workers[index]
+            return ClientRoster.Client(index: index, worker: worker, samples: shares.training[index],
+                                       heldOut: index < shares.heldOut.count ? shares.heldOut[index] : 0,
+                                       labels: index < labels.count ? labels[index] : [],
+                                       registeredSamples: worker.flatMap { machine.membership[$0]?.reportedSamples } ?? 0,
+                                       sampleLimit: worker.flatMap { machine.trainingLimit(of: $0) })
         })
     }
 

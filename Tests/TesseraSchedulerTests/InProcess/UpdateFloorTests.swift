@@ -148,4 +148,14 @@ struct UpdateFloorTests {
         #expect(refusals.count == 2 && refusals.allSatisfy { $0.contains("not used") }, "\(refusals)")
         #expect(federation.machine.global == before)
     }
+
+    /// A loss metric that is not finite would make the round's training loss NaN: refused.
+    @Test func aNonFiniteLossMetricIsRefused() throws {
+        let (federation, workers, tasks) = try Self.started(InProcessFederation.configuration(workers: 2), ids: ["a", "b"])
+        try workers[0].answer(tasks[0], shift: 1, loss: 0.5)
+        try workers[1].answer(tasks[1], shift: 1, loss: .nan)
+        try federation.pump()
+        #expect(try Self.errors(workers[1]).first?.contains("its loss metric is nan") == true)
+        #expect(federation.rounds.first?.trainLoss == 0.5)
+    }
 }
