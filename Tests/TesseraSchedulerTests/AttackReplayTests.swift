@@ -7,8 +7,8 @@ import TesseraWire
 
 /// The attacks, replayed against a real scheduler process: a registered worker that lies
 /// (registers as another worker, claims 2^64-1 samples, sends absurd evaluations) is refused at
-/// every step, and the run ends with exactly the accuracy of the same run in which that worker
-/// only answers with errors.
+/// every step, a second connection under a live worker's routing id is never heard, and the run
+/// ends with exactly the accuracy of the same run in which that worker only answers with errors.
 @Suite("Attacks replayed on a real run", .serialized)
 struct AttackReplayTests {
     /// Runs a 2-worker, 2-round run in which `mallory` behaves as `attacking` says; returns the
@@ -27,6 +27,10 @@ struct AttackReplayTests {
             nextID += 1
             try mallory.send(Envelope(id: nextID, replyTo: replyTo, message: message))
         }
+        // A connection that takes the honest worker's routing id while it lives, and registers
+        // as it: libzmq keeps the id with the live connection, so this one is never heard.
+        var impostor: (any MessageChannel)?
+        var impostorHeard = 0
         var evaluations = 0
         let deadline = Date().addingTimeInterval(90)
         while evaluations < 2 && Date() < deadline {
@@ -34,6 +38,10 @@ struct AttackReplayTests {
             switch envelope.message {
             case .welcome:
                 try send(.done(objectCount: 0, byteCount: 0), replyTo: envelope.id)
+                if attacking {
+                    impostor = try Transport.zeroMQ.connect(endpoint, identity: "honest")
+                    try impostor?.send(Envelope(id: 1, message: .register(workerID: "honest", sampleCount: 10, labelHistogram: [])))
+                }
                 // Speak for the honest worker: refused, it keeps its tasks.
                 if attacking { try send(.register(workerID: "honest", sampleCount: 10, labelHistogram: [])) }
             case let .trainTask(task):
@@ -55,8 +63,10 @@ struct AttackReplayTests {
             default:
                 continue
             }
+            while try impostor?.receive(timeout: 0) != nil { impostorHeard += 1 }
         }
         _ = try scheduler.waitForLine(containing: "final accuracy", timeout: 90)
+        #expect(impostorHeard == 0, "a second connection under a live worker's id was answered")
         #expect(scheduler.waitForExit(timeout: 10) == 0)
         _ = honest.stop(timeout: 10)
         let rounds = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
