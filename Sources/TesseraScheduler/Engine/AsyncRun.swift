@@ -17,6 +17,7 @@ struct AsyncRun {
 
     /// What happened since the last report (one ``RoundResult``).
     struct Period {
+        /// When it started, on the wall clock.
         var start: Double
         var dispatched = 0
         var failed = 0
@@ -31,13 +32,13 @@ struct AsyncRun {
         /// The model's version.
         let version: Int
         let period: Period
-        /// When the period closed.
+        /// When the period closed, on the wall clock.
         let closed: Double
         /// The model, the strategy's state and the sampler's, as they were then.
         let checkpoint: Checkpoint
     }
 
-    /// When training started (the wall-time limit counts from here).
+    /// When training started on the wall clock (the wall-time limit counts from here).
     let start: Double
     /// Server steps taken: the current model's version.
     var version: Int
@@ -65,7 +66,7 @@ struct AsyncRun {
     /// Whether training is over: no more tasks; the run ends when `reports` is empty.
     var finishing = false
 
-    /// A run from model version `version`, started at `now`.
+    /// A run from model version `version`, started at `now` on the wall clock.
     init(version: Int, buffer: FedBuff?, at now: Double) {
         start = now
         self.version = version

@@ -18,7 +18,7 @@ extension SchedulerMachine {
     /// Starts training from version `firstRound - 1`.
     func startAsynchronous(at now: Double, into actions: inout [SchedulerAction]) throws {
         let buffer = settings.mode == .fedbuff ? FedBuff(bufferSize: settings.bufferSize, staleness: settings.stalenessFunction) : nil
-        var run = AsyncRun(version: firstRound - 1, buffer: buffer, at: now)
+        var run = AsyncRun(version: firstRound - 1, buffer: buffer, at: wallClock.now)
         phase = .asynchronous(run)
         guard run.version < settings.rounds else { return try end(into: &actions) }
         try fill(&run, at: now, into: &actions)
@@ -121,7 +121,7 @@ extension SchedulerMachine {
         run.version += 1
         run.period.steps += 1
         tracer?.span("aggregate", start: start, round: UInt64(run.version))
-        if run.version >= settings.rounds || timeIsUp(run, at: now) {
+        if run.version >= settings.rounds || timeIsUp(run) {
             finishTraining(&run, at: now, into: &actions)
         } else if run.version % settings.evaluateEvery == 0 {
             report(&run, at: now, into: &actions)
@@ -140,17 +140,18 @@ extension SchedulerMachine {
     }
 
     /// Whether the wall-time limit passed.
-    private func timeIsUp(_ run: AsyncRun, at now: Double) -> Bool {
-        settings.maxSeconds > 0 && now - run.start >= settings.maxSeconds
+    private func timeIsUp(_ run: AsyncRun) -> Bool {
+        settings.maxSeconds > 0 && wallClock.now - run.start >= settings.maxSeconds
     }
 
     /// Closes the period since the last report: asks the driver to evaluate the current model,
     /// and keeps the period and the model's checkpoint until ``reportEvaluated(_:run:into:)``.
     private func report(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) {
-        run.reports.append(AsyncRun.Report(version: run.version, period: run.period, closed: now,
+        let closed = wallClock.now
+        run.reports.append(AsyncRun.Report(version: run.version, period: run.period, closed: closed,
                                            checkpoint: checkpoint(round: run.version)))
         actions.append(.evaluate(global, round: run.version))
-        run.period = AsyncRun.Period(start: now)
+        run.period = AsyncRun.Period(start: closed)
     }
 
     /// The oldest report waiting for its evaluation gets it, and is reported; a run that
@@ -163,7 +164,7 @@ extension SchedulerMachine {
         let result = RoundResult(
             round: report.version, sampled: period.dispatched, received: period.applied.count,
             late: period.failed + period.dropped, aggregated: period.steps > 0, accuracy: central.accuracy, loss: central.loss,
-            seconds: report.closed - period.start, evaluationSeconds: clock.now - report.closed, federated: nil,
+            seconds: report.closed - period.start, evaluationSeconds: wallClock.now - report.closed, federated: nil,
             trainLoss: RoundResult.meanTrainingLoss(period.applied.map { ($0.loss, $0.samples) }),
             contributors: Set(period.applied.map(\.worker)).sorted(),
             staleness: RoundResult.StalenessSummary(
@@ -187,7 +188,7 @@ extension SchedulerMachine {
     /// silent workers are lost, and the wall-time limit ends the run.
     func tickAsynchronously(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
         guard !run.finishing else { return }
-        if timeIsUp(run, at: now) { return finishTraining(&run, at: now, into: &actions) }
+        if timeIsUp(run) { return finishTraining(&run, at: now, into: &actions) }
         let cutoff = now - settings.heartbeatTimeout
         for (worker, task) in run.training.sorted(by: { $0.key < $1.key }) {
             if max(task.sentAt, membership[worker]?.lastSeen ?? task.sentAt) < cutoff {
@@ -220,7 +221,8 @@ extension SchedulerMachine {
         let tasks = run.training.map { worker, task in
             min(task.sentAt + settings.deadline, max(task.sentAt, membership[worker]?.lastSeen ?? 0) + timeout)
         }
-        let limit = settings.maxSeconds > 0 ? run.start + settings.maxSeconds : .infinity
+        // The time limit is on the wall clock; the deadline is on the machine's.
+        let limit = settings.maxSeconds > 0 ? clock.now + run.start + settings.maxSeconds - wallClock.now : .infinity
         return min(tasks.min() ?? .infinity, limit)
     }
 

@@ -104,7 +104,7 @@ extension SchedulerMachine {
             var replay = membership.ids
             for _ in 1..<max(1, firstRound) { replay.shuffle(using: &generator) }
         }
-        trainingStart = now
+        trainingStart = wallClock.now
         if settings.mode.isAsynchronous {
             try startAsynchronous(at: now, into: &actions)
         } else {

@@ -33,7 +33,7 @@ extension SchedulerMachine {
             round: UInt64(number), modelVersion: UInt64(number - 1),
             hyperparameters: try secure.map { try secureHyperparameters(threshold: $0.threshold) } ?? hyperparameters, parameters: global))),
             codec: codec)
-        var round = Round(number: number, start: now, gather: TaskGather(task: task, workers: sampled,
+        var round = Round(number: number, start: now, wallStart: wallClock.now, gather: TaskGather(task: task, workers: sampled,
                                                                           deadline: now + settings.deadline), secure: secure)
         dispatch(&round.gather, count: settings.trainerCap, at: now, into: &actions)
         phase = .training(round)
@@ -323,7 +323,7 @@ extension SchedulerMachine {
     /// ``evaluated(_:)``.
     func evaluateRound(_ round: Round, at now: Double, into actions: inout [SchedulerAction]) throws {
         var round = round
-        round.evaluationStart = now
+        round.evaluationStart = wallClock.now
         actions.append(.evaluate(global, round: round.number))
         phase = .centralEvaluation(round)
     }
@@ -348,14 +348,14 @@ extension SchedulerMachine {
         let result = RoundResult(
             round: round.number, sampled: sampled, received: round.received, late: sampled - round.received,
             aggregated: round.aggregated, accuracy: round.central.accuracy, loss: round.central.loss,
-            seconds: now - round.start, evaluationSeconds: now - round.evaluationStart, federated: federated,
+            seconds: wallClock.now - round.wallStart, evaluationSeconds: wallClock.now - round.evaluationStart, federated: federated,
             trainLoss: round.trainLoss, contributors: round.contributors, privacy: round.privacy, secure: round.secureSummary)
         results.append(result)
         actions.append(.roundCompleted(result, checkpoint: checkpoint(round: round.number)))
         if round.number == 1 && round.received == 0 && sampled > 0 {
             return fail(.noUpdates(round: 1, sampled: sampled, deadline: settings.deadline, refusals: refusals), into: &actions)
         }
-        if settings.maxSeconds > 0, let trainingStart, now - trainingStart >= settings.maxSeconds {
+        if settings.maxSeconds > 0, let trainingStart, wallClock.now - trainingStart >= settings.maxSeconds {
             logger.notice("stopping after round \(round.number): \(settings.maxSeconds) s (training.max_seconds) have passed")
             return try end(into: &actions)
         }

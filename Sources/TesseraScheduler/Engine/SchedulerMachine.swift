@@ -35,6 +35,9 @@ public final class SchedulerMachine {
     public internal(set) var global: ParameterSet
 
     let clock: any MonotonicClock
+    /// The clock reports and `training.max_seconds` read: time passes on it while the scheduler
+    /// is paused (``clock`` may skip that time, so that silence is not blamed on workers).
+    let wallClock: any MonotonicClock
     let codec: WireCodec
     let tracer: TraceWriter?
     var strategy: any AggregationStrategy
@@ -55,7 +58,8 @@ public final class SchedulerMachine {
     /// the seed is in the topology, and noise drawn from it could be subtracted).
     var entropy = SystemEntropy()
     let firstRound: Int
-    /// When the first round (or step) started: `training.max_seconds` counts from here.
+    /// When the first round (or step) started on the wall clock: `training.max_seconds` counts
+    /// from here.
     var trainingStart: Double?
     /// The hyperparameters every train task carries, as JSON (encoded once).
     let hyperparameters: String
@@ -93,6 +97,8 @@ public final class SchedulerMachine {
     struct Round {
         let number: Int
         let start: Double
+        /// When it started on the wall clock (its reported seconds count from here).
+        let wallStart: Double
         var gather: TaskGather<TrainAnswer>
         /// A secure round's protocol (nil: updates come in the clear).
         var secure: SecureAggregationRound?
@@ -102,6 +108,7 @@ public final class SchedulerMachine {
         var trainLoss: Double?
         var aggregated = false
         var central = Evaluation(loss: 0, accuracy: 0, count: 0)
+        /// When its evaluation started, on the wall clock.
         var evaluationStart = 0.0
         var privacy: RoundResult.PrivacySummary?
         var secureSummary: RoundResult.SecureSummary?
@@ -115,7 +122,7 @@ public final class SchedulerMachine {
     /// - Throws: ``SettingError`` for settings that do not fit together.
     public init(settings: RunSettings, runID: String, global: ParameterSet, strategy: any AggregationStrategy,
                 firstRound: Int = 1, sampler: SeededGenerator? = nil, privateState: (rounds: Int, clip: Double)? = nil,
-                shares: ShareSizes? = nil, clock: any MonotonicClock,
+                shares: ShareSizes? = nil, clock: any MonotonicClock, wallClock: (any MonotonicClock)? = nil,
                 codec: WireCodec = WireCodec(),
                 tracer: TraceWriter? = nil) throws {
         try settings.validate()
@@ -126,6 +133,7 @@ public final class SchedulerMachine {
         self.firstRound = firstRound
         self.shares = shares
         self.clock = clock
+        self.wallClock = wallClock ?? clock
         self.codec = codec
         self.tracer = tracer
         generator = sampler ?? SeededGenerator(seed: settings.seed)

@@ -23,6 +23,8 @@ public final class FederatedScheduler {
     let channel: any MessageChannel
     /// The clock the machine runs on: the given one, less the time the loop was not listening.
     let clock: AttendedClock
+    /// The clock as given: reports and time limits read it.
+    let wallClock: any MonotonicClock
     let tracer: TraceWriter?
     /// The endpoint bound (with the real port).
     public var address: String { channel.address }
@@ -47,6 +49,7 @@ public final class FederatedScheduler {
         self.settings = settings
         self.runDirectory = runDirectory
         self.clock = AttendedClock(clock)
+        wallClock = clock
         self.tracer = tracer
         channel = try transport.bind(settings.bind, limits: WireLimits(maximumMessageBytes: try Self.messageLimit(for: settings.model)),
                                      queueLimit: Self.queueLimit, security: try settings.schedulerSecurity(), tracer: tracer)
@@ -196,7 +199,7 @@ public final class FederatedScheduler {
         }
         return try SchedulerMachine(settings: settings, runID: runDirectory.lastPathComponent, global: global, strategy: strategy,
                                     firstRound: firstRound, sampler: sampler, privateState: privateState, shares: shares,
-                                    clock: clock, codec: channel.codec, tracer: tracer)
+                                    clock: clock, wallClock: wallClock, codec: channel.codec, tracer: tracer)
     }
 
     private var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }

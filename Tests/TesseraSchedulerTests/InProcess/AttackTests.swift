@@ -95,7 +95,7 @@ struct AttackTests {
         let (federation, workers, tasks) = try started(rounds: 2)
         for (worker, task) in zip(workers, tasks) {
             let weights = task.task.weights.map { NamedTensor(name: $0.name, tensor: $0.tensor * 0 + 3e38) }
-            try worker.send(.update(TrainUpdate(round: 1, modelVersion: 0, sampleCount: 5, isDelta: false, metrics: ["loss": .infinity],
+            try worker.send(.update(TrainUpdate(round: 1, modelVersion: 0, sampleCount: 5, isDelta: false, metrics: [:],
                                                 weights: weights)), replyTo: task.id)
         }
         try federation.pump()

@@ -13,6 +13,8 @@ import TesseraWorker
 final class InProcessFederation {
     let hub = InProcessHub()
     let clock = ManualClock()
+    /// The wall clock: moves with ``clock``, and alone while the scheduler is ``paused(_:)``.
+    let wallClock = ManualClock()
     let channel: any MessageChannel
     let machine: SchedulerMachine
     private(set) var rounds: [RoundResult] = []
@@ -42,7 +44,8 @@ final class InProcessFederation {
         channel = try Transport.inProcess(hub).bind(Self.address)
         let global = try Model(spec: settings.model, seed: settings.seed).parameters
         machine = try SchedulerMachine(settings: settings, runID: "in-process", global: global, strategy: try settings.makeStrategy(),
-                                       firstRound: firstRound, sampler: sampler, shares: shares, clock: clock)
+                                       firstRound: firstRound, sampler: sampler, shares: shares, clock: clock,
+                                       wallClock: wallClock)
     }
 
     /// The stand-in evaluation: the first weight as the accuracy, its square as the loss.
@@ -113,6 +116,14 @@ final class InProcessFederation {
     /// Moves the clock on by `seconds` and pumps.
     func advance(_ seconds: Double) throws {
         clock.advance(by: seconds)
+        wallClock.advance(by: seconds)
+        try pump()
+    }
+
+    /// The scheduler was paused for `seconds`: the wall clock moves on, the attended one (the
+    /// machine's) does not.
+    func paused(_ seconds: Double) throws {
+        wallClock.advance(by: seconds)
         try pump()
     }
 

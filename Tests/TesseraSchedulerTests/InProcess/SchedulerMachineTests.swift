@@ -205,6 +205,25 @@ struct SchedulerMachineTests {
         for worker in workers { #expect(!worker.tasks(in: try worker.inbox()).isEmpty, "round 2 went to \(worker.id)") }
     }
 
+    /// A pause of the scheduler is not the workers' silence, but it is the round's time: the
+    /// round reports the wall seconds it took, and `training.max_seconds` counts them.
+    @Test func aPausedSchedulerLosesNoWorkerAndReportsTheWallTime() throws {
+        var configuration = InProcessFederation.configuration(workers: 2, rounds: 3)
+        configuration.heartbeatTimeout = 3
+        configuration.maxSeconds = 10
+        let federation = try InProcessFederation(configuration)
+        let workers = try federation.join(["a", "b"])
+        try federation.advance(1)
+        try federation.paused(15)
+        #expect(federation.machine.membership.active == ["a", "b"])
+        for worker in workers { try worker.answer(worker.tasks(in: try worker.inbox())[0], shift: 1) }
+        try federation.pump()
+        let round = try #require(federation.rounds.first)
+        #expect(round.received == 2 && round.seconds >= 16, "round 1 took \(round.seconds) s")
+        // 16 s of the 10 allowed passed: the run stops after round 1.
+        #expect(federation.finished && federation.rounds.count == 1)
+    }
+
     @Test func aWorkerSilentMidTaskIsLostAndTheRoundGoesOn() throws {
         var configuration = InProcessFederation.configuration(workers: 3, rounds: 2)
         configuration.deadline = 600
