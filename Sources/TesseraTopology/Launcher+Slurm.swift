@@ -10,7 +10,7 @@ extension Launcher {
     public func writeSlurmScript() throws -> URL {
         var keys = topology.run.keys
         if keys == Topology.generatedKeys { keys = try generateKeys(workers: topology.run.workers).path }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.resolvingSymlinksInPath().path
+        let executable = ThisExecutable.url.path
         let job = SlurmJob(topology: topology, runDirectory: runDirectory.standardizedFileURL, executable: executable, keys: keys)
         let url = runDirectory.appendingPathComponent("job.sh")
         try FileManager.default.createDirectory(at: runDirectory.appendingPathComponent("logs"), withIntermediateDirectories: true)

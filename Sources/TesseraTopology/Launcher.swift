@@ -121,7 +121,7 @@ public final class Launcher {
                 arguments.append("--exit-with-parent")
                 var environment = ProcessInfo.processInfo.environment
                 environment["TESSERA_THREADS"] = String(threads)
-                commands[index] = (URL(fileURLWithPath: CommandLine.arguments[0]), arguments, environment)
+                commands[index] = (ThisExecutable.url, arguments, environment)
             case .slurm:
                 throw TopologyError(file: topology.name, line: nil, key: "workers.launch", message: "a Slurm run is launched with runOnSlurm")
             case .ssh:

@@ -25,6 +25,32 @@ struct LaunchTests {
         #expect(try !processesRunning(withCommandLineContaining: run.appendingPathComponent("traces").path), "worker processes are still running")
     }
 
+    /// As README has it: `tessera` found on PATH, run from a folder that holds only the topology.
+    /// The launch starts its workers from its own executable (not `./tessera`), and a Slurm
+    /// script names that executable too.
+    @Test func theBinaryOnPathLaunchesFromAnyFolder() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-path-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bin = folder.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: bin.appendingPathComponent("tessera").path,
+                                                   withDestinationPath: ProcessHarness.tesseraPath)
+        try String(contentsOfFile: "Topologies/smoke.yaml", encoding: .utf8)
+            .write(to: folder.appendingPathComponent("smoke.yaml"), atomically: true, encoding: .utf8)
+        func tessera(_ arguments: String) throws -> ProcessHarness {
+            try ProcessHarness(program: "sh", ["-c", "cd '\(folder.path)' && PATH='\(bin.path)':/usr/bin:/bin exec tessera \(arguments)"],
+                               includingErrors: true)
+        }
+        let launch = try tessera("launch smoke.yaml --rounds 1 --set runs=runs")
+        let done = try launch.waitForLine(containing: "done:", timeout: 120)
+        #expect(done.contains("total wall time"), "\(launch.outputLines)")
+        #expect(launch.stop(timeout: 20) == 0)
+        let emit = try tessera("launch smoke.yaml --emit slurm --set runs=runs")
+        #expect(emit.waitForExit(timeout: 30) == 0, "\(emit.outputLines)")
+        let real = URL(fileURLWithPath: ProcessHarness.tesseraPath).resolvingSymlinksInPath().path
+        #expect(emit.outputLines.contains { $0.hasPrefix("tessera=") && $0.contains(real) }, "\(emit.outputLines)")
+    }
+
     @Test func aBadTopologyFailsBeforeStartingAnything() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).yaml")
         defer { try? FileManager.default.removeItem(at: file) }

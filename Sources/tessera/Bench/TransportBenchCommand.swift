@@ -108,7 +108,7 @@ struct TransportBenchCommand: ParsableCommand {
     private func oneWayRun(transport: String, size: Int, count: Int) throws -> Double {
         let (server, client) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
         let sink = Process()
-        sink.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        sink.executableURL = ThisExecutable.url
         sink.arguments = ["bench", "transport-sink", "--endpoint", endpoint(transport), "--count", String(count)]
             + (curve ? ["--curve-secret", server.secretKey, "--curve-client", client.publicKey] : [])
         let output = Pipe()
@@ -134,7 +134,7 @@ struct TransportBenchCommand: ParsableCommand {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-bench-trace-\(ProcessInfo.processInfo.processIdentifier)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let worker = Process()
-        worker.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        worker.executableURL = ThisExecutable.url
         worker.arguments = ["worker", "--bind", endpoint(transport), "--id", "bench"]
             + (traced ? ["--trace-dir", directory.path] : ["--no-trace"])
         let output = Pipe()
