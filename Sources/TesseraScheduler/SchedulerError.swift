@@ -5,8 +5,9 @@ public enum SchedulerError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidConfiguration(String)
     /// A strategy name that is not known.
     case unknownStrategy(String, known: [String])
-    /// Fewer workers than expected registered before the registration timeout.
-    case tooFewWorkers(registered: Int, expected: Int, seconds: Double)
+    /// Fewer workers than expected registered before the registration timeout (and so many
+    /// connections were refused at the handshake meanwhile).
+    case tooFewWorkers(registered: Int, expected: Int, seconds: Double, refusedHandshakes: Int = 0)
     /// A worker answered its welcome with an error.
     case joinFailed(worker: String, reason: String)
     /// Workers were welcomed but did not answer in time.
@@ -35,7 +36,9 @@ public enum SchedulerError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case let .invalidConfiguration(sentence): sentence
         case let .unknownStrategy(name, known): "unknown strategy '\(name)'; one of \(known.joined(separator: ", "))"
-        case let .tooFewWorkers(registered, expected, seconds):
+        case let .tooFewWorkers(registered, expected, seconds, refused) where refused > 0:
+            "only \(registered) of \(expected) workers registered within \(seconds) s; \(refused) connection(s) were refused at the handshake (a key not in the key directory, or a worker without --keys: see the warnings above)"
+        case let .tooFewWorkers(registered, expected, seconds, _):
             "only \(registered) of \(expected) workers registered within \(seconds) s (are they started, and pointed at this scheduler's address?)"
         case let .joinFailed(worker, reason): "worker \(worker) could not join: \(reason)"
         case let .joinTimedOut(workers): "workers \(workers.joined(separator: ", ")) did not finish joining in time (silent, or gone), and too few joined for training.quorum"

@@ -33,6 +33,9 @@ public final class WorkerRuntime {
     private var nextID: UInt64 = 1
     /// When the worker last sent anything.
     private var lastSent = Date.distantPast
+    /// Why the scheduler cannot be reached now (a refused key, no connection), told once;
+    /// cleared when it is heard from.
+    private var unreachable: String?
     /// The federated client, once a scheduler's welcome has configured it.
     private var trainer: LocalTrainer?
     /// The train or evaluate task running on its own thread, if any.
@@ -148,7 +151,8 @@ public final class WorkerRuntime {
                 case let .giveUp(seconds):
                     channel.close()
                     tracer?.flush()
-                    throw TransportError(.timeout, "no message from \(address) for \(Int(seconds.rounded())) s; giving up (--give-up)")
+                    throw TransportError(.timeout, "no message from \(address) for \(Int(seconds.rounded())) s; giving up (--give-up)"
+                                         + (unreachable.map { ". Last problem: \($0)" } ?? ""))
                 }
             }
             // After the registration, a heartbeat when nothing else went out for a second: any message says we live.
@@ -200,7 +204,10 @@ public final class WorkerRuntime {
             do {
                 switch received.envelope {
                 case let .success(envelope):
-                    if !isRouter { contact.heard() }
+                    if !isRouter {
+                        contact.heard()
+                        unreachable = nil
+                    }
                     replyTo = envelope.id
                     let start = TraceEvent.now()
                     switch envelope.message {
@@ -403,6 +410,14 @@ public final class WorkerRuntime {
         } catch let error as WireError {
             // A reply too large for the limits (a huge get) becomes an error reply instead.
             try channel.send(Envelope(id: nextID, replyTo: replyTo, message: .errorReply(for: error)), to: sender)
+        } catch let error as TransportError where !isRouter && (error.kind == .notAdmitted || error.kind == .timeout) {
+            // The scheduler cannot take messages now (it refused this worker's key, or is
+            // gone): say so once, and go on; the message is lost, and --give-up still counts.
+            if unreachable != error.description {
+                logger.error("\(error.description)")
+                tracer?.span("unreachable", start: TraceEvent.now(), detail: error.description)
+            }
+            unreachable = error.description
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TesseraTestSupport
 import TesseraTransport
 import TesseraWire
 
@@ -49,5 +50,66 @@ struct CurveTests {
                 "a client pinning another server's key got in")
         // The listed client still gets in after all that.
         #expect(try deliver(to: channel, with: .curveClient(keys: client, serverKey: server.publicKey))?.authenticatedID == "w1")
+    }
+
+    /// What a client's sends say after a handshake failed (nil: every send went out for 5 s).
+    func refusal(at server: any MessageChannel, with security: ChannelSecurity) throws -> String? {
+        let client = try Transport.zeroMQ.connect(server.address, identity: "w1", security: security)
+        defer { client.close() }
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            do {
+                try client.send(Envelope(id: 1, message: .heartbeat))
+            } catch let error as TransportError {
+                #expect(error.kind == .notAdmitted)
+                return error.description
+            }
+            _ = try server.receive(timeout: 0.1)
+        }
+        return nil
+    }
+
+    /// A client refused at the handshake is told why within seconds, by its sends (which fail
+    /// at once from then on instead of blocking), and the server counts and tells each refusal.
+    @Test func aRefusedClientIsToldWhyAndTheServerCountsIt() throws {
+        let (server, client, stranger) = (try CurveKeyPair.generate(), try CurveKeyPair.generate(), try CurveKeyPair.generate())
+        let channel = try Transport.zeroMQ.bind("tcp://127.0.0.1:0", security: .curveServer(keys: server, allowed: [client.publicKey: "w1"]))
+        defer { channel.close() }
+        let unlisted = try refusal(at: channel, with: .curveClient(keys: stranger, serverKey: server.publicKey))
+        #expect(unlisted?.contains("refused w1's key") == true && unlisted?.contains("is w1.pub in the key directory there?") == true,
+                "\(unlisted ?? "no refusal")")
+        let plaintext = try refusal(at: channel, with: .none)
+        #expect(plaintext?.contains("w1 has none") == true, "\(plaintext ?? "no refusal")")
+        let wrongServer = try refusal(at: channel, with: .curveClient(keys: client, serverKey: try CurveKeyPair.generate().publicKey))
+        #expect(wrongServer?.contains("does not hold the secret key of the server key w1 pins") == true, "\(wrongServer ?? "no refusal")")
+        #expect(channel.refusedHandshakes >= 3)
+        // The listed client is not refused.
+        #expect(try refusal(at: channel, with: .curveClient(keys: client, serverKey: server.publicKey)) == nil)
+    }
+
+    /// A worker whose key the scheduler does not list says so within seconds, gives up on time
+    /// (--give-up), and the scheduler names the refused key and counts it when it gives up.
+    @Test func aWorkerWithAnUnlistedKeySaysSoAndGivesUp() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-refused-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (listed, other) = (KeyDirectory(directory.appendingPathComponent("keys")), KeyDirectory(directory.appendingPathComponent("other")))
+        for name in ["scheduler", "w1"] { _ = try listed.generate(name) }
+        _ = try other.generate("w1")
+        try FileManager.default.copyItem(at: listed.url.appendingPathComponent("scheduler.pub"), to: other.url.appendingPathComponent("scheduler.pub"))
+        let (scheduler, endpoint) = try startScheduler(["--workers", "1", "--model", "logreg", "--data", "synthetic", "--keys", listed.url.path,
+                                                        "--registration-timeout", "8", "--run-dir", directory.appendingPathComponent("run").path],
+                                                       includingErrors: true)
+        let started = Date()
+        let worker = try ProcessHarness(["worker", "--connect", endpoint, "--id", "w1", "--keys", other.url.path, "--give-up", "4", "--no-trace"],
+                                        includingErrors: true)
+        let told = try worker.waitForLine(containing: "refused w1's key", timeout: 10)
+        #expect(told.contains("is w1.pub in the key directory there?"))
+        #expect(Date().timeIntervalSince(started) < 4, "told after \(Date().timeIntervalSince(started)) s")
+        #expect(worker.waitForExit(timeout: 10) == 1)
+        #expect(worker.outputLines.last?.contains("giving up (--give-up). Last problem:") == true, "\(worker.outputLines)")
+        let stranger = try other.publicKey("w1")
+        #expect(try scheduler.waitForLine(containing: "refused a CURVE client", timeout: 5).contains(stranger))
+        let failure = try scheduler.waitForLine(containing: "were refused at the handshake", timeout: 15)
+        #expect(failure.contains("only 0 of 1 workers registered"))
     }
 }

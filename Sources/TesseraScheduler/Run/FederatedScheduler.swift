@@ -248,6 +248,9 @@ public final class FederatedScheduler {
                 onRound(result)
             case .finished:
                 break
+            case let .fail(.tooFewWorkers(registered, expected, seconds, _)) where channel.refusedHandshakes > 0:
+                throw SchedulerError.tooFewWorkers(registered: registered, expected: expected, seconds: seconds,
+                                                   refusedHandshakes: channel.refusedHandshakes)
             case let .fail(error):
                 throw error
             }

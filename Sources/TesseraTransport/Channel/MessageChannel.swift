@@ -41,9 +41,15 @@ public protocol MessageChannel: AnyObject {
 
     /// Closes the channel; later calls throw `.closed`. Unsent messages are dropped.
     func close()
+
+    /// Connections a bound channel refused at the handshake so far (unlisted keys, clients
+    /// without keys); 0 where there is no handshake.
+    var refusedHandshakes: Int { get }
 }
 
 extension MessageChannel {
+    public var refusedHandshakes: Int { 0 }
+
     /// Encodes `envelope` and sends it to `peer`.
     ///
     /// - Throws: ``WireError`` when it cannot be encoded within the limits, ``TransportError``.

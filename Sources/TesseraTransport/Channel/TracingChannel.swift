@@ -19,6 +19,7 @@ public final class TracingChannel: MessageChannel {
 
     public var codec: WireCodec { base.codec }
     public var address: String { base.address }
+    public var refusedHandshakes: Int { base.refusedHandshakes }
 
     public func send(_ message: EncodedMessage, to peer: PeerID?) throws {
         try base.send(message, to: peer)

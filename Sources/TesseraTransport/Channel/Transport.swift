@@ -35,9 +35,11 @@ public struct Transport: Sendable {
                      security: ChannelSecurity = .none, tracer: TraceWriter? = nil) throws -> any MessageChannel {
         try Self.check(endpoint)
         let codec = WireCodec(limits: limits)
+        let refusals = RefusalReport(tracer: tracer)
         let channel: any MessageChannel = switch backend {
         case .zeroMQ: try ZMQChannel(context: try Self.sharedContext(), bindingTo: endpoint, connectingTo: nil,
-                                     identity: nil, codec: codec, queueLimit: queueLimit, curve: try Self.curve(security))
+                                     identity: nil, codec: codec, queueLimit: queueLimit,
+                                     curve: try Self.curve(security, refusals: refusals), refusals: refusals)
         case let .inProcess(hub): try hub.bind(endpoint, codec: codec)
         }
         return tracer.map { TracingChannel(channel, tracer: $0) } ?? channel
@@ -55,7 +57,7 @@ public struct Transport: Sendable {
         let codec = WireCodec(limits: limits)
         let channel: any MessageChannel = switch backend {
         case .zeroMQ: try ZMQChannel(context: try Self.sharedContext(), bindingTo: nil, connectingTo: endpoint,
-                                     identity: identity, codec: codec, queueLimit: nil, curve: try Self.curve(security))
+                                     identity: identity, codec: codec, queueLimit: nil, curve: try Self.curve(security, refusals: nil))
         case let .inProcess(hub): hub.connect(endpoint, identity: identity, codec: codec)
         }
         return tracer.map { TracingChannel(channel, tracer: $0) } ?? channel
@@ -93,8 +95,8 @@ public struct Transport: Sendable {
     }
 
     /// The CURVE settings of a ZeroMQ socket for `security` (a server's allowlist registered
-    /// with the ZAP handler, which is started first if need be).
-    private static func curve(_ security: ChannelSecurity) throws -> ZMQChannel.Curve? {
+    /// with the ZAP handler, which is started first if need be, telling refusals to `refusals`).
+    private static func curve(_ security: ChannelSecurity, refusals: RefusalReport?) throws -> ZMQChannel.Curve? {
         switch security {
         case .none:
             return nil
@@ -109,7 +111,7 @@ public struct Transport: Sendable {
                 shared.authenticator = made
                 return made
             }
-            return .server(secretKey: keys.secretKey, domain: handler.register(allowed))
+            return .server(secretKey: keys.secretKey, domain: handler.register(allowed, refusals: refusals ?? RefusalReport(tracer: nil)))
         }
     }
 }

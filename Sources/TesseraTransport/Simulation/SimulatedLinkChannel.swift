@@ -46,6 +46,7 @@ public final class SimulatedLinkChannel: MessageChannel {
 
     public var codec: WireCodec { base.codec }
     public var address: String { base.address }
+    public var refusedHandshakes: Int { base.refusedHandshakes }
 
     /// When a message of `bytes` sent now on the link free at `free` arrives, and why.
     private func schedule(_ bytes: Int, free: inout Double, what: String) -> (due: Double, detail: String) {

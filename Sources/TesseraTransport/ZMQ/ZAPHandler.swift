@@ -8,8 +8,8 @@ import Synchronization
 /// as the message's User-Id). libzmq admits every CURVE client when no handler runs, so no
 /// CURVE server socket is made before this handler is up.
 final class ZAPHandler: Sendable {
-    /// Allowlists by ZAP domain (one domain per server socket).
-    private let allowlists = Mutex<[String: [String: String]]>([:])
+    /// Allowlists by ZAP domain (one domain per server socket), and where its refusals are told.
+    private let allowlists = Mutex<[String: (allowed: [String: String], refusals: RefusalReport)]>([:])
     private let nextDomain = Atomic<Int>(0)
 
     /// The handler, started on `context` (one per context: it binds the fixed ZAP endpoint).
@@ -39,10 +39,11 @@ final class ZAPHandler: Sendable {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
-    /// A fresh ZAP domain admitting `allowed` (public key → name).
-    func register(_ allowed: [String: String]) -> String {
+    /// A fresh ZAP domain admitting `allowed` (public key → name); each client refused is told
+    /// to `refusals` with its address and public key.
+    func register(_ allowed: [String: String], refusals: RefusalReport) -> String {
         let domain = "tessera-\(nextDomain.add(1, ordering: .relaxed).newValue)"
-        allowlists.withLock { $0[domain] = allowed }
+        allowlists.withLock { $0[domain] = (allowed, refusals) }
         return domain
     }
 
@@ -60,11 +61,16 @@ final class ZAPHandler: Sendable {
             }
             guard frames.count >= 6 else { continue }
             let text = { (index: Int) in String(decoding: frames[index], as: UTF8.self) }
-            let (version, requestID, domain, mechanism) = (text(0), frames[1], text(2), text(5))
+            let (version, requestID, domain, address, mechanism) = (text(0), frames[1], text(2), text(3), text(5))
             var status = "400", reason = "not admitted", user = ""
-            if version == "1.0", mechanism == "CURVE", frames.count >= 7, let key = CurveKeyPair.z85(Array(frames[6])),
-               let name = allowlists.withLock({ $0[domain]?[key] }) {
+            let key = mechanism == "CURVE" && frames.count >= 7 ? CurveKeyPair.z85(Array(frames[6])) : nil
+            let entry = allowlists.withLock { $0[domain] }
+            if version == "1.0", let key, let name = entry?.allowed[key] {
                 (status, reason, user) = ("200", "OK", name)
+            } else if let key {
+                entry?.refusals.note(kind: "key", "refused a CURVE client at \(address): its public key \(key) is in no .pub of the key directory (grep -l for it in the client's keys to see whose it is)")
+            } else {
+                entry?.refusals.note(kind: "mechanism", "refused a client at \(address) that did not use CURVE (\(mechanism))")
             }
             try? socket.send([Data("1.0".utf8), requestID, Data(status.utf8), Data(reason.utf8), Data(user.utf8), Data()])
         }

@@ -32,7 +32,6 @@ final class ZMQSocket {
         guard let handle = zmq_socket(context.handle, kind.value) else { throw TransportError.lastZMQError("zmq_socket") }
         self.handle = handle
         self.context = context
-        self.sendTimeout = sendTimeout
         try setOption(ZMQ_LINGER, Int32(0))
         if let identity { try setOption(ZMQ_ROUTING_ID, bytes: Array(identity.utf8)) }
         if let maximumMessageBytes { try setOption(ZMQ_MAXMSGSIZE, Int64(maximumMessageBytes)) }
@@ -42,9 +41,6 @@ final class ZMQSocket {
         }
         if let sendTimeout { try setOption(ZMQ_SNDTIMEO, Int32(clamping: Int(sendTimeout * 1000))) }
     }
-
-    /// The longest a send waits for room, in seconds (nil: forever).
-    private let sendTimeout: Double?
 
     deinit {
         close()
@@ -73,6 +69,12 @@ final class ZMQSocket {
     /// Connects to `endpoint`; libzmq reconnects by itself if the peer goes away.
     func connect(_ endpoint: String) throws {
         guard zmq_connect(try open(), endpoint) == 0 else { throw TransportError.lastZMQError("connect \(endpoint)") }
+    }
+
+    /// Stops connecting to `endpoint` (nothing happens when it was not connected).
+    func disconnect(_ endpoint: String) {
+        guard let handle else { return }
+        zmq_disconnect(handle, endpoint)
     }
 
     /// Publishes this socket's `events` (ZMQ_EVENT_*) on the inproc `endpoint`, for a PAIR
@@ -128,9 +130,12 @@ final class ZMQSocket {
         }
     }
 
-    /// Sends `frames` as one multipart message. Frames of 64 KiB or more are handed to libzmq
-    /// without copying (it releases them when sent).
-    func send(_ frames: [Data]) throws {
+    /// Sends `frames` as one multipart message; returns false when its first frame could not
+    /// go within the socket's send timeout (no room, or no peer yet) or the wait was
+    /// interrupted by a signal: nothing was sent, and the caller may try again. Frames of 64 KiB
+    /// or more are handed to libzmq without copying (it releases them when sent).
+    @discardableResult
+    func send(_ frames: [Data]) throws -> Bool {
         let handle = try open()
         for (index, frame) in frames.enumerated() {
             let flags: Int32 = index < frames.count - 1 ? ZMQ_SNDMORE : 0
@@ -156,12 +161,12 @@ final class ZMQSocket {
             guard zmq_msg_send(&message, handle, flags) >= 0 else {
                 let number = zmq_errno()
                 zmq_msg_close(&message)
-                if number == EAGAIN, let sendTimeout {
-                    throw TransportError(.timeout, "send: the peer took no message for \(sendTimeout) s (its queue is full or it is not connected)")
-                }
+                // A multipart message goes whole or not at all: only its first frame waits.
+                if index == 0 && (number == EAGAIN || number == EINTR) { return false }
                 throw TransportError.lastZMQError("send")
             }
         }
+        return true
     }
 
     /// Receives one multipart message, waiting at most `timeout` seconds (nil: forever).
