@@ -85,6 +85,14 @@ struct CommandLineTests {
         #expect(bad.status == 1 && bad.output.contains("is not an endpoint like tcp://HOST:PORT"), "\(bad.output)")
     }
 
+    /// A tutorial pointed at a worker that is not there says so after 5 s and fails.
+    @Test func anExampleWithNoWorkerSaysSo() throws {
+        let started = Date()
+        let (status, output) = try run(["example", "part1", "--workers", "tcp://127.0.0.1:1"], timeout: 30)
+        #expect(status == 1 && output.contains("no reply from tcp://127.0.0.1:1 after 5 s: is a worker running there?"), "\(output)")
+        #expect(Date().timeIntervalSince(started) < 15)
+    }
+
     /// Listening beyond this machine without keys is refused with what to do, unless asked for.
     @Test func listeningBeyondThisMachineNeedsKeysOrInsecure() throws {
         let (status, output) = try run(["scheduler", "--workers", "1", "--bind", "tcp://0.0.0.0:0", "--run-dir", "/tmp/unused-\(UUID())"])

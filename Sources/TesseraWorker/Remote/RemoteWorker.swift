@@ -80,6 +80,18 @@ public final class RemoteWorker: Sendable {
         _ = try await request(.delete(ids: ids))
     }
 
+    /// Checks that a worker answers at ``endpoint`` within `seconds` (its store's size is asked).
+    ///
+    /// - Throws: ``TransportError`` (`.timeout`) saying no worker answered there, or why the
+    ///   connection was refused.
+    public func reach(within seconds: Double) async throws {
+        do {
+            _ = try await mailbox.request(.delete(ids: []), timeout: seconds)
+        } catch let error as TransportError where error.kind == .timeout {
+            throw TransportError(.timeout, "no reply from \(endpoint) after \(Int(seconds)) s: is a worker running there? (tessera worker --bind \(endpoint) --id \(name))")
+        }
+    }
+
     /// How many tensors the worker holds and their bytes.
     public func storeSize() async throws -> (objects: UInt64, bytes: UInt64) {
         guard case let .done(objects, bytes) = try await request(.delete(ids: [])) else {

@@ -25,6 +25,8 @@ struct ExampleCommand: AsyncParsableCommand {
         }
         guard endpoints.count >= count else { throw ValidationError("\(part) needs \(count) worker endpoints") }
         let remote = try zip(names, endpoints).map { try RemoteWorker(name: $0, endpoint: $1, timeout: 30) }
+        // A worker that is not there is named before the tutorial starts, not after a request's timeout.
+        for worker in remote.prefix(count) { try await worker.reach(within: 5) }
         let say: Tutorial.Narrator = { print($0) }
         switch part {
         case "part1": print(try await Tutorial.part1(bob: remote[0], say: say))
