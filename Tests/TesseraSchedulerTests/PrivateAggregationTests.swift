@@ -16,6 +16,21 @@ struct PrivateAggregationTests {
         ValidatedUpdate(workerID: id, parameters: try parameters(values), sampleCount: 100)
     }
 
+    /// A private run whose noise swamps the update it hides is told so before it starts, with
+    /// the figures; one whose average keeps its signal is not.
+    @Test func noiseThatOutweighsTheUpdateIsWarnedOf() throws {
+        var settings = RunSettings()
+        (settings.workers, settings.fraction, settings.clip, settings.noiseMultiplier) = (10, 0.5, 1, 1)
+        let ratio = try #require(settings.noiseToUpdateRatio(parameters: 199_210))
+        #expect(abs(ratio - 199_210.0.squareRoot() / 5) < 1e-9)
+        let warning = try #require(settings.privacyNoiseWarning(parameters: 199_210))
+        #expect(warning.contains("about 89×") && warning.contains("5 clients expected per round") && warning.contains("little or nothing"), "\(warning)")
+        (settings.workers, settings.fraction, settings.noiseMultiplier) = (20, 1, 0.2)
+        #expect(settings.privacyNoiseWarning(parameters: 7_850) == nil)
+        settings.noiseMultiplier = 0
+        #expect(settings.noiseToUpdateRatio(parameters: 7_850) == nil)
+    }
+
     @Test func changesAreClippedAndAveragedOverTheExpectedCount() throws {
         var aggregation = try PrivateAggregation(clip: 1, noiseMultiplier: 0, targetQuantile: nil, clipLearningRate: 0.2, countNoise: 1)
         let global = try Self.parameters([1, 1])

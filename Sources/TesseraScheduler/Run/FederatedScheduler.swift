@@ -85,6 +85,9 @@ public final class FederatedScheduler {
         let plan = try self.plan ?? DataPlan(settings: settings)
         let (test, shares, labels) = (plan.test, plan.shares, plan.labels)
         let machine = try makeMachine(shares: shares)
+        if let warning = settings.privacyNoiseWarning(parameters: machine.global.scalarCount) {
+            Logger(label: "tessera.scheduler").warning("\(warning)")
+        }
         let metrics = try MetricsLog(directory: runDirectory, resumingAfter: machine.firstRound > 1 ? machine.firstRound - 1 : nil)
         let work = BackgroundWork(waking: channel)
         // On every way out, what was handed to the background is finished first (a round's

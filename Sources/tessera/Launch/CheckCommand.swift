@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TesseraData
+import TesseraNN
 import TesseraScheduler
 import TesseraTopology
 
@@ -38,6 +39,8 @@ struct CheckCommand: ParsableCommand {
         } catch {
             throw CommandFailure(description: "\(url.path): data.partition: the data cannot be split so: \(error)")
         }
+        let parameters = try Model(spec: topology.run.model, seed: 0).parameters.scalarCount
+        if let warning = topology.run.privacyNoiseWarning(parameters: parameters) { print("  warning: " + warning) }
     }
 
     /// Which data the run will use, as this machine sees it (workers on other hosts may differ).
