@@ -31,21 +31,9 @@ extension Launcher {
     ///   `slurm.queue_timeout`), ``SlurmJobFailure`` (a job that did not complete),
     ///   ``SchedulerError`` (`.interrupted`).
     public func runOnSlurm(onLine: @escaping (String) -> Void, shouldStop: @escaping () -> Bool) throws {
-        let directory = RunDirectory(runDirectory)
-        var status = RunDirectory.Status(state: "running", pid: getpid(), started: Date())
-        directory.write(status)
-        do {
+        try RunDirectory(runDirectory).recording {
             try followJob(submitting: try writeSlurmScript(), onLine: onLine, shouldStop: shouldStop)
-            status.state = "finished"
-        } catch {
-            if case .interrupted? = error as? SchedulerError { status.state = "interrupted" } else { status.state = "failed" }
-            status.error = "\(error)"
-            status.ended = Date()
-            directory.write(status)
-            throw error
         }
-        status.ended = Date()
-        directory.write(status)
     }
 
     private func followJob(submitting script: URL, onLine: (String) -> Void, shouldStop: () -> Bool) throws {

@@ -52,24 +52,12 @@ public final class Launcher {
                     onEvent: @escaping (String) -> Void = { _ in },
                     shouldStop: @escaping () -> Bool) throws -> [RoundResult] {
         defer { stopChildren() }
-        let directory = RunDirectory(runDirectory)
-        var status = RunDirectory.Status(state: "running", pid: getpid(), started: Date())
-        directory.write(status)
-        do {
+        return try RunDirectory(runDirectory).recording {
             let results = try launch(onRound: onRound, onReady: onReady, onProgress: onProgress, onEvent: onEvent, shouldStop: shouldStop)
             // The scheduler said bye: workers leave by themselves (their traces end with it)
             // unless they take longer than this to.
             waitForChildren(seconds: 3)
-            status.state = "finished"
-            status.ended = Date()
-            directory.write(status)
             return results
-        } catch {
-            if case .interrupted? = error as? SchedulerError { status.state = "interrupted" } else { status.state = "failed" }
-            status.ended = Date()
-            status.error = "\(error)"
-            directory.write(status)
-            throw error
         }
     }
 

@@ -47,6 +47,22 @@ public struct RunDirectory: Sendable {
         return RunDirectory(url)
     }
 
+    /// The directory at `url` for a run of `topology` started by hand (`tessera scheduler
+    /// --run-dir`, a Slurm job submitted with sbatch): made if need be, with the snapshot
+    /// written unless one is there already (a launch's, or that of the run it resumes).
+    ///
+    /// - Throws: ``TopologyError`` when it cannot be made.
+    public static func prepare(_ url: URL, for topology: Topology) throws -> RunDirectory {
+        let snapshot = url.appendingPathComponent("topology.yaml")
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: snapshot.path) { try Data(Self.snapshot(of: topology).utf8).write(to: snapshot) }
+        } catch {
+            throw TopologyError(file: url.path, line: nil, key: "--run-dir", message: "cannot make the run directory: \(FileFailure.reason(error))")
+        }
+        return RunDirectory(url)
+    }
+
     /// The run `reference` names: a run directory, `latest` (the newest run), or a topology
     /// name (its newest run), under `runs`.
     ///
@@ -91,8 +107,9 @@ extension RunDirectory {
     public struct Status: Codable, Sendable, Equatable {
         /// `running`, `finished`, `failed` or `interrupted` (Ctrl-C; or running, by a process that is gone).
         public var state: String
-        /// The launching process.
+        /// The process that runs it, and its host (nil in records written before hosts were).
         public var pid: Int32
+        public var host: String?
         /// When it started and, once over, ended.
         public var started: Date
         public var ended: Date?
@@ -110,12 +127,35 @@ extension RunDirectory {
         try? encoder.encode(status).write(to: statusURL, options: .atomic)
     }
 
-    /// The run's status; a run recorded as running whose process is gone was interrupted.
+    /// The run's status; a run recorded as running by a process of this host that is gone was
+    /// interrupted.
     public var status: Status? {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         guard let data = try? Data(contentsOf: statusURL), var status = try? decoder.decode(Status.self, from: data) else { return nil }
-        if status.state == "running" && kill(status.pid, 0) != 0 && errno == ESRCH { status.state = "interrupted" }
+        let here = status.host == nil || status.host == ProcessInfo.processInfo.hostName
+        if status.state == "running" && here && kill(status.pid, 0) != 0 && errno == ESRCH { status.state = "interrupted" }
         return status
+    }
+
+    /// Runs `body`, recording in `status.json` that the run is running (by this process), then
+    /// how it ended: finished, interrupted (``SchedulerError/interrupted(phase:)``) or failed,
+    /// with the error.
+    public func recording<T>(_ body: () throws -> T) throws -> T {
+        var status = Status(state: "running", pid: getpid(), host: ProcessInfo.processInfo.hostName, started: Date())
+        write(status)
+        do {
+            let result = try body()
+            status.state = "finished"
+            status.ended = Date()
+            write(status)
+            return result
+        } catch {
+            if case .interrupted? = error as? SchedulerError { status.state = "interrupted" } else { status.state = "failed" }
+            status.ended = Date()
+            status.error = "\(error)"
+            write(status)
+            throw error
+        }
     }
 }

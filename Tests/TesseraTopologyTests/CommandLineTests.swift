@@ -85,6 +85,36 @@ struct CommandLineTests {
         #expect(bad.status == 1 && bad.output.contains("is not an endpoint like tcp://HOST:PORT"), "\(bad.output)")
     }
 
+    /// A run started with `tessera scheduler` is recorded as a launch's is: a fresh run directory
+    /// under runs/scheduler with its settings, status (finished, or failed with why), the data
+    /// it used and a report, listed by `tessera runs`.
+    @Test func aSchedulerStartedByHandIsRecorded() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-hand-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func tessera(_ arguments: String) throws -> ProcessHarness {
+            try ProcessHarness(program: "sh", ["-c", "cd '\(folder.path)' && exec '\(ProcessHarness.tesseraPath)' \(arguments)"], includingErrors: true)
+        }
+        let scheduler = try tessera("scheduler --workers 1 --rounds 1 --model logreg --data synthetic --bind tcp://127.0.0.1:0")
+        let endpoint = String(try scheduler.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
+        let worker = try ProcessHarness(["worker", "--connect", endpoint, "--id", "w1", "--no-trace"])
+        #expect(scheduler.waitForExit(timeout: 60) == 0, "\(scheduler.outputLines)")
+        _ = worker.stop(timeout: 10)
+        let run = folder.appendingPathComponent("runs/scheduler/latest").resolvingSymlinksInPath()
+        for name in ["topology.yaml", "status.json", "report.html", "metrics.jsonl"] {
+            #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(name).path), "\(name)")
+        }
+        let environment = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("environment.json"))) as? [String: Any]
+        #expect(environment?["data"] as? String == "synthetic digits")
+        let failing = try tessera("scheduler --workers 2 --model logreg --data synthetic --registration-timeout 1 --bind tcp://127.0.0.1:0")
+        #expect(failing.waitForExit(timeout: 30) == 1)
+        let runs = try tessera("runs")
+        #expect(runs.waitForExit(timeout: 30) == 0)
+        let rows = runs.outputLines.filter { $0.hasPrefix("scheduler/") }
+        #expect(rows.count == 2 && rows[0].hasSuffix("finished")
+                && rows[1].contains("failed: only 0 of 2 workers registered"), "\(runs.outputLines)")
+    }
+
     /// A tutorial pointed at a worker that is not there says so after 5 s and fails.
     @Test func anExampleWithNoWorkerSaysSo() throws {
         let started = Date()

@@ -41,6 +41,14 @@ public enum DataSource: Sendable, Equatable {
         return .synthetic
     }
 
+    /// What it is, in a phrase for records: "MNIST from DIR" or "synthetic digits".
+    public var name: String {
+        switch self {
+        case let .mnist(directory): "MNIST from \(directory.path)"
+        case .synthetic: "synthetic digits"
+        }
+    }
+
     /// A line for people saying what was chosen (and, for synthetic, why).
     public var summary: String {
         switch self {

@@ -15,12 +15,15 @@ public struct DataPlan: Sendable {
     public let trainingSamples: Int
     /// Bytes of one training sample's pixels.
     public let sampleBytes: Int
+    /// Where the data came from (`data.source: auto` resolved): MNIST's directory, or synthetic.
+    public let source: DataSource
 
     /// The plan for `settings`' data, partition, workers and seed.
     ///
     /// - Throws: ``DataError`` when the data cannot be found or loaded, or cannot be split so.
     public init(settings: RunSettings) throws {
-        let data = try DataSource.locate(explicit: settings.data == "auto" ? nil : settings.data).load(seed: settings.seed)
+        source = try DataSource.locate(explicit: settings.data == "auto" ? nil : settings.data)
+        let data = try source.load(seed: settings.seed)
         let split = try ClientShare.all(labels: data.train.labels, partition: settings.clientConfiguration(index: 0).partitionStrategy,
                                         clients: settings.workers, seed: settings.seed, heldOutFraction: settings.heldOut)
         let classes = Int(data.train.labels.max() ?? 0) + 1

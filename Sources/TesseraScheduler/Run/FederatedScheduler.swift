@@ -78,11 +78,13 @@ public final class FederatedScheduler {
     public func run() throws -> [RoundResult] {
         defer { channel.close() }
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        let plan = try self.plan ?? DataPlan(settings: settings)
         // Records for reports: a run goes on without them (a full disk fails the metrics instead).
-        do { try RunEnvironment.current().write(into: runDirectory) } catch {
+        var environment = RunEnvironment.current()
+        environment.data = plan.source.name
+        do { try environment.write(into: runDirectory) } catch {
             Logger(label: "tessera.scheduler").warning("cannot write environment.json: \(error)")
         }
-        let plan = try self.plan ?? DataPlan(settings: settings)
         let (test, shares, labels) = (plan.test, plan.shares, plan.labels)
         let machine = try makeMachine(shares: shares)
         if let warning = settings.privacyNoiseWarning(parameters: machine.global.scalarCount) {

@@ -31,6 +31,8 @@ public struct RunEnvironment: Sendable, Codable, Equatable {
     public var swift: String
     /// See ``tessera``.
     public var libzmq: String
+    /// The data the scheduler used (`data.source: auto` resolved), when known.
+    public var data: String?
 
     /// This process's environment.
     public static func current() -> RunEnvironment {

@@ -125,7 +125,7 @@ extension RunReport {
     }
 
     func environment() -> String {
-        let fields = ["host", "cpu", "cores", "memory_bytes", "system", "kernel", "threads", "tessera", "swift", "libzmq"]
+        let fields = ["host", "cpu", "cores", "memory_bytes", "system", "kernel", "threads", "tessera", "swift", "libzmq", "data"]
         let rows = fields.compactMap { key -> String? in
             guard let value = files.environment[key] else { return nil }
             let text = key == "memory_bytes" ? String(format: "%.1f GiB", (value as? Double ?? Double(value as? Int ?? 0)) / 1_073_741_824) : "\(value)"

@@ -30,7 +30,8 @@ struct RunsCommand: ParsableCommand {
         }
         guard !rows.isEmpty else { return print("no runs in \(root.path) yet (tessera launch makes them)") }
         print("run".padding(toLength: 44, withPad: " ", startingAt: 0) + "  started               rounds  accuracy  status")
-        for row in rows.sorted(by: { $0.started < $1.started }) { print(row.line) }
+        // Runs started in the same second (status.json keeps seconds) in the order of their directories.
+        for row in rows.sorted(by: { ($0.started, $0.line) < ($1.started, $1.line) }) { print(row.line) }
     }
 }
 

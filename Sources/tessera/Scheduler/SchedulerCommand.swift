@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TesseraScheduler
+import TesseraTopology
 import TesseraTrace
 
 /// `tessera scheduler`: federated training (synchronous rounds, FedAsync or FedBuff) over
@@ -13,7 +14,8 @@ struct SchedulerCommand: ParsableCommand {
         discussion: """
         Prints 'scheduler listening on ENDPOINT' when ready, then one line per round (asynchronous \
         modes: per evaluated server step). Writes \
-        metrics.jsonl, metrics.csv, checkpoint.safetensors and traces to --run-dir.
+        metrics.jsonl, metrics.csv, checkpoint.safetensors, traces, status.json and report.html to \
+        --run-dir (default: a new runs/scheduler/<time>, listed by tessera runs).
 
         Every run setting is a flag named after its topology key (training.batch_size: \
         --batch-size), or --set KEY=VALUE with the key itself; both are checked as in a topology \
@@ -22,8 +24,8 @@ struct SchedulerCommand: ParsableCommand {
         \(CommandLineSettings.help(RunSettings.table, defaults: RunSettings()))
         """)
 
-    @Option(help: "Run directory (metrics, checkpoint, traces); its name is the run's id.")
-    var runDir = "runs/latest"
+    @Option(help: "Run directory (metrics, checkpoint, traces, status, report); its name is the run's id. Default: a new runs/scheduler/<time>.")
+    var runDir: String?
 
     @Flag(help: "One JSON object per round instead of text.")
     var json = false
@@ -34,9 +36,14 @@ struct SchedulerCommand: ParsableCommand {
     func run() throws {
         var run = RunSettings()
         try CommandLineSettings.apply(settings, table: RunSettings.table, to: &run)
-        let directory = URL(fileURLWithPath: runDir)
+        var topology = Topology()
+        (topology.name, topology.run) = ("scheduler", run)
+        let record = try runDir.map { try RunDirectory.prepare(URL(fileURLWithPath: $0), for: topology) } ?? RunDirectory.create(for: topology)
+        let directory = record.url
         let scheduler = try FederatedScheduler(settings: run, runDirectory: directory,
                                           tracer: try TraceWriter(directory: directory.appendingPathComponent("traces"), process: "scheduler"))
+        StopSignal.install()
+        scheduler.shouldStop = { StopSignal.isRaised }
         FileHandle.standardOutput.write(Data("scheduler listening on \(scheduler.address)\n".utf8))
         let started = Date()
         scheduler.onRound = { result in
@@ -46,7 +53,16 @@ struct SchedulerCommand: ParsableCommand {
                 print(result.line())
             }
         }
-        let results = try scheduler.run()
+        // The report is written at the end of every run, one that failed too.
+        defer {
+            do {
+                let url = try RunReport(directory: directory).write()
+                if !json { print("report: \(url.path)") }
+            } catch {
+                FileHandle.standardError.write(Data("warning: could not write the run's report: \(error)\n".utf8))
+            }
+        }
+        let results = try record.recording { try scheduler.run() }
         if !json, let last = results.last {
             print(String(format: "final accuracy %.2f%% after %d %@, %.1f s in all; run in %@", last.accuracy * 100,
                          last.round, (run.mode == .sync ? "rounds" : "server steps") as NSString, Date().timeIntervalSince(started), directory.path))
