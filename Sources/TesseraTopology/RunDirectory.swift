@@ -153,7 +153,7 @@ extension RunDirectory {
         } catch {
             if case .interrupted? = error as? SchedulerError { status.state = "interrupted" } else { status.state = "failed" }
             status.ended = Date()
-            status.error = "\(error)"
+            status.error = FileFailure.describe(error)
             write(status)
             throw error
         }

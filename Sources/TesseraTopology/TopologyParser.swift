@@ -13,13 +13,19 @@ public enum TopologyParser {
     /// - Throws: ``TopologyError`` naming both places, and the nearest topology name.
     public static func locate(_ name: String, directory: String = "Topologies") throws -> URL {
         if FileManager.default.fileExists(atPath: name) { return URL(fileURLWithPath: name) }
-        let named = URL(fileURLWithPath: directory).appendingPathComponent(name.hasSuffix(".yaml") ? name : "\(name).yaml")
-        if FileManager.default.fileExists(atPath: named.path) { return named }
         let known = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
-        throw TopologyError(file: name, line: nil, key: nil, message: "no such file, nor \(named.path)"
-                            + NearestName.hint(for: name, in: known)
-                            + (known.isEmpty ? "" : "; topologies: \(known.sorted().joined(separator: ", "))"))
+        let listed = known.isEmpty ? "" : "; topologies: \(known.sorted().joined(separator: ", "))"
+        // A path is only itself; a bare name may also be one of the topologies in `directory`.
+        guard !name.contains("/") else {
+            let base = (name as NSString).lastPathComponent
+            throw TopologyError(file: name, line: nil, key: nil, message: "no such file"
+                                + NearestName.hint(for: String(base.dropLast(base.hasSuffix(".yaml") ? 5 : 0)), in: known) + listed)
+        }
+        let named = URL(fileURLWithPath: directory).appendingPathComponent(name.hasSuffix(".yaml") ? name : "\(name).yaml")
+        if FileManager.default.fileExists(atPath: named.path) { return named }
+        throw TopologyError(file: name, line: nil, key: nil, message: "no such file, nor \(directory)/\(named.lastPathComponent)"
+                            + NearestName.hint(for: name, in: known) + listed)
     }
 
     /// The topology in `url`.

@@ -46,7 +46,10 @@ struct Tessera: AsyncParsableCommand {
             Transport.finish()
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            // Foundation's file errors say only their domain and code on Linux: the path and cause instead.
+            let message = (error as NSError).domain == NSCocoaErrorDomain || (error as NSError).domain == NSPOSIXErrorDomain
+                ? "Error: " + FileFailure.describe(error) : fullMessage(for: error)
+            FileHandle.standardError.write(Data((message + "\n").utf8))
             Foundation.exit(code == .validationFailure ? 2 : 1)
         }
     }

@@ -106,6 +106,15 @@ struct CommandLineTests {
         }
         let environment = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("environment.json"))) as? [String: Any]
         #expect(environment?["data"] as? String == "synthetic digits")
+        // A type that is not there is named with those that are.
+        let types = try tessera("trace messages runs/scheduler/latest --type updat")
+        #expect(types.waitForExit(timeout: 30) == 2)
+        #expect(types.outputLines.joined().contains("(did you mean 'update'?); there are: bye, done, register, train task, update, welcome"),
+                "\(types.outputLines)")
+        // Outside a checkout, topologies says there is no Topologies here instead of an NSError.
+        let topologies = try tessera("topologies")
+        #expect(topologies.waitForExit(timeout: 30) == 1)
+        #expect(topologies.outputLines.joined().contains("no directory 'Topologies' here"), "\(topologies.outputLines)")
         let failing = try tessera("scheduler --workers 2 --model logreg --data synthetic --registration-timeout 1 --bind tcp://127.0.0.1:0")
         #expect(failing.waitForExit(timeout: 30) == 1)
         let runs = try tessera("runs")
@@ -113,6 +122,12 @@ struct CommandLineTests {
         let rows = runs.outputLines.filter { $0.hasPrefix("scheduler/") }
         #expect(rows.count == 2 && rows[0].hasSuffix("finished")
                 && rows[1].contains("failed: only 0 of 2 workers registered"), "\(runs.outputLines)")
+    }
+
+    /// `tessera compare` takes settings for every topology, checked as launch checks them.
+    @Test func compareTakesSettings() throws {
+        let (status, output) = try run(["compare", "smoke", "smoke", "--set", "training.rouns=1"])
+        #expect(status == 1 && output.contains("training.rouns: unknown key (did you mean 'training.rounds'?)"), "\(output)")
     }
 
     /// A tutorial pointed at a worker that is not there says so after 5 s and fails.

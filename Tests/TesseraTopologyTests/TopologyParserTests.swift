@@ -98,6 +98,11 @@ struct TopologyParserTests {
         #expect(failure(["--lr", "-0.05"]) == "the command line: training.lr: must be a number > 0, not '-0.05'")
         #expect(failure(["--set", "training.roundz=5"]) == "the command line: training.roundz: unknown key (did you mean 'training.rounds'?)")
         #expect(failure(["--roundz", "5"]) == "the command line: --roundz: unknown option (did you mean '--rounds'?)")
+        // The nearer neighbour, not the first of equals: a dropped letter, a key without its
+        // section, a transposition.
+        #expect(failure(["--rouns", "5"]) == "the command line: --rouns: unknown option (did you mean '--rounds'?)")
+        #expect(failure(["--set", "rounds=5"]) == "the command line: rounds: unknown key (did you mean 'training.rounds'?)")
+        #expect(failure(["--set", "training.rnouds=5"]) == "the command line: training.rnouds: unknown key (did you mean 'training.rounds'?)")
         #expect(failure(["--rounds"]) == "the command line: --rounds: needs a value")
         #expect(failure(["--quorum", "5"])?.hasPrefix("t.yaml with the command line's settings: training.quorum: must be at most workers.count (4)") == true)
     }
@@ -111,6 +116,12 @@ struct TopologyParserTests {
             _ = try TopologyParser.locate("smok")
         } catch {
             #expect("\(error)".contains("did you mean 'smoke'?"))
+        }
+        // A path is only itself: not looked for again under Topologies/.
+        do {
+            _ = try TopologyParser.locate("Topologies/nonexist.yaml")
+        } catch {
+            #expect("\(error)".hasPrefix("Topologies/nonexist.yaml: no such file; topologies: "), "\(error)")
         }
     }
 

@@ -13,7 +13,8 @@ struct CompareCommand: ParsableCommand {
         Each topology runs to its end as with tessera launch (its round lines prefixed by its \
         name); then a table gives each one's mode, final accuracy, wall time, and the time from \
         its launch to the first evaluation at or above the target. The target is --target, or \
-        else the first topology's final accuracy. make compare runs the heterogeneous pair \
+        else the first topology's final accuracy. --set KEY=VALUE applies to every topology \
+        compared. make compare runs the heterogeneous pair \
         (Topologies/mnist-hetero-sync.yaml and mnist-hetero-fedbuff.yaml).
         """)
 
@@ -22,6 +23,10 @@ struct CompareCommand: ParsableCommand {
 
     @Option(help: "Target accuracy, in [0, 1] (default: the first topology's final accuracy).")
     var target: Double?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("A setting for every topology compared, as tessera launch takes it (repeatable): --set training.rounds=5.",
+                                                         valueName: "key=value"))
+    var settings: [String] = []
 
     func validate() throws {
         guard topologies.count >= 2 else { throw ValidationError("give at least two topologies to compare") }
@@ -39,7 +44,8 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         // Every file is read and checked before anything runs.
-        let loaded = try topologies.map { try TopologyParser.load(try TopologyParser.locate($0)) }
+        let overrides = settings.flatMap { ["--set", $0] }
+        let loaded = try topologies.map { try TopologyParser.load(try TopologyParser.locate($0), overrides: overrides) }
         StopSignal.install()
         var outcomes: [Outcome] = []
         for topology in loaded {

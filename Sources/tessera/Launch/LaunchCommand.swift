@@ -137,7 +137,10 @@ struct TopologiesCommand: ParsableCommand {
     var directory = "Topologies"
 
     func run() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            throw CommandFailure(description: "no directory '\(directory)' here (\(FileManager.default.currentDirectoryPath)): run this in a Tessera checkout, or name a directory of topology files (tessera topologies DIR)")
+        }
+        let files = entries.filter { $0.hasSuffix(".yaml") }.sorted()
         var invalid = 0
         for file in files {
             let path = (directory as NSString).appendingPathComponent(file)

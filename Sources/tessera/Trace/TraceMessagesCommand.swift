@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TesseraScheduler
 import TesseraTrace
 
 /// `tessera trace messages RUN`: one line per message, both sides' records and its reply joined.
@@ -33,6 +34,11 @@ struct TraceMessagesCommand: ParsableCommand {
         let (_, trace) = try source.load()
         if let worker, !trace.processes.contains(worker), !trace.messages.contains(where: { $0.sender == worker || $0.receiver == worker }) {
             throw ValidationError("no process \(worker) in this run's traces; there are: \(trace.processes.joined(separator: ", "))")
+        }
+        let types = Set(trace.messages.map(\.type))
+        if let type, !types.contains(type) {
+            throw ValidationError("no message of type '\(type)' in this run's traces" + NearestName.hint(for: type, in: types)
+                                  + "; there are: \(types.sorted().joined(separator: ", "))")
         }
         let origin = (trace.messages.map(\.time) + trace.spans.map(\.start)).min() ?? 0
         let replies = trace.replies()
