@@ -57,6 +57,7 @@ public final class Launcher {
             // The scheduler said bye: workers leave by themselves (their traces end with it)
             // unless they take longer than this to.
             waitForChildren(seconds: 3)
+            collectRemoteTraces(onEvent: onEvent)
             return results
         }
     }
@@ -205,6 +206,21 @@ public final class Launcher {
     /// The id of the `index`-th worker a launch starts.
     static func workerID(_ index: Int) -> String {
         String(format: "worker-%03d", index)
+    }
+
+    /// Workers started over ssh wrote their traces on their hosts: brings them into the run's
+    /// traces (a host that cannot be reached is reported, and the run stands).
+    private func collectRemoteTraces(onEvent: (String) -> Void) {
+        guard topology.launch == .ssh, topology.traces else { return }
+        let collector = TraceCollector(runDirectory: runDirectory, sshOptions: topology.sshOptions)
+        for host in Set(topology.hosts).sorted() {
+            do {
+                let names = try collector.collect(from: "\(host):\(collector.traces.path)")
+                onEvent("collected \(names.count) trace(s) from \(host)")
+            } catch {
+                onEvent("could not collect the traces on \(host): \(error) (tessera trace collect RUN --from \(host):\(collector.traces.path))")
+            }
+        }
     }
 
     /// Waits up to `seconds` for every started process to exit by itself.

@@ -130,6 +130,24 @@ struct CommandLineTests {
         #expect(status == 1 && output.contains("training.rouns: unknown key (did you mean 'training.rounds'?)"), "\(output)")
     }
 
+    /// Traces written elsewhere are brought into a run's traces; a source that is not there is
+    /// named.
+    @Test func tracesAreCollectedIntoARun() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-collect-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (runDirectory, elsewhere) = (folder.appendingPathComponent("run"), folder.appendingPathComponent("elsewhere"))
+        try FileManager.default.createDirectory(at: runDirectory.appendingPathComponent("traces"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        try Data().write(to: runDirectory.appendingPathComponent("metrics.jsonl"))
+        try Data("{}\n".utf8).write(to: elsewhere.appendingPathComponent("worker-007.trace.jsonl"))
+        try Data("not a trace".utf8).write(to: elsewhere.appendingPathComponent("notes.txt"))
+        let collected = try run(["trace", "collect", runDirectory.path, "--from", elsewhere.path])
+        #expect(collected.status == 0 && collected.output.contains("worker-007.trace.jsonl"), "\(collected.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runDirectory.appendingPathComponent("traces").path) == ["worker-007.trace.jsonl"])
+        let missing = try run(["trace", "collect", runDirectory.path, "--from", folder.appendingPathComponent("nowhere").path])
+        #expect(missing.status == 1 && missing.output.contains("nowhere: no such directory"), "\(missing.output)")
+    }
+
     /// A tutorial pointed at a worker that is not there says so after 5 s and fails.
     @Test func anExampleWithNoWorkerSaysSo() throws {
         let started = Date()

@@ -52,10 +52,13 @@ struct SSHLaunchTests {
         let launch = try ProcessHarness(["launch", topology.path])
         let done = try launch.waitForLine(containing: "done:", timeout: 120)
         #expect(done.contains("final accuracy"))
+        // The workers' traces (written "remotely") are collected through scp.
+        #expect(launch.outputLines.contains { $0.contains("collected") && $0.contains("trace(s) from root@127.0.0.1") }, "\(launch.outputLines)")
         #expect(launch.stop(timeout: 20) == 0)
         // Both workers came in through this sshd, and none outlives the launch.
-        // (twice as many logins when secured: one to put each worker's key in place.)
-        #expect(try sshd.log().components(separatedBy: "Accepted publickey").count - 1 == (secured ? 4 : 2))
+        // (twice as many logins when secured: one to put each worker's key in place; and one
+        // to collect the traces.)
+        #expect(try sshd.log().components(separatedBy: "Accepted publickey").count - 1 == (secured ? 5 : 3))
         #expect(try !processesRunning(withCommandLineContaining: directory.appendingPathComponent("over-ssh/traces").path), "remote workers are still running")
         if secured {
             // Each worker got its own secret key and the scheduler's public key, nothing else.

@@ -6,8 +6,8 @@ import TesseraTrace
 /// `tessera trace`: questions answered from a run's message traces.
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "trace", abstract: "Inspect a run's message traces: summary, messages, timeline, export.",
-        subcommands: [TraceSummaryCommand.self, TraceMessagesCommand.self, TraceTimelineCommand.self, TraceExportCommand.self])
+        commandName: "trace", abstract: "Inspect a run's message traces: summary, messages, timeline, export, collect.",
+        subcommands: [TraceSummaryCommand.self, TraceMessagesCommand.self, TraceTimelineCommand.self, TraceExportCommand.self, TraceCollectCommand.self])
 }
 
 /// The run a trace command reads.
