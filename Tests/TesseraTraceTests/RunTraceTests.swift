@@ -8,9 +8,10 @@ struct RunTraceTests {
     /// The wall time every synthetic file's header starts at.
     static let origin = 1_796_000_000.0
 
-    /// A trace file's header, as ``TraceWriter`` writes it.
-    static func header(_ process: String) -> String {
-        #"{"trace":2,"process":"\#(process)","pid":1,"host":"h","wall":\#(origin),"mono_ns":1000000000000}"#
+    /// A trace file's header, as ``TraceWriter`` writes it: by default each process on a host of
+    /// its own (clocks of their own, which the merge estimates).
+    static func header(_ process: String, host: String? = nil, wall: Double = origin) -> String {
+        #"{"trace":2,"process":"\#(process)","pid":1,"host":"\#(host ?? process)","wall":\#(wall),"mono_ns":1000000000000}"#
     }
 
     /// A message line at `wall` (seconds since 1970 on the writing process's clock).
@@ -68,6 +69,26 @@ struct RunTraceTests {
             let transit = try #require(message.transit)
             #expect(transit > -0.003 && transit < 0.006, "\(message)")
         }
+    }
+
+    /// Processes of one host share its monotonic clock: they are read on the reference's anchor,
+    /// exactly (no estimate from delays, which was off by their asymmetry and made messages
+    /// arrive before they left), however their own wall anchors differ.
+    @Test func processesOfOneHostNeedNoEstimatedOffset() throws {
+        let directory = try Self.files(offsets: ["alice": 0, "bob": 0])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (process, anchor) in [("scheduler", Self.origin), ("alice", Self.origin + 0.004), ("bob", Self.origin - 0.002)] {
+            // The same monotonic reading, wall clocks read a few milliseconds apart.
+            let file = directory.appendingPathComponent("\(process).trace.jsonl")
+            let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").dropFirst().map(String.init)
+            try (([Self.header(process, host: "one", wall: anchor)] + lines).joined(separator: "\n") + "\n")
+                .write(to: file, atomically: true, encoding: .utf8)
+        }
+        let trace = try RunTrace(directory: directory)
+        let alice = try #require(trace.offsets["alice"])
+        #expect(alice.seconds == 0 && alice.error == 0 && alice.messages == 12 && alice.via == "same host", "\(alice)")
+        #expect(trace.messages.count == 24 && trace.messages.allSatisfy { ($0.transit ?? -1) >= 0.001 && ($0.transit ?? 1) <= 0.003 },
+                "\(trace.messages.map(\.transit))")
     }
 
     @Test func aRestartedProcessesRepeatedIDsAreJoinedByTime() throws {

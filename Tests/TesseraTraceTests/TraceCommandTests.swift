@@ -121,6 +121,9 @@ struct TraceCommandTests {
         #expect(check.processNames.count == processes)
         #expect(check.markers == (1...rounds).map { "round \($0)" })
         let delivered = jsonLines(try trace(["messages", run.path, "--json"]).lines).filter { $0["received"] is Double && $0["sent"] is Double }
+        // One host, one clock: no message arrives before it left.
+        let negative = delivered.filter { ($0["transit"] as? Double ?? 0) < 0 }
+        #expect(negative.isEmpty, "\(negative.count) messages with negative transit, e.g. \(negative.prefix(3))")
         #expect(Double(check.flows) >= 0.99 * Double(delivered.count), "\(check.flows) flows for \(delivered.count) delivered messages")
         let unknown = try trace(["export", run.path, "--format", "svg"])
         #expect(unknown.status == 2)

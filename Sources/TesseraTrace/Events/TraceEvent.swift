@@ -37,8 +37,9 @@ public struct TraceEvent: Sendable, Equatable {
 
     /// A message event.
     public static func message(process: String, peer: String, direction: String, type: String,
-                               id: UInt64, replyTo: UInt64, round: UInt64, bytes: Int) -> TraceEvent {
-        TraceEvent(kind: "message", wall: Date().timeIntervalSince1970, monoNanoseconds: Self.now(), process: process,
+                               id: UInt64, replyTo: UInt64, round: UInt64, bytes: Int,
+                               at mono: UInt64 = now(), wall: Double = Date().timeIntervalSince1970) -> TraceEvent {
+        TraceEvent(kind: "message", wall: wall, monoNanoseconds: mono, process: process,
                    peer: peer, direction: direction, type: type, messageID: id, replyTo: replyTo, round: round,
                    bytes: bytes, name: nil, startNanoseconds: nil, detail: nil, staleness: nil)
     }

@@ -50,9 +50,10 @@ public final class TraceWriter: Sendable {
     }
 
     /// Records a message sent or received.
-    public func message(peer: String, direction: String, type: String, id: UInt64, replyTo: UInt64, round: UInt64, bytes: Int) {
+    public func message(peer: String, direction: String, type: String, id: UInt64, replyTo: UInt64, round: UInt64, bytes: Int,
+                        at mono: UInt64 = TraceEvent.now()) {
         append(.message(process: process, peer: peer, direction: direction, type: type, id: id,
-                        replyTo: replyTo, round: round, bytes: bytes))
+                        replyTo: replyTo, round: round, bytes: bytes, at: mono))
     }
 
     /// Records a span of work that began at `start` (``TraceEvent/now()``), about `round` and

@@ -32,9 +32,15 @@ public struct RunTrace: Sendable {
 
     /// Merges `files`. Time is O(n log n) in the number of events.
     public init(files: [TraceFile]) {
-        self.files = files
         let names = Set(files.map(\.process))
-        reference = names.contains("scheduler") ? "scheduler" : files.map(\.process).sorted().first ?? ""
+        let reference = names.contains("scheduler") ? "scheduler" : files.map(\.process).sorted().first ?? ""
+        // Processes on the reference's host share its clocks: read on its anchor, they need no
+        // estimated offset (an estimate from message delays is off by their asymmetry).
+        let home = files.first { $0.process == reference }
+        let sameHost = Set(files.filter { home?.host != nil && $0.host == home?.host }.map(\.process))
+        let files = files.map { file in home?.clock.map { sameHost.contains(file.process) ? file.anchored(to: $0) : file } ?? file }
+        self.files = files
+        self.reference = reference
         processes = [reference] + names.subtracting([reference]).sorted()
         let resolve = PeerResolution(files: files, names: names)
 
@@ -54,9 +60,9 @@ public struct RunTrace: Sendable {
         // records are joined by time with a wide margin), align the clocks on the unambiguous
         // pairs, then join again on the aligned clocks.
         let rough = Self.join(records, offsets: [:], margin: 10)
-        let estimated = Self.estimateOffsets(rough.filter(\.unambiguous), reference: reference, processes: processes)
+        let estimated = Self.estimateOffsets(rough.filter(\.unambiguous), reference: reference, processes: processes, sameHost: sameHost)
         let joined = Self.join(records, offsets: estimated.mapValues(\.seconds), margin: 0.05 + (estimated.values.compactMap(\.error).max() ?? 0))
-        offsets = Self.estimateOffsets(joined.filter(\.unambiguous), reference: reference, processes: processes)
+        offsets = Self.estimateOffsets(joined.filter(\.unambiguous), reference: reference, processes: processes, sameHost: sameHost)
         let shift = offsets.mapValues(\.seconds)
         messages = joined.map { $0.message(offsets: shift) }.sorted { ($0.time, $0.sender, $0.id) < ($1.time, $1.sender, $1.id) }
         spans = files.flatMap { file in
@@ -127,9 +133,10 @@ public struct RunTrace: Sendable {
         return pairs
     }
 
-    /// Offsets of every process from `reference`, spreading out from it over the processes that
-    /// exchanged messages (each aligned against the best-aligned neighbour found first).
-    static func estimateOffsets(_ pairs: [Pair], reference: String, processes: [String]) -> [String: ClockOffset] {
+    /// Offsets of every process from `reference`: none for those on its host (`sameHost`,
+    /// already on its clock), and for the others spreading out from those over the processes
+    /// that exchanged messages (each aligned against the best-aligned neighbour found first).
+    static func estimateOffsets(_ pairs: [Pair], reference: String, processes: [String], sameHost: Set<String> = []) -> [String: ClockOffset] {
         var bounds: [String: [String: DelayBounds]] = [:]
         for pair in pairs {
             guard let send = pair.send, let receive = pair.receive, pair.key.sender != pair.key.receiver else { continue }
@@ -139,7 +146,11 @@ public struct RunTrace: Sendable {
             bounds[pair.key.receiver, default: [:]][pair.key.sender, default: DelayBounds()].note(backward: delay)
         }
         var offsets: [String: ClockOffset] = [reference: .reference]
-        var frontier = [reference]
+        for process in sameHost.subtracting([reference]) {
+            let messages = (bounds[reference]?[process]).map { $0.forward.count + $0.backward.count } ?? 0
+            offsets[process] = ClockOffset(seconds: 0, error: 0, messages: messages, via: "same host")
+        }
+        var frontier = [reference] + sameHost.subtracting([reference]).sorted()
         while !frontier.isEmpty {
             var next: [String] = []
             for known in frontier {

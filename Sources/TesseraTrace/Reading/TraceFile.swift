@@ -12,6 +12,23 @@ public struct TraceFile: Sendable {
     /// Damage found: a torn last line (the process was killed while writing it), lines that
     /// are not events. Each is skipped; the events around it are kept.
     public var problems: [TraceProblem]
+    /// The host it was written on, and the wall and monotonic clocks read together when it
+    /// started (its first header); nil when it has no header.
+    public var host: String?
+    public var clock: (wall: Double, monoNanoseconds: UInt64)?
+
+    /// The same events with their wall times read from `clock` instead of this file's own
+    /// anchor: processes of one host share the monotonic clock, so one reading of both clocks
+    /// puts all of them on one timeline exactly.
+    func anchored(to clock: (wall: Double, monoNanoseconds: UInt64)) -> TraceFile {
+        var file = self
+        file.events = events.map { event in
+            var event = event
+            event.wall = clock.wall + (Double(event.monoNanoseconds) - Double(clock.monoNanoseconds)) / 1e9
+            return event
+        }
+        return file
+    }
 }
 
 /// A part of a trace file that could not be read.

@@ -59,7 +59,8 @@ public enum TraceReader {
             }
         }
         let process = headers.first?.process ?? String(url.lastPathComponent.dropLast(fileSuffix.count))
-        return TraceFile(url: url, process: process, events: events, problems: problems)
+        return TraceFile(url: url, process: process, events: events, problems: problems, host: headers.first?.host,
+                         clock: headers.first.map { ($0.wall, $0.monoNanoseconds) })
     }
 
     /// Reads every `*.trace.jsonl` file in `directory`, sorted by name.

@@ -21,17 +21,21 @@ public final class TracingChannel: MessageChannel {
     public var address: String { base.address }
     public var refusedHandshakes: Int { base.refusedHandshakes }
 
+    // A send is stamped before its bytes leave (and recorded once they did): stamped after,
+    // its receiver could record it first, and the message would seem to arrive before it left.
     public func send(_ message: EncodedMessage, to peer: PeerID?) throws {
+        let stamp = TraceEvent.now()
         try base.send(message, to: peer)
         let envelope = message.envelope
         tracer.message(peer: (peer ?? PeerID(address)).description, direction: "send", type: envelope.message.kindName,
-                       id: envelope.id, replyTo: envelope.replyTo, round: envelope.message.round, bytes: message.byteCount)
+                       id: envelope.id, replyTo: envelope.replyTo, round: envelope.message.round, bytes: message.byteCount, at: stamp)
     }
 
     public func sendRaw(_ frames: [Data], to peer: PeerID?) throws {
+        let stamp = TraceEvent.now()
         try base.sendRaw(frames, to: peer)
         tracer.message(peer: (peer ?? PeerID(address)).description, direction: "send", type: "raw", id: 0, replyTo: 0,
-                       round: 0, bytes: frames.reduce(0) { $0 + $1.count })
+                       round: 0, bytes: frames.reduce(0) { $0 + $1.count }, at: stamp)
     }
 
     public func receive(timeout: Double?) throws -> Delivery? {
