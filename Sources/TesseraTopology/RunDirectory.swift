@@ -89,10 +89,16 @@ public struct RunDirectory: Sendable {
         let defaults = Topology()
         var lines = ["# The resolved settings of this run (tessera launch --resume DIR continues it)."]
         for setting in Topology.table.settings where setting.value(in: topology) != setting.value(in: defaults) {
-            let value = setting.items.map { "[" + $0(topology).map(quoted).joined(separator: ", ") + "]" } ?? quoted(setting.value(in: topology))
+            let value = setting.items.map { "[" + $0(topology).map(scalar).joined(separator: ", ") + "]" } ?? scalar(setting.value(in: topology))
             lines.append("\(setting.key): \(value)")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `text` as YAML: a number or a boolean as it is (`rounds: 5`), anything else quoted.
+    private static func scalar(_ text: String) -> String {
+        let number = text.range(of: #"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"#, options: .regularExpression) != nil
+        return number || text == "true" || text == "false" ? text : quoted(text)
     }
 
     /// `text` as a YAML double-quoted scalar (JSON's string syntax is a subset of YAML's).

@@ -107,6 +107,17 @@ struct TopologyParserTests {
         #expect(failure(["--quorum", "5"])?.hasPrefix("t.yaml with the command line's settings: training.quorum: must be at most workers.count (4)") == true)
     }
 
+    /// A run's snapshot writes numbers and booleans as YAML numbers and booleans, strings
+    /// quoted, and reads back as the same topology.
+    @Test func theSnapshotReadsBackWithItsNumbersAsNumbers() throws {
+        let topology = try TopologyParser.load(try TopologyParser.locate("smoke"), overrides: ["--rounds", "5", "--lr", "0.25"])
+        let snapshot = RunDirectory.snapshot(of: topology)
+        #expect(snapshot.contains("\ntraining.rounds: 5\n") && snapshot.contains("\ntraining.lr: 0.25\n") && snapshot.contains("name: \"smoke\""),
+                "\(snapshot)")
+        let again = try TopologyParser.parse(snapshot, file: "topology.yaml")
+        #expect(RunDirectory.snapshot(of: again) == snapshot)
+    }
+
     /// A topology name finds `Topologies/NAME.yaml`; a near miss is suggested.
     @Test func namesResolveToTopologyFiles() throws {
         #expect(try TopologyParser.locate("smoke").lastPathComponent == "smoke.yaml")

@@ -108,6 +108,23 @@ struct ReportTests {
         #expect(html.contains("sync 20.0 s") && html.contains("/tmp/b/report.html"))
     }
 
+    /// Accuracy from 95 % to 97.9 % fills the chart (its axis fitted, with the break marked), and
+    /// a two-round run has both its round labels.
+    @Test func accuracyIsChartedOnAnAxisFittedToIt() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-report-fit-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try (#"{"round":1,"accuracy":0.95,"loss":0.21}"# + "\n" + #"{"round":2,"accuracy":0.979,"loss":0.12}"# + "\n")
+            .write(to: directory.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        let html = try String(contentsOf: try RunReport(directory: directory).write(), encoding: .utf8)
+        let chart = try #require(Self.chart("accuracy", in: html))
+        #expect(Self.count("data-axis-break", in: chart) == 1)
+        let labels = chart.matches(of: /<text[^>]*text-anchor="end">([0-9.]+)<\/text>/).compactMap { Double($0.1) }
+        #expect(!labels.isEmpty && labels.allSatisfy { (94...99).contains($0) }, "y labels \(labels)")
+        let rounds = chart.matches(of: /<text[^>]*text-anchor="middle">([0-9]+)<\/text>/).map { String($0.1) }
+        #expect(rounds == ["1", "2"], "x labels \(rounds)")
+    }
+
     /// Without traces or metrics (a run killed at once), the report still renders and says
     /// what is missing.
     @Test func aRunWithNothingRecordedStillGetsAReport() throws {

@@ -40,8 +40,8 @@ public struct ComparisonReport {
         }
         series.append(SVGPlot.Series(name: String(format: "target %.2f%%", target * 100), color: "#8a93a5",
                                      points: [(0, target * 100), (end, target * 100)]))
-        let chart = SVGPlot.lines("comparison", series, xLabel: "seconds since the launch", yLabel: "accuracy %",
-                                  format: { String(format: "%.0f", $0) })
+        let chart = SVGPlot.lines("comparison", series, xLabel: "seconds since the launch", yLabel: "accuracy %", fromZero: false,
+                                  format: { String(format: "%.4g", $0) })
         let links = runs.map { run in
             let report = run.directory.appendingPathComponent("report.html")
             return "<li>\(HTML.escape(run.name)): <a href=\"\(HTML.escape(report.absoluteString))\">\(HTML.escape(run.directory.path))</a></li>"

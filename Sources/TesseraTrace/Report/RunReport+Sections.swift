@@ -22,7 +22,8 @@ extension RunReport {
         var series = [SVGPlot.Series(name: "test set", color: Self.palette[0], points: files.series("accuracy").map { ($0.x, $0.y * 100) })]
         let federated = files.series("accuracy", in: "federated")
         if !federated.isEmpty { series.append(SVGPlot.Series(name: "workers' held-out data", color: Self.palette[1], points: federated.map { ($0.x, $0.y * 100) })) }
-        return section("Accuracy", files.metrics.isEmpty ? nil : SVGPlot.lines("accuracy", series, xLabel: xLabel, yLabel: "accuracy %", format: { String(format: "%.0f", $0) }))
+        return section("Accuracy", files.metrics.isEmpty ? nil : SVGPlot.lines("accuracy", series, xLabel: xLabel, yLabel: "accuracy %", fromZero: false,
+                                                                                      format: { String(format: "%.4g", $0) }))
     }
 
     func loss() -> String {
@@ -31,7 +32,8 @@ extension RunReport {
         if !training.isEmpty { series.append(SVGPlot.Series(name: "training loss (updates)", color: Self.palette[1], points: training)) }
         let federated = files.series("loss", in: "federated")
         if !federated.isEmpty { series.append(SVGPlot.Series(name: "held-out loss", color: Self.palette[2], points: federated)) }
-        return section("Loss", files.metrics.isEmpty ? nil : SVGPlot.lines("loss", series, xLabel: xLabel, yLabel: "loss", format: { String(format: "%.2f", $0) }))
+        return section("Loss", files.metrics.isEmpty ? nil : SVGPlot.lines("loss", series, xLabel: xLabel, yLabel: "loss", fromZero: false,
+                                                                                  format: { String(format: "%.3g", $0) }))
     }
 
     /// A private run's ε per round (central, and local when workers add noise).

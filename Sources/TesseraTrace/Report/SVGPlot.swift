@@ -29,17 +29,31 @@ enum SVGPlot {
     static let width = 860.0
     static let margin = (left: 64.0, right: 16.0, top: 16.0, bottom: 40.0)
 
-    /// A line chart of `series` over a shared x axis.
-    static func lines(_ chart: String, _ series: [Series], xLabel: String, yLabel: String, format: (Double) -> String) -> String {
+    /// A line chart of `series` over a shared x axis. The y axis starts at 0 when `fromZero`;
+    /// otherwise it is fitted to the data (accuracy from 95 % to 98 % is not a flat line at the
+    /// top of 0-100 %), with a break marked on the axis when 0 is left out.
+    static func lines(_ chart: String, _ series: [Series], xLabel: String, yLabel: String, fromZero: Bool = true,
+                      format: (Double) -> String) -> String {
         let height = 260.0
         let points = series.flatMap(\.points)
         let xs = points.map(\.x), ys = points.map(\.y)
         let xScale = Scale(low: xs.min() ?? 0, high: max((xs.max() ?? 1), (xs.min() ?? 0) + 1), from: margin.left, to: width - margin.right)
-        let yScale = Scale.nice(low: min(0, ys.min() ?? 0), high: ys.max() ?? 1, from: height - margin.bottom, to: margin.top)
+        var (low, high) = (min(0, ys.min() ?? 0), ys.max() ?? 1)
+        if !fromZero, let least = ys.min(), let most = ys.max(), least > 0 {
+            // Fitted when 0 would squeeze the data into less than half the chart.
+            let pad = max((most - least) * 0.1, most * 0.002)
+            if most - least < most / 2 { (low, high) = (least - pad, most + pad) }
+        }
+        let yScale = Scale.nice(low: low, high: high, from: height - margin.bottom, to: margin.top)
         var svg = open(chart, height: height)
         // Rounds and steps are whole numbers: no tick between them.
         let whole = xs.allSatisfy { $0 == $0.rounded() }
         svg += axes(x: xScale, y: yScale, height: height, xLabel: xLabel, yLabel: yLabel, format: format, wholeX: whole)
+        if yScale.low > 0 {
+            // The axis break: two slashes across the y axis above its foot.
+            let (x, y) = (margin.left, height - margin.bottom - 8)
+            svg += #"<path data-axis-break="y" d="M\#(HTML.number(x - 6)) \#(HTML.number(y + 3)) l12 -6 M\#(HTML.number(x - 6)) \#(HTML.number(y + 8)) l12 -6" stroke="black" stroke-width="1.5"/>"#
+        }
         for line in series where !line.points.isEmpty {
             let path = line.points.map { "\(HTML.number(xScale($0.x))),\(HTML.number(yScale($0.y)))" }.joined(separator: " ")
             svg += #"<polyline fill="none" stroke="\#(line.color)" stroke-width="2" points="\#(path)"/>"#
@@ -116,7 +130,10 @@ enum SVGPlot {
             svg += #"<text x="\#(HTML.number(margin.left - 6))" y="\#(HTML.number(y(tick) + 4))" text-anchor="end">\#(format(tick))</text>"#
         }
         if let x {
-            for tick in x.ticks(8) where !wholeX || tick == tick.rounded() {
+            // Whole numbers count in whole steps (adding 0.2 five times to 1 does not make 2).
+            let ticks = wholeX ? Array(stride(from: x.low.rounded(.up), through: x.high, by: max(1, Scale.niceStep((x.high - x.low) / 8).rounded())))
+                : x.ticks(8)
+            for tick in ticks {
                 svg += #"<text x="\#(HTML.number(x(tick)))" y="\#(HTML.number(height - margin.bottom + 16))" text-anchor="middle">\#(HTML.number(tick).replacingOccurrences(of: ".00", with: ""))</text>"#
             }
         }
