@@ -6,7 +6,8 @@ extension Topology {
     /// Every topology key: the launcher's own, then the run's (``RunSettings/table``).
     public static var table: SettingTable<Topology> {
         SettingTable([
-            .text("name", \.name, summary: "the run's name; the run directory is <runs>/<name> (default: the file's name)"),
+            .text("name", \.name, accepts: "a name of letters, digits, '-', '_' and '.', not starting with '.' (it names a directory)",
+                  summary: "the run's name; the run directory is <runs>/<name> (default: the file's name)", isValid: Topology.isValidName),
             .text("description", \.description, summary: "one line for tessera topologies"),
             .text("runs", \.runsDirectory, accepts: "a directory", summary: "where run directories go; <runs>/latest points to the newest"),
             .boolean("traces", \.traces, summary: "every process traces every message to <run>/traces (false: none, to measure what tracing costs)"),

@@ -25,6 +25,13 @@ public struct Topology: Sendable, Equatable {
 
     /// The run's name (also its run directory under `runs`); the file's name when not given.
     public var name = ""
+
+    /// Whether `name` can name a run: letters, digits, `-`, `_` and `.`, not starting with `.`
+    /// (`../../x` would put the run outside `runs/`, and `""` its files straight into it).
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix(".") && name.count <= 100
+            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) }
+    }
     /// One line for `tessera topologies`.
     public var description = ""
     /// Where run directories go.

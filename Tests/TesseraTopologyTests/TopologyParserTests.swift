@@ -118,6 +118,14 @@ struct TopologyParserTests {
         #expect(RunDirectory.snapshot(of: again) == snapshot)
     }
 
+    /// A name that would put the run directory outside the runs directory, or be none, is refused.
+    @Test func namesThatAreNotDirectoryNamesAreRefused() throws {
+        for name in ["../../escaped", "", ".hidden", "a/b"] {
+            #expect(throws: TopologyError.self, "\(name)") { try TopologyParser.parse("name: \"\(name)\"\n", file: "t.yaml") }
+        }
+        #expect(try TopologyParser.parse("name: mnist-iid_10.v2\n", file: "t.yaml").name == "mnist-iid_10.v2")
+    }
+
     /// A topology name finds `Topologies/NAME.yaml`; a near miss is suggested.
     @Test func namesResolveToTopologyFiles() throws {
         #expect(try TopologyParser.locate("smoke").lastPathComponent == "smoke.yaml")
