@@ -27,4 +27,17 @@ public enum Endpoint {
         let host = rest[..<colon]
         return host.hasPrefix("127.") || host == "localhost" || host == "[::1]"
     }
+
+    /// `text` as libzmq takes it: `tcp://localhost:PORT` as `tcp://127.0.0.1:PORT` (libzmq
+    /// would look for a network interface named "localhost" to bind, and fail with "No such
+    /// device"); anything else as it is.
+    static func forLibzmq(_ text: String) -> String {
+        text.hasPrefix("tcp://localhost:") ? "tcp://127.0.0.1:" + text.dropFirst("tcp://localhost:".count) : text
+    }
+
+    /// Whether `text` is `tcp://` to an IPv6 address (`tcp://[::1]:PORT`): its socket needs
+    /// libzmq's IPv6 turned on.
+    static func isIPv6(_ text: String) -> Bool {
+        text.hasPrefix("tcp://[")
+    }
 }

@@ -60,6 +60,7 @@ final class ZMQChannel: MessageChannel {
         case nil: break
         }
         if case .client = curve { usesKeys = true } else { usesKeys = false }
+        if Endpoint.isIPv6(endpoint ?? remote ?? "") { try socket.setOption(ZMQ_IPV6, Int32(1)) }
         if let endpoint {
             let connections = ConnectionGuard(limit: connectionLimit ?? DescriptorLimit.connectionLimit())
             self.connections = connections
@@ -70,7 +71,7 @@ final class ZMQChannel: MessageChannel {
                 if case .refusedKey = failure.cause { return }
                 refusals.note(kind: "\(failure.cause)", failure.accepting)
             }
-            try socket.bind(endpoint)
+            try socket.bind(Endpoint.forLibzmq(endpoint))
             address = try socket.lastEndpoint()
         } else {
             connections = nil
@@ -79,7 +80,7 @@ final class ZMQChannel: MessageChannel {
                                         name: "tessera.handshakes") { event, value in
                 handshake.failure.withLock { $0 = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ? nil : HandshakeFailure(event: event, value: value) ?? $0 }
             }
-            let remote = remote ?? ""
+            let remote = Endpoint.forLibzmq(remote ?? "")
             try socket.connect(remote)
             address = remote
         }
