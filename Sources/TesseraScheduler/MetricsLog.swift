@@ -33,10 +33,11 @@ struct MetricsLog {
         try Self.create(csvURL, with: ([Substring(Self.csvHeader)] + csv).map { $0 + "\n" }.joined())
     }
 
-    /// Creates (or empties) `url` with `text`.
+    /// Creates (or replaces) `url` with `text`, written whole beside it and renamed into place:
+    /// a resumed run stopped mid-write (or out of disk) keeps its rows.
     private static func create(_ url: URL, with text: String) throws {
         do {
-            try Data(text.utf8).write(to: url)
+            try Data(text.utf8).write(to: url, options: .atomic)
         } catch {
             throw SchedulerError.writeFailed(path: url.path, reason: FileFailure.reason(error))
         }

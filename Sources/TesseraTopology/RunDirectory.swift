@@ -121,16 +121,31 @@ extension RunDirectory {
         public var ended: Date?
         /// Why it failed.
         public var error: String?
+
+        /// A status of a run in `state`, by process `pid` on `host`, started at `started`.
+        public init(state: String, pid: Int32, host: String?, started: Date, ended: Date? = nil, error: String? = nil) {
+            (self.state, self.pid, self.host, self.started, self.ended, self.error) = (state, pid, host, started, ended, error)
+        }
     }
 
     private var statusURL: URL { url.appendingPathComponent("status.json") }
 
-    /// Records `status` (written whole, then renamed into place).
+    /// Records `status`: written whole beside the file, then renamed into place; on a disk with
+    /// no room for that copy, over the file itself (emptying it first frees its room); and when
+    /// not even that can be written, the file is removed rather than left saying what is no
+    /// longer so (a run that failed on a full disk was listed as running).
     public func write(_ status: Status) {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = .sortedKeys
-        try? encoder.encode(status).write(to: statusURL, options: .atomic)
+        guard let data = try? encoder.encode(status) else { return }
+        if (try? data.write(to: statusURL, options: .atomic)) != nil { return }
+        if let handle = try? FileHandle(forWritingTo: statusURL) {
+            defer { try? handle.close() }
+            if (try? handle.truncate(atOffset: 0)) != nil, (try? handle.write(contentsOf: data)) != nil { return }
+        }
+        try? FileManager.default.removeItem(at: statusURL)
+        FileHandle.standardError.write(Data("warning: cannot record the run's status in \(statusURL.path) (is the disk full?)\n".utf8))
     }
 
     /// The run's status; a run recorded as running by a process of this host that is gone was

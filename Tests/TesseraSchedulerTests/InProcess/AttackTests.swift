@@ -147,7 +147,11 @@ struct AttackTests {
         try torn.seekToEnd()
         try torn.write(contentsOf: Data("{\"round\":4,\"acc".utf8))
         try torn.close()
+        let inode = { (url: URL) in try FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? Int }
+        let before = (try inode(json), try inode(csv))
         _ = try MetricsLog(directory: directory, resumingAfter: 2)
+        // Rewritten beside and renamed into place (new files), never truncated where they are.
+        #expect(try inode(json) != before.0 && inode(csv) != before.1)
         let rows = try String(contentsOf: json, encoding: .utf8).split(separator: "\n")
         #expect(rows.count == 2 && rows.allSatisfy { $0.contains("\"round\":1") || $0.contains("\"round\":2") }, "\(rows)")
         let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
