@@ -156,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraSchedulerTests",
-            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraWire", "TesseraTransport", "TesseraNN", "TesseraTensor", "TesseraSecureAggregation",
+            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraNN", "TesseraTensor", "TesseraSecureAggregation",
                            "TesseraTestSupport"]
         ),
         .testTarget(
