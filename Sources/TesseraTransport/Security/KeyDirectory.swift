@@ -25,14 +25,18 @@ public struct KeyDirectory: Sendable {
     public func generate(_ name: String) throws -> CurveKeyPair {
         try Self.checkName(name)
         let pair = try CurveKeyPair.generate()
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw TransportError(.badKey, "cannot make the key directory: \(FileFailure.describe(error))")
+        }
         let secret = url.appendingPathComponent("\(name).key"), shared = url.appendingPathComponent("\(name).pub")
         for file in [secret, shared] where FileManager.default.fileExists(atPath: file.path) {
             throw TransportError(.badKey, "\(file.path) exists; remove it first to make a new key pair for \(name)")
         }
         // Created with 0600 before the secret is written, so it is never readable by others.
         guard FileManager.default.createFile(atPath: secret.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw TransportError(.badKey, "cannot create \(secret.path)")
+            throw TransportError(.badKey, "cannot create \(secret.path): \(String(cString: strerror(errno)))")
         }
         do {
             try Data((pair.secretKey + "\n").utf8).write(to: secret)
