@@ -1,8 +1,9 @@
 # 10,000 idle or slow-loris TCP connections against a scheduler while a 3-worker run completes.
-# Usage: python3 scripts/connection_flood.py BINARY PORT SOFT_LIMIT HARD_LIMIT (the open-file limits the scheduler is started with; this process needs over 10,000 for itself)
+# Usage: python3 scripts/connection_flood.py BINARY PORT SOFT_LIMIT HARD_LIMIT [COUNT] (the open-file limits the scheduler is started with; this process needs over 10,000 for itself)
 import sys, time, socket, subprocess, re, resource
 binary, port = sys.argv[1], int(sys.argv[2])
 soft, hard = int(sys.argv[3]), int(sys.argv[4])
+count = int(sys.argv[5]) if len(sys.argv) > 5 else 10000   # 0: the reference run, without the flood
 d = "/tmp/connection-flood-%d" % port
 subprocess.run(["rm", "-rf", d])
 resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
@@ -21,7 +22,7 @@ def fds():
 print("scheduler RSS before the flood: %d MB" % status("VmRSS"))
 conns = []
 start = time.time()
-for i in range(10000):
+for i in range(count):
     c = socket.socket(); c.setblocking(False)
     try: c.connect(("127.0.0.1", port))
     except BlockingIOError: pass
@@ -30,7 +31,7 @@ for i in range(10000):
         except OSError: pass
     conns.append(c)
 time.sleep(3)
-print("10,000 connections opened (3 s later) in %.1f s; scheduler holds %d descriptors, RSS %d MB" % (time.time() - start, fds(), status("VmRSS")))
+print("%d connections opened (3 s later) in %.1f s; scheduler holds %d descriptors, RSS %d MB" % (count, time.time() - start, fds(), status("VmRSS")))
 out = []
 for line in s.stdout:
     out.append(line.rstrip())
