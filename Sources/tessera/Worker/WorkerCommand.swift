@@ -46,7 +46,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Simulate a slow device: extra seconds per training task.")
     var slow: Double = 0
 
-    @Option(help: "Seconds without a message from the scheduler (it heartbeats a quiet worker every 2 s) before registering again.")
+    @Option(help: "Seconds without a message from the scheduler (it heartbeats a quiet worker every 2 s) before saying so; the worker goes on heartbeating, and registers again when a restarted scheduler does not know it.")
     var schedulerTimeout: Double = 10
 
     @Option(help: "Seconds without a message from the scheduler before giving up and exiting with status 1 (0: never).")
