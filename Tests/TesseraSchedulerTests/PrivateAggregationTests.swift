@@ -74,6 +74,36 @@ struct PrivateAggregationTests {
         #expect(aggregation.clip >= 1.9 && aggregation.clip <= 3.1, "clip \(aggregation.clip)")
     }
 
+    /// The privacy the accountant charges (noise_multiplier z) is what adaptive clipping spends:
+    /// measured from outside, on neighbouring datasets with the same noise, each released
+    /// quantity moves by at most its sensitivity, and the two Gaussian mechanisms together have
+    /// the effective multiplier (Σ (sensitivity / noise)²)^(-1/2) = z.
+    @Test func adaptiveClippingSpendsExactlyTheRequestedNoiseMultiplier() throws {
+        let (clip, z, countNoise, rate, expected) = (1.0, 1.0, 1.0, 0.2, 4.0)
+        let global = try Self.parameters([0, 0])
+        let base = try [("a", [Float(0.3), 0]), ("b", [5, 0]), ("c", [0, 0.2])].map { try Self.update($0.0, $0.1) }
+        // A client within the clip, and one beyond it: the count moves most one way or the other.
+        var sensitivity = 0.0
+        for extra in [try Self.update("d", [0.1, 0.1]), try Self.update("d", [0, 9])] {
+            var shares: [Double] = []
+            for updates in [base, base + [extra]] {
+                var aggregation = try PrivateAggregation(clip: clip, noiseMultiplier: z, targetQuantile: 0.5, clipLearningRate: rate,
+                                                         countNoise: countNoise)
+                var random = SeededGenerator(seed: 7)
+                let (_, round) = try aggregation.aggregate(global: global, updates: updates, expectedClients: expected, random: &random)
+                // The released share within the clip, read back from how the clip moved.
+                shares.append(0.5 - log(round.nextClip / round.clip) / rate)
+            }
+            sensitivity = max(sensitivity, abs(shares[1] - shares[0]) * expected)
+        }
+        #expect(abs(sensitivity - 0.5) < 1e-9, "one client moves the released count by \(sensitivity)")
+        let aggregation = try PrivateAggregation(clip: clip, noiseMultiplier: z, targetQuantile: 0.5, clipLearningRate: rate,
+                                                 countNoise: countNoise)
+        // The update sum: sensitivity clip, noise updateNoiseMultiplier × clip.
+        let effective = pow(pow(clip / (aggregation.updateNoiseMultiplier * clip), 2) + pow(sensitivity / countNoise, 2), -0.5)
+        #expect(abs(effective - z) < 1e-9, "effective noise multiplier \(effective), charged \(z)")
+    }
+
     @Test func theSystemsEntropyLooksUniform() {
         var random = SystemEntropy()
         let draws = (0..<200_000).map { _ in Double(random.next() >> 11) / 9_007_199_254_740_992 }

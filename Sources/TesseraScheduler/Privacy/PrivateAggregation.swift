@@ -8,7 +8,9 @@ import TesseraNN
 /// of clients per round (a fixed denominator, so one client's presence moves the average by at
 /// most clip / expected). With a target quantile the clip adapts (Andrew et al. 2021,
 /// "Differentially Private Learning with Adaptive Clipping"): the noised share of updates within
-/// the clip moves it geometrically towards the quantile.
+/// the clip moves it geometrically towards the quantile. That share is counted centred, each
+/// update adding +½ when within the clip and −½ when not (as Andrew et al. and TF-Privacy do), so
+/// one client moves the count by at most ½: the sensitivity the noise split below assumes.
 ///
 /// The result is one ``ValidatedUpdate`` (the noised average model) that the run's strategy
 /// then steps with as with any average: FedAvgM or FedAdam on a private average stays private.
@@ -75,9 +77,12 @@ public struct PrivateAggregation: Sendable, Equatable {
                                    random: inout some RandomNumberGenerator) throws -> (model: ValidatedUpdate, round: Round) {
         var sum = global.scaled(by: 0)
         var within = 0
+        // The centred count: Σ (±½), one client moving it by ½ at most.
+        var centred = 0.0
         for update in updates.sorted(by: { $0.workerID < $1.workerID }) {
             let (change, wasClipped) = try update.parameters.subtracting(global).clipped(toNorm: clip)
             if !wasClipped { within += 1 }
+            centred += wasClipped ? -0.5 : 0.5
             try sum.add(change, scaledBy: 1)
         }
         let noise = updateNoiseMultiplier * clip
@@ -87,7 +92,7 @@ public struct PrivateAggregation: Sendable, Equatable {
         let used = clip
         if let targetQuantile {
             // The share within the clip, noised, moves the clip towards the quantile.
-            let share = (Double(within) + GaussianNoise.draw(standardDeviation: countNoise, using: &random)) / max(expectedClients, 1)
+            let share = (centred + GaussianNoise.draw(standardDeviation: countNoise, using: &random)) / max(expectedClients, 1) + 0.5
             clip *= exp(-clipLearningRate * (share - targetQuantile))
         }
         return (ValidatedUpdate(workerID: "dp-average", parameters: model, sampleCount: 1),
