@@ -104,6 +104,46 @@ struct PrivateAggregationTests {
         #expect(abs(effective - z) < 1e-9, "effective noise multiplier \(effective), charged \(z)")
     }
 
+    /// A resumed run composes onto the RDP its checkpoint recorded: resuming with a hundred
+    /// times the noise does not re-price the rounds already released (it reported ε 0.032 where
+    /// 3 rounds at z = 1 had spent 6.48), and a private checkpoint is not resumed without privacy.
+    @Test func aResumedRunGoesOnFromWhatItSpent() throws {
+        var settings = RunSettings()
+        (settings.workers, settings.fraction, settings.clip, settings.noiseMultiplier) = (4, 1, 1, 1)
+        var budget = PrivacyBudget(settings: settings)
+        for _ in 0..<3 { budget.charge(settings) }
+        let spent = budget.epsilon(delta: settings.delta)
+        var independent = PrivacyAccountant()
+        independent.compose(samplingRate: 1, noiseMultiplier: 1, rounds: 3)
+        #expect(spent == independent.epsilon(delta: settings.delta).epsilon, "ε \(spent)")
+        var louder = settings
+        louder.noiseMultiplier = 100
+        var resumed = try PrivacyBudget(restoring: budget.metadata, settings: louder, path: "c")
+        #expect(resumed.epsilon(delta: settings.delta) == spent && resumed.rounds == 3)
+        resumed.charge(louder)
+        #expect(resumed.epsilon(delta: settings.delta) >= spent)
+        var plain = settings
+        plain.clip = 0
+        #expect(throws: SchedulerError.self) { try PrivacyBudget(restoring: budget.metadata, settings: plain, path: "c") }
+        // An older checkpoint, with only the count of rounds, cannot be priced.
+        #expect(throws: SchedulerError.self) { try PrivacyBudget(restoring: ["private_rounds": "3", "clip": "1"], settings: settings, path: "c") }
+        #expect(PrivacyAccountant(snapshot: budget.central.snapshot) == budget.central)
+    }
+
+    /// Local DP protects any two inputs of a worker: its clipped change moves by up to 2C, so
+    /// local noise of 2 × C is a Gaussian mechanism of multiplier 1 (3 rounds: ε 9.01 at δ 1e-5,
+    /// as dp-accounting says; it reported 4.01, the multiplier-2 figure).
+    @Test func localEpsilonCountsTheSensitivityOfAReplacedInput() throws {
+        var settings = RunSettings()
+        (settings.workers, settings.clip, settings.noiseMultiplier, settings.localNoise) = (4, 1, 0, 2)
+        var budget = PrivacyBudget(settings: settings)
+        for _ in 0..<3 { budget.charge(settings) }
+        let local = try #require(budget.localEpsilon(delta: 1e-5))
+        var independent = PrivacyAccountant()
+        independent.compose(samplingRate: 1, noiseMultiplier: 1, rounds: 3)
+        #expect(local == independent.epsilon(delta: 1e-5).epsilon && abs(local - 9.01) < 0.01, "local ε \(local)")
+    }
+
     @Test func theSystemsEntropyLooksUniform() {
         var random = SystemEntropy()
         let draws = (0..<200_000).map { _ in Double(random.next() >> 11) / 9_007_199_254_740_992 }

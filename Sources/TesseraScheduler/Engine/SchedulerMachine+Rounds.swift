@@ -299,11 +299,10 @@ extension SchedulerMachine {
                                                                 random: &entropy)
                     self.privacy = privacy
                     round.aggregated = try stepGlobal(round: round.number) { try $0.aggregate(global: global, updates: [average]) }
-                    accountant.compose(samplingRate: settings.fraction, noiseMultiplier: settings.noiseMultiplier)
-                    privateRounds += 1
-                    round.privacy = RoundResult.PrivacySummary(epsilon: accountant.epsilon(delta: settings.delta).epsilon, delta: settings.delta,
+                    budget.charge(settings)
+                    round.privacy = RoundResult.PrivacySummary(epsilon: budget.epsilon(delta: settings.delta), delta: settings.delta,
                                                                clip: done.clip, clipped: done.clipped, noise: done.noise,
-                                                               localEpsilon: localEpsilon(rounds: privateRounds))
+                                                               localEpsilon: budget.localEpsilon(delta: settings.delta))
                 } else {
                     round.aggregated = try stepGlobal(round: round.number) { try $0.aggregate(global: global, updates: updates) }
                 }
@@ -362,21 +361,12 @@ extension SchedulerMachine {
         try startRound(round.number + 1, at: now, into: &actions)
     }
 
-    /// Local DP's ε for a worker that took part in `rounds` rounds (each a Gaussian mechanism
-    /// on its clipped change, nothing sampled away); nil when workers add no noise.
-    func localEpsilon(rounds: Int) -> Double? {
-        guard settings.localNoise > 0 else { return nil }
-        var local = PrivacyAccountant()
-        local.compose(samplingRate: 1, noiseMultiplier: settings.localNoise, rounds: rounds)
-        return local.epsilon(delta: settings.delta).epsilon
-    }
-
     /// The checkpoint of the current model after round (or server step) `round`.
     func checkpoint(round: Int) -> Checkpoint {
         Checkpoint(parameters: global, optimizer: strategy.state,
                    metadata: ["round": String(round), "seed": String(settings.seed), "model": settings.model.name,
                               "mode": settings.mode.rawValue, "sampler": generator.snapshot]
-                       .merging(privacy.map { ["private_rounds": String(privateRounds), "clip": String($0.clip)] } ?? [:]) { first, _ in first })
+                       .merging(privacy.map { budget.metadata.merging(["clip": String($0.clip)]) { first, _ in first } } ?? [:]) { first, _ in first })
     }
 
     /// Tells every worker the run is over, and ends it.

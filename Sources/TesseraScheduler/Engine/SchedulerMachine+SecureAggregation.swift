@@ -168,10 +168,9 @@ extension SchedulerMachine {
             tracer?.span("secagg failed", start: TraceEvent.now(), detail: failure, round: UInt64(round.number))
         }
         if let privacy {
-            accountant.compose(samplingRate: settings.fraction, noiseMultiplier: settings.noiseMultiplier)
-            privateRounds += 1
+            budget.charge(settings)
             let noise = privacy.updateNoiseMultiplier * privacy.clip * (Double(survivors.count) / Double(secure.threshold)).squareRoot()
-            round.privacy = RoundResult.PrivacySummary(epsilon: accountant.epsilon(delta: settings.delta).epsilon, delta: settings.delta,
+            round.privacy = RoundResult.PrivacySummary(epsilon: budget.epsilon(delta: settings.delta), delta: settings.delta,
                                                        clip: privacy.clip, clipped: nil, noise: round.aggregated ? noise : 0)
         }
         round.secureSummary = RoundResult.SecureSummary(

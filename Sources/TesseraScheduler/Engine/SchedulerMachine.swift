@@ -46,14 +46,12 @@ public final class SchedulerMachine {
     let restoredSampler: Bool
     /// DP-FedAvg's aggregation, when the run is private, and the privacy it spent.
     var privacy: PrivateAggregation?
-    var accountant = PrivacyAccountant()
+    var budget: PrivacyBudget
     /// Why updates were refused since the round (or, asynchronously, the run) began, a few at
     /// most: a run that ends for want of updates says why they were not used.
     var refusals: [String] = []
     /// The bound on each update's change (``ChangeBound``), with the norms it remembers.
     var changeBound: ChangeBound
-    /// Private rounds released so far (what the accountant has composed).
-    var privateRounds = 0
     /// The secure source of a private run's sampling and noise (never the seeded generator:
     /// the seed is in the topology, and noise drawn from it could be subtracted).
     var entropy = SystemEntropy()
@@ -121,7 +119,7 @@ public final class SchedulerMachine {
     ///
     /// - Throws: ``SettingError`` for settings that do not fit together.
     public init(settings: RunSettings, runID: String, global: ParameterSet, strategy: any AggregationStrategy,
-                firstRound: Int = 1, sampler: SeededGenerator? = nil, privateState: (rounds: Int, clip: Double)? = nil,
+                firstRound: Int = 1, sampler: SeededGenerator? = nil, privateState: (budget: PrivacyBudget, clip: Double)? = nil,
                 shares: ShareSizes? = nil, clock: any MonotonicClock, wallClock: (any MonotonicClock)? = nil,
                 codec: WireCodec = WireCodec(),
                 tracer: TraceWriter? = nil) throws {
@@ -140,11 +138,8 @@ public final class SchedulerMachine {
         restoredSampler = sampler != nil
         privacy = try settings.makePrivacy()
         changeBound = ChangeBound(ratio: settings.maxChangeRatio)
-        if let privateState {
-            privacy?.restore(clip: privateState.clip)
-            privateRounds = privateState.rounds
-            accountant.compose(samplingRate: settings.fraction, noiseMultiplier: settings.noiseMultiplier, rounds: privateState.rounds)
-        }
+        budget = privateState?.budget ?? PrivacyBudget(settings: settings)
+        if let privateState { privacy?.restore(clip: privateState.clip) }
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
         hyperparameters = String(decoding: try JSONEncoder().encode(settings.hyperparameters), as: UTF8.self)
     }

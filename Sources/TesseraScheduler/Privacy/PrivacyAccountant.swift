@@ -29,6 +29,24 @@ public struct PrivacyAccountant: Sendable, Equatable {
         spent = orders.map { _ in 0 }
     }
 
+    /// The orders and the RDP spent at each, as text that reads back exactly (a checkpoint
+    /// carries it): `ORDERS;SPENT`, each a comma-separated list.
+    public var snapshot: String {
+        orders.map { String($0) }.joined(separator: ",") + ";" + spent.map { String($0) }.joined(separator: ",")
+    }
+
+    /// The accountant a ``snapshot`` recorded; nil when the text is not one.
+    public init?(snapshot: String) {
+        let parts = snapshot.split(separator: ";", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        let orders = parts[0].split(separator: ",").compactMap { Double($0) }
+        let spent = parts[1].split(separator: ",").compactMap { Double($0) }
+        guard !orders.isEmpty, orders.count == spent.count, orders.count == parts[0].split(separator: ",").count,
+              spent.count == parts[1].split(separator: ",").count, spent.allSatisfy({ $0 >= 0 && !$0.isNaN }) else { return nil }
+        self.orders = orders
+        self.spent = spent
+    }
+
     /// Adds `rounds` rounds that each sampled clients with probability `samplingRate` and added
     /// noise of `noiseMultiplier` times the sensitivity. O(orders × series length).
     public mutating func compose(samplingRate: Double, noiseMultiplier: Double, rounds: Int = 1) {

@@ -177,7 +177,7 @@ public final class FederatedScheduler {
         var strategy = try settings.makeStrategy()
         var firstRound = 1
         var sampler: SeededGenerator?
-        var privateState: (rounds: Int, clip: Double)?
+        var privateState: (budget: PrivacyBudget, clip: Double)?
         // A run stopped before its first round completed has no checkpoint: it starts over.
         if settings.resume && FileManager.default.fileExists(atPath: checkpointURL.path) {
             let url = checkpointURL
@@ -194,12 +194,13 @@ public final class FederatedScheduler {
             try strategy.restore(checkpoint.optimizer)
             firstRound = done + 1
             sampler = checkpoint.metadata["sampler"].flatMap(SeededGenerator.init(snapshot:))
-            // A private run goes on spending from where it was, with the clip it adapted to.
-            if settings.isPrivate, let rounds = checkpoint.metadata["private_rounds"].flatMap(Int.init),
-               let clip = checkpoint.metadata["clip"].flatMap(Double.init) {
-                privateState = (rounds, clip)
-            } else if settings.isPrivate {
-                throw SchedulerError.badCheckpoint(path: url.path, reason: "it was written by a run without differential privacy; its privacy cost is unknown")
+            // A private run goes on spending from what it spent, with the clip it adapted to.
+            let budget = try PrivacyBudget(restoring: checkpoint.metadata, settings: settings, path: url.path)
+            if settings.isPrivate {
+                guard let clip = checkpoint.metadata["clip"].flatMap(Double.init) else {
+                    throw SchedulerError.badCheckpoint(path: url.path, reason: "it does not record the clip its private rounds used")
+                }
+                privateState = (budget, clip)
             }
         }
         return try SchedulerMachine(settings: settings, runID: runDirectory.lastPathComponent, global: global, strategy: strategy,
