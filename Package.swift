@@ -161,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraTopologyTests",
-            dependencies: ["TesseraTopology", "TesseraTestSupport"]
+            dependencies: ["TesseraTopology", "TesseraScheduler", "TesseraTestSupport"]
         ),
         .testTarget(
             name: "TesseraSecureAggregationTests",

@@ -185,6 +185,29 @@ struct PrivateAggregationTests {
         #expect(federation.checkpoints.first?.metadata["private_rounds"] == "1")
     }
 
+    /// What a private round spent is committed before its model goes anywhere: before the
+    /// held-out evaluation task that carries it, and before the next round's train task (a run
+    /// killed after either resumes counting it).
+    @Test func theSpendingIsCommittedBeforeTheModelIsReleased() throws {
+        var settings = InProcessFederation.configuration(workers: 2, rounds: 2)
+        (settings.clip, settings.noiseMultiplier, settings.fraction, settings.heldOut) = (1, 1, 1, 0.1)
+        let federation = try InProcessFederation(settings)
+        federation.holdsEvaluations = true
+        let workers = try federation.join(["a", "b"])
+        for worker in workers {
+            for task in worker.tasks(in: try worker.inbox()) { try worker.answer(task, shift: 0.01) }
+        }
+        try federation.pump()
+        let record = try #require(federation.privacyRecords.first)
+        #expect(record.metadata["private_rounds"] == "1" && federation.privacyRecords.count == 1)
+        // Nothing has gone out since: the model waits for its central evaluation.
+        let sentBeforeRelease = federation.sent
+        #expect(record.sentBefore == sentBeforeRelease)
+        try federation.answerHeldEvaluations()
+        let evaluations = try workers[0].inbox().filter { if case .evaluateTask = $0.message { true } else { false } }
+        #expect(evaluations.count == 1 && federation.sent > sentBeforeRelease)
+    }
+
     @Test func epsilonGrowsAsTheAccountantSays() throws {
         var settings = InProcessFederation.configuration(workers: 3, rounds: 2)
         settings.clip = 1

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TesseraScheduler
 import TesseraTestSupport
 import TesseraTopology
 
@@ -49,6 +50,30 @@ struct LaunchTests {
         #expect(emit.waitForExit(timeout: 30) == 0, "\(emit.outputLines)")
         let real = URL(fileURLWithPath: ProcessHarness.tesseraPath).resolvingSymlinksInPath().path
         #expect(emit.outputLines.contains { $0.hasPrefix("tessera=") && $0.contains(real) }, "\(emit.outputLines)")
+    }
+
+    /// A private run killed after it released a round's model but before that round's
+    /// checkpoint (here: its privacy record says 3 rounds were spent, its checkpoint 2) resumes
+    /// counting the release: round 3, run again, is its fourth charge.
+    @Test func aResumedPrivateRunCountsWhatItReleasedBeforeItsCheckpoint() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-dp-resume-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let settings = ["--workers", "2", "--model", "logreg", "--fraction", "1", "--set", "privacy.clip=1",
+                        "--set", "privacy.noise_multiplier=1", "--set", "runs=\(runs.path)"]
+        let first = try ProcessHarness(["launch", "smoke", "--rounds", "2"] + settings)
+        _ = try first.waitForLine(containing: "done:", timeout: 120)
+        #expect(first.stop(timeout: 20) == 0)
+        let run = runs.appendingPathComponent("smoke/latest").resolvingSymlinksInPath()
+        var spent = RunSettings()
+        (spent.clip, spent.noiseMultiplier, spent.fraction) = (1, 1, 1)
+        var budget = PrivacyBudget(settings: spent)
+        for _ in 0..<3 { budget.charge(spent) }
+        try JSONSerialization.data(withJSONObject: budget.metadata).write(to: run.appendingPathComponent("privacy.json"))
+        let resumed = try ProcessHarness(["launch", "--resume", run.path, "--rounds", "3"])
+        let line = try resumed.waitForLine(containing: "round 3:", timeout: 120)
+        budget.charge(spent)
+        #expect(line.contains(String(format: "ε %.2f", budget.epsilon(delta: spent.delta))), "\(line)")
+        #expect(resumed.stop(timeout: 20) == 0)
     }
 
     @Test func aBadTopologyFailsBeforeStartingAnything() throws {

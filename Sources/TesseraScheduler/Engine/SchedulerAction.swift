@@ -11,6 +11,11 @@ public enum SchedulerAction: Sendable {
     /// away from the message loop, and hand the result to ``SchedulerMachine/evaluated(_:)``;
     /// evaluations are answered in the order they were asked for.
     case evaluate(ParameterSet, round: Int)
+    /// A private round's noised model was made: record what the run has spent now (the
+    /// ``PrivacyBudget``'s record), durably and before any later action, since those may release
+    /// that model (a held-out evaluation task, the next round's train task). A run killed after a
+    /// release then resumes counting it.
+    case commitPrivacy([String: String])
     /// A round is over: append its result to the metrics, then write the checkpoint.
     case roundCompleted(RoundResult, checkpoint: Checkpoint)
     /// The run is over; every worker was told so.

@@ -299,7 +299,7 @@ extension SchedulerMachine {
                                                                 random: &entropy)
                     self.privacy = privacy
                     round.aggregated = try stepGlobal(round: round.number) { try $0.aggregate(global: global, updates: [average]) }
-                    budget.charge(settings)
+                    chargePrivateRound(into: &actions)
                     round.privacy = RoundResult.PrivacySummary(epsilon: budget.epsilon(delta: settings.delta), delta: settings.delta,
                                                                clip: done.clip, clipped: done.clipped, noise: done.noise,
                                                                localEpsilon: budget.localEpsilon(delta: settings.delta))
@@ -359,6 +359,13 @@ extension SchedulerMachine {
             return try end(into: &actions)
         }
         try startRound(round.number + 1, at: now, into: &actions)
+    }
+
+    /// Charges a private round released, and asks the driver to commit the spending before
+    /// anything else it is asked to do (which may release the round's model).
+    func chargePrivateRound(into actions: inout [SchedulerAction]) {
+        budget.charge(settings)
+        actions.append(.commitPrivacy(budget.metadata))
     }
 
     /// The checkpoint of the current model after round (or server step) `round`.

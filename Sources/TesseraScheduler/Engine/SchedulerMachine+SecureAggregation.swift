@@ -168,7 +168,7 @@ extension SchedulerMachine {
             tracer?.span("secagg failed", start: TraceEvent.now(), detail: failure, round: UInt64(round.number))
         }
         if let privacy {
-            budget.charge(settings)
+            chargePrivateRound(into: &actions)
             let noise = privacy.updateNoiseMultiplier * privacy.clip * (Double(survivors.count) / Double(secure.threshold)).squareRoot()
             round.privacy = RoundResult.PrivacySummary(epsilon: budget.epsilon(delta: settings.delta), delta: settings.delta,
                                                        clip: privacy.clip, clipped: nil, noise: round.aggregated ? noise : 0)

@@ -203,6 +203,12 @@ public final class FederatedScheduler {
                 privateState = (budget, clip)
             }
         }
+        // A run killed after releasing a model and before checkpointing it counts that release:
+        // its privacy record was written first.
+        if settings.resume, settings.isPrivate, let record = PrivacyRecord.read(from: runDirectory) {
+            let spent = try PrivacyBudget(restoring: record, settings: settings, path: PrivacyRecord.url(in: runDirectory).path)
+            if spent.rounds > privateState?.budget.rounds ?? 0 { privateState = (spent, privateState?.clip ?? settings.clip) }
+        }
         return try SchedulerMachine(settings: settings, runID: runDirectory.lastPathComponent, global: global, strategy: strategy,
                                     firstRound: firstRound, sampler: sampler, privateState: privateState, shares: shares,
                                     clock: clock, wallClock: wallClock, codec: channel.codec, tracer: tracer)
@@ -242,6 +248,9 @@ public final class FederatedScheduler {
                     AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
                     return evaluation
                 }
+            case let .commitPrivacy(metadata):
+                // Now, not in the background: the next actions may release what it counts.
+                try PrivacyRecord.write(metadata, into: runDirectory)
             case let .roundCompleted(result, checkpoint):
                 let (metrics, url, directory, roster) = (records.metrics, records.checkpoint, records.directory, records.roster())
                 work.record {

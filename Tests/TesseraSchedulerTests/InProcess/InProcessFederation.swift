@@ -19,6 +19,10 @@ final class InProcessFederation {
     let machine: SchedulerMachine
     private(set) var rounds: [RoundResult] = []
     private(set) var checkpoints: [Checkpoint] = []
+    /// Each privacy record the machine committed, with how many messages had gone out before it.
+    private(set) var privacyRecords: [(metadata: [String: String], sentBefore: Int)] = []
+    /// Messages sent so far.
+    private(set) var sent = 0
     private(set) var failure: SchedulerError?
     private(set) var finished = false
 
@@ -130,9 +134,12 @@ final class InProcessFederation {
     private func perform(_ actions: [SchedulerAction]) throws {
         for action in actions {
             switch action {
-            case let .send(message, peer): try channel.send(message, to: peer)
+            case let .send(message, peer):
+                try channel.send(message, to: peer)
+                sent += 1
             case .progress: break
             case let .evaluate(parameters, _): evaluations.append(parameters)
+            case let .commitPrivacy(metadata): privacyRecords.append((metadata, sentBefore: sent))
             case let .roundCompleted(result, checkpoint):
                 rounds.append(result)
                 checkpoints.append(checkpoint)
