@@ -47,14 +47,16 @@ struct MetricsLog {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try appendLine(String(decoding: try encoder.encode(result), as: UTF8.self), to: jsonURL)
+        // A private run's fields outside ε, when withheld, are empty cells.
+        func kept(_ name: String, _ text: String) -> String { result.withheld.contains(name) ? "" : text }
         let federated = result.federated.map {
             [String($0.workers), String($0.samples), String($0.accuracy), String($0.loss),
-             String($0.minimumAccuracy), String($0.maximumAccuracy)]
+             String($0.minimumAccuracy), String($0.maximumAccuracy)].map { kept("federated", $0) }
         } ?? Array(repeating: "", count: 6)
-        try appendLine(([String(result.round), String(result.sampled), String(result.received), String(result.late),
-                         String(result.aggregated), String(result.accuracy), String(result.loss), String(result.seconds),
-                         String(result.evaluationSeconds)] + federated
-                        + [result.trainLoss.map { String($0) } ?? "", result.contributors.joined(separator: ";")])
+        try appendLine(([String(result.round), kept("sampled", String(result.sampled)), kept("received", String(result.received)),
+                         kept("late", String(result.late)), String(result.aggregated), String(result.accuracy), String(result.loss),
+                         String(result.seconds), String(result.evaluationSeconds)] + federated
+                        + [kept("trainLoss", result.trainLoss.map { String($0) } ?? ""), kept("contributors", result.contributors.joined(separator: ";"))])
                         .joined(separator: ","), to: csvURL)
     }
 

@@ -34,6 +34,15 @@ public struct RoundResult: Sendable, Equatable, Encodable {
     public var privacy: PrivacySummary? = nil
     /// Secure aggregation: how many took each step, and why the sum was not unmasked if it was not.
     public var secure: SecureSummary? = nil
+    /// A private run: the fields of this record that ε does not cover (docs/PRIVACY.md), named
+    /// so that whoever publishes the metrics knows what is not private.
+    public var outsideEpsilon: [String] = []
+    /// A private run under `privacy.private_metrics`: those fields, left out of the metrics.
+    public var withheld: [String] = []
+
+    /// The fields of a private round's record that ε does not cover: who and how many took
+    /// part, how many were clipped, what they reported of their training and held-out data.
+    public static let fieldsOutsideEpsilon = ["sampled", "received", "late", "contributors", "trainLoss", "federated", "privacy.clipped"]
 
     /// A secure round's steps.
     public struct SecureSummary: Sendable, Equatable, Encodable {
@@ -123,7 +132,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case round, sampled, received, late, aggregated, accuracy, loss, seconds, evaluationSeconds, federated, trainLoss,
-             contributors, staleness, privacy, secure, nonFinite
+             contributors, staleness, privacy, secure, nonFinite, outsideEpsilon, withheld
     }
 
     /// The fields as `metrics.jsonl` has them. A number that is not finite (a model whose test
@@ -131,10 +140,11 @@ public struct RoundResult: Sendable, Equatable, Encodable {
     /// round's record must never stop the run.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        let kept = { (name: String) in !withheld.contains(name) }
         try container.encode(round, forKey: .round)
-        try container.encode(sampled, forKey: .sampled)
-        try container.encode(received, forKey: .received)
-        try container.encode(late, forKey: .late)
+        if kept("sampled") { try container.encode(sampled, forKey: .sampled) }
+        if kept("received") { try container.encode(received, forKey: .received) }
+        if kept("late") { try container.encode(late, forKey: .late) }
         try container.encode(aggregated, forKey: .aggregated)
         var nonFinite: [String] = []
         for (value, key) in [(accuracy, CodingKeys.accuracy), (loss, .loss), (seconds, .seconds), (evaluationSeconds, .evaluationSeconds)] {
@@ -145,12 +155,16 @@ public struct RoundResult: Sendable, Equatable, Encodable {
                 nonFinite.append(key.rawValue)
             }
         }
-        try container.encodeIfPresent(federated, forKey: .federated)
-        try container.encodeIfPresent(trainLoss, forKey: .trainLoss)
-        try container.encode(contributors, forKey: .contributors)
+        if kept("federated") { try container.encodeIfPresent(federated, forKey: .federated) }
+        if kept("trainLoss") { try container.encodeIfPresent(trainLoss, forKey: .trainLoss) }
+        if kept("contributors") { try container.encode(contributors, forKey: .contributors) }
         try container.encodeIfPresent(staleness, forKey: .staleness)
+        var privacy = privacy
+        if !kept("privacy.clipped") { privacy?.clipped = nil }
         try container.encodeIfPresent(privacy, forKey: .privacy)
         try container.encodeIfPresent(secure, forKey: .secure)
         if !nonFinite.isEmpty { try container.encode(nonFinite, forKey: .nonFinite) }
+        if !outsideEpsilon.isEmpty { try container.encode(outsideEpsilon, forKey: .outsideEpsilon) }
+        if !withheld.isEmpty { try container.encode(withheld, forKey: .withheld) }
     }
 }

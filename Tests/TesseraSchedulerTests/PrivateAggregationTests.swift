@@ -208,6 +208,36 @@ struct PrivateAggregationTests {
         #expect(evaluations.count == 1 && federation.sent > sentBeforeRelease)
     }
 
+    /// A private run's metrics name the fields ε does not cover, and under
+    /// privacy.private_metrics leave them out of metrics.jsonl and metrics.csv.
+    @Test(arguments: [false, true])
+    func aPrivateRunsMetricsNameOrWithholdWhatEpsilonDoesNotCover(withholding: Bool) throws {
+        var settings = InProcessFederation.configuration(workers: 2, rounds: 1)
+        (settings.clip, settings.noiseMultiplier, settings.fraction, settings.privateMetrics) = (1, 1, 1, withholding)
+        let federation = try InProcessFederation(settings)
+        let workers = try federation.join(["a", "b"])
+        for worker in workers {
+            for task in worker.tasks(in: try worker.inbox()) { try worker.answer(task, shift: 0.01, loss: 0.5) }
+        }
+        try federation.pump()
+        let round = try #require(federation.rounds.first)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-private-metrics-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try MetricsLog(directory: directory).append(round)
+        let row = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("metrics.jsonl"))) as? [String: Any])
+        let csv = try String(contentsOf: directory.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")[1]
+        if withholding {
+            #expect(row["withheld"] as? [String] == RoundResult.fieldsOutsideEpsilon && row["outsideEpsilon"] == nil)
+            for field in ["sampled", "received", "late", "contributors", "trainLoss"] { #expect(row[field] == nil, "\(field) kept") }
+            #expect((row["privacy"] as? [String: Any])?["clipped"] == nil && (row["privacy"] as? [String: Any])?["epsilon"] != nil)
+            #expect(csv.hasPrefix("1,,,,true,") && csv.hasSuffix(",,"), "\(csv)")
+        } else {
+            #expect(row["outsideEpsilon"] as? [String] == RoundResult.fieldsOutsideEpsilon && row["withheld"] == nil)
+            #expect(row["contributors"] as? [String] == ["a", "b"] && row["trainLoss"] as? Double == 0.5)
+        }
+    }
+
     @Test func epsilonGrowsAsTheAccountantSays() throws {
         var settings = InProcessFederation.configuration(workers: 3, rounds: 2)
         settings.clip = 1

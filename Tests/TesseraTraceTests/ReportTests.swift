@@ -125,6 +125,25 @@ struct ReportTests {
         #expect(rounds == ["1", "2"], "x labels \(rounds)")
     }
 
+    /// A private run's report says what ε does not cover, and under privacy.private_metrics
+    /// leaves out what is per worker or per client.
+    @Test func aPrivateRunsReportSaysWhatEpsilonCovers() throws {
+        for withholding in [false, true] {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-report-private-\(UUID())")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let fields = #"["sampled","received","late","contributors","trainLoss","federated","privacy.clipped"]"#
+            let row = #"{"round":1,"accuracy":0.5,"loss":1,"privacy":{"epsilon":1.5,"delta":1e-05,"clip":1,"noise":1},"#
+                + (withholding ? #""withheld":"# : #""outsideEpsilon":"#) + fields + "}\n"
+            try row.write(to: directory.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+            try #"{"clients":[{"index":0,"samples":10,"heldOut":0,"labels":[5,5]}]}"#
+                .write(to: directory.appendingPathComponent("clients.json"), atomically: true, encoding: .utf8)
+            let html = try String(contentsOf: try RunReport(directory: directory).write(), encoding: .utf8)
+            #expect(html.contains(withholding ? "keeps only what ε covers" : "Not covered by ε"))
+            #expect(html.contains("Labels per client") != withholding, "per-client labels \(withholding ? "shown" : "missing")")
+        }
+    }
+
     /// Without traces or metrics (a run killed at once), the report still renders and says
     /// what is missing.
     @Test func aRunWithNothingRecordedStillGetsAReport() throws {

@@ -348,7 +348,9 @@ extension SchedulerMachine {
             round: round.number, sampled: sampled, received: round.received, late: sampled - round.received,
             aggregated: round.aggregated, accuracy: round.central.accuracy, loss: round.central.loss,
             seconds: wallClock.now - round.wallStart, evaluationSeconds: wallClock.now - round.evaluationStart, federated: federated,
-            trainLoss: round.trainLoss, contributors: round.contributors, privacy: round.privacy, secure: round.secureSummary)
+            trainLoss: round.trainLoss, contributors: round.contributors, privacy: round.privacy, secure: round.secureSummary,
+            outsideEpsilon: privacy != nil && !settings.privateMetrics ? RoundResult.fieldsOutsideEpsilon : [],
+            withheld: privacy != nil && settings.privateMetrics ? RoundResult.fieldsOutsideEpsilon : [])
         results.append(result)
         actions.append(.roundCompleted(result, checkpoint: checkpoint(round: round.number)))
         if round.number == 1 && round.received == 0 && sampled > 0 {

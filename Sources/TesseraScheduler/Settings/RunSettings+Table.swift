@@ -62,6 +62,8 @@ extension RunSettings {
                     summary: "adaptive clipping: noise on the count of updates within the clip; 0: expected clients per round / 20") { $0 >= 0 },
             .number("privacy.local_noise", \.localNoise, accepts: "a number ≥ 0",
                     summary: "local DP: each worker clips its change to privacy.clip and adds this many clips of noise before sending it") { $0 >= 0 },
+.boolean("privacy.private_metrics", \.privateMetrics,
+                     summary: "a private run's metrics.jsonl, metrics.csv and report keep only what ε covers (participation, the clipped count, training losses and held-out evaluations are left out); false: they are kept and named in each row's outsideEpsilon"),
             .boolean("training.secure_aggregation", \.secureAggregation,
                      summary: "secure aggregation (Bonawitz et al. 2017): workers send masked updates, and the scheduler sees only their sum"),
             .number("training.secure_threshold", \.secureThreshold, accepts: "a number in [0, 1)",

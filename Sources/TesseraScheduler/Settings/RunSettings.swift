@@ -118,6 +118,9 @@ public struct RunSettings: Sendable, Equatable {
     public var countNoise = 0.0
     /// Local DP: the noise each worker adds to its clipped change, in clips; 0: none.
     public var localNoise = 0.0
+    /// A private run's metrics keep only what ε covers (the model's evaluation and ε itself):
+    /// participation, the clipped count, training losses and held-out evaluations are withheld.
+    public var privateMetrics = false
     /// Secure aggregation (Bonawitz et al. 2017): the scheduler sees only masked updates and their sum.
     public var secureAggregation = false
     /// Secure aggregation: a secret is rebuilt from the shares of more than this fraction of a

@@ -44,8 +44,13 @@ extension RunReport {
         if !central.isEmpty { series.append(SVGPlot.Series(name: "ε (central)", color: Self.palette[0], points: central)) }
         if !local.isEmpty { series.append(SVGPlot.Series(name: "ε (local, one worker)", color: Self.palette[1], points: local)) }
         let delta = (files.metrics.last?["privacy"] as? [String: Any])?["delta"] as? Double
+        let scope = !withheld.isEmpty
+            ? " This report keeps only what ε covers: participation, training losses, held-out evaluations and the clients' data are left out (privacy.private_metrics)."
+            : !outsideEpsilon.isEmpty
+            ? " Not covered by ε, and not private if this report or the metrics are published: \(outsideEpsilon.joined(separator: ", ")), and the per-round, per-process and per-client sections below (docs/PRIVACY.md; privacy.private_metrics leaves them out)."
+            : ""
         return section("Privacy spent", SVGPlot.lines("privacy", series, xLabel: xLabel, yLabel: "ε", format: { String(format: "%.1f", $0) }),
-                       note: "DP-FedAvg: ε at δ = \(delta.map { String(format: "%g", $0) } ?? "-") after each round, from the RDP accountant.")
+                       note: "DP-FedAvg: ε at δ = \(delta.map { String(format: "%g", $0) } ?? "-") after each round, from the RDP accountant." + scope)
     }
 
     func durations() -> String {

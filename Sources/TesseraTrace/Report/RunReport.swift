@@ -21,14 +21,24 @@ public struct RunReport {
         summary = trace.map(TraceSummary.init)
     }
 
+    /// The fields a private run's metrics withheld (privacy.private_metrics), and those they
+    /// kept that ε does not cover.
+    var withheld: [String] { files.metrics.last?["withheld"] as? [String] ?? [] }
+    var outsideEpsilon: [String] { files.metrics.last?["outsideEpsilon"] as? [String] ?? [] }
+
     /// Damage found in the traces, each skipped.
     public var problems: [TraceProblem] { trace?.problems ?? [] }
 
     /// The HTML document.
     public func html() -> String {
         let name = files.topologyName ?? directory.lastPathComponent
-        var sections = [header(name: name), accuracy(), loss()] + [privacy()].compactMap { $0 } + [durations(), bytes(), timeline(), labels()]
-        if summary?.asynchronous == true { sections.append(staleness()) }
+        var sections = [header(name: name), accuracy(), loss()] + [privacy()].compactMap { $0 }
+        // A private run under privacy.private_metrics: nothing per worker or per round's
+        // participation, which ε does not cover (the traces' sections and the clients' labels).
+        if withheld.isEmpty {
+            sections += [durations(), bytes(), timeline(), labels()]
+            if summary?.asynchronous == true { sections.append(staleness()) }
+        }
         sections += [configuration(), environment()]
         return """
             <!DOCTYPE html>
