@@ -67,28 +67,48 @@ public struct SecureAggregationClient {
     }
 
     /// Round 1, answered: the shares the other clients sent this one (through the server).
+    /// A share that cannot be used (from outside the roster, for another client, one that does
+    /// not decrypt: a participant that sent garbage) leaves its sender out of this client's
+    /// masks, as one that never shared (Bonawitz et al. drop the bad client, not the round);
+    /// ``maskedWith`` tells the server whom this client's input is masked with.
     ///
-    /// - Throws: ``SecureAggregationError`` for a share from outside the roster, for another
-    ///   client, or that does not decrypt (tampered with).
-    public mutating func receive(_ shares: [EncryptedShare]) throws {
+    /// - Returns: The senders left out, each with why.
+    @discardableResult
+    public mutating func receive(_ shares: [EncryptedShare]) -> [(sender: String, reason: String)] {
+        var excluded: [(sender: String, reason: String)] = []
         for share in shares {
-            guard share.to == id, share.from != id, let sender = roster.first(where: { $0.id == share.from }),
-                  let index = roster.firstIndex(where: { $0.id == id }) else {
-                throw SecureAggregationError("a share from \(share.from) to \(share.to) does not belong to this client's round")
-            }
             do {
-                let key = try MaskExpansion.pairSeed(encryptionKey, try Curve25519.KeyAgreement.PublicKey(rawRepresentation: sender.encryptionKey),
-                                                     round: round, purpose: "shares")
-                let opened = try ChaChaPoly.open(try ChaChaPoly.SealedBox(combined: share.ciphertext), using: key,
-                                                 authenticating: Self.binding(round, share.from, id))
-                let shares = try JSONDecoder().decode(HeldShares.self, from: opened)
-                guard shares.maskingKey.x == UInt64(index + 1), shares.selfSeed.x == UInt64(index + 1) else {
-                    throw SecureAggregationError("shares for another party")
-                }
-                held[share.from] = shares
+                try accept(share)
             } catch {
-                throw SecureAggregationError("the share from \(share.from) cannot be opened (\(error)); it was altered or is not for this round")
+                held[share.from] = nil
+                if share.from != id { excluded.append((share.from, "\(error)")) }
             }
+        }
+        return excluded
+    }
+
+    /// The other clients whose shares this one holds, sorted: its input's pairwise masks are
+    /// agreed with them, and no one else.
+    public var maskedWith: [String] { held.keys.filter { $0 != id }.sorted() }
+
+    /// Opens `share` and keeps what it holds.
+    private mutating func accept(_ share: EncryptedShare) throws {
+        guard share.to == id, share.from != id, let sender = roster.first(where: { $0.id == share.from }),
+              let index = roster.firstIndex(where: { $0.id == id }) else {
+            throw SecureAggregationError("a share from \(share.from) to \(share.to) does not belong to this client's round")
+        }
+        do {
+            let key = try MaskExpansion.pairSeed(encryptionKey, try Curve25519.KeyAgreement.PublicKey(rawRepresentation: sender.encryptionKey),
+                                                 round: round, purpose: "shares")
+            let opened = try ChaChaPoly.open(try ChaChaPoly.SealedBox(combined: share.ciphertext), using: key,
+                                             authenticating: Self.binding(round, share.from, id))
+            let shares = try JSONDecoder().decode(HeldShares.self, from: opened)
+            guard shares.maskingKey.x == UInt64(index + 1), shares.selfSeed.x == UInt64(index + 1) else {
+                throw SecureAggregationError("shares for another party")
+            }
+            held[share.from] = shares
+        } catch {
+            throw SecureAggregationError("the share from \(share.from) cannot be opened (\(error)); it was altered or is not for this round")
         }
     }
 

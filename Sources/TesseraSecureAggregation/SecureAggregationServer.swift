@@ -17,6 +17,8 @@ public struct SecureAggregationServer {
     private var published: [KeyAdvertisement]?
     private var relayed: [String: [EncryptedShare]] = [:]
     private var masked: [String: [UInt64]] = [:]
+    /// For each masked input, the clients it is masked with (its pairwise masks).
+    private var maskedWith: [String: Set<String>] = [:]
     private var revealed: [String: UnmaskingShares] = [:]
 
     /// A server for `round` over inputs of `length` elements.
@@ -68,23 +70,38 @@ public struct SecureAggregationServer {
         relayed.values.flatMap { $0 }.filter { $0.to == id }.sorted { $0.from < $1.from }
     }
 
-    /// Round 2: `id`'s masked input.
+    /// Round 2: `id`'s masked input, masked with the clients `partners` (nil: every other
+    /// client that shared keys). A client whose shares did not open for `id` is not among them.
     ///
-    /// - Throws: ``SecureAggregationError`` for a client that did not share keys, a repeat, or
-    ///   the wrong length.
-    public mutating func collect(masked input: [UInt64], from id: String) throws {
-        guard relayed[id] != nil, masked[id] == nil, revealed.isEmpty, input.count == length else {
-            throw SecureAggregationError("masked input from \(id) refused: it shared no keys, sent one already, came late, or has \(input.count) elements, not \(length)")
+    /// - Throws: ``SecureAggregationError`` for a client that did not share keys, a repeat, the
+    ///   wrong length, or partners that did not share keys.
+    public mutating func collect(masked input: [UInt64], from id: String, maskedWith partners: [String]? = nil) throws {
+        let others = Set(sharers).subtracting([id])
+        let partners = partners.map(Set.init) ?? others
+        guard relayed[id] != nil, masked[id] == nil, revealed.isEmpty, input.count == length, partners.isSubset(of: others) else {
+            throw SecureAggregationError("masked input from \(id) refused: it shared no keys, sent one already, came late, has \(input.count) elements (not \(length)), or names partners that did not share keys")
         }
         masked[id] = input
+        maskedWith[id] = partners
     }
 
-    /// The clients whose masked input arrived, sorted: what each is sent for the unmasking.
+    /// The clients that some masked input left out of its masks (their shares did not open for
+    /// it), sorted: they are dropped, whether their own input came or not.
+    public var excluded: [String] {
+        let others = Set(sharers)
+        return masked.keys.reduce(into: Set<String>()) { excluded, id in
+            excluded.formUnion(others.subtracting(maskedWith[id] ?? []).subtracting([id]))
+        }.sorted()
+    }
+
+    /// The clients whose masked input arrived and that no one left out, sorted: what each is
+    /// sent for the unmasking.
     ///
     /// - Throws: ``SecureAggregationError`` when they are under the threshold.
     public func survivors() throws -> [String] {
-        guard masked.count >= threshold else { throw SecureAggregationError.tooFew("masked inputs", have: masked.count, threshold: threshold) }
-        return masked.keys.sorted()
+        let alive = Set(masked.keys).subtracting(excluded)
+        guard alive.count >= threshold else { throw SecureAggregationError.tooFew("masked inputs", have: alive.count, threshold: threshold) }
+        return alive.sorted()
     }
 
     /// Round 3: a survivor's revelations.
@@ -92,7 +109,7 @@ public struct SecureAggregationServer {
     /// - Throws: ``SecureAggregationError`` from a client that is not a survivor, a repeat, or
     ///   one revealing both secrets of one client.
     public mutating func collect(_ shares: UnmaskingShares) throws {
-        let alive = Set(masked.keys)
+        let alive = Set(try survivors())
         guard alive.contains(shares.id), revealed[shares.id] == nil,
               Set(shares.selfMaskShares.keys).isDisjoint(with: shares.maskingKeyShares.keys) else {
             throw SecureAggregationError("unmasking shares from \(shares.id) refused: not a survivor, repeated, or malformed")
@@ -107,7 +124,7 @@ public struct SecureAggregationServer {
     public func sum() throws -> [UInt64] {
         guard revealed.count >= threshold else { throw SecureAggregationError.tooFew("unmasking answers", have: revealed.count, threshold: threshold) }
         let alive = try survivors()
-        let dropped = sharers.filter { masked[$0] == nil }
+        let dropped = sharers.filter { !alive.contains($0) }
         let roster = Dictionary(uniqueKeysWithValues: (published ?? []).map { ($0.id, $0) })
         var total = [UInt64](repeating: 0, count: length)
         for id in alive { MaskExpansion.apply(masked[id] ?? [], to: &total, sign: 1) }
@@ -116,12 +133,16 @@ public struct SecureAggregationServer {
             MaskExpansion.apply(try MaskExpansion.mask(SymmetricKey(data: seed), count: length), to: &total, sign: -1)
         }
         for gone in dropped {
+            // Only the survivors that masked with it hold a mask agreed with it (none did with a
+            // client whose shares opened for no one).
+            let partners = alive.filter { maskedWith[$0]?.contains(gone) == true }
+            guard !partners.isEmpty else { continue }
             let raw = try ShamirSharing.combine(revealed.values.compactMap { $0.maskingKeyShares[gone] })
             let key: Curve25519.KeyAgreement.PrivateKey
             do { key = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: raw) } catch {
                 throw SecureAggregationError("the shares of \(gone)'s masking key do not rebuild a key")
             }
-            for id in alive {
+            for id in partners {
                 guard let other = roster[id] else { continue }
                 let seed = try MaskExpansion.pairSeed(key, try Curve25519.KeyAgreement.PublicKey(rawRepresentation: other.maskingKey),
                                                       round: round, purpose: "mask")

@@ -239,6 +239,12 @@ public final class WorkerRuntime {
                                 throw WorkerError.secureAggregation(worker: service.workerID, reason: "no round in progress")
                             }
                             reply = try session.answer(step, worker: service.workerID)
+                            if step.kind == .relayedShares {
+                                for left in session.left {
+                                    logger.warning("secure aggregation, round \(step.round): left out \(left)")
+                                    tracer?.span("secagg left out", start: TraceEvent.now(), detail: left)
+                                }
+                            }
                             secureAggregation = step.kind == .survivors ? nil : session
                             // A device that leaves in a secure round does so once its masked input is out.
                             leaving = !isRouter && step.kind == .relayedShares && availability.leaves()

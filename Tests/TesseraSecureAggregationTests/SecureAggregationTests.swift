@@ -8,19 +8,28 @@ import Testing
 @Suite("Secure aggregation")
 struct SecureAggregationTests {
     /// Runs one round over `inputs` (client i is "c\(i)"): clients in `beforeMasking` drop
-    /// after sharing keys, those in `beforeUnmasking` after sending their masked input.
-    static func round(_ inputs: [[UInt64]], threshold: Int, beforeMasking: Set<Int> = [], beforeUnmasking: Set<Int> = []) throws -> [UInt64] {
+    /// after sharing keys, those in `beforeUnmasking` after sending their masked input, and
+    /// those in `garbling` send every other client a share that does not open.
+    static func round(_ inputs: [[UInt64]], threshold: Int, beforeMasking: Set<Int> = [], beforeUnmasking: Set<Int> = [],
+                      garbling: Set<Int> = []) throws -> [UInt64] {
         var clients = inputs.indices.map { SecureAggregationClient(id: "c\($0)", round: 7, threshold: threshold) }
         var server = SecureAggregationServer(round: 7, threshold: threshold, length: inputs[0].count)
         for client in clients { try server.collect(client.advertise()) }
         let roster = try server.roster()
-        for index in clients.indices { try server.collect(shares: try clients[index].shareKeys(roster: roster), from: clients[index].id) }
-        for index in clients.indices { try clients[index].receive(server.shares(for: clients[index].id)) }
+        for index in clients.indices {
+            var shares = try clients[index].shareKeys(roster: roster)
+            if garbling.contains(index) { for share in shares.indices { shares[share].ciphertext[0] ^= 0xFF } }
+            try server.collect(shares: shares, from: clients[index].id)
+        }
+        for index in clients.indices {
+            let left = clients[index].receive(server.shares(for: clients[index].id))
+            #expect(Set(left.map(\.sender)) == Set(garbling.subtracting([index]).map { "c\($0)" }))
+        }
         for index in clients.indices where !beforeMasking.contains(index) {
-            try server.collect(masked: try clients[index].mask(inputs[index]), from: clients[index].id)
+            try server.collect(masked: try clients[index].mask(inputs[index]), from: clients[index].id, maskedWith: clients[index].maskedWith)
         }
         let survivors = try server.survivors()
-        for index in clients.indices where !beforeMasking.contains(index) && !beforeUnmasking.contains(index) {
+        for index in clients.indices where survivors.contains(clients[index].id) && !beforeUnmasking.contains(index) {
             try server.collect(try clients[index].unmask(survivors: survivors))
         }
         return try server.sum()
@@ -49,6 +58,18 @@ struct SecureAggregationTests {
         let inputs = Self.randomInputs(10, length: 500)
         let kept = inputs.indices.filter { ![0, 5, 9].contains($0) }.map { inputs[$0] }
         #expect(try Self.round(inputs, threshold: 6, beforeMasking: [0, 5, 9]) == Self.wrappingSum(kept))
+    }
+
+    /// Participants that send shares that do not open are left out by the clients that cannot
+    /// open them, and then by the server: the round sums the others' inputs instead of failing
+    /// (it ended with nothing).
+    @Test func threeOfTenSendingBadSharesAreLeftOutOfTheSum() throws {
+        let inputs = Self.randomInputs(10, length: 300)
+        let kept = inputs.indices.filter { ![2, 3, 7].contains($0) }.map { inputs[$0] }
+        #expect(try Self.round(inputs, threshold: 6, garbling: [2, 3, 7]) == Self.wrappingSum(kept))
+        // With drops besides, down to the threshold.
+        let fewer = inputs.indices.filter { ![2, 3, 7, 0].contains($0) }.map { inputs[$0] }
+        #expect(try Self.round(inputs, threshold: 6, beforeMasking: [0], garbling: [2, 3, 7]) == Self.wrappingSum(fewer))
     }
 
     @Test func tooManyDroppingIsAClearError() throws {
@@ -102,7 +123,9 @@ struct SecureAggregationTests {
         var sealed = try clients[0].shareKeys(roster: roster)
         sealed[0].ciphertext[sealed[0].ciphertext.count / 2] ^= 1
         _ = try clients[1].shareKeys(roster: roster)
-        #expect(throws: SecureAggregationError.self) { try clients[1].receive(sealed.filter { $0.to == "c1" }) }
+        // A tampered share leaves its sender out of the receiver's masks, with why.
+        let left = clients[1].receive(sealed.filter { $0.to == "c1" })
+        #expect(left.map(\.sender) == ["c0"] && left[0].reason.contains("cannot be opened") && !clients[1].maskedWith.contains("c0"))
         // A survivor list naming a client that never shared keys is refused: it would ask for
         // both of that client's secrets.
         #expect(throws: SecureAggregationError.self) { try clients[1].unmask(survivors: ["c1", "c2"]) }

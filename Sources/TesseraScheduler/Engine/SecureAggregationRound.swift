@@ -100,7 +100,10 @@ struct SecureAggregationRound {
         switch stage {
         case .keys: return try collectKeys(step, from: worker)
         case .shares: try server.collect(shares: try Self.decode([EncryptedShare].self, step, from: worker), from: worker)
-        case .maskedInputs: try server.collect(masked: step.vector, from: worker)
+        case .maskedInputs:
+            // Whom the input is masked with (docs/PROTOCOL.md); an empty body: every other sharer.
+            let partners = step.body.isEmpty ? nil : try Self.decode([String].self, step, from: worker)
+            try server.collect(masked: step.vector, from: worker, maskedWith: partners)
         case .unmasking:
             let revealed = try Self.decode(UnmaskingShares.self, step, from: worker)
             guard revealed.id == worker else {

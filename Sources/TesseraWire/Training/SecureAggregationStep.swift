@@ -41,7 +41,8 @@ public struct SecureAggregationStep: Sendable, Equatable {
     public var round: UInt64
     /// The step.
     public var kind: Kind
-    /// The step's JSON (empty for a masked input).
+    /// The step's JSON; for a masked input, the ids it is masked with (empty: every other
+    /// participant that shared keys).
     public var body: String
     /// The masked input's elements (empty for the other steps).
     public var vector: [UInt64]

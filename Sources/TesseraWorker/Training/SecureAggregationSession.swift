@@ -16,6 +16,8 @@ struct SecureAggregationSession {
     private var client: SecureAggregationClient
     private let input: [UInt64]
     private var next: SecureAggregationStep.Kind = .roster
+    /// The participants whose shares did not open for this worker, and why.
+    private(set) var left: [String] = []
 
     /// A session for `update` (trained for task `taskID` with `settings`) of worker `id`.
     ///
@@ -50,9 +52,13 @@ struct SecureAggregationSession {
                 next = .relayedShares
                 return .secureAggregation(SecureAggregationStep(round: round, kind: .shares, body: try Self.json(shares)))
             case .relayedShares:
-                try client.receive(try Self.decode([EncryptedShare].self, step.body))
+                // A participant whose share does not open is left out of this input's masks (and
+                // of the round, by the scheduler), not allowed to stop it.
+                let excluded = client.receive(try Self.decode([EncryptedShare].self, step.body))
+                left = excluded.map { "\($0.sender): \($0.reason)" }
                 next = .survivors
-                return .secureAggregation(SecureAggregationStep(round: round, kind: .maskedInput, vector: try client.mask(input)))
+                return .secureAggregation(SecureAggregationStep(round: round, kind: .maskedInput, body: try Self.json(client.maskedWith),
+                                                                vector: try client.mask(input)))
             case .survivors:
                 let revealed = try client.unmask(survivors: try Self.decode([String].self, step.body))
                 next = .keys

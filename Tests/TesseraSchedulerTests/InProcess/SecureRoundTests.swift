@@ -14,6 +14,8 @@ final class SecureWorker {
     let samples: UInt64
     /// The step this worker stops at (it never answers it), if any.
     var dropsAt: SecureAggregationStep.Kind?
+    /// Whether it sends the others shares that do not open (well-formed, wrong).
+    var garblesShares = false
     private var client: SecureAggregationClient?
     private var input: [UInt64] = []
     /// The error replies it was sent.
@@ -51,10 +53,13 @@ final class SecureWorker {
                 guard var client else { continue }
                 switch step.kind {
                 case .roster:
-                    try reply(.shares, json(try client.shareKeys(roster: decode(step.body))), to: envelope, round: step.round)
+                    var shares = try client.shareKeys(roster: decode(step.body))
+                    if garblesShares { for index in shares.indices { shares[index].ciphertext[0] ^= 0xFF } }
+                    try reply(.shares, json(shares), to: envelope, round: step.round)
                 case .relayedShares:
-                    try client.receive(decode(step.body))
-                    try played.send(.secureAggregation(SecureAggregationStep(round: step.round, kind: .maskedInput, vector: try client.mask(input))),
+                    client.receive(try decode(step.body))
+                    try played.send(.secureAggregation(SecureAggregationStep(round: step.round, kind: .maskedInput, body: json(client.maskedWith),
+                                                                             vector: try client.mask(input))),
                                     replyTo: envelope.id)
                 case .survivors:
                     try reply(.unmasking, json(try client.unmask(survivors: decode(step.body))), to: envelope, round: step.round)
@@ -145,6 +150,18 @@ struct SecureRoundTests {
         #expect(round.aggregated && round.received == 3 && round.contributors == ["a", "b", "c"])
         #expect(round.secure?.masked == 3 && round.secure?.shared == 4 && round.secure?.unmasked == 3)
         // (100 · 1 + 200 · 2 + 300 · 3) / 600: its pairwise masks were rebuilt and removed.
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1400 / 600)) < 1e-6)
+    }
+
+    /// A participant whose shares do not open is left out by the others and by the scheduler:
+    /// the round completes with the rest (it ended with nothing: "no usable update").
+    @Test func aWorkerThatSendsBadSharesIsLeftOutAndTheRoundCompletes() throws {
+        let (federation, workers, start) = try federation()
+        workers[3].garblesShares = true
+        try play(federation, workers)
+        let round = try #require(federation.rounds.first)
+        #expect(round.aggregated && round.received == 3 && round.contributors == ["a", "b", "c"], "\(round)")
+        #expect(round.secure?.masked == 4 && round.secure?.unmasked == 3 && round.secure?.failure == nil)
         #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1400 / 600)) < 1e-6)
     }
 
