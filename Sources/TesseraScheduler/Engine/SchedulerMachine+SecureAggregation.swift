@@ -210,11 +210,11 @@ extension SchedulerMachine {
         return ValidatedUpdate(workerID: "secure sum", parameters: try global.unflattened(average), sampleCount: UInt64(weight.rounded()))
     }
 
-    /// When a step after the keys gives up: the round's deadline, but at least the heartbeat
-    /// timeout after the step's start (a round whose training took its deadline still gets
-    /// its steps).
+    /// When a step after the keys gives up: `training.secure_step_timeout` after its start (not
+    /// the round's deadline, which a participant that heartbeats but never answers would make
+    /// every step wait for).
     func stepDeadline(of round: Round, at now: Double) -> Double {
-        max(round.gather.deadline, now + settings.heartbeatTimeout)
+        now + settings.secureStepTimeout
     }
 
     /// Tells `worker` why its `step` is not used, and notes it.

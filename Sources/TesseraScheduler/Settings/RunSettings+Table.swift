@@ -70,6 +70,8 @@ extension RunSettings {
                     summary: "secure aggregation: secrets are rebuilt from more than this fraction of a round's participants (at least 2); the rest may drop") {
                 $0 >= 0 && $0 < 1
             },
+            .number("training.secure_step_timeout", \.secureStepTimeout, accepts: "a number > 0",
+                    summary: "secure aggregation: seconds each step after the keys waits for the workers asked; one that has not answered is left out, heartbeating or not") { $0 > 0 },
         ]
     }
 

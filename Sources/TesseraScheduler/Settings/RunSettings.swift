@@ -126,6 +126,9 @@ public struct RunSettings: Sendable, Equatable {
     /// Secure aggregation: a secret is rebuilt from the shares of more than this fraction of a
     /// round's participants (at least 2); up to the rest may drop and the round still completes.
     public var secureThreshold = 0.5
+    /// Secure aggregation: seconds each step after the keys waits for the workers it asked; one
+    /// that has not answered by then is left out (heartbeating or not).
+    public var secureStepTimeout = 60.0
     /// Continue the run in the run directory from its checkpoint.
     public var resume = false
     /// A directory of CurveZMQ keys (`tessera keys generate`); empty: no encryption.

@@ -96,9 +96,12 @@ final class SecureWorker {
 struct SecureRoundTests {
     /// Four workers (shifts 1...4, samples 100...400) joined to a secure run; the first weight
     /// of the global model at the start.
-    func federation(rounds: Int = 1, liar: Bool = false, clip: Double = 0, noise: Double = 0) throws -> (InProcessFederation, [SecureWorker], Float) {
+    func federation(rounds: Int = 1, liar: Bool = false, clip: Double = 0, noise: Double = 0,
+                    stepTimeout: Double = 60) throws -> (InProcessFederation, [SecureWorker], Float) {
         var settings = InProcessFederation.configuration(workers: 4, rounds: rounds)
         settings.secureAggregation = true
+        settings.secureStepTimeout = stepTimeout
+        settings.deadline = 600
         (settings.clip, settings.noiseMultiplier) = (clip, noise)
         let federation = try InProcessFederation(settings, shares: ShareSizes(training: [100, 200, 300, 400], heldOut: [0, 0, 0, 0]))
         let ids = ["a", "b", "c", "d"]
@@ -162,6 +165,23 @@ struct SecureRoundTests {
         let round = try #require(federation.rounds.first)
         #expect(round.aggregated && round.received == 3 && round.contributors == ["a", "b", "c"], "\(round)")
         #expect(round.secure?.masked == 4 && round.secure?.unmasked == 3 && round.secure?.failure == nil)
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1400 / 600)) < 1e-6)
+    }
+
+    /// A participant that heartbeats but never answers a step holds that step up for the step's
+    /// timeout, not the round's deadline (600 s here).
+    @Test func aHeartbeatingParticipantThatDoesNotAnswerIsLeftOutAtTheStepTimeout() throws {
+        let (federation, workers, start) = try federation(stepTimeout: 5)
+        workers[3].dropsAt = .relayedShares
+        try play(federation, workers)
+        #expect(federation.rounds.isEmpty)
+        for _ in 0..<6 {
+            for worker in workers { try worker.played.send(.heartbeat) }
+            try federation.advance(1)
+        }
+        try play(federation, workers)
+        let round = try #require(federation.rounds.first)
+        #expect(round.aggregated && round.contributors == ["a", "b", "c"] && round.secure?.masked == 3)
         #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1400 / 600)) < 1e-6)
     }
 
