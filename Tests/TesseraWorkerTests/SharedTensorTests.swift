@@ -68,6 +68,23 @@ struct SharedTensorTests {
         let row = try await Tensor([1, 2]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
         await #expect(throws: RemoteTensorError.self) { try await plain.multiplying(row) }
         await #expect(throws: RemoteTensorError.self) { try await Tensor([Float.infinity]).share(among: [workers[0], workers[1]]) }
+        // A product that could wrap around the ring is refused with the figures (46341² came
+        // back as -2.147e9); one within the bound is right.
+        let big = try await Tensor([46341]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
+        let wraps = await #expect(throws: RemoteTensorError.self) { try await big.multiplying(big) }
+        #expect(wraps?.description.contains("could reach 2147488281") == true, "\(wraps?.description ?? "")")
+        let fits = try await Tensor([46340]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
+        #expect(abs(try await fits.multiplying(fits).reconstruct().scalars[0] - 2_147_395_600) < 1_000)
+        // A matrix product sums its inner dimension's products: 4 of 30,000² could wrap.
+        let wide = try await Tensor([Float](repeating: 30_000, count: 4), shape: [1, 4]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
+        let tall = try await Tensor([Float](repeating: 30_000, count: 4), shape: [4, 1]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
+        await #expect(throws: RemoteTensorError.self) { try await wide.matmul(tall) }
+        // Values shared by their own worker have no bound the client knows, unless it is given.
+        let remote = try await Tensor([3]).send(to: workers[0])
+        let unknown = try await remote.share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
+        await #expect(throws: RemoteTensorError.self) { try await unknown.multiplying(unknown) }
+        let known = try await remote.share(among: [workers[0], workers[1]], cryptoProvider: workers[2], bound: 10)
+        #expect(abs(try await known.multiplying(known).reconstruct().scalars[0] - 9) < 1e-3)
         // A float op on a share, and a ring op on a float tensor, name what the id holds.
         let float = try await x.send(to: workers[0])
         let wrong = await #expect(throws: RemoteError.self) {

@@ -17,6 +17,13 @@ import TesseraWire
 ///
 /// Each share is an ordinary ``RemoteTensor`` (a pointer to a ring tensor on its party, freed
 /// with it); the ring ops are in docs/PROTOCOL.md ("Ring ops").
+///
+/// The ring holds 63 bits of magnitude, and a product has 32 fraction bits before its
+/// truncation: a product's values must stay under 2^31 in magnitude. Every shared tensor
+/// carries a ``bound`` on its values' magnitude when the client knows one (the largest of the
+/// values it was shared from, or the bound a worker's sharing was given) and each op derives its
+/// result's, so a product that could wrap is refused with the figures before it runs, never
+/// returned wrong; a product of values without a bound is refused too.
 public struct SharedTensor: Sendable {
     /// The shape of the shared tensor.
     public let shape: [Int]
@@ -24,6 +31,13 @@ public struct SharedTensor: Sendable {
     public let shares: [RemoteTensor]
     /// The worker that makes Beaver triples for products (it never sees a share).
     public let cryptoProvider: RemoteWorker?
+    /// The largest magnitude its values can have; nil when the client does not know (a tensor
+    /// its worker shared without a bound: only the fixed point's own limit holds).
+    public let bound: Double?
+
+    /// The largest magnitude a product's values may have: 2^63 over the 2^32 of its two
+    /// operands' fraction bits.
+    public static let productBound = Double(Int64.max) / Double(UInt64(1) << UInt64(2 * encoding.fractionBits))
 
     /// The parties, in order.
     public var parties: [RemoteWorker] { shares.map(\.worker) }
@@ -78,7 +92,18 @@ public struct SharedTensor: Sendable {
             try await mine.worker.runRing([RingStep(op, [mine.id, theirs.id], into: output)])
             return RemoteTensor(worker: mine.worker, id: output)
         }
-        return SharedTensor(shape: shape, shares: results, cryptoProvider: cryptoProvider ?? other.cryptoProvider)
+        let sum = try bound.flatMap { mine in try other.bound.map { try Self.checked(mine + $0, op, limit: 2 * Self.encoding.bound) } }
+        return SharedTensor(shape: shape, shares: results, cryptoProvider: cryptoProvider ?? other.cryptoProvider, bound: sum)
+    }
+
+    /// `bound` when it is within `limit`.
+    ///
+    /// - Throws: ``RemoteTensorError`` saying that `op`'s values could reach `bound`.
+    static func checked(_ bound: Double, _ op: RingOp, limit: Double) throws -> Double {
+        guard bound <= limit else {
+            throw RemoteTensorError(description: "\(op.name) of shared tensors could reach \(bound) in magnitude, beyond the \(limit) the fixed point holds (its result would wrap around): scale the values down first")
+        }
+        return bound
     }
 
     /// The Beaver product (Beaver 1991): the provider shares a random a, b and c = a ∘ b; each
@@ -94,6 +119,12 @@ public struct SharedTensor: Sendable {
             throw RemoteTensorError(description: "\(op.name) of shared tensors works among 2 parties (its truncation is SecureML's two-party one), not \(shares.count)")
         }
         let shape = try op.resultShape(for: [self.shape, other.shape])
+        // A matrix product sums k products.
+        let terms = op == .matmul ? Double(self.shape.last ?? 1) : 1
+        guard let mine = self.bound, let theirs = other.bound else {
+            throw RemoteTensorError(description: "\(op.name) of shared tensors needs a bound on their values (a product wraps past \(Self.productBound)): share a worker's tensor with share(among:cryptoProvider:bound:)")
+        }
+        let bound = try Self.checked(mine * theirs * terms, op, limit: Self.productBound)
         let triple = try await Self.triple(op, self.shape, other.shape, from: provider, to: parties)
         // Each party masks its shares and sends them back: the client opens e and f.
         let masked = try await Self.eachParty(Array(zip(shares, other.shares))) { party, pair in
@@ -120,7 +151,7 @@ public struct SharedTensor: Sendable {
             try await worker.free([eb, af])
             return RemoteTensor(worker: worker, id: z)
         }
-        return SharedTensor(shape: shape, shares: results, cryptoProvider: provider)
+        return SharedTensor(shape: shape, shares: results, cryptoProvider: provider, bound: bound)
     }
 
     /// `body` for each of `items` (one a party) at the same time, the results in order.
@@ -188,7 +219,8 @@ extension Tensor {
         }
         var shares: [RemoteTensor] = []
         for (piece, party) in zip(pieces, parties) { shares.append(try await piece.send(to: party)) }
-        return SharedTensor(shape: shape, shares: shares, cryptoProvider: cryptoProvider)
+        return SharedTensor(shape: shape, shares: shares, cryptoProvider: cryptoProvider,
+                            bound: scalars.reduce(0) { Swift.max($0, abs(Double($1))) })
     }
 }
 
@@ -197,11 +229,13 @@ extension RemoteTensor {
     /// that its value never leaves it in the clear: the worker encodes it, draws a random share
     /// for every party but the first, keeps the rest, and moves each share to its party (the
     /// first stays when the worker is that party). The client learns the shape from one random
-    /// share, which tells it nothing else.
+    /// share, which tells it nothing else. The client does not see the values, so their
+    /// magnitude is `bound` (the caller's word: the data's range); without one, products of the
+    /// result are refused.
     ///
     /// - Throws: ``RemoteTensorError`` for fewer than 2 parties; ``RemoteError`` (a value too
     ///   large for the fixed point, an unknown tensor).
-    public func share(among parties: [RemoteWorker], cryptoProvider: RemoteWorker? = nil) async throws -> SharedTensor {
+    public func share(among parties: [RemoteWorker], cryptoProvider: RemoteWorker? = nil, bound: Double? = nil) async throws -> SharedTensor {
         guard parties.count >= 2 else { throw RemoteTensorError(description: "sharing needs at least 2 parties, not \(parties.count)") }
         let rest = worker.makeID()
         var steps = [RingStep(.encode(fractionBits: SharedTensor.encoding.fractionBits), [id], into: rest)]
@@ -217,6 +251,6 @@ extension RemoteTensor {
         for (party, piece) in zip(parties, [RemoteTensor(worker: worker, id: rest)] + pieces) {
             shares.append(party === worker ? piece : try await piece.move(to: party))
         }
-        return SharedTensor(shape: shape, shares: shares, cryptoProvider: cryptoProvider)
+        return SharedTensor(shape: shape, shares: shares, cryptoProvider: cryptoProvider, bound: bound)
     }
 }
