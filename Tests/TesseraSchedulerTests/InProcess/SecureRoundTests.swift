@@ -185,6 +185,33 @@ struct SecureRoundTests {
         #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1400 / 600)) < 1e-6)
     }
 
+    /// Three of ten participants hostile at once (one sends shares that do not open, one
+    /// heartbeats but never answers a step, one drops after its masked input): the round completes
+    /// within the step timeouts with the others, every time.
+    @Test(arguments: 0..<3)
+    func threeHostileOfTenLeaveTheRoundToTheOthers(attempt: Int) throws {
+        var settings = InProcessFederation.configuration(workers: 10, rounds: 1)
+        (settings.secureAggregation, settings.secureStepTimeout, settings.deadline) = (true, 5, 600)
+        let federation = try InProcessFederation(settings, shares: ShareSizes(training: [Int](repeating: 100, count: 10), heldOut: [Int](repeating: 0, count: 10)))
+        let ids = (0..<10).map { "w\($0)" }
+        let workers = try federation.join(ids).map { SecureWorker($0, shift: 1, samples: 100) }
+        let start = federation.machine.global.tensors[0].scalars[0]
+        let hostile = Array([1, 4, 8].shuffled().prefix(3))
+        workers[hostile[0]].garblesShares = true
+        workers[hostile[1]].dropsAt = .relayedShares
+        workers[hostile[2]].dropsAt = .survivors
+        try play(federation, workers)
+        for _ in 0..<12 where federation.rounds.isEmpty {
+            for worker in workers { try worker.played.send(.heartbeat) }
+            try federation.advance(1)
+            try play(federation, workers)
+        }
+        let round = try #require(federation.rounds.first)
+        let summed = ids.filter { $0 != ids[hostile[0]] && $0 != ids[hostile[1]] }
+        #expect(round.aggregated && round.contributors == summed && round.secure?.failure == nil, "\(round)")
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1)) < 1e-6)
+    }
+
     @Test func aWorkerThatDropsAfterMaskingStillCounts() throws {
         let (federation, workers, start) = try federation()
         workers[0].dropsAt = .survivors
