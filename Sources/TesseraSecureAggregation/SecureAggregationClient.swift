@@ -41,10 +41,16 @@ public struct SecureAggregationClient {
     /// Round 1: given the round's roster (every client that advertised in time, sorted by id),
     /// this client's shares for each other client, encrypted to it.
     ///
-    /// - Throws: ``SecureAggregationError`` for a roster under the threshold, without this
+    /// - Throws: ``SecureAggregationError`` for a roster under the threshold or a threshold that
+    ///   is not a majority of it, without this
     ///   client's own keys, with repeated ids or bad keys.
     public mutating func shareKeys(roster: [KeyAdvertisement]) throws -> [EncryptedShare] {
         guard roster.count >= threshold else { throw SecureAggregationError.tooFew("the roster", have: roster.count, threshold: threshold) }
+        // A threshold that is not a majority of the roster (t = 2 of 1,000) would let a colluding
+        // minority rebuild this client's secrets: a server that asks for one is refused.
+        guard threshold >= 2, 2 * threshold > roster.count else {
+            throw SecureAggregationError("a threshold of \(threshold) for a roster of \(roster.count) is not a majority; refusing to share this client's secrets so thinly")
+        }
         guard Set(roster.map(\.id)).count == roster.count, roster.contains(advertise()) else {
             throw SecureAggregationError("the roster repeats a client or does not hold this client's keys")
         }

@@ -72,6 +72,16 @@ struct SecureAggregationTests {
         #expect(try Self.round(inputs, threshold: 6, beforeMasking: [0], garbling: [2, 3, 7]) == Self.wrappingSum(fewer))
     }
 
+    /// A client refuses to share its secrets under a threshold that is not a majority of the
+    /// roster (t = 2 of 5 would let two colluders rebuild them); a settings check refuses it first.
+    @Test func aThresholdThatIsNotAMajorityIsRefused() throws {
+        var clients = (0..<5).map { SecureAggregationClient(id: "c\($0)", round: 1, threshold: 2) }
+        var server = SecureAggregationServer(round: 1, threshold: 2, length: 4)
+        for client in clients { try server.collect(client.advertise()) }
+        let roster = try server.roster()
+        #expect { try clients[0].shareKeys(roster: roster) } throws: { "\($0)".contains("not a majority") }
+    }
+
     @Test func tooManyDroppingIsAClearError() throws {
         let inputs = Self.randomInputs(5, length: 10)
         #expect { try Self.round(inputs, threshold: 4, beforeMasking: [0, 1]) } throws: {

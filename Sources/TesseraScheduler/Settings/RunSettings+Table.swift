@@ -66,9 +66,9 @@ extension RunSettings {
                      summary: "a private run's metrics.jsonl, metrics.csv and report keep only what ε covers (participation, the clipped count, training losses and held-out evaluations are left out); false: they are kept and named in each row's outsideEpsilon"),
             .boolean("training.secure_aggregation", \.secureAggregation,
                      summary: "secure aggregation (Bonawitz et al. 2017): workers send masked updates, and the scheduler sees only their sum"),
-            .number("training.secure_threshold", \.secureThreshold, accepts: "a number in [0, 1)",
-                    summary: "secure aggregation: secrets are rebuilt from more than this fraction of a round's participants (at least 2); the rest may drop") {
-                $0 >= 0 && $0 < 1
+            .number("training.secure_threshold", \.secureThreshold, accepts: "a number in [0.5, 1)",
+                    summary: "secure aggregation: secrets are rebuilt from more than this fraction of a round's participants (a majority, at least 2); the rest may drop") {
+                $0 >= 0.5 && $0 < 1
             },
             .number("training.secure_step_timeout", \.secureStepTimeout, accepts: "a number > 0",
                     summary: "secure aggregation: seconds each step after the keys waits for the workers asked; one that has not answered is left out, heartbeating or not") { $0 > 0 },

@@ -319,5 +319,9 @@ struct SecureRoundTests {
                 && settings.secureThreshold(participants: 1) == 2)
         settings.secureThreshold = 0.6
         #expect(settings.secureThreshold(participants: 10) == 7)
+        // A threshold under a majority is refused where it is read.
+        #expect { try CommandLineSettings.apply(["--secure-threshold", "0.2"], table: RunSettings.table, to: &settings) } throws: {
+            "\($0)".contains("a number in [0.5, 1)")
+        }
     }
 }
