@@ -20,6 +20,8 @@ public struct SecureAggregationClient {
     private let maskingKey = Curve25519.KeyAgreement.PrivateKey()
     private let selfSeed: [UInt8] = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
     private var roster: [KeyAdvertisement] = []
+    /// Who shares with whom (published with the roster: everyone, or SecAgg+ neighbours).
+    public private(set) var graph: SecureAggregationGraph?
     /// The shares this client holds, by whose secrets they are (its own included).
     private var held: [String: HeldShares] = [:]
 
@@ -39,31 +41,36 @@ public struct SecureAggregationClient {
     }
 
     /// Round 1: given the round's roster (every client that advertised in time, sorted by id),
-    /// this client's shares for each other client, encrypted to it.
+    /// this client's shares for each of its neighbours (every other client with `degree` 0; its
+    /// `degree` SecAgg+ neighbours otherwise, ``SecureAggregationGraph``), encrypted to it.
     ///
     /// - Throws: ``SecureAggregationError`` for a roster under the threshold or a threshold that
     ///   is not a majority of it, without this
     ///   client's own keys, with repeated ids or bad keys.
-    public mutating func shareKeys(roster: [KeyAdvertisement]) throws -> [EncryptedShare] {
+    public mutating func shareKeys(roster: [KeyAdvertisement], degree: Int = 0) throws -> [EncryptedShare] {
         guard roster.count >= threshold else { throw SecureAggregationError.tooFew("the roster", have: roster.count, threshold: threshold) }
-        // A threshold that is not a majority of the roster (t = 2 of 1,000) would let a colluding
-        // minority rebuild this client's secrets: a server that asks for one is refused.
-        guard threshold >= 2, 2 * threshold > roster.count else {
-            throw SecureAggregationError("a threshold of \(threshold) for a roster of \(roster.count) is not a majority; refusing to share this client's secrets so thinly")
-        }
         guard Set(roster.map(\.id)).count == roster.count, roster.contains(advertise()) else {
             throw SecureAggregationError("the roster repeats a client or does not hold this client's keys")
         }
         self.roster = roster.sorted { $0.id < $1.id }
-        let keyShares = try ShamirSharing.split(Array(maskingKey.rawRepresentation), threshold: threshold, parties: self.roster.count)
-        let seedShares = try ShamirSharing.split(selfSeed, threshold: threshold, parties: self.roster.count)
+        let graph = SecureAggregationGraph(members: self.roster.map(\.id), degree: degree, round: round, threshold: threshold)
+        let parties = graph.neighbourhood(of: id)
+        // A threshold that is not a majority of the parties (t = 2 of 1,000) would let a colluding
+        // minority rebuild this client's secrets: a server that asks for one is refused.
+        guard graph.threshold >= 2, 2 * graph.threshold > parties.count else {
+            throw SecureAggregationError("a threshold of \(graph.threshold) for \(parties.count) parties is not a majority; refusing to share this client's secrets so thinly")
+        }
+        self.graph = graph
+        let keyShares = try ShamirSharing.split(Array(maskingKey.rawRepresentation), threshold: graph.threshold, parties: parties.count)
+        let seedShares = try ShamirSharing.split(selfSeed, threshold: graph.threshold, parties: parties.count)
         var sealed: [EncryptedShare] = []
-        for (index, other) in self.roster.enumerated() {
+        for (index, party) in parties.enumerated() {
             let shares = HeldShares(maskingKey: keyShares[index], selfSeed: seedShares[index])
-            guard other.id != id else {
+            guard party != id else {
                 held[id] = shares
                 continue
             }
+            guard let other = self.roster.first(where: { $0.id == party }) else { continue }
             let key = try MaskExpansion.pairSeed(encryptionKey, try Curve25519.KeyAgreement.PublicKey(rawRepresentation: other.encryptionKey),
                                                  round: round, purpose: "shares")
             let box = try ChaChaPoly.seal(try JSONEncoder().encode(shares), using: key, authenticating: Self.binding(round, id, other.id))
@@ -99,8 +106,8 @@ public struct SecureAggregationClient {
 
     /// Opens `share` and keeps what it holds.
     private mutating func accept(_ share: EncryptedShare) throws {
-        guard share.to == id, share.from != id, let sender = roster.first(where: { $0.id == share.from }),
-              let index = roster.firstIndex(where: { $0.id == id }) else {
+        guard share.to == id, share.from != id, let sender = roster.first(where: { $0.id == share.from }), let graph,
+              graph.areNeighbours(id, share.from), let index = graph.neighbourhood(of: share.from).firstIndex(of: id) else {
             throw SecureAggregationError("a share from \(share.from) to \(share.to) does not belong to this client's round")
         }
         do {
@@ -124,7 +131,8 @@ public struct SecureAggregationClient {
     /// - Throws: ``SecureAggregationError`` when fewer than the threshold shared keys.
     public func mask(_ input: [UInt64]) throws -> [UInt64] {
         let sharers = held.keys.sorted()
-        guard sharers.count >= threshold else { throw SecureAggregationError.tooFew("shares received", have: sharers.count, threshold: threshold) }
+        let needed = graph?.threshold ?? threshold
+        guard sharers.count >= needed else { throw SecureAggregationError.tooFew("shares received", have: sharers.count, threshold: needed) }
         var masked = input
         MaskExpansion.apply(try MaskExpansion.mask(SymmetricKey(data: selfSeed), count: input.count), to: &masked, sign: 1)
         for other in sharers where other != id {
@@ -143,7 +151,9 @@ public struct SecureAggregationClient {
     public func unmask(survivors: [String]) throws -> UnmaskingShares {
         let alive = Set(survivors)
         guard alive.count >= threshold else { throw SecureAggregationError.tooFew("the survivors", have: alive.count, threshold: threshold) }
-        guard alive.isSubset(of: held.keys), alive.contains(id) else {
+        // Of its neighbourhood, only clients whose shares it holds may be survivors.
+        let neighbourhood = Set(graph?.neighbourhood(of: id) ?? [])
+        guard alive.intersection(neighbourhood).isSubset(of: held.keys), alive.contains(id) else {
             throw SecureAggregationError("the survivors name clients that did not share keys, or leave this client out")
         }
         var revealed = UnmaskingShares(id: id, selfMaskShares: [:], maskingKeyShares: [:])

@@ -13,6 +13,10 @@ public struct SecureAggregationServer {
     public let threshold: Int
     /// Elements in every input.
     public let length: Int
+    /// SecAgg+'s degree: each client's neighbours (0: every other client).
+    public let degree: Int
+    /// Who shares with whom, once the roster is published.
+    public private(set) var graph: SecureAggregationGraph?
     private var advertisements: [String: KeyAdvertisement] = [:]
     private var published: [KeyAdvertisement]?
     private var relayed: [String: [EncryptedShare]] = [:]
@@ -21,9 +25,10 @@ public struct SecureAggregationServer {
     private var maskedWith: [String: Set<String>] = [:]
     private var revealed: [String: UnmaskingShares] = [:]
 
-    /// A server for `round` over inputs of `length` elements.
-    public init(round: UInt64, threshold: Int, length: Int) {
-        (self.round, self.threshold, self.length) = (round, threshold, length)
+    /// A server for `round` over inputs of `length` elements, each client sharing with
+    /// `degree` neighbours (0: with every other client).
+    public init(round: UInt64, threshold: Int, length: Int, degree: Int = 0) {
+        (self.round, self.threshold, self.length, self.degree) = (round, threshold, length, degree)
     }
 
     /// Round 0: a client's keys (before the roster is published).
@@ -45,6 +50,7 @@ public struct SecureAggregationServer {
         guard advertisements.count >= threshold else { throw SecureAggregationError.tooFew("keys advertised", have: advertisements.count, threshold: threshold) }
         let roster = advertisements.values.sorted { $0.id < $1.id }
         published = roster
+        graph = SecureAggregationGraph(members: roster.map(\.id), degree: degree, round: round, threshold: threshold)
         return roster
     }
 
@@ -53,11 +59,10 @@ public struct SecureAggregationServer {
     /// - Throws: ``SecureAggregationError`` for a client off the roster, a repeat, or shares
     ///   that are not from it or not for the roster.
     public mutating func collect(shares: [EncryptedShare], from id: String) throws {
-        let members = Set((published ?? []).map(\.id))
-        guard members.contains(id), relayed[id] == nil, masked.isEmpty,
-              shares.allSatisfy({ $0.from == id && $0.to != id && members.contains($0.to) }),
-              Set(shares.map(\.to)).count == members.count - 1 else {
-            throw SecureAggregationError("shares from \(id) refused: not on the roster, repeated, late, or not one for each other client")
+        let neighbours = Set(graph?.neighbours[id] ?? [])
+        guard graph?.members.contains(id) == true, relayed[id] == nil, masked.isEmpty,
+              shares.allSatisfy({ $0.from == id && neighbours.contains($0.to) }), Set(shares.map(\.to)) == neighbours, shares.count == neighbours.count else {
+            throw SecureAggregationError("shares from \(id) refused: not on the roster, repeated, late, or not one for each of its neighbours")
         }
         relayed[id] = shares
     }
@@ -76,7 +81,7 @@ public struct SecureAggregationServer {
     /// - Throws: ``SecureAggregationError`` for a client that did not share keys, a repeat, the
     ///   wrong length, or partners that did not share keys.
     public mutating func collect(masked input: [UInt64], from id: String, maskedWith partners: [String]? = nil) throws {
-        let others = Set(sharers).subtracting([id])
+        let others = Set(sharers).intersection(graph?.neighbours[id] ?? [])
         let partners = partners.map(Set.init) ?? others
         guard relayed[id] != nil, masked[id] == nil, revealed.isEmpty, input.count == length, partners.isSubset(of: others) else {
             throw SecureAggregationError("masked input from \(id) refused: it shared no keys, sent one already, came late, has \(input.count) elements (not \(length)), or names partners that did not share keys")
@@ -88,9 +93,9 @@ public struct SecureAggregationServer {
     /// The clients that some masked input left out of its masks (their shares did not open for
     /// it), sorted: they are dropped, whether their own input came or not.
     public var excluded: [String] {
-        let others = Set(sharers)
+        let sharing = Set(sharers)
         return masked.keys.reduce(into: Set<String>()) { excluded, id in
-            excluded.formUnion(others.subtracting(maskedWith[id] ?? []).subtracting([id]))
+            excluded.formUnion(sharing.intersection(graph?.neighbours[id] ?? []).subtracting(maskedWith[id] ?? []))
         }.sorted()
     }
 
@@ -128,8 +133,11 @@ public struct SecureAggregationServer {
         let roster = Dictionary(uniqueKeysWithValues: (published ?? []).map { ($0.id, $0) })
         var total = [UInt64](repeating: 0, count: length)
         for id in alive { MaskExpansion.apply(masked[id] ?? [], to: &total, sign: 1) }
+        let needed = graph?.threshold ?? threshold
         for id in alive {
-            let seed = try ShamirSharing.combine(revealed.values.compactMap { $0.selfMaskShares[id] })
+            let shares = revealed.values.compactMap { $0.selfMaskShares[id] }
+            guard shares.count >= needed else { throw SecureAggregationError.tooFew("shares of \(id)'s self mask", have: shares.count, threshold: needed) }
+            let seed = try ShamirSharing.combine(shares)
             MaskExpansion.apply(try MaskExpansion.mask(SymmetricKey(data: seed), count: length), to: &total, sign: -1)
         }
         for gone in dropped {
@@ -137,7 +145,9 @@ public struct SecureAggregationServer {
             // client whose shares opened for no one).
             let partners = alive.filter { maskedWith[$0]?.contains(gone) == true }
             guard !partners.isEmpty else { continue }
-            let raw = try ShamirSharing.combine(revealed.values.compactMap { $0.maskingKeyShares[gone] })
+            let shares = revealed.values.compactMap { $0.maskingKeyShares[gone] }
+            guard shares.count >= needed else { throw SecureAggregationError.tooFew("shares of \(gone)'s masking key", have: shares.count, threshold: needed) }
+            let raw = try ShamirSharing.combine(shares)
             let key: Curve25519.KeyAgreement.PrivateKey
             do { key = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: raw) } catch {
                 throw SecureAggregationError("the shares of \(gone)'s masking key do not rebuild a key")

@@ -11,19 +11,20 @@ struct SecureAggregationTests {
     /// after sharing keys, those in `beforeUnmasking` after sending their masked input, and
     /// those in `garbling` send every other client a share that does not open.
     static func round(_ inputs: [[UInt64]], threshold: Int, beforeMasking: Set<Int> = [], beforeUnmasking: Set<Int> = [],
-                      garbling: Set<Int> = []) throws -> [UInt64] {
+                      garbling: Set<Int> = [], degree: Int = 0) throws -> [UInt64] {
         var clients = inputs.indices.map { SecureAggregationClient(id: "c\($0)", round: 7, threshold: threshold) }
-        var server = SecureAggregationServer(round: 7, threshold: threshold, length: inputs[0].count)
+        var server = SecureAggregationServer(round: 7, threshold: threshold, length: inputs[0].count, degree: degree)
         for client in clients { try server.collect(client.advertise()) }
         let roster = try server.roster()
         for index in clients.indices {
-            var shares = try clients[index].shareKeys(roster: roster)
+            var shares = try clients[index].shareKeys(roster: roster, degree: degree)
             if garbling.contains(index) { for share in shares.indices { shares[share].ciphertext[0] ^= 0xFF } }
             try server.collect(shares: shares, from: clients[index].id)
         }
         for index in clients.indices {
             let left = clients[index].receive(server.shares(for: clients[index].id))
-            #expect(Set(left.map(\.sender)) == Set(garbling.subtracting([index]).map { "c\($0)" }))
+            let garblingNeighbours = garbling.subtracting([index]).map { "c\($0)" }.filter { clients[index].graph?.areNeighbours(clients[index].id, $0) == true }
+            #expect(Set(left.map(\.sender)) == Set(garblingNeighbours))
         }
         for index in clients.indices where !beforeMasking.contains(index) {
             try server.collect(masked: try clients[index].mask(inputs[index]), from: clients[index].id, maskedWith: clients[index].maskedWith)
@@ -80,6 +81,19 @@ struct SecureAggregationTests {
         for client in clients { try server.collect(client.advertise()) }
         let roster = try server.roster()
         #expect { try clients[0].shareKeys(roster: roster) } throws: { "\($0)".contains("not a majority") }
+    }
+
+    /// SecAgg+ (Bell et al. 2020): each client shares with 8 neighbours of 40 instead of all 39,
+    /// and the sum is exact, with clients dropping at both steps and two sending bad shares.
+    @Test func secAggPlusSumsExactlyWithNeighboursOnly() throws {
+        let inputs = Self.randomInputs(40, length: 64)
+        #expect(try Self.round(inputs, threshold: 21, degree: 8) == Self.wrappingSum(inputs))
+        let graph = SecureAggregationGraph(members: (0..<40).map { "c\($0)" }, degree: 8, round: 7, threshold: 21)
+        #expect(graph.neighbours.values.allSatisfy { $0.count == 8 } && graph.threshold == 5)
+        #expect(graph.members.allSatisfy { id in graph.neighbours[id]!.allSatisfy { graph.areNeighbours($0, id) } }, "neighbours are mutual")
+        let kept = inputs.indices.filter { ![3, 17, 25, 31].contains($0) }.map { inputs[$0] }
+        #expect(try Self.round(inputs, threshold: 21, beforeMasking: [3, 17], beforeUnmasking: [8, 30], garbling: [25, 31], degree: 8)
+                == Self.wrappingSum(kept))
     }
 
     @Test func tooManyDroppingIsAClearError() throws {
