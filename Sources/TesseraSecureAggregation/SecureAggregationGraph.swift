@@ -1,13 +1,12 @@
 import Crypto
 import Foundation
-import TesseraTensor
 
 /// Who shares secrets and masks with whom in a round. With degree 0, everyone with everyone
 /// (Bonawitz et al. 2017): O(n²) shares and masks a round. With degree k, SecAgg+ (Bell et al.
 /// 2020): each client with its k neighbours on a Harary graph laid over a permutation of the
 /// roster (k/2 on each side), so a round costs O(n·k) and k = O(log n) suffices. The permutation
-/// is drawn from the round and the roster's ids, so every client and the server draw the same
-/// graph without sending it.
+/// orders the ids by a hash of the round and each id, so every client and the server (in any
+/// language) draw the same graph without sending it.
 ///
 /// A client's secrets are Shamir-shared among its neighbourhood (its neighbours and itself),
 /// any majority of which rebuilds them: the whole roster's threshold with degree 0, a strict
@@ -33,9 +32,9 @@ public struct SecureAggregationGraph: Sendable, Equatable {
             return
         }
         let half = (degree + 1) / 2
-        var order = sorted
-        var generator = SeededGenerator(seed: Self.seed(sorted, round: round))
-        order.shuffle(using: &generator)
+        // The permutation: the ids ordered by a hash of the round and each id, which any
+        // language reproduces.
+        let order = sorted.map { ($0, Self.rank($0, round: round)) }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
         var links: [String: Set<String>] = [:]
         for (position, id) in order.enumerated() {
             for step in 1...half {
@@ -58,9 +57,9 @@ public struct SecureAggregationGraph: Sendable, Equatable {
         neighbours[a]?.contains(b) == true
     }
 
-    /// The permutation's seed: SHA-256 of the round and the ids.
-    static func seed(_ members: [String], round: UInt64) -> UInt64 {
-        let digest = SHA256.hash(data: Data("tessera secagg+ graph \(round) \(members.joined(separator: "\u{0}"))".utf8))
-        return digest.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+    /// Where `id` goes in the round's permutation: the hex of SHA-256 of
+    /// "tessera secagg+ graph ROUND:ID".
+    static func rank(_ id: String, round: UInt64) -> String {
+        SHA256.hash(data: Data("tessera secagg+ graph \(round):\(id)".utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

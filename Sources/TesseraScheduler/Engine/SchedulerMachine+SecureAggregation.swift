@@ -22,6 +22,7 @@ extension SchedulerMachine {
     func secureHyperparameters(threshold: Int) throws -> String {
         var parameters = settings.hyperparameters
         parameters.secureThreshold = threshold
+        parameters.secureNeighbours = settings.secureNeighbours
         if let privacy {
             parameters.localClip = Float(privacy.clip)
             parameters.localNoise = Float(privacy.updateNoiseMultiplier / Double(threshold).squareRoot())

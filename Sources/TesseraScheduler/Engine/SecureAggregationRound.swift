@@ -40,8 +40,8 @@ struct SecureAggregationRound {
 
     /// A secure round `round` over inputs of `length` elements whose secrets take `threshold`
     /// shares; its keys are due by `deadline`.
-    init(round: Int, threshold: Int, length: Int, deadline: Double) {
-        server = SecureAggregationServer(round: UInt64(round), threshold: threshold, length: length)
+    init(round: Int, threshold: Int, length: Int, neighbours: Int = 0, deadline: Double) {
+        server = SecureAggregationServer(round: UInt64(round), threshold: threshold, length: length, degree: neighbours)
         self.deadline = deadline
     }
 

@@ -70,6 +70,8 @@ extension RunSettings {
                     summary: "secure aggregation: secrets are rebuilt from more than this fraction of a round's participants (a majority, at least 2); the rest may drop") {
                 $0 >= 0.5 && $0 < 1
             },
+.integer("training.secure_neighbours", \.secureNeighbours, minimum: 0,
+                     summary: "secure aggregation: SecAgg+ (Bell et al. 2020), each worker sharing its secrets and masks with this many neighbours on a random graph instead of every other participant (O(n log n) a round with about 2 log2 n); 0: every other"),
             .number("training.secure_step_timeout", \.secureStepTimeout, accepts: "a number > 0",
                     summary: "secure aggregation: seconds each step after the keys waits for the workers asked; one that has not answered is left out, heartbeating or not") { $0 > 0 },
         ]

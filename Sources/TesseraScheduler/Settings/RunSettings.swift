@@ -129,6 +129,9 @@ public struct RunSettings: Sendable, Equatable {
     /// Secure aggregation: seconds each step after the keys waits for the workers it asked; one
     /// that has not answered by then is left out (heartbeating or not).
     public var secureStepTimeout = 60.0
+    /// Secure aggregation, SecAgg+ (Bell et al. 2020): each worker shares its secrets and masks
+    /// with this many neighbours instead of every other participant (0: every other).
+    public var secureNeighbours = 0
     /// Continue the run in the run directory from its checkpoint.
     public var resume = false
     /// A directory of CurveZMQ keys (`tessera keys generate`); empty: no encryption.

@@ -18,10 +18,13 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
     /// Secure aggregation: the shares that rebuild a secret (0: the update is sent in the
     /// clear); with it the worker answers with its keys and the protocol's steps.
     public var secureThreshold: Int
+    /// Secure aggregation, SecAgg+: the neighbours each worker shares its secrets and masks with
+    /// (0: every other participant).
+    public var secureNeighbours: Int
 
     /// Settings for a round.
     public init(epochs: Int = 1, batchSize: Int = 32, learningRate: Float = 0.05, proximalMu: Float = 0,
-                localClip: Float = 0, localNoise: Float = 0, secureThreshold: Int = 0) {
+                localClip: Float = 0, localNoise: Float = 0, secureThreshold: Int = 0, secureNeighbours: Int = 0) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -29,13 +32,15 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
         self.localClip = localClip
         self.localNoise = localNoise
         self.secureThreshold = secureThreshold
+        self.secureNeighbours = secureNeighbours
     }
 
     enum CodingKeys: String, CodingKey {
-        case epochs, batchSize, learningRate, proximalMu, localClip, localNoise, secureThreshold
+        case epochs, batchSize, learningRate, proximalMu, localClip, localNoise, secureThreshold, secureNeighbours
     }
 
-    /// Decodes settings; `proximalMu`, `localClip`, `localNoise` and `secureThreshold` may be absent (0).
+    /// Decodes settings; `proximalMu`, `localClip`, `localNoise`, `secureThreshold` and
+    /// `secureNeighbours` may be absent (0).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try container.decode(Int.self, forKey: .epochs)
@@ -45,5 +50,6 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
         localClip = try container.decodeIfPresent(Float.self, forKey: .localClip) ?? 0
         localNoise = try container.decodeIfPresent(Float.self, forKey: .localNoise) ?? 0
         secureThreshold = try container.decodeIfPresent(Int.self, forKey: .secureThreshold) ?? 0
+        secureNeighbours = try container.decodeIfPresent(Int.self, forKey: .secureNeighbours) ?? 0
     }
 }

@@ -16,6 +16,8 @@ struct SecureAggregationSession {
     private var client: SecureAggregationClient
     private let input: [UInt64]
     private var next: SecureAggregationStep.Kind = .roster
+    /// SecAgg+'s degree (0: every other participant).
+    private let neighbours: Int
     /// The participants whose shares did not open for this worker, and why.
     private(set) var left: [String] = []
 
@@ -26,6 +28,7 @@ struct SecureAggregationSession {
         round = update.round
         self.taskID = taskID
         client = SecureAggregationClient(id: id, round: update.round, threshold: settings.secureThreshold)
+        neighbours = settings.secureNeighbours
         let values = update.weights.flatMap(\.tensor.scalars)
         let weight = settings.localClip > 0 ? 1 : Double(update.sampleCount)
         input = try FixedPoint.updates.encode(values, times: weight) + [FixedPoint.updates.encode(weight)]
@@ -48,7 +51,7 @@ struct SecureAggregationSession {
         do {
             switch step.kind {
             case .roster:
-                let shares = try client.shareKeys(roster: try Self.decode([KeyAdvertisement].self, step.body))
+                let shares = try client.shareKeys(roster: try Self.decode([KeyAdvertisement].self, step.body), degree: neighbours)
                 next = .relayedShares
                 return .secureAggregation(SecureAggregationStep(round: round, kind: .shares, body: try Self.json(shares)))
             case .relayedShares:

@@ -53,7 +53,7 @@ final class SecureWorker {
                 guard var client else { continue }
                 switch step.kind {
                 case .roster:
-                    var shares = try client.shareKeys(roster: decode(step.body))
+                    var shares = try client.shareKeys(roster: decode(step.body), degree: tasks.last?.secureNeighbours ?? 0)
                     if garblesShares { for index in shares.indices { shares[index].ciphertext[0] ^= 0xFF } }
                     try reply(.shares, json(shares), to: envelope, round: step.round)
                 case .relayedShares:
@@ -210,6 +210,24 @@ struct SecureRoundTests {
         let summed = ids.filter { $0 != ids[hostile[0]] && $0 != ids[hostile[1]] }
         #expect(round.aggregated && round.contributors == summed && round.secure?.failure == nil, "\(round)")
         #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1)) < 1e-6)
+    }
+
+    /// SecAgg+ through the scheduler: ten workers, each sharing with 4 neighbours, one of them
+    /// sending bad shares; the round's model is the others' FedAvg.
+    @Test func secAggPlusRoundsAggregateWithNeighboursOnly() throws {
+        var settings = InProcessFederation.configuration(workers: 10, rounds: 1)
+        (settings.secureAggregation, settings.secureNeighbours) = (true, 4)
+        let federation = try InProcessFederation(settings, shares: ShareSizes(training: [Int](repeating: 100, count: 10), heldOut: [Int](repeating: 0, count: 10)))
+        let ids = (0..<10).map { "w\($0)" }
+        let workers = try federation.join(ids).enumerated().map { SecureWorker($1, shift: Float($0), samples: 100) }
+        let start = federation.machine.global.tensors[0].scalars[0]
+        workers[5].garblesShares = true
+        try play(federation, workers)
+        let round = try #require(federation.rounds.first)
+        #expect(workers[0].tasks.first?.secureNeighbours == 4)
+        #expect(round.aggregated && round.contributors == ids.filter { $0 != "w5" }, "\(round)")
+        // Shifts 0...9 without 5: their mean, 40 / 9.
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 40.0 / 9)) < 1e-5)
     }
 
     @Test func aWorkerThatDropsAfterMaskingStillCounts() throws {
