@@ -73,11 +73,11 @@ struct SharedTensorTests {
         let big = try await Tensor([46341]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
         let wraps = await #expect(throws: RemoteTensorError.self) { try await big.multiplying(big) }
         #expect(wraps?.description.contains("could reach 2147488281") == true, "\(wraps?.description ?? "")")
-        let fits = try await Tensor([46340]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
-        #expect(abs(try await fits.multiplying(fits).reconstruct().scalars[0] - 2_147_395_600) < 1_000)
-        // A matrix product sums its inner dimension's products: 4 of 30,000² could wrap.
-        let wide = try await Tensor([Float](repeating: 30_000, count: 4), shape: [1, 4]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
-        let tall = try await Tensor([Float](repeating: 30_000, count: 4), shape: [4, 1]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
+        let fits = try await Tensor([250]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
+        #expect(abs(try await fits.multiplying(fits).reconstruct().scalars[0] - 62_500) < 0.01)
+        // A matrix product sums its inner dimension's products: 4 of 150² could pass 2^16.
+        let wide = try await Tensor([Float](repeating: 150, count: 4), shape: [1, 4]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
+        let tall = try await Tensor([Float](repeating: 150, count: 4), shape: [4, 1]).share(among: [workers[0], workers[1]], cryptoProvider: workers[2])
         await #expect(throws: RemoteTensorError.self) { try await wide.matmul(tall) }
         // Values shared by their own worker have no bound the client knows, unless it is given.
         let remote = try await Tensor([3]).send(to: workers[0])

@@ -18,8 +18,10 @@ import TesseraWire
 /// Each share is an ordinary ``RemoteTensor`` (a pointer to a ring tensor on its party, freed
 /// with it); the ring ops are in docs/PROTOCOL.md ("Ring ops").
 ///
-/// The ring holds 63 bits of magnitude, and a product has 32 fraction bits before its
-/// truncation: a product's values must stay under 2^31 in magnitude. Every shared tensor
+/// The ring holds 63 bits of magnitude and a product has 32 fraction bits before its
+/// truncation, which is SecureML's two-party one: it is wrong for an element of magnitude v with
+/// probability about v / 2^31 (and always past 2^31). Products are held to magnitudes of 2^16, so
+/// that an element goes wrong with probability under 2^-15 at worst. Every shared tensor
 /// carries a ``bound`` on its values' magnitude when the client knows one (the largest of the
 /// values it was shared from, or the bound a worker's sharing was given) and each op derives its
 /// result's, so a product that could wrap is refused with the figures before it runs, never
@@ -35,9 +37,9 @@ public struct SharedTensor: Sendable {
     /// its worker shared without a bound: only the fixed point's own limit holds).
     public let bound: Double?
 
-    /// The largest magnitude a product's values may have: 2^63 over the 2^32 of its two
-    /// operands' fraction bits.
-    public static let productBound = Double(Int64.max) / Double(UInt64(1) << UInt64(2 * encoding.fractionBits))
+    /// The largest magnitude a product's values may have: 2^16, fifteen bits under the 2^31
+    /// (2^63 over the 2^32 of its operands' fraction bits) where the truncation always fails.
+    public static let productBound = Double(1 << 16)
 
     /// The parties, in order.
     public var parties: [RemoteWorker] { shares.map(\.worker) }
@@ -101,7 +103,7 @@ public struct SharedTensor: Sendable {
     /// - Throws: ``RemoteTensorError`` saying that `op`'s values could reach `bound`.
     static func checked(_ bound: Double, _ op: RingOp, limit: Double) throws -> Double {
         guard bound <= limit else {
-            throw RemoteTensorError(description: "\(op.name) of shared tensors could reach \(bound) in magnitude, beyond the \(limit) the fixed point holds (its result would wrap around): scale the values down first")
+            throw RemoteTensorError(description: "\(op.name) of shared tensors could reach \(bound) in magnitude, beyond the \(limit) its fixed point holds reliably (its result could wrap around): scale the values down first")
         }
         return bound
     }
