@@ -54,6 +54,16 @@ public struct SecureAggregationServer {
         return roster
     }
 
+    /// What `id` is sent of the roster: every member, with the keys of its neighbourhood only
+    /// (SecAgg+: the others' keys are empty, since it shares nothing with them; every member's id
+    /// is kept, for the graph); the whole roster with degree 0.
+    public func roster(for id: String) -> [KeyAdvertisement] {
+        let roster = published ?? []
+        guard let graph, degree > 0 else { return roster }
+        let neighbourhood = Set(graph.neighbourhood(of: id))
+        return roster.map { neighbourhood.contains($0.id) ? $0 : KeyAdvertisement(id: $0.id, encryptionKey: Data(), maskingKey: Data()) }
+    }
+
     /// Round 1: `id`'s encrypted shares, one for each other client on the roster.
     ///
     /// - Throws: ``SecureAggregationError`` for a client off the roster, a repeat, or shares

@@ -88,6 +88,12 @@ struct SecureAggregationTests {
     @Test func secAggPlusSumsExactlyWithNeighboursOnly() throws {
         let inputs = Self.randomInputs(40, length: 64)
         #expect(try Self.round(inputs, threshold: 21, degree: 8) == Self.wrappingSum(inputs))
+        // Each client is sent the keys of its neighbourhood only, and every id.
+        var server = SecureAggregationServer(round: 7, threshold: 21, length: 4, degree: 8)
+        for index in 0..<40 { try server.collect(SecureAggregationClient(id: "c\(index)", round: 7, threshold: 21).advertise()) }
+        _ = try server.roster()
+        let sent = server.roster(for: "c0")
+        #expect(sent.count == 40 && sent.filter { !$0.encryptionKey.isEmpty }.count == 9)
         let graph = SecureAggregationGraph(members: (0..<40).map { "c\($0)" }, degree: 8, round: 7, threshold: 21)
         #expect(graph.neighbours.values.allSatisfy { $0.count == 8 } && graph.threshold == 5)
         #expect(graph.members.allSatisfy { id in graph.neighbours[id]!.allSatisfy { graph.areNeighbours($0, id) } }, "neighbours are mutual")

@@ -59,10 +59,20 @@ extension SchedulerMachine {
             round.secure = secure
             return try closeSecurely(round, failure: "\(error)", into: &actions)
         }
-        let message = try EncodedMessage(Envelope(id: takeID(), message: .secureAggregation(SecureAggregationStep(
-            round: UInt64(round.number), kind: .roster, body: try SecureAggregationRound.json(roster)))), codec: codec)
-        secure.begin(.shares, asked: roster.map { ($0.id, message.envelope.id) }, at: now, deadline: stepDeadline(of: round, at: now))
-        for entry in roster { send(message, to: entry.id, into: &actions) }
+        func message(_ roster: [KeyAdvertisement]) throws -> EncodedMessage {
+            try EncodedMessage(Envelope(id: takeID(), message: .secureAggregation(SecureAggregationStep(
+                round: UInt64(round.number), kind: .roster, body: try SecureAggregationRound.json(roster)))), codec: codec)
+        }
+        // With SecAgg+ each worker is sent its neighbours' keys only; else one roster for all.
+        var messages: [(id: String, message: EncodedMessage)] = []
+        if settings.secureNeighbours > 0 {
+            for entry in roster { messages.append((entry.id, try message(secure.server.roster(for: entry.id)))) }
+        } else {
+            let shared = try message(roster)
+            messages = roster.map { ($0.id, shared) }
+        }
+        secure.begin(.shares, asked: messages.map { ($0.id, $0.message.envelope.id) }, at: now, deadline: stepDeadline(of: round, at: now))
+        for (id, message) in messages { send(message, to: id, into: &actions) }
         round.secure = secure
         phase = .securing(round)
     }

@@ -47,7 +47,7 @@ struct SecureAggregationBenchCommand: ParsableCommand {
         var sharing: [Double] = []
         for index in members.indices {
             let start = Date()
-            let shares = try members[index].shareKeys(roster: roster, degree: neighbours)
+            let shares = try members[index].shareKeys(roster: server.roster(for: members[index].id), degree: neighbours)
             sharing.append(Date().timeIntervalSince(start))
             shareBytes += try JSONEncoder().encode(shares).count
             try server.collect(shares: shares, from: members[index].id)
@@ -77,7 +77,7 @@ struct SecureAggregationBenchCommand: ParsableCommand {
         }
         let plainSum = try unmaskedSum(dropping: 0)
         let droppedSum = try unmaskedSum(dropping: dropped)
-        let keyBytes = try JSONEncoder().encode(roster).count
+        let keyBytes = try JSONEncoder().encode(server.roster(for: members[0].id)).count
         let masks = members[0].maskedWith.count
         let perClient = { (times: [Double]) in times.sorted()[times.count / 2] }
         print("clients \(clients), threshold \(threshold), \(length) values, " + (neighbours > 0 ? "SecAgg+ with \(masks) neighbours" : "every client with every other"))
