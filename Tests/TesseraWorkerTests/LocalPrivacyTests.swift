@@ -36,6 +36,31 @@ struct LocalPrivacyTests {
         #expect(abs(deviation - 0.1) < 0.01, "deviation \(deviation), expected 0.1")
     }
 
+    /// In a secure round the trainer clips only, and the session adds the noise to the
+    /// fixed-point input as integers: a discrete Gaussian of noise × clip in the fixed point's
+    /// units on every weight, none on the count.
+    @Test func aSecureRoundsNoiseIsAddedAsIntegersAfterEncoding() throws {
+        let trainer = try LocalTrainer(configuration: ClientConfiguration(model: .logisticRegression, data: "synthetic", clients: 4,
+                                                                          clientIndex: 0, seed: 11))
+        let global = try Model(spec: .logisticRegression, seed: 5).parameters
+        var settings = Hyperparameters(epochs: 1, batchSize: 32, learningRate: 0.5, localClip: 0.05, localNoise: 2, secureThreshold: 2)
+        let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        let update = try trainer.train(TrainTask(round: 1, modelVersion: 0, hyperparameters: json, parameters: global))
+        #expect(abs(try Self.change(update, from: global).l2Norm() - 0.05) < 1e-3, "the trainer clips and adds nothing")
+        let quiet = try SecureAggregationSession(update: update, taskID: 1, workerID: "w", settings: {
+            var quiet = settings
+            quiet.localNoise = 0
+            return quiet
+        }())
+        settings.localNoise = 2
+        let noisy = try SecureAggregationSession(update: update, taskID: 1, workerID: "w", settings: settings)
+        let difference = zip(noisy.input, quiet.input).map { Double(Int64(bitPattern: $0 &- $1)) }
+        #expect(difference.last == 0, "the count is not noised")
+        let weights = difference.dropLast()
+        let deviation = (weights.map { $0 * $0 }.reduce(0, +) / Double(weights.count)).squareRoot() * FixedPoint.updates.precision
+        #expect(abs(deviation - 0.1) < 0.01, "deviation \(deviation), expected 0.1")
+    }
+
     @Test func noiseWithoutAClipIsRefused() throws {
         let trainer = try LocalTrainer(configuration: ClientConfiguration(model: .logisticRegression, data: "synthetic", clients: 4,
                                                                           clientIndex: 0, seed: 11))

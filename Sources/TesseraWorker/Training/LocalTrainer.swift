@@ -83,7 +83,9 @@ public struct LocalTrainer: Sendable {
         if settings.localClip > 0 {
             // DP: only a clipped (and, with local noise, noised) change leaves this worker.
             var (change, _) = try trained.subtracting(global).clipped(toNorm: Double(settings.localClip))
-            if settings.localNoise > 0 {
+            // In a secure round the noise is added after the fixed-point encoding, as integers
+            // (SecureAggregationSession), so that no float's low bits carry the value.
+            if settings.localNoise > 0 && settings.secureThreshold == 0 {
                 var entropy = SystemEntropy()
                 change = try GaussianNoise.added(to: change, standardDeviation: Double(settings.localNoise * settings.localClip), using: &entropy)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraNN
 import TesseraSecureAggregation
 import TesseraTensor
 import TesseraWire
@@ -14,7 +15,9 @@ struct SecureAggregationSession {
     /// The id of the train task it answers (its steps reply to the scheduler's steps).
     let taskID: UInt64
     private var client: SecureAggregationClient
-    private let input: [UInt64]
+    /// What it masks: the update in fixed point (times its weight, with its share of the noise
+    /// in a private round), then the weight.
+    let input: [UInt64]
     private var next: SecureAggregationStep.Kind = .roster
     /// SecAgg+'s degree (0: every other participant).
     private let neighbours: Int
@@ -31,7 +34,17 @@ struct SecureAggregationSession {
         neighbours = settings.secureNeighbours
         let values = update.weights.flatMap(\.tensor.scalars)
         let weight = settings.localClip > 0 ? 1 : Double(update.sampleCount)
-        input = try FixedPoint.updates.encode(values, times: weight) + [FixedPoint.updates.encode(weight)]
+        var encoded = try FixedPoint.updates.encode(values, times: weight)
+        if settings.localNoise > 0 {
+            // DP-FedAvg's share of the noise, drawn as integers in the fixed point's units (a
+            // discrete Gaussian of localNoise × localClip): the noised input has no low bits
+            // that a float's rounding would have left.
+            var entropy = SystemEntropy()
+            let noise = DiscreteGaussian.draws(encoded.count, standardDeviation: Double(settings.localNoise * settings.localClip) / FixedPoint.updates.precision,
+                                               using: &entropy)
+            for index in encoded.indices { encoded[index] &+= UInt64(bitPattern: noise[index]) }
+        }
+        input = encoded + [FixedPoint.updates.encode(weight)]
     }
 
     /// The first step: this worker's keys.
