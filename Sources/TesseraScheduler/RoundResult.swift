@@ -82,15 +82,19 @@ public struct RoundResult: Sendable, Equatable, Encodable {
         /// Local DP: the ε at ``delta`` of what one worker sent, had it taken part in every
         /// round so far (the Gaussian mechanism on its clipped change, composed); nil without.
         public var localEpsilon: Double? = nil
+        /// Secure aggregation: ε at ``delta`` against the scheduler itself, which sees who took
+        /// part (no sampling amplification); nil without.
+        public var epsilonAgainstScheduler: Double? = nil
 
         /// "ε 1.23 at δ 1e-05, clip 0.85 (3 clipped)" for the round line.
         public var summary: String {
             (epsilon.isFinite ? String(format: "ε %.2f at δ %g", epsilon, delta) : "ε ∞ (no central noise)")
+                + (epsilonAgainstScheduler.map { $0.isFinite ? String(format: " (%.2f against the scheduler)", $0) : " (∞ against the scheduler)" } ?? "")
                 + (localEpsilon.map { String(format: ", local ε %.2f", $0) } ?? "")
                 + String(format: ", clip %.3g", clip) + (clipped.map { " (\($0) clipped)" } ?? " (on the workers)")
         }
 
-        private enum CodingKeys: String, CodingKey { case epsilon, delta, clip, clipped, noise, localEpsilon }
+        private enum CodingKeys: String, CodingKey { case epsilon, delta, clip, clipped, noise, localEpsilon, epsilonAgainstScheduler }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -100,6 +104,9 @@ public struct RoundResult: Sendable, Equatable, Encodable {
             try container.encodeIfPresent(clipped, forKey: .clipped)
             try container.encode(noise, forKey: .noise)
             if let localEpsilon, localEpsilon.isFinite { try container.encode(localEpsilon, forKey: .localEpsilon) }
+            if let epsilonAgainstScheduler, epsilonAgainstScheduler.isFinite {
+                try container.encode(epsilonAgainstScheduler, forKey: .epsilonAgainstScheduler)
+            }
         }
     }
 

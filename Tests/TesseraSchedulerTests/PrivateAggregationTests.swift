@@ -128,6 +128,17 @@ struct PrivateAggregationTests {
         // An older checkpoint, with only the count of rounds, cannot be priced.
         #expect(throws: SchedulerError.self) { try PrivacyBudget(restoring: ["private_rounds": "3", "clip": "1"], settings: settings, path: "c") }
         #expect(PrivacyAccountant(snapshot: budget.central.snapshot) == budget.central)
+        // With secure aggregation and sampling, the scheduler's view is priced at rate 1, and
+        // carried through a resume.
+        var secure = settings
+        (secure.secureAggregation, secure.fraction) = (true, 0.5)
+        var sampled = PrivacyBudget(settings: secure)
+        for _ in 0..<3 { sampled.charge(secure) }
+        var rateOne = PrivacyAccountant()
+        rateOne.compose(samplingRate: 1, noiseMultiplier: 1, rounds: 3)
+        let againstScheduler = try #require(sampled.epsilonAgainstScheduler(delta: 1e-5))
+        #expect(againstScheduler == rateOne.epsilon(delta: 1e-5).epsilon && againstScheduler > sampled.epsilon(delta: 1e-5))
+        #expect(try PrivacyBudget(restoring: sampled.metadata, settings: secure, path: "c") == sampled)
     }
 
     /// Local DP protects any two inputs of a worker: its clipped change moves by up to 2C, so

@@ -15,18 +15,24 @@ public struct PrivacyBudget: Sendable, Equatable {
     /// The local accountant (nil without local noise): one worker's updates, had it taken part
     /// in every round.
     public private(set) var local: PrivacyAccountant?
+    /// Secure aggregation's accountant against the scheduler itself (nil without secure
+    /// aggregation): it draws the sample and sees who took part, so a participant has the
+    /// noise's protection only, as with a sampling rate of 1.
+    public private(set) var againstScheduler: PrivacyAccountant?
     /// Rounds released so far.
     public private(set) var rounds = 0
 
     /// Nothing spent yet; local accounting when the run adds local noise.
     public init(settings: RunSettings) {
         local = settings.localNoise > 0 ? PrivacyAccountant() : nil
+        againstScheduler = settings.secureAggregation ? PrivacyAccountant() : nil
     }
 
     /// Charges one released round at `settings`' sampling rate and noise.
     public mutating func charge(_ settings: RunSettings) {
         central.compose(samplingRate: settings.fraction, noiseMultiplier: settings.noiseMultiplier)
         local?.compose(samplingRate: 1, noiseMultiplier: settings.localNoise / 2)
+        againstScheduler?.compose(samplingRate: 1, noiseMultiplier: settings.noiseMultiplier)
         rounds += 1
     }
 
@@ -40,10 +46,16 @@ public struct PrivacyBudget: Sendable, Equatable {
         local?.epsilon(delta: delta).epsilon
     }
 
+    /// ε at `delta` against the scheduler itself (nil without secure aggregation).
+    public func epsilonAgainstScheduler(delta: Double) -> Double? {
+        againstScheduler?.epsilon(delta: delta).epsilon
+    }
+
     /// The checkpoint's record of it.
     public var metadata: [String: String] {
         var fields = ["private_rounds": String(rounds), "privacy_rdp": central.snapshot]
         if let local { fields["local_rdp"] = local.snapshot }
+        if let againstScheduler { fields["scheduler_rdp"] = againstScheduler.snapshot }
         return fields
     }
 
@@ -70,6 +82,17 @@ public struct PrivacyBudget: Sendable, Equatable {
         }
         self.rounds = rounds
         self.central = central
+        // Rounds run before this record existed, or without secure aggregation, are counted as
+        // if the scheduler saw their participants: at the rate-1 price of the run's rounds so far.
+        if settings.secureAggregation {
+            if let recorded = metadata["scheduler_rdp"].flatMap(PrivacyAccountant.init(snapshot:)) {
+                againstScheduler = recorded
+            } else {
+                var priced = PrivacyAccountant(orders: central.orders)
+                priced.compose(samplingRate: 1, noiseMultiplier: settings.noiseMultiplier, rounds: rounds)
+                againstScheduler = priced
+            }
+        }
         if settings.localNoise > 0 {
             guard let local = metadata["local_rdp"].flatMap(PrivacyAccountant.init(snapshot:)) else {
                 throw SchedulerError.badCheckpoint(path: path, reason: "its local privacy record cannot be read")

@@ -316,6 +316,11 @@ struct SecureRoundTests {
         #expect(abs(Double(task.localNoise) - 1.5 / 3.0.squareRoot()) < 1e-6 && task.localClip == 1)
         #expect(round.aggregated && (round.privacy?.epsilon ?? .infinity) < 100)
         #expect(abs((round.privacy?.noise ?? 0) - 1.5 * (4.0 / 3).squareRoot()) < 1e-9)
+        // Against the scheduler, which sees who took part, the round is priced at rate 1.
+        var independent = PrivacyAccountant()
+        independent.compose(samplingRate: 1, noiseMultiplier: 1.5)
+        #expect(round.privacy?.epsilonAgainstScheduler == independent.epsilon(delta: round.privacy?.delta ?? 0).epsilon)
+        #expect(round.privacy?.summary.contains("against the scheduler") == true)
     }
 
     @Test func secureSettingsThatDoNotFitAreRefused() {
