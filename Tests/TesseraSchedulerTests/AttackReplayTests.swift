@@ -67,7 +67,7 @@ struct AttackReplayTests {
         }
         _ = try scheduler.waitForLine(containing: "final accuracy", timeout: 90)
         #expect(impostorHeard == 0, "a second connection under a live worker's id was answered")
-        #expect(scheduler.waitForExit(timeout: 10) == 0)
+        #expect(scheduler.waitForExit(timeout: 30) == 0)
         _ = honest.stop(timeout: 10)
         let rounds = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
             .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }

@@ -82,7 +82,7 @@ struct GarbageWorkerTests {
         let final = try scheduler.waitForLine(containing: "final accuracy", timeout: 120)
         #expect(final.contains("after 1 rounds"))
         _ = worker.stop(timeout: 10)
-        #expect(scheduler.waitForExit(timeout: 10) == 0)
+        #expect(scheduler.waitForExit(timeout: 30) == 0)
         // Never received: the scheduler's trace has nothing from the flooder (it would show 24 MB
         // of "malformed" messages had they been read).
         let trace = try String(contentsOf: directory.appendingPathComponent("traces/scheduler.trace.jsonl"), encoding: .utf8)

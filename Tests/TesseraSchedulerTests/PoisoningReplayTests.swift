@@ -52,7 +52,7 @@ struct PoisoningReplayTests {
             }
         }
         let line = try scheduler.waitForLine(containing: "final accuracy", timeout: 90)
-        #expect(scheduler.waitForExit(timeout: 10) == 0)
+        #expect(scheduler.waitForExit(timeout: 30) == 0)
         let rounds = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
             .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         return try #require(rounds.last?["accuracy"] as? Double, "\(line)")

@@ -60,6 +60,10 @@ public final class ProcessHarness: @unchecked Sendable {
                 self?.lines.withLock { $0 += text.split(separator: "\n").map(String.init) }
                 if data.isEmpty { self?.ended.withLock { $0 = true } }
             }
+            // At the end of the output the handler would be called again and again with nothing
+            // (swift-corelibs-foundation): stop it here rather than leave the dispatch source
+            // spinning until the harness goes away (a test process crashed once in libdispatch).
+            if data.isEmpty { handle.readabilityHandler = nil }
         }
         try process.run()
     }
