@@ -68,6 +68,11 @@ struct LaunchTests {
         (spent.clip, spent.noiseMultiplier, spent.fraction) = (1, 1, 1)
         var budget = PrivacyBudget(settings: spent)
         for _ in 0..<3 { budget.charge(spent) }
+        // A record that cannot be read stops the resume: what was spent is unknown.
+        try Data("{not json".utf8).write(to: run.appendingPathComponent("privacy.json"))
+        let refused = try ProcessHarness(["launch", "--resume", run.path, "--rounds", "3"], includingErrors: true)
+        #expect(refused.waitForExit(timeout: 60) == 1)
+        #expect(refused.outputLines.contains { $0.contains("the privacy record cannot be read") }, "\(refused.outputLines)")
         try JSONSerialization.data(withJSONObject: budget.metadata).write(to: run.appendingPathComponent("privacy.json"))
         let resumed = try ProcessHarness(["launch", "--resume", run.path, "--rounds", "3"])
         let line = try resumed.waitForLine(containing: "round 3:", timeout: 120)

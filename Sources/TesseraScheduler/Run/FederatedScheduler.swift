@@ -205,7 +205,7 @@ public final class FederatedScheduler {
         }
         // A run killed after releasing a model and before checkpointing it counts that release:
         // its privacy record was written first.
-        if settings.resume, settings.isPrivate, let record = PrivacyRecord.read(from: runDirectory) {
+        if settings.resume, settings.isPrivate, let record = try PrivacyRecord.read(from: runDirectory) {
             let spent = try PrivacyBudget(restoring: record, settings: settings, path: PrivacyRecord.url(in: runDirectory).path)
             if spent.rounds > privateState?.budget.rounds ?? 0 { privateState = (spent, privateState?.clip ?? settings.clip) }
         }

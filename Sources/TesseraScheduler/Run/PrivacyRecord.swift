@@ -21,8 +21,16 @@ enum PrivacyRecord {
         }
     }
 
-    /// The record in `directory`, if there is one that can be read.
-    static func read(from directory: URL) -> [String: String]? {
-        (try? Data(contentsOf: url(in: directory))).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: String] }
+    /// The record in `directory`; nil when there is none.
+    ///
+    /// - Throws: ``SchedulerError/badCheckpoint(path:reason:)`` for a record that cannot be
+    ///   read: what it counted is unknown, and resuming without it could undercount.
+    static func read(from directory: URL) throws -> [String: String]? {
+        let url = url(in: directory)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        guard let data = try? Data(contentsOf: url), let record = try? JSONSerialization.jsonObject(with: data) as? [String: String] else {
+            throw SchedulerError.badCheckpoint(path: url.path, reason: "the privacy record cannot be read, so what the run spent is unknown; start a new run")
+        }
+        return record
     }
 }
