@@ -85,16 +85,19 @@ public struct RoundResult: Sendable, Equatable, Encodable {
         /// Secure aggregation: ε at ``delta`` against the scheduler itself, which sees who took
         /// part (no sampling amplification); nil without.
         public var epsilonAgainstScheduler: Double? = nil
+        /// Under `privacy.accountant: both`, RDP's ε beside ``epsilon`` (the PLD's); nil otherwise.
+        public var rdpEpsilon: Double? = nil
 
         /// "ε 1.23 at δ 1e-05, clip 0.85 (3 clipped)" for the round line.
         public var summary: String {
             (epsilon.isFinite ? String(format: "ε %.2f at δ %g", epsilon, delta) : "ε ∞ (no central noise)")
+                + (rdpEpsilon.map { $0.isFinite && epsilon.isFinite ? String(format: " (PLD; RDP %.2f)", $0) : "" } ?? "")
                 + (epsilonAgainstScheduler.map { $0.isFinite ? String(format: " (%.2f against the scheduler)", $0) : " (∞ against the scheduler)" } ?? "")
                 + (localEpsilon.map { String(format: ", local ε %.2f", $0) } ?? "")
                 + String(format: ", clip %.3g", clip) + (clipped.map { " (\($0) clipped)" } ?? " (on the workers)")
         }
 
-        private enum CodingKeys: String, CodingKey { case epsilon, delta, clip, clipped, noise, localEpsilon, epsilonAgainstScheduler }
+        private enum CodingKeys: String, CodingKey { case epsilon, delta, clip, clipped, noise, localEpsilon, epsilonAgainstScheduler, rdpEpsilon }
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -107,6 +110,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
             if let epsilonAgainstScheduler, epsilonAgainstScheduler.isFinite {
                 try container.encode(epsilonAgainstScheduler, forKey: .epsilonAgainstScheduler)
             }
+            if let rdpEpsilon, rdpEpsilon.isFinite { try container.encode(rdpEpsilon, forKey: .rdpEpsilon) }
         }
     }
 

@@ -155,6 +155,46 @@ struct PrivateAggregationTests {
         #expect(local == independent.epsilon(delta: 1e-5).epsilon && abs(local - 9.01) < 0.01, "local ε \(local)")
     }
 
+    /// `privacy.accountant: pld` prices every path by its privacy loss distribution: the
+    /// central rounds as dp-accounting's PLD accountant does (a fixture's case), local noise and
+    /// the scheduler's view as the exact Gaussian mechanism; `both` shows RDP's figure beside it;
+    /// a resume composes onto the recorded rounds, and a record without them is refused.
+    @Test func theLossDistributionAccountantPricesEveryPath() throws {
+        var settings = RunSettings()
+        (settings.workers, settings.fraction, settings.clip, settings.noiseMultiplier, settings.localNoise) = (10, 0.1, 1, 1, 2)
+        (settings.secureAggregation, settings.accountant) = (true, .pld)
+        var budget = PrivacyBudget(settings: settings)
+        for _ in 0..<10 { budget.charge(settings) }
+        // dp-accounting's PLD accountant, q 0.1, σ 1, 10 rounds (Fixtures/pld.json).
+        #expect(abs(budget.epsilon(delta: 1e-5) - 2.854518966586566) < 1e-6)
+        #expect(budget.rdpEpsilon(delta: 1e-5) == nil)
+        let exact = PrivacyAccountant.gaussianEpsilon(delta: 1e-5, noiseMultiplier: 1 / 10.0.squareRoot())
+        #expect(budget.epsilonAgainstScheduler(delta: 1e-5) == exact)
+        #expect(budget.localEpsilon(delta: 1e-5) == exact, "local noise 2 × C on a change of sensitivity 2C: multiplier 1")
+        #expect(try #require(budget.localEpsilon(delta: 1e-5)) < budget.local!.epsilon(delta: 1e-5).epsilon)
+
+        var both = settings
+        both.accountant = .both
+        let shown = try PrivacyBudget(restoring: budget.metadata, settings: both, path: "c")
+        #expect(shown.epsilon(delta: 1e-5) == budget.epsilon(delta: 1e-5))
+        #expect(shown.rdpEpsilon(delta: 1e-5) == budget.central.epsilon(delta: 1e-5).epsilon)
+
+        var resumed = try PrivacyBudget(restoring: budget.metadata, settings: settings, path: "c")
+        resumed.charge(settings)
+        var straight = budget
+        straight.charge(settings)
+        #expect(resumed.epsilon(delta: 1e-5) == straight.epsilon(delta: 1e-5))
+        // A record from before the rounds were listed is priced by RDP only.
+        var older = budget.metadata
+        for key in ["privacy_rdp", "local_rdp", "scheduler_rdp"] {
+            older[key] = older[key].map { $0.split(separator: ";").prefix(2).joined(separator: ";") }
+        }
+        #expect(throws: SchedulerError.self) { try PrivacyBudget(restoring: older, settings: settings, path: "c") }
+        var rdp = settings
+        rdp.accountant = .rdp
+        #expect(try PrivacyBudget(restoring: older, settings: rdp, path: "c").epsilon(delta: 1e-5) == budget.central.epsilon(delta: 1e-5).epsilon)
+    }
+
     @Test func theSystemsEntropyLooksUniform() {
         var random = SystemEntropy()
         let draws = (0..<200_000).map { _ in Double(random.next() >> 11) / 9_007_199_254_740_992 }

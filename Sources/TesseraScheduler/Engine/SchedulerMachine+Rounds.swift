@@ -302,7 +302,8 @@ extension SchedulerMachine {
                     chargePrivateRound(into: &actions)
                     round.privacy = RoundResult.PrivacySummary(epsilon: budget.epsilon(delta: settings.delta), delta: settings.delta,
                                                                clip: done.clip, clipped: done.clipped, noise: done.noise,
-                                                               localEpsilon: budget.localEpsilon(delta: settings.delta))
+                                                               localEpsilon: budget.localEpsilon(delta: settings.delta),
+                                                               rdpEpsilon: budget.rdpEpsilon(delta: settings.delta))
                 } else {
                     round.aggregated = try stepGlobal(round: round.number) { try $0.aggregate(global: global, updates: updates) }
                 }

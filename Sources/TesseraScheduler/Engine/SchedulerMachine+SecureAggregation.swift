@@ -183,7 +183,8 @@ extension SchedulerMachine {
             let noise = privacy.updateNoiseMultiplier * privacy.clip * (Double(survivors.count) / Double(secure.threshold)).squareRoot()
             round.privacy = RoundResult.PrivacySummary(epsilon: budget.epsilon(delta: settings.delta), delta: settings.delta,
                                                        clip: privacy.clip, clipped: nil, noise: round.aggregated ? noise : 0,
-                                                       epsilonAgainstScheduler: budget.epsilonAgainstScheduler(delta: settings.delta))
+                                                       epsilonAgainstScheduler: budget.epsilonAgainstScheduler(delta: settings.delta),
+                                                       rdpEpsilon: budget.rdpEpsilon(delta: settings.delta))
         }
         round.secureSummary = RoundResult.SecureSummary(
             threshold: secure.threshold, keys: secure.counts[.keys] ?? 0, shared: secure.counts[.shares] ?? 0,

@@ -22,37 +22,71 @@ public struct PrivacyAccountant: Sendable, Equatable {
     public let orders: [Double]
     /// RDP spent at each order so far.
     public private(set) var spent: [Double]
+    /// The rounds composed so far, run by run of equal settings, oldest first (what the PLD
+    /// accountant recomputes from); nil when restored from a record that did not keep them.
+    public private(set) var history: [Rounds]?
+
+    /// Rounds of the sampled Gaussian mechanism with one sampling rate and noise multiplier.
+    public struct Rounds: Sendable, Equatable {
+        /// The probability each client was sampled with.
+        public var samplingRate: Double
+        /// The noise's standard deviation over the sensitivity.
+        public var noiseMultiplier: Double
+        /// How many rounds.
+        public var count: Int
+    }
 
     /// An accountant that has spent nothing.
     public init(orders: [Double] = PrivacyAccountant.defaultOrders) {
         self.orders = orders
         spent = orders.map { _ in 0 }
+        history = []
     }
 
-    /// The orders and the RDP spent at each, as text that reads back exactly (a checkpoint
-    /// carries it): `ORDERS;SPENT`, each a comma-separated list.
+    /// The orders, the RDP spent at each and the rounds, as text that reads back exactly (a
+    /// checkpoint carries it): `ORDERS;SPENT;HISTORY`, the first two comma-separated numbers,
+    /// the history comma-separated `RATE:MULTIPLIER:COUNT` runs.
     public var snapshot: String {
         orders.map { String($0) }.joined(separator: ",") + ";" + spent.map { String($0) }.joined(separator: ",")
+            + (history.map { ";" + $0.map { "\($0.samplingRate):\($0.noiseMultiplier):\($0.count)" }.joined(separator: ",") } ?? "")
     }
 
-    /// The accountant a ``snapshot`` recorded; nil when the text is not one.
+    /// The accountant a ``snapshot`` recorded (one written before the history was kept has
+    /// none); nil when the text is not one.
     public init?(snapshot: String) {
         let parts = snapshot.split(separator: ";", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return nil }
+        guard parts.count == 2 || parts.count == 3 else { return nil }
         let orders = parts[0].split(separator: ",").compactMap { Double($0) }
         let spent = parts[1].split(separator: ",").compactMap { Double($0) }
         guard !orders.isEmpty, orders.count == spent.count, orders.count == parts[0].split(separator: ",").count,
               spent.count == parts[1].split(separator: ",").count, spent.allSatisfy({ $0 >= 0 && !$0.isNaN }) else { return nil }
         self.orders = orders
         self.spent = spent
+        guard parts.count == 3 else { return }
+        var history: [Rounds] = []
+        for run in parts[2].split(separator: ",") {
+            let fields = run.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count == 3, let rate = Double(fields[0]), let multiplier = Double(fields[1]), let count = Int(fields[2]),
+                  rate >= 0, rate <= 1, multiplier >= 0, multiplier.isFinite, count > 0 else { return nil }
+            history.append(Rounds(samplingRate: rate, noiseMultiplier: multiplier, count: count))
+        }
+        self.history = history
     }
 
     /// Adds `rounds` rounds that each sampled clients with probability `samplingRate` and added
     /// noise of `noiseMultiplier` times the sensitivity. O(orders × series length).
     public mutating func compose(samplingRate: Double, noiseMultiplier: Double, rounds: Int = 1) {
+        guard rounds > 0 else { return }
         for (index, order) in orders.enumerated() {
             spent[index] += Double(rounds) * Self.rdp(samplingRate: samplingRate, noiseMultiplier: noiseMultiplier, order: order)
         }
+        guard var runs = history else { return }
+        if let last = runs.last, last.samplingRate == samplingRate, last.noiseMultiplier == noiseMultiplier {
+            runs[runs.count - 1].count += rounds
+        } else {
+            runs.append(Rounds(samplingRate: samplingRate, noiseMultiplier: noiseMultiplier, count: rounds))
+        }
+        history = runs
     }
 
     /// The smallest ε for which the rounds so far are (ε, δ)-differentially private, and the

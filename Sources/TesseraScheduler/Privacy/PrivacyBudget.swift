@@ -21,11 +21,14 @@ public struct PrivacyBudget: Sendable, Equatable {
     public private(set) var againstScheduler: PrivacyAccountant?
     /// Rounds released so far.
     public private(set) var rounds = 0
+    /// How ε is computed from what was spent (`privacy.accountant`).
+    public let method: RunSettings.Accountant
 
     /// Nothing spent yet; local accounting when the run adds local noise.
     public init(settings: RunSettings) {
         local = settings.localNoise > 0 ? PrivacyAccountant() : nil
         againstScheduler = settings.secureAggregation ? PrivacyAccountant() : nil
+        method = settings.accountant
     }
 
     /// Charges one released round at `settings`' sampling rate and noise.
@@ -36,19 +39,32 @@ public struct PrivacyBudget: Sendable, Equatable {
         rounds += 1
     }
 
-    /// ε at `delta` of the rounds released so far.
+    /// ε at `delta` of the rounds released so far, by ``method``.
     public func epsilon(delta: Double) -> Double {
-        central.epsilon(delta: delta).epsilon
+        epsilon(of: central, delta: delta)
+    }
+
+    /// RDP's ε at `delta` of the rounds released so far, shown beside the PLD's under
+    /// `privacy.accountant: both` (nil otherwise).
+    public func rdpEpsilon(delta: Double) -> Double? {
+        method == .both ? central.epsilon(delta: delta).epsilon : nil
     }
 
     /// Local ε at `delta` (nil without local noise).
     public func localEpsilon(delta: Double) -> Double? {
-        local?.epsilon(delta: delta).epsilon
+        local.map { epsilon(of: $0, delta: delta) }
     }
 
     /// ε at `delta` against the scheduler itself (nil without secure aggregation).
     public func epsilonAgainstScheduler(delta: Double) -> Double? {
-        againstScheduler?.epsilon(delta: delta).epsilon
+        againstScheduler.map { epsilon(of: $0, delta: delta) }
+    }
+
+    /// One accountant's ε by ``method``; a restored record without its rounds is refused
+    /// before it gets here, and would be priced by RDP.
+    private func epsilon(of accountant: PrivacyAccountant, delta: Double) -> Double {
+        method == .rdp ? accountant.epsilon(delta: delta).epsilon
+            : accountant.lossDistributionEpsilon(delta: delta) ?? accountant.epsilon(delta: delta).epsilon
     }
 
     /// The checkpoint's record of it.
@@ -79,6 +95,9 @@ public struct PrivacyBudget: Sendable, Equatable {
         }
         guard (metadata["local_rdp"] != nil) == (settings.localNoise > 0) else {
             throw SchedulerError.badCheckpoint(path: path, reason: "its rounds were run \(settings.localNoise > 0 ? "without" : "with") local noise; resume it with privacy.local_noise as it was")
+        }
+        guard settings.accountant == .rdp || central.history != nil else {
+            throw SchedulerError.badCheckpoint(path: path, reason: "its privacy record does not list its rounds' settings (written by an older Tessera), which privacy.accountant: \(settings.accountant.rawValue) needs; resume it with privacy.accountant: rdp")
         }
         self.rounds = rounds
         self.central = central

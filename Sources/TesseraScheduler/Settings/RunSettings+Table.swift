@@ -55,6 +55,8 @@ extension RunSettings {
             .number("privacy.noise_multiplier", \.noiseMultiplier, accepts: "a number ≥ 0",
                     summary: "Gaussian noise on the sum of clipped changes, in clips (z); the accountant reports (ε, δ) every round") { $0 >= 0 },
             .number("privacy.delta", \.delta, accepts: "a number in (0, 1)", summary: "the δ that ε is reported at") { $0 > 0 && $0 < 1 },
+            .choice("privacy.accountant", \.accountant,
+                    summary: "how ε is computed: rdp (Rényi DP, fast), pld (the privacy loss distribution: tighter, a Fourier transform a round), both (ε by the PLD, RDP's beside it)"),
             .number("privacy.target_quantile", \.targetQuantile, accepts: "a number in [0, 1)",
                     summary: "adaptive clipping (Andrew et al. 2021): the clip tracks this quantile of update norms; 0: a fixed clip") { $0 >= 0 && $0 < 1 },
             .number("privacy.clip_lr", \.clipLearningRate, accepts: "a number > 0", summary: "adaptive clipping: the clip's geometric learning rate") { $0 > 0 },

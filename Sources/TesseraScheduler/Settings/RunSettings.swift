@@ -27,6 +27,16 @@ public struct RunSettings: Sendable, Equatable {
         case constant, polynomial, hinge
     }
 
+    /// How a private run's ε is computed from the rounds it released.
+    public enum Accountant: String, Sendable, CaseIterable {
+        /// Rényi DP composed over orders, converted at the best one: fast, looser.
+        case rdp
+        /// The privacy loss distribution: tight, slower with many rounds.
+        case pld
+        /// ε by the PLD, with RDP's figure beside it in the round line and metrics.
+        case both
+    }
+
     /// How updates become the next global model.
     public enum Strategy: String, Sendable, CaseIterable {
         case fedavg, fedavgm, fedprox, fedadam, fedyogi
@@ -110,6 +120,8 @@ public struct RunSettings: Sendable, Equatable {
     public var noiseMultiplier = 0.0
     /// The δ epsilon is reported at.
     public var delta = 1e-5
+    /// How ε is computed.
+    public var accountant = Accountant.rdp
     /// Adaptive clipping's target quantile; 0: a fixed clip.
     public var targetQuantile = 0.0
     /// Adaptive clipping's learning rate.
