@@ -6,7 +6,9 @@ import Foundation
 struct FourierTransform {
     /// The length it transforms (a power of two).
     let length: Int
-    /// cos and sin of 2πk / length for k below length / 2.
+    /// Each stage's twiddle factors, stage after stage: for the stage joining blocks of `half`,
+    /// cos and sin of 2πk / (2 half) for k below half, contiguous so that a stage reads them in
+    /// order (n − 1 of each in all).
     private let cosines: [Double]
     private let sines: [Double]
 
@@ -14,9 +16,18 @@ struct FourierTransform {
     init(length: Int) {
         precondition(length > 0 && length & (length - 1) == 0, "the transform's length is a power of two")
         self.length = length
-        let half = length / 2
-        cosines = (0..<half).map { cos(2 * Double.pi * Double($0) / Double(length)) }
-        sines = (0..<half).map { sin(2 * Double.pi * Double($0) / Double(length)) }
+        var cosines: [Double] = [], sines: [Double] = []
+        var half = 1
+        while half < length {
+            for k in 0..<half {
+                let angle = Double.pi * Double(k) / Double(half)
+                cosines.append(cos(angle))
+                sines.append(sin(angle))
+            }
+            half <<= 1
+        }
+        self.cosines = cosines
+        self.sines = sines
     }
 
     /// The smallest power of two of at least `count`.
@@ -44,21 +55,21 @@ struct FourierTransform {
             imaginary.withUnsafeMutableBufferPointer { im in
                 cosines.withUnsafeBufferPointer { cosines in
                     sines.withUnsafeBufferPointer { sines in
-                        var size = 2
-                        while size <= n {
-                            let half = size / 2, stride = n / size
+                        var half = 1, offset = 0
+                        while half < n {
                             var start = 0
                             while start < n {
                                 for k in 0..<half {
-                                    let c = cosines[k * stride], s = sign * sines[k * stride]
+                                    let c = cosines[offset + k], s = sign * sines[offset + k]
                                     let a = start + k, b = a + half
                                     let tr = re[b] * c - im[b] * s, ti = re[b] * s + im[b] * c
                                     re[b] = re[a] - tr; im[b] = im[a] - ti
                                     re[a] += tr; im[a] += ti
                                 }
-                                start += size
+                                start += 2 * half
                             }
-                            size <<= 1
+                            offset += half
+                            half <<= 1
                         }
                     }
                 }

@@ -63,6 +63,8 @@ struct PrivacyLossDistribution: Sendable, Equatable {
         transform.transform(real: &real, imaginary: &imaginary)
         for index in 0..<transform.length {
             let magnitude = pow((real[index] * real[index] + imaginary[index] * imaginary[index]).squareRoot(), Double(times))
+            // Most high frequencies vanish in the power: no angle to compute for them.
+            guard magnitude > 0 else { (real[index], imaginary[index]) = (0, 0); continue }
             let angle = atan2(imaginary[index], real[index]) * Double(times)
             real[index] = magnitude * cos(angle)
             imaginary[index] = magnitude * sin(angle)
