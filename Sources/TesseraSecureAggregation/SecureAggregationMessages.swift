@@ -48,3 +48,20 @@ public struct UnmaskingShares: Sendable, Equatable, Codable {
         (self.id, self.selfMaskShares, self.maskingKeyShares) = (id, selfMaskShares, maskingKeyShares)
     }
 }
+
+/// Round 2: what a client says in the clear beside its masked input: the weight its input was
+/// multiplied by, which the server checks on its own (so that a client claiming more than it
+/// may is left out, rather than spoiling the sum's total), and whom it masked with.
+public struct MaskedInputNote: Sendable, Equatable, Codable {
+    /// The weight every value of the input was multiplied by (a FedAvg sample count; 1 for a
+    /// clipped update).
+    public var weight: Double
+    /// The clients it agreed pairwise masks with; nil: every other client that shared (its
+    /// neighbours under SecAgg+).
+    public var maskedWith: [String]?
+
+    /// A note of an input of `weight`, masked with `maskedWith`.
+    public init(weight: Double, maskedWith: [String]?) {
+        (self.weight, self.maskedWith) = (weight, maskedWith)
+    }
+}

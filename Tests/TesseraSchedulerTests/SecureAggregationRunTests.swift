@@ -106,7 +106,7 @@ struct SecureAggregationRunTests {
             case let .trainTask(task):
                 let threshold = try JSONDecoder().decode(Hyperparameters.self, from: Data(task.hyperparameters.utf8)).secureThreshold
                 client = SecureAggregationClient(id: "vanishing", round: task.round, threshold: threshold)
-                input = try FixedPoint.updates.encode(task.weights.flatMap(\.tensor.scalars)) + [FixedPoint.updates.encode(1)]
+                input = try FixedPoint.updates.encode(task.weights.flatMap(\.tensor.scalars))
                 try send(.secureAggregation(SecureAggregationStep(round: task.round, kind: .keys,
                                                                   body: try json(client?.advertise()))), replyTo: envelope.id)
             case let .secureAggregation(step) where step.kind == .roster:
@@ -115,7 +115,9 @@ struct SecureAggregationRunTests {
             case let .secureAggregation(step) where step.kind == .relayedShares:
                 try client?.receive(JSONDecoder().decode([EncryptedShare].self, from: Data(step.body.utf8)))
                 let masked = try client?.mask(input) ?? []
-                try send(.secureAggregation(SecureAggregationStep(round: step.round, kind: .maskedInput, vector: masked)), replyTo: envelope.id)
+                try send(.secureAggregation(SecureAggregationStep(round: step.round, kind: .maskedInput,
+                                                                  body: try json(MaskedInputNote(weight: 1, maskedWith: nil)), vector: masked)),
+                         replyTo: envelope.id)
                 return   // gone: no unmasking, no heartbeat
             default:
                 continue

@@ -47,7 +47,7 @@ struct SecureAggregationWorkerTests {
             guard case let .secureAggregation(step) = message else { throw HarnessError(description: "expected a secure aggregation step, got \(message.kindName)") }
             return step
         }
-        let length = global.scalarCount + 1
+        let length = global.scalarCount
         var server = SecureAggregationServer(round: 1, threshold: 2, length: length)
         var played = SecureAggregationClient(id: "p", round: 1, threshold: 2)
         let playedInput = (0..<length).map { UInt64($0) * 3 }
@@ -68,6 +68,9 @@ struct SecureAggregationWorkerTests {
         let relayed = String(decoding: try JSONEncoder().encode(server.shares(for: "w")), as: UTF8.self)
         let masked = try step(try request(.secureAggregation(SecureAggregationStep(round: 1, kind: .relayedShares, body: relayed))))
         #expect(masked.kind == .maskedInput && masked.vector.count == length)
+        // Its weight, in the clear beside the input: the samples it trained on.
+        let note = try JSONDecoder().decode(MaskedInputNote.self, from: Data(masked.body.utf8))
+        #expect(note.weight > 0 && note.maskedWith == ["p"])
         try played.receive(server.shares(for: "p"))
         try server.collect(masked: masked.vector, from: "w")
         try server.collect(masked: try played.mask(playedInput), from: "p")
@@ -80,7 +83,7 @@ struct SecureAggregationWorkerTests {
         // The same task in the clear gives the same update (training is seeded by round and client).
         guard case let .update(plain) = try request(try task(threshold: 0)) else { Issue.record("no plain update"); return }
         let encoding = FixedPoint()
-        let expected = try encoding.encode(plain.weights.flatMap(\.tensor.scalars), times: Double(plain.sampleCount)) + [encoding.encode(Double(plain.sampleCount))]
+        let expected = try encoding.encode(plain.weights.flatMap(\.tensor.scalars), times: Double(plain.sampleCount))
         #expect(sum == zip(expected, playedInput).map { $0 &+ $1 })
         #expect(worker.stop() == 0)
     }

@@ -27,7 +27,7 @@ extension SchedulerMachine {
         }
         let secure = settings.secureAggregation
             ? SecureAggregationRound(round: number, threshold: settings.secureThreshold(participants: sampled.count),
-                                     length: global.scalarCount + 1, neighbours: settings.secureNeighbours, deadline: now + settings.deadline)
+                                     length: global.scalarCount, neighbours: settings.secureNeighbours, deadline: now + settings.deadline)
             : nil
         let task = try EncodedMessage(Envelope(id: takeID(), message: .trainTask(TrainTask(
             round: UInt64(number), modelVersion: UInt64(number - 1),

@@ -87,7 +87,7 @@ extension SchedulerMachine {
         switch envelope.message {
         case let .secureAggregation(step):
             do {
-                try secure.collect(step, from: worker)
+                try secure.collect(step, from: worker, weightLimit: trainingLimit(of: worker), unitWeight: privacy != nil)
             } catch {
                 try refuse(step, error, from: worker, replyTo: envelope.id, round: round.number, into: &actions)
                 secure.fail(worker)
@@ -159,7 +159,7 @@ extension SchedulerMachine {
         var failure = failure
         if let sum {
             do {
-                let average = try decode(sum, of: survivors)
+                let average = try decode(sum, of: survivors, weights: secure.weights)
                 round.aggregated = privacy != nil || survivors.count >= settings.quorum
                 if round.aggregated {
                     let start = TraceEvent.now()
@@ -193,22 +193,21 @@ extension SchedulerMachine {
     }
 
     /// The update an unmasked `sum` of the `inputs` stands for: each input is a worker's weights
-    /// times its weight, then the weight (docs/PROTOCOL.md). A plain round's is the sample-weighted
-    /// average; a private round's inputs are clipped, noised models of weight 1, whose change is
-    /// divided by the expected clients (DP-FedAvg's fixed denominator).
+    /// times the weight it said beside it, checked when it came (docs/PROTOCOL.md). A plain
+    /// round's is the sample-weighted average; a private round's inputs are clipped, noised models
+    /// of weight 1, whose change is divided by the expected clients (DP-FedAvg's fixed denominator).
     ///
-    /// - Throws: ``SchedulerError`` (`.unusableUpdate`) for a sum whose weights cannot be what its
-    ///   inputs hold (an input lied about its samples), or whose average is not finite.
-    func decode(_ sum: [UInt64], of inputs: [String]) throws -> ValidatedUpdate {
+    /// - Throws: ``SchedulerError`` (`.unusableUpdate`) for a sum of the wrong length, of inputs
+    ///   that weigh nothing, or whose average is not finite.
+    func decode(_ sum: [UInt64], of inputs: [String], weights: [String: Double]) throws -> ValidatedUpdate {
         let values = FixedPoint.updates.decode(sum)
         let current = global.flattened()
-        guard values.count == current.count + 1, let weight = values.last else {
-            throw SchedulerError.unusableUpdate(worker: "secure sum", reason: "it has \(values.count) elements, not \(current.count + 1)")
+        guard values.count == current.count else {
+            throw SchedulerError.unusableUpdate(worker: "secure sum", reason: "it has \(values.count) elements, not \(current.count)")
         }
-        let most = privacy != nil ? Double(inputs.count)
-            : inputs.reduce(0.0) { $0 + (trainingLimit(of: $1).map { Double($0) } ?? Double(Int32.max)) }
-        guard weight >= Double(inputs.count) - 0.5, weight <= most + 0.5 else {
-            throw SchedulerError.unusableUpdate(worker: "secure sum", reason: "its \(inputs.count) inputs weigh \(weight), not between \(inputs.count) and \(most): an input lied about its samples")
+        let weight = inputs.reduce(0.0) { $0 + (weights[$1] ?? 0) }
+        guard weight > 0 else {
+            throw SchedulerError.unusableUpdate(worker: "secure sum", reason: "its \(inputs.count) inputs weigh nothing (no samples)")
         }
         let average: [Float]
         if privacy != nil {

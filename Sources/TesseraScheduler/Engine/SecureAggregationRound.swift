@@ -37,6 +37,8 @@ struct SecureAggregationRound {
     private var failed: Set<String> = []
     /// How many answered each stage so far, in order.
     private(set) var counts: [Stage: Int] = [:]
+    /// The weight each masked input was multiplied by, as its worker said beside it.
+    private(set) var weights: [String: Double] = [:]
 
     /// A secure round `round` over inputs of `length` elements whose secrets take `threshold`
     /// shares; its keys are due by `deadline`.
@@ -88,11 +90,14 @@ struct SecureAggregationRound {
     /// Whether every worker asked answered or failed.
     var isComplete: Bool { answered.count + failed.count == asked.count }
 
-    /// Records `worker`'s answer to the stage in progress.
+    /// Records `worker`'s answer to the stage in progress; a masked input's weight must be a
+    /// whole number from 0 to `weightLimit` (nil: any), or exactly 1 in a private round
+    /// (`unitWeight`).
     ///
-    /// - Throws: ``SchedulerError`` (`.unusableStep`) for an answer of another step or round, or
-    ///   a body that is not its JSON; ``SecureAggregationError`` for one the protocol refuses.
-    mutating func collect(_ step: SecureAggregationStep, from worker: String) throws {
+    /// - Throws: ``SchedulerError`` (`.unusableStep`) for an answer of another step or round, a
+    ///   body that is not its JSON, or a weight beyond what the worker may claim;
+    ///   ``SecureAggregationError`` for one the protocol refuses.
+    mutating func collect(_ step: SecureAggregationStep, from worker: String, weightLimit: UInt64? = nil, unitWeight: Bool = false) throws {
         guard step.round == server.round, step.kind == stage.answer else {
             throw SchedulerError.unusableStep(worker: worker, step: step.kind.name,
                                               reason: "round \(step.round)'s \(step.kind.name) does not answer this step (\(stage.answer.name) for round \(server.round))")
@@ -101,9 +106,17 @@ struct SecureAggregationRound {
         case .keys: return try collectKeys(step, from: worker)
         case .shares: try server.collect(shares: try Self.decode([EncryptedShare].self, step, from: worker), from: worker)
         case .maskedInputs:
-            // Whom the input is masked with (docs/PROTOCOL.md); an empty body: every other sharer.
-            let partners = step.body.isEmpty ? nil : try Self.decode([String].self, step, from: worker)
-            try server.collect(masked: step.vector, from: worker, maskedWith: partners)
+            // Its weight, checked against what the worker may claim, and whom it is masked with
+            // (docs/PROTOCOL.md).
+            let note = try Self.decode(MaskedInputNote.self, step, from: worker)
+            let weight = note.weight
+            guard unitWeight ? weight == 1 : weight >= 0 && weight == weight.rounded() && weight <= Double(weightLimit ?? UInt64(Int64.max)) else {
+                throw SchedulerError.unusableStep(worker: worker, step: step.kind.name, reason: unitWeight
+                    ? "its input weighs \(weight); a private round's inputs weigh 1"
+                    : "its input weighs \(weight); it may claim a whole number of samples up to \(weightLimit.map(String.init) ?? "any")")
+            }
+            try server.collect(masked: step.vector, from: worker, maskedWith: note.maskedWith)
+            weights[worker] = weight
         case .unmasking:
             let revealed = try Self.decode(UnmaskingShares.self, step, from: worker)
             guard revealed.id == worker else {

@@ -5,8 +5,8 @@ import TesseraTensor
 import TesseraWire
 
 /// A worker's part of one secure aggregation round (docs/PROTOCOL.md, "Secure aggregation"):
-/// its trained update, encoded for the sum (every weight times its weight in fixed point, then
-/// the weight, so the sum gives the FedAvg numerator and denominator), never sent in the clear;
+/// its trained update, encoded for the sum (every weight times its weight in fixed point, so the
+/// sum gives the FedAvg numerator; the weight is said beside it), never sent in the clear;
 /// the protocol's client answering each step the scheduler sends. The weight is the sample
 /// count, or 1 for a clipped update (DP-FedAvg weighs every client equally).
 struct SecureAggregationSession {
@@ -15,9 +15,11 @@ struct SecureAggregationSession {
     /// The id of the train task it answers (its steps reply to the scheduler's steps).
     let taskID: UInt64
     private var client: SecureAggregationClient
-    /// What it masks: the update in fixed point (times its weight, with its share of the noise
-    /// in a private round), then the weight.
+    /// What it masks: the update in fixed point, times its weight, with its share of the noise
+    /// in a private round.
     let input: [UInt64]
+    /// The weight the input was multiplied by, said in the clear beside the masked input.
+    let weight: Double
     private var next: SecureAggregationStep.Kind = .roster
     /// SecAgg+'s degree (0: every other participant).
     private let neighbours: Int
@@ -44,7 +46,8 @@ struct SecureAggregationSession {
                                                using: &entropy)
             for index in encoded.indices { encoded[index] &+= UInt64(bitPattern: noise[index]) }
         }
-        input = encoded + [FixedPoint.updates.encode(weight)]
+        input = encoded
+        self.weight = weight
     }
 
     /// The first step: this worker's keys.
@@ -73,7 +76,7 @@ struct SecureAggregationSession {
                 let excluded = client.receive(try Self.decode([EncryptedShare].self, step.body))
                 left = excluded.map { "\($0.sender): \($0.reason)" }
                 next = .survivors
-                return .secureAggregation(SecureAggregationStep(round: round, kind: .maskedInput, body: try Self.json(client.maskedWith),
+                return .secureAggregation(SecureAggregationStep(round: round, kind: .maskedInput, body: try Self.json(MaskedInputNote(weight: weight, maskedWith: client.maskedWith)),
                                                                 vector: try client.mask(input)))
             case .survivors:
                 let revealed = try client.unmask(survivors: try Self.decode([String].self, step.body))

@@ -16,8 +16,12 @@ final class SecureWorker {
     var dropsAt: SecureAggregationStep.Kind?
     /// Whether it sends the others shares that do not open (well-formed, wrong).
     var garblesShares = false
+    /// The samples it claims beside its masked input, and weighs its input by, instead of its
+    /// own (a liar).
+    var claimsSamples: UInt64?
     private var client: SecureAggregationClient?
     private var input: [UInt64] = []
+    private var weight = 1.0
     /// The error replies it was sent.
     private(set) var errors: [String] = []
     /// The hyperparameters of the train tasks it was sent.
@@ -38,8 +42,8 @@ final class SecureWorker {
                 let client = SecureAggregationClient(id: played.id, round: task.round, threshold: hyperparameters.secureThreshold)
                 let values = task.weights.flatMap { ($0.tensor + shift).scalars }
                 // A clipped update counts once, as a real worker's does.
-                let weight = hyperparameters.localClip > 0 ? 1 : Double(samples)
-                input = try FixedPoint.updates.encode(values, times: weight) + [FixedPoint.updates.encode(weight)]
+                weight = Double(claimsSamples ?? (hyperparameters.localClip > 0 ? 1 : samples))
+                input = try FixedPoint.updates.encode(values, times: weight)
                 tasks.append(hyperparameters)
                 self.client = client
                 try reply(.keys, json(client.advertise()), to: envelope, round: task.round)
@@ -58,7 +62,8 @@ final class SecureWorker {
                     try reply(.shares, json(shares), to: envelope, round: step.round)
                 case .relayedShares:
                     client.receive(try decode(step.body))
-                    try played.send(.secureAggregation(SecureAggregationStep(round: step.round, kind: .maskedInput, body: json(client.maskedWith),
+                    try played.send(.secureAggregation(SecureAggregationStep(round: step.round, kind: .maskedInput,
+                                                                             body: json(MaskedInputNote(weight: weight, maskedWith: client.maskedWith)),
                                                                              vector: try client.mask(input))),
                                     replyTo: envelope.id)
                 case .survivors:
@@ -96,7 +101,7 @@ final class SecureWorker {
 struct SecureRoundTests {
     /// Four workers (shifts 1...4, samples 100...400) joined to a secure run; the first weight
     /// of the global model at the start.
-    func federation(rounds: Int = 1, liar: Bool = false, clip: Double = 0, noise: Double = 0,
+    func federation(rounds: Int = 1, clip: Double = 0, noise: Double = 0,
                     stepTimeout: Double = 60) throws -> (InProcessFederation, [SecureWorker], Float) {
         var settings = InProcessFederation.configuration(workers: 4, rounds: rounds)
         settings.secureAggregation = true
@@ -106,8 +111,7 @@ struct SecureRoundTests {
         let federation = try InProcessFederation(settings, shares: ShareSizes(training: [100, 200, 300, 400], heldOut: [0, 0, 0, 0]))
         let ids = ["a", "b", "c", "d"]
         let workers = try federation.join(ids).enumerated().map { index, played in
-            // The liar claims a million samples in its input, where its share holds 400.
-            SecureWorker(played, shift: Float(index + 1), samples: liar && index == 3 ? 1_000_000 : UInt64(100 * (index + 1)))
+            SecureWorker(played, shift: Float(index + 1), samples: UInt64(100 * (index + 1)))
         }
         return (federation, workers, federation.machine.global.tensors[0].scalars[0])
     }
@@ -186,8 +190,9 @@ struct SecureRoundTests {
     }
 
     /// Three of ten participants hostile at once (one sends shares that do not open, one
-    /// heartbeats but never answers a step, one drops after its masked input): the round completes
-    /// within the step timeouts with the others, every time.
+    /// heartbeats but never answers a step, one weighs its input by ten times the samples its
+    /// share holds), and one drops after its masked input: the round completes within the step
+    /// timeouts with the others and the one that dropped late, every time.
     @Test(arguments: 0..<3)
     func threeHostileOfTenLeaveTheRoundToTheOthers(attempt: Int) throws {
         var settings = InProcessFederation.configuration(workers: 10, rounds: 1)
@@ -199,7 +204,8 @@ struct SecureRoundTests {
         let hostile = Array([1, 4, 8].shuffled().prefix(3))
         workers[hostile[0]].garblesShares = true
         workers[hostile[1]].dropsAt = .relayedShares
-        workers[hostile[2]].dropsAt = .survivors
+        workers[hostile[2]].claimsSamples = 1_000
+        workers[6].dropsAt = .survivors
         try play(federation, workers)
         for _ in 0..<12 where federation.rounds.isEmpty {
             for worker in workers { try worker.played.send(.heartbeat) }
@@ -207,8 +213,9 @@ struct SecureRoundTests {
             try play(federation, workers)
         }
         let round = try #require(federation.rounds.first)
-        let summed = ids.filter { $0 != ids[hostile[0]] && $0 != ids[hostile[1]] }
+        let summed = ids.filter { !hostile.map { ids[$0] }.contains($0) }
         #expect(round.aggregated && round.contributors == summed && round.secure?.failure == nil, "\(round)")
+        #expect(workers[hostile[2]].errors.contains { $0.contains("weighs 1000.0") }, "\(workers[hostile[2]].errors)")
         #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1)) < 1e-6)
     }
 
@@ -272,12 +279,24 @@ struct SecureRoundTests {
         #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 2900 / 900)) < 1e-6)
     }
 
-    @Test func aSumHeavierThanItsInputsCanBeIsRefused() throws {
-        let (federation, workers, start) = try federation(liar: true)
+    /// A worker claiming a million samples beside its masked input (its share holds 400) is
+    /// left out as one that dropped, and the sum is the others' FedAvg; in a private round an
+    /// input must weigh 1.
+    @Test func aWorkerClaimingMoreThanItsShareIsLeftOutOfTheSum() throws {
+        let (federation, workers, start) = try federation()
+        workers[3].claimsSamples = 1_000_000
         try play(federation, workers)
         let round = try #require(federation.rounds.first)
-        #expect(!round.aggregated && round.secure?.failure?.contains("lied about its samples") == true, "\(round.secure?.failure ?? "no failure")")
-        #expect(federation.machine.global.tensors[0].scalars[0] == start)
+        #expect(round.aggregated && round.contributors == ["a", "b", "c"] && round.secure?.failure == nil, "\(round)")
+        #expect(workers[3].errors.contains { $0.contains("up to 400") }, "\(workers[3].errors)")
+        // (100 · 1 + 200 · 2 + 300 · 3) / 600
+        #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1400 / 600)) < 1e-6)
+
+        let (privateRun, privateWorkers, _) = try self.federation(clip: 100)
+        privateWorkers[0].claimsSamples = 2
+        try play(privateRun, privateWorkers)
+        #expect(privateWorkers[0].errors.contains { $0.contains("inputs weigh 1") }, "\(privateWorkers[0].errors)")
+        #expect(privateRun.rounds.first?.contributors == ["b", "c", "d"])
     }
 
     @Test func aStepThatIsNotItsJSONIsRefusedAndTheOthersGoOn() throws {
