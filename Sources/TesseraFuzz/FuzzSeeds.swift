@@ -50,6 +50,8 @@ enum FuzzSeeds {
             .evaluateTask(EvaluateTask(round: 1, weights: weights)),
             .evaluation(EvaluationResult(round: 1, sampleCount: 10, correctCount: 9, loss: 0.1)), .error(code: 100, message: "no"),
             .secureAggregation(SecureAggregationStep(round: 1, kind: .maskedInput, vector: [1, 2, 3])),
+            .shapeOf(id: 1),
+            .shape(id: 1, shape: [2, 3], isShare: true),
             .secureAggregation(SecureAggregationStep(round: 1, kind: .roster, body: "[]")),
             .ringPlan([RingStep(.matmul, [3, 3], into: 4), RingStep(.truncate(bits: 16, party: 0), [4], into: 5),
                        RingStep(.random(shape: [2, 2]), [], into: 6), RingStep(.encode(fractionBits: 16), [1], into: 7)]),

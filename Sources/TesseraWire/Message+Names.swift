@@ -17,6 +17,8 @@ extension Message {
         case .putShare: "put share"
         case .share: "share"
         case .ringPlan: "ring plan"
+        case .shapeOf: "shape of"
+        case .shape: "shape"
         case .requireGrad: "require grad"
         case .backward: "backward"
         case .gradient: "gradient"
@@ -47,7 +49,7 @@ extension Message {
     /// opposed to replies, heartbeats and byes.
     public var expectsAnswer: Bool {
         switch self {
-        case .heartbeat, .bye, .done, .tensor, .share, .error, .update, .evaluation: false
+        case .heartbeat, .bye, .done, .tensor, .share, .shape, .error, .update, .evaluation: false
         case let .secureAggregation(step): step.kind.isRequest
         default: true
         }

@@ -163,6 +163,10 @@ public enum Message: Sendable, Equatable {
     case share(id: TensorID, share: RingTensor)
     /// Run ring ops in order as one message (secret-shared arithmetic).
     case ringPlan([RingStep])
+    /// Send back the shape of stored tensor `id` (a tensor or a share), not its values.
+    case shapeOf(id: TensorID)
+    /// A stored tensor's shape, answering `shapeOf`; `isShare` when it is a ring tensor.
+    case shape(id: TensorID, shape: [Int], isShare: Bool)
     /// Send stored tensor `id` straight to the worker at `endpoint`, stored there as `target`
     /// (worker to worker; the data does not pass through the requester).
     case forward(id: TensorID, endpoint: String, target: TensorID)

@@ -2,7 +2,7 @@
 enum MessageType: UInt8 {
     case register = 1, welcome = 2, heartbeat = 3, bye = 4
     case put = 10, get = 11, tensor = 12, delete = 13, exec = 14, plan = 15, done = 16, forward = 17
-    case putShare = 25, share = 26, ringPlan = 27
+    case putShare = 25, share = 26, ringPlan = 27, shapeOf = 28, shape = 29
     case requireGrad = 18, backward = 19, gradient = 22
     case trainTask = 20, update = 21, evaluateTask = 23, evaluation = 24
     case error = 30
@@ -27,6 +27,8 @@ extension Message {
         case .putShare: .putShare
         case .share: .share
         case .ringPlan: .ringPlan
+        case .shapeOf: .shapeOf
+        case .shape: .shape
         case .requireGrad: .requireGrad
         case .backward: .backward
         case .gradient: .gradient

@@ -37,6 +37,9 @@ public struct WorkerService: Sendable {
                 return done
             case let .get(id):
                 return store.holdsRing(id) ? .share(id: id, share: try store.ring(id)) : .tensor(id: id, tensor: try store.tensor(id))
+            case let .shapeOf(id):
+                return store.holdsRing(id) ? .shape(id: id, shape: try store.ring(id).shape, isShare: true)
+                    : .shape(id: id, shape: try store.tensor(id).shape, isShare: false)
             case let .putShare(id, share):
                 try store.store(share, as: id)
                 return done
@@ -74,7 +77,7 @@ public struct WorkerService: Sendable {
                 guard let gradient = try store.tensor(id).grad else { throw WorkerError.noGradient(id) }
                 try store.store(gradient, as: output)
                 return done
-            case .heartbeat, .bye, .done, .tensor, .share, .error, .update, .evaluation, .welcome:
+            case .heartbeat, .bye, .done, .tensor, .share, .shape, .error, .update, .evaluation, .welcome:
                 return nil
             case .register, .trainTask, .evaluateTask, .forward, .secureAggregation:
                 throw WorkerError.notAccepted(kind: message.kindName, worker: workerID)

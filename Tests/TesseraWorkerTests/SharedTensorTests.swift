@@ -47,6 +47,10 @@ struct SharedTensorTests {
         let onAlice = try await x.send(to: alice)
         let shared = try await onAlice.share(among: [alice, bob], cryptoProvider: charlie)
         #expect(shared.shares.map(\.worker.name) == ["alice", "bob"] && shared.shape == [2, 3])
+        // The shape is asked for alone (no share's values travel to learn it), of a tensor or a share.
+        let (tensorShape, shareShape) = (try await alice.shape(of: onAlice.id), try await bob.shape(of: shared.shares[1].id))
+        #expect(tensorShape == [2, 3] && shareShape == [2, 3])
+        await #expect(throws: RemoteError.self) { try await alice.shape(of: 987_654) }
         expectClose(try await shared.adding(sy).reconstruct(), try x + y, within: 1e-4)
         // Shared among bob and charlie by alice, which keeps nothing.
         let elsewhere = try await onAlice.share(among: [bob, charlie])

@@ -55,8 +55,16 @@ extension WireCodec {
         case let .put(id, value), let .tensor(id, value):
             writer.u64(id)
             try tensor(value)
-        case let .get(id):
+        case let .get(id), let .shapeOf(id):
             writer.u64(id)
+        case let .shape(id, shape, isShare):
+            guard shape.count <= limits.maximumRank, shape.allSatisfy({ $0 >= 0 && $0 <= Int(UInt32.max) }) else {
+                throw WireError(.limitExceeded, "shape \(shape) exceeds the wire limits")
+            }
+            writer.u64(id)
+            writer.u8(isShare ? 1 : 0)
+            writer.u8(UInt8(shape.count))
+            for dimension in shape { writer.u32(UInt32(dimension)) }
         case let .putShare(id, value), let .share(id, value):
             writer.u64(id)
             try ring(value)
@@ -164,6 +172,15 @@ extension WireCodec {
             return .tensor(id: try reader.u64("tensor id"), tensor: try payloads.tensor(from: &reader))
         case .get:
             return .get(id: try reader.u64("tensor id"))
+        case .shapeOf:
+            return .shapeOf(id: try reader.u64("tensor id"))
+        case .shape:
+            let id = try reader.u64("tensor id"), isShare = try reader.bool("is share")
+            let rank = Int(try reader.u8("shape rank"))
+            guard rank <= limits.maximumRank else {
+                throw WireError(.limitExceeded, "a shape of rank \(rank); the limit is \(limits.maximumRank)")
+            }
+            return .shape(id: id, shape: try (0..<rank).map { _ in Int(try reader.u32("shape dimension")) }, isShare: isShare)
         case .putShare:
             return .putShare(id: try reader.u64("tensor id"), share: try payloads.ring(from: &reader))
         case .share:

@@ -145,6 +145,16 @@ extension RemoteWorker {
         _ = try await request(.ringPlan(steps))
     }
 
+    /// The shape of stored tensor `id` (a tensor or a share), without its values.
+    ///
+    /// - Throws: ``RemoteError`` when the worker holds no tensor `id`.
+    public func shape(of id: TensorID) async throws -> [Int] {
+        guard case let .shape(_, shape, _) = try await request(.shapeOf(id: id)) else {
+            throw RemoteError(worker: name, code: WireError.Kind.requestFailed.rawValue, message: "shape of \(id) did not return a shape")
+        }
+        return shape
+    }
+
     /// The ring tensor `id` (a share), copied from the worker.
     ///
     /// - Throws: ``RemoteError`` when `id` is not a ring tensor there.

@@ -230,8 +230,8 @@ extension RemoteTensor {
     /// The tensor this points at split into additive shares on `parties` by its own worker, so
     /// that its value never leaves it in the clear: the worker encodes it, draws a random share
     /// for every party but the first, keeps the rest, and moves each share to its party (the
-    /// first stays when the worker is that party). The client learns the shape from one random
-    /// share, which tells it nothing else. The client does not see the values, so their
+    /// first stays when the worker is that party). The client asks for the shape alone, never a
+    /// share's values. The client does not see the values, so their
     /// magnitude is `bound` (the caller's word: the data's range); without one, products of the
     /// result are refused.
     ///
@@ -248,7 +248,7 @@ extension RemoteTensor {
             pieces.append(RemoteTensor(worker: worker, id: piece))
         }
         try await worker.runRing(steps)
-        let shape = try await worker.fetchShare(pieces[0].id).shape
+        let shape = try await worker.shape(of: rest)
         var shares: [RemoteTensor] = []
         for (party, piece) in zip(parties, [RemoteTensor(worker: worker, id: rest)] + pieces) {
             shares.append(party === worker ? piece : try await piece.move(to: party))
