@@ -85,6 +85,7 @@ let package = Package(
         .target(
             name: "TesseraTransport",
             dependencies: ["CZMQ", "TesseraTensor", "TesseraWire", "TesseraTrace", .product(name: "DequeModule", package: "swift-collections"),
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(
@@ -161,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraTopologyTests",
-            dependencies: ["TesseraTopology", "TesseraScheduler", "TesseraTestSupport"]
+            dependencies: ["TesseraTopology", "TesseraScheduler", "TesseraTransport", "TesseraTestSupport"]
         ),
         .testTarget(
             name: "TesseraSecureAggregationTests",

@@ -30,13 +30,31 @@ public struct SecureAggregationClient {
         var selfSeed: ShamirSharing.Share
     }
 
-    /// A client `id` for `round`, with `threshold` shares rebuilding a secret.
-    public init(id: String, round: UInt64, threshold: Int) {
-        (self.id, self.round, self.threshold) = (id, round, threshold)
+    /// Signs its keys and checks every other client's (nil: neither).
+    private let identity: SigningIdentity?
+
+    /// A client `id` for `round`, with `threshold` shares rebuilding a secret; with an
+    /// `identity`, it signs its keys and takes part only with clients whose keys are signed by
+    /// the keys the identity trusts for them.
+    public init(id: String, round: UInt64, threshold: Int, identity: SigningIdentity? = nil) {
+        (self.id, self.round, self.threshold, self.identity) = (id, round, threshold, identity)
     }
 
-    /// Round 0: the public keys.
-    public func advertise() -> KeyAdvertisement {
+    /// Round 0: the public keys, signed when the client has an identity.
+    ///
+    /// - Throws: ``SecureAggregationError`` when signing fails.
+    public func advertise() throws -> KeyAdvertisement {
+        let keys = unsignedKeys
+        guard let identity else { return keys }
+        do {
+            return try identity.sign(keys, round: round)
+        } catch {
+            throw SecureAggregationError("cannot sign \(id)'s keys: \(error)")
+        }
+    }
+
+    /// Its public keys, unsigned.
+    private var unsignedKeys: KeyAdvertisement {
         KeyAdvertisement(id: id, encryptionKey: encryptionKey.publicKey.rawRepresentation, maskingKey: maskingKey.publicKey.rawRepresentation)
     }
 
@@ -49,9 +67,11 @@ public struct SecureAggregationClient {
     ///   client's own keys, with repeated ids or bad keys.
     public mutating func shareKeys(roster: [KeyAdvertisement], degree: Int = 0) throws -> [EncryptedShare] {
         guard roster.count >= threshold else { throw SecureAggregationError.tooFew("the roster", have: roster.count, threshold: threshold) }
-        guard Set(roster.map(\.id)).count == roster.count, roster.contains(advertise()) else {
+        guard Set(roster.map(\.id)).count == roster.count, roster.contains(where: { $0.id == id && $0.encryptionKey == unsignedKeys.encryptionKey && $0.maskingKey == unsignedKeys.maskingKey }) else {
             throw SecureAggregationError("the roster repeats a client or does not hold this client's keys")
         }
+        // Against a malicious scheduler: every key in the roster is its owner's, signed.
+        if let identity { for keys in roster { try identity.verify(keys, round: round) } }
         self.roster = roster.sorted { $0.id < $1.id }
         let graph = SecureAggregationGraph(members: self.roster.map(\.id), degree: degree, round: round, threshold: threshold)
         let parties = graph.neighbourhood(of: id)

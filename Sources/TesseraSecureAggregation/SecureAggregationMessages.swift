@@ -9,10 +9,13 @@ public struct KeyAdvertisement: Sendable, Equatable, Codable {
     public var encryptionKey: Data
     /// Raw X25519 public key for agreeing pairwise masks (32 bytes).
     public var maskingKey: Data
+    /// The client's Ed25519 signature of these keys for the round (``SigningIdentity``); nil
+    /// from a client without an identity.
+    public var signature: Data?
 
     /// An advertisement of `id`'s keys.
-    public init(id: String, encryptionKey: Data, maskingKey: Data) {
-        (self.id, self.encryptionKey, self.maskingKey) = (id, encryptionKey, maskingKey)
+    public init(id: String, encryptionKey: Data, maskingKey: Data, signature: Data? = nil) {
+        (self.id, self.encryptionKey, self.maskingKey, self.signature) = (id, encryptionKey, maskingKey, signature)
     }
 }
 

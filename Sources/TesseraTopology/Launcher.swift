@@ -171,19 +171,22 @@ public final class Launcher {
         }
     }
 
-    /// Puts worker `id`'s secret key and the scheduler's public key, and nothing else, in a
-    /// directory of their own on `host` (`.tessera-keys/<run>/<id>` under the remote working
-    /// directory, mode 0700, the key 0600), through ssh's stdin; returns that directory as the
-    /// worker there names it.
+    /// Puts worker `id`'s secret key, the scheduler's public key and every worker's signing
+    /// public key (`NAME.sign`, which secure aggregation checks the others' keys against), and
+    /// nothing else, in a directory of their own on `host` (`.tessera-keys/<run>/<id>` under the
+    /// remote working directory, mode 0700, the key 0600), through ssh's stdin; returns that
+    /// directory as the worker there names it.
     ///
     /// - Throws: ``TransportError`` for missing keys, ``TopologyError`` when ssh fails.
     private func sendKeys(of id: String, from directory: String, to host: String) throws -> String {
         let keys = KeyDirectory(URL(fileURLWithPath: directory))
         let secret = try keys.pair(id).secretKey, schedulerKey = try keys.publicKey(KeyDirectory.schedulerName)
         let remote = ".tessera-keys/\(topology.name)/\(id)"
+        let signing = try keys.signingKeys().sorted { $0.key < $1.key }
+            .map { " && printf '%s\\n' '\($0.value.base64EncodedString())' > '\(remote)/\($0.key).sign'" }.joined()
         let command = (topology.remoteDirectory.isEmpty ? "" : "cd '\(topology.remoteDirectory)' && ")
             + "mkdir -p '\(remote)' && chmod 700 '\(remote)' && printf '%s\\n' '\(schedulerKey)' > '\(remote)/scheduler.pub'"
-            + " && umask 077 && cat > '\(remote)/\(id).key'"
+            + signing + " && umask 077 && cat > '\(remote)/\(id).key'"
         let status = try ChildProcess.run("/usr/bin/ssh", ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + topology.sshOptions
                                           + [host, command], input: Data((secret + "\n").utf8))
         guard status == 0 else {

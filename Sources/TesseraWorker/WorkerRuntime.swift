@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import TesseraTensor
+import TesseraSecureAggregation
 import TesseraTrace
 import TesseraTransport
 import TesseraWire
@@ -58,6 +59,10 @@ public final class WorkerRuntime {
     /// Where `forward` may send tensors (those of the same federation) and how: by default
     /// plain, to loopback and ipc endpoints only.
     public var forwardTargets = ForwardTargets()
+    /// Secure aggregation against a malicious scheduler: this worker signs its round keys and
+    /// takes part only with workers whose keys are signed by their owners (nil: neither; a
+    /// worker with CURVE keys has one, from its key directory).
+    public var secureIdentity: SigningIdentity?
     /// Seconds without any message from the scheduler, after registering, before the worker
     /// says so and registers again.
     public var registrationRetry: Double = 5
@@ -176,7 +181,7 @@ public final class WorkerRuntime {
                     // The update stays here; the scheduler gets its keys, then its masked sum's part.
                     do {
                         let session = try SecureAggregationSession(update: update, taskID: task.replyTo, workerID: service.workerID,
-                                                                   settings: secure)
+                                                                   settings: secure, identity: secureIdentity)
                         secureAggregation = session
                         try send(try session.keys(), replyTo: task.replyTo, to: task.sender)
                     } catch {
@@ -249,6 +254,9 @@ public final class WorkerRuntime {
                             // A device that leaves in a secure round does so once its masked input is out.
                             leaving = !isRouter && step.kind == .relayedShares && availability.leaves()
                         } catch {
+                            // Said here too: a roster this worker will not take part in (keys not
+                            // signed by their owners) is the scheduler's doing, not to be hidden.
+                            logger.warning("secure aggregation, round \(step.round): \(error)")
                             reply = .errorReply(for: error)
                         }
                     default:

@@ -3,6 +3,7 @@ import Testing
 import TesseraScheduler
 import TesseraTestSupport
 import TesseraTopology
+import TesseraTransport
 
 @Suite("tessera launch", .serialized)
 struct LaunchTests {
@@ -50,6 +51,32 @@ struct LaunchTests {
         #expect(emit.waitForExit(timeout: 30) == 0, "\(emit.outputLines)")
         let real = URL(fileURLWithPath: ProcessHarness.tesseraPath).resolvingSymlinksInPath().path
         #expect(emit.outputLines.contains { $0.hasPrefix("tessera=") && $0.contains(real) }, "\(emit.outputLines)")
+    }
+
+    /// A secure run with keys: each worker signs its round keys and checks the others' against
+    /// the directory's `NAME.sign`. With the directory as made, the sum is made; with one
+    /// worker's `.sign` not its own (as a scheduler substituting that worker's keys would look),
+    /// the others refuse to share their secrets and every log says why.
+    @Test func aSecureRunWithKeysSignsItsRosterAndRefusesOneThatIsNot() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-signed-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let keys = KeyDirectory(runs.appendingPathComponent("keys"))
+        for name in ["scheduler", "worker-000", "worker-001", "worker-002"] { try keys.generate(name) }
+        let settings = ["--workers", "3", "--rounds", "1", "--model", "logreg", "--secure-aggregation", "--keys", keys.url.path,
+                        "--set", "runs=\(runs.path)"]
+        let signed = try ProcessHarness(["launch", "smoke"] + settings)
+        let round = try signed.waitForLine(containing: "round 1:", timeout: 120)
+        #expect(round.contains("secure sum of 3"), "\(round)")
+        #expect(signed.stop(timeout: 30) == 0)
+
+        try FileManager.default.removeItem(at: keys.url.appendingPathComponent("worker-001.sign"))
+        try FileManager.default.copyItem(at: keys.url.appendingPathComponent("worker-002.sign"), to: keys.url.appendingPathComponent("worker-001.sign"))
+        let altered = try ProcessHarness(["launch", "smoke"] + settings, includingErrors: true)
+        let refused = try altered.waitForLine(containing: "left the secure round", timeout: 120)
+        #expect(refused.contains("worker-001's keys are not signed by worker-001"), "\(refused)")
+        let failed = try altered.waitForLine(containing: "round 1: accuracy", timeout: 120)
+        #expect(failed.contains("no secure sum"), "\(failed)")
+        _ = altered.stop(timeout: 30)
     }
 
     /// A private run killed after it released a round's model but before that round's

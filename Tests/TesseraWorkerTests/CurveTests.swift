@@ -22,6 +22,14 @@ struct CurveTests {
         #expect(throws: TransportError.self) { try CurveKeyPair(secretKey: "not a key") }
         _ = try keys.generate("scheduler")
         #expect(try keys.publicKeys(except: "scheduler") == ["w1": pair.publicKey])
+        // Each pair's signing key is derived from its secret, its public half written as NAME.sign.
+        let signing = try keys.signingKeys()
+        let (derived, seed, reread) = (try pair.signingPublicKey(), try pair.signingSeed(), try CurveKeyPair(secretKey: pair.secretKey).signingSeed())
+        #expect(Set(signing.keys) == ["w1", "scheduler"] && signing["w1"] == derived && derived.count == 32)
+        #expect(seed == reread && signing["w1"] != signing["scheduler"])
+        try Data("not base64\n".utf8).write(to: keys.url.appendingPathComponent("w3.sign"))
+        #expect(throws: TransportError.self) { try keys.signingKeys() }
+        try FileManager.default.removeItem(at: keys.url.appendingPathComponent("w3.sign"))
         #expect(try keys.allowlist(except: "scheduler") == [pair.publicKey: "w1"])
         // One key may speak for one peer only.
         try FileManager.default.copyItem(at: keys.url.appendingPathComponent("w1.pub"), to: keys.url.appendingPathComponent("w2.pub"))

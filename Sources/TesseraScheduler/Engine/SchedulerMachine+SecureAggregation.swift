@@ -92,7 +92,8 @@ extension SchedulerMachine {
                 try refuse(step, error, from: worker, replyTo: envelope.id, round: round.number, into: &actions)
                 secure.fail(worker)
             }
-        case .error:
+        case let .error(_, text):
+            logger.warning("round \(round.number): \(worker) left the secure round: \(text)")
             secure.fail(worker)
         default:
             return try refuseStray(envelope, from: worker, into: &actions)

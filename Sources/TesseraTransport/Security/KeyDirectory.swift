@@ -1,10 +1,12 @@
 import Foundation
 
 /// A directory of CurveZMQ keys, one pair per name: `NAME.pub` (the public key, one line) and
-/// `NAME.key` (the secret key, one line, readable by its owner only: mode 0600). The scheduler's
-/// pair is named `scheduler`; every other `.pub` in the directory is a worker or client the
-/// scheduler admits, under its file name. A host needs only its own `.key` and the `.pub` files
-/// of the peers it talks to.
+/// `NAME.key` (the secret key, one line, readable by its owner only: mode 0600), and `NAME.sign`
+/// (the Ed25519 public key derived from the pair, base64, one line: what a worker's signed
+/// secure-aggregation keys are checked against). The scheduler's pair is named `scheduler`;
+/// every other `.pub` in the directory is a worker or client the scheduler admits, under its
+/// file name. A host needs only its own `.key`, the `.pub` files of the peers it talks to, and
+/// the `.sign` files of the workers it aggregates with.
 public struct KeyDirectory: Sendable {
     /// The directory.
     public let url: URL
@@ -31,7 +33,8 @@ public struct KeyDirectory: Sendable {
             throw TransportError(.badKey, "cannot make the key directory: \(FileFailure.describe(error))")
         }
         let secret = url.appendingPathComponent("\(name).key"), shared = url.appendingPathComponent("\(name).pub")
-        for file in [secret, shared] where FileManager.default.fileExists(atPath: file.path) {
+        let signing = url.appendingPathComponent("\(name).sign")
+        for file in [secret, shared, signing] where FileManager.default.fileExists(atPath: file.path) {
             throw TransportError(.badKey, "\(file.path) exists; remove it first to make a new key pair for \(name)")
         }
         // Created with 0600 before the secret is written, so it is never readable by others.
@@ -41,6 +44,7 @@ public struct KeyDirectory: Sendable {
         do {
             try Data((pair.secretKey + "\n").utf8).write(to: secret)
             try Data((pair.publicKey + "\n").utf8).write(to: shared)
+            try Data((try pair.signingPublicKey().base64EncodedString() + "\n").utf8).write(to: signing)
         } catch {
             throw TransportError(.badKey, "cannot write the keys for \(name) in \(url.path): \(error.localizedDescription)")
         }
@@ -73,6 +77,22 @@ public struct KeyDirectory: Sendable {
         let key = try Self.line(file)
         try CurveKeyPair.check(key, what: "public key of \(name)")
         return key
+    }
+
+    /// Every signing public key (`NAME.sign`, 32 bytes) in the directory, by name.
+    ///
+    /// - Throws: ``TransportError`` (`.badKey`) for a file that is not 32 bytes of base64.
+    public func signingKeys() throws -> [String: Data] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        var keys: [String: Data] = [:]
+        for file in files where file.hasSuffix(".sign") {
+            let path = url.appendingPathComponent(file)
+            guard let key = Data(base64Encoded: try Self.line(path)), key.count == 32 else {
+                throw TransportError(.badKey, "\(path.path) is not a signing key (32 bytes of base64, as tessera keys generate writes)")
+            }
+            keys[String(file.dropLast(5))] = key
+        }
+        return keys
     }
 
     /// Every public key in the directory but `except`'s, by name: the allowlist of a server.

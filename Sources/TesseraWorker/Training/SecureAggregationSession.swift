@@ -26,13 +26,14 @@ struct SecureAggregationSession {
     /// The participants whose shares did not open for this worker, and why.
     private(set) var left: [String] = []
 
-    /// A session for `update` (trained for task `taskID` with `settings`) of worker `id`.
+    /// A session for `update` (trained for task `taskID` with `settings`) of worker `id`, signing
+    /// its keys and checking the others' with `identity` when it has one.
     ///
     /// - Throws: ``SecureAggregationError`` for weights that cannot be encoded.
-    init(update: TrainUpdate, taskID: UInt64, workerID id: String, settings: Hyperparameters) throws {
+    init(update: TrainUpdate, taskID: UInt64, workerID id: String, settings: Hyperparameters, identity: SigningIdentity? = nil) throws {
         round = update.round
         self.taskID = taskID
-        client = SecureAggregationClient(id: id, round: update.round, threshold: settings.secureThreshold)
+        client = SecureAggregationClient(id: id, round: update.round, threshold: settings.secureThreshold, identity: identity)
         neighbours = settings.secureNeighbours
         let values = update.weights.flatMap(\.tensor.scalars)
         let weight = settings.localClip > 0 ? 1 : Double(update.sampleCount)

@@ -13,11 +13,12 @@ struct KeysCommand: ParsableCommand {
 struct GenerateKeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Write NAME.key (secret, mode 0600) and NAME.pub for each name.",
+        abstract: "Write NAME.key (secret, mode 0600), NAME.pub and NAME.sign for each name.",
         discussion: """
         Name the scheduler's pair 'scheduler' and each worker's pair after its worker id. The \
         scheduler admits every NAME.pub in its key directory under that name; a worker needs its \
-        own NAME.key and scheduler.pub. Copy only a host's own .key to it.
+        own NAME.key and scheduler.pub, and, for secure aggregation, every worker's NAME.sign (the \
+        public key its round keys are signed with). Copy only a host's own .key to it.
         """)
 
     @Argument(help: "Names of the pairs (worker ids, or 'scheduler').")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TesseraData
 import TesseraTrace
+import TesseraSecureAggregation
 import TesseraTransport
 import TesseraWire
 import TesseraWorker
@@ -127,6 +128,7 @@ struct WorkerCommand: ParsableCommand {
         runtime.schedulerTimeout = schedulerTimeout
         runtime.giveUpAfter = giveUp
         runtime.forwardTargets = try forwardTargets()
+        runtime.secureIdentity = try secureIdentity()
         runtime.onTaskStarted = { message in
             FileHandle.standardOutput.write(Data("worker \(id): round \(message.round) \(message.kindName)\n".utf8))
         }
@@ -165,6 +167,17 @@ struct WorkerCommand: ParsableCommand {
             serverKeys[entry.endpoint] = try directory.publicKey(name)
         }
         return ForwardTargets(keys: try directory.pair(id), serverKeys: serverKeys)
+    }
+
+    /// With `--keys`, the identity that signs this worker's secure-aggregation keys and checks
+    /// the others' against their `NAME.sign` in the directory; nil without keys.
+    private func secureIdentity() throws -> SigningIdentity? {
+        guard let keys else { return nil }
+        let directory = KeyDirectory(URL(fileURLWithPath: keys))
+        let pair = try directory.pair(id)
+        var trusted = try directory.signingKeys()
+        trusted[id] = try pair.signingPublicKey()
+        return try SigningIdentity(privateKey: try pair.signingSeed(), verifyingKeys: trusted)
     }
 
     /// The channel's security: none without `--keys` (refused when binding beyond this machine
