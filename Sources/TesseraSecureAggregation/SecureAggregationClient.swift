@@ -32,6 +32,10 @@ public struct SecureAggregationClient {
 
     /// Signs its keys and checks every other client's (nil: neither).
     private let identity: SigningIdentity?
+    /// Whether it signs its keys, and so checks the survivors before it unmasks.
+    public var signs: Bool { identity != nil }
+    /// The survivors it signed (the consistency check), the only ones it unmasks for.
+    private var acknowledged: [String]?
 
     /// A client `id` for `round`, with `threshold` shares rebuilding a secret; with an
     /// `identity`, it signs its keys and takes part only with clients whose keys are signed by
@@ -169,6 +173,53 @@ public struct SecureAggregationClient {
     /// - Throws: ``SecureAggregationError`` when the survivors are under the threshold, or
     ///   name a client that never shared keys (a server asking for both of one client's secrets).
     public func unmask(survivors: [String]) throws -> UnmaskingShares {
+        // With an identity, only after the consistency check (``unmask(signatures:)``).
+        guard identity == nil else {
+            throw SecureAggregationError("the survivors were not checked: a client that signs its keys reveals shares only once enough others signed the same survivors")
+        }
+        return try revealing(for: survivors)
+    }
+
+    /// The consistency check of the malicious-server variant (Bonawitz et al. 2017, round 4), for
+    /// a client with an identity: its signature of the survivors the server named, to be shown
+    /// to the others. It then unmasks only for this list (``unmask(signatures:)``).
+    ///
+    /// - Throws: ``SecureAggregationError`` without an identity, or for survivors it cannot
+    ///   unmask for.
+    public mutating func signSurvivors(_ survivors: [String]) throws -> SurvivorsSignature {
+        guard let identity else { throw SecureAggregationError("a client without an identity has nothing to sign the survivors with") }
+        _ = try revealing(for: survivors)
+        let list = Set(survivors).sorted()
+        acknowledged = list
+        do {
+            return SurvivorsSignature(id: id, signature: try identity.sign(SurvivorsSignature.signedBytes(list, round: round)))
+        } catch {
+            throw SecureAggregationError("cannot sign the survivors: \(error)")
+        }
+    }
+
+    /// The shares it reveals for the survivors it signed, once `signatures` (by id) hold valid
+    /// signatures of that same list from at least the threshold of them (and of its own
+    /// neighbourhood's threshold under SecAgg+): otherwise the server may have shown others a
+    /// different list, to learn both secrets of one client, and it reveals nothing. Signatures
+    /// that do not verify are not counted.
+    ///
+    /// - Throws: ``SecureAggregationError`` before ``signSurvivors(_:)``, or with too few valid
+    ///   signatures.
+    public func unmask(signatures: [String: Data]) throws -> UnmaskingShares {
+        guard let identity, let acknowledged else { throw SecureAggregationError("no survivors were signed") }
+        let bytes = SurvivorsSignature.signedBytes(acknowledged, round: round)
+        let valid = Set(signatures.filter { acknowledged.contains($0.key) && identity.isValid($0.value, by: $0.key, for: bytes) }.keys)
+        let neighbourhood = Set(graph?.neighbourhood(of: id) ?? [])
+        let needed = graph?.threshold ?? threshold
+        guard valid.count >= threshold, valid.intersection(neighbourhood).count >= needed else {
+            throw SecureAggregationError("\(valid.count) of the survivors signed the list this client was shown, fewer than the threshold \(max(threshold, needed)): the scheduler may have shown others another; nothing revealed")
+        }
+        return try revealing(for: acknowledged)
+    }
+
+    /// The shares to reveal for `survivors`, checked.
+    private func revealing(for survivors: [String]) throws -> UnmaskingShares {
         let alive = Set(survivors)
         guard alive.count >= threshold else { throw SecureAggregationError.tooFew("the survivors", have: alive.count, threshold: threshold) }
         // Of its neighbourhood, only clients whose shares it holds may be survivors.

@@ -52,6 +52,34 @@ public struct UnmaskingShares: Sendable, Equatable, Codable {
     }
 }
 
+/// Round 4 with signed keys (the consistency check): a client's signature of the survivors the
+/// server named to it.
+public struct SurvivorsSignature: Sendable, Equatable, Codable {
+    /// The client signing.
+    public var id: String
+    /// Its Ed25519 signature of the sorted survivors (``signedBytes(_:round:)``).
+    public var signature: Data
+
+    /// `id`'s `signature`.
+    public init(id: String, signature: Data) {
+        (self.id, self.signature) = (id, signature)
+    }
+
+    /// What the signature covers (docs/PROTOCOL.md): "tessera secagg survivors v1", a zero byte,
+    /// the round (u64 little-endian), then each survivor's id in UTF-8 followed by a zero byte,
+    /// in sorted order.
+    static func signedBytes(_ survivors: [String], round: UInt64) -> Data {
+        var bytes = Data("tessera secagg survivors v1".utf8)
+        bytes.append(0)
+        withUnsafeBytes(of: round.littleEndian) { bytes.append(contentsOf: $0) }
+        for id in survivors.sorted() {
+            bytes.append(contentsOf: Data(id.utf8))
+            bytes.append(0)
+        }
+        return bytes
+    }
+}
+
 /// Round 2: what a client says in the clear beside its masked input: the weight its input was
 /// multiplied by, which the server checks on its own (so that a client claiming more than it
 /// may is left out, rather than spoiling the sum's total), and whom it masked with.

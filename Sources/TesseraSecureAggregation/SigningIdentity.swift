@@ -35,6 +35,17 @@ public struct SigningIdentity: Sendable {
         return signed
     }
 
+    /// This identity's signature of `bytes`.
+    func sign(_ bytes: Data) throws -> Data {
+        try privateKey.signature(for: bytes)
+    }
+
+    /// Whether `signature` is `id`'s, by the key this identity trusts for it, of `bytes`.
+    func isValid(_ signature: Data, by id: String, for bytes: Data) -> Bool {
+        guard let key = verifyingKeys[id], let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: key) else { return false }
+        return publicKey.isValidSignature(signature, for: bytes)
+    }
+
     /// Throws unless `advertisement` carries a valid signature for `round` by the key this
     /// identity trusts for its id.
     func verify(_ advertisement: KeyAdvertisement, round: UInt64) throws {

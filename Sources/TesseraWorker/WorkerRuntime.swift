@@ -250,7 +250,7 @@ public final class WorkerRuntime {
                                     tracer?.span("secagg left out", start: TraceEvent.now(), detail: left)
                                 }
                             }
-                            secureAggregation = step.kind == .survivors ? nil : session
+                            secureAggregation = session.isFinished ? nil : session
                             // A device that leaves in a secure round does so once its masked input is out.
                             leaving = !isRouter && step.kind == .relayedShares && availability.leaves()
                         } catch {

@@ -28,8 +28,39 @@ struct SigningIdentityTests {
         for index in clients.indices { clients[index].receive(server.shares(for: clients[index].id)) }
         let inputs = (0..<4).map { client in (0..<8).map { UInt64(client * 10 + $0) } }
         for index in clients.indices { try server.collect(masked: try clients[index].mask(inputs[index]), from: clients[index].id) }
-        for index in clients.indices { try server.collect(try clients[index].unmask(survivors: try server.survivors())) }
+        // The consistency check: each signs the survivors, and unmasks once it sees enough signatures.
+        let survivors = try server.survivors()
+        #expect(throws: SecureAggregationError.self) { try clients[0].unmask(survivors: survivors) }
+        var signatures: [String: Data] = [:]
+        for index in clients.indices { signatures[clients[index].id] = try clients[index].signSurvivors(survivors).signature }
+        for index in clients.indices { try server.collect(try clients[index].unmask(signatures: signatures)) }
         #expect(try server.sum() == (0..<8).map { UInt64(60 + 4 * $0) })
+    }
+
+    /// A scheduler that shows one group of clients one list of survivors and another group
+    /// another (to collect self-mask shares of a client from some and its masking-key shares
+    /// from others) is caught: a client reveals only when the threshold signed the list it saw.
+    @Test func survivorsShownDifferentlyAreCaughtByTheConsistencyCheck() throws {
+        let identities = try Self.identities(5)
+        var clients = identities.indices.map { SecureAggregationClient(id: "c\($0)", round: 3, threshold: 3, identity: identities[$0]) }
+        var server = SecureAggregationServer(round: 3, threshold: 3, length: 4)
+        for client in clients { try server.collect(client.advertise()) }
+        let roster = try server.roster()
+        for index in clients.indices { try server.collect(shares: try clients[index].shareKeys(roster: roster), from: clients[index].id) }
+        for index in clients.indices { clients[index].receive(server.shares(for: clients[index].id)) }
+        let (without4, everyone) = (["c0", "c1", "c2", "c3"], ["c0", "c1", "c2", "c3", "c4"])
+        var signatures: [String: Data] = [:]
+        for index in 0..<2 { signatures[clients[index].id] = try clients[index].signSurvivors(without4).signature }
+        for index in 2..<5 { signatures[clients[index].id] = try clients[index].signSurvivors(everyone).signature }
+        for index in 0..<2 {
+            #expect { _ = try clients[index].unmask(signatures: signatures) } throws: { "\($0)".contains("2 of the survivors signed") }
+        }
+        #expect(throws: Never.self) { _ = try clients[2].unmask(signatures: signatures) }
+        // A forged signature is not counted, and withheld ones leave too few.
+        var forged = signatures
+        forged["c3"] = Data(repeating: 7, count: 64)
+        #expect(throws: SecureAggregationError.self) { _ = try clients[2].unmask(signatures: forged) }
+        #expect(throws: SecureAggregationError.self) { _ = try clients[2].unmask(signatures: signatures.filter { $0.key != "c4" }) }
     }
 
     @Test func aRosterTheSchedulerAlteredIsRefusedBeforeAnySecretIsShared() throws {

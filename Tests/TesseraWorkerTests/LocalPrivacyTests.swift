@@ -38,7 +38,7 @@ struct LocalPrivacyTests {
 
     /// In a secure round the trainer clips only, and the session adds the noise to the
     /// fixed-point input as integers: a discrete Gaussian of noise × clip in the fixed point's
-    /// units on every weight, none on the count.
+    /// units on every weight; the weight said beside it (1, clipped) is not noised.
     @Test func aSecureRoundsNoiseIsAddedAsIntegersAfterEncoding() throws {
         let trainer = try LocalTrainer(configuration: ClientConfiguration(model: .logisticRegression, data: "synthetic", clients: 4,
                                                                           clientIndex: 0, seed: 11))
@@ -55,8 +55,8 @@ struct LocalPrivacyTests {
         settings.localNoise = 2
         let noisy = try SecureAggregationSession(update: update, taskID: 1, workerID: "w", settings: settings)
         let difference = zip(noisy.input, quiet.input).map { Double(Int64(bitPattern: $0 &- $1)) }
-        #expect(difference.last == 0, "the count is not noised")
-        let weights = difference.dropLast()
+        #expect(noisy.weight == 1 && noisy.input.count == global.scalarCount, "one value a weight, and the weight beside them")
+        let weights = difference
         let deviation = (weights.map { $0 * $0 }.reduce(0, +) / Double(weights.count)).squareRoot() * FixedPoint.updates.precision
         #expect(abs(deviation - 0.1) < 0.01, "deviation \(deviation), expected 0.1")
     }

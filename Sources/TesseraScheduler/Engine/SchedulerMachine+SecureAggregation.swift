@@ -132,8 +132,20 @@ extension SchedulerMachine {
                 let survivors = try secure.server.survivors()
                 let message = try EncodedMessage(Envelope(id: takeID(), message: .secureAggregation(SecureAggregationStep(
                     round: UInt64(round.number), kind: .survivors, body: try SecureAggregationRound.json(survivors)))), codec: codec)
-                secure.begin(.unmasking, asked: survivors.map { ($0, message.envelope.id) }, at: now, deadline: stepDeadline(of: round, at: now))
+                // Signed keys: the workers check the survivors with each other's signatures first.
+                secure.begin(secure.signed ? .consistency : .unmasking, asked: survivors.map { ($0, message.envelope.id) }, at: now,
+                             deadline: stepDeadline(of: round, at: now))
                 for id in survivors { send(message, to: id, into: &actions) }
+            case .consistency:
+                let signers = secure.survivorSignatures.keys.sorted()
+                guard signers.count >= secure.threshold else {
+                    round.secure = secure
+                    return try closeSecurely(round, failure: "\(signers.count) survivors signed the survivors, fewer than the threshold \(secure.threshold)", into: &actions)
+                }
+                let message = try EncodedMessage(Envelope(id: takeID(), message: .secureAggregation(SecureAggregationStep(
+                    round: UInt64(round.number), kind: .signatures, body: try SecureAggregationRound.json(secure.survivorSignatures)))), codec: codec)
+                secure.begin(.unmasking, asked: signers.map { ($0, message.envelope.id) }, at: now, deadline: stepDeadline(of: round, at: now))
+                for id in signers { send(message, to: id, into: &actions) }
             case .unmasking:
                 let start = TraceEvent.now()
                 let sum = try secure.server.sum()

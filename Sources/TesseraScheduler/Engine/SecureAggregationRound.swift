@@ -10,7 +10,7 @@ import TesseraWire
 struct SecureAggregationRound {
     /// What the scheduler waits for.
     enum Stage: String, Sendable {
-        case keys, shares, maskedInputs = "masked inputs", unmasking
+        case keys, shares, maskedInputs = "masked inputs", consistency, unmasking
 
         /// The step that answers this stage.
         var answer: SecureAggregationStep.Kind {
@@ -18,6 +18,7 @@ struct SecureAggregationRound {
             case .keys: .keys
             case .shares: .shares
             case .maskedInputs: .maskedInput
+            case .consistency: .consistency
             case .unmasking: .unmasking
             }
         }
@@ -39,6 +40,11 @@ struct SecureAggregationRound {
     private(set) var counts: [Stage: Int] = [:]
     /// The weight each masked input was multiplied by, as its worker said beside it.
     private(set) var weights: [String: Double] = [:]
+    /// Whether every key in the roster was signed: its workers then check the survivors
+    /// (the consistency stage) before they unmask.
+    private(set) var signed = false
+    /// The survivors' signatures of the survivors, by id (the consistency stage's answers).
+    private(set) var survivorSignatures: [String: Data] = [:]
 
     /// A secure round `round` over inputs of `length` elements whose secrets take `threshold`
     /// shares; its keys are due by `deadline`.
@@ -67,7 +73,9 @@ struct SecureAggregationRound {
     ///
     /// - Throws: ``SecureAggregationError`` when they are fewer than the threshold.
     mutating func publishRoster() throws -> [KeyAdvertisement] {
-        try server.roster()
+        let roster = try server.roster()
+        signed = roster.allSatisfy { $0.signature != nil }
+        return roster
     }
 
     /// Starts `stage`: `workers` were each sent a step, with those message ids, at `now`.
@@ -117,6 +125,12 @@ struct SecureAggregationRound {
             }
             try server.collect(masked: step.vector, from: worker, maskedWith: note.maskedWith)
             weights[worker] = weight
+        case .consistency:
+            let signature = try Self.decode(SurvivorsSignature.self, step, from: worker)
+            guard signature.id == worker else {
+                throw SchedulerError.unusableStep(worker: worker, step: step.kind.name, reason: "the signature names another worker, \(signature.id)")
+            }
+            survivorSignatures[worker] = signature.signature
         case .unmasking:
             let revealed = try Self.decode(UnmaskingShares.self, step, from: worker)
             guard revealed.id == worker else {

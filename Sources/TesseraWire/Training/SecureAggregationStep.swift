@@ -19,6 +19,11 @@ public struct SecureAggregationStep: Sendable, Equatable {
         case survivors = 6
         /// Worker → scheduler: the shares it reveals for the unmasking.
         case unmasking = 7
+        /// Worker → scheduler, instead of unmasking when its keys are signed: its signature of
+        /// the survivors it was sent (the consistency check).
+        case consistency = 8
+        /// Scheduler → worker: the survivors' signatures of the survivors, by id.
+        case signatures = 9
 
         /// How logs and traces name it.
         public var name: String {
@@ -30,11 +35,13 @@ public struct SecureAggregationStep: Sendable, Equatable {
             case .maskedInput: "secagg masked input"
             case .survivors: "secagg survivors"
             case .unmasking: "secagg unmasking"
+            case .consistency: "secagg consistency"
+            case .signatures: "secagg signatures"
             }
         }
 
         /// Whether the scheduler sends it (and a worker answers it with the next step).
-        public var isRequest: Bool { [.roster, .relayedShares, .survivors].contains(self) }
+        public var isRequest: Bool { [.roster, .relayedShares, .survivors, .signatures].contains(self) }
     }
 
     /// The federated round.

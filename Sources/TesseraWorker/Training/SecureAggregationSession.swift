@@ -51,6 +51,9 @@ struct SecureAggregationSession {
         self.weight = weight
     }
 
+    /// Whether it has answered its last step (its unmasking shares).
+    var isFinished: Bool { next == .keys }
+
     /// The first step: this worker's keys.
     func keys() throws -> Message {
         .secureAggregation(SecureAggregationStep(round: round, kind: .keys, body: try Self.json(client.advertise())))
@@ -79,8 +82,17 @@ struct SecureAggregationSession {
                 next = .survivors
                 return .secureAggregation(SecureAggregationStep(round: round, kind: .maskedInput, body: try Self.json(MaskedInputNote(weight: weight, maskedWith: client.maskedWith)),
                                                                 vector: try client.mask(input)))
+            case .survivors where client.signs:
+                // The consistency check first: its signature of the list, then the others'.
+                let signature = try client.signSurvivors(try Self.decode([String].self, step.body))
+                next = .signatures
+                return .secureAggregation(SecureAggregationStep(round: round, kind: .consistency, body: try Self.json(signature)))
             case .survivors:
                 let revealed = try client.unmask(survivors: try Self.decode([String].self, step.body))
+                next = .keys
+                return .secureAggregation(SecureAggregationStep(round: round, kind: .unmasking, body: try Self.json(revealed)))
+            case .signatures:
+                let revealed = try client.unmask(signatures: try Self.decode([String: Data].self, step.body))
                 next = .keys
                 return .secureAggregation(SecureAggregationStep(round: round, kind: .unmasking, body: try Self.json(revealed)))
             default:
