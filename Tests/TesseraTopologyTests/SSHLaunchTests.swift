@@ -61,10 +61,13 @@ struct SSHLaunchTests {
         #expect(try sshd.log().components(separatedBy: "Accepted publickey").count - 1 == (secured ? 5 : 3))
         #expect(try !processesRunning(withCommandLineContaining: directory.appendingPathComponent("over-ssh/traces").path), "remote workers are still running")
         if secured {
-            // Each worker got its own secret key and the scheduler's public key, nothing else.
+            // Each worker got its own secret key, the scheduler's public key and the signing
+            // public keys (NAME.sign) secure aggregation checks the others' round keys against;
+            // no other secret.
             for id in ["worker-000", "worker-001"] {
                 let remote = directory.appendingPathComponent(".tessera-keys/over-ssh/\(id)")
-                #expect(try FileManager.default.contentsOfDirectory(atPath: remote.path).sorted() == ["scheduler.pub", "\(id).key"].sorted())
+                #expect(try FileManager.default.contentsOfDirectory(atPath: remote.path).sorted()
+                        == ["scheduler.pub", "\(id).key", "scheduler.sign", "worker-000.sign", "worker-001.sign"].sorted())
                 let mode = try FileManager.default.attributesOfItem(atPath: remote.appendingPathComponent("\(id).key").path)[.posixPermissions] as? Int
                 #expect(mode == 0o600)
             }

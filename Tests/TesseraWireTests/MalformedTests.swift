@@ -67,7 +67,7 @@ struct MalformedTests {
         #expect(Self.kind([valid[0]]) == .frameMismatch)                               // missing vector frame
         #expect(Self.kind([valid[0], valid[1].prefix(16)]) == .frameMismatch)          // short vector
         var header = valid[0]
-        header[header.startIndex + 36] = 9                                              // step 9 (after the 28-byte header and the round)
+        header[header.startIndex + 36] = 10                                             // step 10 (after the 28-byte header and the round)
         #expect(Self.kind([header, valid[1]]) == .malformed)
         var dtype = valid[0]
         dtype[dtype.count - 6] = 1                                                      // a float32 descriptor
