@@ -1,11 +1,23 @@
 import TesseraNN
 import TesseraTensor
 
-/// How the scheduler turns a round's updates into the next global model. Strategies with
-/// server state (momentum, moments) keep it between rounds, in a `TesseraNN` optimizer.
+/// How the scheduler turns a round into the next global model. Strategies with server state
+/// (momentum, moments) keep it between rounds, in a `TesseraNN` optimizer.
+///
+/// A strategy steps from the round's **average change** Δ (the clients' models minus the global
+/// one, averaged), whichever path made it: FedAvg's sample-weighted mean of plain updates
+/// (``aggregate(global:updates:)``), the unmasked secure sum, DP-FedAvg's clipped and noised
+/// mean (``PrivateAggregation``), FedBuff's staleness-weighted buffer. No path hands a strategy
+/// made-up updates.
 public protocol AggregationStrategy: Sendable {
+    /// The next global model from the current one and the round's average change.
+    ///
+    /// - Throws: ``NNError`` for a change that does not match the model.
+    mutating func step(global: ParameterSet, averageChange: ParameterSet) throws -> ParameterSet
+
     /// The next global model from the current one and this round's updates (validated against
-    /// `global`; implementations sum in worker-id order).
+    /// `global`): by default a step with their sample-weighted average change, summed in
+    /// worker-id order.
     ///
     /// - Throws: ``SchedulerError`` or ``NNError`` for empty or mismatched updates.
     mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet
@@ -19,12 +31,26 @@ public protocol AggregationStrategy: Sendable {
     mutating func restore(_ state: OptimizerState?) throws
 }
 
+extension AggregationStrategy {
+    public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
+        try step(global: global, averageChange: try FederatedAveraging.aggregate(updates).subtracting(global))
+    }
+}
+
 /// FedAvg: the sample-weighted average (McMahan et al. 2017). FedProx uses it too; its
 /// difference is on the clients.
 public struct FedAvg: AggregationStrategy {
     /// FedAvg.
     public init() {}
 
+    /// The global model moved by the average change.
+    public mutating func step(global: ParameterSet, averageChange: ParameterSet) throws -> ParameterSet {
+        var next = global
+        try next.add(averageChange, scaledBy: 1)
+        return next
+    }
+
+    /// The average itself (not global plus its change: the same, without the rounding).
     public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
         try FederatedAveraging.aggregate(updates)
     }
@@ -50,10 +76,9 @@ public struct ServerOptimizer<O: Optimizer>: AggregationStrategy {
         self.optimizer = optimizer
     }
 
-    public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
-        let pseudoGradient = try global.subtracting(FederatedAveraging.aggregate(updates))
+    public mutating func step(global: ParameterSet, averageChange: ParameterSet) throws -> ParameterSet {
         var next = global
-        try optimizer.step(&next, gradients: pseudoGradient)
+        try optimizer.step(&next, gradients: averageChange.scaled(by: -1))
         return next
     }
 

@@ -33,17 +33,16 @@ public struct FedBuff: Sendable {
     }
 
     /// The global model after one server step with `strategy` on the buffered updates (which
-    /// stay buffered until ``clear()``). The strategy sees each update as the model `global + s(τᵢ)·Δᵢ`, so its
-    /// sample-weighted average is `global + Δ̄`.
+    /// stay buffered until ``clear()``): their sample-weighted average change Δ̄ = Σ nᵢ s(τᵢ) Δᵢ / Σ nᵢ,
+    /// summed in worker-id order.
     ///
     /// - Throws: ``SchedulerError`` for an empty buffer, errors of `strategy`.
     public func step(_ global: ParameterSet, with strategy: inout any AggregationStrategy) throws -> ParameterSet {
-        let updates = try buffer.map { entry in
-            var model = global
-            try model.add(entry.change, scaledBy: 1)
-            return ValidatedUpdate(workerID: entry.workerID, parameters: model, sampleCount: entry.sampleCount)
-        }
-        return try strategy.aggregate(global: global, updates: updates)
+        let ordered = buffer.sorted { $0.workerID < $1.workerID }
+        let total = ordered.reduce(0.0) { $0 + Double($1.sampleCount) }
+        guard !ordered.isEmpty, total > 0 else { throw SchedulerError.nothingToAggregate }
+        let change = try ParameterSet.weightedSum(ordered.map(\.change), weights: ordered.map { Float(Double($0.sampleCount) / total) })
+        return try strategy.step(global: global, averageChange: change)
     }
 
     /// Empties the buffer (after a step, taken or refused).

@@ -295,10 +295,10 @@ extension SchedulerMachine {
             if round.aggregated {
                 let start = TraceEvent.now()
                 if var privacy {
-                    let (average, done) = try privacy.aggregate(global: global, updates: updates, expectedClients: settings.expectedClients,
+                    let (change, done) = try privacy.aggregate(global: global, updates: updates, expectedClients: settings.expectedClients,
                                                                 random: &entropy)
                     self.privacy = privacy
-                    round.aggregated = try stepGlobal(round: round.number) { try $0.aggregate(global: global, updates: [average]) }
+                    round.aggregated = try stepGlobal(round: round.number) { try $0.step(global: global, averageChange: change) }
                     chargePrivateRound(into: &actions)
                     round.privacy = RoundResult.PrivacySummary(epsilon: budget.epsilon(delta: settings.delta), delta: settings.delta,
                                                                clip: done.clip, clipped: done.clipped, noise: done.noise,

@@ -25,7 +25,7 @@ extension SchedulerMachine {
         parameters.secureNeighbours = settings.secureNeighbours
         if let privacy {
             parameters.localClip = Float(privacy.clip)
-            parameters.localNoise = Float(privacy.updateNoiseMultiplier / Double(threshold).squareRoot())
+            parameters.localNoise = Float(privacy.workerNoiseMultiplier(threshold: threshold))
         }
         return String(decoding: try JSONEncoder().encode(parameters), as: UTF8.self)
     }
@@ -172,11 +172,11 @@ extension SchedulerMachine {
         var failure = failure
         if let sum {
             do {
-                let average = try decode(sum, of: survivors, weights: secure.weights)
+                let change = try averageChange(of: sum, inputs: survivors, weights: secure.weights)
                 round.aggregated = privacy != nil || survivors.count >= settings.quorum
                 if round.aggregated {
                     let start = TraceEvent.now()
-                    round.aggregated = try stepGlobal(round: round.number) { try $0.aggregate(global: global, updates: [average]) }
+                    round.aggregated = try stepGlobal(round: round.number) { try $0.step(global: global, averageChange: change) }
                     tracer?.span("aggregate", start: start, detail: "secure sum of \(survivors.count)", round: UInt64(round.number))
                 }
             } catch {
@@ -193,7 +193,7 @@ extension SchedulerMachine {
         }
         if let privacy {
             chargePrivateRound(into: &actions)
-            let noise = privacy.updateNoiseMultiplier * privacy.clip * (Double(survivors.count) / Double(secure.threshold)).squareRoot()
+            let noise = privacy.secureNoise(inputs: survivors.count, threshold: secure.threshold)
             round.privacy = RoundResult.PrivacySummary(epsilon: budget.epsilon(delta: settings.delta), delta: settings.delta,
                                                        clip: privacy.clip, clipped: nil, noise: round.aggregated ? noise : 0,
                                                        epsilonAgainstScheduler: budget.epsilonAgainstScheduler(delta: settings.delta),
@@ -205,14 +205,15 @@ extension SchedulerMachine {
         try evaluateRound(round, at: clock.now, into: &actions)
     }
 
-    /// The update an unmasked `sum` of the `inputs` stands for: each input is a worker's weights
-    /// times the weight it said beside it, checked when it came (docs/PROTOCOL.md). A plain
-    /// round's is the sample-weighted average; a private round's inputs are clipped, noised models
-    /// of weight 1, whose change is divided by the expected clients (DP-FedAvg's fixed denominator).
+    /// The average change an unmasked `sum` of the `inputs` stands for: each input is a worker's
+    /// weights times the weight it said beside it, checked when it came (docs/PROTOCOL.md). A
+    /// plain round's is the sample-weighted average minus the global model; a private round's
+    /// inputs are clipped, noised models of weight 1, divided as DP-FedAvg divides
+    /// (``PrivateAggregation/averageChange(ofSecureSum:inputs:global:expectedClients:)``).
     ///
     /// - Throws: ``SchedulerError`` (`.unusableUpdate`) for a sum of the wrong length, of inputs
     ///   that weigh nothing, or whose average is not finite.
-    func decode(_ sum: [UInt64], of inputs: [String], weights: [String: Double]) throws -> ValidatedUpdate {
+    func averageChange(of sum: [UInt64], inputs: [String], weights: [String: Double]) throws -> ParameterSet {
         let values = FixedPoint.updates.decode(sum)
         let current = global.flattened()
         guard values.count == current.count else {
@@ -222,17 +223,12 @@ extension SchedulerMachine {
         guard weight > 0 else {
             throw SchedulerError.unusableUpdate(worker: "secure sum", reason: "its \(inputs.count) inputs weigh nothing (no samples)")
         }
-        let average: [Float]
-        if privacy != nil {
-            let count = Double(inputs.count), expected = max(settings.expectedClients, 1)
-            average = current.indices.map { Float(Double(current[$0]) + (values[$0] - count * Double(current[$0])) / expected) }
-        } else {
-            average = current.indices.map { Float(values[$0] / weight) }
-        }
-        guard average.allSatisfy(\.isFinite) else {
+        let change = privacy?.averageChange(ofSecureSum: values, inputs: inputs.count, global: current, expectedClients: settings.expectedClients)
+            ?? current.indices.map { Float(values[$0] / weight - Double(current[$0])) }
+        guard change.allSatisfy(\.isFinite) else {
             throw SchedulerError.unusableUpdate(worker: "secure sum", reason: "its average holds values that are not finite")
         }
-        return ValidatedUpdate(workerID: "secure sum", parameters: try global.unflattened(average), sampleCount: UInt64(weight.rounded()))
+        return try global.unflattened(change)
     }
 
     /// When a step after the keys gives up: `training.secure_step_timeout` after its start (not

@@ -12,8 +12,12 @@ import TesseraNN
 /// update adding +½ when within the clip and −½ when not (as Andrew et al. and TF-Privacy do), so
 /// one client moves the count by at most ½: the sensitivity the noise split below assumes.
 ///
-/// The result is one ``ValidatedUpdate`` (the noised average model) that the run's strategy
-/// then steps with as with any average: FedAvgM or FedAdam on a private average stays private.
+/// The result is the round's noised average change, which the run's strategy steps with as with
+/// any average change (``AggregationStrategy/step(global:averageChange:)``): FedAvgM or FedAdam
+/// on a private average stays private (post-processing). In a secure round the workers clip and
+/// noise, and the scheduler divides the unmasked sum the same way (``averageChange(ofSecureSum:inputs:global:expectedClients:)``),
+/// each worker's share of the noise given by ``workerNoiseMultiplier(threshold:)``: the
+/// mechanism's arithmetic is here, on both paths.
 public struct PrivateAggregation: Sendable, Equatable {
     /// The L2 norm each update's change is clipped to (adapted each round when a quantile is set).
     public private(set) var clip: Double
@@ -68,13 +72,13 @@ public struct PrivateAggregation: Sendable, Equatable {
         self.clip = clip
     }
 
-    /// The noised average of `updates` as a model, each clipped against `global`, over
+    /// The noised average change of `updates`, each clipped against `global`, over
     /// `expectedClients`; noise from `random` (the system's secure generator in runs).
     /// O(updates × parameters).
     ///
     /// - Throws: ``NNError`` for updates that do not match the model.
     public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate], expectedClients: Double,
-                                   random: inout some RandomNumberGenerator) throws -> (model: ValidatedUpdate, round: Round) {
+                                   random: inout some RandomNumberGenerator) throws -> (change: ParameterSet, round: Round) {
         var sum = global.scaled(by: 0)
         var within = 0
         // The centred count: Σ (±½), one client moving it by ½ at most.
@@ -87,15 +91,32 @@ public struct PrivateAggregation: Sendable, Equatable {
         }
         let noise = updateNoiseMultiplier * clip
         let average = try GaussianNoise.added(to: sum, standardDeviation: noise, using: &random).scaled(by: 1 / Float(max(expectedClients, 1)))
-        var model = global
-        try model.add(average, scaledBy: 1)
         let used = clip
         if let targetQuantile {
             // The share within the clip, noised, moves the clip towards the quantile.
             let share = (centred + GaussianNoise.draw(standardDeviation: countNoise, using: &random)) / max(expectedClients, 1) + 0.5
             clip *= exp(-clipLearningRate * (share - targetQuantile))
         }
-        return (ValidatedUpdate(workerID: "dp-average", parameters: model, sampleCount: 1),
-                Round(clip: used, nextClip: clip, clipped: updates.count - within, updates: updates.count, noise: noise))
+        return (average, Round(clip: used, nextClip: clip, clipped: updates.count - within, updates: updates.count, noise: noise))
+    }
+
+    /// In a secure round, the noise multiplier each worker adds to its own clipped change: any
+    /// sum the round can release holds at least `threshold` inputs, so at least the whole
+    /// multiplier's noise, and the scheduler never sees a sum with less.
+    public func workerNoiseMultiplier(threshold: Int) -> Double {
+        updateNoiseMultiplier / Double(max(threshold, 1)).squareRoot()
+    }
+
+    /// The standard deviation of the noise in a secure sum of `inputs` clipped, noised changes.
+    public func secureNoise(inputs: Int, threshold: Int) -> Double {
+        workerNoiseMultiplier(threshold: threshold) * clip * Double(inputs).squareRoot()
+    }
+
+    /// A secure round's average change: the unmasked sum of `inputs` workers' clipped, noised
+    /// models (each of weight 1, as `values` in the model's order) minus `inputs` times `global`,
+    /// over the expected clients (the fixed denominator).
+    public func averageChange(ofSecureSum values: [Double], inputs: Int, global: [Float], expectedClients: Double) -> [Float] {
+        let count = Double(inputs), expected = max(expectedClients, 1)
+        return global.indices.map { Float((values[$0] - count * Double(global[$0])) / expected) }
     }
 }

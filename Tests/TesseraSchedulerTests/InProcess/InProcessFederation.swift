@@ -44,10 +44,11 @@ final class InProcessFederation {
     /// The machine bound on a fresh hub, holding claims to `shares` when given; each round's
     /// "test accuracy" is the first weight of the global model, so a test sees what aggregation
     /// produced, and its loss that weight's square in Float32 (3e38 squared overflows to infinity).
-    init(_ settings: RunSettings, shares: ShareSizes? = nil, firstRound: Int = 1, sampler: SeededGenerator? = nil) throws {
+    init(_ settings: RunSettings, shares: ShareSizes? = nil, firstRound: Int = 1, sampler: SeededGenerator? = nil,
+         strategy: (any AggregationStrategy)? = nil) throws {
         channel = try Transport.inProcess(hub).bind(Self.address)
         let global = try Model(spec: settings.model, seed: settings.seed).parameters
-        machine = try SchedulerMachine(settings: settings, runID: "in-process", global: global, strategy: try settings.makeStrategy(),
+        machine = try SchedulerMachine(settings: settings, runID: "in-process", global: global, strategy: try strategy ?? settings.makeStrategy(),
                                        firstRound: firstRound, sampler: sampler, shares: shares, clock: clock,
                                        wallClock: wallClock)
     }

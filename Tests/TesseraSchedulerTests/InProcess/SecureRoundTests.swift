@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import TesseraScheduler
+import TesseraNN
+@testable import TesseraScheduler
 import TesseraSecureAggregation
 import TesseraTensor
 import TesseraWire
@@ -314,6 +315,37 @@ struct SecureRoundTests {
 
     /// DP-FedAvg on a secure sum: the workers clip (and noise) their changes, each counts once,
     /// and the scheduler divides the sum of changes by the expected clients.
+    /// A strategy that records the average changes it is given, and refuses to be handed updates.
+    struct RecordingStrategy: AggregationStrategy {
+        var changes: [ParameterSet] = []
+        mutating func step(global: ParameterSet, averageChange: ParameterSet) throws -> ParameterSet {
+            changes.append(averageChange)
+            var plain = FedAvg()
+            return try plain.step(global: global, averageChange: averageChange)
+        }
+        mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
+            throw SchedulerError.invalidConfiguration("a secure round handed the strategy \(updates.map(\.workerID))")
+        }
+        var state: OptimizerState? { nil }
+        mutating func restore(_ state: OptimizerState?) throws {}
+    }
+
+    /// A strategy (the user's own, say) gets a secure round's average change, not a made-up
+    /// update standing for the sum.
+    @Test func aStrategyStepsWithTheSecureSumsAverageChange() throws {
+        var settings = InProcessFederation.configuration(workers: 4, rounds: 1)
+        (settings.secureAggregation, settings.deadline) = (true, 600)
+        let federation = try InProcessFederation(settings, shares: ShareSizes(training: [100, 200, 300, 400], heldOut: [0, 0, 0, 0]),
+                                                 strategy: RecordingStrategy())
+        let workers = try federation.join(["a", "b", "c", "d"]).enumerated().map { SecureWorker($1, shift: Float($0 + 1), samples: UInt64(100 * ($0 + 1))) }
+        try play(federation, workers)
+        let strategy = try #require(federation.machine.strategy as? RecordingStrategy)
+        let change = try #require(strategy.changes.first)
+        #expect(strategy.changes.count == 1 && federation.rounds.first?.aggregated == true)
+        // (100 · 1 + 200 · 2 + 300 · 3 + 400 · 4) / 1000 on every weight.
+        #expect(change.flattened().allSatisfy { abs($0 - 3) < 1e-5 }, "\(change.flattened().prefix(4))")
+    }
+
     @Test func aPrivateSecureRoundDividesTheSumOfChangesByTheExpectedClients() throws {
         let (federation, workers, start) = try federation(clip: 100)
         try play(federation, workers)
