@@ -27,11 +27,12 @@ extension SchedulerMachine {
         }
         let secure = settings.secureAggregation
             ? SecureAggregationRound(round: number, threshold: settings.secureThreshold(participants: sampled.count),
-                                     length: global.scalarCount, neighbours: settings.secureNeighbours, deadline: now + settings.deadline)
+                                     length: global.scalarCount, neighbours: settings.secureDegree(participants: sampled.count),
+                                     deadline: now + settings.deadline)
             : nil
         let task = try EncodedMessage(Envelope(id: takeID(), message: .trainTask(TrainTask(
             round: UInt64(number), modelVersion: UInt64(number - 1),
-            hyperparameters: try secure.map { try secureHyperparameters(threshold: $0.threshold) } ?? hyperparameters, parameters: global))),
+            hyperparameters: try secure.map { try secureHyperparameters(threshold: $0.threshold, neighbours: $0.neighbours) } ?? hyperparameters, parameters: global))),
             codec: codec)
         var round = Round(number: number, start: now, wallStart: wallClock.now, gather: TaskGather(task: task, workers: sampled,
                                                                           deadline: now + settings.deadline), secure: secure)

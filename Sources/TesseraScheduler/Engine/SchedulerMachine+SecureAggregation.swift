@@ -15,14 +15,15 @@ import TesseraWire
 /// from the step's start); a step left with fewer workers than the threshold ends the round
 /// without a sum.
 extension SchedulerMachine {
-    /// The train task's hyperparameters in a secure round whose secrets take `threshold` shares.
+    /// The train task's hyperparameters in a secure round whose secrets take `threshold` shares,
+    /// each worker sharing with `neighbours` others (0: all).
     /// In a private run each worker clips its change and adds noise of z / √threshold clips: any
     /// sum the round can release holds at least `threshold` inputs, so at least z clips of noise,
     /// and the scheduler never sees a sum without it.
-    func secureHyperparameters(threshold: Int) throws -> String {
+    func secureHyperparameters(threshold: Int, neighbours: Int) throws -> String {
         var parameters = settings.hyperparameters
         parameters.secureThreshold = threshold
-        parameters.secureNeighbours = settings.secureNeighbours
+        parameters.secureNeighbours = neighbours
         if let privacy {
             parameters.localClip = Float(privacy.clip)
             parameters.localNoise = Float(privacy.workerNoiseMultiplier(threshold: threshold))
@@ -65,7 +66,7 @@ extension SchedulerMachine {
         }
         // With SecAgg+ each worker is sent its neighbours' keys only; else one roster for all.
         var messages: [(id: String, message: EncodedMessage)] = []
-        if settings.secureNeighbours > 0 {
+        if secure.neighbours > 0 {
             for entry in roster { messages.append((entry.id, try message(secure.server.roster(for: entry.id)))) }
         } else {
             let shared = try message(roster)

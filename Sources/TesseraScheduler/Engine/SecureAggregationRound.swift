@@ -24,6 +24,8 @@ struct SecureAggregationRound {
         }
     }
 
+    /// Each worker's neighbours (SecAgg+), 0: every other worker.
+    let neighbours: Int
     /// The protocol's server side.
     private(set) var server: SecureAggregationServer
     /// The stage in progress.
@@ -50,6 +52,7 @@ struct SecureAggregationRound {
     /// shares; its keys are due by `deadline`.
     init(round: Int, threshold: Int, length: Int, neighbours: Int = 0, deadline: Double) {
         server = SecureAggregationServer(round: UInt64(round), threshold: threshold, length: length, degree: neighbours)
+        self.neighbours = neighbours
         self.deadline = deadline
     }
 

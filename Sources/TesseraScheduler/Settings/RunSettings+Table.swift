@@ -66,8 +66,16 @@ extension RunSettings {
                     summary: "local DP: each worker clips its change to privacy.clip and adds this many clips of noise before sending it") { $0 >= 0 },
 .boolean("privacy.private_metrics", \.privateMetrics,
                      summary: "a private run's metrics.jsonl, metrics.csv and report keep only what ε covers (participation, the clipped count, training losses and held-out evaluations are left out); false: they are kept and named in each row's outsideEpsilon"),
-            .boolean("training.secure_aggregation", \.secureAggregation,
-                     summary: "secure aggregation (Bonawitz et al. 2017): workers send masked updates, and the scheduler sees only their sum"),
+            .parsed("training.secure_aggregation", \.secureProtocol, accepts: "true | false | secagg | secagg+",
+                    summary: "secure aggregation: workers send masked updates, and the scheduler sees only their sum; secagg (or true): Bonawitz et al. 2017, every worker with every other; secagg+: Bell et al. 2020, each with about 2 log2 n neighbours (training.secure_neighbours sets how many)",
+                    isSwitch: true, show: { $0 == .secagg ? "true" : $0.rawValue }) { text in
+                switch text.lowercased() {
+                case "true", "yes", "on", "secagg": .secagg
+                case "false", "no", "off": .off
+                case "secagg+": .secaggPlus
+                default: nil
+                }
+            },
             .number("training.secure_threshold", \.secureThreshold, accepts: "a number in [0.5, 1)",
                     summary: "secure aggregation: secrets are rebuilt from more than this fraction of a round's participants (a majority, at least 2); the rest may drop") {
                 $0 >= 0.5 && $0 < 1

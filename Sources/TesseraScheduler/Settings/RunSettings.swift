@@ -135,6 +135,9 @@ public struct RunSettings: Sendable, Equatable {
     public var privateMetrics = false
     /// Secure aggregation (Bonawitz et al. 2017): the scheduler sees only masked updates and their sum.
     public var secureAggregation = false
+    /// SecAgg+ (Bell et al. 2020): workers share with neighbours on a random graph, as many as
+    /// `secureNeighbours` or, when that is 0, about 2 log2 n (``secureDegree(participants:)``).
+    public var secureSparse = false
     /// Secure aggregation: a secret is rebuilt from the shares of more than this fraction of a
     /// round's participants (at least 2); up to the rest may drop and the round still completes.
     public var secureThreshold = 0.5

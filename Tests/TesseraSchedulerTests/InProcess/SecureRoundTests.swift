@@ -374,6 +374,30 @@ struct SecureRoundTests {
         #expect(round.privacy?.summary.contains("against the scheduler") == true)
     }
 
+    /// `training.secure_aggregation: secagg+` picks 2⌈log2 n⌉ neighbours a round (what the
+    /// workers' tasks say), `true` is secagg, an explicit count wins, and others are refused.
+    @Test func secAggPlusByNameChoosesLogarithmicNeighbours() throws {
+        var settings = RunSettings()
+        try CommandLineSettings.apply(["--secure-aggregation", "secagg+"], table: RunSettings.table, to: &settings)
+        #expect(settings.secureAggregation && settings.secureProtocol == .secaggPlus)
+        #expect([10, 100, 1000, 3, 2].map { settings.secureDegree(participants: $0) } == [8, 14, 20, 2, 0])
+        settings.secureNeighbours = 5
+        #expect(settings.secureDegree(participants: 1000) == 5)
+        try CommandLineSettings.apply(["--secure-aggregation"], table: RunSettings.table, to: &settings)
+        #expect(settings.secureProtocol == .secaggPlus, "an explicit neighbour count is SecAgg+")
+        settings.secureNeighbours = 0
+        try CommandLineSettings.apply(["--secure-aggregation", "true"], table: RunSettings.table, to: &settings)
+        #expect(settings.secureProtocol == .secagg && settings.secureDegree(participants: 100) == 0)
+        #expect(throws: SettingError.self) { try CommandLineSettings.apply(["--secure-aggregation", "secagg++"], table: RunSettings.table, to: &settings) }
+
+        var run = InProcessFederation.configuration(workers: 10, rounds: 1)
+        run.secureProtocol = .secaggPlus
+        let federation = try InProcessFederation(run, shares: ShareSizes(training: [Int](repeating: 100, count: 10), heldOut: [Int](repeating: 0, count: 10)))
+        let workers = try federation.join((0..<10).map { "w\($0)" }).map { SecureWorker($0, shift: 1, samples: 100) }
+        try play(federation, workers)
+        #expect(workers[0].tasks.first?.secureNeighbours == 8 && federation.rounds.first?.aggregated == true)
+    }
+
     @Test func secureSettingsThatDoNotFitAreRefused() {
         func refusal(_ change: (inout RunSettings) -> Void) -> String? {
             var settings = InProcessFederation.configuration(workers: 4)
