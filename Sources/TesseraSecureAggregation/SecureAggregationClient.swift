@@ -74,11 +74,22 @@ public struct SecureAggregationClient {
         guard Set(roster.map(\.id)).count == roster.count, roster.contains(where: { $0.id == id && $0.encryptionKey == unsignedKeys.encryptionKey && $0.maskingKey == unsignedKeys.maskingKey }) else {
             throw SecureAggregationError("the roster repeats a client or does not hold this client's keys")
         }
-        // Against a malicious scheduler: every key in the roster is its owner's, signed.
-        if let identity { for keys in roster { try identity.verify(keys, round: round) } }
         self.roster = roster.sorted { $0.id < $1.id }
         let graph = SecureAggregationGraph(members: self.roster.map(\.id), degree: degree, round: round, threshold: threshold)
         let parties = graph.neighbourhood(of: id)
+        // Against a malicious scheduler: every key this client uses (its neighbourhood's) is its
+        // owner's, signed; every other member (SecAgg+ sends their ids only) is one it knows, so
+        // that no invented member reshapes the graph.
+        if let identity {
+            let neighbourhood = Set(parties)
+            for keys in roster {
+                if neighbourhood.contains(keys.id) {
+                    try identity.verify(keys, round: round)
+                } else if identity.verifyingKeys[keys.id] == nil {
+                    throw SecureAggregationError("the roster names \(keys.id), for whom there is no signing key (its \(keys.id).sign): the scheduler may have invented it")
+                }
+            }
+        }
         // A threshold that is not a majority of the parties (t = 2 of 1,000) would let a colluding
         // minority rebuild this client's secrets: a server that asks for one is refused.
         guard graph.threshold >= 2, 2 * graph.threshold > parties.count else {

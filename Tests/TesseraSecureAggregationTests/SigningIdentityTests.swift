@@ -37,6 +37,33 @@ struct SigningIdentityTests {
         #expect(try server.sum() == (0..<8).map { UInt64(60 + 4 * $0) })
     }
 
+    /// SecAgg+ sends each client its neighbours' keys only (the others' ids, blank): the keys it
+    /// uses are checked, the blank entries must name clients it knows, and the round sums.
+    @Test func secAggPlusChecksTheNeighboursKeysAndKnowsEveryMember() throws {
+        let identities = try Self.identities(10)
+        var clients = identities.indices.map { SecureAggregationClient(id: "c\($0)", round: 3, threshold: 6, identity: identities[$0]) }
+        var server = SecureAggregationServer(round: 3, threshold: 6, length: 4, degree: 4)
+        for client in clients { try server.collect(client.advertise()) }
+        _ = try server.roster()
+        #expect(server.roster(for: "c0").contains { $0.signature == nil && $0.encryptionKey.isEmpty })
+        for index in clients.indices {
+            try server.collect(shares: try clients[index].shareKeys(roster: server.roster(for: clients[index].id), degree: 4), from: clients[index].id)
+        }
+        for index in clients.indices { clients[index].receive(server.shares(for: clients[index].id)) }
+        for index in clients.indices {
+            try server.collect(masked: try clients[index].mask([1, 2, 3, 4]), from: clients[index].id, maskedWith: clients[index].maskedWith)
+        }
+        var signatures: [String: Data] = [:]
+        for index in clients.indices { signatures[clients[index].id] = try clients[index].signSurvivors(try server.survivors()).signature }
+        for index in clients.indices { try server.collect(try clients[index].unmask(signatures: signatures)) }
+        #expect(try server.sum() == [10, 20, 30, 40])
+        // A member the scheduler invented (no signing key), even outside the neighbourhood.
+        var fresh = SecureAggregationClient(id: "c0", round: 3, threshold: 6, identity: identities[0])
+        let roster = try clients.indices.map { index in index == 0 ? try fresh.advertise() : try clients[index].advertise() }
+            + [KeyAdvertisement(id: "zz-invented", encryptionKey: Data(), maskingKey: Data())]
+        #expect { _ = try fresh.shareKeys(roster: roster, degree: 4) } throws: { "\($0)".contains("zz-invented") }
+    }
+
     /// A scheduler that shows one group of clients one list of survivors and another group
     /// another (to collect self-mask shares of a client from some and its masking-key shares
     /// from others) is caught: a client reveals only when the threshold signed the list it saw.
