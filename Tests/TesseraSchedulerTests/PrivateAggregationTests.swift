@@ -43,6 +43,22 @@ struct PrivateAggregationTests {
         #expect(round.clipped == 1 && round.updates == 2 && round.noise == 0)
     }
 
+    /// DP as a decorator: any strategy wrapped in PrivateStrategy steps with the clipped
+    /// average change (here FedAvgM, whose momentum then carries it), and a change handed to it
+    /// (a secure round's) passes through; the wrapped strategy's state is the decorator's.
+    @Test func anyStrategyWrappedInPrivateStrategyStepsWithThePrivateChange() throws {
+        let mechanism = try PrivateAggregation(clip: 1, noiseMultiplier: 0, targetQuantile: nil, clipLearningRate: 0.2, countNoise: 1)
+        var wrapped = PrivateStrategy(try ServerOptimizer.fedAvgM(serverLearningRate: 1, momentum: 0.5), mechanism: mechanism, expectedClients: 4)
+        let global = try Self.parameters([1, 1])
+        let first = try wrapped.aggregate(global: global, updates: [try Self.update("a", [4, 5]), try Self.update("b", [1.3, 1])])
+        // The clipped average change (0.9, 0.8) / 4, stepped with by SGD with momentum.
+        #expect(zip(first.tensors[0].scalars, [1 + 0.225, 1 + 0.2]).allSatisfy { abs($0 - Float($1)) < 1e-6 }, "\(first.tensors[0].scalars)")
+        #expect(wrapped.lastRound?.clipped == 1 && wrapped.state != nil)
+        let second = try wrapped.step(global: first, averageChange: try Self.parameters([0, 0]))
+        // No change, but the momentum (0.5 × the last step) carries on.
+        #expect(zip(second.tensors[0].scalars, [1.225 + 0.1125, 1.2 + 0.1]).allSatisfy { abs($0 - Float($1)) < 1e-5 }, "\(second.tensors[0].scalars)")
+    }
+
     @Test func theNoiseHasTheMultiplierTimesTheClipAsItsStandardDeviation() throws {
         var aggregation = try PrivateAggregation(clip: 2, noiseMultiplier: 1.5, targetQuantile: nil, clipLearningRate: 0.2, countNoise: 1)
         let global = try Self.parameters([Float](repeating: 0, count: 100_000))

@@ -295,18 +295,19 @@ extension SchedulerMachine {
             round.aggregated = privacy != nil || updates.count >= settings.quorum
             if round.aggregated {
                 let start = TraceEvent.now()
-                if var privacy {
-                    let (change, done) = try privacy.aggregate(global: global, updates: updates, expectedClients: settings.expectedClients,
-                                                                random: &entropy)
-                    self.privacy = privacy
-                    round.aggregated = try stepGlobal(round: round.number) { try $0.step(global: global, averageChange: change) }
+                // A private run's strategy is a PrivateStrategy: it clips, noises and averages.
+                var done: PrivateAggregation.Round?
+                round.aggregated = try stepGlobal(round: round.number) { strategy in
+                    let next = try strategy.aggregate(global: global, updates: updates)
+                    done = (strategy as? PrivateStrategy)?.lastRound
+                    return next
+                }
+                if let privacy {
                     chargePrivateRound(into: &actions)
                     round.privacy = RoundResult.PrivacySummary(epsilon: budget.epsilon(delta: settings.delta), delta: settings.delta,
-                                                               clip: done.clip, clipped: done.clipped, noise: done.noise,
+                                                               clip: done?.clip ?? privacy.clip, clipped: done?.clipped, noise: done?.noise ?? 0,
                                                                localEpsilon: budget.localEpsilon(delta: settings.delta),
                                                                rdpEpsilon: budget.rdpEpsilon(delta: settings.delta))
-                } else {
-                    round.aggregated = try stepGlobal(round: round.number) { try $0.aggregate(global: global, updates: updates) }
                 }
                 tracer?.span("aggregate", start: start, detail: "\(updates.count) updates", round: UInt64(round.number))
             }

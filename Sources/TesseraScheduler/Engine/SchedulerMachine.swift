@@ -40,20 +40,23 @@ public final class SchedulerMachine {
     let wallClock: any MonotonicClock
     let codec: WireCodec
     let tracer: TraceWriter?
+    /// The run's strategy; in a private run wrapped in ``PrivateStrategy``.
     var strategy: any AggregationStrategy
     var generator: SeededGenerator
     /// Whether `generator` was restored from a checkpoint (else a resumed run replays its draws).
     let restoredSampler: Bool
-    /// DP-FedAvg's aggregation, when the run is private, and the privacy it spent.
-    var privacy: PrivateAggregation?
+    /// DP-FedAvg's mechanism, when the run is private (the strategy's decorator holds it).
+    var privacy: PrivateAggregation? { (strategy as? PrivateStrategy)?.mechanism }
+    /// The privacy a private run spent.
     var budget: PrivacyBudget
     /// Why updates were refused since the round (or, asynchronously, the run) began, a few at
     /// most: a run that ends for want of updates says why they were not used.
     var refusals: [String] = []
     /// The bound on each update's change (``ChangeBound``), with the norms it remembers.
     var changeBound: ChangeBound
-    /// The secure source of a private run's sampling and noise (never the seeded generator:
-    /// the seed is in the topology, and noise drawn from it could be subtracted).
+    /// The secure source of a private run's sampling (never the seeded generator: the seed is
+    /// in the topology, and a sample drawn from it could be replayed; the noise's is
+    /// ``PrivateStrategy``'s own).
     var entropy = SystemEntropy()
     let firstRound: Int
     /// When the first round (or step) started on the wall clock: `training.max_seconds` counts
@@ -127,7 +130,12 @@ public final class SchedulerMachine {
         self.settings = settings
         self.runID = runID
         self.global = global
-        self.strategy = strategy
+        if var mechanism = try settings.makePrivacy() {
+            if let privateState { mechanism.restore(clip: privateState.clip) }
+            self.strategy = PrivateStrategy(strategy, mechanism: mechanism, expectedClients: settings.expectedClients)
+        } else {
+            self.strategy = strategy
+        }
         self.firstRound = firstRound
         self.shares = shares
         self.clock = clock
@@ -136,10 +144,8 @@ public final class SchedulerMachine {
         self.tracer = tracer
         generator = sampler ?? SeededGenerator(seed: settings.seed)
         restoredSampler = sampler != nil
-        privacy = try settings.makePrivacy()
         changeBound = ChangeBound(ratio: settings.maxChangeRatio)
         budget = privateState?.budget ?? PrivacyBudget(settings: settings)
-        if let privateState { privacy?.restore(clip: privateState.clip) }
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
         hyperparameters = String(decoding: try JSONEncoder().encode(settings.hyperparameters), as: UTF8.self)
     }
