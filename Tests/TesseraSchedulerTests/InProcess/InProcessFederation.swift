@@ -210,3 +210,16 @@ final class PlayedWorker {
                                      isDelta: false, metrics: loss.map { ["loss": $0] } ?? [:], weights: weights)), replyTo: task.id)
     }
 }
+
+extension InProcessFederation {
+    /// Lets played secure `workers` answer until nobody has anything to say, or `rounds` rounds
+    /// completed.
+    func play(_ workers: [SecureWorker], rounds: Int = .max) throws {
+        var answered = true
+        while answered && self.rounds.count < rounds {
+            try pump()
+            answered = try workers.map { try $0.answer() }.contains(true)
+        }
+        try pump()
+    }
+}

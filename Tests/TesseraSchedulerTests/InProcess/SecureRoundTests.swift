@@ -56,6 +56,9 @@ final class SecureWorker {
                 continue
             case let .secureAggregation(step):
                 guard var client else { continue }
+                protocolBytes[step.kind, default: 0] += step.body.utf8.count
+                let started = Date()
+                defer { protocolSeconds += Date().timeIntervalSince(started) }
                 switch step.kind {
                 case .roster:
                     var shares = try client.shareKeys(roster: decode(step.body), degree: tasks.last?.secureNeighbours ?? 0)
@@ -81,7 +84,13 @@ final class SecureWorker {
         return answered
     }
 
+    /// Bytes of the protocol's steps it sent and was sent (bodies, and vectors but for its masked
+    /// input), and the seconds it spent answering them.
+    private(set) var protocolBytes: [SecureAggregationStep.Kind: Int] = [:]
+    private(set) var protocolSeconds = 0.0
+
     private func reply(_ kind: SecureAggregationStep.Kind, _ body: String, to envelope: Envelope, round: UInt64) throws {
+        protocolBytes[kind, default: 0] += body.utf8.count
         try played.send(.secureAggregation(SecureAggregationStep(round: round, kind: kind, body: body)), replyTo: envelope.id)
     }
 
@@ -128,12 +137,7 @@ struct SecureRoundTests {
 
     /// Lets the workers answer until nobody has anything to say, or `rounds` rounds completed.
     func play(_ federation: InProcessFederation, _ workers: [SecureWorker], rounds: Int = .max) throws {
-        var answered = true
-        while answered && federation.rounds.count < rounds {
-            try federation.pump()
-            answered = try workers.map { try $0.answer() }.contains(true)
-        }
-        try federation.pump()
+        try federation.play(workers, rounds: rounds)
     }
 
     @Test func theUnmaskedSumIsPlainFedAvgWithinTheFixedPointPrecision() throws {
