@@ -34,7 +34,8 @@ public struct SecureAggregationGraph: Sendable, Equatable {
         let half = (degree + 1) / 2
         // The permutation: the ids ordered by a hash of the round and each id, which any
         // language reproduces.
-        let order = sorted.map { ($0, Self.rank($0, round: round)) }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
+        let order = sorted.map { ($0, Self.rank($0, round: round)) }
+            .sorted { $0.1 == $1.1 ? $0.0 < $1.0 : $0.1.lexicographicallyPrecedes($1.1) }.map(\.0)
         var links: [String: Set<String>] = [:]
         for (position, id) in order.enumerated() {
             for step in 1...half {
@@ -57,9 +58,9 @@ public struct SecureAggregationGraph: Sendable, Equatable {
         neighbours[a]?.contains(b) == true
     }
 
-    /// Where `id` goes in the round's permutation: the hex of SHA-256 of
-    /// "tessera secagg+ graph ROUND:ID".
-    static func rank(_ id: String, round: UInt64) -> String {
-        SHA256.hash(data: Data("tessera secagg+ graph \(round):\(id)".utf8)).map { String(format: "%02x", $0) }.joined()
+    /// Where `id` goes in the round's permutation: SHA-256 of "tessera secagg+ graph ROUND:ID",
+    /// compared byte by byte (the order of its hex).
+    static func rank(_ id: String, round: UInt64) -> [UInt8] {
+        Array(SHA256.hash(data: Data("tessera secagg+ graph \(round):\(id)".utf8)))
     }
 }
