@@ -33,6 +33,28 @@ struct SecureAggregationVectorTests {
         #expect(Self.hex(box.combined) == "00000000000000000000000030e431cfb3c9fa44a4060063387f8bf9d56ec382aa6ccd")
     }
 
+    /// Signed keys and the consistency check: the Ed25519 key whose seed is below (derived from
+    /// A's CURVE secret key, 32 bytes of 0x01: HKDF-SHA256, salt "tessera", info "tessera signing
+    /// key v1"; `CurveTests` holds the derivation) signs a's keys (encryption key A's, masking key
+    /// B's) for round 7, and the survivors a, b of round 7, to these bytes (Ed25519 is
+    /// deterministic; checked against Python's cryptography package).
+    @Test func signaturesAreTheDocumentedOnes() throws {
+        let seed = Data(try #require(Self.bytes("67084b4b65bd983104074672aa1ff30c80d8241938c3dedac8a3f7d48e7f62a7")))
+        let identity = try SigningIdentity(privateKey: seed, verifyingKeys: [:])
+        #expect(Self.hex(identity.publicKey) == "b03934714df4a1d7d2e93e6992bf2babd6af39aeee67d8e933a8c5810181ca59")
+        let keys = KeyAdvertisement(id: "a", encryptionKey: try Self.key(1).publicKey.rawRepresentation, maskingKey: try Self.key(2).publicKey.rawRepresentation)
+        let signed = try identity.sign(keys, round: 7)
+        #expect(Self.hex(signed.signature ?? Data()) == "73849a3217af892567ff655176a8f54b1156fd98d4455c98e4f638bb7bc4728a949518902945dbf58fca0c87780167b1dfa6cb87725005516b902ef5d3d10102")
+        let survivors = try identity.sign(SurvivorsSignature.signedBytes(["b", "a"], round: 7))
+        #expect(Self.hex(survivors) == "d198007830c214302a0ef6119c4c9687066ff663dd6df5a64ebfc50ddd96d745a7a8c3d9f48fbd3ce82163ef01f7ba9552283c66a74aa775f39ca08a71e3ad0e")
+    }
+
+    static func bytes(_ hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        return stride(from: 0, to: digits.count, by: 2).compactMap { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16) }
+    }
+
     /// Shamir over p = 2^61 - 1: the secret 01 02 … 0a is cut into 7-byte little-endian pieces
     /// (0x07060504030201, 0x0a0908); with threshold 2 and slopes 5 and 11, party x holds
     /// [piece0 + 5x, piece1 + 11x], and any two parties rebuild it.

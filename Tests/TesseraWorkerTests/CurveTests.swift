@@ -27,6 +27,10 @@ struct CurveTests {
         let (derived, seed, reread) = (try pair.signingPublicKey(), try pair.signingSeed(), try CurveKeyPair(secretKey: pair.secretKey).signingSeed())
         #expect(Set(signing.keys) == ["w1", "scheduler"] && signing["w1"] == derived && derived.count == 32)
         #expect(seed == reread && signing["w1"] != signing["scheduler"])
+        // The documented vector (docs/PROTOCOL.md): the secret key of 32 bytes 0x01.
+        let ones = try CurveKeyPair(secretKey: "0rAi40rAi40rAi40rAi40rAi40rAi40rAi40rAi4")
+        #expect(try ones.signingSeed().map { String(format: "%02x", $0) }.joined() == "67084b4b65bd983104074672aa1ff30c80d8241938c3dedac8a3f7d48e7f62a7")
+        #expect(try ones.signingPublicKey().map { String(format: "%02x", $0) }.joined() == "b03934714df4a1d7d2e93e6992bf2babd6af39aeee67d8e933a8c5810181ca59")
         try Data("not base64\n".utf8).write(to: keys.url.appendingPathComponent("w3.sign"))
         #expect(throws: TransportError.self) { try keys.signingKeys() }
         try FileManager.default.removeItem(at: keys.url.appendingPathComponent("w3.sign"))
