@@ -1,5 +1,6 @@
 import Foundation
 import TesseraScheduler
+import TesseraTransport
 import Yams
 
 /// Reads a topology file: YAML whose keys are those of ``Topology/table`` (unknown keys are
@@ -8,10 +9,35 @@ import Yams
 /// the file, line and key.
 public enum TopologyParser {
     /// The file `name` means: itself when it exists, else `Topologies/NAME.yaml` (so `smoke`
-    /// finds `Topologies/smoke.yaml`).
+    /// finds `Topologies/smoke.yaml`), here or, for the default directory, in the checkout the
+    /// `tessera` executable was built in (so the binary on `PATH` finds the built-in topologies
+    /// from any folder).
     ///
     /// - Throws: ``TopologyError`` naming both places, and the nearest topology name.
     public static func locate(_ name: String, directory: String = "Topologies") throws -> URL {
+        do {
+            return try locate(name, in: directory)
+        } catch {
+            // Not here: the built-in ones, whose error lists them and the nearest name.
+            guard directory == "Topologies", !name.contains("/"), let bundled = bundledTopologies,
+                  bundled.standardizedFileURL != URL(fileURLWithPath: directory).standardizedFileURL else { throw error }
+            return try locate(name, in: bundled.path)
+        }
+    }
+
+    /// The `Topologies` directory of the checkout this executable was built in
+    /// (`.build/release/tessera` three levels below it), if there is one.
+    static var bundledTopologies: URL? {
+        var directory = ThisExecutable.url.resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("Topologies")
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("smoke.yaml").path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    private static func locate(_ name: String, in directory: String) throws -> URL {
         if FileManager.default.fileExists(atPath: name) { return URL(fileURLWithPath: name) }
         let known = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }

@@ -53,6 +53,21 @@ struct LaunchTests {
         #expect(emit.outputLines.contains { $0.hasPrefix("tessera=") && $0.contains(real) }, "\(emit.outputLines)")
     }
 
+    /// The binary run from another folder finds the built-in topologies by name (those of the
+    /// checkout it was built in), and a name nowhere is still a clear error.
+    @Test func theBuiltInTopologiesAreFoundFromAnyFolder() throws {
+        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-elsewhere-\(UUID())")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let check = try ProcessHarness(program: "sh", ["-c", "cd '\(elsewhere.path)' && exec '\(ProcessHarness.tesseraPath)' check smoke"],
+                                       includingErrors: true)
+        #expect(check.waitForExit(timeout: 60) == 0, "\(check.outputLines)")
+        let unknown = try ProcessHarness(program: "sh", ["-c", "cd '\(elsewhere.path)' && exec '\(ProcessHarness.tesseraPath)' check smok"],
+                                         includingErrors: true)
+        #expect(unknown.waitForExit(timeout: 60) != 0)
+        #expect(unknown.outputLines.contains { $0.contains("did you mean") || $0.contains("smoke") }, "\(unknown.outputLines)")
+    }
+
     /// A secure run with keys: each worker signs its round keys and checks the others' against
     /// the directory's `NAME.sign`. With the directory as made, the sum is made; with one
     /// worker's `.sign` not its own (as a scheduler substituting that worker's keys would look),
