@@ -7,7 +7,8 @@ import TesseraWire
 /// SecureScaleBenchmark`): one SecAgg+ round of n clients through the scheduler's state machine
 /// and the real protocol, the clients played in this process on the in-process hub, reporting
 /// each client's protocol bytes and seconds (medians) and the round's wall time.
-@Suite("Secure aggregation at scale", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_SCALE_BENCH"] != nil),
+@Suite("Secure aggregation at scale", .enabled(if: ProcessInfo.processInfo.environment["TESSERA_SCALE_BENCH"] != nil,
+                                               "a benchmark: run it with TESSERA_SCALE_BENCH=1 (BENCHMARKS.md)"),
        .serialized)
 struct SecureScaleBenchmark {
     @Test(arguments: [10, 100, 1000])
