@@ -162,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraTopologyTests",
-            dependencies: ["TesseraTopology", "TesseraScheduler", "TesseraTransport", "TesseraTestSupport"]
+            dependencies: ["TesseraTopology", "TesseraScheduler", "TesseraTransport", "TesseraNN", "TesseraTestSupport"]
         ),
         .testTarget(
             name: "TesseraSecureAggregationTests",

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraNN
 import TesseraScheduler
 import TesseraTransport
 import Yams
@@ -85,6 +86,12 @@ public enum TopologyParser {
         var lines: [String: Int] = [:]
         try read(root, prefix: "", into: &topology, lines: &lines, file: file)
         do {
+            // A YAML model file named on the command line is read like one in the file.
+            let overrides = try overrides.enumerated().map { index, argument in
+                if index > 0, overrides[index - 1] == "--model" { return try modelText(argument, relativeTo: FileManager.default.currentDirectoryPath + "/") }
+                if argument.hasPrefix("model=") { return "model=" + (try modelText(String(argument.dropFirst(6)), relativeTo: FileManager.default.currentDirectoryPath + "/")) }
+                return argument
+            }
             try CommandLineSettings.apply(overrides, table: Topology.table, to: &topology)
         } catch let error as SettingError {
             throw TopologyError(file: "the command line", line: nil, key: error.key,
@@ -117,7 +124,10 @@ public enum TopologyParser {
             lines[key] = keyNode.mark.map(\.line)
             if let setting = table.setting(key: key) {
                 let input: SettingInput
-                if let scalar = value.scalar {
+                if key == "model", let text = try modelText(value, file: file) {
+                    // A declared model: a mapping, or a YAML file, read as JSON.
+                    input = .text(text)
+                } else if let scalar = value.scalar {
                     input = .text(scalar.string)
                 } else if let sequence = value.sequence {
                     input = .list(try sequence.map { item in

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TesseraNN
 import Logging
 import TesseraScheduler
 import TesseraTensor
@@ -16,7 +17,7 @@ struct Tessera: AsyncParsableCommand {
         abstract: "Federated learning that runs as real processes.",
         discussion: "Logs go to standard error at TESSERA_LOG_LEVEL (trace, debug, info, notice, warning: the default, error). Shell completion: tessera --generate-completion-script bash|zsh|fish.",
         version: "tessera \(version) (kernel: \(KernelBuild.usesAVX2 ? "AVX2/FMA" : "portable"))",
-        subcommands: [LaunchCommand.self, CompareCommand.self, RunsCommand.self, LogsCommand.self, TraceCommand.self, ReportCommand.self, CheckCommand.self, TopologiesCommand.self, SchedulerCommand.self, WorkerCommand.self, KeysCommand.self, ExampleCommand.self, TrainCommand.self, BenchCommand.self]
+        subcommands: [LaunchCommand.self, CompareCommand.self, RunsCommand.self, LogsCommand.self, TraceCommand.self, ReportCommand.self, CheckCommand.self, ModelCommand.self, TopologiesCommand.self, SchedulerCommand.self, WorkerCommand.self, KeysCommand.self, ExampleCommand.self, TrainCommand.self, BenchCommand.self]
     )
 
     /// Runs the command; errors print a sentence and exit 1, usage errors exit 2 (the

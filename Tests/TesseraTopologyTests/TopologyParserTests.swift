@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TesseraNN
 import TesseraTopology
 
 @Suite("Topology files")
@@ -34,6 +35,35 @@ struct TopologyParserTests {
     @Test func heldOutDataIsOffUnlessAsked() throws {
         #expect(try TopologyParser.parse("name: x\n", file: "t.yaml").run.heldOut == 0)
         #expect(try TopologyParser.parse("data:\n  held_out: 0.1\n", file: "t.yaml").run.heldOut == 0.1)
+    }
+
+    /// A model declared in the topology (a mapping, or a YAML file beside it, or on the command
+    /// line), its mistakes at the model key's line, and the resolved text that resumes it.
+    @Test func aModelDeclaredInTheTopologyOrAFile() throws {
+        let yaml = """
+        model:
+          input: [1, 28, 28]
+          layers:
+            - flatten
+            - linear: {out: 32}
+            - relu
+            - linear: {out: 10}
+        """
+        let declared = try TopologyParser.parse(yaml, file: "t.yaml").run.model
+        #expect(declared.layers == [.flatten, .linear(inputs: 784, outputs: 32), .relu, .linear(inputs: 32, outputs: 10)])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-model-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try "input: [1, 28, 28]\nlayers: [flatten, {linear: {out: 10}}]\n".write(to: folder.appendingPathComponent("lr.yaml"), atomically: true, encoding: .utf8)
+        let topology = folder.appendingPathComponent("run.yaml").path
+        #expect(try TopologyParser.parse("model: lr.yaml\n", file: topology).run.model.layers == ModelSpec.logisticRegression.layers)
+        #expect(try TopologyParser.parse("name: x\n", file: topology, overrides: ["--model", folder.appendingPathComponent("lr.yaml").path]).run.model.layers
+                == ModelSpec.logisticRegression.layers)
+        let error = try #require(Self.error("name: x\nmodel:\n  input: [1, 28, 28]\n  layers: [{linear: {out: 10}}]\n"))
+        #expect(error.line == 3 && error.description.contains("layer 0 (linear) receives [1, 28, 28]"), "\(error)")
+        // What a run directory's settings hold reads back as the same model.
+        let resolved = Topology.table.setting(key: "model")?.value(in: try TopologyParser.parse(yaml, file: "t.yaml")) ?? ""
+        #expect(try TopologyParser.parse("model: '\(resolved)'\n", file: "t.yaml").run.model == declared)
     }
 
     @Test func unknownKeysNameTheFileLineAndKey() throws {

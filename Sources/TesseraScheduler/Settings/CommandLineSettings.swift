@@ -1,3 +1,4 @@
+import TesseraNN
 /// Settings given on a command line: `--FLAG VALUE`, `--FLAG=VALUE` (flags from the table,
 /// `--resume` alone for switches) and `--set KEY=VALUE` (dotted topology keys), read with the
 /// same checks and messages as a topology file. A value is taken as it is, so `--lr -0.05`

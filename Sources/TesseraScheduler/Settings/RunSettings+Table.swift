@@ -24,9 +24,26 @@ extension RunSettings {
                     summary: "fraction of each worker's data held out; when positive, the workers also evaluate every round's model on it") {
                 $0 >= 0 && $0 < 1
             },
-            .parsed("model", \.model, accepts: ModelSpec.builtIn.keys.sorted().joined(separator: " | "),
-                    summary: "the built-in model to train", show: \.name) { ModelSpec.builtIn[$0] },
+            Setting(key: "model", flag: "model", accepts: ModelSpec.builtIn.keys.sorted().joined(separator: " | ") + " | a declaration",
+                    summary: "the model to train: a built-in one by name, or your own declared as input and layers (in a topology, a mapping or a YAML/JSON file; on the command line, JSON or a .json file)",
+                    isSwitch: false, assign: { settings, input in
+                        guard case let .text(text) = input else { throw SettingError(key: "model", message: "must be a name or a declaration, not a list") }
+                        do {
+                            settings.model = try ModelDeclaration.spec(fromText: Self.modelText(text))
+                        } catch let error as NNError {
+                            throw SettingError(key: "model", value: text.count > 60 ? nil : text, message: error.description)
+                        }
+                    }, show: { ModelDeclaration.text(for: $0.model) }),
         ]
+    }
+
+    /// A `model` value as a name or a declaration's JSON: a `.json` file's text when it names one.
+    private static func modelText(_ text: String) throws -> String {
+        guard text.hasSuffix(".json") else { return text }
+        guard let contents = try? String(contentsOfFile: text, encoding: .utf8) else {
+            throw SettingError(key: "model", value: text, message: "cannot read that file")
+        }
+        return contents
     }
 
     private static var training: [Setting<RunSettings>] {

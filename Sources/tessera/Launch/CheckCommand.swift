@@ -39,6 +39,7 @@ struct CheckCommand: ParsableCommand {
         } catch {
             throw CommandFailure(description: "\(url.path): data.partition: the data cannot be split so: \(error)")
         }
+        for line in try ModelCommand.lines(topology.run.model) { print("  " + line) }
         let parameters = try Model(spec: topology.run.model, seed: 0).parameters.scalarCount
         if let warning = topology.run.privacyNoiseWarning(parameters: parameters) { print("  warning: " + warning) }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TesseraNN
 import TesseraScheduler
 import TesseraTrace
 

@@ -1,0 +1,164 @@
+import Foundation
+
+/// A model declared as data (docs/TOPOLOGY.md, "Your own model"): the input shape and the layers
+/// in order, each a kind alone (`relu`) or a kind with its sizes (`{conv: {out: 32, kernel: 5}}`),
+/// the sizes a layer can infer (a convolution's input channels, a linear layer's inputs) taken
+/// from the shape the layer before it produces. A topology writes it in YAML, the command line
+/// and files as JSON; both reach ``spec(from:name:)`` as the same tree.
+public enum ModelDeclaration {
+    /// The layer kinds and the keys each takes (required, then optional).
+    static let kinds: [String: (required: [String], optional: [String])] = [
+        "conv": (["out", "kernel"], ["in", "stride", "padding"]),
+        "linear": (["out"], ["in"]),
+        "maxpool": (["kernel"], ["stride"]),
+        "avgpool": (["kernel"], ["stride"]),
+        "dropout": (["p"], []),
+        "relu": ([], []),
+        "flatten": ([], []),
+    ]
+
+    /// The spec declared in `text`: a built-in model's name, or a JSON object
+    /// `{"input": [C, H, W], "layers": [...], "name": "..."}`.
+    ///
+    /// - Throws: ``NNError`` (`.invalidSpec`) naming the layer, its kind, the shape it received
+    ///   and what it needed; `.unknownModel` for a name that is not built in.
+    public static func spec(fromText text: String) throws -> ModelSpec {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.hasPrefix("{") else { return try ModelSpec.named(trimmed) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) else {
+            throw NNError(.invalidSpec, "the model declaration is not a JSON object")
+        }
+        return try spec(from: object, name: "declared")
+    }
+
+    /// The spec declared by `tree` (parsed JSON or YAML: dictionaries, arrays, strings and
+    /// numbers), named `name` unless it names itself.
+    ///
+    /// - Throws: ``NNError`` (`.invalidSpec`) for anything that does not declare a model that fits.
+    public static func spec(from tree: Any, name: String) throws -> ModelSpec {
+        guard let object = tree as? [String: Any] else { throw NNError(.invalidSpec, "a model declaration is a mapping with input and layers") }
+        if let unknown = object.keys.first(where: { !["input", "layers", "name"].contains($0) }) {
+            throw NNError(.invalidSpec, "the model declaration has no key '\(unknown)'" + NearestName.hint(for: unknown, in: ["input", "layers", "name"])
+                          + "; it takes input, layers and name")
+        }
+        guard let input = (object["input"] as? [Any])?.map(integer), input.allSatisfy({ $0 != nil }), !input.isEmpty else {
+            throw NNError(.invalidSpec, "the model declaration needs input: the shape of one sample, e.g. [1, 28, 28]")
+        }
+        guard let items = object["layers"] as? [Any], !items.isEmpty else {
+            throw NNError(.invalidSpec, "the model declaration needs layers: a list such as [{conv: {out: 32, kernel: 5}}, relu, flatten, {linear: {out: 10}}]")
+        }
+        let inputShape = input.compactMap { $0 }
+        guard inputShape.allSatisfy({ $0 > 0 }) else { throw NNError(.invalidSpec, "the model's input shape \(inputShape) must be positive") }
+        var shape = inputShape
+        var layers: [LayerSpec] = []
+        for (index, item) in items.enumerated() {
+            let layer = try self.layer(item, at: index, receiving: shape)
+            try layer.validate(at: index)
+            do {
+                shape = try layer.makeLayer().outputShape(for: shape)
+            } catch {
+                throw NNError(.invalidSpec, "layer \(index) (\(layer.nameStem)) receives \(shape) and cannot take it: \(error)")
+            }
+            layers.append(layer)
+        }
+        let spec = ModelSpec(name: (object["name"] as? String) ?? name, inputShape: inputShape, layers: layers)
+        try spec.validate()
+        return spec
+    }
+
+    /// Layer `index` of a declaration, which receives per-sample inputs of `shape`.
+    private static func layer(_ item: Any, at index: Int, receiving shape: [Int]) throws -> LayerSpec {
+        let (kind, sizes): (String, [String: Any])
+        if let bare = item as? String {
+            (kind, sizes) = (bare, [:])
+        } else if let entry = item as? [String: Any], entry.count == 1, let (key, value) = entry.first {
+            guard let values = value as? [String: Any] ?? (value is NSNull ? [:] : nil) else {
+                throw NNError(.invalidSpec, "layer \(index) (\(key)): its sizes are a mapping, e.g. {\(key): {\((kinds[key]?.required.first).map { "\($0): 8" } ?? "")}}")
+            }
+            (kind, sizes) = (key, values)
+        } else {
+            throw NNError(.invalidSpec, "layer \(index) is neither a kind (relu) nor one kind with its sizes ({linear: {out: 10}})")
+        }
+        guard let keys = kinds[kind] else {
+            throw NNError(.invalidSpec, "layer \(index): no layer kind '\(kind)'" + NearestName.hint(for: kind, in: kinds.keys)
+                          + "; kinds: \(kinds.keys.sorted().joined(separator: ", "))")
+        }
+        if let unknown = sizes.keys.first(where: { !(keys.required + keys.optional).contains($0) }) {
+            throw NNError(.invalidSpec, "layer \(index) (\(kind)) has no size '\(unknown)'" + NearestName.hint(for: unknown, in: keys.required + keys.optional)
+                          + "; it takes \((keys.required + keys.optional).joined(separator: ", "))")
+        }
+        if let missing = keys.required.first(where: { sizes[$0] == nil }) {
+            throw NNError(.invalidSpec, "layer \(index) (\(kind)) needs \(missing)")
+        }
+        func size(_ key: String, default value: Int? = nil) throws -> Int {
+            guard let raw = sizes[key] else {
+                guard let value else { throw NNError(.invalidSpec, "layer \(index) (\(kind)) needs \(key)") }
+                return value
+            }
+            guard let number = integer(raw) else { throw NNError(.invalidSpec, "layer \(index) (\(kind)): \(key) must be a whole number, not \(raw)") }
+            return number
+        }
+        switch kind {
+        case "conv":
+            guard shape.count == 3 else {
+                throw NNError(.invalidSpec, "layer \(index) (conv) receives \(shape); a convolution needs [channels, height, width]")
+            }
+            let channels = try size("in", default: shape[0])
+            guard channels == shape[0] else {
+                throw NNError(.invalidSpec, "layer \(index) (conv) says in: \(channels) but receives \(shape[0]) channels (\(shape))")
+            }
+            return .conv2d(inputChannels: channels, outputChannels: try size("out"), kernel: try size("kernel"),
+                           stride: try size("stride", default: 1), padding: try size("padding", default: 0))
+        case "linear":
+            guard shape.count == 1 else {
+                throw NNError(.invalidSpec, "layer \(index) (linear) receives \(shape); a linear layer needs one dimension of features: put flatten before it")
+            }
+            let inputs = try size("in", default: shape[0])
+            guard inputs == shape[0] else {
+                throw NNError(.invalidSpec, "layer \(index) (linear) says in: \(inputs) but receives \(shape[0]) features")
+            }
+            return .linear(inputs: inputs, outputs: try size("out"))
+        case "maxpool", "avgpool":
+            let kernel = try size("kernel")
+            let stride = try size("stride", default: kernel)
+            return kind == "maxpool" ? .maxPool2d(kernel: kernel, stride: stride) : .avgPool2d(kernel: kernel, stride: stride)
+        case "dropout":
+            guard let p = (sizes["p"] as? Double).map(Float.init) ?? (sizes["p"] as? Int).map(Float.init)
+                    ?? (sizes["p"] as? String).flatMap(Float.init) else {
+                throw NNError(.invalidSpec, "layer \(index) (dropout): p must be a number")
+            }
+            return .dropout(probability: p)
+        case "relu": return .relu
+        default: return .flatten
+        }
+    }
+
+    /// `spec` as the text the `model` setting reads back: a built-in's name, else its
+    /// declaration as JSON (every size written out), so that a run directory's settings resume it.
+    public static func text(for spec: ModelSpec) -> String {
+        if ModelSpec.builtIn[spec.name] == spec { return spec.name }
+        let layers: [Any] = spec.layers.map { layer -> Any in
+            switch layer {
+            case let .conv2d(input, output, kernel, stride, padding):
+                ["conv": ["in": input, "out": output, "kernel": kernel, "stride": stride, "padding": padding]]
+            case let .linear(inputs, outputs): ["linear": ["in": inputs, "out": outputs]]
+            case let .maxPool2d(kernel, stride): ["maxpool": ["kernel": kernel, "stride": stride]]
+            case let .avgPool2d(kernel, stride): ["avgpool": ["kernel": kernel, "stride": stride]]
+            case let .dropout(probability): ["dropout": ["p": Double(probability)]]
+            case .relu: "relu"
+            case .flatten: "flatten"
+            }
+        }
+        let object: [String: Any] = ["name": spec.name, "input": spec.inputShape, "layers": layers]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A whole number from JSON or YAML (a number without a fraction, or its text).
+    private static func integer(_ value: Any) -> Int? {
+        if let text = value as? String { return Int(text) }
+        if let int = value as? Int { return int }
+        if let double = value as? Double { return double == double.rounded() && abs(double) < 1e15 ? Int(double) : nil }
+        return nil
+    }
+}

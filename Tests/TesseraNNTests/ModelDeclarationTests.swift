@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import TesseraNN
+
+/// Models declared as data: what they build, the sizes they infer, every mistake told with the
+/// layer, its kind and the shape it received, and the text a run directory reads back.
+@Suite("Model declarations")
+struct ModelDeclarationTests {
+    static func spec(_ json: String) throws -> ModelSpec {
+        try ModelDeclaration.spec(fromText: json)
+    }
+
+    @Test func aDeclarationBuildsTheModelItSaysWithSizesInferred() throws {
+        let spec = try Self.spec("""
+            {"name": "paper", "input": [1, 28, 28], "layers": [{"conv": {"out": 32, "kernel": 5, "padding": 2}}, "relu", {"maxpool": {"kernel": 2}},
+             {"conv": {"out": 64, "kernel": 5, "padding": 2}}, "relu", {"maxpool": {"kernel": 2}}, "flatten", {"linear": {"out": 512}}, "relu",
+             {"linear": {"out": 10}}]}
+            """)
+        // The FedAvg paper's CNN, as built in: the same layers, the same 1,663,370 parameters.
+        #expect(spec.layers == ModelSpec.mnistCNN.layers && spec.name == "paper")
+        let rows = try spec.summary()
+        #expect(rows.reduce(0) { $0 + $1.parameters } == 1_663_370 && rows[0].outputShape == [32, 28, 28] && rows[7].name == "fc1")
+        #expect(try Model(spec: spec, seed: 1).parameters.scalarCount == 1_663_370)
+    }
+
+    @Test("each mistake is told with the layer, its kind and the shape", arguments: [
+        (#"{"input": [1, 28, 28], "layers": [{"conv": {"out": 8, "kernel": 3}}, {"linear": {"out": 10}}]}"#, "layer 1 (linear) receives [8, 26, 26]"),
+        (#"{"input": [1, 28, 28], "layers": [{"conv2": {"out": 8, "kernel": 3}}]}"#, "no layer kind 'conv2' (did you mean 'conv'?)"),
+        (#"{"input": [1, 28, 28], "layers": [{"conv": {"out": 8, "kernal": 3}}]}"#, "has no size 'kernal' (did you mean 'kernel'?)"),
+        (#"{"input": [1, 28, 28], "layers": [{"conv": {"kernel": 3}}]}"#, "layer 0 (conv) needs out"),
+        (#"{"input": [1, 28, 28], "layers": [{"conv": {"in": 3, "out": 8, "kernel": 3}}]}"#, "says in: 3 but receives 1 channels"),
+        (#"{"input": [784], "layers": [{"conv": {"out": 8, "kernel": 3}}]}"#, "a convolution needs [channels, height, width]"),
+        (#"{"input": [1, 28, 28], "layers": [{"maxpool": {"kernel": 40}}]}"#, "layer 0 (pool) receives [1, 28, 28] and cannot take it"),
+        (#"{"input": [1, 28, 28], "layers": [{"dropout": {"p": 1.5}}]}"#, "dropout probability 1.5"),
+        (#"{"input": [784], "layers": [{"linear": {"out": 2.5}}]}"#, "must be a whole number"),
+        (#"{"input": [1, 28, 28], "layer": []}"#, "no key 'layer' (did you mean 'layers'?)"),
+        (#"{"input": [0, 28], "layers": ["relu"]}"#, "must be positive"),
+        (#"{"layers": ["relu"]}"#, "needs input"),
+        (#"{"input": [1, 28, 28], "layers": [42]}"#, "layer 0 is neither a kind"),
+        (#"resnet"#, "unknown model 'resnet'"),
+    ])
+    func mistakesAreTold(json: String, says: String) {
+        #expect { try Self.spec(json) } throws: { "\($0)".contains(says) }
+    }
+
+    @Test func theTextOfASpecReadsBackAsTheSameSpec() throws {
+        #expect(ModelDeclaration.text(for: .mnistCNN) == "mnist-cnn")
+        let declared = try Self.spec(#"{"input": [3, 8, 8], "layers": [{"conv": {"out": 4, "kernel": 3, "stride": 2, "padding": 1}}, {"avgpool": {"kernel": 2, "stride": 1}}, "flatten", {"dropout": {"p": 0.5}}, {"linear": {"out": 3}}]}"#)
+        #expect(try Self.spec(ModelDeclaration.text(for: declared)) == declared)
+    }
+}
