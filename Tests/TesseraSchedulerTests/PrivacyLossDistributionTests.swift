@@ -71,6 +71,7 @@ struct PrivacyLossDistributionTests {
         let older = try #require(PrivacyAccountant(snapshot: accountant.snapshot.split(separator: ";").prefix(2).joined(separator: ";")))
         #expect(older.history == nil && older.lossDistributionEpsilon(delta: 1e-5) == nil)
         #expect(PrivacyAccountant(snapshot: accountant.snapshot + ",0.1:-1:2") == nil)
+        #expect(PrivacyAccountant(snapshot: accountant.snapshot + ",0.1:1:9223372036854775807") == nil, "an impossible count of rounds")
     }
 
     static func accountant(_ fixture: Case) -> PrivacyAccountant {

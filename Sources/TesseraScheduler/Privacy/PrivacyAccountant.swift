@@ -67,11 +67,15 @@ public struct PrivacyAccountant: Sendable, Equatable {
         for run in parts[2].split(separator: ",") {
             let fields = run.split(separator: ":", omittingEmptySubsequences: false)
             guard fields.count == 3, let rate = Double(fields[0]), let multiplier = Double(fields[1]), let count = Int(fields[2]),
-                  rate >= 0, rate <= 1, multiplier >= 0, multiplier.isFinite, count > 0 else { return nil }
+                  rate >= 0, rate <= 1, multiplier >= 0, multiplier.isFinite, count > 0, count <= Self.maximumRecordedRounds else { return nil }
             history.append(Rounds(samplingRate: rate, noiseMultiplier: multiplier, count: count))
         }
         self.history = history
     }
+
+    /// The most rounds a record may list in one run of settings (far beyond any run; a record
+    /// claiming more is not one this code wrote, and its Fourier transform would not fit).
+    static let maximumRecordedRounds = 10_000_000
 
     /// Adds `rounds` rounds that each sampled clients with probability `samplingRate` and added
     /// noise of `noiseMultiplier` times the sensitivity. O(orders × series length).
