@@ -38,6 +38,19 @@ struct ModelDeclarationTests {
         (#"{"layers": ["relu"]}"#, "needs input"),
         (#"{"input": [1, 28, 28], "layers": [42]}"#, "layer 0 is neither a kind"),
         (#"resnet"#, "unknown model 'resnet'"),
+        (#"{"input": [3, 8, 8], "layers": [{"residual": [{"conv": {"out": 4, "kernel": 3, "stride": 2, "padding": 1}}]}]}"#,
+         "layer 0 (residual): its layers turn [3, 8, 8] into [4, 4, 4], which cannot be added to its input; give it a projection"),
+        (#"{"input": [3, 8, 8], "layers": [{"residual": {"layers": ["relu"], "projection": [{"conv": {"out": 3, "kernel": 1, "stride": 2}}]}}]}"#,
+         "its layers make [3, 8, 8] but its projection makes [3, 4, 4]"),
+        (#"{"input": [3, 8, 8], "layers": ["relu", {"residual": ["relu", {"linear": {"out": 3}}]}]}"#,
+         "layer 1 (residual), its layer 1 (linear) receives [3, 8, 8]"),
+        (#"{"input": [3, 8, 8], "layers": [{"residual": {"layers": []}}]}"#, "layers must be a non-empty list"),
+        (#"{"input": [3, 8, 8], "layers": [{"groupnorm": {"groups": 2}}]}"#, "groups 2 must divide the 3 channels"),
+        (#"{"input": [3, 8, 8], "layers": [{"groupnorm": {}}]}"#, "layer 0 (groupnorm) needs groups"),
+        (#"{"input": [12], "layers": [{"groupnorm": {"groups": 3}}]}"#, "a group normalization needs [channels, positions...]"),
+        (#"{"input": [12], "layers": [{"layernorm": {"dims": 2}}]}"#, "dims 2 must be between 1 and the 1 dimensions"),
+        (#"{"input": [12], "layers": ["globalavgpol"]}"#, "no layer kind 'globalavgpol' (did you mean 'globalavgpool'?)"),
+        (#"{"input": [12], "layers": ["globalavgpool"]}"#, "globalavgpool needs [channels, positions...]"),
     ])
     func mistakesAreTold(json: String, says: String) {
         #expect { try Self.spec(json) } throws: { "\($0)".contains(says) }
@@ -47,5 +60,21 @@ struct ModelDeclarationTests {
         #expect(ModelDeclaration.text(for: .mnistCNN) == "mnist-cnn")
         let declared = try Self.spec(#"{"input": [3, 8, 8], "layers": [{"conv": {"out": 4, "kernel": 3, "stride": 2, "padding": 1}}, {"avgpool": {"kernel": 2, "stride": 1}}, "flatten", {"dropout": {"p": 0.5}}, {"linear": {"out": 3}}]}"#)
         #expect(try Self.spec(ModelDeclaration.text(for: declared)) == declared)
+        let deep = try Self.spec(#"{"input": [3, 8, 8], "layers": [{"groupnorm": {"groups": 3}}, {"residual": {"layers": [{"conv": {"out": 6, "kernel": 3, "stride": 2, "padding": 1}}, "gelu"], "projection": [{"conv": {"out": 6, "kernel": 1, "stride": 2}}]}}, {"residual": ["tanh", "sigmoid"]}, "globalavgpool", {"layernorm": {}}, "logsoftmax"]}"#)
+        #expect(try Self.spec(ModelDeclaration.text(for: deep)) == deep)
+    }
+
+    /// A residual block's summary rows: the block with all its parameters, then its layers and
+    /// its projection's under its name; parameters are named the same way.
+    @Test func aResidualBlockIsSummarizedWithItsLayers() throws {
+        let spec = try Self.spec(#"{"input": [4, 8, 8], "layers": [{"residual": {"layers": [{"conv": {"out": 8, "kernel": 3, "stride": 2, "padding": 1}}, {"groupnorm": {"groups": 2}}], "projection": [{"conv": {"out": 8, "kernel": 1, "stride": 2}}]}}, "globalavgpool"]}"#)
+        let rows = try spec.summary()
+        #expect(rows.map(\.name) == ["block1", "block1.conv1", "block1.gn1", "block1.shortcut.conv1", "globalavgpool1"])
+        #expect(rows.map(\.depth) == [0, 1, 1, 1, 0])
+        #expect(rows[0].parameters == (8 * 4 * 9 + 8) + 16 + (8 * 4 + 8) && rows[0].parameters == spec.parameterCount)
+        #expect(rows[0].outputShape == [8, 4, 4] && rows[4].outputShape == [8])
+        let names = try Model(spec: spec, seed: 1).parameters.names
+        #expect(names == ["block1.conv1.weight", "block1.conv1.bias", "block1.gn1.weight", "block1.gn1.bias",
+                          "block1.shortcut.conv1.weight", "block1.shortcut.conv1.bias"])
     }
 }

@@ -51,6 +51,11 @@ public struct LayerParameters: Sendable {
         self.prefix = prefix
     }
 
+    /// The parameters of the part `name` of this layer (a residual block's shortcut).
+    func nested(_ name: String) -> LayerParameters {
+        LayerParameters(set, prefix: prefix.isEmpty ? name : "\(prefix).\(name)")
+    }
+
     /// The parameter `name` of this layer.
     ///
     /// - Throws: ``NNError`` when the set has no such parameter.

@@ -38,6 +38,25 @@ public struct AvgPool2d: Layer {
     }
 }
 
+/// Global average pooling: each channel of `[N, C, ...]` averaged over all its positions, giving
+/// `[N, C]` (PyTorch's `AdaptiveAvgPool2d(1)` followed by a flatten).
+public struct GlobalAvgPool: Layer {
+    /// A global average pooling.
+    public init() {}
+
+    public func forward(_ input: Tensor, parameters: LayerParameters, context: inout ForwardContext) throws -> Tensor {
+        guard input.rank >= 3 else { throw NNError(.invalidArgument, "globalavgpool needs [N, C, positions...], got \(input.shape)") }
+        return try input.mean(alongAxes: Array(2..<input.rank))
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard inputShape.count >= 2 else {
+            throw NNError(.invalidSpec, "globalavgpool needs [channels, positions...], got \(inputShape)")
+        }
+        return [inputShape[0]]
+    }
+}
+
 /// The per-sample output shape of a pooling layer: channels kept, the window applied to H × W.
 private func pooledShape(_ inputShape: [Int], _ options: Pool2DOptions, layer: String) throws -> [Int] {
     guard inputShape.count == 3 else { throw NNError(.invalidSpec, "\(layer) needs a [C, H, W] input, got \(inputShape)") }

@@ -16,6 +16,22 @@ public enum LayerSpec: Codable, Sendable, Hashable {
     case flatten
     /// ``Dropout``.
     case dropout(probability: Float)
+    /// ``Sigmoid``.
+    case sigmoid
+    /// ``Tanh``.
+    case tanh
+    /// ``GELU``.
+    case gelu
+    /// ``LogSoftmax`` over the last dimension.
+    case logSoftmax
+    /// ``GlobalAvgPool``.
+    case globalAvgPool
+    /// ``GroupNorm``.
+    case groupNorm(groups: Int, channels: Int)
+    /// ``LayerNorm`` over the trailing dimensions `shape`.
+    case layerNorm(shape: [Int])
+    /// ``Residual``: `layers` added to the input, or to `projection` of it when that is not empty.
+    case residual(layers: [LayerSpec], projection: [LayerSpec])
 
     /// The layer this spec describes.
     public func makeLayer() -> any Layer {
@@ -29,6 +45,36 @@ public enum LayerSpec: Codable, Sendable, Hashable {
         case .relu: ReLU()
         case .flatten: Flatten()
         case let .dropout(probability): Dropout(probability: probability)
+        case .sigmoid: Sigmoid()
+        case .tanh: Tanh()
+        case .gelu: GELU()
+        case .logSoftmax: LogSoftmax()
+        case .globalAvgPool: GlobalAvgPool()
+        case let .groupNorm(groups, channels): GroupNorm(groups: groups, channels: channels)
+        case let .layerNorm(shape): LayerNorm(shape: shape)
+        case let .residual(layers, projection):
+            Residual(branch: Sequential(Self.named(layers)), shortcut: projection.isEmpty ? nil : Sequential(Self.named(projection)))
+        }
+    }
+
+    /// `layers` with their names: parameterized layers numbered per kind (conv1, conv2, fc1,
+    /// block1), the others by position (relu2, pool3).
+    static func named(_ layers: [LayerSpec]) -> [(name: String, layer: any Layer)] {
+        var counts: [String: Int] = [:]
+        return layers.enumerated().map { index, spec in
+            let stem = spec.nameStem
+            guard spec.isNumberedPerKind else { return (name: "\(stem)\(index)", layer: spec.makeLayer()) }
+            let number = counts[stem, default: 0] + 1
+            counts[stem] = number
+            return (name: "\(stem)\(number)", layer: spec.makeLayer())
+        }
+    }
+
+    /// Whether layers of this kind are numbered among their kind (those with parameters).
+    private var isNumberedPerKind: Bool {
+        switch self {
+        case .conv2d, .linear, .groupNorm, .layerNorm, .residual: true
+        default: false
         }
     }
 
@@ -42,6 +88,14 @@ public enum LayerSpec: Codable, Sendable, Hashable {
         case .relu: "relu"
         case .flatten: "flatten"
         case .dropout: "dropout"
+        case .sigmoid: "sigmoid"
+        case .tanh: "tanh"
+        case .gelu: "gelu"
+        case .logSoftmax: "logsoftmax"
+        case .globalAvgPool: "globalavgpool"
+        case .groupNorm: "gn"
+        case .layerNorm: "ln"
+        case .residual: "block"
         }
     }
 
@@ -59,7 +113,18 @@ public enum LayerSpec: Codable, Sendable, Hashable {
             if !(probability >= 0 && probability < 1) {
                 throw NNError(.invalidSpec, "layer \(index): dropout probability \(probability) is outside [0, 1)")
             }
-        case .relu, .flatten: sizes = []
+        case let .groupNorm(groups, channels):
+            sizes = [groups, channels]
+            if groups > 0, channels % groups != 0 {
+                throw NNError(.invalidSpec, "layer \(index) (groupnorm): \(groups) groups do not divide \(channels) channels")
+            }
+        case let .layerNorm(shape):
+            sizes = shape.isEmpty ? [0] : shape
+        case let .residual(layers, projection):
+            sizes = []
+            if layers.isEmpty { throw NNError(.invalidSpec, "layer \(index) (residual) has no layers") }
+            for layer in layers + projection { try layer.validate(at: index) }
+        case .relu, .flatten, .sigmoid, .tanh, .gelu, .logSoftmax, .globalAvgPool: sizes = []
         }
         if let bad = sizes.first(where: { $0 <= 0 }) {
             throw NNError(.invalidSpec, "layer \(index) (\(self)): size \(bad) must be positive")

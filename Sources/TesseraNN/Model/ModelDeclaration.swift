@@ -15,6 +15,14 @@ public enum ModelDeclaration {
         "dropout": (["p"], []),
         "relu": ([], []),
         "flatten": ([], []),
+        "sigmoid": ([], []),
+        "tanh": ([], []),
+        "gelu": ([], []),
+        "logsoftmax": ([], []),
+        "globalavgpool": ([], []),
+        "groupnorm": (["groups"], ["channels"]),
+        "layernorm": ([], ["dims"]),
+        "residual": (["layers"], ["projection"]),
     ]
 
     /// The spec declared in `text`: a built-in model's name, or a JSON object
@@ -49,73 +57,82 @@ public enum ModelDeclaration {
         }
         let inputShape = input.compactMap { $0 }
         guard inputShape.allSatisfy({ $0 > 0 }) else { throw NNError(.invalidSpec, "the model's input shape \(inputShape) must be positive") }
-        var shape = inputShape
-        var layers: [LayerSpec] = []
-        for (index, item) in items.enumerated() {
-            let layer = try self.layer(item, at: index, receiving: shape)
-            try layer.validate(at: index)
-            do {
-                shape = try layer.makeLayer().outputShape(for: shape)
-            } catch {
-                throw NNError(.invalidSpec, "layer \(index) (\(layer.nameStem)) receives \(shape) and cannot take it: \(error)")
-            }
-            layers.append(layer)
-        }
+        let layers = try self.layers(items, receiving: inputShape, place: { "layer \($0)" }).layers
         let spec = ModelSpec(name: (object["name"] as? String) ?? name, inputShape: inputShape, layers: layers)
         try spec.validate()
         return spec
     }
 
-    /// Layer `index` of a declaration, which receives per-sample inputs of `shape`.
-    private static func layer(_ item: Any, at index: Int, receiving shape: [Int]) throws -> LayerSpec {
+    /// The layers declared by `items`, receiving per-sample inputs of `shape`, and the shape they
+    /// make; `place` names the item at an index in messages ("layer 3", "layer 3 (residual),
+    /// its layer 1").
+    private static func layers(_ items: [Any], receiving shape: [Int], place: (Int) -> String) throws -> (layers: [LayerSpec], shape: [Int]) {
+        var shape = shape
+        var layers: [LayerSpec] = []
+        for (index, item) in items.enumerated() {
+            let layer = try self.layer(item, receiving: shape, place: place(index))
+            try layer.validate(at: index)
+            do {
+                shape = try layer.makeLayer().outputShape(for: shape)
+            } catch {
+                throw NNError(.invalidSpec, "\(place(index)) (\(layer.nameStem)) receives \(shape) and cannot take it: \(error)")
+            }
+            layers.append(layer)
+        }
+        return (layers, shape)
+    }
+
+    /// The layer that `item` declares at `place`, which receives per-sample inputs of `shape`.
+    private static func layer(_ item: Any, receiving shape: [Int], place: String) throws -> LayerSpec {
         let (kind, sizes): (String, [String: Any])
         if let bare = item as? String {
             (kind, sizes) = (bare, [:])
         } else if let entry = item as? [String: Any], entry.count == 1, let (key, value) = entry.first {
+            if key == "residual", let branch = value as? [Any] { return try residual(["layers": branch], receiving: shape, place: place) }
             guard let values = value as? [String: Any] ?? (value is NSNull ? [:] : nil) else {
-                throw NNError(.invalidSpec, "layer \(index) (\(key)): its sizes are a mapping, e.g. {\(key): {\((kinds[key]?.required.first).map { "\($0): 8" } ?? "")}}")
+                throw NNError(.invalidSpec, "\(place) (\(key)): its sizes are a mapping, e.g. {\(key): {\((kinds[key]?.required.first).map { "\($0): 8" } ?? "")}}")
             }
             (kind, sizes) = (key, values)
         } else {
-            throw NNError(.invalidSpec, "layer \(index) is neither a kind (relu) nor one kind with its sizes ({linear: {out: 10}})")
+            throw NNError(.invalidSpec, "\(place) is neither a kind (relu) nor one kind with its sizes ({linear: {out: 10}})")
         }
         guard let keys = kinds[kind] else {
-            throw NNError(.invalidSpec, "layer \(index): no layer kind '\(kind)'" + NearestName.hint(for: kind, in: kinds.keys)
+            throw NNError(.invalidSpec, "\(place): no layer kind '\(kind)'" + NearestName.hint(for: kind, in: kinds.keys)
                           + "; kinds: \(kinds.keys.sorted().joined(separator: ", "))")
         }
         if let unknown = sizes.keys.first(where: { !(keys.required + keys.optional).contains($0) }) {
-            throw NNError(.invalidSpec, "layer \(index) (\(kind)) has no size '\(unknown)'" + NearestName.hint(for: unknown, in: keys.required + keys.optional)
+            throw NNError(.invalidSpec, "\(place) (\(kind)) has no size '\(unknown)'" + NearestName.hint(for: unknown, in: keys.required + keys.optional)
                           + "; it takes \((keys.required + keys.optional).joined(separator: ", "))")
         }
         if let missing = keys.required.first(where: { sizes[$0] == nil }) {
-            throw NNError(.invalidSpec, "layer \(index) (\(kind)) needs \(missing)")
+            throw NNError(.invalidSpec, "\(place) (\(kind)) needs \(missing)")
         }
         func size(_ key: String, default value: Int? = nil) throws -> Int {
             guard let raw = sizes[key] else {
-                guard let value else { throw NNError(.invalidSpec, "layer \(index) (\(kind)) needs \(key)") }
+                guard let value else { throw NNError(.invalidSpec, "\(place) (\(kind)) needs \(key)") }
                 return value
             }
-            guard let number = integer(raw) else { throw NNError(.invalidSpec, "layer \(index) (\(kind)): \(key) must be a whole number, not \(raw)") }
+            guard let number = integer(raw) else { throw NNError(.invalidSpec, "\(place) (\(kind)): \(key) must be a whole number, not \(raw)") }
             return number
         }
         switch kind {
         case "conv":
             guard shape.count == 3 else {
-                throw NNError(.invalidSpec, "layer \(index) (conv) receives \(shape); a convolution needs [channels, height, width]")
+                throw NNError(.invalidSpec, "\(place) (conv) receives \(shape); a convolution needs [channels, height, width]")
             }
             let channels = try size("in", default: shape[0])
             guard channels == shape[0] else {
-                throw NNError(.invalidSpec, "layer \(index) (conv) says in: \(channels) but receives \(shape[0]) channels (\(shape))")
+                throw NNError(.invalidSpec, "\(place) (conv) says in: \(channels) but receives \(shape[0]) channels (\(shape))")
             }
             return .conv2d(inputChannels: channels, outputChannels: try size("out"), kernel: try size("kernel"),
                            stride: try size("stride", default: 1), padding: try size("padding", default: 0))
         case "linear":
             guard shape.count == 1 else {
-                throw NNError(.invalidSpec, "layer \(index) (linear) receives \(shape); a linear layer needs one dimension of features: put flatten before it")
+                throw NNError(.invalidSpec, "\(place) (linear) receives \(shape); a linear layer needs one dimension of features: put flatten before it")
             }
             let inputs = try size("in", default: shape[0])
             guard inputs == shape[0] else {
-                throw NNError(.invalidSpec, "layer \(index) (linear) says in: \(inputs) but receives \(shape[0]) features")
+                throw NNError(.invalidSpec, "\(place) (linear) says in: \(inputs) but receives \(shape[0]) features")
             }
             return .linear(inputs: inputs, outputs: try size("out"))
         case "maxpool", "avgpool":
@@ -125,33 +142,86 @@ public enum ModelDeclaration {
         case "dropout":
             guard let p = (sizes["p"] as? Double).map(Float.init) ?? (sizes["p"] as? Int).map(Float.init)
                     ?? (sizes["p"] as? String).flatMap(Float.init) else {
-                throw NNError(.invalidSpec, "layer \(index) (dropout): p must be a number")
+                throw NNError(.invalidSpec, "\(place) (dropout): p must be a number")
             }
             return .dropout(probability: p)
+        case "groupnorm":
+            guard shape.count >= 2 else {
+                throw NNError(.invalidSpec, "\(place) (groupnorm) receives \(shape); a group normalization needs [channels, positions...]")
+            }
+            let channels = try size("channels", default: shape[0])
+            guard channels == shape[0] else {
+                throw NNError(.invalidSpec, "\(place) (groupnorm) says channels: \(channels) but receives \(shape[0]) channels (\(shape))")
+            }
+            let groups = try size("groups")
+            guard groups > 0, channels % groups == 0 else {
+                throw NNError(.invalidSpec, "\(place) (groupnorm): groups \(groups) must divide the \(channels) channels it receives")
+            }
+            return .groupNorm(groups: groups, channels: channels)
+        case "layernorm":
+            let dims = try size("dims", default: 1)
+            guard dims >= 1, dims <= shape.count else {
+                throw NNError(.invalidSpec, "\(place) (layernorm): dims \(dims) must be between 1 and the \(shape.count) dimensions it receives (\(shape))")
+            }
+            return .layerNorm(shape: Array(shape.suffix(dims)))
+        case "residual": return try residual(sizes, receiving: shape, place: place)
         case "relu": return .relu
+        case "sigmoid": return .sigmoid
+        case "tanh": return .tanh
+        case "gelu": return .gelu
+        case "logsoftmax": return .logSoftmax
+        case "globalavgpool": return .globalAvgPool
         default: return .flatten
         }
+    }
+
+    /// A residual block declared by `sizes` (`layers`, optionally `projection`) at `place`: its
+    /// branch and projection must make the same shape, the branch its input's without one.
+    private static func residual(_ sizes: [String: Any], receiving shape: [Int], place: String) throws -> LayerSpec {
+        guard let items = sizes["layers"] as? [Any], !items.isEmpty else {
+            throw NNError(.invalidSpec, "\(place) (residual): layers must be a non-empty list, e.g. {residual: [{conv: {out: 16, kernel: 3, padding: 1}}, relu]}")
+        }
+        let branch = try layers(items, receiving: shape, place: { "\(place) (residual), its layer \($0)" })
+        var projection: (layers: [LayerSpec], shape: [Int]) = ([], shape)
+        if let raw = sizes["projection"] {
+            guard let items = raw as? [Any], !items.isEmpty else {
+                throw NNError(.invalidSpec, "\(place) (residual): projection must be a non-empty list of layers, e.g. [{conv: {out: 32, kernel: 1, stride: 2}}]")
+            }
+            projection = try layers(items, receiving: shape, place: { "\(place) (residual), its projection's layer \($0)" })
+        }
+        guard branch.shape == projection.shape else {
+            throw NNError(.invalidSpec, sizes["projection"] == nil
+                          ? "\(place) (residual): its layers turn \(shape) into \(branch.shape), which cannot be added to its input; give it a projection that makes \(branch.shape), e.g. projection: [{conv: {out: \(branch.shape.first ?? 1), kernel: 1, stride: 2}}]"
+                          : "\(place) (residual): its layers make \(branch.shape) but its projection makes \(projection.shape); they must agree to be added")
+        }
+        return .residual(layers: branch.layers, projection: projection.layers)
     }
 
     /// `spec` as the text the `model` setting reads back: a built-in's name, else its
     /// declaration as JSON (every size written out), so that a run directory's settings resume it.
     public static func text(for spec: ModelSpec) -> String {
         if ModelSpec.builtIn[spec.name] == spec { return spec.name }
-        let layers: [Any] = spec.layers.map { layer -> Any in
-            switch layer {
-            case let .conv2d(input, output, kernel, stride, padding):
-                ["conv": ["in": input, "out": output, "kernel": kernel, "stride": stride, "padding": padding]]
-            case let .linear(inputs, outputs): ["linear": ["in": inputs, "out": outputs]]
-            case let .maxPool2d(kernel, stride): ["maxpool": ["kernel": kernel, "stride": stride]]
-            case let .avgPool2d(kernel, stride): ["avgpool": ["kernel": kernel, "stride": stride]]
-            case let .dropout(probability): ["dropout": ["p": Double(probability)]]
-            case .relu: "relu"
-            case .flatten: "flatten"
-            }
-        }
-        let object: [String: Any] = ["name": spec.name, "input": spec.inputShape, "layers": layers]
+        let object: [String: Any] = ["name": spec.name, "input": spec.inputShape, "layers": spec.layers.map(declaration)]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `layer` as a declaration reads it, every size written out.
+    private static func declaration(_ layer: LayerSpec) -> Any {
+        switch layer {
+        case let .conv2d(input, output, kernel, stride, padding):
+            ["conv": ["in": input, "out": output, "kernel": kernel, "stride": stride, "padding": padding]]
+        case let .linear(inputs, outputs): ["linear": ["in": inputs, "out": outputs]]
+        case let .maxPool2d(kernel, stride): ["maxpool": ["kernel": kernel, "stride": stride]]
+        case let .avgPool2d(kernel, stride): ["avgpool": ["kernel": kernel, "stride": stride]]
+        case let .dropout(probability): ["dropout": ["p": Double(probability)]]
+        case let .groupNorm(groups, channels): ["groupnorm": ["groups": groups, "channels": channels]]
+        case let .layerNorm(shape): ["layernorm": ["dims": shape.count]]
+        case let .residual(layers, projection):
+            ["residual": projection.isEmpty ? ["layers": layers.map(declaration)]
+                                            : ["layers": layers.map(declaration), "projection": projection.map(declaration)]]
+        case .relu, .flatten, .sigmoid, .tanh, .gelu, .logSoftmax, .globalAvgPool: layer.nameStem
+        }
     }
 
     /// A whole number from JSON or YAML (a number without a fraction, or its text).

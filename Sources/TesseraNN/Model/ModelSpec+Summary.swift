@@ -8,8 +8,10 @@ extension ModelSpec {
         public var kind: String
         /// The per-sample shape it outputs.
         public var outputShape: [Int]
-        /// Its trained parameters.
+        /// Its trained parameters (a residual block's include those of the rows inside it).
         public var parameters: Int
+        /// 0 for the model's own layers, 1 for those inside a residual block, and so on.
+        public var depth: Int
     }
 
     /// Each layer's name, kind, output shape and parameters, in order (like torchinfo's or
@@ -17,11 +19,24 @@ extension ModelSpec {
     ///
     /// - Throws: ``NNError`` when a layer does not fit the shape it receives.
     public func summary() throws -> [LayerSummary] {
-        var shape = inputShape
-        return try zip(namedLayers(), layers).map { named, spec in
+        try Self.rows(layers, prefix: "", depth: 0, receiving: inputShape).rows
+    }
+
+    /// The rows of `layers`, named under `prefix`, receiving `shape`; and the shape they make.
+    private static func rows(_ layers: [LayerSpec], prefix: String, depth: Int, receiving shape: [Int]) throws -> (rows: [LayerSummary], shape: [Int]) {
+        var shape = shape
+        var rows: [LayerSummary] = []
+        for (named, spec) in zip(LayerSpec.named(layers), layers) {
+            let input = shape
             shape = try named.layer.outputShape(for: shape)
-            return LayerSummary(name: named.name, kind: spec.description, outputShape: shape, parameters: spec.parameterCount)
+            let name = prefix + named.name
+            rows.append(LayerSummary(name: name, kind: spec.description, outputShape: shape, parameters: spec.parameterCount, depth: depth))
+            if case let .residual(branch, projection) = spec {
+                rows += try Self.rows(branch, prefix: "\(name).", depth: depth + 1, receiving: input).rows
+                rows += try Self.rows(projection, prefix: "\(name).shortcut.", depth: depth + 1, receiving: input).rows
+            }
         }
+        return (rows, shape)
     }
 }
 
@@ -37,6 +52,15 @@ extension LayerSpec: CustomStringConvertible {
         case .relu: "relu"
         case .flatten: "flatten"
         case let .dropout(probability): "dropout \(probability)"
+        case .sigmoid: "sigmoid"
+        case .tanh: "tanh"
+        case .gelu: "gelu"
+        case .logSoftmax: "logsoftmax"
+        case .globalAvgPool: "globalavgpool"
+        case let .groupNorm(groups, channels): "groupnorm \(channels) channels in \(groups) groups"
+        case let .layerNorm(shape): "layernorm over \(shape)"
+        case let .residual(layers, projection):
+            "residual of \(layers.count) layers" + (projection.isEmpty ? "" : " with a projection of \(projection.count)")
         }
     }
 
@@ -45,7 +69,10 @@ extension LayerSpec: CustomStringConvertible {
         switch self {
         case let .conv2d(input, output, kernel, _, _): output * input * kernel * kernel + output
         case let .linear(inputs, outputs): outputs * inputs + outputs
-        case .maxPool2d, .avgPool2d, .relu, .flatten, .dropout: 0
+        case let .groupNorm(_, channels): 2 * channels
+        case let .layerNorm(shape): 2 * shape.reduce(1, *)
+        case let .residual(layers, projection): (layers + projection).reduce(0) { $0 + $1.parameterCount }
+        case .maxPool2d, .avgPool2d, .relu, .flatten, .dropout, .sigmoid, .tanh, .gelu, .logSoftmax, .globalAvgPool: 0
         }
     }
 }

@@ -55,18 +55,11 @@ public struct ModelSpec: Codable, Sendable, Hashable {
     /// The layers with their names: parameterized layers numbered per kind (conv1, conv2, fc1),
     /// the others by position (relu2, pool3).
     public func namedLayers() -> [(name: String, layer: any Layer)] {
-        var counts: [String: Int] = [:]
-        return layers.enumerated().map { index, spec in
-            let stem = spec.nameStem
-            switch spec {
-            case .conv2d, .linear:
-                counts[stem, default: 0] += 1
-                return (name: "\(stem)\(counts[stem]!)", layer: spec.makeLayer())
-            default:
-                return (name: "\(stem)\(index)", layer: spec.makeLayer())
-            }
-        }
+        LayerSpec.named(layers)
     }
+
+    /// The trained parameters of all layers.
+    public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
 
     /// Checks sizes and that every layer accepts the previous layer's output; returns the
     /// per-sample output shape.

@@ -94,3 +94,18 @@ private func perLane(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ f: (Float, Float) -
     for lane in 0..<8 { result[lane] = f(a[lane], b[lane]) }
     return result
 }
+
+/// GELU, `x · Φ(x)` with the exact normal CDF `Φ(x) = (1 + erf(x / √2)) / 2`, as PyTorch's
+/// default.
+enum GaussianErrorLinear: UnaryFunction {
+    @inline(__always) static func apply(_ x: Float) -> Float { 0.5 * x * (1 + Foundation.erf(x * 0.70710678118654752)) }
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { perLane(x, apply) }
+}
+
+/// GELU's derivative, `Φ(x) + x · φ(x)`.
+enum GaussianErrorLinearSlope: UnaryFunction {
+    @inline(__always) static func apply(_ x: Float) -> Float {
+        0.5 * (1 + Foundation.erf(x * 0.70710678118654752)) + x * 0.39894228040143268 * Foundation.exp(-0.5 * x * x)
+    }
+    @inline(__always) static func apply(_ x: SIMD8<Float>) -> SIMD8<Float> { perLane(x, apply) }
+}

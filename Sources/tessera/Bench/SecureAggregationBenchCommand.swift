@@ -42,7 +42,7 @@ struct SecureAggregationBenchCommand: ParsableCommand {
         var members = (0..<clients).map { SecureAggregationClient(id: "c\($0)", round: 1, threshold: threshold) }
         var server = SecureAggregationServer(round: 1, threshold: threshold, length: length, degree: neighbours)
         for member in members { try server.collect(member.advertise()) }
-        let roster = try server.roster()
+        _ = try server.roster()  // publishes the roster each member then asks for
         var shareBytes = 0
         var sharing: [Double] = []
         for index in members.indices {

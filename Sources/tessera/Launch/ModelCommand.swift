@@ -31,8 +31,8 @@ struct ModelCommand: ParsableCommand {
         table.append(["input", "", spec.inputShape.map(String.init).joined(separator: "×"), ""])
         let rows = try spec.summary()
         for row in rows {
-            table.append([row.name, row.kind, row.outputShape.map(String.init).joined(separator: "×"), row.parameters.formatted()])
+            table.append([String(repeating: "  ", count: row.depth) + row.name, row.kind, row.outputShape.map(String.init).joined(separator: "×"), row.parameters.formatted()])
         }
-        return ["model \(spec.name)"] + table.lines + ["\(rows.reduce(0) { $0 + $1.parameters }.formatted()) parameters"]
+        return ["model \(spec.name)"] + table.lines + ["\(spec.parameterCount.formatted()) parameters"]
     }
 }
