@@ -160,16 +160,22 @@ public func processIDs(withCommandLineContaining text: String) throws -> [Int32]
 }
 
 /// Whether python3 with pyzmq and numpy can run here (make test installs them).
-public let pythonWithZMQ: Bool = {
+public let pythonWithZMQ = pythonImports("zmq, numpy")
+
+/// Whether python3 with PyTorch and safetensors can run here (make test installs them).
+public let pythonWithTorch = pythonImports("torch, safetensors")
+
+/// Whether `python3 -c "import MODULES"` succeeds.
+private func pythonImports(_ modules: String) -> Bool {
     let probe = Process()
     probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    probe.arguments = ["python3", "-c", "import zmq, numpy"]
+    probe.arguments = ["python3", "-c", "import \(modules)"]
     probe.standardOutput = FileHandle.nullDevice
     probe.standardError = FileHandle.nullDevice
     guard (try? probe.run()) != nil else { return false }
     probe.waitUntilExit()
     return probe.terminationStatus == 0
-}()
+}
 
 /// Starts `tessera scheduler` on a free loopback port with `arguments` (run settings, a run
 /// directory) and returns it with the endpoint it printed once listening; with

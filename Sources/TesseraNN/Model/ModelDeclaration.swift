@@ -200,7 +200,13 @@ public enum ModelDeclaration {
     /// `spec` as the text the `model` setting reads back: a built-in's name, else its
     /// declaration as JSON (every size written out), so that a run directory's settings resume it.
     public static func text(for spec: ModelSpec) -> String {
-        if ModelSpec.builtIn[spec.name] == spec { return spec.name }
+        ModelSpec.builtIn[spec.name] == spec ? spec.name : json(for: spec)
+    }
+
+    /// `spec`'s declaration as JSON, every size written out, built-in or not: what a
+    /// checkpoint's `architecture` metadata holds, for a reader elsewhere to rebuild the model
+    /// (scripts/tessera_torch.py builds it in PyTorch).
+    public static func json(for spec: ModelSpec) -> String {
         let object: [String: Any] = ["name": spec.name, "input": spec.inputShape, "layers": spec.layers.map(declaration)]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)

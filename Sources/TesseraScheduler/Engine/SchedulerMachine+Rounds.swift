@@ -377,7 +377,7 @@ extension SchedulerMachine {
     func checkpoint(round: Int) -> Checkpoint {
         Checkpoint(parameters: global, optimizer: strategy.state,
                    metadata: ["round": String(round), "seed": String(settings.seed), "model": settings.model.name,
-                              "mode": settings.mode.rawValue, "sampler": generator.snapshot]
+                              "architecture": ModelDeclaration.json(for: settings.model), "mode": settings.mode.rawValue, "sampler": generator.snapshot]
                        .merging(privacy.map { budget.metadata.merging(["clip": String($0.clip)]) { first, _ in first } } ?? [:]) { first, _ in first })
     }
 

@@ -1,4 +1,5 @@
 import TesseraData
+import TesseraNN
 
 /// The run's data as the scheduler and its workers will split it: the test set, each client's
 /// share sizes (the claims their updates are held to) and label counts. Made before any worker
@@ -20,7 +21,8 @@ public struct DataPlan: Sendable {
 
     /// The plan for `settings`' data, partition, workers and seed.
     ///
-    /// - Throws: ``DataError`` when the data cannot be found or loaded, or cannot be split so.
+    /// - Throws: ``DataError`` when the data cannot be found or loaded, or cannot be split so;
+    ///   ``SchedulerError`` when the model does not take the data's samples or score its classes.
     public init(settings: RunSettings) throws {
         source = try DataSource.locate(explicit: settings.data == "auto" ? nil : settings.data)
         let data = try source.load(seed: settings.seed)
@@ -34,6 +36,24 @@ public struct DataPlan: Sendable {
         shares = ShareSizes(training: split.map(\.trained.count), heldOut: split.map(\.heldOut.count))
         trainingSamples = data.train.count
         sampleBytes = data.train.height * data.train.width
+        try Self.check(settings.model, takes: data.train, from: source)
+    }
+
+    /// Checks that `model` takes `data`'s samples and scores its classes, before any worker
+    /// starts (a declared model for other data would otherwise fail in every worker's first batch).
+    ///
+    /// - Throws: ``SchedulerError/invalidConfiguration(_:)`` saying what to declare instead.
+    static func check(_ model: ModelSpec, takes data: ImageDataset, from source: DataSource) throws {
+        let sample = [1, data.height, data.width]
+        guard model.inputShape == sample else {
+            throw SchedulerError.invalidConfiguration(
+                "model '\(model.name)' takes samples of \(model.inputShape), but the data (\(source.name)) has samples of \(sample): declare input: \(sample)")
+        }
+        let output = try model.validate()
+        guard output == [data.classes] else {
+            throw SchedulerError.invalidConfiguration(
+                "model '\(model.name)' outputs \(output) per sample, but the data (\(source.name)) has \(data.classes) classes: end the layers with one score per class, e.g. {linear: {out: \(data.classes)}}")
+        }
     }
 
     /// "10 clients of 5,400 to 6,600 training samples": the split in a phrase.

@@ -36,6 +36,8 @@ struct CheckCommand: ParsableCommand {
         // The split the run will make, so that one that cannot be made is found here.
         do {
             print("  data split: " + (try DataPlan(settings: topology.run)).summary)
+        } catch let error as SchedulerError {
+            throw CommandFailure(description: "\(url.path): \(error)")
         } catch {
             throw CommandFailure(description: "\(url.path): data.partition: the data cannot be split so: \(error)")
         }

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import TesseraNN
+import TesseraTensor
+import TesseraTestSupport
+
+/// A model declared in a file, trained federated by real processes: it learns, and its
+/// checkpoint is the model PyTorch builds from the checkpoint's own architecture and loads by name.
+@Suite("Declared models in a run", .serialized)
+struct DeclaredModelRunTests {
+    /// A small ResNet for 28×28 digits: group normalization, an identity block and a
+    /// downsampling block with a projection, global average pooling.
+    static let resnet = """
+        name: small-resnet
+        input: [1, 28, 28]
+        layers:
+          - conv: {out: 8, kernel: 3, padding: 1}
+          - groupnorm: {groups: 2}
+          - relu
+          - residual: [{conv: {out: 8, kernel: 3, padding: 1}}, {groupnorm: {groups: 2}}, relu, {conv: {out: 8, kernel: 3, padding: 1}}, {groupnorm: {groups: 2}}]
+          - relu
+          - residual:
+              layers: [{conv: {out: 16, kernel: 3, stride: 2, padding: 1}}, {groupnorm: {groups: 4}}, relu, {conv: {out: 16, kernel: 3, padding: 1}}, {groupnorm: {groups: 4}}]
+              projection: [{conv: {out: 16, kernel: 1, stride: 2}}]
+          - relu
+          - globalavgpool
+          - linear: {out: 10}
+        """
+
+    /// Launches the smoke topology (3 workers, synthetic digits) with the ResNet for `rounds`
+    /// rounds in a fresh folder; returns the run directory.
+    static func run(rounds: Int, in folder: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("small-resnet.yaml")
+        try resnet.write(to: file, atomically: true, encoding: .utf8)
+        let launch = try ProcessHarness(["launch", "smoke", "--model", file.path, "--rounds", "\(rounds)", "--lr", "0.2",
+                                         "--set", "runs=\(folder.path)"], includingErrors: true)
+        defer { _ = launch.stop() }
+        let done = try launch.waitForLine(containing: "done:", timeout: 300)
+        #expect(launch.stop(timeout: 20) == 0, "\(launch.outputLines)")
+        #expect(done.contains("final accuracy"))
+        return folder.appendingPathComponent("smoke/latest").resolvingSymlinksInPath()
+    }
+
+    @Test func aDeclaredResNetLearns() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-declared-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try Self.run(rounds: 4, in: folder)
+        // Chance is 10 %; this run reaches about 46 % (seeded, so the same every time).
+        let metrics = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let last = try #require(metrics.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect(metrics.count == 4 && (last["accuracy"] as? Double ?? 0) >= 0.30, "\(last)")
+    }
+
+    @Test(.enabled(if: pythonWithTorch, "needs python3 with torch and safetensors (make test installs them)"))
+    func aDeclaredModelsCheckpointLoadsInPyTorchByName() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-declared-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try Self.run(rounds: 1, in: folder)
+        let checkpoint = try Checkpoint(contentsOf: run.appendingPathComponent("checkpoint.safetensors"))
+        let spec = try ModelDeclaration.spec(fromText: try #require(checkpoint.metadata["architecture"]))
+        #expect(spec.name == "small-resnet" && spec.parameterCount == checkpoint.parameters.scalarCount)
+
+        var generator = SeededGenerator(seed: 9)
+        let batch = try Tensor((0..<(2 * 784)).map { _ in generator.nextUnitFloat() * 2 - 1 }, shape: [2, 1, 28, 28])
+        let ours = try Model(spec: spec, parameters: checkpoint.parameters).predict(batch)
+        let input = folder.appendingPathComponent("batch.json")
+        try JSONSerialization.data(withJSONObject: ["shape": batch.shape, "values": batch.scalars.map(Double.init)]).write(to: input)
+        let python = try ProcessHarness(program: "python3", ["scripts/checkpoint_in_pytorch.py",
+                                                             run.appendingPathComponent("checkpoint.safetensors").path, "--input", input.path],
+                                        includingErrors: true)
+        #expect(python.waitForExit(timeout: 120) == 0, "\(python.outputLines)")
+        let answer = try #require(python.outputLines.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] },
+                                  "\(python.outputLines)")
+        let theirs = (answer["values"] as? [Double] ?? []).map(Float.init)
+        #expect(answer["shape"] as? [Int] == [2, 10])
+        let scale = theirs.map(abs).max() ?? 1
+        let error = zip(ours.scalars, theirs).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(theirs.count == 20 && error <= 1e-4 * scale, "Tessera \(ours.scalars), PyTorch \(theirs)")
+    }
+}
