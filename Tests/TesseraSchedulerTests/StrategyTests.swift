@@ -74,9 +74,9 @@ struct StrategyTests {
         #expect(throws: SettingError.self) { try RunSettings.table.setting(key: "training.strategy")?.apply(.text("fedsgd"), to: &settings) }
         settings.mu = 0.1
         settings.strategy = .fedprox
-        #expect(settings.hyperparameters.proximalMu == 0.1)
+        #expect(settings.hyperparameters(round: 1).proximalMu == 0.1)
         settings.strategy = .fedavg
-        #expect(settings.hyperparameters.proximalMu == 0)
+        #expect(settings.hyperparameters(round: 1).proximalMu == 0)
         settings.strategy = .fedyogi
         #expect(try settings.makeStrategy() is ServerOptimizer<Adam>)
         settings.strategy = .fedavgm

@@ -2,7 +2,9 @@ import Foundation
 import TesseraTensor
 
 /// Adam (Kingma & Ba) with PyTorch's defaults and bias correction; weight decay is added to the
-/// gradient (L2, as `torch.optim.Adam`). Also Yogi (Zaheer et al. 2018), Adam with an additive
+/// gradient (L2, as `torch.optim.Adam`), or with `decoupledWeightDecay` taken from the weights
+/// apart from the gradient (AdamW, Loshchilov & Hutter 2019: `p ← p·(1 − η·λ)` before the
+/// step, as `torch.optim.AdamW`). Also Yogi (Zaheer et al. 2018), Adam with an additive
 /// second-moment rule, and the variants adaptive federated optimizers use (Reddi et al. 2021:
 /// no bias correction, the second moment starting at τ², ε = τ).
 public struct Adam: Optimizer {
@@ -22,8 +24,10 @@ public struct Adam: Optimizer {
     public var beta2: Float
     /// Added to the denominator for stability.
     public var epsilon: Float
-    /// L2 weight decay.
+    /// Weight decay λ: L2 on the gradient, or decoupled (AdamW).
     public var weightDecay: Float
+    /// Whether weight decay shrinks the weights directly (AdamW) instead of joining the gradient.
+    public var decoupledWeightDecay: Bool
     /// The second-moment rule.
     public var rule: SecondMomentRule
     /// Whether the moments are divided by `1 − βᵗ` (Kingma & Ba; off in Reddi et al.).
@@ -38,7 +42,8 @@ public struct Adam: Optimizer {
     ///
     /// - Throws: ``NNError`` when a setting is out of range (betas in [0, 1), positive epsilon).
     public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0,
-                rule: SecondMomentRule = .adam, biasCorrection: Bool = true, initialSecondMoment: Float = 0) throws {
+                decoupledWeightDecay: Bool = false, rule: SecondMomentRule = .adam, biasCorrection: Bool = true,
+                initialSecondMoment: Float = 0) throws {
         guard learningRate >= 0, (0..<1).contains(beta1), (0..<1).contains(beta2), epsilon > 0, weightDecay >= 0,
               initialSecondMoment >= 0 else {
             throw NNError(.invalidArgument, "Adam needs learning rate >= 0, betas in [0, 1), epsilon > 0, weight decay >= 0")
@@ -51,6 +56,7 @@ public struct Adam: Optimizer {
         self.beta2 = beta2
         self.epsilon = epsilon
         self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
     }
 
     public mutating func step(_ parameters: inout ParameterSet, gradients: ParameterSet) throws {
@@ -62,7 +68,8 @@ public struct Adam: Optimizer {
         steps += 1
         let correction1 = biasCorrection ? 1 - Float(Foundation.pow(Double(beta1), Double(steps))) : 1
         let correction2 = biasCorrection ? 1 - Float(Foundation.pow(Double(beta2), Double(steps))) : 1
-        let (b1, b2, eps, rate, decay, yogi) = (beta1, beta2, epsilon, learningRate, weightDecay, rule == .yogi)
+        let (b1, b2, eps, rate, yogi) = (beta1, beta2, epsilon, learningRate, rule == .yogi)
+        let (decay, shrink) = decoupledWeightDecay ? (Float(0), 1 - learningRate * weightDecay) : (weightDecay, Float(1))
         for index in parameters.tensors.indices {
             let gradient = gradients.tensors[index].scalars
             var m = first.tensors[index], v = second.tensors[index]
@@ -72,6 +79,7 @@ public struct Adam: Optimizer {
                     v.withMutableScalars { v in
                         for i in p.indices {
                             let g = gradient[i] + decay * p[i]
+                            p[i] *= shrink
                             m[i] = b1 * m[i] + (1 - b1) * g
                             let square = g * g
                             if yogi {

@@ -12,6 +12,9 @@ public struct Trainer<O: Optimizer>: Sendable {
     /// FedProx's proximal term (Li et al. 2020): adds `mu · (w − anchor)` to every gradient,
     /// keeping local training near the global model `anchor`. Nil: plain training.
     public var proximal: (mu: Float, anchor: ParameterSet)?
+    /// Gradient clipping: each step's gradients (with the proximal term) scaled down to this
+    /// total L2 norm when they exceed it, as `torch.nn.utils.clip_grad_norm_`. 0: none.
+    public var gradientClip: Float = 0
 
     /// A trainer for `model` with `optimizer`; `seed` drives dropout.
     public init(model: Model, optimizer: O, seed: UInt64 = 0) {
@@ -41,6 +44,7 @@ public struct Trainer<O: Optimizer>: Sendable {
         if let (mu, anchor) = proximal {
             try gradients.add(model.parameters.subtracting(anchor), scaledBy: mu)
         }
+        if gradientClip > 0 { gradients = gradients.clipped(toNorm: Double(gradientClip)).parameters }
         try optimizer.step(&model.parameters, gradients: gradients)
         return loss
     }

@@ -49,7 +49,7 @@ extension SchedulerMachine {
     private func currentTask(_ run: inout AsyncRun) throws -> EncodedMessage {
         if let task = run.task, task.version == run.version { return task.message }
         let message = try EncodedMessage(Envelope(id: takeID(), message: .trainTask(TrainTask(
-            round: UInt64(run.version + 1), modelVersion: UInt64(run.version), hyperparameters: hyperparameters,
+            round: UInt64(run.version + 1), modelVersion: UInt64(run.version), hyperparameters: try hyperparametersText(round: run.version + 1),
             parameters: global))), codec: codec)
         run.task = (run.version, message)
         return message

@@ -32,7 +32,8 @@ extension SchedulerMachine {
             : nil
         let task = try EncodedMessage(Envelope(id: takeID(), message: .trainTask(TrainTask(
             round: UInt64(number), modelVersion: UInt64(number - 1),
-            hyperparameters: try secure.map { try secureHyperparameters(threshold: $0.threshold, neighbours: $0.neighbours) } ?? hyperparameters, parameters: global))),
+            hyperparameters: try secure.map { try secureHyperparameters(round: number, threshold: $0.threshold, neighbours: $0.neighbours) }
+                ?? hyperparametersText(round: number), parameters: global))),
             codec: codec)
         var round = Round(number: number, start: now, wallStart: wallClock.now, gather: TaskGather(task: task, workers: sampled,
                                                                           deadline: now + settings.deadline), secure: secure)

@@ -15,13 +15,13 @@ import TesseraWire
 /// from the step's start); a step left with fewer workers than the threshold ends the round
 /// without a sum.
 extension SchedulerMachine {
-    /// The train task's hyperparameters in a secure round whose secrets take `threshold` shares,
+    /// The train task's hyperparameters in secure round `round` whose secrets take `threshold` shares,
     /// each worker sharing with `neighbours` others (0: all).
     /// In a private run each worker clips its change and adds noise of z / √threshold clips: any
     /// sum the round can release holds at least `threshold` inputs, so at least z clips of noise,
     /// and the scheduler never sees a sum without it.
-    func secureHyperparameters(threshold: Int, neighbours: Int) throws -> String {
-        var parameters = settings.hyperparameters
+    func secureHyperparameters(round: Int, threshold: Int, neighbours: Int) throws -> String {
+        var parameters = settings.hyperparameters(round: round)
         parameters.secureThreshold = threshold
         parameters.secureNeighbours = neighbours
         if let privacy {

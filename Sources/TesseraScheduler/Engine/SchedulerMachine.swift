@@ -62,8 +62,6 @@ public final class SchedulerMachine {
     /// When the first round (or step) started on the wall clock: `training.max_seconds` counts
     /// from here.
     var trainingStart: Double?
-    /// The hyperparameters every train task carries, as JSON (encoded once).
-    let hyperparameters: String
     /// When each worker was last sent anything: one sent something within the heartbeat
     /// interval needs no heartbeat.
     var lastSent: [String: Double] = [:]
@@ -147,7 +145,6 @@ public final class SchedulerMachine {
         changeBound = ChangeBound(ratio: settings.maxChangeRatio)
         budget = privateState?.budget ?? PrivacyBudget(settings: settings)
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
-        hyperparameters = String(decoding: try JSONEncoder().encode(settings.hyperparameters), as: UTF8.self)
     }
 
     /// Whether the run finished or failed.
@@ -327,6 +324,11 @@ public final class SchedulerMachine {
     /// fifth of the 10 s a worker waits before taking it for gone, and half the traffic of a
     /// heartbeat a second, which a hundred workers make noticeable.
     public static let heartbeatInterval = 2.0
+
+    /// The hyperparameters the train tasks of `round` (or server step `round`) carry, as JSON.
+    func hyperparametersText(round: Int) throws -> String {
+        String(decoding: try JSONEncoder().encode(settings.hyperparameters(round: round)), as: UTF8.self)
+    }
 
     /// A fresh message id.
     func takeID() -> UInt64 {

@@ -78,8 +78,24 @@ public struct RunSettings: Sendable, Equatable {
     public var localEpochs = 1
     /// Local batch size B.
     public var batchSize = 32
-    /// Local SGD learning rate.
+    /// The local optimizer's learning rate (the schedule's start).
     public var learningRate = 0.05
+    /// The local optimizer.
+    public var optimizer = LocalOptimizer.sgd
+    /// SGD's momentum.
+    public var momentum = 0.0
+    /// Weight decay (L2; decoupled for AdamW).
+    public var weightDecay = 0.0
+    /// Local gradient clipping by total L2 norm; 0: none.
+    public var gradientClip = 0.0
+    /// How the learning rate changes over the rounds.
+    public var learningRateSchedule = LearningRateSchedule.constant
+    /// `step` schedule: rounds between decays.
+    public var learningRateStepRounds = 10
+    /// `step` schedule: the factor of each decay.
+    public var learningRateGamma = 0.1
+    /// `cosine` schedule: the rate at the last round.
+    public var learningRateMinimum = 0.0
     /// Seconds a round waits for updates.
     public var deadline = 600.0
     /// Updates needed to aggregate a round.
@@ -165,10 +181,12 @@ public struct RunSettings: Sendable, Equatable {
         min(available, max(minimumWorkers, Int((fraction * Double(available)).rounded(.up))))
     }
 
-    /// Local training settings, as each train task carries them.
-    public var hyperparameters: Hyperparameters {
-        Hyperparameters(epochs: localEpochs, batchSize: batchSize, learningRate: Float(learningRate),
-                        proximalMu: strategy == .fedprox ? Float(mu) : 0,
+    /// Local training settings, as the train tasks of `round` (or, asynchronously, server step
+    /// `round`) carry them.
+    public func hyperparameters(round: Int) -> Hyperparameters {
+        Hyperparameters(epochs: localEpochs, batchSize: batchSize, learningRate: Float(learningRate(round: round)),
+                        optimizer: optimizer.rawValue, momentum: Float(momentum), weightDecay: Float(weightDecay),
+                        gradientClip: Float(gradientClip), proximalMu: strategy == .fedprox ? Float(mu) : 0,
                         localClip: localNoise > 0 ? Float(clip) : 0, localNoise: Float(localNoise))
     }
 
@@ -235,6 +253,7 @@ public struct RunSettings: Sendable, Equatable {
             throw SettingError(key: "privacy.noise_multiplier", value: String(noiseMultiplier),
                                message: "needs privacy.clip: noise is calibrated to the clip, the most one client can change the sum")
         }
+        try validateLocalTraining()
         if clip > 0 { _ = try makePrivacy() }
         if secureAggregation { try validateSecureAggregation() }
         guard !keys.isEmpty || insecure || Endpoint.isLoopback(bind) else {

@@ -6,8 +6,16 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
     public var epochs: Int
     /// Batch size.
     public var batchSize: Int
-    /// SGD learning rate.
+    /// The local optimizer's learning rate (this round's, when the run has a schedule).
     public var learningRate: Float
+    /// The local optimizer: `sgd`, `adam` or `adamw`.
+    public var optimizer: String
+    /// SGD's momentum (0: none).
+    public var momentum: Float
+    /// Weight decay: L2 for `sgd` and `adam`, decoupled for `adamw` (0: none).
+    public var weightDecay: Float
+    /// Each local step's gradients scaled down to this total L2 norm when above it (0: none).
+    public var gradientClip: Float
     /// FedProx's μ (0: none).
     public var proximalMu: Float
     /// Differential privacy: the L2 norm the worker clips its change to, before adding local
@@ -23,11 +31,16 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
     public var secureNeighbours: Int
 
     /// Settings for a round.
-    public init(epochs: Int = 1, batchSize: Int = 32, learningRate: Float = 0.05, proximalMu: Float = 0,
+    public init(epochs: Int = 1, batchSize: Int = 32, learningRate: Float = 0.05, optimizer: String = "sgd", momentum: Float = 0,
+                weightDecay: Float = 0, gradientClip: Float = 0, proximalMu: Float = 0,
                 localClip: Float = 0, localNoise: Float = 0, secureThreshold: Int = 0, secureNeighbours: Int = 0) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.gradientClip = gradientClip
         self.proximalMu = proximalMu
         self.localClip = localClip
         self.localNoise = localNoise
@@ -36,16 +49,20 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case epochs, batchSize, learningRate, proximalMu, localClip, localNoise, secureThreshold, secureNeighbours
+        case epochs, batchSize, learningRate, optimizer, momentum, weightDecay, gradientClip, proximalMu, localClip, localNoise, secureThreshold, secureNeighbours
     }
 
-    /// Decodes settings; `proximalMu`, `localClip`, `localNoise`, `secureThreshold` and
-    /// `secureNeighbours` may be absent (0).
+    /// Decodes settings; all but `epochs`, `batchSize` and `learningRate` may be absent
+    /// (`optimizer` then `sgd`, the others 0).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try container.decode(Int.self, forKey: .epochs)
         batchSize = try container.decode(Int.self, forKey: .batchSize)
         learningRate = try container.decode(Float.self, forKey: .learningRate)
+        optimizer = try container.decodeIfPresent(String.self, forKey: .optimizer) ?? "sgd"
+        momentum = try container.decodeIfPresent(Float.self, forKey: .momentum) ?? 0
+        weightDecay = try container.decodeIfPresent(Float.self, forKey: .weightDecay) ?? 0
+        gradientClip = try container.decodeIfPresent(Float.self, forKey: .gradientClip) ?? 0
         proximalMu = try container.decodeIfPresent(Float.self, forKey: .proximalMu) ?? 0
         localClip = try container.decodeIfPresent(Float.self, forKey: .localClip) ?? 0
         localNoise = try container.decodeIfPresent(Float.self, forKey: .localNoise) ?? 0

@@ -66,13 +66,22 @@ public struct LocalTrainer: Sendable {
             throw WorkerError.invalidHyperparameters("not the JSON of docs/PROTOCOL.md: \(error)")
         }
         guard settings.epochs >= 1, settings.batchSize >= 1, settings.learningRate > 0, settings.proximalMu >= 0,
-              settings.localClip >= 0, settings.localNoise >= 0, settings.localNoise == 0 || settings.localClip > 0 else {
-            throw WorkerError.invalidHyperparameters("epochs and batch size must be >= 1, the learning rate positive, mu >= 0, and local noise needs a positive local clip")
+              settings.localClip >= 0, settings.localNoise >= 0, settings.localNoise == 0 || settings.localClip > 0,
+              settings.weightDecay >= 0, settings.gradientClip >= 0 else {
+            throw WorkerError.invalidHyperparameters("epochs and batch size must be >= 1, the learning rate positive, mu, weight decay and gradient clip >= 0, and local noise needs a positive local clip")
+        }
+        let optimizer: OptimizerChoice
+        do {
+            optimizer = try OptimizerChoice(named: settings.optimizer, learningRate: settings.learningRate, momentum: settings.momentum,
+                                            weightDecay: settings.weightDecay)
+        } catch {
+            throw WorkerError.invalidHyperparameters("\(error)")
         }
         let global = try task.parameters()
-        var trainer = Trainer(model: try Model(spec: configuration.model, parameters: global),
-                              optimizer: try SGD(learningRate: settings.learningRate),
+        // A fresh optimizer each task: its moments start from zero on every round's model.
+        var trainer = Trainer(model: try Model(spec: configuration.model, parameters: global), optimizer: optimizer,
                               seed: task.round &* 1_000_003 &+ UInt64(configuration.clientIndex))
+        trainer.gradientClip = settings.gradientClip
         if settings.proximalMu > 0 { trainer.proximal = (settings.proximalMu, global) }
         var lossSum = 0.0
         for epoch in 0..<settings.epochs {
