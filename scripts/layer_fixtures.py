@@ -17,7 +17,9 @@ def values(tensor):
     return [float(v) for v in tensor.detach().flatten().tolist()]
 
 
-def case(name, declaration, batch, seed):
+def case(name, declaration, batch, seed, vocabulary=None):
+    """A fixture of `declaration` on a random batch: of token indices below `vocabulary` when
+    given, else of values around 0."""
     generator = torch.Generator().manual_seed(seed)
     model = Declared(declaration).double()
     with torch.no_grad():
@@ -25,20 +27,26 @@ def case(name, declaration, batch, seed):
             # Away from the initial values, so that scales and shifts are tested too.
             fan_in = parameter[0].numel() if parameter.dim() > 1 else 1
             noise = torch.randn(parameter.shape, generator=generator).double()
-            if parameter.dim() > 1:
+            if parameter_name.startswith("lstm") or ".lstm" in parameter_name:
+                parameter.copy_(noise * 0.3)
+            elif parameter.dim() > 1:
                 parameter.copy_(noise * fan_in ** -0.5)
             elif parameter_name.split(".")[-2].startswith(("gn", "ln")) and parameter_name.endswith("weight"):
                 parameter.copy_(1 + 0.3 * noise)
             else:
                 parameter.copy_(0.3 * noise)
-    x = (torch.randn([batch] + declaration["input"], generator=generator) * 2).double().requires_grad_()
+    if vocabulary is None:
+        x = (torch.randn([batch] + declaration["input"], generator=generator) * 2).double().requires_grad_()
+    else:
+        x = torch.randint(0, vocabulary, [batch] + declaration["input"], generator=generator).double()
     out = model(x)
     seed_gradient = torch.randn(out.shape, generator=generator).double()
     (out * seed_gradient).sum().backward()
     return {
         "name": name, "model": declaration, "batch": batch,
         "input": values(x), "output_gradient": values(seed_gradient),
-        "output_shape": list(out.shape), "output": values(out), "input_gradient": values(x.grad),
+        "output_shape": list(out.shape), "output": values(out),
+        "input_gradient": values(x.grad) if x.grad is not None else [0.0] * x.numel(),
         "parameters": {k: {"shape": list(v.shape), "values": values(v), "gradient": values(v.grad)}
                        for k, v in model.named_parameters()},
     }
@@ -65,6 +73,12 @@ def main():
             {"conv": {"out": 4, "kernel": 3, "padding": 1}}, {"groupnorm": {"groups": 2}}, "relu",
             {"residual": block}, "relu", "globalavgpool", {"layernorm": {}}, {"linear": {"out": 5}}, "tanh",
             {"linear": {"out": 3}}, "logsoftmax"]}, 3, 12),
+        case("lstm", {"input": [5, 3], "layers": [{"lstm": {"hidden": 4}}]}, 2, 13),
+        case("two-layer lstm", {"input": [6, 3], "layers": [{"lstm": {"hidden": 5, "layers": 2}}]}, 3, 14),
+        case("embedding", {"input": [7], "layers": [{"embedding": {"vocab": 9, "dim": 4}}]}, 2, 15, vocabulary=9),
+        case("character model", {"input": [8], "layers": [
+            {"embedding": {"vocab": 12, "dim": 4}}, {"lstm": {"hidden": 6, "layers": 2}}, "last",
+            {"linear": {"out": 12}}]}, 3, 16, vocabulary=12),
     ]
     print(json.dumps({"torch": torch.__version__, "cases": cases}))
 

@@ -12,7 +12,8 @@ from torch import nn
 import torch.nn.functional as F
 
 # Layers with weights are numbered per kind under these stems; the others by their index.
-STEMS = {"conv": "conv", "linear": "fc", "groupnorm": "gn", "layernorm": "ln", "residual": "block"}
+STEMS = {"conv": "conv", "linear": "fc", "groupnorm": "gn", "layernorm": "ln", "residual": "block",
+         "embedding": "embedding", "lstm": "lstm"}
 
 
 def kind_and_sizes(item):
@@ -37,7 +38,22 @@ class Function(nn.Module):
             "relu": F.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "gelu": F.gelu,
             "logsoftmax": lambda v: F.log_softmax(v, dim=-1), "flatten": lambda v: v.flatten(1),
             "globalavgpool": lambda v: v.mean(dim=tuple(range(2, v.dim()))),
+            "last": lambda v: v[:, -1, :],
         }[self.kind](x)
+
+
+class Embedding(nn.Embedding):
+    """nn.Embedding of token indices stored as floats."""
+
+    def forward(self, x):
+        return super().forward(x.long())
+
+
+class LSTM(nn.LSTM):
+    """nn.LSTM (batch first, zero initial states) giving every step's hidden state."""
+
+    def forward(self, x):
+        return super().forward(x)[0]
 
 
 class Chain(nn.Module):
@@ -95,6 +111,12 @@ def layer(kind, sizes, shape):
         return nn.GroupNorm(sizes["groups"], shape[0], eps=1e-5), shape
     if kind == "layernorm":
         return nn.LayerNorm(shape[-sizes.get("dims", 1):], eps=1e-5), shape
+    if kind == "embedding":
+        return Embedding(sizes["vocab"], sizes["dim"]), shape + [sizes["dim"]]
+    if kind == "lstm":
+        return LSTM(shape[1], sizes["hidden"], sizes.get("layers", 1), batch_first=True), [shape[0], sizes["hidden"]]
+    if kind == "last":
+        return Function(kind), [shape[1]]
     if kind == "residual":
         block = Residual(sizes, shape)
         return block, block.shape

@@ -51,6 +51,11 @@ struct ModelDeclarationTests {
         (#"{"input": [12], "layers": [{"layernorm": {"dims": 2}}]}"#, "dims 2 must be between 1 and the 1 dimensions"),
         (#"{"input": [12], "layers": ["globalavgpol"]}"#, "no layer kind 'globalavgpol' (did you mean 'globalavgpool'?)"),
         (#"{"input": [12], "layers": ["globalavgpool"]}"#, "globalavgpool needs [channels, positions...]"),
+        (#"{"input": [1, 28, 28], "layers": [{"lstm": {"hidden": 8}}]}"#, "layer 0 (lstm) receives [1, 28, 28]; an LSTM needs [steps, features]"),
+        (#"{"input": [80], "layers": [{"embedding": {"vocab": 80}}]}"#, "layer 0 (embedding) needs dim"),
+        (#"{"input": [80, 4], "layers": [{"embedding": {"vocab": 80, "dim": 8}}]}"#, "an embedding needs a sequence of token indices [steps]"),
+        (#"{"input": [80], "layers": [{"embedding": {"vocab": 80, "dim": 8}}, {"lstm": {"hidden": 8, "in": 4}}]}"#, "says in: 4 but receives 8 features"),
+        (#"{"input": [80], "layers": [{"embedding": {"vocab": 80, "dim": 8}}, "last", "last"]}"#, "layer 2 (last) receives [8] and cannot take it"),
     ])
     func mistakesAreTold(json: String, says: String) {
         #expect { try Self.spec(json) } throws: { "\($0)".contains(says) }
@@ -62,6 +67,11 @@ struct ModelDeclarationTests {
         #expect(try Self.spec(ModelDeclaration.text(for: declared)) == declared)
         let deep = try Self.spec(#"{"input": [3, 8, 8], "layers": [{"groupnorm": {"groups": 3}}, {"residual": {"layers": [{"conv": {"out": 6, "kernel": 3, "stride": 2, "padding": 1}}, "gelu"], "projection": [{"conv": {"out": 6, "kernel": 1, "stride": 2}}]}}, {"residual": ["tanh", "sigmoid"]}, "globalavgpool", {"layernorm": {}}, "logsoftmax"]}"#)
         #expect(try Self.spec(ModelDeclaration.text(for: deep)) == deep)
+        let text = try Self.spec(#"{"input": [80], "layers": [{"embedding": {"vocab": 80, "dim": 8}}, {"lstm": {"hidden": 16, "layers": 2}}, "last", {"linear": {"out": 80}}]}"#)
+        #expect(try Self.spec(ModelDeclaration.text(for: text)) == text)
+        #expect(text.layers[1] == .lstm(inputs: 8, hidden: 16, layers: 2))
+        #expect(text.parameterCount == 80 * 8 + 4 * 16 * (8 + 16 + 2) + 4 * 16 * (16 + 16 + 2) + 16 * 80 + 80)
+        #expect(try Model(spec: text, seed: 1).parameters.scalarCount == text.parameterCount)
     }
 
     /// A residual block's summary rows: the block with all its parameters, then its layers and

@@ -32,6 +32,12 @@ public enum LayerSpec: Codable, Sendable, Hashable {
     case layerNorm(shape: [Int])
     /// ``Residual``: `layers` added to the input, or to `projection` of it when that is not empty.
     case residual(layers: [LayerSpec], projection: [LayerSpec])
+    /// ``Embedding``.
+    case embedding(vocabulary: Int, dimension: Int)
+    /// ``LSTM``.
+    case lstm(inputs: Int, hidden: Int, layers: Int)
+    /// ``LastStep``.
+    case lastStep
 
     /// The layer this spec describes.
     public func makeLayer() -> any Layer {
@@ -54,6 +60,9 @@ public enum LayerSpec: Codable, Sendable, Hashable {
         case let .layerNorm(shape): LayerNorm(shape: shape)
         case let .residual(layers, projection):
             Residual(branch: Sequential(Self.named(layers)), shortcut: projection.isEmpty ? nil : Sequential(Self.named(projection)))
+        case let .embedding(vocabulary, dimension): Embedding(vocabulary: vocabulary, dimension: dimension)
+        case let .lstm(inputs, hidden, layers): LSTM(inputs: inputs, hidden: hidden, layers: layers)
+        case .lastStep: LastStep()
         }
     }
 
@@ -73,7 +82,7 @@ public enum LayerSpec: Codable, Sendable, Hashable {
     /// Whether layers of this kind are numbered among their kind (those with parameters).
     private var isNumberedPerKind: Bool {
         switch self {
-        case .conv2d, .linear, .groupNorm, .layerNorm, .residual: true
+        case .conv2d, .linear, .groupNorm, .layerNorm, .residual, .embedding, .lstm: true
         default: false
         }
     }
@@ -96,6 +105,9 @@ public enum LayerSpec: Codable, Sendable, Hashable {
         case .groupNorm: "gn"
         case .layerNorm: "ln"
         case .residual: "block"
+        case .embedding: "embedding"
+        case .lstm: "lstm"
+        case .lastStep: "last"
         }
     }
 
@@ -124,7 +136,9 @@ public enum LayerSpec: Codable, Sendable, Hashable {
             sizes = []
             if layers.isEmpty { throw NNError(.invalidSpec, "layer \(index) (residual) has no layers") }
             for layer in layers + projection { try layer.validate(at: index) }
-        case .relu, .flatten, .sigmoid, .tanh, .gelu, .logSoftmax, .globalAvgPool: sizes = []
+        case let .embedding(vocabulary, dimension): sizes = [vocabulary, dimension]
+        case let .lstm(inputs, hidden, layers): sizes = [inputs, hidden, layers]
+        case .relu, .flatten, .sigmoid, .tanh, .gelu, .logSoftmax, .globalAvgPool, .lastStep: sizes = []
         }
         if let bad = sizes.first(where: { $0 <= 0 }) {
             throw NNError(.invalidSpec, "layer \(index) (\(self)): size \(bad) must be positive")

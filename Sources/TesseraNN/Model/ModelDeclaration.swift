@@ -23,6 +23,9 @@ public enum ModelDeclaration {
         "groupnorm": (["groups"], ["channels"]),
         "layernorm": ([], ["dims"]),
         "residual": (["layers"], ["projection"]),
+        "embedding": (["vocab", "dim"], []),
+        "lstm": (["hidden"], ["layers", "in"]),
+        "last": ([], []),
     ]
 
     /// The spec declared in `text`: a built-in model's name, or a JSON object
@@ -165,6 +168,21 @@ public enum ModelDeclaration {
             }
             return .layerNorm(shape: Array(shape.suffix(dims)))
         case "residual": return try residual(sizes, receiving: shape, place: place)
+        case "embedding":
+            guard shape.count == 1 else {
+                throw NNError(.invalidSpec, "\(place) (embedding) receives \(shape); an embedding needs a sequence of token indices [steps]")
+            }
+            return .embedding(vocabulary: try size("vocab"), dimension: try size("dim"))
+        case "lstm":
+            guard shape.count == 2 else {
+                throw NNError(.invalidSpec, "\(place) (lstm) receives \(shape); an LSTM needs [steps, features] (an embedding before it makes them from tokens)")
+            }
+            let inputs = try size("in", default: shape[1])
+            guard inputs == shape[1] else {
+                throw NNError(.invalidSpec, "\(place) (lstm) says in: \(inputs) but receives \(shape[1]) features (\(shape))")
+            }
+            return .lstm(inputs: inputs, hidden: try size("hidden"), layers: try size("layers", default: 1))
+        case "last": return .lastStep
         case "relu": return .relu
         case "sigmoid": return .sigmoid
         case "tanh": return .tanh
@@ -226,7 +244,9 @@ public enum ModelDeclaration {
         case let .residual(layers, projection):
             ["residual": projection.isEmpty ? ["layers": layers.map(declaration)]
                                             : ["layers": layers.map(declaration), "projection": projection.map(declaration)]]
-        case .relu, .flatten, .sigmoid, .tanh, .gelu, .logSoftmax, .globalAvgPool: layer.nameStem
+        case let .embedding(vocabulary, dimension): ["embedding": ["vocab": vocabulary, "dim": dimension]]
+        case let .lstm(inputs, hidden, layers): ["lstm": ["in": inputs, "hidden": hidden, "layers": layers]]
+        case .relu, .flatten, .sigmoid, .tanh, .gelu, .logSoftmax, .globalAvgPool, .lastStep: layer.nameStem
         }
     }
 

@@ -61,6 +61,9 @@ extension LayerSpec: CustomStringConvertible {
         case let .layerNorm(shape): "layernorm over \(shape)"
         case let .residual(layers, projection):
             "residual of \(layers.count) layers" + (projection.isEmpty ? "" : " with a projection of \(projection.count)")
+        case let .embedding(vocabulary, dimension): "embedding \(vocabulary) tokens→\(dimension)"
+        case let .lstm(inputs, hidden, layers): "lstm \(inputs)→\(hidden)" + (layers > 1 ? " × \(layers) layers" : "")
+        case .lastStep: "last step"
         }
     }
 
@@ -72,7 +75,11 @@ extension LayerSpec: CustomStringConvertible {
         case let .groupNorm(_, channels): 2 * channels
         case let .layerNorm(shape): 2 * shape.reduce(1, *)
         case let .residual(layers, projection): (layers + projection).reduce(0) { $0 + $1.parameterCount }
-        case .maxPool2d, .avgPool2d, .relu, .flatten, .dropout, .sigmoid, .tanh, .gelu, .logSoftmax, .globalAvgPool: 0
+        case let .embedding(vocabulary, dimension): vocabulary * dimension
+        case let .lstm(inputs, hidden, layers): (0..<layers).reduce(0) { total, layer in
+            total + 4 * hidden * ((layer == 0 ? inputs : hidden) + hidden + 2)
+        }
+        case .maxPool2d, .avgPool2d, .relu, .flatten, .dropout, .sigmoid, .tanh, .gelu, .logSoftmax, .globalAvgPool, .lastStep: 0
         }
     }
 }

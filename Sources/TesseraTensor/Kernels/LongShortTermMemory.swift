@@ -1,0 +1,175 @@
+import Foundation
+
+/// A long short-term memory layer over whole sequences (Hochreiter & Schmidhuber 1997, as
+/// PyTorch's `nn.LSTM` with `batch_first`): the forward pass keeping what backward needs, and
+/// backpropagation through time. The weights' rows hold the gates in PyTorch's order: input,
+/// forget, cell, output. Every step's input projection is one GEMM, each step's recurrent
+/// product one GEMM, and backward's weight and input gradients one GEMM each over all steps;
+/// the gate arithmetic is one pass over the step's values. Layouts: inputs `[batch, steps,
+/// inputs]`, outputs and cells `[batch, steps, hidden]`, gates `[batch, steps, 4·hidden]`.
+struct LongShortTermMemory {
+    let batch, steps, inputs, hidden: Int
+    var gates: Int { 4 * hidden }
+
+    /// The forward pass's values backward reads: each step's gate activations and cells.
+    struct Saved: Sendable {
+        let activations: [Float]
+        let cells: [Float]
+    }
+
+    /// Every step's hidden state, from zero initial hidden and cell states, and the saved values.
+    func forward(_ x: [Float], weightIH: [Float], weightHH: [Float], bias: [Float]) -> (outputs: [Float], saved: Saved) {
+        let (n, t, h, g) = (batch, steps, hidden, gates)
+        var projected = [Float](repeating: 0, count: n * t * g)
+        var activations = [Float](repeating: 0, count: n * t * g)
+        var cells = [Float](repeating: 0, count: n * t * h)
+        var outputs = [Float](repeating: 0, count: n * t * h)
+        var step = [Float](repeating: 0, count: n * g)
+        var previous = [Float](repeating: 0, count: n * h)
+        x.withUnsafeBufferPointer { x in
+            weightIH.withUnsafeBufferPointer { wIH in
+                projected.withUnsafeMutableBufferPointer { projected in
+                    guard let px = x.baseAddress, let pw = wIH.baseAddress, let pp = projected.baseAddress else { return }
+                    GEMM.multiply(m: n * t, n: g, k: inputs, a: MatrixOperand(rowMajor: px, columns: inputs),
+                                  b: MatrixOperand(rowMajor: pw, columns: inputs, transposed: true), c: pp, ldc: g, accumulate: false)
+                }
+            }
+        }
+        weightHH.withUnsafeBufferPointer { wHH in
+            guard let pw = wHH.baseAddress else { return }
+            for time in 0..<t {
+                for sample in 0..<n {
+                    let row = (sample * t + time) * g
+                    for index in 0..<g { step[sample * g + index] = projected[row + index] + bias[index] }
+                }
+                if time > 0 {
+                    previous.withUnsafeBufferPointer { previous in
+                        step.withUnsafeMutableBufferPointer { step in
+                            guard let ph = previous.baseAddress, let ps = step.baseAddress else { return }
+                            GEMM.multiply(m: n, n: g, k: h, a: MatrixOperand(rowMajor: ph, columns: h),
+                                          b: MatrixOperand(rowMajor: pw, columns: h, transposed: true), c: ps, ldc: g, accumulate: true)
+                        }
+                    }
+                }
+                step.withUnsafeBufferPointer { step in
+                    activations.withUnsafeMutableBufferPointer { acts in
+                        cells.withUnsafeMutableBufferPointer { cells in
+                            outputs.withUnsafeMutableBufferPointer { outs in
+                                previous.withUnsafeMutableBufferPointer { prev in
+                                    for sample in 0..<n {
+                                        let (s, a, c) = (sample * g, (sample * t + time) * g, (sample * t + time) * h)
+                                        for j in 0..<h {
+                                            let i = Self.sigmoid(step[s + j]), f = Self.sigmoid(step[s + h + j])
+                                            let cell = Foundation.tanh(step[s + 2 * h + j]), o = Self.sigmoid(step[s + 3 * h + j])
+                                            let before: Float = time > 0 ? cells[c - h + j] : 0
+                                            let value = f * before + i * cell
+                                            let output = o * Foundation.tanh(value)
+                                            (acts[a + j], acts[a + h + j], acts[a + 2 * h + j], acts[a + 3 * h + j]) = (i, f, cell, o)
+                                            cells[c + j] = value
+                                            outs[c + j] = output
+                                            prev[sample * h + j] = output
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (outputs, Saved(activations: activations, cells: cells))
+    }
+
+    /// The gradients of the input, both weights and the bias (which both biases share) from the
+    /// gradient of every step's output.
+    func backward(_ outputGradient: [Float], input x: [Float], outputs: [Float], weightIH: [Float], weightHH: [Float],
+                  saved: Saved) -> (input: [Float], weightIH: [Float], weightHH: [Float], bias: [Float]) {
+        let (n, t, h, g) = (batch, steps, hidden, gates)
+        var gateGradients = [Float](repeating: 0, count: n * t * g)
+        var hiddenNext = [Float](repeating: 0, count: n * h)
+        var cellNext = [Float](repeating: 0, count: n * h)
+        var step = [Float](repeating: 0, count: n * g)
+        weightHH.withUnsafeBufferPointer { wHH in
+            guard let pw = wHH.baseAddress else { return }
+            for time in stride(from: t - 1, through: 0, by: -1) {
+                saved.activations.withUnsafeBufferPointer { acts in
+                    saved.cells.withUnsafeBufferPointer { cells in
+                        outputGradient.withUnsafeBufferPointer { dOut in
+                            step.withUnsafeMutableBufferPointer { dStep in
+                                for sample in 0..<n {
+                                    let (s, a, c) = (sample * g, (sample * t + time) * g, (sample * t + time) * h)
+                                    for j in 0..<h {
+                                        let dh = dOut[c + j] + hiddenNext[sample * h + j]
+                                        let (i, f, cell, o) = (acts[a + j], acts[a + h + j], acts[a + 2 * h + j], acts[a + 3 * h + j])
+                                        let squashed = Foundation.tanh(cells[c + j])
+                                        let dc = cellNext[sample * h + j] + dh * o * (1 - squashed * squashed)
+                                        let before: Float = time > 0 ? cells[c - h + j] : 0
+                                        dStep[s + j] = dc * cell * i * (1 - i)
+                                        dStep[s + h + j] = dc * before * f * (1 - f)
+                                        dStep[s + 2 * h + j] = dc * i * (1 - cell * cell)
+                                        dStep[s + 3 * h + j] = dh * squashed * o * (1 - o)
+                                        cellNext[sample * h + j] = dc * f
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                for sample in 0..<n {
+                    let row = (sample * t + time) * g
+                    for index in 0..<g { gateGradients[row + index] = step[sample * g + index] }
+                }
+                // The hidden state's gradient flowing into the step before.
+                step.withUnsafeBufferPointer { step in
+                    hiddenNext.withUnsafeMutableBufferPointer { next in
+                        guard let ps = step.baseAddress, let pn = next.baseAddress else { return }
+                        GEMM.multiply(m: n, n: h, k: g, a: MatrixOperand(rowMajor: ps, columns: g),
+                                      b: MatrixOperand(rowMajor: pw, columns: h), c: pn, ldc: h, accumulate: false)
+                    }
+                }
+            }
+        }
+        // Each step's previous hidden state, in the gates' row order.
+        var previous = [Float](repeating: 0, count: n * t * h)
+        for sample in 0..<n {
+            for time in 1..<max(t, 1) {
+                let (to, from) = ((sample * t + time) * h, (sample * t + time - 1) * h)
+                for j in 0..<h { previous[to + j] = outputs[from + j] }
+            }
+        }
+        var dInput = [Float](repeating: 0, count: n * t * inputs)
+        var dIH = [Float](repeating: 0, count: g * inputs)
+        var dHH = [Float](repeating: 0, count: g * h)
+        gateGradients.withUnsafeBufferPointer { dG in
+            x.withUnsafeBufferPointer { x in
+                previous.withUnsafeBufferPointer { previous in
+                    weightIH.withUnsafeBufferPointer { wIH in
+                        dInput.withUnsafeMutableBufferPointer { dX in
+                            dIH.withUnsafeMutableBufferPointer { dIH in
+                                dHH.withUnsafeMutableBufferPointer { dHH in
+                                    guard let pg = dG.baseAddress, let px = x.baseAddress, let pp = previous.baseAddress,
+                                          let pw = wIH.baseAddress, let pdx = dX.baseAddress, let pih = dIH.baseAddress,
+                                          let phh = dHH.baseAddress else { return }
+                                    let transposedGates = MatrixOperand(rowMajor: pg, columns: g, transposed: true)
+                                    GEMM.multiply(m: g, n: h, k: n * t, a: transposedGates, b: MatrixOperand(rowMajor: pp, columns: h),
+                                                  c: phh, ldc: h, accumulate: false)
+                                    GEMM.multiply(m: g, n: inputs, k: n * t, a: transposedGates, b: MatrixOperand(rowMajor: px, columns: inputs),
+                                                  c: pih, ldc: inputs, accumulate: false)
+                                    GEMM.multiply(m: n * t, n: inputs, k: g, a: MatrixOperand(rowMajor: pg, columns: g),
+                                                  b: MatrixOperand(rowMajor: pw, columns: inputs), c: pdx, ldc: inputs, accumulate: false)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var dBias = [Float](repeating: 0, count: g)
+        for row in 0..<(n * t) {
+            for index in 0..<g { dBias[index] += gateGradients[row * g + index] }
+        }
+        return (dInput, dIH, dHH, dBias)
+    }
+
+    @inline(__always) private static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+}
