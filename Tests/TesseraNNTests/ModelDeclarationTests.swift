@@ -88,3 +88,24 @@ struct ModelDeclarationTests {
                           "block1.shortcut.conv1.weight", "block1.shortcut.conv1.bias"])
     }
 }
+
+/// The architectures from the literature, built in by name.
+@Suite("Literature models")
+struct LiteratureModelTests {
+    @Test func theirSizesAreThePapers() throws {
+        // ResNet-20: 0.27 M (He et al. 2016); ours adds conv biases and projection shortcuts.
+        let resnet = try ModelSpec.named("resnet20-gn")
+        #expect(try resnet.validate() == [10] && resnet.parameterCount == 273_258)
+        #expect(resnet.layers.filter { if case .residual = $0 { true } else { false } }.count == 9)
+        let lstm = try ModelSpec.named("shakespeare-lstm")
+        #expect(try lstm.validate() == [80] && lstm.parameterCount == 819_920)
+        #expect(try ModelSpec.named("tabular-mlp").parameterCount == 5_250)
+        for name in ["resnet20-gn", "shakespeare-lstm", "tabular-mlp"] {
+            let spec = try ModelSpec.named(name)
+            #expect(try Model(spec: spec, seed: 1).parameters.scalarCount == spec.parameterCount, "\(name)")
+            // The declaration a user copies builds the same model.
+            #expect(try ModelDeclaration.spec(fromText: ModelDeclaration.json(for: spec)) == spec, "\(name)")
+            #expect(ModelDeclaration.text(for: spec) == name)
+        }
+    }
+}

@@ -20,6 +20,7 @@ public struct ModelSpec: Codable, Sendable, Hashable {
     /// The built-in architectures by name.
     public static let builtIn: [String: ModelSpec] = [
         "mnist-cnn": .mnistCNN, "mnist-2nn": .mnist2NN, "logreg": .logisticRegression,
+        "resnet20-gn": .resnet20GN, "shakespeare-lstm": .shakespeareLSTM, "tabular-mlp": .tabularMLP,
     ]
 
     /// The spec named `name` among the built-ins.

@@ -12,7 +12,7 @@ struct TrainBenchCommand: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
-    @Option(help: "Built-in model.")
+    @Option(help: "A built-in model, or a YAML or JSON file declaring one.")
     var model = ModelSpec.mnistCNN
 
     @Option(help: "Batch size.")
@@ -29,8 +29,17 @@ struct TrainBenchCommand: ParsableCommand {
         options.configureThreads()
         let spec = model
         let stopwatch = Stopwatch(reps: options.reps, minTime: options.minTime)
-        let inputs = try Tensor.normal([batch] + spec.inputShape, seed: 1)
-        let labels = Tensor((0..<batch).map { Float($0 % 10) })
+        let classes = try spec.validate().reduce(1, *)
+        var generator = SeededGenerator(seed: 1)
+        // Token indices for a model that starts with an embedding, else values around 0.
+        let inputs: Tensor
+        if case let .embedding(vocabulary, _) = spec.layers.first {
+            inputs = try Tensor((0..<(batch * spec.inputShape.reduce(1, *))).map { _ in Float(generator.next() % UInt64(vocabulary)) },
+                                shape: [batch] + spec.inputShape)
+        } else {
+            inputs = try Tensor.normal([batch] + spec.inputShape, seed: 1)
+        }
+        let labels = Tensor((0..<batch).map { Float($0 % classes) })
         var trainer = Trainer(model: try Model(spec: spec, seed: 1), optimizer: try SGD(learningRate: 0.01))
 
         let step = try stopwatch.measure { try trainer.step(inputs: inputs, labels: labels) }

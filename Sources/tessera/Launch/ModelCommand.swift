@@ -8,21 +8,27 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Print a model's layers with their output shapes and parameter counts (exit 1 when it does not fit).",
-        discussion: "NAME is a built-in model (mnist-cnn, mnist-2nn, logreg); FILE a YAML or JSON declaration of input and layers (docs/TOPOLOGY.md, \"Your own model\").")
+        discussion: "NAME is a built-in model (mnist-cnn, mnist-2nn, logreg, resnet20-gn, shakespeare-lstm, tabular-mlp); FILE a YAML or JSON declaration of input and layers (docs/TOPOLOGY.md, \"Your own model\").")
 
     @Argument(help: "A built-in model's name, or a YAML or JSON file declaring one.")
     var model: String
 
+    @Flag(help: "Print the model's declaration as JSON instead (every size written out: a template for your own).")
+    var declaration = false
+
     func run() throws {
         let spec: ModelSpec
         do {
-            let text = try TopologyParser.modelText(model, relativeTo: FileManager.default.currentDirectoryPath + "/")
-            spec = try ModelDeclaration.spec(fromText: text.hasSuffix(".json") ? String(contentsOfFile: text, encoding: .utf8) : text)
+            spec = try ModelSpec.declared(model)
         } catch {
             FileHandle.standardError.write(Data("Error: \(model): \(error)\n".utf8))
             throw ExitCode(1)
         }
-        for line in try Self.lines(spec) { print(line) }
+        if declaration {
+            print(ModelDeclaration.json(for: spec))
+        } else {
+            for line in try Self.lines(spec) { print(line) }
+        }
     }
 
     /// The summary's lines: a table of the layers, then the totals.
