@@ -14,13 +14,18 @@ extension TopologyParser {
         return try modelText(value, relativeTo: file)
     }
 
-    /// `value` as the `model` setting reads it: a YAML model file's declaration as JSON, else itself.
+    /// `value` as the `model` setting reads it: a YAML model file's declaration as JSON, else
+    /// itself. A relative file is found beside `file` (a topology), or in `file` when it is a
+    /// directory ending in "/" (the command line's working directory).
     public static func modelText(_ value: String, relativeTo file: String) throws -> String {
         guard value.hasSuffix(".yaml") || value.hasSuffix(".yml") else { return value }
-        let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+        // `file` is the topology naming the model, or a directory (ending in "/") for the command line.
+        let fromCommandLine = file.hasSuffix("/")
+        let base = fromCommandLine ? URL(fileURLWithPath: file) : URL(fileURLWithPath: file).deletingLastPathComponent()
         let path = value.hasPrefix("/") || FileManager.default.fileExists(atPath: value) ? value : base.appendingPathComponent(value).path
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw TopologyError(file: file, line: nil, key: "model", message: "cannot read the model file \(path)")
+            throw fromCommandLine ? TopologyError(file: path, line: nil, key: nil, message: "cannot read this model file")
+                                  : TopologyError(file: file, line: nil, key: "model", message: "cannot read the model file \(path)")
         }
         do {
             guard let node = try Yams.compose(yaml: text) else { throw TopologyError(file: path, line: nil, key: nil, message: "is empty") }

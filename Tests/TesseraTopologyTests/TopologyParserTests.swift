@@ -59,6 +59,14 @@ struct TopologyParserTests {
         #expect(try TopologyParser.parse("model: lr.yaml\n", file: topology).run.model.layers == ModelSpec.logisticRegression.layers)
         #expect(try TopologyParser.parse("name: x\n", file: topology, overrides: ["--model", folder.appendingPathComponent("lr.yaml").path]).run.model.layers
                 == ModelSpec.logisticRegression.layers)
+        // A model file that is not there: named by its path, from the topology or the command line.
+        #expect { try TopologyParser.parse("model: none.yaml\n", file: topology) } throws: {
+            "\($0)".contains("cannot read the model file \(folder.appendingPathComponent("none.yaml").path)")
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        #expect { try TopologyParser.modelText("none.yaml", relativeTo: cwd + "/") } throws: {
+            "\($0)".contains(URL(fileURLWithPath: cwd).appendingPathComponent("none.yaml").path + ": cannot read this model file")
+        }
         let error = try #require(Self.error("name: x\nmodel:\n  input: [1, 28, 28]\n  layers: [{linear: {out: 10}}]\n"))
         #expect(error.line == 3 && error.description.contains("layer 0 (linear) receives [1, 28, 28]"), "\(error)")
         // What a run directory's settings hold reads back as the same model.

@@ -21,7 +21,7 @@ struct ModelCommand: ParsableCommand {
         do {
             spec = try ModelSpec.declared(model)
         } catch {
-            FileHandle.standardError.write(Data("Error: \(model): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(error is TopologyError ? "" : "\(model): ")\(error)\n".utf8))
             throw ExitCode(1)
         }
         if declaration {
