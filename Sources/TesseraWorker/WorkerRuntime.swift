@@ -114,7 +114,6 @@ public final class WorkerRuntime {
         // Silence is measured on time this loop listened: a worker paused (SIGSTOP) or starved
         // does not take its scheduler for gone when it comes back.
         let attention = AttendedClock()
-        var allowance = 0.0
         var contact = SchedulerContact(clock: attention, registrationRetry: registrationRetry, silenceWarning: schedulerTimeout,
                                        giveUpAfter: giveUpAfter)
         var dismissed = false
@@ -122,8 +121,8 @@ public final class WorkerRuntime {
         // A task in training when the device went away by schedule: its update is lost.
         var abandoned = false
         while !shouldStop() && !dismissed {
-            attention.attend(allowing: allowance)
-            allowance = 0.1
+            // A turn waits at most 0.1 s for a message.
+            attention.attend(turnLasting: 0.1)
             if !isRouter, offlineUntil == nil, let end = availability.scheduledAbsence(at: Date().timeIntervalSince(started)) {
                 tracer?.span("simulated leave", start: TraceEvent.now(), detail: "offline until \(end) s by schedule")
                 offlineUntil = started.addingTimeInterval(end)

@@ -51,7 +51,7 @@ struct SchedulerContactTests {
         _ = contact.next()
         contact.heard()
         base.advance(by: 60)
-        clock.attend(allowing: 0.1)
+        clock.attend(turnLasting: 0.1)
         let step = contact.next()
         #expect(step == .none)
         #expect(contact.silence < 2)

@@ -104,9 +104,9 @@ public final class FederatedScheduler {
         // away, and reading it looks at every worker in flight.
         var lastTick = -Double.infinity
         var deadline: Double?
-        var allowance = 0.0
         while !machine.hasEnded {
-            noteStall(clock.attend(allowing: allowance))
+            // A turn waits at most a tick interval for a message.
+            noteStall(clock.attend(turnLasting: Self.tickInterval))
             for outcome in work.takeOutcomes() {
                 switch outcome {
                 case let .evaluated(result): try perform(machine.evaluated(result), records: records, work: work)
@@ -123,7 +123,6 @@ public final class FederatedScheduler {
                 deadline = machine.nextDeadline
             }
             let wait = deadline.map { max(0, min(Self.tickInterval, $0 - clock.now)) } ?? Self.tickInterval
-            allowance = wait
             if let delivery = try channel.receive(timeout: wait) {
                 do {
                     try perform(machine.handle(delivery), records: records, work: work)
