@@ -31,15 +31,30 @@ def case(name, declaration, batch, seed, vocabulary=None):
                 parameter.copy_(noise * 0.3)
             elif parameter.dim() > 1:
                 parameter.copy_(noise * fan_in ** -0.5)
-            elif parameter_name.split(".")[-2].startswith(("gn", "ln")) and parameter_name.endswith("weight"):
+            elif parameter_name.split(".")[-2].startswith(("gn", "ln", "bn")) and parameter_name.endswith("weight"):
                 parameter.copy_(1 + 0.3 * noise)
             else:
                 parameter.copy_(0.3 * noise)
+        # Running statistics away from their start too (batch normalization's buffers).
+        for _, buffer in model.named_buffers():
+            noise = torch.randn(buffer.shape, generator=generator).double()
+            buffer.copy_(1 + 0.5 * noise.abs() if _.endswith("running_var") else 0.3 * noise)
+    buffers_before = {k: values(v) for k, v in model.named_buffers()}
     if vocabulary is None:
         x = (torch.randn([batch] + declaration["input"], generator=generator) * 2).double().requires_grad_()
     else:
         x = torch.randint(0, vocabulary, [batch] + declaration["input"], generator=generator).double()
+    fixture_extras = {}
+    if buffers_before:
+        # Evaluation mode reads the running statistics; training moves them.
+        model.eval()
+        with torch.no_grad():
+            fixture_extras["eval_output"] = values(model(x))
+        model.train()
     out = model(x)
+    if buffers_before:
+        fixture_extras["buffers"] = {k: {"shape": list(v.shape), "values": buffers_before[k], "updated": values(v)}
+                                     for k, v in model.named_buffers()}
     seed_gradient = torch.randn(out.shape, generator=generator).double()
     (out * seed_gradient).sum().backward()
     return {
@@ -49,6 +64,7 @@ def case(name, declaration, batch, seed, vocabulary=None):
         "input_gradient": values(x.grad) if x.grad is not None else [0.0] * x.numel(),
         "parameters": {k: {"shape": list(v.shape), "values": values(v), "gradient": values(v.grad)}
                        for k, v in model.named_parameters()},
+        **fixture_extras,
     }
 
 
@@ -79,6 +95,12 @@ def main():
         case("character model", {"input": [8], "layers": [
             {"embedding": {"vocab": 12, "dim": 4}}, {"lstm": {"hidden": 6, "layers": 2}}, "last",
             {"linear": {"out": 12}}]}, 3, 16, vocabulary=12),
+        case("batchnorm", {"input": [3, 4, 5], "layers": ["batchnorm"]}, 4, 17),
+        case("batchnorm of features", {"input": [6], "layers": ["batchnorm"]}, 5, 18),
+        case("convolutions with batchnorm", {"input": [3, 6, 6], "layers": [
+            {"conv": {"out": 4, "kernel": 3, "padding": 1}}, "batchnorm", "relu",
+            {"residual": {"layers": [{"conv": {"out": 4, "kernel": 3, "padding": 1}}, "batchnorm"]}},
+            "globalavgpool", {"linear": {"out": 3}}]}, 3, 19),
     ]
     print(json.dumps({"torch": torch.__version__, "cases": cases}))
 

@@ -12,7 +12,7 @@ from torch import nn
 import torch.nn.functional as F
 
 # Layers with weights are numbered per kind under these stems; the others by their index.
-STEMS = {"conv": "conv", "linear": "fc", "groupnorm": "gn", "layernorm": "ln", "residual": "block",
+STEMS = {"conv": "conv", "linear": "fc", "batchnorm": "bn", "groupnorm": "gn", "layernorm": "ln", "residual": "block",
          "embedding": "embedding", "lstm": "lstm"}
 
 
@@ -99,6 +99,24 @@ class Residual(nn.Module):
         return out + (self.shortcut(x) if self.shortcut is not None else x)
 
 
+class BatchNorm(nn.modules.batchnorm._BatchNorm):
+    """PyTorch's batch normalization (momentum 0.1, eps 1e-5) without num_batches_tracked,
+    which Tessera does not keep (with a fixed momentum PyTorch does not read it)."""
+
+    def __init__(self, channels, rank):
+        super().__init__(channels, eps=1e-5, momentum=0.1)
+        self.register_buffer("num_batches_tracked", None)
+        self.rank = rank
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *rest):
+        # A state dict without metadata is taken for an old one, given num_batches_tracked.
+        super()._load_from_state_dict(state_dict, prefix, {**local_metadata, "version": 2}, *rest)
+
+    def _check_input_dim(self, x):
+        if x.dim() != self.rank + 1:
+            raise ValueError(f"expected {self.rank + 1}D input, got {x.dim()}D")
+
+
 def layer(kind, sizes, shape):
     """The module of one declared layer receiving per-sample `shape`, and the shape it makes."""
     if kind == "conv":
@@ -107,6 +125,8 @@ def layer(kind, sizes, shape):
         return nn.Conv2d(shape[0], sizes["out"], k, stride=stride, padding=pad), out
     if kind == "linear":
         return nn.Linear(shape[0], sizes["out"]), [sizes["out"]]
+    if kind == "batchnorm":
+        return BatchNorm(shape[0], rank=len(shape)), shape
     if kind == "groupnorm":
         return nn.GroupNorm(sizes["groups"], shape[0], eps=1e-5), shape
     if kind == "layernorm":

@@ -56,6 +56,15 @@ struct ModelDeclarationTests {
         (#"{"input": [80, 4], "layers": [{"embedding": {"vocab": 80, "dim": 8}}]}"#, "an embedding needs a sequence of token indices [steps]"),
         (#"{"input": [80], "layers": [{"embedding": {"vocab": 80, "dim": 8}}, {"lstm": {"hidden": 8, "in": 4}}]}"#, "says in: 4 but receives 8 features"),
         (#"{"input": [80], "layers": [{"embedding": {"vocab": 80, "dim": 8}}, "last", "last"]}"#, "layer 2 (last) receives [8] and cannot take it"),
+        (#"{"input": [3, 8, 8], "layers": [{"batchnorm": {"channels": 4}}]}"#, "layer 0 (batchnorm) says channels: 4 but receives 3 channels"),
+        (#"{"input": [3, 8, 8], "layers": [{"batchnorm": {"momentum": 0.5}}]}"#, "layer 0 (batchnorm) has no size 'momentum'; it takes channels"),
+        // Impossible sizes are refused before anything is allocated.
+        (#"{"input": [784], "layers": [{"linear": {"out": 1000000000000}}]}"#, "layer 0 (fc): size 1000000000000 is beyond 2,147,483,647"),
+        (#"{"input": [784], "layers": [{"linear": {"out": 1000000}}]}"#, "would have 7.8e+08 parameters; at most 500,000,000 are allowed"),
+        (#"{"input": [3, 32, 32], "layers": [{"conv": {"out": 100000, "kernel": 3, "padding": 1000}}]}"#,
+         "layer 0 (conv1) makes [100000, 2030, 2030], 4.1e+11 values per sample; at most 268,435,456"),
+        (#"{"input": [100000, 100000, 100000], "layers": ["relu"]}"#, "its input makes [100000, 100000, 100000]"),
+        (#"{"input": [3, 32, 32], "layers": [{"conv": {"out": 8, "kernel": 3, "padding": 9000000000}}]}"#, "padding 9000000000 is beyond"),
     ])
     func mistakesAreTold(json: String, says: String) {
         #expect { try Self.spec(json) } throws: { "\($0)".contains(says) }
@@ -65,7 +74,7 @@ struct ModelDeclarationTests {
         #expect(ModelDeclaration.text(for: .mnistCNN) == "mnist-cnn")
         let declared = try Self.spec(#"{"input": [3, 8, 8], "layers": [{"conv": {"out": 4, "kernel": 3, "stride": 2, "padding": 1}}, {"avgpool": {"kernel": 2, "stride": 1}}, "flatten", {"dropout": {"p": 0.5}}, {"linear": {"out": 3}}]}"#)
         #expect(try Self.spec(ModelDeclaration.text(for: declared)) == declared)
-        let deep = try Self.spec(#"{"input": [3, 8, 8], "layers": [{"groupnorm": {"groups": 3}}, {"residual": {"layers": [{"conv": {"out": 6, "kernel": 3, "stride": 2, "padding": 1}}, "gelu"], "projection": [{"conv": {"out": 6, "kernel": 1, "stride": 2}}]}}, {"residual": ["tanh", "sigmoid"]}, "globalavgpool", {"layernorm": {}}, "logsoftmax"]}"#)
+        let deep = try Self.spec(#"{"input": [3, 8, 8], "layers": [{"groupnorm": {"groups": 3}}, "batchnorm", {"residual": {"layers": [{"batchnorm": {}}, {"conv": {"out": 6, "kernel": 3, "stride": 2, "padding": 1}}, "gelu"], "projection": [{"conv": {"out": 6, "kernel": 1, "stride": 2}}]}}, {"residual": ["tanh", "sigmoid"]}, "globalavgpool", {"layernorm": {}}, "logsoftmax"]}"#)
         #expect(try Self.spec(ModelDeclaration.text(for: deep)) == deep)
         let text = try Self.spec(#"{"input": [80], "layers": [{"embedding": {"vocab": 80, "dim": 8}}, {"lstm": {"hidden": 16, "layers": 2}}, "last", {"linear": {"out": 80}}]}"#)
         #expect(try Self.spec(ModelDeclaration.text(for: text)) == text)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TesseraNN
 import TesseraWire
 @testable import TesseraScheduler
 
@@ -52,5 +53,21 @@ struct LearningRateScheduleTests {
         settings.learningRateSchedule = .cosine
         settings.learningRateMinimum = 1
         #expect { try settings.validate() } throws: { "\($0)".contains("training.lr_min") }
+    }
+
+    /// FedBN needs batch normalization to keep, and noise must not land on shared running variances.
+    @Test func fedBNSettingsThatDoNotFitAreRefused() throws {
+        var settings = RunSettings()
+        settings.localNormalization = .all
+        #expect { try settings.validate() } throws: { "\($0)".contains("training.fedbn: is all, which needs a model with batchnorm layers") }
+        settings.model = ModelSpec(name: "bn", inputShape: [1, 28, 28], layers: [.batchNorm(channels: 1), .flatten, .linear(inputs: 784, outputs: 10)])
+        try settings.validate()
+        #expect(settings.clientConfiguration(index: 0).localNormalization == .all)
+        settings.clip = 1
+        settings.noiseMultiplier = 1
+        settings.localNormalization = .affine
+        #expect { try settings.validate() } throws: { "\($0)".contains("must be statistics or all when privacy adds noise") }
+        settings.localNormalization = .statistics
+        try settings.validate()
     }
 }

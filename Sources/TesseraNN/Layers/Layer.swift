@@ -15,10 +15,16 @@ public protocol Layer: Sendable {
     ///
     /// - Throws: ``NNError`` when the layer cannot take that input.
     func outputShape(for inputShape: [Int]) throws -> [Int]
+
+    /// The names (as in ``makeParameters(using:)``) of the parameters that are buffers: state a
+    /// training pass sets (``ForwardContext/updatedBuffers``) rather than a gradient trains,
+    /// such as batch normalization's running statistics.
+    func bufferNames() -> [String]
 }
 
 extension Layer {
     public func makeParameters(using generator: inout SeededGenerator) throws -> [(name: String, tensor: Tensor)] { [] }
+    public func bufferNames() -> [String] { [] }
 }
 
 /// Whether a forward pass trains (dropout active) and the randomness it may use.
@@ -27,6 +33,12 @@ public struct ForwardContext: Sendable {
     public var training: Bool
     /// Source of dropout masks.
     public var generator: SeededGenerator
+    /// In evaluation mode, normalize with each batch's own statistics rather than the running
+    /// ones (a global model whose running statistics stay on the clients); nothing is updated.
+    public var batchStatistics = false
+    /// The buffers a training pass set, by full name, in the order set (batch normalization's
+    /// running statistics); the caller stores them into the parameters after the step.
+    public var updatedBuffers: [(name: String, tensor: Tensor)] = []
 
     /// A context in `training` or evaluation mode drawing randomness from `seed`.
     public init(training: Bool, seed: UInt64 = 0) {
@@ -53,14 +65,19 @@ public struct LayerParameters: Sendable {
 
     /// The parameters of the part `name` of this layer (a residual block's shortcut).
     func nested(_ name: String) -> LayerParameters {
-        LayerParameters(set, prefix: prefix.isEmpty ? name : "\(prefix).\(name)")
+        LayerParameters(set, prefix: fullName(name))
+    }
+
+    /// The name of this layer's parameter `name` in the whole set.
+    public func fullName(_ name: String) -> String {
+        prefix.isEmpty ? name : "\(prefix).\(name)"
     }
 
     /// The parameter `name` of this layer.
     ///
     /// - Throws: ``NNError`` when the set has no such parameter.
     public func callAsFunction(_ name: String) throws -> Tensor {
-        let fullName = prefix.isEmpty ? name : "\(prefix).\(name)"
+        let fullName = fullName(name)
         guard let tensor = set[fullName] else {
             throw NNError(.parameterMismatch, "missing parameter '\(fullName)'")
         }

@@ -21,6 +21,10 @@ public struct Residual: Layer {
         return own + projected.map { (name: "shortcut.\($0.name)", tensor: $0.tensor) }
     }
 
+    public func bufferNames() -> [String] {
+        branch.bufferNames() + (shortcut?.bufferNames() ?? []).map { "shortcut.\($0)" }
+    }
+
     public func forward(_ input: Tensor, parameters: LayerParameters, context: inout ForwardContext) throws -> Tensor {
         let main = try branch.forward(input, parameters: parameters, context: &context)
         guard let shortcut else { return try main + input }

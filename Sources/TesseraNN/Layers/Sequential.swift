@@ -20,11 +20,14 @@ public struct Sequential: Layer {
         return parameters
     }
 
+    public func bufferNames() -> [String] {
+        layers.flatMap { name, layer in layer.bufferNames().map { "\(name).\($0)" } }
+    }
+
     public func forward(_ input: Tensor, parameters: LayerParameters, context: inout ForwardContext) throws -> Tensor {
         var x = input
         for (name, layer) in layers {
-            let prefix = parameters.prefix.isEmpty ? name : "\(parameters.prefix).\(name)"
-            x = try layer.forward(x, parameters: LayerParameters(parameters.set, prefix: prefix), context: &context)
+            x = try layer.forward(x, parameters: parameters.nested(name), context: &context)
         }
         return x
     }

@@ -26,6 +26,8 @@ public enum LayerSpec: Codable, Sendable, Hashable {
     case logSoftmax
     /// ``GlobalAvgPool``.
     case globalAvgPool
+    /// ``BatchNorm``.
+    case batchNorm(channels: Int)
     /// ``GroupNorm``.
     case groupNorm(groups: Int, channels: Int)
     /// ``LayerNorm`` over the trailing dimensions `shape`.
@@ -56,6 +58,7 @@ public enum LayerSpec: Codable, Sendable, Hashable {
         case .gelu: GELU()
         case .logSoftmax: LogSoftmax()
         case .globalAvgPool: GlobalAvgPool()
+        case let .batchNorm(channels): BatchNorm(channels: channels)
         case let .groupNorm(groups, channels): GroupNorm(groups: groups, channels: channels)
         case let .layerNorm(shape): LayerNorm(shape: shape)
         case let .residual(layers, projection):
@@ -82,7 +85,7 @@ public enum LayerSpec: Codable, Sendable, Hashable {
     /// Whether layers of this kind are numbered among their kind (those with parameters).
     private var isNumberedPerKind: Bool {
         switch self {
-        case .conv2d, .linear, .groupNorm, .layerNorm, .residual, .embedding, .lstm: true
+        case .conv2d, .linear, .batchNorm, .groupNorm, .layerNorm, .residual, .embedding, .lstm: true
         default: false
         }
     }
@@ -102,6 +105,7 @@ public enum LayerSpec: Codable, Sendable, Hashable {
         case .gelu: "gelu"
         case .logSoftmax: "logsoftmax"
         case .globalAvgPool: "globalavgpool"
+        case .batchNorm: "bn"
         case .groupNorm: "gn"
         case .layerNorm: "ln"
         case .residual: "block"
@@ -111,7 +115,11 @@ public enum LayerSpec: Codable, Sendable, Hashable {
         }
     }
 
-    /// Sizes that must be positive (and a probability in range).
+    /// The largest any one size may be (2^31 − 1): shape arithmetic on larger ones could
+    /// overflow, and no layer is that wide.
+    public static let largestSize = Int(Int32.max)
+
+    /// Sizes that must be positive and at most ``largestSize`` (and a probability in range).
     func validate(at index: Int) throws {
         let sizes: [Int]
         switch self {
@@ -125,6 +133,7 @@ public enum LayerSpec: Codable, Sendable, Hashable {
             if !(probability >= 0 && probability < 1) {
                 throw NNError(.invalidSpec, "layer \(index): dropout probability \(probability) is outside [0, 1)")
             }
+        case let .batchNorm(channels): sizes = [channels]
         case let .groupNorm(groups, channels):
             sizes = [groups, channels]
             if groups > 0, channels % groups != 0 {
@@ -142,6 +151,12 @@ public enum LayerSpec: Codable, Sendable, Hashable {
         }
         if let bad = sizes.first(where: { $0 <= 0 }) {
             throw NNError(.invalidSpec, "layer \(index) (\(self)): size \(bad) must be positive")
+        }
+        if case let .conv2d(_, _, _, _, padding) = self, padding > Self.largestSize {
+            throw NNError(.invalidSpec, "layer \(index) (\(nameStem)): padding \(padding) is beyond \(Self.largestSize.formatted()) (is it mistyped?)")
+        }
+        if let huge = sizes.first(where: { $0 > Self.largestSize }) {
+            throw NNError(.invalidSpec, "layer \(index) (\(nameStem)): size \(huge) is beyond \(Self.largestSize.formatted()) (is it mistyped?)")
         }
     }
 }

@@ -18,14 +18,15 @@ public struct Evaluation: Sendable, Equatable {
 }
 
 extension Model {
-    /// Evaluates on `batches` of (inputs, labels), in evaluation mode.
+    /// Evaluates on `batches` of (inputs, labels), in evaluation mode (batch normalization with
+    /// each batch's statistics when `batchStatistics`).
     ///
     /// - Throws: ``NNError`` or ``TensorError`` when a batch does not fit the model.
-    public func evaluate<Batches: Sequence>(_ batches: Batches) throws -> Evaluation
+    public func evaluate<Batches: Sequence>(_ batches: Batches, batchStatistics: Bool = false) throws -> Evaluation
     where Batches.Element == (inputs: Tensor, labels: Tensor) {
         var totalLoss = 0.0, correct = 0, count = 0
         for (inputs, labels) in batches {
-            let logits = try predict(inputs)
+            let logits = try predict(inputs, batchStatistics: batchStatistics)
             let batch = labels.count
             totalLoss += Double(try logits.crossEntropy(labels: labels).scalar ?? .nan) * Double(batch)
             let predicted = try logits.argmax(alongAxis: 1).scalars

@@ -6,8 +6,11 @@ public struct Model: Sendable {
     public let spec: ModelSpec
     /// The network built from `spec`.
     public let network: Sequential
-    /// The parameters, in the network's order.
+    /// The parameters, in the network's order (buffers among them).
     public var parameters: ParameterSet
+    /// The names of the parameters that are buffers (batch normalization's running
+    /// statistics): set by training passes, never by gradients.
+    public let bufferNames: Set<String>
 
     /// A model of `spec` with parameters initialized from `seed`.
     ///
@@ -16,6 +19,7 @@ public struct Model: Sendable {
         try spec.validate()
         self.spec = spec
         network = Sequential(spec.namedLayers())
+        bufferNames = Set(spec.bufferNames)
         var generator = SeededGenerator(seed: seed)
         parameters = try ParameterSet(network.makeParameters(using: &generator))
     }
@@ -49,9 +53,11 @@ public struct Model: Sendable {
         return try network.forward(input, parameters: LayerParameters(parameters ?? self.parameters), context: &context)
     }
 
-    /// Evaluation-mode output (logits) for a batch, without recording gradients.
-    public func predict(_ input: Tensor) throws -> Tensor {
+    /// Evaluation-mode output (logits) for a batch, without recording gradients; with
+    /// `batchStatistics`, batch normalization uses the batch's statistics, not the running ones.
+    public func predict(_ input: Tensor, batchStatistics: Bool = false) throws -> Tensor {
         var context = ForwardContext(training: false)
+        context.batchStatistics = batchStatistics
         return try GradMode.withoutGradients { try forward(input, context: &context) }
     }
 }

@@ -20,6 +20,7 @@ public enum ModelDeclaration {
         "gelu": ([], []),
         "logsoftmax": ([], []),
         "globalavgpool": ([], []),
+        "batchnorm": ([], ["channels"]),
         "groupnorm": (["groups"], ["channels"]),
         "layernorm": ([], ["dims"]),
         "residual": (["layers"], ["projection"]),
@@ -148,6 +149,12 @@ public enum ModelDeclaration {
                 throw NNError(.invalidSpec, "\(place) (dropout): p must be a number")
             }
             return .dropout(probability: p)
+        case "batchnorm":
+            let channels = try size("channels", default: shape[0])
+            guard channels == shape[0] else {
+                throw NNError(.invalidSpec, "\(place) (batchnorm) says channels: \(channels) but receives \(shape[0]) channels (\(shape))")
+            }
+            return .batchNorm(channels: channels)
         case "groupnorm":
             guard shape.count >= 2 else {
                 throw NNError(.invalidSpec, "\(place) (groupnorm) receives \(shape); a group normalization needs [channels, positions...]")
@@ -239,6 +246,7 @@ public enum ModelDeclaration {
         case let .maxPool2d(kernel, stride): ["maxpool": ["kernel": kernel, "stride": stride]]
         case let .avgPool2d(kernel, stride): ["avgpool": ["kernel": kernel, "stride": stride]]
         case let .dropout(probability): ["dropout": ["p": Double(probability)]]
+        case let .batchNorm(channels): ["batchnorm": ["channels": channels]]
         case let .groupNorm(groups, channels): ["groupnorm": ["groups": groups, "channels": channels]]
         case let .layerNorm(shape): ["layernorm": ["dims": shape.count]]
         case let .residual(layers, projection):

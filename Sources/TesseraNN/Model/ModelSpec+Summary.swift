@@ -57,6 +57,7 @@ extension LayerSpec: CustomStringConvertible {
         case .gelu: "gelu"
         case .logSoftmax: "logsoftmax"
         case .globalAvgPool: "globalavgpool"
+        case let .batchNorm(channels): "batchnorm \(channels) channels"
         case let .groupNorm(groups, channels): "groupnorm \(channels) channels in \(groups) groups"
         case let .layerNorm(shape): "layernorm over \(shape)"
         case let .residual(layers, projection):
@@ -67,19 +68,33 @@ extension LayerSpec: CustomStringConvertible {
         }
     }
 
-    /// Its trained parameters: weights and biases.
-    public var parameterCount: Int {
+    /// Its trained parameters: weights and biases (not buffers: ``bufferCount``).
+    public var parameterCount: Int { Int(exactly: parameterScalars) ?? Int.max }
+
+    /// ``parameterCount`` in floating point, which cannot overflow for any declared sizes
+    /// (exact below 2^53: validation refuses models far smaller).
+    var parameterScalars: Double {
         switch self {
-        case let .conv2d(input, output, kernel, _, _): output * input * kernel * kernel + output
-        case let .linear(inputs, outputs): outputs * inputs + outputs
-        case let .groupNorm(_, channels): 2 * channels
-        case let .layerNorm(shape): 2 * shape.reduce(1, *)
-        case let .residual(layers, projection): (layers + projection).reduce(0) { $0 + $1.parameterCount }
-        case let .embedding(vocabulary, dimension): vocabulary * dimension
-        case let .lstm(inputs, hidden, layers): (0..<layers).reduce(0) { total, layer in
-            total + 4 * hidden * ((layer == 0 ? inputs : hidden) + hidden + 2)
-        }
+        case let .batchNorm(channels): 2 * Double(channels)
+        case let .conv2d(input, output, kernel, _, _): Double(output) * Double(input) * Double(kernel) * Double(kernel) + Double(output)
+        case let .linear(inputs, outputs): Double(outputs) * Double(inputs) + Double(outputs)
+        case let .groupNorm(_, channels): 2 * Double(channels)
+        case let .layerNorm(shape): 2 * shape.reduce(1.0) { $0 * Double($1) }
+        case let .residual(layers, projection): (layers + projection).reduce(0) { $0 + $1.parameterScalars }
+        case let .embedding(vocabulary, dimension): Double(vocabulary) * Double(dimension)
+        case let .lstm(inputs, hidden, layers):
+            // The first layer reads the inputs, the others the layer below.
+            4 * Double(hidden) * ((Double(inputs) + Double(hidden) + 2) + Double(max(0, layers - 1)) * (2 * Double(hidden) + 2))
         case .maxPool2d, .avgPool2d, .relu, .flatten, .dropout, .sigmoid, .tanh, .gelu, .logSoftmax, .globalAvgPool, .lastStep: 0
+        }
+    }
+
+    /// Its buffers' values: batch normalization's running mean and variance.
+    public var bufferCount: Int {
+        switch self {
+        case let .batchNorm(channels): 2 * channels
+        case let .residual(layers, projection): (layers + projection).reduce(0) { $0 + $1.bufferCount }
+        default: 0
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import TesseraTensor
 
 /// A serializable description of an architecture: the per-sample input shape, the layers in
@@ -60,7 +61,24 @@ public struct ModelSpec: Codable, Sendable, Hashable {
     }
 
     /// The trained parameters of all layers.
-    public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
+    public var parameterCount: Int { Int(exactly: parameterScalars) ?? Int.max }
+
+    /// The names of the buffers among the model's parameters (batch normalization's running
+    /// statistics), as ``Model/bufferNames`` has them.
+    public var bufferNames: [String] { Sequential(namedLayers()).bufferNames() }
+
+    /// The values of all layers' buffers (batch normalization's running statistics).
+    public var bufferCount: Int { layers.reduce(0) { $0 + $1.bufferCount } }
+
+    /// ``parameterCount`` in floating point (no overflow for any sizes).
+    var parameterScalars: Double { layers.reduce(0) { $0 + $1.parameterScalars } }
+
+    /// The most trained parameters a model may have: 500 million (2 GB of float32 weights, and
+    /// as much again for each copy a round makes). Anything larger is a mistyped size.
+    public static let maximumParameters = 500_000_000
+
+    /// The most values one sample may make at any layer: 2^28 (1 GiB of float32 per sample).
+    public static let maximumValuesPerSample = 1 << 28
 
     /// Checks sizes and that every layer accepts the previous layer's output; returns the
     /// per-sample output shape.
@@ -71,7 +89,28 @@ public struct ModelSpec: Codable, Sendable, Hashable {
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
             throw NNError(.invalidSpec, "model '\(name)': input shape \(inputShape) must be non-empty and positive")
         }
+        guard inputShape.allSatisfy({ $0 <= LayerSpec.largestSize }) else {
+            throw NNError(.invalidSpec, "model '\(name)': input shape \(inputShape) has a size beyond \(LayerSpec.largestSize)")
+        }
         for (index, layer) in layers.enumerated() { try layer.validate(at: index) }
-        return try Sequential(namedLayers()).outputShape(for: inputShape)
+        guard parameterScalars <= Double(Self.maximumParameters) else {
+            throw NNError(.invalidSpec, "model '\(name)' would have \(Self.approximate(parameterScalars)) parameters; at most \(Self.maximumParameters.formatted()) are allowed (is a size mistyped?)")
+        }
+        var shape = inputShape
+        let named = namedLayers()
+        for index in -1..<named.count {
+            if index >= 0 { shape = try named[index].layer.outputShape(for: shape) }
+            let values = shape.reduce(1.0) { $0 * Double($1) }
+            guard values <= Double(Self.maximumValuesPerSample) else {
+                let place = index < 0 ? "its input" : "layer \(index) (\(named[index].name))"
+                throw NNError(.invalidSpec, "model '\(name)': \(place) makes \(shape), \(Self.approximate(values)) values per sample; at most \(Self.maximumValuesPerSample.formatted()) are allowed (is a size mistyped?)")
+            }
+        }
+        return shape
+    }
+
+    /// `value` as a reader takes it in at a glance: 1.2e+12.
+    private static func approximate(_ value: Double) -> String {
+        value < 1e7 ? Int(value).formatted() : String(format: "%.2g", value)
     }
 }

@@ -54,6 +54,17 @@ public struct ParameterSet: Sendable, Equatable {
         tensors[index] = tensor
     }
 
+    /// Replaces the tensor named `name` with `tensor` of the same shape.
+    ///
+    /// - Throws: ``NNError`` (`.parameterMismatch`) when there is no such tensor or the shapes differ.
+    public mutating func replace(_ name: String, with tensor: Tensor) throws {
+        guard let index = positions[name], tensors[index].shape == tensor.shape else {
+            throw NNError(.parameterMismatch, positions[name] == nil ? "no parameter '\(name)' to replace"
+                          : "parameter '\(name)' has shape \(tensors[positions[name]!].shape), not \(tensor.shape)")
+        }
+        tensors[index] = tensor
+    }
+
     public static func == (lhs: ParameterSet, rhs: ParameterSet) -> Bool {
         lhs.names == rhs.names && lhs.tensors == rhs.tensors
     }

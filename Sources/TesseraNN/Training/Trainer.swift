@@ -30,6 +30,7 @@ public struct Trainer<O: Optimizer>: Sendable {
     public mutating func step(inputs: Tensor, labels: Tensor) throws -> Float {
         var gradients: ParameterSet
         let loss: Float
+        var buffers: [(name: String, tensor: Tensor)] = []
         do {
             // The tracked copies and the graph die at the end of this scope, so the update
             // below changes the parameters' storage in place instead of copying it.
@@ -40,12 +41,17 @@ public struct Trainer<O: Optimizer>: Sendable {
             try lossTensor.backward()
             gradients = try tracked.gradients()
             loss = lossTensor.scalar ?? .nan
+            buffers = context.updatedBuffers
         }
         if let (mu, anchor) = proximal {
             try gradients.add(model.parameters.subtracting(anchor), scaledBy: mu)
         }
+        // Buffers are set by the pass, not trained: no proximal pull on them, no share of the clip.
+        for name in model.bufferNames { try gradients.replace(name, with: Tensor.zeros(gradients[name]?.shape ?? [])) }
         if gradientClip > 0 { gradients = gradients.clipped(toNorm: Double(gradientClip)).parameters }
         try optimizer.step(&model.parameters, gradients: gradients)
+        // What the optimizer did to them (weight decay) is overwritten by the pass's values.
+        for (name, tensor) in buffers { try model.parameters.replace(name, with: tensor.detached()) }
         return loss
     }
 

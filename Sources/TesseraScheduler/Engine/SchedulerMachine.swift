@@ -40,7 +40,8 @@ public final class SchedulerMachine {
     let wallClock: any MonotonicClock
     let codec: WireCodec
     let tracer: TraceWriter?
-    /// The run's strategy; in a private run wrapped in ``PrivateStrategy``.
+    /// The run's strategy; wrapped in ``LocalNormalizationStrategy`` when clients keep their
+    /// batch normalization, and then in ``PrivateStrategy`` in a private run.
     var strategy: any AggregationStrategy
     var generator: SeededGenerator
     /// Whether `generator` was restored from a checkpoint (else a resumed run replays its draws).
@@ -128,6 +129,9 @@ public final class SchedulerMachine {
         self.settings = settings
         self.runID = runID
         self.global = global
+        // FedBN's entries are left out of the step; privacy wraps that, so that noise is too.
+        let kept = settings.localNormalization.names(in: settings.model)
+        let strategy = kept.isEmpty ? strategy : LocalNormalizationStrategy(strategy, keeping: kept)
         if var mechanism = try settings.makePrivacy() {
             if let privateState { mechanism.restore(clip: privateState.clip) }
             self.strategy = PrivateStrategy(strategy, mechanism: mechanism, expectedClients: settings.expectedClients)

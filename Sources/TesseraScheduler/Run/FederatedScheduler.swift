@@ -239,11 +239,14 @@ public final class FederatedScheduler {
                 onProgress(round, accepted, sampled)
             case let .evaluate(parameters, round):
                 let (test, spec, tracer) = (records.test, records.model, records.tracer)
+                let batchStatistics = settings.localNormalization.keepsStatistics
                 work.evaluate {
                     let start = TraceEvent.now()
                     defer { tracer?.span("evaluate", start: start, round: UInt64(round)) }
                     let model = try Model(spec: spec, parameters: parameters)
-                    let evaluation = try model.evaluate(Batches(test, batchSize: 256))
+                    // With the running statistics on the clients, the global ones mean nothing: each test
+                    // batch is normalized with its own.
+                    let evaluation = try model.evaluate(Batches(test, batchSize: 256), batchStatistics: batchStatistics)
                     AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
                     return evaluation
                 }

@@ -44,6 +44,14 @@ extension RunSettings {
             throw SettingError(key: "training.momentum", value: String(momentum),
                                message: "must be 0 unless training.optimizer is sgd (\(optimizer.rawValue) keeps its own moments, betas 0.9 and 0.999)")
         }
+        let shared = Set(model.bufferNames).subtracting(localNormalization.names(in: model))
+        if localNormalization != .none && model.bufferCount == 0 {
+            throw SettingError(key: "training.fedbn", message: "is \(localNormalization.rawValue), which needs a model with batchnorm layers; \(model.name) has none")
+        }
+        if (noiseMultiplier > 0 || localNoise > 0) && !shared.isEmpty {
+            throw SettingError(key: "training.fedbn",
+                               message: "must be statistics or all when privacy adds noise to a model with batchnorm: noise on shared running variances would make them negative; keep them on the clients (or use groupnorm)")
+        }
         if learningRateSchedule == .cosine && learningRateMinimum > learningRate {
             throw SettingError(key: "training.lr_min", value: String(learningRateMinimum),
                                message: "must be at most training.lr (\(learningRate)), from which the cosine schedule falls to it")

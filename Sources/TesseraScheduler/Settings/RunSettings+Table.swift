@@ -142,6 +142,8 @@ extension RunSettings {
                     summary: "weight decay of the local optimizer (L2 for sgd and adam, decoupled for adamw); 0: none") { $0 >= 0 },
             .number("training.clip_grad_norm", \.gradientClip, accepts: "a number ≥ 0",
                     summary: "each local step's gradients scaled down to this total L2 norm when above it; 0: none (not privacy.clip)") { $0 >= 0 },
+            .choice("training.fedbn", \.localNormalization,
+                    summary: "FedBN (Li et al. 2021): what of batch normalization stays on each client, kept across rounds and left out of aggregation: none, statistics (running mean and variance), affine (scale and shift) or all"),
             .choice("training.lr_schedule", \.learningRateSchedule,
                     summary: "the local learning rate over the rounds: constant, step (times lr_gamma every lr_step_rounds) or cosine (to lr_min in the last round)"),
             .integer("training.lr_step_rounds", \.learningRateStepRounds, minimum: 1, summary: "step schedule: rounds between decays"),

@@ -88,6 +88,8 @@ public struct RunSettings: Sendable, Equatable {
     public var weightDecay = 0.0
     /// Local gradient clipping by total L2 norm; 0: none.
     public var gradientClip = 0.0
+    /// What of batch normalization stays on each client (FedBN).
+    public var localNormalization = LocalNormalization.none
     /// How the learning rate changes over the rounds.
     public var learningRateSchedule = LearningRateSchedule.constant
     /// `step` schedule: rounds between decays.
@@ -193,7 +195,8 @@ public struct RunSettings: Sendable, Equatable {
     /// What client `index` is told in its welcome.
     public func clientConfiguration(index: Int) -> ClientConfiguration {
         ClientConfiguration(model: model, data: data, partition: partition, alpha: alpha, shardsPerClient: shardsPerClient,
-                            clients: workers, clientIndex: index, seed: seed, heldOutFraction: heldOut)
+                            clients: workers, clientIndex: index, seed: seed, heldOutFraction: heldOut,
+                            localNormalization: localNormalization)
     }
 
     /// The server-side strategy these settings name.

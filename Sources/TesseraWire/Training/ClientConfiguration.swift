@@ -28,10 +28,13 @@ public struct ClientConfiguration: Codable, Sendable, Equatable {
     /// Fraction of this client's shard held out from training for federated evaluation
     /// (`0..<1`; 0: none).
     public var heldOutFraction: Double
+    /// What of batch normalization stays on the client (FedBN).
+    public var localNormalization: LocalNormalization
 
     /// A configuration.
     public init(model: ModelSpec, data: String, partition: PartitionKind = .iid, alpha: Double = 0.5,
-                shardsPerClient: Int = 2, clients: Int, clientIndex: Int, seed: UInt64, heldOutFraction: Double = 0) {
+                shardsPerClient: Int = 2, clients: Int, clientIndex: Int, seed: UInt64, heldOutFraction: Double = 0,
+                localNormalization: LocalNormalization = .none) {
         self.model = model
         self.data = data
         self.partition = partition
@@ -41,13 +44,14 @@ public struct ClientConfiguration: Codable, Sendable, Equatable {
         self.clientIndex = clientIndex
         self.seed = seed
         self.heldOutFraction = heldOutFraction
+        self.localNormalization = localNormalization
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, data, partition, alpha, shardsPerClient, clients, clientIndex, seed, heldOutFraction
+        case model, data, partition, alpha, shardsPerClient, clients, clientIndex, seed, heldOutFraction, localNormalization
     }
 
-    /// Decodes a configuration; `heldOutFraction` may be absent (0).
+    /// Decodes a configuration; `heldOutFraction` (0) and `localNormalization` (none) may be absent.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decode(ModelSpec.self, forKey: .model)
@@ -59,6 +63,7 @@ public struct ClientConfiguration: Codable, Sendable, Equatable {
         clientIndex = try container.decode(Int.self, forKey: .clientIndex)
         seed = try container.decode(UInt64.self, forKey: .seed)
         heldOutFraction = try container.decodeIfPresent(Double.self, forKey: .heldOutFraction) ?? 0
+        localNormalization = try container.decodeIfPresent(LocalNormalization.self, forKey: .localNormalization) ?? .none
     }
 
     /// The configuration as JSON text.

@@ -14,6 +14,8 @@ public struct LocalTrainer: Sendable {
     /// This client's held-out data for federated evaluation (`heldOutFraction` of its part,
     /// chosen by a seeded shuffle, never trained on); empty when the run holds none out.
     public let heldOut: ImageDataset
+    /// The entries of the model this client keeps across rounds (FedBN).
+    let own: ClientOwnEntries
 
     /// Loads the data named by `configuration` and takes this client's shard.
     ///
@@ -34,10 +36,11 @@ public struct LocalTrainer: Sendable {
                                         seed: configuration.seed, heldOutFraction: configuration.heldOutFraction)[configuration.clientIndex]
         shard = try train.subset(share.trained)
         heldOut = try train.subset(share.heldOut)
+        own = ClientOwnEntries(names: configuration.localNormalization.names(in: configuration.model))
         self.configuration = configuration
     }
 
-    /// Evaluates the task's weights on the held-out data.
+    /// Evaluates the task's weights, with this client's own entries (FedBN), on the held-out data.
     ///
     /// - Throws: ``WorkerError`` (`.noHeldOutData`) when this client holds no data out, ``NNError`` when the
     ///   weights do not fit the model.
@@ -45,7 +48,7 @@ public struct LocalTrainer: Sendable {
         guard heldOut.count > 0 else {
             throw WorkerError.noHeldOutData
         }
-        let model = try Model(spec: configuration.model, parameters: try task.parameters())
+        let model = try Model(spec: configuration.model, parameters: try own.applied(to: task.parameters()))
         let evaluation = try model.evaluate(Batches(heldOut, batchSize: 256))
         return EvaluationResult(round: task.round, sampleCount: UInt64(evaluation.count),
                                 correctCount: UInt64((evaluation.accuracy * Double(evaluation.count)).rounded()),
@@ -78,17 +81,21 @@ public struct LocalTrainer: Sendable {
             throw WorkerError.invalidHyperparameters("\(error)")
         }
         let global = try task.parameters()
+        // FedBN: training starts from this client's own normalization, not the global one.
+        let initial = try own.applied(to: global)
         // A fresh optimizer each task: its moments start from zero on every round's model.
-        var trainer = Trainer(model: try Model(spec: configuration.model, parameters: global), optimizer: optimizer,
+        var trainer = Trainer(model: try Model(spec: configuration.model, parameters: initial), optimizer: optimizer,
                               seed: task.round &* 1_000_003 &+ UInt64(configuration.clientIndex))
         trainer.gradientClip = settings.gradientClip
-        if settings.proximalMu > 0 { trainer.proximal = (settings.proximalMu, global) }
+        if settings.proximalMu > 0 { trainer.proximal = (settings.proximalMu, initial) }
         var lossSum = 0.0
         for epoch in 0..<settings.epochs {
             let seed = (task.round &* 7_919 &+ UInt64(epoch)) &* 104_729 &+ UInt64(configuration.clientIndex)
             lossSum += try trainer.train(Batches(shard, batchSize: settings.batchSize, shuffleSeed: seed))
         }
-        var trained = trainer.model.parameters
+        // What stays here is kept, and goes back as the global values: no change to share.
+        own.keep(from: trainer.model.parameters)
+        var trained = try trainer.model.parameters.replacing(own.names, from: global)
         if settings.localClip > 0 {
             // DP: only a clipped (and, with local noise, noised) change leaves this worker.
             var (change, _) = try trained.subtracting(global).clipped(toNorm: Double(settings.localClip))

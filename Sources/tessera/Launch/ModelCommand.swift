@@ -39,6 +39,6 @@ struct ModelCommand: ParsableCommand {
         for row in rows {
             table.append([String(repeating: "  ", count: row.depth) + row.name, row.kind, row.outputShape.map(String.init).joined(separator: "×"), row.parameters.formatted()])
         }
-        return ["model \(spec.name)"] + table.lines + ["\(spec.parameterCount.formatted()) parameters"]
+        return ["model \(spec.name)"] + table.lines + ["\(spec.parameterCount.formatted()) parameters" + (spec.bufferCount > 0 ? ", and \(spec.bufferCount.formatted()) values of running statistics" : "")]
     }
 }
