@@ -101,6 +101,8 @@ def main():
             {"conv": {"out": 4, "kernel": 3, "padding": 1}}, "batchnorm", "relu",
             {"residual": {"layers": [{"conv": {"out": 4, "kernel": 3, "padding": 1}}, "batchnorm"]}},
             "globalavgpool", {"linear": {"out": 3}}]}, 3, 19),
+        # Twelve units: eight through the vectorized gate pass, four through its scalar tail.
+        case("lstm of twelve units", {"input": [6, 5], "layers": [{"lstm": {"hidden": 12, "layers": 2}}]}, 3, 20),
     ]
     print(json.dumps({"torch": torch.__version__, "cases": cases}))
 

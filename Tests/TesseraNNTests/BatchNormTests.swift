@@ -58,4 +58,16 @@ struct BatchNormTests {
         #expect(throws: NNError.self) { try model.forward(Tensor.ones([1, 4]), context: &context) }
         #expect(try model.predict(Tensor.ones([1, 4])).shape == [1, 4])
     }
+
+    /// A client whose data leaves a last batch of one sample trains on the rest instead of
+    /// failing every round.
+    @Test func aLastBatchOfOneSampleIsSkipped() throws {
+        let spec = ModelSpec(name: "bn", inputShape: [4], layers: [.batchNorm(channels: 4), .linear(inputs: 4, outputs: 2)])
+        var trainer = Trainer(model: try Model(spec: spec, seed: 1), optimizer: try SGD(learningRate: 0.1))
+        let batches = [(inputs: try Tensor.normal([3, 4], seed: 2), labels: try Tensor([0, 1, 0], shape: [3])),
+                       (inputs: try Tensor.normal([1, 4], seed: 3), labels: try Tensor([1], shape: [1]))]
+        var seen: [Int] = []
+        let loss = try trainer.train(batches) { samples, _ in seen.append(samples) }
+        #expect(seen == [3] && loss.isFinite)
+    }
 }

@@ -58,9 +58,9 @@ public struct ParameterSet: Sendable, Equatable {
     ///
     /// - Throws: ``NNError`` (`.parameterMismatch`) when there is no such tensor or the shapes differ.
     public mutating func replace(_ name: String, with tensor: Tensor) throws {
-        guard let index = positions[name], tensors[index].shape == tensor.shape else {
-            throw NNError(.parameterMismatch, positions[name] == nil ? "no parameter '\(name)' to replace"
-                          : "parameter '\(name)' has shape \(tensors[positions[name]!].shape), not \(tensor.shape)")
+        guard let index = positions[name] else { throw NNError(.parameterMismatch, "no parameter '\(name)' to replace") }
+        guard tensors[index].shape == tensor.shape else {
+            throw NNError(.parameterMismatch, "parameter '\(name)' has shape \(tensors[index].shape), not \(tensor.shape)")
         }
         tensors[index] = tensor
     }

@@ -55,13 +55,17 @@ public struct Trainer<O: Optimizer>: Sendable {
         return loss
     }
 
-    /// Trains on every batch of `batches` in order; `progress` sees each batch's size and loss.
-    /// Returns the mean loss per sample.
+    /// Trains on every batch of `batches` in order (but a batch of one sample when the model has
+    /// batch normalization); `progress` sees each batch's size and loss. Returns the mean loss
+    /// per sample.
     public mutating func train<Batches: Sequence>(
         _ batches: Batches, progress: (_ samples: Int, _ loss: Float) -> Void = { _, _ in }
     ) throws -> Double where Batches.Element == (inputs: Tensor, labels: Tensor) {
         var total = 0.0, count = 0
         for (inputs, labels) in batches {
+            // Batch normalization cannot take batch statistics of one sample: a client whose
+            // data leaves a last batch of one skips it (PyTorch's users drop it with drop_last).
+            if labels.count == 1 && !model.bufferNames.isEmpty { continue }
             let loss = try step(inputs: inputs, labels: labels)
             total += Double(loss) * Double(labels.count)
             count += labels.count

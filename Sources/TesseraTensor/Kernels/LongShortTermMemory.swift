@@ -56,9 +56,29 @@ struct LongShortTermMemory {
                         cells.withUnsafeMutableBufferPointer { cells in
                             outputs.withUnsafeMutableBufferPointer { outs in
                                 previous.withUnsafeMutableBufferPointer { prev in
+                                    guard let ps = step.baseAddress, let pa = acts.baseAddress, let pc = cells.baseAddress,
+                                          let po = outs.baseAddress, let pp = prev.baseAddress else { return }
                                     for sample in 0..<n {
                                         let (s, a, c) = (sample * g, (sample * t + time) * g, (sample * t + time) * h)
-                                        for j in 0..<h {
+                                        // Eight units at a time, then the rest one by one.
+                                        let vectorized = h - h % 8
+                                        for j in stride(from: 0, to: vectorized, by: 8) {
+                                            let i = VectorMath.sigmoid((ps + s + j).loadVector())
+                                            let f = VectorMath.sigmoid((ps + s + h + j).loadVector())
+                                            let cell = VectorMath.tanh((ps + s + 2 * h + j).loadVector())
+                                            let o = VectorMath.sigmoid((ps + s + 3 * h + j).loadVector())
+                                            let before = time > 0 ? UnsafePointer(pc + c - h + j).loadVector() : SIMD8<Float>()
+                                            let value = f * before + i * cell
+                                            let output = o * VectorMath.tanh(value)
+                                            (pa + a + j).storeVector(i)
+                                            (pa + a + h + j).storeVector(f)
+                                            (pa + a + 2 * h + j).storeVector(cell)
+                                            (pa + a + 3 * h + j).storeVector(o)
+                                            (pc + c + j).storeVector(value)
+                                            (po + c + j).storeVector(output)
+                                            (pp + sample * h + j).storeVector(output)
+                                        }
+                                        for j in vectorized..<h {
                                             let i = Self.sigmoid(step[s + j]), f = Self.sigmoid(step[s + h + j])
                                             let cell = Foundation.tanh(step[s + 2 * h + j]), o = Self.sigmoid(step[s + 3 * h + j])
                                             let before: Float = time > 0 ? cells[c - h + j] : 0
@@ -96,19 +116,41 @@ struct LongShortTermMemory {
                     saved.cells.withUnsafeBufferPointer { cells in
                         outputGradient.withUnsafeBufferPointer { dOut in
                             step.withUnsafeMutableBufferPointer { dStep in
-                                for sample in 0..<n {
-                                    let (s, a, c) = (sample * g, (sample * t + time) * g, (sample * t + time) * h)
-                                    for j in 0..<h {
-                                        let dh = dOut[c + j] + hiddenNext[sample * h + j]
-                                        let (i, f, cell, o) = (acts[a + j], acts[a + h + j], acts[a + 2 * h + j], acts[a + 3 * h + j])
-                                        let squashed = Foundation.tanh(cells[c + j])
-                                        let dc = cellNext[sample * h + j] + dh * o * (1 - squashed * squashed)
-                                        let before: Float = time > 0 ? cells[c - h + j] : 0
-                                        dStep[s + j] = dc * cell * i * (1 - i)
-                                        dStep[s + h + j] = dc * before * f * (1 - f)
-                                        dStep[s + 2 * h + j] = dc * i * (1 - cell * cell)
-                                        dStep[s + 3 * h + j] = dh * squashed * o * (1 - o)
-                                        cellNext[sample * h + j] = dc * f
+                                guard let pa = acts.baseAddress, let pc = cells.baseAddress, let pd = dOut.baseAddress,
+                                      let ps = dStep.baseAddress else { return }
+                                hiddenNext.withUnsafeBufferPointer { hiddenNext in
+                                    cellNext.withUnsafeMutableBufferPointer { cellNext in
+                                        guard let pn = hiddenNext.baseAddress, let pcn = cellNext.baseAddress else { return }
+                                        for sample in 0..<n {
+                                            let (s, a, c) = (sample * g, (sample * t + time) * g, (sample * t + time) * h)
+                                            // Eight units at a time, then the rest one by one.
+                                            let vectorized = h - h % 8
+                                            for j in stride(from: 0, to: vectorized, by: 8) {
+                                                let dh = (pd + c + j).loadVector() + (pn + sample * h + j).loadVector()
+                                                let i = (pa + a + j).loadVector(), f = (pa + a + h + j).loadVector()
+                                                let cell = (pa + a + 2 * h + j).loadVector(), o = (pa + a + 3 * h + j).loadVector()
+                                                let squashed = VectorMath.tanh((pc + c + j).loadVector())
+                                                let dc = UnsafePointer(pcn + sample * h + j).loadVector() + dh * o * (1 - squashed * squashed)
+                                                let before = time > 0 ? (pc + c - h + j).loadVector() : SIMD8<Float>()
+                                                (ps + s + j).storeVector(dc * cell * i * (1 - i))
+                                                (ps + s + h + j).storeVector(dc * before * f * (1 - f))
+                                                (ps + s + 2 * h + j).storeVector(dc * i * (1 - cell * cell))
+                                                (ps + s + 3 * h + j).storeVector(dh * squashed * o * (1 - o))
+                                                (pcn + sample * h + j).storeVector(dc * f)
+                                            }
+                                            for j in vectorized..<h {
+                                                let dh = dOut[c + j] + hiddenNext[sample * h + j]
+                                                let (i, f, cell, o) = (acts[a + j], acts[a + h + j], acts[a + 2 * h + j], acts[a + 3 * h + j])
+                                                let squashed = Foundation.tanh(cells[c + j])
+                                                let dc = cellNext[sample * h + j] + dh * o * (1 - squashed * squashed)
+                                                let before: Float = time > 0 ? cells[c - h + j] : 0
+                                                dStep[s + j] = dc * cell * i * (1 - i)
+                                                dStep[s + h + j] = dc * before * f * (1 - f)
+                                                dStep[s + 2 * h + j] = dc * i * (1 - cell * cell)
+                                                dStep[s + 3 * h + j] = dh * squashed * o * (1 - o)
+                                                cellNext[sample * h + j] = dc * f
+                                            }
+                                        }
                                     }
                                 }
                             }
