@@ -72,3 +72,48 @@ struct GEMMTests {
         #expect(result == [Float](repeating: 0, count: 12))
     }
 }
+
+/// Products with a right-hand operand packed once (an LSTM's recurrent weights, every step).
+@Suite("Prepacked GEMM")
+struct PrepackedGEMMTests {
+    /// `op(A) · B` with B packed beforehand, onto `initial` when given, with `pool`.
+    static func product(_ a: Ref, _ b: Ref, m: Int, n: Int, k: Int, transposeB: Bool, accumulateOnto initial: [Float]? = nil,
+                        pool: ThreadPool) -> [Float] {
+        let av = a.data.map(Float.init), bv = b.data.map(Float.init)
+        var c = initial ?? [Float](repeating: .nan, count: m * n)
+        av.withUnsafeBufferPointer { pa in
+            bv.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    let packed = GEMM.PackedB(MatrixOperand(rowMajor: pb.baseAddress!, columns: transposeB ? k : n, transposed: transposeB), k: k, n: n)
+                    GEMM.multiply(m: m, a: MatrixOperand(rowMajor: pa.baseAddress!, columns: k), packed: packed, c: pc.baseAddress!, ldc: n,
+                                  accumulate: initial != nil, pool: pool)
+                }
+            }
+        }
+        return c
+    }
+
+    /// Every size of the packed GEMM's tests (several depth slices, partial strips and tiles),
+    /// B as it is and transposed, against Float64; and onto C.
+    @Test("matches a Float64 reference", arguments: GEMMTests.sizes, [false, true])
+    func matchesReference(size: (m: Int, n: Int, k: Int), transposeB: Bool) {
+        let (m, n, k) = size
+        let a = Ref.random([m, k], seed: UInt64(m * 31 + k))
+        let b = Ref.random(transposeB ? [n, k] : [k, n], seed: UInt64(n * 17 + k))
+        let expected = Reference.matmul(a, transposeB ? Reference.permute(b, [1, 0]) : b)
+        let result = Self.product(a, b, m: m, n: n, k: k, transposeB: transposeB, pool: TestPools.two)
+        expectClose(Tensor(shape: [m, n], storage: result), expected, tolerance: 1e-5 * Double(max(1, k / 16)))
+        let initial = (0..<(m * n)).map { Float($0 % 7) }
+        let onto = Self.product(a, b, m: m, n: n, k: k, transposeB: transposeB, accumulateOnto: initial, pool: TestPools.two)
+        #expect(zip(zip(onto, result), initial).allSatisfy { abs($0.0 - $0.1 - $1) <= 1e-4 * max(1, abs($0.0)) })
+    }
+
+    /// One and two threads give the same bits (the LSTM's determinism rests on it).
+    @Test("one and two threads give the same bits", arguments: GEMMTests.sizes)
+    func threadCountsAgree(size: (m: Int, n: Int, k: Int)) {
+        let (m, n, k) = size
+        let a = Ref.random([m, k], seed: 5), b = Ref.random([k, n], seed: 6)
+        #expect(Self.product(a, b, m: m, n: n, k: k, transposeB: false, pool: TestPools.one)
+                == Self.product(a, b, m: m, n: n, k: k, transposeB: false, pool: TestPools.two))
+    }
+}

@@ -235,7 +235,7 @@ enum GEMM {
     /// outer (one B strip in L1 while the A strips stream from L2), or with `aStripOuter` the
     /// other way round (one A strip in L1 across a narrow B panel in L2).
     @inline(__always)
-    private static func macroKernel(
+    static func macroKernel(
         _ block: ABlock, columnCount: Int, depth: Int, packedB: UnsafeMutablePointer<Float>,
         strips: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, aStripOuter: Bool
     ) {

@@ -4,7 +4,7 @@ import Foundation
 /// PyTorch's `nn.LSTM` with `batch_first`): the forward pass keeping what backward needs, and
 /// backpropagation through time. The weights' rows hold the gates in PyTorch's order: input,
 /// forget, cell, output. Every step's input projection is one GEMM, each step's recurrent
-/// product one GEMM, and backward's weight and input gradients one GEMM each over all steps;
+/// product one GEMM on the recurrent weights packed once per pass, and backward's weight and input gradients one GEMM each over all steps;
 /// the gate arithmetic is one pass over the step's values. Layouts: inputs `[batch, steps,
 /// inputs]`, outputs and cells `[batch, steps, hidden]`, gates `[batch, steps, 4·hidden]`.
 struct LongShortTermMemory {
@@ -37,17 +37,24 @@ struct LongShortTermMemory {
         }
         weightHH.withUnsafeBufferPointer { wHH in
             guard let pw = wHH.baseAddress else { return }
+            // Packed once for all steps' recurrent products.
+            let recurrent = GEMM.PackedB(MatrixOperand(rowMajor: pw, columns: h, transposed: true), k: h, n: g)
             for time in 0..<t {
-                for sample in 0..<n {
-                    let row = (sample * t + time) * g
-                    for index in 0..<g { step[sample * g + index] = projected[row + index] + bias[index] }
+                projected.withUnsafeBufferPointer { projected in
+                    bias.withUnsafeBufferPointer { bias in
+                        step.withUnsafeMutableBufferPointer { step in
+                            guard let pp = projected.baseAddress, let pb = bias.baseAddress, let ps = step.baseAddress else { return }
+                            for sample in 0..<n {
+                                Self.add(pp + (sample * t + time) * g, pb, into: ps + sample * g, count: g)
+                            }
+                        }
+                    }
                 }
                 if time > 0 {
                     previous.withUnsafeBufferPointer { previous in
                         step.withUnsafeMutableBufferPointer { step in
                             guard let ph = previous.baseAddress, let ps = step.baseAddress else { return }
-                            GEMM.multiply(m: n, n: g, k: h, a: MatrixOperand(rowMajor: ph, columns: h),
-                                          b: MatrixOperand(rowMajor: pw, columns: h, transposed: true), c: ps, ldc: g, accumulate: true)
+                            GEMM.multiply(m: n, a: MatrixOperand(rowMajor: ph, columns: h), packed: recurrent, c: ps, ldc: g, accumulate: true)
                         }
                     }
                 }
@@ -111,6 +118,8 @@ struct LongShortTermMemory {
         var step = [Float](repeating: 0, count: n * g)
         weightHH.withUnsafeBufferPointer { wHH in
             guard let pw = wHH.baseAddress else { return }
+            // Packed once for all steps' products with the gates' gradients.
+            let recurrent = GEMM.PackedB(MatrixOperand(rowMajor: pw, columns: h), k: g, n: h)
             for time in stride(from: t - 1, through: 0, by: -1) {
                 saved.activations.withUnsafeBufferPointer { acts in
                     saved.cells.withUnsafeBufferPointer { cells in
@@ -157,26 +166,28 @@ struct LongShortTermMemory {
                         }
                     }
                 }
-                for sample in 0..<n {
-                    let row = (sample * t + time) * g
-                    for index in 0..<g { gateGradients[row + index] = step[sample * g + index] }
+                step.withUnsafeBufferPointer { step in
+                    gateGradients.withUnsafeMutableBufferPointer { gates in
+                        guard let ps = step.baseAddress, let pg = gates.baseAddress else { return }
+                        for sample in 0..<n { (pg + (sample * t + time) * g).update(from: ps + sample * g, count: g) }
+                    }
                 }
                 // The hidden state's gradient flowing into the step before.
                 step.withUnsafeBufferPointer { step in
                     hiddenNext.withUnsafeMutableBufferPointer { next in
                         guard let ps = step.baseAddress, let pn = next.baseAddress else { return }
-                        GEMM.multiply(m: n, n: h, k: g, a: MatrixOperand(rowMajor: ps, columns: g),
-                                      b: MatrixOperand(rowMajor: pw, columns: h), c: pn, ldc: h, accumulate: false)
+                        GEMM.multiply(m: n, a: MatrixOperand(rowMajor: ps, columns: g), packed: recurrent, c: pn, ldc: h, accumulate: false)
                     }
                 }
             }
         }
         // Each step's previous hidden state, in the gates' row order.
         var previous = [Float](repeating: 0, count: n * t * h)
-        for sample in 0..<n {
-            for time in 1..<max(t, 1) {
-                let (to, from) = ((sample * t + time) * h, (sample * t + time - 1) * h)
-                for j in 0..<h { previous[to + j] = outputs[from + j] }
+        outputs.withUnsafeBufferPointer { outputs in
+            previous.withUnsafeMutableBufferPointer { previous in
+                guard let po = outputs.baseAddress, let pp = previous.baseAddress, t > 1 else { return }
+                // A sample's steps are adjacent: its steps 0..<t−1 become its previous states 1..<t.
+                for sample in 0..<n { (pp + (sample * t + 1) * h).update(from: po + sample * t * h, count: (t - 1) * h) }
             }
         }
         var dInput = [Float](repeating: 0, count: n * t * inputs)
@@ -207,10 +218,21 @@ struct LongShortTermMemory {
             }
         }
         var dBias = [Float](repeating: 0, count: g)
-        for row in 0..<(n * t) {
-            for index in 0..<g { dBias[index] += gateGradients[row * g + index] }
+        gateGradients.withUnsafeBufferPointer { gates in
+            dBias.withUnsafeMutableBufferPointer { dBias in
+                guard let pg = gates.baseAddress, let pb = dBias.baseAddress else { return }
+                for row in 0..<(n * t) { Self.add(pg + row * g, pb, into: pb, count: g) }
+            }
         }
         return (dInput, dIH, dHH, dBias)
+    }
+
+    /// `c[i] = a[i] + b[i]` for `count` floats, eight at a time (`c` may be `b`).
+    @inline(__always)
+    private static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>, count: Int) {
+        let vectorized = count - count % 8
+        for index in stride(from: 0, to: vectorized, by: 8) { (c + index).storeVector((a + index).loadVector() + (b + index).loadVector()) }
+        for index in vectorized..<count { c[index] = a[index] + b[index] }
     }
 
     @inline(__always) private static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
