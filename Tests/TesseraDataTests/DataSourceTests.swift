@@ -26,7 +26,7 @@ struct DataSourceTests {
     func realMNISTLoads() throws {
         let (train, test) = try MNIST.load(from: Self.sharedMNIST)
         #expect(train.count == 60_000 && test.count == 10_000)
-        #expect(train.height == 28 && train.width == 28)
+        #expect(train.sampleShape == [1, 28, 28])
         #expect(Array(train.labels.prefix(5)) == [5, 0, 4, 1, 9])
         #expect(test.labelHistogram() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
         #expect(abs(train.normalization.mean - 0.1307) < 0.0005)

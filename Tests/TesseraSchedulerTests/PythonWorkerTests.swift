@@ -23,7 +23,7 @@ struct PythonWorkerTests {
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for (set, prefix) in [(train, "train"), (test, "t10k")] {
-            try idx([set.count, set.height, set.width], set.pixels, "\(prefix)-images-idx3-ubyte")
+            try idx([set.count] + set.sampleShape.dropFirst(), set.pixels, "\(prefix)-images-idx3-ubyte")
             try idx([set.count], set.labels, "\(prefix)-labels-idx1-ubyte")
         }
     }

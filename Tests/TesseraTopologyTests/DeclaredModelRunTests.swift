@@ -44,11 +44,11 @@ struct DeclaredModelRunTests {
 
     /// Launches the smoke topology (3 workers, synthetic digits) with `model` (the ResNet) for
     /// `rounds` rounds in a fresh folder, with `options` besides; returns the run directory.
-    static func run(_ model: String = resnet, rounds: Int, in folder: URL, options: [String] = []) throws -> URL {
+    static func run(_ model: String = resnet, rounds: Int, in folder: URL, lr: String = "0.2", options: [String] = []) throws -> URL {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("model.yaml")
         try model.write(to: file, atomically: true, encoding: .utf8)
-        let launch = try ProcessHarness(["launch", "smoke", "--model", file.path, "--rounds", "\(rounds)", "--lr", "0.2",
+        let launch = try ProcessHarness(["launch", "smoke", "--model", file.path, "--rounds", "\(rounds)", "--lr", lr,
                                          "--set", "runs=\(folder.path)"] + options, includingErrors: true)
         defer { _ = launch.stop() }
         let done = try launch.waitForLine(containing: "done:", timeout: 300)
@@ -65,6 +65,51 @@ struct DeclaredModelRunTests {
         let metrics = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         let last = try #require(metrics.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
         #expect(metrics.count == 4 && (last["accuracy"] as? Double ?? 0) >= 0.30, "\(last)")
+    }
+
+    /// A ResNet for colour images, on the synthetic 3×32×32 images.
+    static let colorResNet = """
+        name: small-color-resnet
+        input: [3, 32, 32]
+        layers:
+          - conv: {out: 8, kernel: 3, stride: 2, padding: 1}
+          - groupnorm: {groups: 2}
+          - relu
+          - residual: [{conv: {out: 8, kernel: 3, padding: 1}}, {groupnorm: {groups: 2}}, relu, {conv: {out: 8, kernel: 3, padding: 1}}, {groupnorm: {groups: 2}}]
+          - relu
+          - globalavgpool
+          - linear: {out: 10}
+        """
+
+    /// A character LSTM, on the synthetic text (80 characters, the next one to predict).
+    static let characterLSTM = """
+        name: small-char-lstm
+        input: [80]
+        layers:
+          - embedding: {vocab: 80, dim: 8}
+          - lstm: {hidden: 32}
+          - last
+          - linear: {out: 80}
+        """
+
+    /// The final accuracy in `run`'s metrics, after checking it has `rounds` rows.
+    static func finalAccuracy(_ run: URL, rounds: Int) throws -> Double {
+        let metrics = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let last = try #require(metrics.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect(metrics.count == rounds)
+        return last["accuracy"] as? Double ?? 0
+    }
+
+    /// The issue's other two tasks, federated by real processes: a ResNet on colour images
+    /// (chance 10 %; this run reaches 100 % in 3 rounds, seeded) and a character LSTM on text
+    /// (chance 1.25 %, the best possible about 60 %; this run reaches 22.5 %).
+    @Test(arguments: [(colorResNet, "synthetic-images", 0.5), (characterLSTM, "synthetic-text", 0.1)])
+    func theLiteratureTasksLearnFederated(model: String, data: String, least: Double) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-tasks-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try Self.run(model, rounds: 3, in: folder, lr: data == "synthetic-text" ? "1" : "0.2", options: ["--data", data])
+        let accuracy = try Self.finalAccuracy(run, rounds: 3)
+        #expect(accuracy >= least, "\(data): \(accuracy)")
     }
 
     /// FedBN (`--fedbn all`): the run learns with each client's own batch normalization, and

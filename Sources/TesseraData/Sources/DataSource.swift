@@ -1,12 +1,18 @@
 import Foundation
 
-/// Where a run's images come from: real MNIST found on disk, or the built-in synthetic digits
-/// when no MNIST is found (so every command works on a fresh machine).
+/// Where a run's data comes from: real MNIST found on disk, or the built-in synthetic digits
+/// when no MNIST is found (so every command works on a fresh machine); or, by name, generated
+/// colour images (3×32×32) or text (80-character sequences) for the other models.
 public enum DataSource: Sendable, Equatable {
     /// MNIST from this directory.
     case mnist(URL)
     /// The generated synthetic digits.
     case synthetic
+    /// Generated 3×32×32 colour images of 10 classes (``SyntheticColorImages``): `synthetic-images`.
+    case syntheticImages
+    /// Generated 80-character sequences labelled with the next character (``SyntheticText``):
+    /// `synthetic-text`.
+    case syntheticText
 
     /// Directories searched for MNIST after an explicit `--data`, in order: `TESSERA_DATA`,
     /// `../shared/data/mnist`, `~/.cache/tessera/mnist`.
@@ -28,10 +34,15 @@ public enum DataSource: Sendable, Equatable {
     /// - Throws: ``DataError`` (`.notFound`) when an explicit directory lacks the files.
     public static func locate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DataSource {
         if let explicit {
-            if explicit == "synthetic" { return .synthetic }
+            switch explicit {
+            case "synthetic": return .synthetic
+            case "synthetic-images": return .syntheticImages
+            case "synthetic-text": return .syntheticText
+            default: break
+            }
             let directory = URL(fileURLWithPath: explicit)
             guard MNIST.isPresent(in: directory) else {
-                throw DataError(.notFound, "--data \(explicit): no MNIST IDX files there (train-images-idx3-ubyte[.gz] and the other three); pass a directory that has them, or 'synthetic'")
+                throw DataError(.notFound, "--data \(explicit): no MNIST IDX files there (train-images-idx3-ubyte[.gz] and the other three); pass a directory that has them, or synthetic, synthetic-images or synthetic-text")
             }
             return .mnist(directory)
         }
@@ -46,6 +57,8 @@ public enum DataSource: Sendable, Equatable {
         switch self {
         case let .mnist(directory): "MNIST from \(directory.path)"
         case .synthetic: "synthetic digits"
+        case .syntheticImages: "synthetic colour images"
+        case .syntheticText: "synthetic text"
         }
     }
 
@@ -54,6 +67,8 @@ public enum DataSource: Sendable, Equatable {
         switch self {
         case let .mnist(directory): "MNIST from \(directory.path)"
         case .synthetic: "no MNIST found (--data, TESSERA_DATA, ../shared/data/mnist, ~/.cache/tessera/mnist); using the built-in synthetic digits"
+        case .syntheticImages: "synthetic colour images (3×32×32, 10 classes)"
+        case .syntheticText: "synthetic text (sequences of 80 characters, the next one to predict)"
         }
     }
 
@@ -64,6 +79,8 @@ public enum DataSource: Sendable, Equatable {
         switch self {
         case let .mnist(directory): try MNIST.load(from: directory)
         case .synthetic: try SyntheticDigits.make(seed: seed)
+        case .syntheticImages: try SyntheticColorImages.make(seed: seed)
+        case .syntheticText: try SyntheticText.make(seed: seed)
         }
     }
 }

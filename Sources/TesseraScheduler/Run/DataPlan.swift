@@ -35,7 +35,7 @@ public struct DataPlan: Sendable {
         test = data.test
         shares = ShareSizes(training: split.map(\.trained.count), heldOut: split.map(\.heldOut.count))
         trainingSamples = data.train.count
-        sampleBytes = data.train.height * data.train.width
+        sampleBytes = data.train.sampleSize
         try Self.check(settings.model, takes: data.train, from: source)
     }
 
@@ -44,10 +44,13 @@ public struct DataPlan: Sendable {
     ///
     /// - Throws: ``SchedulerError/invalidConfiguration(_:)`` saying what to declare instead.
     static func check(_ model: ModelSpec, takes data: ImageDataset, from source: DataSource) throws {
-        let sample = [1, data.height, data.width]
+        let sample = data.sampleShape
         guard model.inputShape == sample else {
+            // The generated data that would fit the model, if any.
+            let fitting = [(SyntheticColorImages.sampleShape, "synthetic-images"), ([SyntheticText.length], "synthetic-text"), ([1, 28, 28], "synthetic")]
+                .first { $0.0 == model.inputShape }.map { " or use data of its shape (data.source: \($0.1))" } ?? ""
             throw SchedulerError.invalidConfiguration(
-                "model '\(model.name)' takes samples of \(model.inputShape), but the data (\(source.name)) has samples of \(sample): declare input: \(sample)")
+                "model '\(model.name)' takes samples of \(model.inputShape), but the data (\(source.name)) has samples of \(sample): declare input: \(sample)" + fitting)
         }
         let output = try model.validate()
         guard output == [data.classes] else {

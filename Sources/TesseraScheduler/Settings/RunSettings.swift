@@ -46,7 +46,7 @@ public struct RunSettings: Sendable, Equatable {
     public var bind = "tcp://127.0.0.1:0"
     /// Workers (clients) expected before round 1.
     public var workers = 1
-    /// An MNIST directory (as the workers see it), "synthetic", or "auto".
+    /// An MNIST directory (as the workers see it), "synthetic", "synthetic-images", "synthetic-text", or "auto".
     public var data = "auto"
     /// How the training set is split among the workers.
     public var partition = ClientConfiguration.PartitionKind.iid

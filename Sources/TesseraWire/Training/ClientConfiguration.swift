@@ -11,7 +11,7 @@ public struct ClientConfiguration: Codable, Sendable, Equatable {
 
     /// The architecture to train.
     public var model: ModelSpec
-    /// An MNIST directory, "synthetic", or "auto" (the usual search, then synthetic).
+    /// An MNIST directory, "synthetic", "synthetic-images", "synthetic-text", or "auto" (the usual search, then synthetic).
     public var data: String
     /// The split strategy.
     public var partition: PartitionKind

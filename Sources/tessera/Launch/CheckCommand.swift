@@ -52,6 +52,7 @@ struct CheckCommand: ParsableCommand {
             switch try DataSource.locate(explicit: data == "auto" ? nil : data) {
             case let .mnist(directory): return "MNIST in \(directory.path)"
             case .synthetic: return "synthetic digits" + (data == "auto" ? " (no MNIST found here)" : "")
+            case let source: return source.name
             }
         } catch {
             return "none: \(error)"
