@@ -1,6 +1,7 @@
 import Testing
 import TesseraNN
 import TesseraTensor
+import TesseraWire
 @testable import TesseraScheduler
 
 /// FedBN on the scheduler: the entries the clients keep are left as they are, by every path.
@@ -28,5 +29,17 @@ struct LocalNormalizationStrategyTests {
             for name in kept { #expect(stepped[name] == global[name]) }
             #expect(stepped["fc1.weight"] != global["fc1.weight"])
         }
+    }
+
+    /// A worker that says its running variances are negative (which would make every
+    /// evaluation NaN) has its update refused with the reason.
+    @Test func negativeRunningVariancesAreRefused() throws {
+        let global = try Model(spec: Self.spec, seed: 1).parameters
+        var lying = global
+        try lying.replace("bn1.running_var", with: Tensor([1, -0.5], shape: [2]))
+        let update = TrainUpdate(round: 1, modelVersion: 0, sampleCount: 10, isDelta: false, metrics: [:], weights: lying.namedTensors)
+        #expect { try ValidatedUpdate(update, from: "w1", global: global) } throws: { "\($0)".contains("its bn1.running_var holds negative variances") }
+        let honest = TrainUpdate(round: 1, modelVersion: 0, sampleCount: 10, isDelta: false, metrics: [:], weights: global.namedTensors)
+        _ = try ValidatedUpdate(honest, from: "w1", global: global)
     }
 }

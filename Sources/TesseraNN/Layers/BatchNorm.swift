@@ -28,6 +28,12 @@ public struct BatchNorm: Layer {
     /// The names of the buffers among its parameters.
     public static let bufferNames = ["running_mean", "running_var"]
 
+    /// Whether `name` (a full parameter name) is a batch normalization's running variance,
+    /// which must not be negative.
+    public static func isVariance(_ name: String) -> Bool {
+        name.hasSuffix(".running_var") || name == "running_var"
+    }
+
     public func makeParameters(using generator: inout SeededGenerator) throws -> [(name: String, tensor: Tensor)] {
         [(name: "weight", tensor: try Tensor.ones([channels])), (name: "bias", tensor: try Tensor.zeros([channels])),
          (name: "running_mean", tensor: try Tensor.zeros([channels])), (name: "running_var", tensor: try Tensor.ones([channels]))]

@@ -25,7 +25,8 @@ public struct ValidatedUpdate: Sendable {
     /// `update` from `workerID` checked against `global`, or why it cannot be used.
     ///
     /// - Throws: ``SchedulerError`` (`.unusableUpdate`): no samples, a loss metric that is not
-    ///   finite, names or shapes that differ from the global model, or a value that is not finite.
+    ///   finite, names or shapes that differ from the global model, a value that is not finite,
+    ///   or a batch normalization's running variance below 0.
     public init(_ update: TrainUpdate, from workerID: String, global: ParameterSet) throws {
         guard update.sampleCount > 0 else { throw SchedulerError.unusableUpdate(worker: workerID, reason: "it claims no samples") }
         // The round's training loss is weighted from these: one NaN would make it NaN.
@@ -48,6 +49,10 @@ public struct ValidatedUpdate: Sendable {
             guard parameters.tensors.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
                 throw SchedulerError.unusableUpdate(worker: workerID, reason: "its change added to the global model is not finite")
             }
+        }
+        // A negative running variance would make every evaluation with it NaN.
+        if let name = parameters.names.first(where: { BatchNorm.isVariance($0) && (parameters[$0]?.scalars.contains { $0 < 0 } ?? false) }) {
+            throw SchedulerError.unusableUpdate(worker: workerID, reason: "its \(name) holds negative variances")
         }
         self.init(workerID: workerID, parameters: parameters, sampleCount: update.sampleCount, metrics: update.metrics)
     }
