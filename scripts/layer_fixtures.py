@@ -103,6 +103,8 @@ def main():
             "globalavgpool", {"linear": {"out": 3}}]}, 3, 19),
         # Twelve units: eight through the vectorized gate pass, four through its scalar tail.
         case("lstm of twelve units", {"input": [6, 5], "layers": [{"lstm": {"hidden": 12, "layers": 2}}]}, 3, 20),
+        # Thirty-two units: two threads, each with whole 16-column strips of every gate.
+        case("lstm of thirty-two units", {"input": [5, 3], "layers": [{"lstm": {"hidden": 32, "layers": 2}}]}, 2, 21),
     ]
     print(json.dumps({"torch": torch.__version__, "cases": cases}))
 

@@ -55,7 +55,7 @@ struct LayerFixtureTests {
     }()
 
     @Test func theFixturesAreThere() {
-        #expect(Self.fixtures.count >= 20)
+        #expect(Self.fixtures.count >= 21)
     }
 
     /// `actual` is within 1e-4 of `expected`'s largest magnitude, everywhere; of `floor` at

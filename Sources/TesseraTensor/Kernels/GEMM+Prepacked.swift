@@ -53,21 +53,30 @@ extension GEMM {
         let columnStrips = (n + Microkernel.columns - 1) / Microkernel.columns
         let tasks = min(pool.threadCount, columnStrips)
         pool.parallelFor(tasks) { task, thread in
-            let strips = evenSlice(of: columnStrips, part: task, of: tasks)
-            var depthStart = 0
-            while depthStart < k {
-                let depth = min(b.depthSize, k - depthStart)
-                var rowStart = 0
-                while rowStart < m {
-                    let rowCount = min(rowBlock, m - rowStart)
-                    let block = ABlock(a, rowStart: rowStart, rowCount: rowCount, depthStart: depthStart, depth: depth,
-                                       direct: false, scratch: workspace.packedA(thread: thread))
-                    macroKernel(block, columnCount: n, depth: depth, packedB: b.slice(at: depthStart), strips: strips,
-                                c: c + rowStart * ldc, ldc: ldc, accumulate: accumulate || depthStart > 0, aStripOuter: false)
-                    rowStart += rowCount
-                }
-                depthStart += depth
+            multiply(m: m, a: a, packed: b, strips: evenSlice(of: columnStrips, part: task, of: tasks), c: c, ldc: ldc,
+                     accumulate: accumulate, scratch: workspace.packedA(thread: thread))
+        }
+    }
+
+    /// The columns of `C = A · B` (or `C += A · B`) in B's column strips `strips`, on the calling
+    /// thread, packing A's rows in `scratch` (one thread's A block of a ``Workspace``): one
+    /// task of the product above, or of a caller that splits the work itself.
+    static func multiply(
+        m: Int, a: MatrixOperand, packed b: PackedB, strips: Range<Int>, c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, scratch: UnsafeMutablePointer<Float>
+    ) {
+        var depthStart = 0
+        while depthStart < b.k {
+            let depth = min(b.depthSize, b.k - depthStart)
+            var rowStart = 0
+            while rowStart < m {
+                let rowCount = min(rowBlock, m - rowStart)
+                let block = ABlock(a, rowStart: rowStart, rowCount: rowCount, depthStart: depthStart, depth: depth, direct: false, scratch: scratch)
+                macroKernel(block, columnCount: b.n, depth: depth, packedB: b.slice(at: depthStart), strips: strips,
+                            c: c + rowStart * ldc, ldc: ldc, accumulate: accumulate || depthStart > 0, aStripOuter: false)
+                rowStart += rowCount
             }
+            depthStart += depth
         }
     }
 }

@@ -18,85 +18,60 @@ struct LongShortTermMemory {
     }
 
     /// Every step's hidden state, from zero initial hidden and cell states, and the saved values.
-    func forward(_ x: [Float], weightIH: [Float], weightHH: [Float], bias: [Float]) -> (outputs: [Float], saved: Saved) {
+    ///
+    /// Each step is one parallel loop: a thread owns a range of hidden units (whole 16-column
+    /// strips of each gate) and computes their recurrent products on the weights packed once,
+    /// then their gates, cells and outputs; the next step reads the outputs once all are done.
+    func forward(_ x: [Float], weightIH: [Float], weightHH: [Float], bias: [Float], pool: ThreadPool = .shared) -> (outputs: [Float], saved: Saved) {
         let (n, t, h, g) = (batch, steps, hidden, gates)
+        // The input projections plus bias, then (step by step) the recurrent products added: the
+        // gates' pre-activations, row (sample, step).
         var projected = [Float](repeating: 0, count: n * t * g)
         var activations = [Float](repeating: 0, count: n * t * g)
         var cells = [Float](repeating: 0, count: n * t * h)
         var outputs = [Float](repeating: 0, count: n * t * h)
-        var step = [Float](repeating: 0, count: n * g)
-        var previous = [Float](repeating: 0, count: n * h)
         x.withUnsafeBufferPointer { x in
             weightIH.withUnsafeBufferPointer { wIH in
-                projected.withUnsafeMutableBufferPointer { projected in
-                    guard let px = x.baseAddress, let pw = wIH.baseAddress, let pp = projected.baseAddress else { return }
-                    GEMM.multiply(m: n * t, n: g, k: inputs, a: MatrixOperand(rowMajor: px, columns: inputs),
-                                  b: MatrixOperand(rowMajor: pw, columns: inputs, transposed: true), c: pp, ldc: g, accumulate: false)
+                bias.withUnsafeBufferPointer { bias in
+                    projected.withUnsafeMutableBufferPointer { projected in
+                        guard let px = x.baseAddress, let pw = wIH.baseAddress, let pb = bias.baseAddress,
+                              let pp = projected.baseAddress else { return }
+                        GEMM.multiply(m: n * t, n: g, k: inputs, a: MatrixOperand(rowMajor: px, columns: inputs),
+                                      b: MatrixOperand(rowMajor: pw, columns: inputs, transposed: true), c: pp, ldc: g, accumulate: false)
+                        for row in 0..<(n * t) { Self.add(pp + row * g, pb, into: pp + row * g, count: g) }
+                    }
                 }
             }
         }
+        let width = Microkernel.columns
+        // Units split in whole strips of every gate when the hidden size allows, else one task.
+        let tasks = h % width == 0 ? max(1, min(pool.threadCount, h / width)) : 1
+        let workspace = GEMM.Workspace.take(threads: pool.threadCount)
+        defer { GEMM.Workspace.give(workspace) }
         weightHH.withUnsafeBufferPointer { wHH in
-            guard let pw = wHH.baseAddress else { return }
-            // Packed once for all steps' recurrent products.
-            let recurrent = GEMM.PackedB(MatrixOperand(rowMajor: pw, columns: h, transposed: true), k: h, n: g)
-            for time in 0..<t {
-                projected.withUnsafeBufferPointer { projected in
-                    bias.withUnsafeBufferPointer { bias in
-                        step.withUnsafeMutableBufferPointer { step in
-                            guard let pp = projected.baseAddress, let pb = bias.baseAddress, let ps = step.baseAddress else { return }
-                            for sample in 0..<n {
-                                Self.add(pp + (sample * t + time) * g, pb, into: ps + sample * g, count: g)
-                            }
-                        }
-                    }
-                }
-                if time > 0 {
-                    previous.withUnsafeBufferPointer { previous in
-                        step.withUnsafeMutableBufferPointer { step in
-                            guard let ph = previous.baseAddress, let ps = step.baseAddress else { return }
-                            GEMM.multiply(m: n, a: MatrixOperand(rowMajor: ph, columns: h), packed: recurrent, c: ps, ldc: g, accumulate: true)
-                        }
-                    }
-                }
-                step.withUnsafeBufferPointer { step in
-                    activations.withUnsafeMutableBufferPointer { acts in
-                        cells.withUnsafeMutableBufferPointer { cells in
-                            outputs.withUnsafeMutableBufferPointer { outs in
-                                previous.withUnsafeMutableBufferPointer { prev in
-                                    guard let ps = step.baseAddress, let pa = acts.baseAddress, let pc = cells.baseAddress,
-                                          let po = outs.baseAddress, let pp = prev.baseAddress else { return }
-                                    for sample in 0..<n {
-                                        let (s, a, c) = (sample * g, (sample * t + time) * g, (sample * t + time) * h)
-                                        // Eight units at a time, then the rest one by one.
-                                        let vectorized = h - h % 8
-                                        for j in stride(from: 0, to: vectorized, by: 8) {
-                                            let i = VectorMath.sigmoid((ps + s + j).loadVector())
-                                            let f = VectorMath.sigmoid((ps + s + h + j).loadVector())
-                                            let cell = VectorMath.tanh((ps + s + 2 * h + j).loadVector())
-                                            let o = VectorMath.sigmoid((ps + s + 3 * h + j).loadVector())
-                                            let before = time > 0 ? UnsafePointer(pc + c - h + j).loadVector() : SIMD8<Float>()
-                                            let value = f * before + i * cell
-                                            let output = o * VectorMath.tanh(value)
-                                            (pa + a + j).storeVector(i)
-                                            (pa + a + h + j).storeVector(f)
-                                            (pa + a + 2 * h + j).storeVector(cell)
-                                            (pa + a + 3 * h + j).storeVector(o)
-                                            (pc + c + j).storeVector(value)
-                                            (po + c + j).storeVector(output)
-                                            (pp + sample * h + j).storeVector(output)
-                                        }
-                                        for j in vectorized..<h {
-                                            let i = Self.sigmoid(step[s + j]), f = Self.sigmoid(step[s + h + j])
-                                            let cell = Foundation.tanh(step[s + 2 * h + j]), o = Self.sigmoid(step[s + 3 * h + j])
-                                            let before: Float = time > 0 ? cells[c - h + j] : 0
-                                            let value = f * before + i * cell
-                                            let output = o * Foundation.tanh(value)
-                                            (acts[a + j], acts[a + h + j], acts[a + 2 * h + j], acts[a + 3 * h + j]) = (i, f, cell, o)
-                                            cells[c + j] = value
-                                            outs[c + j] = output
-                                            prev[sample * h + j] = output
+            projected.withUnsafeMutableBufferPointer { projected in
+                activations.withUnsafeMutableBufferPointer { acts in
+                    cells.withUnsafeMutableBufferPointer { cells in
+                        outputs.withUnsafeMutableBufferPointer { outs in
+                            guard let pw = wHH.baseAddress, let pp = projected.baseAddress, let pa = acts.baseAddress,
+                                  let pc = cells.baseAddress, let po = outs.baseAddress else { return }
+                            // Packed once for all steps' recurrent products.
+                            let recurrent = GEMM.PackedB(MatrixOperand(rowMajor: pw, columns: h, transposed: true), k: h, n: g)
+                            for time in 0..<t {
+                                pool.parallelFor(tasks) { task, thread in
+                                    let strips = GEMM.evenSlice(of: h / width, part: task, of: tasks)
+                                    let unitRange = tasks == 1 ? 0..<h : (strips.lowerBound * width)..<(strips.upperBound * width)
+                                    if time > 0 {
+                                        // The previous step's outputs: one row per sample, t·h apart.
+                                        let previous = MatrixOperand(rowMajor: po + (time - 1) * h, columns: t * h)
+                                        let ranges = tasks == 1 ? [0..<((g + width - 1) / width)]
+                                            : (0..<4).map { gate in ((gate * h + unitRange.lowerBound) / width)..<((gate * h + unitRange.upperBound) / width) }
+                                        for range in ranges {
+                                            GEMM.multiply(m: n, a: previous, packed: recurrent, strips: range, c: pp + time * g, ldc: t * g,
+                                                          accumulate: true, scratch: workspace.packedA(thread: thread))
                                         }
                                     }
+                                    applyGates(units: unitRange, time: time, preactivations: pp, activations: pa, cells: pc, outputs: po)
                                 }
                             }
                         }
@@ -105,6 +80,40 @@ struct LongShortTermMemory {
             }
         }
         return (outputs, Saved(activations: activations, cells: cells))
+    }
+
+    /// The gates, cells and outputs of units `units` at step `time` for every sample, from the
+    /// pre-activations: eight units at a time, then the rest one by one.
+    @inline(__always)
+    private func applyGates(units: Range<Int>, time: Int, preactivations pp: UnsafeMutablePointer<Float>, activations pa: UnsafeMutablePointer<Float>,
+                       cells pc: UnsafeMutablePointer<Float>, outputs po: UnsafeMutablePointer<Float>) {
+        let (t, h, g) = (steps, hidden, gates)
+        for sample in 0..<batch {
+            let (s, c) = ((sample * t + time) * g, (sample * t + time) * h)
+            let ps = UnsafePointer(pp + s)
+            let vectorEnd = units.lowerBound + units.count / 8 * 8
+            for j in stride(from: units.lowerBound, to: vectorEnd, by: 8) {
+                let i = VectorMath.sigmoid((ps + j).loadVector()), f = VectorMath.sigmoid((ps + h + j).loadVector())
+                let cell = VectorMath.tanh((ps + 2 * h + j).loadVector()), o = VectorMath.sigmoid((ps + 3 * h + j).loadVector())
+                let before = time > 0 ? UnsafePointer(pc + c - h + j).loadVector() : SIMD8<Float>()
+                let value = f * before + i * cell
+                (pa + s + j).storeVector(i)
+                (pa + s + h + j).storeVector(f)
+                (pa + s + 2 * h + j).storeVector(cell)
+                (pa + s + 3 * h + j).storeVector(o)
+                (pc + c + j).storeVector(value)
+                (po + c + j).storeVector(o * VectorMath.tanh(value))
+            }
+            for j in vectorEnd..<units.upperBound {
+                let i = Self.sigmoid(ps[j]), f = Self.sigmoid(ps[h + j])
+                let cell = Foundation.tanh(ps[2 * h + j]), o = Self.sigmoid(ps[3 * h + j])
+                let before: Float = time > 0 ? pc[c - h + j] : 0
+                let value = f * before + i * cell
+                (pa[s + j], pa[s + h + j], pa[s + 2 * h + j], pa[s + 3 * h + j]) = (i, f, cell, o)
+                pc[c + j] = value
+                po[c + j] = o * Foundation.tanh(value)
+            }
+        }
     }
 
     /// The gradients of the input, both weights and the bias (which both biases share) from the
