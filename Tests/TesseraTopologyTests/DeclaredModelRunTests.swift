@@ -101,7 +101,7 @@ struct DeclaredModelRunTests {
     }
 
     /// The other two tasks, federated by real processes: a ResNet on colour images
-    /// (chance 10 %; this run reaches 100 % in 3 rounds, seeded) and a character LSTM on text
+    /// (chance 10 %; this run reaches 80 % in 3 rounds, seeded) and a character LSTM on text
     /// (chance 1.25 %, the best possible about 60 %; this run reaches 22.5 %).
     @Test(arguments: [(colorResNet, "synthetic-images", 0.5), (characterLSTM, "synthetic-text", 0.1)])
     func theLiteratureTasksLearnFederated(model: String, data: String, least: Double) throws {

@@ -1,11 +1,11 @@
 import Foundation
 import TesseraTensor
 
-/// A generated stand-in for CIFAR-10's shape: 3×32×32 colour images of 10 classes, each class a
-/// striped pattern of its own tint (five tints, each shared by two classes) and orientation
-/// (the two classes of a tint differ by a quarter turn), under random phase, stripe width,
-/// contrast, brightness and noise. A small convolutional network tells them apart within a few
-/// rounds; neither the tint nor a pixel alone does. Fully determined by the seed.
+/// A generated stand-in for CIFAR-10's shape: 3×32×32 colour images of 10 classes, each class
+/// stripes at its own orientation (a tenth of a half turn apart, jittered by up to a third of
+/// that), in a tint, stripe width, phase, contrast and brightness drawn at random for every
+/// image, under noise. Neither colour nor any one pixel tells the class: a network must learn
+/// orientation. Fully determined by the seed.
 public enum SyntheticColorImages {
     /// The shape of one image.
     public static let sampleShape = [3, 32, 32]
@@ -33,16 +33,16 @@ public enum SyntheticColorImages {
         for index in 0..<count {
             let label = index % 10
             labels[index] = UInt8(label)
-            let tint = tints[label / 2]
-            let angle = Float(label % 2) * Float.pi / 2 + Float(label / 2) * 0.3 + uniform(-0.15, 0.15)
-            let frequency = uniform(0.35, 0.6), phase = uniform(0, 2 * Float.pi)
-            let contrast = uniform(0.5, 0.9), brightness = uniform(-0.1, 0.1)
+            let tint = tints[Int(generator.next() % UInt64(tints.count))]
+            let angle = (Float(label) + uniform(-0.3, 0.3)) * Float.pi / 10
+            let frequency = uniform(0.35, 0.7), phase = uniform(0, 2 * Float.pi)
+            let contrast = uniform(0.4, 0.9), brightness = uniform(-0.1, 0.1)
             let (cosine, sine) = (Foundation.cos(angle), Foundation.sin(angle))
             for y in 0..<32 {
                 for x in 0..<32 {
                     let stripe = 0.5 + 0.5 * Foundation.sin(frequency * (Float(x) * cosine + Float(y) * sine) + phase)
                     for (channel, weight) in [tint.0, tint.1, tint.2].enumerated() {
-                        let value = 0.15 + brightness + contrast * stripe * weight + uniform(-0.1, 0.1)
+                        let value = 0.15 + brightness + contrast * stripe * weight + uniform(-0.15, 0.15)
                         pixels[(index * 3 + channel) * plane + y * 32 + x] = UInt8(min(max(value, 0), 1) * 255)
                     }
                 }
