@@ -64,9 +64,10 @@ struct LongShortTermMemory {
                                     if time > 0 {
                                         // The previous step's outputs: one row per sample, t·h apart.
                                         let previous = MatrixOperand(rowMajor: po + (time - 1) * h, columns: t * h)
-                                        let ranges = tasks == 1 ? [0..<((g + width - 1) / width)]
-                                            : (0..<4).map { gate in ((gate * h + unitRange.lowerBound) / width)..<((gate * h + unitRange.upperBound) / width) }
-                                        for range in ranges {
+                                        // One task: every strip at once; else this task's strips of each of the four gates.
+                                        for gate in 0..<(tasks == 1 ? 1 : 4) {
+                                            let range = tasks == 1 ? 0..<((g + width - 1) / width)
+                                                : ((gate * h + unitRange.lowerBound) / width)..<((gate * h + unitRange.upperBound) / width)
                                             GEMM.multiply(m: n, a: previous, packed: recurrent, strips: range, c: pp + time * g, ldc: t * g,
                                                           accumulate: true, scratch: workspace.packedA(thread: thread))
                                         }
