@@ -178,7 +178,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraDataTests",
-            dependencies: ["TesseraData", "TesseraTensor"]
+            dependencies: ["TesseraData", "TesseraTensor"],
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -4,6 +4,9 @@ public struct DataError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The broad class of error.
     public enum Kind: String, Sendable {
         case notFound, malformedFile, decompression, invalidArgument
+        /// The data cannot be split among the clients as asked (too few samples or natural
+        /// clients, a parameter out of range).
+        case impossibleSplit
     }
 
     /// The class of error.

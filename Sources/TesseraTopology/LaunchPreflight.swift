@@ -23,10 +23,11 @@ enum LaunchPreflight {
     static func check(workers: Int, concurrent: Int, plan: DataPlan, model: ModelSpec, file: String) throws {
         let modelBytes = try Model(spec: model, seed: 0).parameters.scalarCount * 4
         let largestShare = (plan.shares.training.max() ?? 0) + (plan.shares.heldOut.max() ?? 0)
-        // Each worker keeps its share (bytes per pixel) and the model four times over (weights,
-        // gradients, the task's copy, the update); while joining it holds the whole training set.
+        // Each worker keeps its share and the model four times over (weights, gradients, the
+        // task's copy, the update); while joining it holds the whole training set (MNIST, the
+        // generated sets) or, from a data file, every label and client id.
         let perWorker = workerBaseBytes + largestShare * plan.sampleBytes + 4 * modelBytes
-        let joining = plan.trainingSamples * plan.sampleBytes * 2
+        let joining = plan.trainingSamples * (plan.workersReadAll ? plan.sampleBytes * 2 : 24)
         let needed = workers.multipliedReportingOverflow(by: perWorker).partialValue + min(workers, concurrent) * joining
         if let available = availableMemory(), needed > available {
             throw TopologyError(file: file, line: nil, key: "workers.count", message: """

@@ -73,6 +73,8 @@ public final class Launcher {
         let concurrent = min(settings.trainerCap, settings.workers)
         // The data split and what the workers will need of this machine, before anything starts.
         let plan = try DataPlan(settings: settings)
+        if case .file = plan.source { onEvent("data: \(plan.source.name): " + plan.dataSummary) }
+        if let natural = plan.naturalClients { onEvent("natural clients: " + natural) }
         if topology.launch == .local {
             try LaunchPreflight.check(workers: settings.workers, concurrent: concurrent, plan: plan, model: settings.model, file: topology.name)
         }

@@ -4,7 +4,7 @@ import TesseraData
 @Suite("Partitioners")
 struct PartitionTests {
     /// 6,000 labels, 600 of each class, in a scrambled order.
-    static let labels: [UInt8] = (0..<6000).map { UInt8(($0 * 7) % 10) }
+    static let labels: [Int32] = (0..<6000).map { Int32(($0 * 7) % 10) }
 
     static let strategies: [Partition] = [.iid, .dirichlet(alpha: 0.5), .dirichlet(alpha: 100), .labelShards(shardsPerClient: 2)]
 

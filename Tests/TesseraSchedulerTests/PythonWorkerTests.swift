@@ -23,8 +23,9 @@ struct PythonWorkerTests {
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for (set, prefix) in [(train, "train"), (test, "t10k")] {
-            try idx([set.count] + set.sampleShape.dropFirst(), set.pixels, "\(prefix)-images-idx3-ubyte")
-            try idx([set.count], set.labels, "\(prefix)-labels-idx1-ubyte")
+            guard case let .bytes(pixels) = set.values else { throw CancellationError() }
+            try idx([set.count] + set.sampleShape.dropFirst(), pixels, "\(prefix)-images-idx3-ubyte")
+            try idx([set.count], set.labels.map { UInt8($0) }, "\(prefix)-labels-idx1-ubyte")
         }
     }
 

@@ -4,16 +4,16 @@ import TesseraTensor
 /// in order), cut into batches of `batchSize` (the last may be smaller).
 public struct Batches: Sequence, Sendable {
     /// The dataset batched.
-    public let dataset: ImageDataset
-    /// Images per batch.
+    public let dataset: Dataset
+    /// Samples per batch.
     public let batchSize: Int
-    /// Image indices in visiting order.
+    /// Sample indices in visiting order.
     public let order: [Int]
 
     /// Batches of `dataset` in index order, or shuffled by `seed`.
     ///
     /// - Throws: ``DataError`` for a batch size below 1.
-    public init(_ dataset: ImageDataset, batchSize: Int, shuffleSeed seed: UInt64? = nil) throws {
+    public init(_ dataset: Dataset, batchSize: Int, shuffleSeed seed: UInt64? = nil) throws {
         guard batchSize >= 1 else { throw DataError(.invalidArgument, "batch size must be at least 1, got \(batchSize)") }
         self.dataset = dataset
         self.batchSize = batchSize

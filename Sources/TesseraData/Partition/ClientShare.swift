@@ -15,17 +15,18 @@ public struct ClientShare: Sendable, Equatable {
         self.heldOut = heldOut
     }
 
-    /// Every client's share of a dataset with `labels`: split among `clients` by `partition`
-    /// (seeded by `seed`), then from each part a seeded pick of `heldOutFraction` held out (at
-    /// least one sample when the fraction is positive, never all).
+    /// Every client's share of a dataset with `labels` (and the natural client column, when it
+    /// has one): split among `clients` by `partition` (seeded by `seed`), then from each part a
+    /// seeded pick of `heldOutFraction` held out (at least one sample when the fraction is
+    /// positive, never all).
     ///
     /// - Throws: ``DataError`` for a split that cannot be made, a fraction outside [0, 1).
-    public static func all(labels: [UInt8], partition: Partition, clients: Int, seed: UInt64,
+    public static func all(labels: [Int32], naturalClients: [Int64]? = nil, partition: Partition, clients: Int, seed: UInt64,
                            heldOutFraction: Double) throws -> [ClientShare] {
         guard heldOutFraction >= 0, heldOutFraction < 1 else {
             throw DataError(.invalidArgument, "held-out fraction \(heldOutFraction) is outside [0, 1)")
         }
-        return try partition.split(labels: labels, clients: clients, seed: seed).enumerated().map { client, part in
+        return try partition.split(labels: labels, clients: clients, seed: seed, naturalClients: naturalClients).enumerated().map { client, part in
             holdOut(part, fraction: heldOutFraction, seed: seed, client: client)
         }
     }

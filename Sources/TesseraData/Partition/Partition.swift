@@ -12,14 +12,20 @@ public enum Partition: Sendable, Hashable {
     /// `clients × shardsPerClient` equal shards, deal `shardsPerClient` random shards to each
     /// client (with 100 clients and 2 per client on MNIST: 200 shards of 300).
     case labelShards(shardsPerClient: Int)
+    /// The data's own clients (its `client` column: one per writer, speaker or device): those
+    /// with fewer than `minimumSamples` are dropped, and the rest are dealt to the workers in
+    /// turn (``NaturalClients``).
+    case natural(minimumSamples: Int)
 
-    /// Client index lists for `labels` split among `clients`, reproducible from `seed`.
+    /// Client index lists for `labels` split among `clients`, reproducible from `seed`;
+    /// `naturalClients` is the data's client column (needed by ``natural(minimumSamples:)``).
     ///
-    /// - Throws: ``DataError`` for fewer samples than clients or a bad parameter.
-    public func split(labels: [UInt8], clients: Int, seed: UInt64) throws -> [[Int]] {
-        guard clients >= 1 else { throw DataError(.invalidArgument, "need at least one client, got \(clients)") }
+    /// - Throws: ``DataError`` for fewer samples than clients, a bad parameter, or a natural
+    ///   split of data without a client column or with fewer natural clients than `clients`.
+    public func split(labels: [Int32], clients: Int, seed: UInt64, naturalClients: [Int64]? = nil) throws -> [[Int]] {
+        guard clients >= 1 else { throw DataError(.impossibleSplit, "need at least one client, got \(clients)") }
         guard labels.count >= clients else {
-            throw DataError(.invalidArgument, "\(labels.count) samples cannot give each of \(clients) clients one")
+            throw DataError(.impossibleSplit, "\(labels.count) samples cannot give each of \(clients) clients one")
         }
         var generator = SeededGenerator(seed: seed)
         switch self {
@@ -28,12 +34,12 @@ public enum Partition: Sendable, Hashable {
             order.shuffle(using: &generator)
             return (0..<clients).map { Array(order[(order.count * $0 / clients)..<(order.count * ($0 + 1) / clients)]) }
         case let .dirichlet(alpha):
-            guard alpha > 0, alpha.isFinite else { throw DataError(.invalidArgument, "Dirichlet alpha must be positive, got \(alpha)") }
+            guard alpha > 0, alpha.isFinite else { throw DataError(.impossibleSplit, "Dirichlet alpha must be positive, got \(alpha)") }
             return try Self.dirichlet(labels: labels, clients: clients, alpha: alpha, generator: &generator)
         case let .labelShards(perClient):
             let shards = clients * perClient
             guard perClient >= 1, shards <= labels.count else {
-                throw DataError(.invalidArgument, "\(clients) clients x \(perClient) shards do not fit \(labels.count) samples")
+                throw DataError(.impossibleSplit, "\(clients) clients x \(perClient) shards do not fit \(labels.count) samples")
             }
             let sorted = labels.indices.sorted { (labels[$0], $0) < (labels[$1], $1) }
             var shardOrder = Array(0..<shards)
@@ -43,11 +49,17 @@ public enum Partition: Sendable, Hashable {
                     sorted[(sorted.count * shard / shards)..<(sorted.count * (shard + 1) / shards)]
                 }
             }
+        case let .natural(minimum):
+            guard let naturalClients else {
+                throw DataError(.impossibleSplit, "data.partition natural needs the data's client column (an integer per sample: 'client' in a .npz or safetensors file, data.client_column in a CSV); this data has none")
+            }
+            let natural = try NaturalClients(column: naturalClients, samples: labels.count, minimumSamples: minimum)
+            return try natural.dealt(to: clients)
         }
     }
 
     /// Dirichlet split, redrawn (up to 100 times) until every client has a sample.
-    private static func dirichlet(labels: [UInt8], clients: Int, alpha: Double, generator: inout SeededGenerator) throws -> [[Int]] {
+    private static func dirichlet(labels: [Int32], clients: Int, alpha: Double, generator: inout SeededGenerator) throws -> [[Int]] {
         var byClass: [Int: [Int]] = [:]
         for (index, label) in labels.enumerated() { byClass[Int(label), default: []].append(index) }
         for _ in 0..<100 {
@@ -72,7 +84,7 @@ public enum Partition: Sendable, Hashable {
             }
             if parts.allSatisfy({ !$0.isEmpty }) { return parts }
         }
-        throw DataError(.invalidArgument, "Dirichlet(\(alpha)) left a client empty in 100 draws; raise alpha or use fewer clients")
+        throw DataError(.impossibleSplit, "Dirichlet(\(alpha)) left a client empty in 100 draws; raise alpha or use fewer clients")
     }
 
     /// The logarithm of a Gamma(shape, 1) sample (Marsaglia–Tsang; shape < 1 through the boost
@@ -99,10 +111,10 @@ public enum Partition: Sendable, Hashable {
     }
 
     /// Per-client counts of each label, for reports.
-    public static func labelHistograms(_ parts: [[Int]], labels: [UInt8], classes: Int = 10) -> [[Int]] {
+    public static func labelHistograms(_ parts: [[Int]], labels: [Int32], classes: Int = 10) -> [[Int]] {
         parts.map { part in
             var histogram = [Int](repeating: 0, count: classes)
-            for index in part where Int(labels[index]) < classes { histogram[Int(labels[index])] += 1 }
+            for index in part where labels[index] >= 0 && Int(labels[index]) < classes { histogram[Int(labels[index])] += 1 }
             return histogram
         }
     }

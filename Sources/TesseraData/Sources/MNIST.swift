@@ -17,7 +17,7 @@ public enum MNIST {
     /// Loads both splits from `directory`.
     ///
     /// - Throws: ``DataError`` naming the missing, truncated or malformed file.
-    public static func load(from directory: URL) throws -> (train: ImageDataset, test: ImageDataset) {
+    public static func load(from directory: URL) throws -> (train: Dataset, test: Dataset) {
         let train = try split(images: fileNames.trainImages, labels: fileNames.trainLabels, in: directory)
         var test = try split(images: fileNames.testImages, labels: fileNames.testLabels, in: directory)
         // Test batches are normalized with the training statistics, as everywhere else.
@@ -25,7 +25,7 @@ public enum MNIST {
         return (train, test)
     }
 
-    private static func split(images: String, labels: String, in directory: URL) throws -> ImageDataset {
+    private static func split(images: String, labels: String, in directory: URL) throws -> Dataset {
         guard let imageURL = file(named: images, in: directory) else {
             throw DataError(.notFound, "\(directory.path): no \(images)[.gz]")
         }
@@ -41,8 +41,8 @@ public enum MNIST {
             throw DataError.malformed(labelURL.path, "\(labelFile.dimensions) labels for \(imageFile.dimensions[0]) images")
         }
         do {
-            return try ImageDataset(pixels: imageFile.bytes, labels: labelFile.bytes,
-                                    height: imageFile.dimensions[1], width: imageFile.dimensions[2])
+            return try Dataset(bytes: imageFile.bytes, labels: labelFile.bytes.map { Int32($0) },
+                               sampleShape: [1, imageFile.dimensions[1], imageFile.dimensions[2]])
         } catch let error as DataError {
             throw DataError.malformed(labelURL.path, error.description)
         }

@@ -14,7 +14,7 @@ public enum SyntheticColorImages {
     /// classes, normalized with the training statistics.
     ///
     /// - Throws: ``DataError`` for negative counts.
-    public static func make(seed: UInt64, trainCount: Int = 6_000, testCount: Int = 1_000) throws -> (train: ImageDataset, test: ImageDataset) {
+    public static func make(seed: UInt64, trainCount: Int = 6_000, testCount: Int = 1_000) throws -> (train: Dataset, test: Dataset) {
         guard trainCount >= 0, testCount >= 0 else { throw DataError(.invalidArgument, "synthetic image counts must be non-negative") }
         let train = try images(count: trainCount, seed: seed)
         var test = try images(count: testCount, seed: seed ^ 0xC01_0A5)
@@ -23,16 +23,16 @@ public enum SyntheticColorImages {
     }
 
     /// `count` images with labels cycling through the classes.
-    static func images(count: Int, seed: UInt64) throws -> ImageDataset {
+    static func images(count: Int, seed: UInt64) throws -> Dataset {
         var generator = SeededGenerator(seed: seed)
         func uniform(_ low: Float, _ high: Float) -> Float { low + (high - low) * generator.nextUnitFloat() }
         let tints: [(Float, Float, Float)] = [(1, 0.3, 0.3), (0.3, 1, 0.3), (0.3, 0.3, 1), (1, 1, 0.3), (0.3, 1, 1)]
         let plane = 32 * 32
         var pixels = [UInt8](repeating: 0, count: count * 3 * plane)
-        var labels = [UInt8](repeating: 0, count: count)
+        var labels = [Int32](repeating: 0, count: count)
         for index in 0..<count {
             let label = index % 10
-            labels[index] = UInt8(label)
+            labels[index] = Int32(label)
             let tint = tints[Int(generator.next() % UInt64(tints.count))]
             let angle = (Float(label) + uniform(-0.3, 0.3)) * Float.pi / 10
             let frequency = uniform(0.35, 0.7), phase = uniform(0, 2 * Float.pi)
@@ -48,6 +48,6 @@ public enum SyntheticColorImages {
                 }
             }
         }
-        return try ImageDataset(values: pixels, labels: labels, sampleShape: sampleShape)
+        return try Dataset(bytes: pixels, labels: labels, sampleShape: sampleShape)
     }
 }

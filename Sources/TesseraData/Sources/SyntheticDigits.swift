@@ -27,7 +27,7 @@ public enum SyntheticDigits {
 
     /// A training set of `trainCount` and a test set of `testCount` images, balanced over the
     /// classes, normalized with the training statistics.
-    public static func make(seed: UInt64, trainCount: Int = 12_000, testCount: Int = 2_000) throws -> (train: ImageDataset, test: ImageDataset) {
+    public static func make(seed: UInt64, trainCount: Int = 12_000, testCount: Int = 2_000) throws -> (train: Dataset, test: Dataset) {
         guard trainCount >= 0, testCount >= 0 else {
             throw DataError(.invalidArgument, "synthetic digit counts must be non-negative")
         }
@@ -38,16 +38,16 @@ public enum SyntheticDigits {
     }
 
     /// `count` images with labels cycling through the classes.
-    public static func images(count: Int, seed: UInt64) throws -> ImageDataset {
+    public static func images(count: Int, seed: UInt64) throws -> Dataset {
         var generator = SeededGenerator(seed: seed)
         var pixels = [UInt8](repeating: 0, count: count * 784)
-        var labels = [UInt8](repeating: 0, count: count)
+        var labels = [Int32](repeating: 0, count: count)
         for index in 0..<count {
             let digit = index % 10
-            labels[index] = UInt8(digit)
+            labels[index] = Int32(digit)
             draw(digit, into: &pixels, at: index * 784, using: &generator)
         }
-        return try ImageDataset(pixels: pixels, labels: labels, height: 28, width: 28)
+        return try Dataset(bytes: pixels, labels: labels, sampleShape: [1, 28, 28])
     }
 
     private static func draw(_ digit: Int, into pixels: inout [UInt8], at offset: Int, using generator: inout SeededGenerator) {

@@ -16,7 +16,7 @@ public enum SyntheticText {
     /// A training set of `trainCount` and a test set of `testCount` sequences.
     ///
     /// - Throws: ``DataError`` for negative counts.
-    public static func make(seed: UInt64, trainCount: Int = 4_000, testCount: Int = 800) throws -> (train: ImageDataset, test: ImageDataset) {
+    public static func make(seed: UInt64, trainCount: Int = 4_000, testCount: Int = 800) throws -> (train: Dataset, test: Dataset) {
         guard trainCount >= 0, testCount >= 0 else { throw DataError(.invalidArgument, "synthetic text counts must be non-negative") }
         // One chain for both sets: the test set is the same "language".
         var chain = SeededGenerator(seed: seed)
@@ -27,21 +27,21 @@ public enum SyntheticText {
     }
 
     /// `count` sequences of the chain with favourite `successors`, each with its next character.
-    static func sequences(count: Int, successors: [Int], seed: UInt64) throws -> ImageDataset {
+    static func sequences(count: Int, successors: [Int], seed: UInt64) throws -> Dataset {
         var generator = SeededGenerator(seed: seed)
         var values = [UInt8](repeating: 0, count: count * length)
-        var labels = [UInt8](repeating: 0, count: count)
+        var labels = [Int32](repeating: 0, count: count)
         for index in 0..<count {
             var character = Int(generator.next() % UInt64(vocabulary))
             for position in 0...length {
                 if position == length {
-                    labels[index] = UInt8(character)
+                    labels[index] = Int32(character)
                 } else {
                     values[index * length + position] = UInt8(character)
                 }
                 character = generator.nextUnitFloat() < favouriteShare ? successors[character] : Int(generator.next() % UInt64(vocabulary))
             }
         }
-        return try ImageDataset(values: values, labels: labels, sampleShape: [length], tokens: true, classes: vocabulary)
+        return try Dataset(bytes: values, labels: labels, sampleShape: [length], tokens: true, classes: vocabulary)
     }
 }

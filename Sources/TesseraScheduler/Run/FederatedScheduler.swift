@@ -220,7 +220,7 @@ public final class FederatedScheduler {
         let metrics: MetricsLog
         let checkpoint: URL
         let directory: URL
-        let test: ImageDataset
+        let test: Dataset
         let model: ModelSpec
         let tracer: TraceWriter?
         /// The clients and their workers now (read on the loop's thread).

@@ -14,10 +14,30 @@ extension RunSettings {
             .text("scheduler.bind", flag: "bind", \.bind, accepts: Endpoint.form,
                   summary: "where the scheduler listens; port 0 picks a free one", isValid: Endpoint.isValid),
             .integer("workers.count", flag: "workers", \.workers, minimum: 1, summary: "workers (clients) expected before round 1"),
-            .text("data.source", flag: "data", \.data, accepts: "a directory | synthetic | synthetic-images | synthetic-text | auto",
-                  summary: "an MNIST directory (as the workers see it), synthetic digits, synthetic 3×32×32 colour images, synthetic text (80-character sequences, the next character to predict), or auto: TESSERA_DATA, ../shared/data/mnist, ~/.cache/tessera/mnist, else synthetic",
+            .text("data.source", flag: "data", \.data, accepts: "a file | a directory | synthetic | synthetic-images | synthetic-text | auto",
+                  summary: "a .npz, .safetensors or .csv file (docs/DATA.md) or an MNIST directory, as the workers see it; synthetic digits, synthetic 3×32×32 colour images, synthetic text (80-character sequences, the next character to predict); or auto: TESSERA_DATA, ../shared/data/mnist, ~/.cache/tessera/mnist, else synthetic",
                   isValid: { !$0.isEmpty }),
-            .choice("data.partition", \.partition, summary: "how the training set is split among the workers"),
+            .choice("data.partition", \.partition,
+                    summary: "how the training set is split among the workers; natural: by the data's own client column, those with fewer than min_client_samples dropped, the rest dealt to the workers in turn"),
+            .integer("data.min_client_samples", \.dataOptions.minimumClientSamples, minimum: 1,
+                     summary: "natural partition: clients of the data with fewer samples are dropped (the run's output says how many)"),
+            .number("data.test_fraction", \.dataOptions.testFraction, accepts: "a number in (0, 1)",
+                    summary: "a file without x_test and y_test: the seeded share of its samples that becomes the scheduler's test set") {
+                $0 > 0 && $0 < 1
+            },
+            .parsed("data.normalize.scale", flag: "normalize-scale", \.dataOptions.normalizeScale, accepts: "a number > 0",
+                    summary: "stored values are divided by it first (default: 255 for uint8 samples and MNIST, else 1)",
+                    show: { $0.map { String($0) } ?? "the data's" }) { text in
+                Double(text).flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+            },
+            numbers("data.normalize.mean", flag: "normalize-mean", \.dataOptions.normalizeMean, positive: false,
+                    summary: "subtracted after scaling: one value, or one per channel (the first axis of a sample; a table's features); default 0 once anything is declared, else MNIST's own statistics"),
+            numbers("data.normalize.std", flag: "normalize-std", \.dataOptions.normalizeStd, positive: true,
+                    summary: "divided by last: one value, or one per channel; default 1 once anything is declared"),
+            .text("data.label_column", \.dataOptions.labelColumn, summary: "a CSV's label column", isValid: { !$0.isEmpty }),
+            .parsed("data.client_column", \.dataOptions.clientColumn, accepts: "a column name",
+                    summary: "a CSV's client column (natural partition); default: client, when there is one",
+                    show: { $0 ?? "client, when there is one" }) { $0.isEmpty ? nil : $0 },
             .number("data.alpha", \.alpha, accepts: "a number > 0", summary: "Dirichlet concentration (smaller: more label skew)") { $0 > 0 },
             .integer("data.shards_per_client", \.shardsPerClient, minimum: 1, summary: "label shards per client (shards)"),
             .number("data.held_out", \.heldOut, accepts: "a number in [0, 1)",
@@ -35,6 +55,25 @@ extension RunSettings {
                         }
                     }, show: { ModelDeclaration.text(for: $0.model) }),
         ]
+    }
+
+    /// A declared list of numbers (one, or one per channel), unset until declared.
+    private static func numbers(_ key: String, flag: String, _ path: WritableKeyPath<RunSettings, [Double]?>, positive: Bool,
+                                summary: String) -> Setting<RunSettings> {
+        let accepts = positive ? "a number > 0, or a list of them" : "a number, or a list of them"
+        return Setting(key: key, flag: flag, accepts: accepts, summary: summary, isSwitch: false,
+                       assign: { settings, input in
+                           let entries: [String] = switch input {
+                           case let .list(items): items
+                           case let .text(text): text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                           }
+                           settings[keyPath: path] = try entries.map { entry in
+                               guard let value = Double(entry), value.isFinite, !positive || value > 0 else {
+                                   throw SettingError(key: key, value: entry, message: "must be \(accepts)")
+                               }
+                               return value
+                           }
+                       }, show: { settings in settings[keyPath: path].map { "[" + $0.map { String($0) }.joined(separator: ", ") + "]" } ?? "the data's" })
     }
 
     /// A `model` value as a name or a declaration's JSON: a `.json` file's text when it names one.

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraData
 import TesseraNN
 import TesseraTransport
 import TesseraWire
@@ -46,8 +47,11 @@ public struct RunSettings: Sendable, Equatable {
     public var bind = "tcp://127.0.0.1:0"
     /// Workers (clients) expected before round 1.
     public var workers = 1
-    /// An MNIST directory (as the workers see it), "synthetic", "synthetic-images", "synthetic-text", or "auto".
+    /// An MNIST directory or a data file (as the workers see it), "synthetic", "synthetic-images",
+    /// "synthetic-text", or "auto".
     public var data = "auto"
+    /// How the data is read (normalization, test fraction, natural clients, CSV columns).
+    public var dataOptions = DataOptions()
     /// How the training set is split among the workers.
     public var partition = ClientConfiguration.PartitionKind.iid
     /// Dirichlet concentration.
@@ -194,7 +198,7 @@ public struct RunSettings: Sendable, Equatable {
 
     /// What client `index` is told in its welcome.
     public func clientConfiguration(index: Int) -> ClientConfiguration {
-        ClientConfiguration(model: model, data: data, partition: partition, alpha: alpha, shardsPerClient: shardsPerClient,
+        ClientConfiguration(model: model, data: data, dataOptions: dataOptions, partition: partition, alpha: alpha, shardsPerClient: shardsPerClient,
                             clients: workers, clientIndex: index, seed: seed, heldOutFraction: heldOut,
                             localNormalization: localNormalization)
     }

@@ -7,6 +7,7 @@ extension ClientConfiguration {
         case .iid: .iid
         case .dirichlet: .dirichlet(alpha: alpha)
         case .shards: .labelShards(shardsPerClient: shardsPerClient)
+        case .natural: .natural(minimumSamples: dataOptions.minimumClientSamples)
         }
     }
 }

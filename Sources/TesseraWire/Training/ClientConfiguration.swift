@@ -1,4 +1,5 @@
 import Foundation
+import TesseraData
 import TesseraNN
 
 /// What a scheduler tells a worker in its welcome (as JSON, keys as in `docs/PROTOCOL.md`): the
@@ -6,13 +7,16 @@ import TesseraNN
 public struct ClientConfiguration: Codable, Sendable, Equatable {
     /// How the dataset is split.
     public enum PartitionKind: String, Codable, Sendable, CaseIterable {
-        case iid, dirichlet, shards
+        case iid, dirichlet, shards, natural
     }
 
     /// The architecture to train.
     public var model: ModelSpec
-    /// An MNIST directory, "synthetic", "synthetic-images", "synthetic-text", or "auto" (the usual search, then synthetic).
+    /// An MNIST directory, a data file (`.npz`, `.safetensors`, `.csv`), "synthetic",
+    /// "synthetic-images", "synthetic-text", or "auto" (the usual search, then synthetic).
     public var data: String
+    /// How the data is read: normalization, test fraction, natural clients' minimum, CSV columns.
+    public var dataOptions: DataOptions
     /// The split strategy.
     public var partition: PartitionKind
     /// Dirichlet alpha (for `dirichlet`).
@@ -32,11 +36,12 @@ public struct ClientConfiguration: Codable, Sendable, Equatable {
     public var localNormalization: LocalNormalization
 
     /// A configuration.
-    public init(model: ModelSpec, data: String, partition: PartitionKind = .iid, alpha: Double = 0.5,
-                shardsPerClient: Int = 2, clients: Int, clientIndex: Int, seed: UInt64, heldOutFraction: Double = 0,
-                localNormalization: LocalNormalization = .none) {
+    public init(model: ModelSpec, data: String, dataOptions: DataOptions = DataOptions(), partition: PartitionKind = .iid,
+                alpha: Double = 0.5, shardsPerClient: Int = 2, clients: Int, clientIndex: Int, seed: UInt64,
+                heldOutFraction: Double = 0, localNormalization: LocalNormalization = .none) {
         self.model = model
         self.data = data
+        self.dataOptions = dataOptions
         self.partition = partition
         self.alpha = alpha
         self.shardsPerClient = shardsPerClient
@@ -48,14 +53,16 @@ public struct ClientConfiguration: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case model, data, partition, alpha, shardsPerClient, clients, clientIndex, seed, heldOutFraction, localNormalization
+        case model, data, dataOptions, partition, alpha, shardsPerClient, clients, clientIndex, seed, heldOutFraction, localNormalization
     }
 
-    /// Decodes a configuration; `heldOutFraction` (0) and `localNormalization` (none) may be absent.
+    /// Decodes a configuration; `dataOptions` (the defaults), `heldOutFraction` (0) and
+    /// `localNormalization` (none) may be absent.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decode(ModelSpec.self, forKey: .model)
         data = try container.decode(String.self, forKey: .data)
+        dataOptions = try container.decodeIfPresent(DataOptions.self, forKey: .dataOptions) ?? DataOptions()
         partition = try container.decode(PartitionKind.self, forKey: .partition)
         alpha = try container.decode(Double.self, forKey: .alpha)
         shardsPerClient = try container.decode(Int.self, forKey: .shardsPerClient)

@@ -10,10 +10,10 @@ public struct LocalTrainer: Sendable {
     /// The run settings from the welcome.
     public let configuration: ClientConfiguration
     /// This client's private training data.
-    public let shard: ImageDataset
+    public let shard: Dataset
     /// This client's held-out data for federated evaluation (`heldOutFraction` of its part,
     /// chosen by a seeded shuffle, never trained on); empty when the run holds none out.
-    public let heldOut: ImageDataset
+    public let heldOut: Dataset
     /// The entries of the model this client keeps across rounds (FedBN).
     let own: ClientOwnEntries
 
@@ -30,12 +30,14 @@ public struct LocalTrainer: Sendable {
         guard configuration.heldOutFraction >= 0 && configuration.heldOutFraction < 1 else {
             throw WorkerError.invalidConfiguration("held-out fraction \(configuration.heldOutFraction) is outside [0, 1)")
         }
-        let train = try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data)
-            .load(seed: configuration.seed).train
-        let share = try ClientShare.all(labels: train.labels, partition: configuration.partitionStrategy, clients: configuration.clients,
-                                        seed: configuration.seed, heldOutFraction: configuration.heldOutFraction)[configuration.clientIndex]
-        shard = try train.subset(share.trained)
-        heldOut = try train.subset(share.heldOut)
+        // Only this client's samples are read: the labels (and client column) decide which.
+        let data = try DataCatalog(try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data),
+                                   options: configuration.dataOptions, seed: configuration.seed)
+        let share = try ClientShare.all(labels: data.labels, naturalClients: data.naturalClients, partition: configuration.partitionStrategy,
+                                        clients: configuration.clients, seed: configuration.seed,
+                                        heldOutFraction: configuration.heldOutFraction)[configuration.clientIndex]
+        shard = try data.training(share.trained)
+        heldOut = try data.training(share.heldOut)
         own = ClientOwnEntries(names: configuration.localNormalization.names(in: configuration.model))
         self.configuration = configuration
     }

@@ -33,13 +33,19 @@ struct CheckCommand: ParsableCommand {
             print("  " + setting.key.padding(toLength: width + 2, withPad: " ", startingAt: 0) + setting.value(in: topology))
         }
         print("  data found: " + Self.dataSource(topology.run.data))
-        // The split the run will make, so that one that cannot be made is found here.
+        // The data as the run will read and split it, so that a bad file or a split that cannot
+        // be made is found here.
         do {
-            print("  data split: " + (try DataPlan(settings: topology.run)).summary)
-        } catch let error as SchedulerError {
-            throw CommandFailure(description: "\(url.path): \(error)")
-        } catch {
+            let plan = try DataPlan(settings: topology.run)
+            print("  data: " + plan.dataSummary)
+            if let natural = plan.naturalClients { print("  natural clients: " + natural) }
+            print("  data split: " + plan.summary)
+        } catch let error as DataError where error.kind == .impossibleSplit {
             throw CommandFailure(description: "\(url.path): data.partition: the data cannot be split so: \(error)")
+        } catch let error as DataError {
+            throw CommandFailure(description: "\(url.path): data.source: \(error)")
+        } catch {
+            throw CommandFailure(description: "\(url.path): \(error)")
         }
         for line in try ModelCommand.lines(topology.run.model) { print("  " + line) }
         let parameters = try Model(spec: topology.run.model, seed: 0).parameters.scalarCount

@@ -42,6 +42,10 @@ struct SchedulerCommand: ParsableCommand {
         let directory = record.url
         let scheduler = try FederatedScheduler(settings: run, runDirectory: directory,
                                           tracer: try TraceWriter(directory: directory.appendingPathComponent("traces"), process: "scheduler"))
+        let plan = try DataPlan(settings: run)
+        scheduler.plan = plan
+        if !json, case .file = plan.source { print("data: \(plan.source.name): " + plan.dataSummary) }
+        if !json, let natural = plan.naturalClients { print("natural clients: " + natural) }
         StopSignal.install()
         scheduler.shouldStop = { StopSignal.isRaised }
         FileHandle.standardOutput.write(Data("scheduler listening on \(scheduler.address)\n".utf8))

@@ -1,8 +1,8 @@
 import Testing
 import TesseraData
 
-@Suite("Image datasets")
-struct ImageDatasetTests {
+@Suite("Datasets")
+struct DatasetTests {
     @Test("normalization statistics match a direct computation", arguments: [0, 1, 15, 16, 17, 70_001])
     func statisticsMatchDirectComputation(count: Int) {
         var state: UInt32 = 12_345
@@ -13,14 +13,16 @@ struct ImageDatasetTests {
         let values = pixels.map { Double($0) / 255 }
         let mean = values.reduce(0, +) / Double(max(count, 1))
         let variance = values.reduce(0) { $0 + $1 * $1 } / Double(max(count, 1)) - mean * mean
-        let (computedMean, deviation) = ImageDataset.statistics(of: pixels)
+        let statistics = Normalization.statistics(of: pixels)
+        let (computedMean, deviation) = (statistics.mean[0], statistics.standardDeviation[0])
         #expect(abs(Double(computedMean) - mean) < 1e-6)
         #expect(abs(Double(deviation) - max(variance, 1e-12).squareRoot()) < 1e-5)
     }
 
     @Test("saturated pixels do not overflow the sums")
     func saturatedPixels() {
-        let (mean, deviation) = ImageDataset.statistics(of: [UInt8](repeating: 255, count: 16 * 5_000 + 3))
+        let statistics = Normalization.statistics(of: [UInt8](repeating: 255, count: 16 * 5_000 + 3))
+        let (mean, deviation) = (statistics.mean[0], statistics.standardDeviation[0])
         #expect(abs(mean - 1) < 1e-6)
         #expect(deviation < 1e-3)
     }

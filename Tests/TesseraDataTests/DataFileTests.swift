@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+import TesseraData
+
+/// Data files written by NumPy and safetensors themselves (Fixtures/, from
+/// scripts/data_fixtures.py, whose formulas these tests recompute).
+@Suite("Data files")
+struct DataFileTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    static func fixture(_ name: String) -> DataSource { .file(fixtures.appendingPathComponent(name)) }
+
+    /// Pixel (r, c) of image sample i.
+    static func pixel(_ i: Int, _ r: Int, _ c: Int) -> UInt8 { UInt8((i * 7 + r * 3 + c) % 256) }
+
+    static func image(_ i: Int) -> [UInt8] { (0..<8).flatMap { r in (0..<8).map { c in pixel(i, r, c) } } }
+
+    /// Feature j of table sample i.
+    static func feature(_ i: Int, _ j: Int) -> Float { Float(i) * 0.5 - Float(j) }
+
+    @Test("npz (stored and compressed): shape, labels, clients, the test split, rows read as asked", arguments: ["images.npz", "images-compressed.npz"])
+    func numPyArchive(name: String) throws {
+        let data = try DataCatalog(Self.fixture(name))
+        #expect(data.sampleShape == [1, 8, 8] && data.classes == 3)
+        #expect(data.labels == (0..<60).map { Int32($0 % 3) })
+        #expect(data.naturalClients.map { Set($0) } == [101, 205, 307, 402, 511, 600])
+        #expect(data.normalization == Normalization(scale: 255))
+        let some = try data.training([59, 0, 31])
+        #expect(some.values == .bytes(Self.image(59) + Self.image(0) + Self.image(31)))
+        #expect(some.labels == [2, 0, 1])
+        let test = try data.testSet()
+        #expect(test.count == 20 && test.values == .bytes((1000..<1020).flatMap(Self.image)))
+        let (inputs, _) = try some.batch([1])
+        #expect(abs(inputs.scalars[9] - Float(Self.pixel(0, 1, 1)) / 255) < 1e-6)
+    }
+
+    @Test func safetensorsWithoutATestSplitSetsASeededShareAside() throws {
+        let data = try DataCatalog(Self.fixture("table.safetensors"), seed: 7)
+        #expect(data.sampleShape == [4] && data.classes == 3 && data.normalization.isIdentity)
+        let test = try data.testSet()
+        #expect(test.count == 5 && data.labels.count == 45)
+        // Every sample is in exactly one of the two, and keeps its label and features.
+        let training = try Self.tableRows(try data.training(Array(0..<45)))
+        #expect((training + (try Self.tableRows(test))).sorted() == Array(0..<50))
+        #expect(data.naturalClients == training.map { Int64($0 / 10) })
+        #expect(try DataCatalog(Self.fixture("table.safetensors"), seed: 7).testSet().values == test.values)
+        #expect(try DataCatalog(Self.fixture("table.safetensors"), seed: 8).testSet().values != test.values)
+    }
+
+    /// The table rows a dataset holds, told by their first feature (row / 2), after checking
+    /// that each holds its row's features and label.
+    static func tableRows(_ set: Dataset) throws -> [Int] {
+        guard case let .floats(values) = set.values else {
+            Issue.record("table features should be floats")
+            return []
+        }
+        return (0..<set.count).map { position in
+            let row = Int(values[position * 4] * 2)
+            #expect(Array(values[(position * 4)..<(position * 4 + 4)]) == (0..<4).map { Self.feature(row, $0) })
+            #expect(set.labels[position] == Int32(row % 3))
+            return row
+        }
+    }
+
+    @Test func csvWithQuotedHeaderCarriageReturnsAndTextClients() throws {
+        let data = try DataCatalog(Self.fixture("table.csv"), options: DataOptions(testFraction: 0.2), seed: 3)
+        #expect(data.sampleShape == [4] && data.classes == 3 && data.labels.count == 40 && data.normalization.isIdentity)
+        let training = try Self.tableRows(try data.training(Array(0..<40)))
+        let test = try Self.tableRows(try data.testSet())
+        #expect((training + test).sorted() == Array(0..<50))
+        // Clients "writer 0" ... "writer 4", numbered in order of appearance.
+        #expect(data.naturalClients == training.map { Int64($0 / 10) })
+    }
+
+    @Test func float64ValuesBecomeFloats() throws {
+        let data = try DataCatalog(Self.fixture("float64.npz"), options: DataOptions(testFraction: 0.5))
+        let rows = try Self.tableRows(try data.training(Array(0..<data.labels.count))) + Self.tableRows(try data.testSet())
+        #expect(rows.sorted() == Array(0..<30))
+        #expect(data.naturalClients == nil)
+    }
+
+    @Test("a bad file gets one line naming it and what is wrong", arguments: [
+        ("bad-y-length.npz", "needs one label per sample of x: [10]"),
+        ("bad-label.npz", "label -1 is not a class number"),
+        ("bad-float-labels.npz", "holds float32 values; it must hold integers"),
+        ("bad-client-length.npz", "needs one client id per sample of x: [10]"),
+        ("bad-nan.npz", "sample 4 has a NaN value"),
+        ("bad-no-y.npz", "no array 'y'; it holds: labels, x"),
+        ("bad-fortran.npz", "Fortran order"),
+        ("bad-test-without-labels.npz", "x_test and y_test without the other"),
+        ("bad-rank.npz", "has shape [10]"),
+        ("bad-strings.npz", "'<U1' elements"),
+        ("bad-ragged.csv", "line 4 has 2 fields, the header has 3 (a ragged row)"),
+        ("bad-value.csv", "line 3, column 'b': 'x' is not a finite number"),
+        ("bad-no-label.csv", "no column 'label' (data.label_column) in the header; the columns are: a, b, target"),
+    ])
+    func badFiles(name: String, expected: String) throws {
+        let error = try #require(throws: DataError.self) {
+            let data = try DataCatalog(Self.fixture(name))
+            try data.scan()
+        }
+        #expect(error.description.contains(expected), "\(error.description)")
+        #expect(error.description.contains(name) && !error.description.contains("\n"))
+    }
+
+    @Test("every truncation of a file is an error, never a crash", arguments: ["images.npz", "images-compressed.npz", "table.safetensors"])
+    func truncatedFiles(name: String) throws {
+        let bytes = try Data(contentsOf: Self.fixtures.appendingPathComponent(name))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-truncated-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent(name)
+        for length in stride(from: 0, to: bytes.count, by: 37) {
+            try bytes.prefix(length).write(to: url)
+            #expect(throws: DataError.self) {
+                let data = try DataCatalog(.file(url))
+                try data.scan()
+                _ = try data.testSet()
+            }
+        }
+    }
+
+    @Test("a damaged byte anywhere is read or refused, never a crash")
+    func corruptedBytes() throws {
+        let bytes = try Data(contentsOf: Self.fixtures.appendingPathComponent("images-compressed.npz"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-corrupt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("x.npz")
+        for offset in stride(from: 0, to: bytes.count, by: 7) {
+            var damaged = bytes
+            damaged[offset] ^= 0x5A
+            try damaged.write(to: url)
+            do {
+                let data = try DataCatalog(.file(url))
+                try data.scan()
+                _ = try data.testSet()
+            } catch is DataError {
+                continue
+            }
+        }
+    }
+
+    @Test func aMissingFileOrUnknownExtensionIsNamed() throws {
+        let missing = try #require(throws: DataError.self) { try DataSource.locate(explicit: "/nonexistent/data.npz") }
+        #expect(missing.kind == .notFound && missing.description.contains("/nonexistent/data.npz: no such file"))
+        #expect(try DataSource.locate(explicit: Self.fixtures.appendingPathComponent("images.npz").path) == Self.fixture("images.npz"))
+    }
+}
