@@ -35,6 +35,12 @@ labels = np.arange(60) % 3
 np.savez(f"{out}/images.npz", x=images(60), y=labels, client=clients, x_test=images(20, 1000), y_test=np.arange(20) % 3)
 np.savez_compressed(f"{out}/images-compressed.npz", x=images(60), y=labels, client=clients,
                     x_test=images(20, 1000), y_test=np.arange(20) % 3)
+# The same with zip64 records throughout (sizes, offsets, the end record), as NumPy writes
+# archives over 4 GB: zipfile's threshold lowered so that a small file shows them.
+import zipfile
+limit, zipfile.ZIP64_LIMIT = zipfile.ZIP64_LIMIT, 64
+np.savez(f"{out}/images-zip64.npz", x=images(60), y=labels, client=clients, x_test=images(20, 1000), y_test=np.arange(20) % 3)
+zipfile.ZIP64_LIMIT = limit
 save_file({"x": table(50), "y": (np.arange(50) % 3).astype(np.int64), "client": (np.arange(50) // 10).astype(np.int32)},
           f"{out}/table.safetensors")
 np.savez(f"{out}/float64.npz", x=table(30).astype(np.float64), y=(np.arange(30) % 3).astype(np.int32))

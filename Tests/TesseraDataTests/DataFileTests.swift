@@ -18,7 +18,7 @@ struct DataFileTests {
     /// Feature j of table sample i.
     static func feature(_ i: Int, _ j: Int) -> Float { Float(i) * 0.5 - Float(j) }
 
-    @Test("npz (stored and compressed): shape, labels, clients, the test split, rows read as asked", arguments: ["images.npz", "images-compressed.npz"])
+    @Test("npz (stored, compressed, zip64): shape, labels, clients, the test split, rows read as asked", arguments: ["images.npz", "images-compressed.npz", "images-zip64.npz"])
     func numPyArchive(name: String) throws {
         let data = try DataCatalog(Self.fixture(name))
         #expect(data.sampleShape == [1, 8, 8] && data.classes == 3)
@@ -103,7 +103,7 @@ struct DataFileTests {
         #expect(error.description.contains(name) && !error.description.contains("\n"))
     }
 
-    @Test("every truncation of a file is an error, never a crash", arguments: ["images.npz", "images-compressed.npz", "table.safetensors"])
+    @Test("every truncation of a file is an error, never a crash", arguments: ["images.npz", "images-compressed.npz", "images-zip64.npz", "table.safetensors"])
     func truncatedFiles(name: String) throws {
         let bytes = try Data(contentsOf: Self.fixtures.appendingPathComponent(name))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-truncated-\(UUID().uuidString)")
@@ -139,6 +139,59 @@ struct DataFileTests {
                 continue
             }
         }
+    }
+
+    static let numPyIsInstalled: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import numpy"]
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
+    /// Rows of 1,000 bytes in a 3 MB compressed entry: the stream comes in 1 MiB chunks, so rows
+    /// straddle chunk ends; rows asked in any order come back in that order.
+    @Test(.enabled(if: numPyIsInstalled, "needs python3 with numpy (make test installs it)"))
+    func rowsOfALargeCompressedArrayStraddleChunks() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-large-npz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("large.npz")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import numpy as np
+            i = np.arange(3000)[:, None]; j = np.arange(1000)[None, :]
+            x = ((i * 31 + j * 7) % 251).astype(np.uint8)
+            x[:, 0] = np.arange(3000) // 256; x[:, 1] = np.arange(3000) % 256
+            np.savez_compressed('\(url.path)', x=x, y=np.arange(3000) % 10)
+            """]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        let data = try DataCatalog(.file(url), options: DataOptions(testFraction: 0.01), seed: 1)
+        #expect(data.sampleShape == [1000] && data.labels.count == 2970)
+        /// The file rows a dataset holds (each row names itself in its first two bytes), after
+        /// checking every byte and label.
+        func fileRows(_ set: Dataset) -> [Int] {
+            guard case let .bytes(values) = set.values else { return [] }
+            return (0..<set.count).map { slot in
+                let row = Array(values[(slot * 1000)..<((slot + 1) * 1000)])
+                let number = Int(row[0]) * 256 + Int(row[1])
+                #expect(row.dropFirst(2).enumerated().allSatisfy { $1 == UInt8((number * 31 + ($0 + 2) * 7) % 251) })
+                #expect(set.labels[slot] == Int32(number % 10))
+                return number
+            }
+        }
+        // Out of order, repeated chunk ends (1 MiB / 1,000 bytes: rows 1,048 and 2,097 straddle).
+        let indices = [2969, 0, 1040, 1039, 2080, 5]
+        let picked = fileRows(try data.training(indices))
+        let all = fileRows(try data.training(Array(0..<2970)))
+        #expect(picked == indices.map { all[$0] })
+        let test = fileRows(try data.testSet())
+        #expect(all == all.sorted() && (all + test).sorted() == Array(0..<3000))
     }
 
     @Test func aMissingFileOrUnknownExtensionIsNamed() throws {
