@@ -45,14 +45,16 @@ deps:
 build: deps
 	$(SWIFT) build $(CONFIG_FLAGS) --product tessera
 
-# Python packages for the protocol test (a Python client drives a worker) and the PyTorch
-# interop test (a declared model's checkpoint loaded by name); without them those tests are
-# skipped with their reason.
+# Python packages for the protocol test (a Python client drives a worker), the PyTorch interop
+# test (a declared model's checkpoint loaded by name) and docs/DATA.md's snippets; without them
+# those tests are skipped with their reason.
 test-python:
 	@python3 -c "import zmq, numpy" 2>/dev/null || python3 -m pip install -q pyzmq numpy 2>/dev/null || \
 	  echo "note: could not install pyzmq/numpy; the Python client test will be skipped"
 	@python3 -c "import torch, safetensors" 2>/dev/null || python3 -m pip install -q torch==2.13.0+cpu safetensors 2>/dev/null || \
 	  echo "note: could not install torch/safetensors; the PyTorch checkpoint test will be skipped"
+	@python3 -c "import datasets, pandas" 2>/dev/null || python3 -m pip install -q datasets pandas 2>/dev/null || \
+	  echo "note: could not install datasets/pandas; their docs/DATA.md snippets will be skipped"
 
 test-deps:
 	@missing=""; \

@@ -52,7 +52,7 @@ public struct DataCatalog: Sendable {
                 let chosen = Set(Array(file.labels.indices).shuffled(using: &generator).prefix(count))
                 testRows = file.labels.indices.filter { chosen.contains($0) }
                 trainRows = file.labels.indices.filter { !chosen.contains($0) }
-                testOrigin = "a seeded \(Self.percent(options.testFraction)) of the file (data.test_fraction; \(count) samples)"
+                testOrigin = "a seeded \(Self.percent(options.testFraction)) of the file (data.test_fraction; \(count) sample\(count == 1 ? "" : "s"))"
             } else {
                 testOrigin = "the file's x_test and y_test (\(file.testLabels?.count ?? 0) samples)"
             }

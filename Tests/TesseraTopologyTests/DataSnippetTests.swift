@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+import TesseraTestSupport
+
+/// docs/DATA.md's snippets for turning other libraries' datasets into files, run by
+/// scripts/data_snippets.py (with stand-ins for downloads) and checked by `tessera check`.
+@Suite("docs/DATA.md snippets")
+struct DataSnippetTests {
+    static let pythonWithNumPy: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import numpy"]
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
+    @Test(.enabled(if: pythonWithNumPy, "needs python3 with numpy (make test installs it)"))
+    func theTestedSnippetsWriteFilesTesseraReads() throws {
+        let script = try ProcessHarness(program: "/usr/bin/env", ["python3", "scripts/data_snippets.py", ProcessHarness.tesseraPath],
+                                        includingErrors: true)
+        let status = script.stop(timeout: 300)
+        let lines = script.outputLines
+        #expect(status == 0, "\(lines)")
+        #expect(!lines.contains { $0.hasPrefix("failed:") }, "\(lines)")
+        // LEAF's needs numpy alone, so it always runs; the others run where their package installed.
+        #expect(lines.contains { $0.hasPrefix("ok: LEAF: ") && $0.contains("natural clients: 8 natural clients") }, "\(lines)")
+        for skipped in lines where skipped.hasPrefix("skipped:") { print(skipped) }
+    }
+}
