@@ -18,7 +18,7 @@ APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev iproute2
 # are skipped, so a failed install is reported and not fatal.
 APT_TEST_PACKAGES ?= openssh-client openssh-server qemu-user chromium slurmctld slurmd slurm-client munge
 
-.PHONY: help deps test-deps build test test-portable test-python test-fuzz fuzz fuzz-targets fuzz-live bench bench-deps run compare topologies stop clean
+.PHONY: help deps test-deps build test test-examples test-portable test-python test-fuzz fuzz fuzz-targets fuzz-live bench bench-deps run compare topologies stop clean
 TOPOLOGY     ?= Topologies/mnist-iid-10.yaml
 BIN           = $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera
 
@@ -66,8 +66,15 @@ test-deps:
 
 test: deps test-deps test-python
 	$(SWIFT) test
+	$(MAKE) --no-print-directory test-examples
 	$(MAKE) --no-print-directory test-portable
 	$(MAKE) --no-print-directory test-fuzz
+
+# examples/custom-strategy: a package of its own that depends on Tessera by path, built and
+# tested as a user would (its tests run federations of its own program's worker processes).
+test-examples: deps
+	$(SWIFT) build --package-path examples/custom-strategy --build-tests
+	$(SWIFT) test --package-path examples/custom-strategy --skip-build
 
 # The portable kernel (no AVX2/FMA), built apart and checked by the tensor suites.
 test-portable: deps

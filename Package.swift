@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "TesseraWorker", targets: ["TesseraWorker"]),
         .library(name: "TesseraScheduler", targets: ["TesseraScheduler"]),
         .library(name: "TesseraTopology", targets: ["TesseraTopology"]),
+        .library(name: "TesseraCLI", targets: ["TesseraCLI"]),
         .executable(name: "tessera", targets: ["tessera"]),
     ] + (fuzzing ? [.executable(name: "tessera-fuzz", targets: ["TesseraFuzz"])] : []),
     dependencies: [
@@ -108,8 +109,8 @@ let package = Package(
             name: "TesseraExamples",
             dependencies: ["TesseraTensor", "TesseraWire", "TesseraWorker"]
         ),
-        .executableTarget(
-            name: "tessera",
+        .target(
+            name: "TesseraCLI",
             dependencies: [
                 "TesseraTensor",
                 "TesseraNN",
@@ -125,6 +126,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .executableTarget(
+            name: "tessera",
+            dependencies: ["TesseraCLI"]
         ),
     ] + (fuzzing ? [
         .executableTarget(

@@ -20,7 +20,7 @@ struct DataSnippetTests {
     func theTestedSnippetsWriteFilesTesseraReads() throws {
         let script = try ProcessHarness(program: "/usr/bin/env", ["python3", "scripts/data_snippets.py", ProcessHarness.tesseraPath],
                                         includingErrors: true)
-        let status = script.stop(timeout: 300)
+        let status = script.waitForExit(timeout: 300)
         let lines = script.outputLines
         #expect(status == 0, "\(lines)")
         #expect(!lines.contains { $0.hasPrefix("failed:") }, "\(lines)")

@@ -83,7 +83,7 @@ struct FileDataRunTests {
         let data = folder.appendingPathComponent("blobs.safetensors").path
         let check = try ProcessHarness(["check", "smoke", "--data", data, "--model", folder.appendingPathComponent("model.yaml").path,
                                         "--set", "data.partition=natural"], includingErrors: true)
-        #expect(check.stop(timeout: 60) == 0)
+        #expect(check.waitForExit(timeout: 60) == 0)
         let lines = check.outputLines
         #expect(lines.contains { $0.contains("data: 1,085 training samples of [16], 4 classes") }, "\(lines)")
         #expect(lines.contains { $0.contains("natural clients: 7 natural clients (1 with fewer than 10 samples dropped: 3 samples), 2 to 3 per worker") }, "\(lines)")
@@ -94,7 +94,7 @@ struct FileDataRunTests {
         try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: data))
         let bad = try ProcessHarness(["check", "smoke", "--data", data, "--model", folder.appendingPathComponent("model.yaml").path],
                                      includingErrors: true)
-        #expect(bad.stop(timeout: 60) == 1)
+        #expect(bad.waitForExit(timeout: 60) == 1)
         let errors = bad.outputLines.filter { $0.contains("Error") }
         #expect(errors.count == 1 && errors[0].contains("blobs.safetensors") && errors[0].contains("truncated"), "\(bad.outputLines)")
     }

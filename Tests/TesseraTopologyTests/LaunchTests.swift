@@ -128,7 +128,7 @@ struct LaunchTests {
         defer { try? FileManager.default.removeItem(at: file) }
         try "workers:\n  count: 2\n  colour: red\n".write(to: file, atomically: true, encoding: .utf8)
         let launch = try ProcessHarness(["launch", file.path])
-        #expect(launch.stop(timeout: 20) == 1)
+        #expect(launch.waitForExit(timeout: 20) == 1)
     }
 
     /// `security.keys: auto`: the launch makes keys for the scheduler and each worker and runs

@@ -37,16 +37,25 @@ public final class FederatedScheduler {
     /// The run's data, split, when the caller made it already (a launcher checks it before
     /// starting workers); else ``run()`` makes it.
     public var plan: DataPlan?
+    /// The strategy given in place of the one the settings name.
+    let strategy: (any AggregationStrategy)?
 
     /// A scheduler for `settings`, writing to `runDirectory`, bound to `settings.bind` through
-    /// `transport`, reading time from `clock` (less what the scheduler did not spend listening).
+    /// `transport`, reading time from `clock` (less what the scheduler did not spend listening);
+    /// aggregating with `strategy` when one is given (its state is checkpointed and restored on
+    /// resume like a built-in one's), else with the one `settings` name.
     ///
     /// - Throws: ``SettingError`` for settings that do not fit together, ``TransportError`` when
     ///   it cannot bind.
-    public init(settings: RunSettings, runDirectory: URL, transport: Transport = .zeroMQ,
+    public init(settings: RunSettings, runDirectory: URL, strategy: (any AggregationStrategy)? = nil, transport: Transport = .zeroMQ,
                 clock: any MonotonicClock = SystemClock(), tracer: TraceWriter? = nil) throws {
         try settings.validate()
+        if strategy != nil && settings.mode == .fedasync {
+            throw SettingError(key: "training.mode", value: "fedasync",
+                               message: "mixes each update into the model itself and takes no strategy; use sync or fedbuff with your own")
+        }
         self.settings = settings
+        self.strategy = strategy
         self.runDirectory = runDirectory
         self.clock = AttendedClock(clock)
         wallClock = clock
@@ -173,7 +182,7 @@ public final class FederatedScheduler {
     /// The machine for this run: a fresh model, or the checkpoint's when resuming.
     func makeMachine(shares: ShareSizes?) throws -> SchedulerMachine {
         var global = try Model(spec: settings.model, seed: settings.seed).parameters
-        var strategy = try settings.makeStrategy()
+        var strategy = try self.strategy ?? settings.makeStrategy()
         var firstRound = 1
         var sampler: SeededGenerator?
         var privateState: (budget: PrivacyBudget, clip: Double)?

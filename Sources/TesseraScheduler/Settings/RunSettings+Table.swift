@@ -57,6 +57,26 @@ extension RunSettings {
         ]
     }
 
+    /// `training.strategy`: a built-in strategy, or one a program registered (``StrategyRegistry``).
+    private static var strategySetting: Setting<RunSettings> {
+        let names = Strategy.allCases.map(\.rawValue) + StrategyRegistry.names
+        let accepts = names.joined(separator: " | ")
+        return Setting(key: "training.strategy", flag: "strategy", accepts: accepts,
+                       summary: "FedAvg, FedAvgM (server momentum), FedProx (proximal term on the clients), FedAdam or FedYogi (Reddi et al. 2021); or a strategy your own program registered (docs/EXTENDING.md)",
+                       isSwitch: false, assign: { settings, input in
+                           guard case let .text(text) = input else {
+                               throw SettingError(key: "training.strategy", message: "must be one name (\(accepts)), not a list")
+                           }
+                           if let builtIn = Strategy(rawValue: text) {
+                               (settings.strategy, settings.customStrategy) = (builtIn, nil)
+                           } else if StrategyRegistry.factory(named: text) != nil {
+                               (settings.strategy, settings.customStrategy) = (.fedavg, text)
+                           } else {
+                               throw SettingError(key: "training.strategy", value: text, message: "must be \(accepts)" + NearestName.hint(for: text, in: names))
+                           }
+                       }, show: { $0.customStrategy ?? $0.strategy.rawValue })
+    }
+
     /// A declared list of numbers (one, or one per channel), unset until declared.
     private static func numbers(_ key: String, flag: String, _ path: WritableKeyPath<RunSettings, [Double]?>, positive: Bool,
                                 summary: String) -> Setting<RunSettings> {
@@ -89,8 +109,7 @@ extension RunSettings {
         [
             .choice("training.mode", \.mode,
                     summary: "sync: rounds; fedasync: each update mixed in on arrival (Xie et al. 2019); fedbuff: a server step every buffer_size updates (Nguyen et al. 2022)"),
-            .choice("training.strategy", \.strategy,
-                    summary: "FedAvg, FedAvgM (server momentum), FedProx (proximal term on the clients), FedAdam or FedYogi (Reddi et al. 2021)"),
+            strategySetting,
             .parsed("training.server_lr", \.serverLearningRate, accepts: "a number > 0",
                     summary: "server learning rate (default: 1 for fedavgm, 0.01 for fedadam and fedyogi)",
                     show: { $0.map { String($0) } ?? "strategy default" }) { text in

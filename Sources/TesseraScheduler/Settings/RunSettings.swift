@@ -64,8 +64,11 @@ public struct RunSettings: Sendable, Equatable {
     public var model = ModelSpec.mnistCNN
     /// How rounds run.
     public var mode = Mode.sync
-    /// The aggregation strategy.
+    /// The aggregation strategy, when it is a built-in one.
     public var strategy = Strategy.fedavg
+    /// The name of a strategy a program registered (``StrategyRegistry``), which replaces
+    /// ``strategy``; nil: the built-in one.
+    public var customStrategy: String?
     /// Server learning rate; nil: the strategy's own default (1 for fedavgm, 0.01 for fedadam and fedyogi).
     public var serverLearningRate: Double?
     /// FedAvgM's server momentum.
@@ -203,11 +206,20 @@ public struct RunSettings: Sendable, Equatable {
                             localNormalization: localNormalization)
     }
 
-    /// The server-side strategy these settings name.
+    /// The server-side strategy these settings name: a built-in one, or the one a program
+    /// registered under ``customStrategy``.
     ///
-    /// - Throws: ``NNError`` for settings out of range (the table's checks keep them in range).
+    /// - Throws: ``NNError`` for settings out of range (the table's checks keep them in range),
+    ///   ``SettingError`` for a custom strategy this program has not registered, and whatever a
+    ///   registered factory throws.
     public func makeStrategy() throws -> any AggregationStrategy {
-        switch strategy {
+        if let customStrategy {
+            guard let make = StrategyRegistry.factory(named: customStrategy) else {
+                throw SettingError(key: "training.strategy", value: customStrategy, message: "is not registered in this program")
+            }
+            return try make(self)
+        }
+        return switch strategy {
         case .fedavg, .fedprox: FedAvg()
         case .fedavgm: try ServerOptimizer.fedAvgM(serverLearningRate: Float(serverLearningRate ?? 1), momentum: Float(serverMomentum))
         case .fedadam: try ServerOptimizer.adaptive(.adam, serverLearningRate: Float(serverLearningRate ?? 0.01))
@@ -240,8 +252,8 @@ public struct RunSettings: Sendable, Equatable {
         } catch {
             throw SettingError(key: "model", value: model.name, message: "is not a valid architecture: \(error)")
         }
-        if mode == .fedasync && ![.fedavg, .fedprox].contains(strategy) {
-            throw SettingError(key: "training.strategy", value: strategy.rawValue,
+        if mode == .fedasync && (customStrategy != nil || ![.fedavg, .fedprox].contains(strategy)) {
+            throw SettingError(key: "training.strategy", value: customStrategy ?? strategy.rawValue,
                                message: "cannot be used with fedasync, which mixes each update into the model itself; use training.mode fedbuff for a server optimizer")
         }
         if mode.isAsynchronous && heldOut > 0 {

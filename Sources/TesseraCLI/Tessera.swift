@@ -6,13 +6,15 @@ import TesseraScheduler
 import TesseraTensor
 import TesseraTransport
 
-/// The one Tessera executable.
-@main
-struct Tessera: AsyncParsableCommand {
+/// The `tessera` command: `tessera` itself, or a program of one's own that registered its own
+/// strategies (``StrategyRegistry``) and then calls ``runAsMain()``.
+public struct Tessera: AsyncParsableCommand {
     /// This build's version.
     static let version = RunEnvironment.tesseraVersion
 
-    static let configuration = CommandConfiguration(
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "tessera",
         abstract: "Federated learning that runs as real processes.",
         discussion: "Logs go to standard error at TESSERA_LOG_LEVEL (trace, debug, info, notice, warning: the default, error). Shell completion: tessera --generate-completion-script bash|zsh|fish.",
@@ -20,10 +22,10 @@ struct Tessera: AsyncParsableCommand {
         subcommands: [LaunchCommand.self, CompareCommand.self, RunsCommand.self, LogsCommand.self, TraceCommand.self, ReportCommand.self, CheckCommand.self, ModelCommand.self, TopologiesCommand.self, SchedulerCommand.self, WorkerCommand.self, KeysCommand.self, ExampleCommand.self, TrainCommand.self, BenchCommand.self]
     )
 
-    /// Runs the command; errors print a sentence and exit 1, usage errors exit 2 (the
+    /// Runs the command the process's arguments name; errors print a sentence and exit 1, usage errors exit 2 (the
     /// project's convention, where ArgumentParser alone would use 64). Either way, messages
     /// still queued (a last bye) get a moment to go out before the process exits.
-    static func main() async {
+    public static func runAsMain() async {
         if let problem = KernelBuild.unsupportedCPUMessage {
             FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
             Foundation.exit(1)
