@@ -4,7 +4,7 @@ import TesseraTestSupport
 import Testing
 
 /// docs/PROTOCOL.md's federated-training contract, followed by a worker in another language:
-/// examples/python/worker.py (pyzmq + numpy) joins a `tessera scheduler` beside two Swift
+/// examples/python/worker.py (the `tessera` package of python/: pyzmq + numpy) joins a `tessera scheduler` beside two Swift
 /// workers, and its updates are aggregated with theirs every round. On MNIST when it is here,
 /// else on the synthetic digits written as MNIST's IDX files, so the contract is always tested.
 @Suite("Python worker", .serialized)
@@ -46,9 +46,14 @@ struct PythonWorkerTests {
         let swift = try ["swift-a", "swift-b"].map {
             try ProcessHarness(["worker", "--connect", endpoint, "--id", $0, "--trace-dir", directory.appendingPathComponent("traces").path])
         }
-        let python = try ProcessHarness(program: "python3", ["examples/python/worker.py", endpoint, "--id", "python-c", "--data", data],
+        let python = try ProcessHarness(program: "/usr/bin/env", ["PYTHONPATH=python", "python3", "examples/python/worker.py", endpoint, "--id", "python-c", "--data", data],
                                         includingErrors: true)
-        _ = try scheduler.waitForLine(containing: "final accuracy", timeout: 180)
+        do {
+            _ = try scheduler.waitForLine(containing: "final accuracy", timeout: 180)
+        } catch {
+            Issue.record("the run did not finish; the Python worker said: \(python.outputLines)")
+            throw error
+        }
         let rounds = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
             .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(rounds.count == 2)

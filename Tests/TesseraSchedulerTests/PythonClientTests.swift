@@ -1,0 +1,95 @@
+import Foundation
+import TesseraTestSupport
+import Testing
+
+/// The `python/` package (`import tessera`): a PyTorch client with its own training loop beside
+/// Swift workers in synchronous rounds, and a NumPy client in an asynchronous (FedBuff) run, each
+/// with its updates aggregated.
+@Suite("Python client package", .serialized)
+struct PythonClientTests {
+    static func python(_ modules: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import \(modules)"]
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    static let withNumPy = python("zmq, numpy, safetensors")
+    static let withTorch = python("zmq, numpy, safetensors, torch")
+
+    /// Four Gaussian blobs in 16 dimensions (float32 x, int64 y), 1,200 samples in a random
+    /// order of classes (so every part has them all), written by NumPy.
+    static func writeBlobs(in directory: URL) throws -> String {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("blobs.safetensors").path
+        let writer = try ProcessHarness(program: "/usr/bin/env", ["python3", "-c", """
+            import numpy as np
+            from safetensors.numpy import save_file
+            rng = np.random.default_rng(3); y = rng.integers(0, 4, 1200)
+            x = (rng.normal(size=(1200, 16)) * 0.75 + (np.arange(16)[None, :] % 4 == y[:, None]) * 2).astype(np.float32)
+            save_file({"x": x, "y": y.astype(np.int64)}, "\(file)")
+            """], includingErrors: true)
+        #expect(writer.waitForExit(timeout: 60) == 0, "\(writer.outputLines)")
+        return file
+    }
+
+    /// A Python client from examples/python, with the package on its path (as `pip install ./python` would put it).
+    static func client(_ script: String, _ endpoint: String, id: String, data: String) throws -> ProcessHarness {
+        try ProcessHarness(program: "/usr/bin/env", ["PYTHONPATH=python", "python3", "examples/python/\(script)", endpoint, "--id", id,
+                                                     "--data", data, "--part", "2/4"], includingErrors: true)
+    }
+
+    static func rounds(in directory: URL) throws -> [[String: Any]] {
+        try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test(.enabled(if: withTorch, "needs python3 with pyzmq, numpy, safetensors and torch (make test installs them)"))
+    func aPyTorchClientWithItsOwnLoopIsAggregatedWithSwiftWorkers() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-torch-client-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = try Self.writeBlobs(in: directory)
+        let model = #"{"name": "blobs-mlp", "input": [16], "layers": [{"linear": {"out": 32}}, "relu", {"linear": {"out": 4}}]}"#
+        let (scheduler, endpoint) = try startScheduler(["--workers", "3", "--rounds", "3", "--data", data, "--model", model,
+                                                        "--run-dir", directory.appendingPathComponent("run").path, "--deadline", "120"])
+        defer { _ = scheduler.stop() }
+        let swift = try ["swift-a", "swift-b"].map { try ProcessHarness(["worker", "--connect", endpoint, "--id", $0, "--no-trace"]) }
+        let torch = try Self.client("torch_client.py", endpoint, id: "torch-c", data: data)
+        _ = try scheduler.waitForLine(containing: "final accuracy", timeout: 240)
+        let rounds = try Self.rounds(in: directory.appendingPathComponent("run"))
+        #expect(rounds.count == 3)
+        for round in rounds { #expect(round["contributors"] as? [String] == ["swift-a", "swift-b", "torch-c"], "\(round)") }
+        #expect((rounds.last?["accuracy"] as? Double ?? 0) > 0.8, "\(rounds)")
+        #expect(torch.waitForExit(timeout: 30) == 0, "\(torch.outputLines)")
+        #expect(torch.outputLines.contains { $0.contains("torch-c: round 3 trained on 300 samples") }, "\(torch.outputLines)")
+        for worker in swift { #expect(worker.waitForExit(timeout: 20) == 0) }
+    }
+
+    @Test(.enabled(if: withNumPy, "needs python3 with pyzmq, numpy and safetensors (make test installs them)"))
+    func aNumPyClientTakesPartInAnAsynchronousRun() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-numpy-client-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = try Self.writeBlobs(in: directory)
+        let model = #"{"name": "blobs-linear", "input": [16], "layers": [{"linear": {"out": 4}}]}"#
+        let (scheduler, endpoint) = try startScheduler(["--workers", "3", "--rounds", "12", "--mode", "fedbuff", "--buffer-size", "2",
+                                                        "--data", data, "--model", model,
+                                                        "--run-dir", directory.appendingPathComponent("run").path, "--deadline", "120"])
+        defer { _ = scheduler.stop() }
+        // The Swift workers take 0.3 s more per task, so that the Python client's updates are not always the stalest.
+        let swift = try ["swift-a", "swift-b"].map {
+            try ProcessHarness(["worker", "--connect", endpoint, "--id", $0, "--no-trace", "--slow", "0.3"])
+        }
+        let numpy = try Self.client("numpy_client.py", endpoint, id: "numpy-c", data: data)
+        _ = try scheduler.waitForLine(containing: "final accuracy", timeout: 240)
+        let steps = try Self.rounds(in: directory.appendingPathComponent("run"))
+        #expect(steps.count == 12)
+        let fromPython = steps.filter { ($0["contributors"] as? [String])?.contains("numpy-c") == true }.count
+        #expect(fromPython >= 2, "\(steps)")
+        #expect((steps.last?["accuracy"] as? Double ?? 0) > 0.8, "\(steps)")
+        #expect(numpy.waitForExit(timeout: 30) == 0, "\(numpy.outputLines)")
+        for worker in swift { #expect(worker.waitForExit(timeout: 20) == 0) }
+    }
+}
