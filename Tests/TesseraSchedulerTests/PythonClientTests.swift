@@ -37,9 +37,9 @@ struct PythonClientTests {
     }
 
     /// A Python client from examples/python, with the package on its path (as `pip install ./python` would put it).
-    static func client(_ script: String, _ endpoint: String, id: String, data: String) throws -> ProcessHarness {
+    static func client(_ script: String, _ endpoint: String, id: String, data: String, options: [String] = []) throws -> ProcessHarness {
         try ProcessHarness(program: "/usr/bin/env", ["PYTHONPATH=python", "python3", "examples/python/\(script)", endpoint, "--id", id,
-                                                     "--data", data, "--part", "2/4"], includingErrors: true)
+                                                     "--data", data, "--part", "2/4"] + options, includingErrors: true)
     }
 
     static func rounds(in directory: URL) throws -> [[String: Any]] {
@@ -91,5 +91,40 @@ struct PythonClientTests {
         #expect((steps.last?["accuracy"] as? Double ?? 0) > 0.8, "\(steps)")
         #expect(numpy.waitForExit(timeout: 30) == 0, "\(numpy.outputLines)")
         for worker in swift { #expect(worker.waitForExit(timeout: 20) == 0) }
+    }
+
+    /// Over CURVE: the client's own key and the scheduler's, from `tessera keys generate`'s
+    /// directory; with a key the scheduler does not list, the client is never admitted.
+    @Test(.enabled(if: withNumPy, "needs python3 with pyzmq, numpy and safetensors (make test installs them)"))
+    func aNumPyClientJoinsASecuredRunWithItsKeys() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-curve-client-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = try Self.writeBlobs(in: directory)
+        let keys = directory.appendingPathComponent("keys").path, stranger = directory.appendingPathComponent("stranger").path
+        #expect(try ProcessHarness(["keys", "generate", "scheduler", "swift-a", "numpy-c", "--dir", keys]).waitForExit(timeout: 30) == 0)
+        #expect(try ProcessHarness(["keys", "generate", "scheduler", "numpy-c", "--dir", stranger]).waitForExit(timeout: 30) == 0)
+        let model = #"{"name": "blobs-linear", "input": [16], "layers": [{"linear": {"out": 4}}]}"#
+        let (scheduler, endpoint) = try startScheduler(["--workers", "2", "--rounds", "2", "--data", data, "--model", model, "--keys", keys,
+                                                        "--run-dir", directory.appendingPathComponent("run").path, "--deadline", "120"])
+        defer { _ = scheduler.stop() }
+        // A client with keys the scheduler does not list: refused, and it gives up as told.
+        let refused = try ProcessHarness(program: "/usr/bin/env", ["PYTHONPATH=python", "python3", "-c", """
+            import tessera
+            class Idle(tessera.NumPyClient):
+                pass
+            try:
+                tessera.start_client("\(endpoint)", Idle(), id="numpy-c", keys="\(stranger)", give_up=3)
+            except TimeoutError as error:
+                print("gave up:", error)
+            """], includingErrors: true)
+        #expect(refused.waitForExit(timeout: 30) == 0)
+        #expect(refused.outputLines.contains { $0.hasPrefix("gave up:") }, "\(refused.outputLines)")
+        let swift = try ProcessHarness(["worker", "--connect", endpoint, "--id", "swift-a", "--no-trace", "--keys", keys])
+        let numpy = try Self.client("numpy_client.py", endpoint, id: "numpy-c", data: data, options: ["--keys", keys])
+        _ = try scheduler.waitForLine(containing: "final accuracy", timeout: 240)
+        let rounds = try Self.rounds(in: directory.appendingPathComponent("run"))
+        for round in rounds { #expect(round["contributors"] as? [String] == ["numpy-c", "swift-a"], "\(round)") }
+        #expect(numpy.waitForExit(timeout: 30) == 0, "\(numpy.outputLines)")
+        #expect(swift.waitForExit(timeout: 20) == 0)
     }
 }
