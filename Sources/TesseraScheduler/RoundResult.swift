@@ -23,6 +23,9 @@ public struct RoundResult: Sendable, Equatable, Encodable {
     /// The workers' evaluation on their held-out data; nil when the run holds none out or no
     /// worker answered.
     public var federated: FederatedEvaluation? = nil
+    /// What the scheduler's evaluation hook computed of the global model after the round
+    /// (``FederatedScheduler/evaluationHook``); nil without one.
+    public var custom: [String: Double]? = nil
     /// The mean training loss the updates reported (their `loss` metric, weighted by sample
     /// count); nil when none reported one.
     public var trainLoss: Double? = nil
@@ -143,7 +146,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case round, sampled, received, late, aggregated, accuracy, loss, seconds, evaluationSeconds, federated, trainLoss,
-             contributors, staleness, privacy, secure, nonFinite, outsideEpsilon, withheld
+             contributors, staleness, privacy, secure, custom, nonFinite, outsideEpsilon, withheld
     }
 
     /// The fields as `metrics.jsonl` has them. A number that is not finite (a model whose test
@@ -174,6 +177,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
         if !kept("privacy.clipped") { privacy?.clipped = nil }
         try container.encodeIfPresent(privacy, forKey: .privacy)
         try container.encodeIfPresent(secure, forKey: .secure)
+        try container.encodeIfPresent(custom, forKey: .custom)
         if !nonFinite.isEmpty { try container.encode(nonFinite, forKey: .nonFinite) }
         if !outsideEpsilon.isEmpty { try container.encode(outsideEpsilon, forKey: .outsideEpsilon) }
         if !withheld.isEmpty { try container.encode(withheld, forKey: .withheld) }

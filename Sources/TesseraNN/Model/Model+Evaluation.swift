@@ -8,12 +8,15 @@ public struct Evaluation: Sendable, Equatable {
     public var accuracy: Double
     /// Number of samples evaluated.
     public var count: Int
+    /// Figures of a program's own evaluation beside these (a scheduler's evaluation hook).
+    public var metrics: [String: Double]
 
     /// An evaluation with the given figures.
-    public init(loss: Double, accuracy: Double, count: Int) {
+    public init(loss: Double, accuracy: Double, count: Int, metrics: [String: Double] = [:]) {
         self.loss = loss
         self.accuracy = accuracy
         self.count = count
+        self.metrics = metrics
     }
 }
 

@@ -165,6 +165,7 @@ extension SchedulerMachine {
             round: report.version, sampled: period.dispatched, received: period.applied.count,
             late: period.failed + period.dropped, aggregated: period.steps > 0, accuracy: central.accuracy, loss: central.loss,
             seconds: report.closed - period.start, evaluationSeconds: wallClock.now - report.closed, federated: nil,
+            custom: central.metrics.isEmpty ? nil : central.metrics,
             trainLoss: RoundResult.meanTrainingLoss(period.applied.map { ($0.loss, $0.samples) }),
             contributors: Set(period.applied.map(\.worker)).sorted(),
             staleness: RoundResult.StalenessSummary(

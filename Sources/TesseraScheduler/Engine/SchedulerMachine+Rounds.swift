@@ -21,9 +21,19 @@ extension SchedulerMachine {
             // sample nobody can replay from the seed.
             sampled = workers.filter { _ in Double(entropy.next() >> 11) / 9_007_199_254_740_992 < settings.fraction }.sorted()
         } else {
-            var order = workers
-            order.shuffle(using: &generator)
-            sampled = Array(order.prefix(settings.sampleSize(available: workers.count))).sorted()
+            let count = settings.sampleSize(available: workers.count)
+            let candidates = workers.map { id in
+                SamplingCandidate(workerID: id, samples: membership[id]?.clientIndex.flatMap { index in
+                    shares.flatMap { index < $0.training.count ? $0.training[index] : nil } } ?? membership[id].map { Int(clamping: $0.reportedSamples) } ?? 0)
+            }
+            let live = Set(workers)
+            let chosen = Set(clientSampler.sample(candidates, round: number, count: count, using: &generator)).intersection(live)
+            if chosen.isEmpty {
+                var uniform = UniformSampler()
+                sampled = uniform.sample(candidates, round: number, count: count, using: &generator).sorted()
+            } else {
+                sampled = chosen.sorted()
+            }
         }
         let secure = settings.secureAggregation
             ? SecureAggregationRound(round: number, threshold: settings.secureThreshold(participants: sampled.count),
@@ -352,6 +362,7 @@ extension SchedulerMachine {
             round: round.number, sampled: sampled, received: round.received, late: sampled - round.received,
             aggregated: round.aggregated, accuracy: round.central.accuracy, loss: round.central.loss,
             seconds: wallClock.now - round.wallStart, evaluationSeconds: wallClock.now - round.evaluationStart, federated: federated,
+            custom: round.central.metrics.isEmpty ? nil : round.central.metrics,
             trainLoss: round.trainLoss, contributors: round.contributors, privacy: round.privacy, secure: round.secureSummary,
             outsideEpsilon: privacy != nil && !settings.privateMetrics ? RoundResult.fieldsOutsideEpsilon : [],
             withheld: privacy != nil && settings.privateMetrics ? RoundResult.fieldsOutsideEpsilon : [])

@@ -43,6 +43,8 @@ public final class SchedulerMachine {
     /// The run's strategy; wrapped in ``LocalNormalizationStrategy`` when clients keep their
     /// batch normalization, and then in ``PrivateStrategy`` in a private run.
     var strategy: any AggregationStrategy
+    /// Chooses each synchronous round's workers (without privacy).
+    var clientSampler: any ClientSampler
     var generator: SeededGenerator
     /// Whether `generator` was restored from a checkpoint (else a resumed run replays its draws).
     let restoredSampler: Bool
@@ -121,7 +123,7 @@ public final class SchedulerMachine {
     ///
     /// - Throws: ``SettingError`` for settings that do not fit together.
     public init(settings: RunSettings, runID: String, global: ParameterSet, strategy: any AggregationStrategy,
-                firstRound: Int = 1, sampler: SeededGenerator? = nil, privateState: (budget: PrivacyBudget, clip: Double)? = nil,
+                clientSampler: any ClientSampler = UniformSampler(), firstRound: Int = 1, sampler: SeededGenerator? = nil, privateState: (budget: PrivacyBudget, clip: Double)? = nil,
                 shares: ShareSizes? = nil, clock: any MonotonicClock, wallClock: (any MonotonicClock)? = nil,
                 codec: WireCodec = WireCodec(),
                 tracer: TraceWriter? = nil) throws {
@@ -138,6 +140,7 @@ public final class SchedulerMachine {
         } else {
             self.strategy = strategy
         }
+        self.clientSampler = clientSampler
         self.firstRound = firstRound
         self.shares = shares
         self.clock = clock

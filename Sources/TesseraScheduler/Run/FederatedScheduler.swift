@@ -39,6 +39,13 @@ public final class FederatedScheduler {
     public var plan: DataPlan?
     /// The strategy given in place of the one the settings name.
     let strategy: (any AggregationStrategy)?
+    /// Your own evaluation of the global model after every round (or asynchronous report), run
+    /// in the background beside the test-set evaluation: its figures go into the round's
+    /// ``RoundResult/custom`` and `metrics.jsonl`. An error it throws ends the run.
+    public var evaluationHook: (@Sendable (_ model: ParameterSet, _ round: Int) throws -> [String: Double])?
+    /// Chooses each synchronous round's workers in place of a uniform draw; not with
+    /// differential privacy, whose accountant needs its Poisson sampling.
+    public var clientSampler: (any ClientSampler)?
 
     /// A scheduler for `settings`, writing to `runDirectory`, bound to `settings.bind` through
     /// `transport`, reading time from `clock` (less what the scheduler did not spend listening);
@@ -217,7 +224,11 @@ public final class FederatedScheduler {
             let spent = try PrivacyBudget(restoring: record, settings: settings, path: PrivacyRecord.url(in: runDirectory).path)
             if spent.rounds > privateState?.budget.rounds ?? 0 { privateState = (spent, privateState?.clip ?? settings.clip) }
         }
+        if clientSampler != nil && settings.isPrivate {
+            throw SettingError(key: "privacy.noise_multiplier", message: "a private run samples its clients by Poisson sampling, which its accountant needs: it takes no sampler of your own")
+        }
         return try SchedulerMachine(settings: settings, runID: runDirectory.lastPathComponent, global: global, strategy: strategy,
+                                    clientSampler: clientSampler ?? UniformSampler(),
                                     firstRound: firstRound, sampler: sampler, privateState: privateState, shares: shares,
                                     clock: clock, wallClock: wallClock, codec: channel.codec, tracer: tracer)
     }
@@ -247,7 +258,7 @@ public final class FederatedScheduler {
             case let .progress(round, accepted, sampled):
                 onProgress(round, accepted, sampled)
             case let .evaluate(parameters, round):
-                let (test, spec, tracer) = (records.test, records.model, records.tracer)
+                let (test, spec, tracer, hook) = (records.test, records.model, records.tracer, evaluationHook)
                 let batchStatistics = settings.localNormalization.keepsStatistics
                 work.evaluate {
                     let start = TraceEvent.now()
@@ -255,8 +266,9 @@ public final class FederatedScheduler {
                     let model = try Model(spec: spec, parameters: parameters)
                     // With the running statistics on the clients, the global ones mean nothing: each test
                     // batch is normalized with its own.
-                    let evaluation = try model.evaluate(Batches(test, batchSize: 256), batchStatistics: batchStatistics)
+                    var evaluation = try model.evaluate(Batches(test, batchSize: 256), batchStatistics: batchStatistics)
                     AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
+                    if let hook { evaluation.metrics = try hook(parameters, round).filter { $0.value.isFinite } }
                     return evaluation
                 }
             case let .commitPrivacy(metadata):

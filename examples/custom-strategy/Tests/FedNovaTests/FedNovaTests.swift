@@ -133,11 +133,15 @@ struct FedNovaRunTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         var settings = RunSettings()
         (settings.workers, settings.data, settings.model, settings.rounds) = (2, "synthetic", try ModelSpec.named("mnist-2nn"), 2)
-        (settings.partition, settings.alpha) = (.dirichlet, 0.5)
+        (settings.partition, settings.alpha, settings.fraction) = (.dirichlet, 0.5, 0.5)
         let scheduler = try FederatedScheduler(settings: settings, runDirectory: directory,
                                                strategy: FedNova(localEpochs: settings.localEpochs, batchSize: settings.batchSize))
         var rounds: [RoundResult] = []
         scheduler.onRound = { rounds.append($0) }
+        // A sampler and an evaluation hook of one's own: the one worker with the most data trains
+        // each round, and the model's size is recorded beside its accuracy.
+        scheduler.clientSampler = LargestClients()
+        scheduler.evaluationHook = { model, _ in ["weightNorm": model.l2Norm()] }
         let workers = try (1...2).map { index in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.program)
@@ -152,11 +156,23 @@ struct FedNovaRunTests {
         #expect(results.count == 2 && rounds.count == 2)
         #expect((results.last?.accuracy ?? 0) > 0.3, "\(results)")
         #expect(try Self.checkpoint(of: directory).optimizer?.kind == "fednova")
+        // Dirichlet shares differ in size: the same, largest, worker every round.
+        #expect(results.allSatisfy { $0.contributors.count == 1 } && Set(results.map(\.contributors)).count == 1, "\(results)")
+        #expect(results.allSatisfy { ($0.custom?["weightNorm"] ?? 0) > 0 }, "\(results)")
+        let metrics = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        #expect(metrics.split(separator: "\n").allSatisfy { $0.contains("\"custom\":{\"weightNorm\":") }, "\(metrics)")
     }
 
     @Test func anUnknownStrategyIsOneLineNamingTheRegisteredOnes() throws {
         let result = try Self.run(["check", Self.smoke, "--strategy", "fednovaa"])
         #expect(result.status == 1 || result.status == 2)
         #expect(result.output.contains("training.strategy: must be fedavg | fedavgm | fedprox | fedadam | fedyogi | fednova (did you mean 'fednova'?), not 'fednovaa'"), "\(result.output)")
+    }
+}
+
+/// Chooses the `count` workers holding the most samples.
+struct LargestClients: ClientSampler {
+    mutating func sample(_ candidates: [SamplingCandidate], round: Int, count: Int, using generator: inout SeededGenerator) -> [String] {
+        Array(candidates.sorted { ($0.samples, $0.workerID) > ($1.samples, $1.workerID) }.prefix(count).map(\.workerID))
     }
 }

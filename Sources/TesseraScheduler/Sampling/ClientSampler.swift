@@ -1,0 +1,39 @@
+import TesseraTensor
+
+/// A worker a sampler may choose for a round.
+public struct SamplingCandidate: Sendable, Equatable {
+    /// Its id.
+    public let workerID: String
+    /// The training samples it is held to (its share of the run's data, or what it registered); 0 if unknown.
+    public let samples: Int
+
+    /// A candidate.
+    public init(workerID: String, samples: Int) {
+        self.workerID = workerID
+        self.samples = samples
+    }
+}
+
+/// Chooses which workers train in a synchronous round (Flower's client manager's sampling). A
+/// private run does not take one: its accountant needs the run's own Poisson sampling.
+///
+/// Draw randomness from `generator` only: its state is checkpointed, so a resumed run samples as
+/// the uninterrupted one would have.
+public protocol ClientSampler: Sendable {
+    /// The ids of the workers to train in `round`, from `candidates` (the live workers); `count`
+    /// is how many `training.fraction` and `training.min_workers` ask for. Ids that are not
+    /// candidates are ignored; an empty choice falls back to a uniform draw.
+    mutating func sample(_ candidates: [SamplingCandidate], round: Int, count: Int, using generator: inout SeededGenerator) -> [String]
+}
+
+/// `count` workers drawn uniformly without replacement: the default.
+public struct UniformSampler: ClientSampler {
+    /// The uniform sampler.
+    public init() {}
+
+    public mutating func sample(_ candidates: [SamplingCandidate], round: Int, count: Int, using generator: inout SeededGenerator) -> [String] {
+        var order = candidates.map(\.workerID)
+        order.shuffle(using: &generator)
+        return Array(order.prefix(count))
+    }
+}
