@@ -54,7 +54,7 @@ public struct DataCatalog: Sendable {
                 trainRows = file.labels.indices.filter { !chosen.contains($0) }
                 testOrigin = "a seeded \(Self.percent(options.testFraction)) of the file (data.test_fraction; \(count) sample\(count == 1 ? "" : "s"))"
             } else {
-                testOrigin = "the file's x_test and y_test (\(file.testLabels?.count ?? 0) samples)"
+                testOrigin = "the file's x_test and y_test (\((file.testLabels?.count ?? 0).formatted()) samples)"
             }
             let rows = trainRows ?? Array(file.labels.indices)
             labels = rows.map { Int32(file.labels[$0]) }
