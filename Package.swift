@@ -183,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TesseraDataTests",
-            dependencies: ["TesseraData", "TesseraTensor"],
+            dependencies: ["TesseraData", "TesseraTensor", "TesseraTestSupport"],
             exclude: ["Fixtures"]
         ),
     ]

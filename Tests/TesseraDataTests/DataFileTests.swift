@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TesseraData
+import TesseraTestSupport
 
 /// Data files written by NumPy and safetensors themselves (Fixtures/, from
 /// scripts/data_fixtures.py, whose formulas these tests recompute).
@@ -141,19 +142,9 @@ struct DataFileTests {
         }
     }
 
-    static let numPyIsInstalled: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import numpy"]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
-
     /// Rows of 1,000 bytes in a 3 MB compressed entry: the stream comes in 1 MiB chunks, so rows
     /// straddle chunk ends; rows asked in any order come back in that order.
-    @Test(.enabled(if: numPyIsInstalled, "needs python3 with numpy (make test installs it)"))
+    @Test(.enabled(if: pythonWithNumPy, "needs python3 with numpy (make test installs it)"))
     func rowsOfALargeCompressedArrayStraddleChunks() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-large-npz-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -7,18 +7,8 @@ import Testing
 /// with its updates aggregated.
 @Suite("Python client package", .serialized)
 struct PythonClientTests {
-    static func python(_ modules: String) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import \(modules)"]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
-
-    static let withNumPy = python("zmq, numpy, safetensors")
-    static let withTorch = python("zmq, numpy, safetensors, torch")
+    static let withNumPy = pythonImports("zmq, numpy, safetensors")
+    static let withTorch = pythonImports("zmq, numpy, safetensors, torch")
 
     /// Four Gaussian blobs in 16 dimensions (float32 x, int64 y), 1,200 samples in a random
     /// order of classes (so every part has them all), written by NumPy.

@@ -165,8 +165,11 @@ public let pythonWithZMQ = pythonImports("zmq, numpy")
 /// Whether python3 with PyTorch and safetensors can run here (make test installs them).
 public let pythonWithTorch = pythonImports("torch, safetensors")
 
+/// Whether python3 with numpy can run here (make test installs it).
+public let pythonWithNumPy = pythonImports("numpy")
+
 /// Whether `python3 -c "import MODULES"` succeeds.
-private func pythonImports(_ modules: String) -> Bool {
+public func pythonImports(_ modules: String) -> Bool {
     let probe = Process()
     probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     probe.arguments = ["python3", "-c", "import \(modules)"]

@@ -6,16 +6,6 @@ import TesseraTestSupport
 /// scripts/data_snippets.py (with stand-ins for downloads) and checked by `tessera check`.
 @Suite("docs/DATA.md snippets")
 struct DataSnippetTests {
-    static let pythonWithNumPy: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import numpy"]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
-
     @Test(.enabled(if: pythonWithNumPy, "needs python3 with numpy (make test installs it)"))
     func theTestedSnippetsWriteFilesTesseraReads() throws {
         let script = try ProcessHarness(program: "/usr/bin/env", ["python3", "scripts/data_snippets.py", ProcessHarness.tesseraPath],

@@ -76,7 +76,9 @@ struct TrainBenchCommand: ParsableCommand {
         if options.json {
             printJSONLine(fields)
         } else {
-            print(fields.map { "\($0.key)=\($0.value is Double ? String(format: "%.5g", $0.value as! Double) : "\($0.value)")" }.joined(separator: " "))
+            print(fields.map { field in
+                "\(field.key)=" + ((field.value as? Double).map { String(format: "%.5g", $0) } ?? "\(field.value)")
+            }.joined(separator: " "))
         }
     }
 }
