@@ -18,7 +18,7 @@ APT_PACKAGES ?= zlib1g-dev pkg-config libzmq3-dev iproute2
 # are skipped, so a failed install is reported and not fatal.
 APT_TEST_PACKAGES ?= openssh-client openssh-server qemu-user chromium slurmctld slurmd slurm-client munge
 
-.PHONY: help deps test-deps build test test-examples test-portable test-python test-fuzz fuzz fuzz-targets fuzz-live bench bench-deps run compare topologies stop clean
+.PHONY: help deps test-deps build docs test test-examples test-portable test-python test-fuzz fuzz fuzz-targets fuzz-live bench bench-deps run compare topologies stop clean
 TOPOLOGY     ?= Topologies/mnist-iid-10.yaml
 BIN           = $$($(SWIFT) build $(CONFIG_FLAGS) --show-bin-path)/tessera
 
@@ -29,6 +29,8 @@ help:
 	@echo "make stop    stop every tessera process a launch left behind"
 	@echo "make build   release build of the tessera executable (PORTABLE=1: for CPUs without AVX2/FMA)"
 	@echo "make test    the test suite (what CI runs), the portable kernel's tensor tests included"
+	@echo "make docs    the API reference (DocC) of every library in .build/docs; see it with"
+	@echo "             python3 -m http.server -d .build/docs 8000 → http://localhost:8000/documentation/"
 	@echo "make bench   kernel benchmarks beside numpy/OpenBLAS from the same run"
 	@echo "make fuzz    libFuzzer on the wire decoder, the worker's handler and op programs (FUZZ_SECONDS each),"
 	@echo "             and 1,000,000 mutated messages against a live worker and a live scheduler (LIVE_FUZZ_COUNT)"
@@ -69,6 +71,17 @@ test: deps test-deps test-python
 	$(MAKE) --no-print-directory test-examples
 	$(MAKE) --no-print-directory test-portable
 	$(MAKE) --no-print-directory test-fuzz
+	$(MAKE) --no-print-directory docs
+
+# The API reference: one DocC archive of every library, cross-linked, built from the doc
+# comments (swift-docc-plugin). A link to a symbol that does not exist fails it, so make test
+# keeps the reference whole.
+DOC_TARGETS = TesseraTensor TesseraNN TesseraData TesseraWire TesseraTrace TesseraSecureAggregation \
+              TesseraTransport TesseraWorker TesseraScheduler TesseraTopology TesseraCLI
+docs: deps
+	$(SWIFT) package --disable-sandbox generate-documentation --enable-experimental-combined-documentation \
+	  --warnings-as-errors $(addprefix --target ,$(DOC_TARGETS)) --output-path .build/docs
+	@echo "API reference: .build/docs (python3 -m http.server -d .build/docs 8000 → http://localhost:8000/documentation/)"
 
 # examples/custom-strategy: a package of its own that depends on Tessera by path, built and
 # tested as a user would (its tests run federations of its own program's worker processes).

@@ -7,7 +7,7 @@ import TesseraTensor
 import TesseraTransport
 
 /// The `tessera` command: `tessera` itself, or a program of one's own that registered its own
-/// strategies (``StrategyRegistry``) and then calls ``runAsMain()``.
+/// strategies (``/TesseraScheduler/StrategyRegistry``) and then calls ``runAsMain()``.
 public struct Tessera: AsyncParsableCommand {
     /// This build's version.
     static let version = RunEnvironment.tesseraVersion

@@ -57,7 +57,7 @@ public struct UnmaskingShares: Sendable, Equatable, Codable {
 public struct SurvivorsSignature: Sendable, Equatable, Codable {
     /// The client signing.
     public var id: String
-    /// Its Ed25519 signature of the sorted survivors (``signedBytes(_:round:)``).
+    /// Its Ed25519 signature of the sorted survivors (`signedBytes(_:round:)`).
     public var signature: Data
 
     /// `id`'s `signature`.

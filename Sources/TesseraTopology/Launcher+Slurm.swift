@@ -29,7 +29,7 @@ extension Launcher {
     ///
     /// - Throws: ``TopologyError`` (no sbatch, a refused job, a job that waited past
     ///   `slurm.queue_timeout`), ``SlurmJobFailure`` (a job that did not complete),
-    ///   ``SchedulerError`` (`.interrupted`).
+    ///   ``/TesseraScheduler/SchedulerError`` (`.interrupted`).
     public func runOnSlurm(onLine: @escaping (String) -> Void, shouldStop: @escaping () -> Bool) throws {
         try RunDirectory(runDirectory).recording {
             try followJob(submitting: try writeSlurmScript(), onLine: onLine, shouldStop: shouldStop)

@@ -42,7 +42,7 @@ public final class Launcher {
 
     /// Runs the topology to the end; `onRound` sees each round, `shouldStop` is polled (Ctrl-C).
     ///
-    /// - Throws: ``SchedulerError``, transport and process errors; every started process is
+    /// - Throws: ``/TesseraScheduler/SchedulerError``, transport and process errors; every started process is
     ///   stopped first.
     /// A worker that exits before the run ends is reported to `onEvent` (and restarted when the
     /// topology says `workers.restart: on-failure`); the run goes on, and ends only when the
@@ -179,7 +179,7 @@ public final class Launcher {
     /// remote working directory, mode 0700, the key 0600), through ssh's stdin; returns that
     /// directory as the worker there names it.
     ///
-    /// - Throws: ``TransportError`` for missing keys, ``TopologyError`` when ssh fails.
+    /// - Throws: ``/TesseraTransport/TransportError`` for missing keys, ``TopologyError`` when ssh fails.
     private func sendKeys(of id: String, from directory: String, to host: String) throws -> String {
         let keys = KeyDirectory(URL(fileURLWithPath: directory))
         let secret = try keys.pair(id).secretKey, schedulerKey = try keys.publicKey(KeyDirectory.schedulerName)

@@ -160,7 +160,7 @@ extension RunDirectory {
     }
 
     /// Runs `body`, recording in `status.json` that the run is running (by this process), then
-    /// how it ended: finished, interrupted (``SchedulerError/interrupted(phase:)``) or failed,
+    /// how it ended: finished, interrupted (``/TesseraScheduler/SchedulerError/interrupted(phase:)``) or failed,
     /// with the error.
     public func recording<T>(_ body: () throws -> T) throws -> T {
         var status = Status(state: "running", pid: getpid(), host: ProcessInfo.processInfo.hostName, started: Date())

@@ -2,7 +2,7 @@ import Foundation
 import TesseraScheduler
 
 /// Simulated heterogeneity for some of a topology's workers, applied by the worker processes
-/// themselves (``SimulatedLinkChannel`` on their channel, a slowed device in their trainer):
+/// themselves (``/TesseraTransport/SimulatedLinkChannel`` on their channel, a slowed device in their trainer):
 /// written `WORKERS: KEY=VALUE ...`, e.g. `0-2: slowdown=5` or `3,7: latency=0.2 bandwidth=8
 /// loss=0.01`. WORKERS are indices (from 0, in the launch's order: worker-000 is 0) and ranges.
 public struct SimulationGroup: Sendable, Equatable, CustomStringConvertible {

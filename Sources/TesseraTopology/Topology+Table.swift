@@ -3,7 +3,7 @@ import TesseraTensor
 import TesseraTransport
 
 extension Topology {
-    /// Every topology key: the launcher's own, then the run's (``RunSettings/table``).
+    /// Every topology key: the launcher's own, then the run's (``/TesseraScheduler/RunSettings/table``).
     public static var table: SettingTable<Topology> {
         SettingTable([
             .text("name", \.name, accepts: "a name of letters, digits, '-', '_' and '.', not starting with '.' (it names a directory)",

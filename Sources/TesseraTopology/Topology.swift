@@ -2,7 +2,7 @@ import Foundation
 import TesseraScheduler
 
 /// A run described by a `Topologies/*.yaml` file: its name, how workers are started, and the
-/// run's settings (``RunSettings``). Every key is in ``Topology/table`` and documented in
+/// run's settings (``/TesseraScheduler/RunSettings``). Every key is in ``Topology/table`` and documented in
 /// `docs/TOPOLOGY.md`.
 public struct Topology: Sendable, Equatable {
     /// What the launcher does when a worker process exits before the run ends.
@@ -72,7 +72,7 @@ public struct Topology: Sendable, Equatable {
 
     /// Checks what the keys say together (each alone was checked when read).
     ///
-    /// - Throws: ``SettingError`` naming the key at fault.
+    /// - Throws: ``/TesseraScheduler/SettingError`` naming the key at fault.
     public func validate() throws {
         var run = run
         if run.keys == Self.generatedKeys { run.keys = "generated at launch" }

@@ -56,7 +56,7 @@ public final class Mailbox: @unchecked Sendable {
 
     /// Sends `message` and returns the reply.
     ///
-    /// - Throws: ``TransportError`` on timeout or when closed; ``WireError`` when the message
+    /// - Throws: ``TransportError`` on timeout or when closed; ``/TesseraWire/WireError`` when the message
     ///   cannot be encoded.
     public func request(_ message: Message, timeout: Double = 30) async throws -> Message {
         try await withCheckedThrowingContinuation { continuation in

@@ -29,7 +29,7 @@ public final class RequestClient {
 
     /// Sends `message` and returns the reply, waiting at most `timeout` seconds.
     ///
-    /// - Throws: ``TransportError`` (`.timeout`) when no reply comes, ``WireError`` when the
+    /// - Throws: ``TransportError`` (`.timeout`) when no reply comes, ``/TesseraWire/WireError`` when the
     ///   reply cannot be decoded.
     public func request(_ message: Message, timeout: Double = 10) throws -> Message {
         let id = nextID

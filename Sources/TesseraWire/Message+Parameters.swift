@@ -9,7 +9,7 @@ public protocol CarriesWeights {
 extension CarriesWeights {
     /// The weights as a parameter set.
     ///
-    /// - Throws: ``NNError`` when a name repeats.
+    /// - Throws: ``/TesseraNN/NNError`` when a name repeats.
     public func parameters() throws -> ParameterSet {
         try ParameterSet(weights.map { (name: $0.name, tensor: $0.tensor) })
     }

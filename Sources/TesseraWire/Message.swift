@@ -34,7 +34,7 @@ public struct PlanStep: Sendable, Equatable {
     }
 }
 
-/// One step of a ring plan: run `op` on the stored ring tensors (for ``RingOp/encode(fractionBits:)``,
+/// One step of a ring plan: run `op` on the stored ring tensors (for ``/TesseraTensor/RingOp/encode(fractionBits:)``,
 /// the float tensor) `inputs` and store the ring tensor it makes as `output`.
 public struct RingStep: Sendable, Equatable {
     /// The operation.

@@ -1,7 +1,7 @@
 import TesseraTransport
 
 /// A connected worker's view of its scheduler: whether it answered the registration, how long
-/// it has been silent, and what to do about it. Silence is measured on an ``AttendedClock``, so
+/// it has been silent, and what to do about it. Silence is measured on an ``/TesseraTransport/AttendedClock``, so
 /// a worker that was itself paused or starved does not take the scheduler for gone.
 ///
 /// A scheduler that never answered is sent the registration again every

@@ -77,7 +77,7 @@ public final class WorkerRuntime {
 
     /// A runtime for `service` on `endpoint`; `registration` is sent first in connect mode.
     ///
-    /// - Throws: ``TransportError`` when the socket cannot bind or connect.
+    /// - Throws: ``/TesseraTransport/TransportError`` when the socket cannot bind or connect.
     public init(service: WorkerService, endpoint: Endpoint, limits: WireLimits = WireLimits(),
                 sampleCount: UInt64 = 0, labelHistogram: [UInt64] = [], tracer: TraceWriter? = nil,
                 transport: Transport = .zeroMQ, security: ChannelSecurity = .none, link: LinkProfile? = nil) throws {
@@ -107,7 +107,7 @@ public final class WorkerRuntime {
     /// Serves until `shouldStop` returns true (checked at least every 100 ms), then closes the
     /// channel.
     ///
-    /// - Throws: ``TransportError`` when the socket itself fails.
+    /// - Throws: ``/TesseraTransport/TransportError`` when the socket itself fails.
     public func run(until shouldStop: () -> Bool) throws {
         var lastHeartbeat = Date.distantPast
         let started = Date()

@@ -10,7 +10,7 @@ public struct WorkerService: Sendable {
     public let workerID: String
     /// The tensors it holds.
     public private(set) var store: ObjectStore
-    /// Most arithmetic operations one exec or plan may ask for (``Op/work(for:)``), so that no
+    /// Most arithmetic operations one exec or plan may ask for (``/TesseraTensor/Op/work(for:)``), so that no
     /// request keeps the worker from others for long; a request over it is refused before any
     /// of its steps runs.
     public let maximumWorkPerRequest: Int

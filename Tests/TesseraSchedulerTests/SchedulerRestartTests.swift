@@ -39,4 +39,30 @@ struct SchedulerRestartTests {
         #expect(lonely.waitForExit(timeout: 20) == 1)
         #expect(lonely.outputLines.contains { $0.contains("giving up") }, "\(lonely.outputLines)")
     }
+
+    /// The Python package's client too: kill -9 of the scheduler mid-run, the scheduler started
+    /// again with `--resume`, and the client (told "not registered") registers again and
+    /// trains the rest of the run.
+    @Test(.enabled(if: pythonImports("zmq, numpy, safetensors"), "needs python3 with pyzmq, numpy and safetensors (make test installs them)"))
+    func aPythonClientRejoinsAResumedScheduler() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-restart-python-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = try PythonClientTests.writeBlobs(in: directory)
+        let run = directory.appendingPathComponent("run").path
+        let common = ["--workers", "1", "--rounds", "20", "--data", data, "--model", PythonClientTests.linear, "--run-dir", run]
+        let (first, endpoint) = try startScheduler(common)
+        let client = try PythonClientTests.client("numpy_client.py", endpoint, id: "numpy-c", data: data)
+        defer { _ = client.stop() }
+        _ = try first.waitForLine(containing: "round 2:", timeout: 120)
+        #expect(first.stop(signal: SIGKILL) != nil)
+        let (second, _) = try startScheduler(common + ["--bind", endpoint, "--resume"])
+        defer { _ = second.stop() }
+        _ = try second.waitForLine(containing: "final accuracy", timeout: 120)
+        #expect(client.waitForExit(timeout: 30) == 0, "\(client.outputLines)")
+        #expect(client.outputLines.contains { $0.contains("numpy-c: the scheduler does not know this client (it restarted?): registering again") },
+                "\(client.outputLines)")
+        #expect(client.outputLines.contains { $0.contains("numpy-c: round 20 trained") }, "\(client.outputLines)")
+        let rounds = try PythonClientTests.rounds(in: URL(fileURLWithPath: run))
+        #expect(rounds.compactMap { $0["round"] as? Int }.last == 20, "\(rounds)")
+    }
 }

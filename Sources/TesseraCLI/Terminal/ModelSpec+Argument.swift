@@ -14,7 +14,7 @@ extension ModelSpec: ExpressibleByArgument {
     /// The model `value` names on the command line: a built-in, a YAML or JSON file (relative
     /// to the working directory), or JSON.
     ///
-    /// - Throws: ``TopologyError`` for an unreadable file, ``NNError`` for a declaration that does not fit.
+    /// - Throws: ``/TesseraTopology/TopologyError`` for an unreadable file, ``/TesseraNN/NNError`` for a declaration that does not fit.
     static func declared(_ value: String) throws -> ModelSpec {
         let text = try TopologyParser.modelText(value, relativeTo: FileManager.default.currentDirectoryPath + "/")
         return try ModelDeclaration.spec(fromText: text.hasSuffix(".json") ? String(contentsOfFile: text, encoding: .utf8) : text)

@@ -4,7 +4,7 @@ import TesseraTensor
 public enum Loss {
     /// Mean cross-entropy of N × C `logits` against N class indices (`labels`, whole floats).
     ///
-    /// - Throws: ``TensorError`` for mismatched shapes or labels outside `0..<C`.
+    /// - Throws: ``/TesseraTensor/TensorError`` for mismatched shapes or labels outside `0..<C`.
     public static func crossEntropy(logits: Tensor, labels: Tensor) throws -> Tensor {
         try logits.crossEntropy(labels: labels)
     }

@@ -24,7 +24,7 @@ extension Model {
     /// Evaluates on `batches` of (inputs, labels), in evaluation mode (batch normalization with
     /// each batch's statistics when `batchStatistics`).
     ///
-    /// - Throws: ``NNError`` or ``TensorError`` when a batch does not fit the model.
+    /// - Throws: ``NNError`` or ``/TesseraTensor/TensorError`` when a batch does not fit the model.
     public func evaluate<Batches: Sequence>(_ batches: Batches, batchStatistics: Bool = false) throws -> Evaluation
     where Batches.Element == (inputs: Tensor, labels: Tensor) {
         var totalLoss = 0.0, correct = 0, count = 0

@@ -45,7 +45,7 @@ public struct Model: Sendable {
     /// Runs the network on a batch; uses `parameters` (for example gradient-tracking copies)
     /// instead of the model's own when given.
     ///
-    /// - Throws: ``NNError`` or ``TensorError`` when the input does not fit the model.
+    /// - Throws: ``NNError`` or ``/TesseraTensor/TensorError`` when the input does not fit the model.
     public func forward(_ input: Tensor, parameters: ParameterSet? = nil, context: inout ForwardContext) throws -> Tensor {
         guard Array(input.shape.dropFirst()) == spec.inputShape else {
             throw NNError(.invalidArgument, "model '\(spec.name)' takes [N] + \(spec.inputShape) inputs, got \(input.shape)")

@@ -25,7 +25,7 @@ public struct Trainer<O: Optimizer>: Sendable {
 
     /// One step: forward, cross-entropy, backward, optimizer update. Returns the batch's mean loss.
     ///
-    /// - Throws: ``NNError`` or ``TensorError`` when the batch does not fit the model.
+    /// - Throws: ``NNError`` or ``/TesseraTensor/TensorError`` when the batch does not fit the model.
     @discardableResult
     public mutating func step(inputs: Tensor, labels: Tensor) throws -> Float {
         var gradients: ParameterSet

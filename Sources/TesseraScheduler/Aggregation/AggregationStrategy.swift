@@ -12,14 +12,14 @@ import TesseraTensor
 public protocol AggregationStrategy: Sendable {
     /// The next global model from the current one and the round's average change.
     ///
-    /// - Throws: ``NNError`` for a change that does not match the model.
+    /// - Throws: ``/TesseraNN/NNError`` for a change that does not match the model.
     mutating func step(global: ParameterSet, averageChange: ParameterSet) throws -> ParameterSet
 
     /// The next global model from the current one and this round's updates (validated against
     /// `global`): by default a step with their sample-weighted average change, summed in
     /// worker-id order.
     ///
-    /// - Throws: ``SchedulerError`` or ``NNError`` for empty or mismatched updates.
+    /// - Throws: ``SchedulerError`` or ``/TesseraNN/NNError`` for empty or mismatched updates.
     mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet
 
     /// Server state to checkpoint (nil for stateless strategies).
@@ -27,7 +27,7 @@ public protocol AggregationStrategy: Sendable {
 
     /// Restores state written by ``state``.
     ///
-    /// - Throws: ``SchedulerError`` or ``NNError`` when the state is not this strategy's.
+    /// - Throws: ``SchedulerError`` or ``/TesseraNN/NNError`` when the state is not this strategy's.
     mutating func restore(_ state: OptimizerState?) throws
 }
 
@@ -93,7 +93,7 @@ public struct ServerOptimizer<O: Optimizer>: AggregationStrategy {
 extension ServerOptimizer where O == SGD {
     /// FedAvgM (Hsu et al. 2019): `v ← β·v + Δ`, `w ← w + η·v`.
     ///
-    /// - Throws: ``NNError`` for a negative rate or momentum.
+    /// - Throws: ``/TesseraNN/NNError`` for a negative rate or momentum.
     public static func fedAvgM(serverLearningRate: Float = 1, momentum: Float = 0.9) throws -> Self {
         Self(try SGD(learningRate: serverLearningRate, momentum: momentum))
     }
@@ -104,7 +104,7 @@ extension ServerOptimizer where O == Adam {
     /// `m ← β₁m + (1−β₁)Δ`; FedAdam `v ← β₂v + (1−β₂)Δ²`, FedYogi `v ← v − (1−β₂)Δ²·sign(v − Δ²)`,
     /// v starting at τ²; `w ← w + η·m/(√v + τ)`.
     ///
-    /// - Throws: ``NNError`` for settings out of range.
+    /// - Throws: ``/TesseraNN/NNError`` for settings out of range.
     public static func adaptive(_ rule: Adam.SecondMomentRule, serverLearningRate: Float = 0.01, beta1: Float = 0.9,
                                 beta2: Float = 0.99, tau: Float = 0.001) throws -> Self {
         Self(try Adam(learningRate: serverLearningRate, beta1: beta1, beta2: beta2, epsilon: tau, rule: rule,

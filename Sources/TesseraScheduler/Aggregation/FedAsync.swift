@@ -21,7 +21,7 @@ public struct FedAsync: Sendable {
 
     /// The global model after mixing in `update`, `staleness` steps old.
     ///
-    /// - Throws: ``NNError`` when the update's parameters do not match the global model's.
+    /// - Throws: ``/TesseraNN/NNError`` when the update's parameters do not match the global model's.
     public func mix(_ update: ValidatedUpdate, into global: ParameterSet, staleness tau: Int) throws -> ParameterSet {
         let weight = Float(mixingWeight(staleness: tau))
         return try ParameterSet.weightedSum([global, update.parameters], weights: [1 - weight, weight])

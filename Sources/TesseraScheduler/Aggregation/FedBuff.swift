@@ -26,7 +26,7 @@ public struct FedBuff: Sendable {
 
     /// Buffers `update`, trained from `base`, `staleness` steps old.
     ///
-    /// - Throws: ``NNError`` when the update's parameters do not match the base model's.
+    /// - Throws: ``/TesseraNN/NNError`` when the update's parameters do not match the base model's.
     public mutating func add(_ update: ValidatedUpdate, trainedFrom base: ParameterSet, staleness tau: Int) throws {
         let change = try update.parameters.subtracting(base).scaled(by: Float(staleness.weight(tau)))
         buffer.append((update.workerID, change, update.sampleCount))

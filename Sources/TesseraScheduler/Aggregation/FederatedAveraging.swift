@@ -6,7 +6,7 @@ import TesseraNN
 public enum FederatedAveraging {
     /// The sample-weighted average of `updates`, summed in worker-id order.
     ///
-    /// - Throws: ``SchedulerError`` for no updates; ``NNError`` for updates whose parameters
+    /// - Throws: ``SchedulerError`` for no updates; ``/TesseraNN/NNError`` for updates whose parameters
     ///   do not match each other.
     public static func aggregate(_ updates: [ValidatedUpdate]) throws -> ParameterSet {
         let ordered = updates.sorted { $0.workerID < $1.workerID }

@@ -1,7 +1,7 @@
 import TesseraNN
 
 /// FedBN on the server: the wrapped strategy aggregates, and the entries that stay on the
-/// clients (``LocalNormalization``) keep their global values, whatever the step or a private
+/// clients (``/TesseraNN/LocalNormalization``) keep their global values, whatever the step or a private
 /// round's noise did to them. The clients send those values back unchanged, so in plain FedAvg
 /// this changes nothing; it keeps server optimizers and noise off entries nobody federates.
 public struct LocalNormalizationStrategy: AggregationStrategy {

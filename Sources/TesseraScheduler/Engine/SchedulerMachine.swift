@@ -8,7 +8,7 @@ import TesseraWire
 
 /// Synchronous FedAvg as a state machine: events in (a message from a peer, time passing on the
 /// injected clock), actions out (send, round completed, finished, fail). No sockets, no files,
-/// no wall clock, so tests drive it message by message with a ``ManualClock``; ``FederatedScheduler``
+/// no wall clock, so tests drive it message by message with a ``/TesseraTransport/ManualClock``; ``FederatedScheduler``
 /// runs it over a channel.
 ///
 /// The run: wait until the expected workers registered; welcome them a few at a time (each

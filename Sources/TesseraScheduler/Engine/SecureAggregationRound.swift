@@ -62,7 +62,7 @@ struct SecureAggregationRound {
     /// Records `worker`'s keys, answering the train task.
     ///
     /// - Throws: ``SchedulerError`` (`.unusableStep`) for keys that are not the worker's own, or
-    ///   malformed; ``SecureAggregationError`` for keys the protocol refuses.
+    ///   malformed; ``/TesseraSecureAggregation/SecureAggregationError`` for keys the protocol refuses.
     mutating func collectKeys(_ step: SecureAggregationStep, from worker: String) throws {
         let advertisement = try Self.decode(KeyAdvertisement.self, step, from: worker)
         guard advertisement.id == worker else {
@@ -74,7 +74,7 @@ struct SecureAggregationRound {
 
     /// The roster: every worker whose keys came, sorted.
     ///
-    /// - Throws: ``SecureAggregationError`` when they are fewer than the threshold.
+    /// - Throws: ``/TesseraSecureAggregation/SecureAggregationError`` when they are fewer than the threshold.
     mutating func publishRoster() throws -> [KeyAdvertisement] {
         let roster = try server.roster()
         signed = roster.allSatisfy { $0.signature != nil }
@@ -107,7 +107,7 @@ struct SecureAggregationRound {
     ///
     /// - Throws: ``SchedulerError`` (`.unusableStep`) for an answer of another step or round, a
     ///   body that is not its JSON, or a weight beyond what the worker may claim;
-    ///   ``SecureAggregationError`` for one the protocol refuses.
+    ///   ``/TesseraSecureAggregation/SecureAggregationError`` for one the protocol refuses.
     mutating func collect(_ step: SecureAggregationStep, from worker: String, weightLimit: UInt64? = nil, unitWeight: Bool = false) throws {
         guard step.round == server.round, step.kind == stage.answer else {
             throw SchedulerError.unusableStep(worker: worker, step: step.kind.name,

@@ -7,7 +7,7 @@ extension PrivacyAccountant {
     public static let lossInterval = 1e-4
 
     /// The smallest ε for which the rounds so far are (ε, δ)-differentially private, from their
-    /// privacy loss distributions (``PrivacyLossDistribution``) rather than RDP: tighter, often
+    /// privacy loss distributions (`PrivacyLossDistribution`) rather than RDP: tighter, often
     /// by 15 % or more, and slower (a Fourier transform over the composed loss's range, from
     /// milliseconds to about a second for thousands of rounds). Nil when the accountant was
     /// restored from a record that did not keep its rounds (``history``).

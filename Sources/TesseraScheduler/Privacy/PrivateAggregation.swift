@@ -76,7 +76,7 @@ public struct PrivateAggregation: Sendable, Equatable {
     /// `expectedClients`; noise from `random` (the system's secure generator in runs).
     /// O(updates × parameters).
     ///
-    /// - Throws: ``NNError`` for updates that do not match the model.
+    /// - Throws: ``/TesseraNN/NNError`` for updates that do not match the model.
     public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate], expectedClients: Double,
                                    random: inout some RandomNumberGenerator) throws -> (change: ParameterSet, round: Round) {
         var sum = global.scaled(by: 0)

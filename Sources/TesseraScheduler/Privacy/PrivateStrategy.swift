@@ -26,7 +26,7 @@ public struct PrivateStrategy: AggregationStrategy {
     /// The private average change of `updates` (noise from the system's secure source), stepped
     /// with by the wrapped strategy. O(updates × parameters).
     ///
-    /// - Throws: ``NNError`` for updates that do not match the model; errors of the wrapped strategy.
+    /// - Throws: ``/TesseraNN/NNError`` for updates that do not match the model; errors of the wrapped strategy.
     public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
         var random = SystemEntropy()
         let (change, round) = try mechanism.aggregate(global: global, updates: updates, expectedClients: expectedClients, random: &random)

@@ -38,7 +38,7 @@ public struct DataPlan: Sendable {
     /// The plan for `settings`' data, partition, workers and seed. A data file is read through
     /// once, so a bad value is found here rather than in some worker.
     ///
-    /// - Throws: ``DataError`` when the data cannot be found or loaded, or cannot be split so;
+    /// - Throws: ``/TesseraData/DataError`` when the data cannot be found or loaded, or cannot be split so;
     ///   ``SchedulerError`` when the model does not take the data's samples or score its classes.
     public init(settings: RunSettings) throws {
         source = try DataSource.locate(explicit: settings.data == "auto" ? nil : settings.data)

@@ -13,7 +13,7 @@ import TesseraWire
 /// background so that the loop keeps hearing its workers. The machine holds every decision;
 /// this is the I/O.
 ///
-/// Time is read on an ``AttendedClock``: a scheduler that was itself paused or starved does
+/// Time is read on an ``/TesseraTransport/AttendedClock``: a scheduler that was itself paused or starved does
 /// not count that time against its workers' silence (nor its deadlines).
 public final class FederatedScheduler {
     /// The run's settings.
@@ -41,10 +41,12 @@ public final class FederatedScheduler {
     let strategy: (any AggregationStrategy)?
     /// Your own evaluation of the global model after every round (or asynchronous report), run
     /// in the background beside the test-set evaluation: its figures go into the round's
-    /// ``RoundResult/custom`` and `metrics.jsonl`. An error it throws ends the run.
-    public var evaluationHook: (@Sendable (_ model: ParameterSet, _ round: Int) throws -> [String: Double])?
+    /// ``RoundResult/custom`` and `metrics.jsonl`. An error it throws ends the run. Initially
+    /// the one the settings name (``EvaluationHookRegistry``), if any.
+    public var evaluationHook: EvaluationHook?
     /// Chooses each synchronous round's workers in place of a uniform draw; not with
-    /// differential privacy, whose accountant needs its Poisson sampling.
+    /// differential privacy, whose accountant needs its Poisson sampling. Initially the one the
+    /// settings name (``SamplerRegistry``), if any.
     public var clientSampler: (any ClientSampler)?
 
     /// A scheduler for `settings`, writing to `runDirectory`, bound to `settings.bind` through
@@ -52,8 +54,8 @@ public final class FederatedScheduler {
     /// aggregating with `strategy` when one is given (its state is checkpointed and restored on
     /// resume like a built-in one's), else with the one `settings` name.
     ///
-    /// - Throws: ``SettingError`` for settings that do not fit together, ``TransportError`` when
-    ///   it cannot bind.
+    /// - Throws: ``SettingError`` for settings that do not fit together or name what this program
+    ///   has not registered, ``/TesseraTransport/TransportError`` when it cannot bind.
     public init(settings: RunSettings, runDirectory: URL, strategy: (any AggregationStrategy)? = nil, transport: Transport = .zeroMQ,
                 clock: any MonotonicClock = SystemClock(), tracer: TraceWriter? = nil) throws {
         try settings.validate()
@@ -63,6 +65,8 @@ public final class FederatedScheduler {
         }
         self.settings = settings
         self.strategy = strategy
+        clientSampler = try settings.makeClientSampler()
+        evaluationHook = try settings.makeEvaluationHook()
         self.runDirectory = runDirectory
         self.clock = AttendedClock(clock)
         wallClock = clock

@@ -5,7 +5,7 @@ extension RunSettings {
     /// The scheduler's channel security: none without `keys`; else CURVE with
     /// `keys/scheduler.key`, admitting every other `NAME.pub` there as worker `NAME`.
     ///
-    /// - Throws: ``TransportError`` (`.badKey`) for missing or unreadable keys, or no worker keys.
+    /// - Throws: ``/TesseraTransport/TransportError`` (`.badKey`) for missing or unreadable keys, or no worker keys.
     public func schedulerSecurity() throws -> ChannelSecurity {
         guard !keys.isEmpty else { return .none }
         let directory = KeyDirectory(URL(fileURLWithPath: keys))

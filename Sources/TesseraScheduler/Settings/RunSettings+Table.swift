@@ -69,12 +69,30 @@ extension RunSettings {
                            }
                            if let builtIn = Strategy(rawValue: text) {
                                (settings.strategy, settings.customStrategy) = (builtIn, nil)
-                           } else if StrategyRegistry.factory(named: text) != nil {
+                           } else if StrategyRegistry.store.factory(named: text) != nil {
                                (settings.strategy, settings.customStrategy) = (.fedavg, text)
                            } else {
                                throw SettingError(key: "training.strategy", value: text, message: "must be \(accepts)" + NearestName.hint(for: text, in: names))
                            }
                        }, show: { $0.customStrategy ?? $0.strategy.rawValue })
+    }
+
+    /// A setting naming something a program registered (a sampler, an evaluation hook), or
+    /// `builtIn` for the default, which leaves it nil.
+    private static func registered<Factory: Sendable>(_ store: NamedFactories<Factory>, flag: String, _ path: WritableKeyPath<RunSettings, String?>,
+                                            summary: String) -> Setting<RunSettings> {
+        let names = store.builtIn + store.names
+        let accepts = names.joined(separator: " | ")
+        return Setting(key: store.key, flag: flag, accepts: accepts, summary: summary, isSwitch: false,
+                       assign: { settings, input in
+                           guard case let .text(text) = input else {
+                               throw SettingError(key: store.key, message: "must be one name (\(accepts)), not a list")
+                           }
+                           guard names.contains(text) else {
+                               throw SettingError(key: store.key, value: text, message: "must be \(accepts)" + NearestName.hint(for: text, in: names))
+                           }
+                           settings[keyPath: path] = store.builtIn.contains(text) ? nil : text
+                       }, show: { $0[keyPath: path] ?? store.builtIn[0] })
     }
 
     /// A declared list of numbers (one, or one per channel), unset until declared.
@@ -189,6 +207,10 @@ extension RunSettings {
                 $0 > 0 && $0 <= 1
             },
             .integer("training.min_workers", \.minimumWorkers, minimum: 1, summary: "at least this many workers per round"),
+            registered(SamplerRegistry.store, flag: "sampler", \.customSampler,
+                       summary: "how synchronous rounds choose their workers: uniformly, or by a sampler your own program registered (docs/EXTENDING.md)"),
+            registered(EvaluationHookRegistry.store, flag: "evaluation-hook", \.evaluationHookName,
+                       summary: "your own program's evaluation of the global model after every round, recorded in metrics.jsonl (docs/EXTENDING.md)"),
             .integer("training.local_epochs", \.localEpochs, minimum: 1, summary: "E, local passes over each worker's data"),
             .integer("training.batch_size", \.batchSize, minimum: 1, summary: "B, the local batch size"),
             .number("training.lr", \.learningRate, accepts: "a number > 0",

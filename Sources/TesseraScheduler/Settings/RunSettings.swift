@@ -69,6 +69,10 @@ public struct RunSettings: Sendable, Equatable {
     /// The name of a strategy a program registered (``StrategyRegistry``), which replaces
     /// ``strategy``; nil: the built-in one.
     public var customStrategy: String?
+    /// The name of a client sampler a program registered (``SamplerRegistry``); nil: the uniform draw.
+    public var customSampler: String?
+    /// The name of an evaluation hook a program registered (``EvaluationHookRegistry``); nil: none.
+    public var evaluationHookName: String?
     /// Server learning rate; nil: the strategy's own default (1 for fedavgm, 0.01 for fedadam and fedyogi).
     public var serverLearningRate: Double?
     /// FedAvgM's server momentum.
@@ -209,15 +213,12 @@ public struct RunSettings: Sendable, Equatable {
     /// The server-side strategy these settings name: a built-in one, or the one a program
     /// registered under ``customStrategy``.
     ///
-    /// - Throws: ``NNError`` for settings out of range (the table's checks keep them in range),
+    /// - Throws: ``/TesseraNN/NNError`` for settings out of range (the table's checks keep them in range),
     ///   ``SettingError`` for a custom strategy this program has not registered, and whatever a
     ///   registered factory throws.
     public func makeStrategy() throws -> any AggregationStrategy {
         if let customStrategy {
-            guard let make = StrategyRegistry.factory(named: customStrategy) else {
-                throw SettingError(key: "training.strategy", value: customStrategy, message: "is not registered in this program")
-            }
-            return try make(self)
+            return try StrategyRegistry.store.existing(customStrategy)(self)
         }
         return switch strategy {
         case .fedavg, .fedprox: FedAvg()
@@ -225,6 +226,24 @@ public struct RunSettings: Sendable, Equatable {
         case .fedadam: try ServerOptimizer.adaptive(.adam, serverLearningRate: Float(serverLearningRate ?? 0.01))
         case .fedyogi: try ServerOptimizer.adaptive(.yogi, serverLearningRate: Float(serverLearningRate ?? 0.01))
         }
+    }
+
+    /// The client sampler these settings name, made by the factory a program registered under
+    /// ``customSampler``; nil for the uniform draw.
+    ///
+    /// - Throws: ``SettingError`` for a sampler this program has not registered, and whatever a
+    ///   registered factory throws.
+    public func makeClientSampler() throws -> (any ClientSampler)? {
+        try customSampler.map { try SamplerRegistry.store.existing($0)(self) }
+    }
+
+    /// The evaluation hook these settings name, made by the factory a program registered under
+    /// ``evaluationHookName``; nil for none.
+    ///
+    /// - Throws: ``SettingError`` for a hook this program has not registered, and whatever a
+    ///   registered factory throws.
+    public func makeEvaluationHook() throws -> EvaluationHook? {
+        try evaluationHookName.map { try EvaluationHookRegistry.store.existing($0)(self) }
     }
 
     /// The staleness function these settings name.
@@ -255,6 +274,14 @@ public struct RunSettings: Sendable, Equatable {
         if mode == .fedasync && (customStrategy != nil || ![.fedavg, .fedprox].contains(strategy)) {
             throw SettingError(key: "training.strategy", value: customStrategy ?? strategy.rawValue,
                                message: "cannot be used with fedasync, which mixes each update into the model itself; use training.mode fedbuff for a server optimizer")
+        }
+        if let customSampler, mode != .sync {
+            throw SettingError(key: "training.sampler", value: customSampler,
+                               message: "chooses the workers of synchronous rounds: it needs training.mode sync")
+        }
+        if let customSampler, isPrivate {
+            throw SettingError(key: "training.sampler", value: customSampler,
+                               message: "cannot be used in a private run, whose accountant needs its Poisson sampling of clients")
         }
         if mode.isAsynchronous && heldOut > 0 {
             throw SettingError(key: "data.held_out", value: String(heldOut),

@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 
 /// Appends a process's trace events to `DIRECTORY/PROCESS.trace.jsonl` (the format of
-/// ``TraceLine``: a header, then a short line per event), each written to the file as it is
+/// `TraceLine`: a header, then a short line per event), each written to the file as it is
 /// appended (one `write`, so a process killed by kill -9 leaves a trace that ends at its last
 /// event, at worst with that line torn), safe to use from any thread. `tessera bench transport`
 /// reports the measured cost per event.

@@ -6,12 +6,12 @@ import TesseraWire
 public struct EncodedMessage: Sendable {
     /// The envelope.
     public let envelope: Envelope
-    /// Its frames, as ``WireCodec`` wrote them.
+    /// Its frames, as ``/TesseraWire/WireCodec`` wrote them.
     public let frames: [Data]
 
     /// Encodes `envelope` with `codec`.
     ///
-    /// - Throws: ``WireError`` (`.limitExceeded`) when it does not fit the codec's limits.
+    /// - Throws: ``/TesseraWire/WireError`` (`.limitExceeded`) when it does not fit the codec's limits.
     public init(_ envelope: Envelope, codec: WireCodec) throws {
         self.envelope = envelope
         frames = try codec.encode(envelope)

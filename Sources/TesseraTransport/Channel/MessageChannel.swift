@@ -52,7 +52,7 @@ extension MessageChannel {
 
     /// Encodes `envelope` and sends it to `peer`.
     ///
-    /// - Throws: ``WireError`` when it cannot be encoded within the limits, ``TransportError``.
+    /// - Throws: ``/TesseraWire/WireError`` when it cannot be encoded within the limits, ``TransportError``.
     public func send(_ envelope: Envelope, to peer: PeerID? = nil) throws {
         try send(EncodedMessage(envelope, codec: codec), to: peer)
     }

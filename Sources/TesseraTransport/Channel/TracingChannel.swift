@@ -2,7 +2,7 @@ import Foundation
 import TesseraTrace
 import TesseraWire
 
-/// Records every message sent and received on the channel under it in a ``TraceWriter``: peer,
+/// Records every message sent and received on the channel under it in a ``/TesseraTrace/TraceWriter``: peer,
 /// direction, type, ids, round and bytes (`raw` for raw sends, `malformed` for what could not
 /// be decoded). The trace hook every process shares; ``Transport`` puts it on every channel
 /// opened with a tracer.

@@ -33,7 +33,7 @@ public final class RemoteWorker: Sendable {
     /// A client for the worker bound at `endpoint`; with `security` `.curveClient`, over CURVE
     /// to a worker holding the pinned key (started with `--keys`, admitting this client's key).
     ///
-    /// - Throws: ``TransportError`` when the socket cannot be made.
+    /// - Throws: ``/TesseraTransport/TransportError`` when the socket cannot be made.
     public init(name: String, endpoint: String, timeout: Double = 60, security: ChannelSecurity = .none) throws {
         self.name = name
         self.endpoint = endpoint
@@ -82,7 +82,7 @@ public final class RemoteWorker: Sendable {
 
     /// Checks that a worker answers at ``endpoint`` within `seconds` (its store's size is asked).
     ///
-    /// - Throws: ``TransportError`` (`.timeout`) saying no worker answered there, or why the
+    /// - Throws: ``/TesseraTransport/TransportError`` (`.timeout`) saying no worker answered there, or why the
     ///   connection was refused.
     public func reach(within seconds: Double) async throws {
         do {
@@ -129,7 +129,7 @@ public final class RemoteWorker: Sendable {
 public struct RemoteError: Error, Sendable, CustomStringConvertible {
     /// The worker's name.
     public let worker: String
-    /// The error code from the reply (``WireError/Kind`` raw values).
+    /// The error code from the reply (``/TesseraWire/WireError/Kind`` raw values).
     public let code: UInt16
     /// The worker's sentence.
     public let message: String

@@ -3,7 +3,7 @@ import TesseraTensor
 import TesseraWire
 
 /// A tensor secret-shared among workers (PySyft's `.share`): its values in fixed point
-/// (``FixedPoint/shares``, 16 fraction bits) split into random ring tensors, one on each party,
+/// (``/TesseraTensor/FixedPoint/shares``, 16 fraction bits) split into random ring tensors, one on each party,
 /// that add up to it modulo 2^64. No party (nor the client, until ``reconstruct()``) learns
 /// anything from its share. Sums and differences run on each party alone; products and matrix
 /// products take a Beaver triple that the crypto provider makes and sends to the two parties

@@ -2,7 +2,7 @@ import Synchronization
 import TesseraNN
 
 /// The entries of the model that stay on this client across rounds (FedBN's batch
-/// normalization, ``LocalNormalization``): none until the client first trains, then its own
+/// normalization, ``/TesseraNN/LocalNormalization``): none until the client first trains, then its own
 /// values after each task. Shared by the copies of a ``LocalTrainer`` (a task runs on a copy,
 /// on its own thread). Kept in memory: a worker that restarts starts again from the global values.
 final class ClientOwnEntries: Sendable {

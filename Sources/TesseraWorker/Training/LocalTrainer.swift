@@ -19,7 +19,7 @@ public struct LocalTrainer: Sendable {
 
     /// Loads the data named by `configuration` and takes this client's shard.
     ///
-    /// - Throws: ``DataError`` when the data cannot be loaded or split, ``NNError`` when the
+    /// - Throws: ``/TesseraData/DataError`` when the data cannot be loaded or split, ``/TesseraNN/NNError`` when the
     ///   model does not validate, ``WorkerError`` (`.invalidConfiguration`) for a client index or
     ///   held-out fraction out of range.
     public init(configuration: ClientConfiguration) throws {
@@ -44,7 +44,7 @@ public struct LocalTrainer: Sendable {
 
     /// Evaluates the task's weights, with this client's own entries (FedBN), on the held-out data.
     ///
-    /// - Throws: ``WorkerError`` (`.noHeldOutData`) when this client holds no data out, ``NNError`` when the
+    /// - Throws: ``WorkerError`` (`.noHeldOutData`) when this client holds no data out, ``/TesseraNN/NNError`` when the
     ///   weights do not fit the model.
     public func evaluate(_ task: EvaluateTask) throws -> EvaluationResult {
         guard heldOut.count > 0 else {
@@ -60,7 +60,7 @@ public struct LocalTrainer: Sendable {
     /// Trains the task's weights on the shard and returns the update (new weights, sample
     /// count, mean loss, seconds). Shuffling is seeded by round and client, so a run repeats.
     ///
-    /// - Throws: ``NNError`` when the weights do not fit the model, ``WorkerError``
+    /// - Throws: ``/TesseraNN/NNError`` when the weights do not fit the model, ``WorkerError``
     ///   (`.invalidHyperparameters`).
     public func train(_ task: TrainTask) throws -> TrainUpdate {
         let start = Date()

@@ -29,7 +29,7 @@ struct SecureAggregationSession {
     /// A session for `update` (trained for task `taskID` with `settings`) of worker `id`, signing
     /// its keys and checking the others' with `identity` when it has one.
     ///
-    /// - Throws: ``SecureAggregationError`` for weights that cannot be encoded.
+    /// - Throws: ``/TesseraSecureAggregation/SecureAggregationError`` for weights that cannot be encoded.
     init(update: TrainUpdate, taskID: UInt64, workerID id: String, settings: Hyperparameters, identity: SigningIdentity? = nil) throws {
         round = update.round
         self.taskID = taskID

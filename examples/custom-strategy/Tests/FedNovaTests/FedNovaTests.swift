@@ -163,16 +163,37 @@ struct FedNovaRunTests {
         #expect(metrics.split(separator: "\n").allSatisfy { $0.contains("\"custom\":{\"weightNorm\":") }, "\(metrics)")
     }
 
+    /// The sampler and the hook this program registered, chosen by name on the command line.
+    @Test func aLaunchedRunSamplesAndEvaluatesWithWhatTheProgramRegistered() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("fednova-named-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let result = try Self.run(["launch", Self.smoke, "--sampler", "largest", "--evaluation-hook", "weight-norm", "--rounds", "3",
+                                   "--partition", "dirichlet", "--alpha", "0.5", "--fraction", "0.3", "--set", "runs=\(runs.path)"])
+        #expect(result.status == 0, "\(result.output)")
+        let run = runs.appendingPathComponent("smoke/latest").resolvingSymlinksInPath()
+        let rows = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] }
+        #expect(rows.count == 3, "\(rows)")
+        // One worker a round, the same (largest) one every round; the hook's figure in every row.
+        let contributors = rows.map { $0["contributors"] as? [String] ?? [] }
+        #expect(contributors.allSatisfy { $0.count == 1 } && Set(contributors).count == 1, "\(contributors)")
+        #expect(rows.allSatisfy { (($0["custom"] as? [String: Double])?["weightNorm"] ?? 0) > 0 }, "\(rows)")
+    }
+
     @Test func anUnknownStrategyIsOneLineNamingTheRegisteredOnes() throws {
         let result = try Self.run(["check", Self.smoke, "--strategy", "fednovaa"])
         #expect(result.status == 1 || result.status == 2)
         #expect(result.output.contains("training.strategy: must be fedavg | fedavgm | fedprox | fedadam | fedyogi | fednova (did you mean 'fednova'?), not 'fednovaa'"), "\(result.output)")
     }
-}
 
-/// Chooses the `count` workers holding the most samples.
-struct LargestClients: ClientSampler {
-    mutating func sample(_ candidates: [SamplingCandidate], round: Int, count: Int, using generator: inout SeededGenerator) -> [String] {
-        Array(candidates.sorted { ($0.samples, $0.workerID) > ($1.samples, $1.workerID) }.prefix(count).map(\.workerID))
+    @Test func anUnknownOrMisusedSamplerOrHookIsOneLine() throws {
+        let misspelt = try Self.run(["check", Self.smoke, "--sampler", "largets"])
+        #expect(misspelt.status == 1 || misspelt.status == 2)
+        #expect(misspelt.output.contains("training.sampler: must be uniform | largest (did you mean 'largest'?), not 'largets'"), "\(misspelt.output)")
+        let hook = try Self.run(["check", Self.smoke, "--evaluation-hook", "norm"])
+        #expect(hook.output.contains("training.evaluation_hook: must be none | weight-norm"), "\(hook.output)")
+        let asynchronous = try Self.run(["check", Self.smoke, "--sampler", "largest", "--mode", "fedbuff"])
+        #expect(asynchronous.status != 0 && asynchronous.output.contains("training.sampler: chooses the workers of synchronous rounds: it needs training.mode sync"),
+                "\(asynchronous.output)")
     }
 }
