@@ -11,12 +11,19 @@ extension RoundResult {
                           received, sampled, staleness.mean, staleness.maximum,
                           late > 0 ? " (\(late) failed or dropped, \(staleness.dropped) stale)" as NSString : "" as NSString)
         }
-        return String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s%@, workers %d/%d%@%@%@%@", round, accuracy * 100, loss, seconds,
+        return String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s%@, workers %d/%d%@%@%@%@%@", round, accuracy * 100, loss, seconds,
                sinceStart.map { String(format: " (%.1f s since start)", $0) as NSString } ?? "" as NSString,
                received, sampled, late > 0 ? " (\(late) late)" as NSString : "" as NSString,
                federated.map { "; \($0.summary)" as NSString } ?? "" as NSString,
                secure.map { "; \($0.summary)" as NSString } ?? "" as NSString,
-               privacy.map { "; \($0.summary)" as NSString } ?? "" as NSString)
+               privacy.map { "; \($0.summary)" as NSString } ?? "" as NSString,
+               customSummary as NSString)
+    }
+
+    /// The evaluation hook's figures, as "; name value, ..." in name order ("" without them).
+    private var customSummary: String {
+        guard let custom, !custom.isEmpty else { return "" }
+        return "; " + custom.sorted { $0.key < $1.key }.map { String(format: "%@ %.4g", $0.key as NSString, $0.value) }.joined(separator: ", ")
     }
 
     /// The round as one `--json` object's fields.

@@ -178,6 +178,8 @@ struct FedNovaRunTests {
         let contributors = rows.map { $0["contributors"] as? [String] ?? [] }
         #expect(contributors.allSatisfy { $0.count == 1 } && Set(contributors).count == 1, "\(contributors)")
         #expect(rows.allSatisfy { (($0["custom"] as? [String: Double])?["weightNorm"] ?? 0) > 0 }, "\(rows)")
+        // And on each round's line.
+        #expect(result.output.split(separator: "\n").filter { $0.hasPrefix("round ") && $0.contains("; weightNorm ") }.count == 3, "\(result.output)")
     }
 
     @Test func anUnknownStrategyIsOneLineNamingTheRegisteredOnes() throws {
