@@ -201,11 +201,16 @@ public struct Envelope: Sendable, Equatable {
     public var replyTo: UInt64
     /// The message.
     public var message: Message
+    /// The hosted client it is from or for, when its process hosts many (header flag 1, the
+    /// client's id before the body: docs/PROTOCOL.md, "Many clients in one process"); nil: the
+    /// process itself.
+    public var client: String?
 
-    /// An envelope for `message`.
-    public init(id: UInt64, replyTo: UInt64 = 0, message: Message) {
+    /// An envelope for `message`, from or for hosted `client` when given.
+    public init(id: UInt64, replyTo: UInt64 = 0, message: Message, client: String? = nil) {
         self.id = id
         self.replyTo = replyTo
         self.message = message
+        self.client = client
     }
 }

@@ -7,7 +7,9 @@ import TesseraTrace
 import TesseraTransport
 import TesseraWire
 
-/// Runs a ``WorkerService`` on a message channel until asked to stop.
+/// Runs a federated client (a ``ClientMachine``) and a ``WorkerService`` on a message channel
+/// until asked to stop: the driver of the client's state machine over a real channel, a
+/// thread for its tasks and the system clock.
 ///
 /// - `bind`: a bound channel (a ZeroMQ ROUTER) others connect to; each request is answered
 ///   to its sender.
@@ -32,24 +34,15 @@ public final class WorkerRuntime {
     private let isRouter: Bool
     private let registration: Message
     private var nextID: UInt64 = 1
-    /// When the worker last sent anything.
-    private var lastSent = Date.distantPast
     /// Why the scheduler cannot be reached now (a refused key, no connection), told once;
     /// cleared when it is heard from.
     private var unreachable: String?
-    /// The federated client, once a scheduler's welcome has configured it.
-    private var trainer: LocalTrainer?
-    /// The train or evaluate task running on its own thread, if any.
-    private var running: BackgroundTask?
-    /// The secure aggregation round this worker takes part in, between its keys and its unmasking.
-    private var secureAggregation: SecureAggregationSession?
-    /// Extra seconds each training task takes (simulating a slow device).
-    public var trainingDelay: Double = 0
-    /// How many times slower than this machine the simulated device trains: each training
-    /// task is followed by a wait of `slowdown − 1` times its time (1: not slowed).
-    public var slowdown: Double = 1
-    /// Whether the simulated device comes and goes (connect mode).
-    public var availability = Availability.always
+    /// The simulated device the client is (how much slower it trains, when it is there); each
+    /// hosted client is one like it, with draws of its own.
+    public var device = SimulatedDevice()
+    /// How many clients this process hosts (`--clients N`), each registering and training as
+    /// a client of its own over the one channel; 0: the process is the one client.
+    public var hostedClients = 0
     /// Called on the serving thread when a train or evaluate task starts, with the message.
     public var onTaskStarted: (Message) -> Void = { _ in }
     /// Forwards on their way to other workers.
@@ -107,89 +100,26 @@ public final class WorkerRuntime {
     /// Serves until `shouldStop` returns true (checked at least every 100 ms), then closes the
     /// channel.
     ///
-    /// - Throws: ``/TesseraTransport/TransportError`` when the socket itself fails.
+    /// - Throws: ``/TesseraTransport/TransportError`` when the socket itself fails, or when the
+    ///   scheduler was silent for ``giveUpAfter`` seconds.
     public func run(until shouldStop: () -> Bool) throws {
-        var lastHeartbeat = Date.distantPast
-        let started = Date()
         // Silence is measured on time this loop listened: a worker paused (SIGSTOP) or starved
         // does not take its scheduler for gone when it comes back.
         let attention = AttendedClock()
-        var contact = SchedulerContact(clock: attention, registrationRetry: registrationRetry, silenceWarning: schedulerTimeout,
-                                       giveUpAfter: giveUpAfter)
-        var dismissed = false
-        var offlineUntil: Date?
-        // A task in training when the device went away by schedule: its update is lost.
-        var abandoned = false
-        while !shouldStop() && !dismissed {
+        let clients = makeClients(clock: attention)
+        let byID = Dictionary(uniqueKeysWithValues: clients.enumerated().map { ($1.workerID, $0) })
+        let tasks = TaskQueue()
+        defer {
+            channel.close()
+            tracer?.flush()
+        }
+        while !shouldStop() && !clients.allSatisfy(\.dismissed) {
             // A turn waits at most 0.1 s for a message.
             attention.attend(turnLasting: 0.1)
-            if !isRouter, offlineUntil == nil, let end = availability.scheduledAbsence(at: Date().timeIntervalSince(started)) {
-                tracer?.span("simulated leave", start: TraceEvent.now(), detail: "offline until \(end) s by schedule")
-                offlineUntil = started.addingTimeInterval(end)
-                abandoned = running != nil
-            }
-            // A simulated device that is away hears and says nothing until it is back.
-            if let until = offlineUntil {
-                guard Date() >= until else {
-                    _ = try channel.receive(timeout: 0.1)
-                    continue
-                }
-                offlineUntil = nil
-                logger.notice("back (simulated); registering again")
-                contact.restart()
-            }
-            if !isRouter {
-                switch contact.next() {
-                case .none:
-                    break
-                case .register:
-                    if contact.silence >= registrationRetry {
-                        logger.warning("no reply from \(address) after \(Int(contact.silence.rounded())) s, retrying")
-                    } else {
-                        logger.info("registering with \(address)")
-                    }
-                    try send(registration, replyTo: 0, to: nil)
-                case let .reportSilence(seconds):
-                    logger.warning("no message from \(address) for \(Int(seconds.rounded())) s (stopped, paused or restarting?); still here, heartbeating")
-                    tracer?.span("scheduler silent", start: TraceEvent.now(), detail: "\(Int(seconds.rounded())) s")
-                case let .giveUp(seconds):
-                    channel.close()
-                    tracer?.flush()
-                    throw TransportError(.timeout, "no message from \(address) for \(Int(seconds.rounded())) s; giving up (--give-up)"
-                                         + (unreachable.map { ". Last problem: \($0)" } ?? ""))
-                }
-            }
-            // After the registration, a heartbeat when nothing else went out for a second: any message says we live.
-            if !isRouter && Date().timeIntervalSince(max(lastHeartbeat, lastSent)) >= 1 {
-                try send(.heartbeat, replyTo: 0, to: nil)
-                lastHeartbeat = Date()
-            }
-            if let task = running, let result = task.result.withLock({ $0 }) {
-                running = nil
-                tracer?.span(task.kindName, start: task.start)
-                if abandoned {
-                    abandoned = false
-                    continue
-                }
-                if !isRouter, task.secure == nil, case .update = result, availability.leaves() {
-                    tracer?.span("simulated leave", start: TraceEvent.now(), detail: "away \(availability.away) s; the update is lost")
-                    offlineUntil = Date().addingTimeInterval(availability.away)
-                    continue
-                }
-                if let secure = task.secure, case let .update(update) = result {
-                    // The update stays here; the scheduler gets its keys, then its masked sum's part.
-                    do {
-                        let session = try SecureAggregationSession(update: update, taskID: task.replyTo, workerID: service.workerID,
-                                                                   settings: secure, identity: secureIdentity)
-                        secureAggregation = session
-                        try send(try session.keys(), replyTo: task.replyTo, to: task.sender)
-                    } catch {
-                        try send(.errorReply(for: WorkerError.secureAggregation(worker: service.workerID, reason: "\(error)")),
-                                 replyTo: task.replyTo, to: task.sender)
-                    }
-                    continue
-                }
-                try send(result, replyTo: task.replyTo, to: task.sender)
+            for index in clients.indices { try perform(clients[index].tick(), of: index, in: clients, tasks: tasks) }
+            for finished in tasks.takeFinished() {
+                try perform(clients[finished.client].taskFinished(finished.answer, computeSeconds: finished.seconds),
+                            of: finished.client, in: clients, tasks: tasks)
             }
             for (forward, result) in forwarder.takeFinished() {
                 tracer?.span("forward", start: forward.start)
@@ -198,195 +128,100 @@ public final class WorkerRuntime {
                 try send(reply, replyTo: forward.replyTo, to: forward.sender)
             }
             // Short polls while work runs in the background, so its reply goes out as soon as it is done.
-            let busy = running != nil || !forwarder.isEmpty
+            let busy = tasks.isBusy || clients.contains(where: \.isBusy) || !forwarder.isEmpty
             guard let received = try channel.receive(timeout: busy ? 0.005 : 0.1) else { continue }
-            let reply: Message?
-            var replyTo: UInt64 = 0
-            var leaving = false
+            // A hosted client's message goes to that client; any other to the one client, or,
+            // in a process hosting many, to the tensor service.
+            let index: Int? = if let client = received.peer.client { byID[client] } else { hostedClients > 0 ? nil : 0 }
+            if !isRouter, case .success = received.envelope, index.map({ !clients[$0].isOffline }) ?? true { unreachable = nil }
             // Nothing that goes wrong with one message ends the worker: it is answered with the
             // error and the loop goes on. Only the channel failing (closed, its socket gone) does.
             do {
-                switch received.envelope {
-                case let .success(envelope):
-                    if !isRouter {
-                        contact.heard()
-                        unreachable = nil
-                    }
-                    replyTo = envelope.id
-                    let start = TraceEvent.now()
-                    switch envelope.message {
-                    case let .bye(reason) where !isRouter:
-                        // The scheduler ended the run.
-                        logger.info("dismissed by \(address): \(reason)")
-                        dismissed = true
-                        reply = nil
-                    case let .forward(id, endpoint, target):
-                        reply = startForward(id, to: endpoint, as: target, replyTo: envelope.id, sender: received.peer)
-                    case let .welcome(runID, _) where !isRouter && !contact.admits(run: runID):
-                        // Another scheduler at the address this worker's scheduler had: it
-                        // gets neither this worker nor its updates.
-                        logger.error("welcomed into run \(runID), but this worker belongs to run \(contact.runID ?? "?"); not joining (another scheduler at \(address)?)")
-                        tracer?.span("welcome refused", start: TraceEvent.now(), detail: "run \(runID), not \(contact.runID ?? "?")")
-                        reply = .errorReply(for: WorkerError.cannotJoin(worker: service.workerID, reason: "it belongs to run \(contact.runID ?? "?"), not \(runID)"))
-                    case let .welcome(_, configuration):
-                        reply = welcome(configuration)
-                    case let .error(code, text) where !isRouter && code == WireError.Kind.notRegistered.rawValue:
-                        // A scheduler that restarted does not know this worker: register again.
-                        logger.notice("\(address) does not know this worker (\(text)); registering again")
-                        contact.notRegistered()
-                        reply = nil
-                    case .trainTask, .evaluateTask:
-                        reply = startTask(envelope.message, replyTo: envelope.id, sender: received.peer)
-                    case let .secureAggregation(step) where step.kind.isRequest:
-                        do {
-                            guard var session = secureAggregation else {
-                                throw WorkerError.secureAggregation(worker: service.workerID, reason: "no round in progress")
-                            }
-                            reply = try session.answer(step, worker: service.workerID)
-                            if step.kind == .relayedShares {
-                                for left in session.left {
-                                    logger.warning("secure aggregation, round \(step.round): left out \(left)")
-                                    tracer?.span("secagg left out", start: TraceEvent.now(), detail: left)
-                                }
-                            }
-                            secureAggregation = session.isFinished ? nil : session
-                            // A device that leaves in a secure round does so once its masked input is out.
-                            leaving = !isRouter && step.kind == .relayedShares && availability.leaves()
-                        } catch {
-                            // Said here too: a roster this worker will not take part in (keys not
-                            // signed by their owners) is the scheduler's doing, not to be hidden.
-                            logger.warning("secure aggregation, round \(step.round): \(error)")
-                            reply = .errorReply(for: error)
-                        }
-                    default:
-                        reply = service.handle(envelope.message)
-                    }
-                    if reply != nil { tracer?.span(envelope.message.kindName, start: start, detail: Self.detail(of: envelope.message)) }
-                case let .failure(error):
-                    logger.notice("undecodable message from \(received.peer): \(error)")
-                    replyTo = error.messageID ?? 0
-                    reply = .errorReply(for: error)
+                if let index {
+                    try perform(clients[index].handle(received.envelope, from: received.peer), of: index, in: clients, tasks: tasks)
+                } else if let client = received.peer.client {
+                    try send(.errorReply(for: WorkerError.notAccepted(kind: "message for client \(client)", worker: service.workerID)),
+                             replyTo: (try? received.envelope.get().id) ?? 0, to: received.peer)
+                } else if case let .success(envelope) = received.envelope {
+                    try serve(envelope, from: received.peer)
+                } else if case let .failure(error) = received.envelope {
+                    try send(.errorReply(for: error), replyTo: error.messageID ?? 0, to: received.peer)
                 }
-                if let reply { try send(reply, replyTo: replyTo, to: received.peer) }
             } catch let error as TransportError {
                 throw error
             } catch {
                 logger.error("a message from \(received.peer) could not be handled: \(error); answering with the error")
                 tracer?.span("handler failed", start: TraceEvent.now(), detail: "\(error)", peer: received.peer.description)
-                try send(.errorReply(for: error), replyTo: replyTo, to: received.peer)
-            }
-            if leaving {
-                tracer?.span("simulated leave", start: TraceEvent.now(), detail: "away \(availability.away) s after its masked input")
-                offlineUntil = Date().addingTimeInterval(availability.away)
-                secureAggregation = nil
+                try send(.errorReply(for: error), replyTo: (try? received.envelope.get().id) ?? 0, to: received.peer)
             }
         }
-        if !isRouter && !dismissed { try? send(.bye(reason: "worker stopping"), replyTo: 0, to: nil) }
-        channel.close()
-        tracer?.flush()
+        for index in clients.indices { try? perform(clients[index].leave(), of: index, in: clients, tasks: tasks) }
     }
 
-    /// Sets up the federated client from a welcome and answers done (ready) or an error.
-    private func welcome(_ configuration: String) -> Message? {
-        do {
-            let client = try ClientConfiguration(json: configuration)
-            trainer = try LocalTrainer(configuration: client)
-            logger.info("joined as client \(client.clientIndex) of \(client.clients), \(trainer?.shard.count ?? 0) samples")
-            // Loading the full dataset to take a shard is a one-off peak; give it back.
-            AllocatorTuning.releaseFreeMemory()
-            // Ready: the scheduler welcomes the next workers when this one has loaded its data.
-            return .done(objectCount: UInt64(service.store.count), byteCount: UInt64(service.store.byteCount))
-        } catch {
-            logger.error("cannot join the run: \(error)")
-            return .errorReply(for: WorkerError.cannotJoin(worker: service.workerID, reason: "\(error)"))
+    /// The clients this process is: itself, or the ``hostedClients`` it hosts, named
+    /// `WORKERID/0`, `WORKERID/1`, ..., sharing one partition of the run's data.
+    private func makeClients(clock: any MonotonicClock) -> [ClientMachine] {
+        let connection: ClientMachine.Connection = isRouter ? .bound : .connected
+        guard hostedClients > 0 else {
+            return [ClientMachine(workerID: service.workerID, registration: registration, connection: connection, scheduler: address, clock: clock,
+                                  device: device, registrationRetry: registrationRetry, schedulerTimeout: schedulerTimeout,
+                                  giveUpAfter: giveUpAfter, secureIdentity: secureIdentity, tracer: tracer)]
         }
+        let partitions = PartitionCache()
+        let width = String(hostedClients - 1).count
+        return (0..<hostedClients).map { index in
+            let number = String(index)
+            let id = service.workerID + "/" + String(repeating: "0", count: width - number.count) + number
+            // Each its own device: the same profile, its own draws of leaving.
+            var own = device
+            own.availability = own.availability.reseeded(Self.seed(of: id))
+            return ClientMachine(workerID: id, registration: .register(workerID: id, sampleCount: 0, labelHistogram: []),
+                                 connection: connection, scheduler: address, clock: clock, device: own, registrationRetry: registrationRetry,
+                                 schedulerTimeout: schedulerTimeout, giveUpAfter: giveUpAfter, secureIdentity: secureIdentity,
+                                 tracer: tracer) { configuration in
+                try LocalTrainer(configuration: configuration, partition: try partitions.partition(for: configuration))
+            }
+        }
+    }
+
+    /// Carries out client `index`'s actions in order; what it sends goes out as that client's
+    /// when the process hosts many.
+    private func perform(_ actions: [ClientAction], of index: Int, in clients: [ClientMachine], tasks: TaskQueue) throws {
+        for action in actions {
+            switch action {
+            case let .send(message, replyTo, peer):
+                let hosted = hostedClients > 0 ? (peer ?? PeerID(address)).hosting(clients[index].workerID) : peer
+                try send(message, replyTo: replyTo, to: hosted)
+            case let .startTask(task):
+                tasks.enqueue(task, for: index)
+                onTaskStarted(task.message)
+            case let .serve(envelope, peer):
+                try serve(envelope, from: peer)
+            case .dismissed:
+                break
+            case let .giveUp(seconds):
+                throw TransportError(.timeout, "no message from \(address) for \(Int(seconds.rounded())) s; giving up (--give-up)"
+                                     + (unreachable.map { ". Last problem: \($0)" } ?? ""))
+            }
+        }
+    }
+
+    /// Answers a request for the tensor service (a forward starts in the background).
+    private func serve(_ envelope: Envelope, from peer: PeerID?) throws {
+        let start = TraceEvent.now()
+        let reply: Message? = if case let .forward(id, endpoint, target) = envelope.message {
+            startForward(id, to: endpoint, as: target, replyTo: envelope.id, sender: peer)
+        } else {
+            service.handle(envelope.message)
+        }
+        guard let reply else { return }
+        tracer?.span(envelope.message.kindName, start: start, detail: Self.detail(of: envelope.message))
+        try send(reply, replyTo: envelope.id, to: peer)
     }
 
     /// The store's counts, as `done` replies carry them.
     private var done: Message {
         .done(objectCount: UInt64(service.store.count), byteCount: UInt64(service.store.byteCount))
-    }
-
-    /// A train or evaluate task, or a forward, on its own thread, and its reply once it is done.
-    private final class BackgroundTask: Sendable {
-        let replyTo: UInt64
-        let sender: PeerID?
-        let kindName: String
-        /// A secure train task's hyperparameters (nil: its update is sent as it is).
-        let secure: Hyperparameters?
-        let start = TraceEvent.now()
-        let result = Mutex<Message?>(nil)
-
-        init(replyTo: UInt64, sender: PeerID?, kindName: String, secure: Hyperparameters? = nil) {
-            self.replyTo = replyTo
-            self.sender = sender
-            self.kindName = kindName
-            self.secure = secure
-        }
-    }
-
-    /// Starts a train or evaluate task on its own thread (its reply is sent when it is done);
-    /// answers an error instead when there is no run yet or a task is still running.
-    private func startTask(_ message: Message, replyTo: UInt64, sender: PeerID?) -> Message? {
-        guard let trainer else {
-            return .errorReply(for: WorkerError.notJoined(worker: service.workerID, kind: message.kindName))
-        }
-        guard running == nil else {
-            return .errorReply(for: WorkerError.busy(worker: service.workerID, running: running?.kindName ?? "task"))
-        }
-        var secure: Hyperparameters?
-        if case let .trainTask(train) = message {
-            secure = (try? JSONDecoder().decode(Hyperparameters.self, from: Data(train.hyperparameters.utf8))).flatMap { $0.secureThreshold > 0 ? $0 : nil }
-        }
-        let task = BackgroundTask(replyTo: replyTo, sender: sender, kindName: message.kindName, secure: secure)
-        running = task
-        let (delay, slowdown, tracer) = (trainingDelay, slowdown, tracer)
-        let thread = Thread {
-            let result: Message
-            switch message {
-            case let .trainTask(train): result = Self.train(train, on: trainer, delay: delay, slowdown: slowdown, tracer: tracer)
-            case let .evaluateTask(evaluate): result = Self.evaluate(evaluate, on: trainer)
-            default: result = .errorReply(for: WorkerError.notAccepted(kind: message.kindName, worker: "this"))
-            }
-            task.result.withLock { $0 = result }
-        }
-        thread.name = "tessera.task"
-        thread.start()
-        onTaskStarted(message)
-        return nil
-    }
-
-    /// Trains a task on the private shard.
-    private static func train(_ task: TrainTask, on trainer: LocalTrainer, delay: Double, slowdown: Double,
-                              tracer: TraceWriter?) -> Message {
-        let start = TraceEvent.now()
-        defer { tracer?.span("train", start: start, round: task.round) }
-        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
-        do {
-            let update = try trainer.train(task)
-            if slowdown > 1 {
-                let trained = TraceEvent.now()
-                Thread.sleep(forTimeInterval: (slowdown - 1) * Double(trained - start) / 1e9)
-                tracer?.span("simulated slowdown", start: trained, detail: "\(slowdown)x", round: task.round)
-            }
-            // The task's activations and gradients are free now; with ten workers sharing a
-            // machine, idle ones should not hold their training peak (about 60 MB each).
-            AllocatorTuning.releaseFreeMemory()
-            return .update(update)
-        } catch {
-            return .errorReply(for: WorkerError.taskFailed(kind: "training", round: task.round, reason: "\(error)"))
-        }
-    }
-
-    /// Evaluates a global model on the held-out part of the private shard.
-    private static func evaluate(_ task: EvaluateTask, on trainer: LocalTrainer) -> Message {
-        do {
-            let result = try trainer.evaluate(task)
-            AllocatorTuning.releaseFreeMemory()
-            return .evaluation(result)
-        } catch {
-            return .errorReply(for: WorkerError.taskFailed(kind: "evaluation", round: task.round, reason: "\(error)"))
-        }
     }
 
     /// Starts putting stored tensor `id` (as it is now) on the worker at `endpoint` as `target`,
@@ -417,7 +252,7 @@ public final class WorkerRuntime {
     }
 
     private func send(_ message: Message, replyTo: UInt64, to sender: PeerID?) throws {
-        defer { nextID += 1; lastSent = Date() }
+        defer { nextID += 1 }
         do {
             try channel.send(Envelope(id: nextID, replyTo: replyTo, message: message), to: sender)
         } catch let error as WireError {

@@ -14,6 +14,9 @@ struct WorkerCommand: ParsableCommand {
         abstract: "Serve remote tensor operations over ZeroMQ until SIGINT or SIGTERM.",
         discussion: "Prints one line, 'worker NAME serving on ENDPOINT', once it is ready.")
 
+    @Option(help: "Host this many federated clients in this process (ID/0, ID/1, ...), each registering and training as a client of its own over one connection (--connect only); they share the data, the model code and the kernel's threads.")
+    var clients: Int?
+
     @Option(help: "Bind a ROUTER socket here (e.g. tcp://127.0.0.1:5556, tcp://*:0 for any port).")
     var bind: String?
 
@@ -88,7 +91,14 @@ struct WorkerCommand: ParsableCommand {
 
     func validate() throws {
         guard (bind == nil) != (connect == nil) else { throw ValidationError("give exactly one of --bind and --connect") }
-        guard !id.isEmpty, id.utf8.count <= 255 else { throw ValidationError("--id must be 1 to 255 bytes") }
+        guard !id.isEmpty, id.utf8.count <= 200 else { throw ValidationError("--id must be 1 to 200 bytes") }
+        if let clients {
+            guard clients >= 1, clients <= Self.maximumClients else {
+                throw ValidationError("--clients must be 1 to \(Self.maximumClients), not \(clients)")
+            }
+            guard connect != nil else { throw ValidationError("--clients needs --connect: hosted clients join a scheduler") }
+            guard data == nil else { throw ValidationError("--clients takes no --data: each hosted client learns its share from its welcome") }
+        }
         guard schedulerTimeout > 0, giveUp >= 0 else { throw ValidationError("--scheduler-timeout must be positive, --give-up at least 0") }
         guard slowdown >= 1, slowdown.isFinite, latency >= 0, latency.isFinite, bandwidth >= 0, bandwidth.isFinite, loss >= 0, loss < 1 else {
             throw ValidationError("--slowdown must be at least 1, --latency and --bandwidth at least 0, --loss in [0, 1)")
@@ -98,6 +108,9 @@ struct WorkerCommand: ParsableCommand {
             throw ValidationError("--max-objects, --max-bytes and --max-work must be positive, --max-message-bytes at least 1024")
         }
     }
+
+    /// The most clients one process hosts.
+    static let maximumClients = 1_000_000
 
     func run() throws {
         var samples: UInt64 = 0
@@ -122,9 +135,10 @@ struct WorkerCommand: ParsableCommand {
                                         sampleCount: samples, labelHistogram: histogram, tracer: tracer, security: security,
                                         link: LinkProfile(latency: latency, bytesPerSecond: bandwidth > 0 ? bandwidth * 1e6 / 8 : nil,
                                                           loss: loss))
-        runtime.trainingDelay = slow
-        runtime.slowdown = slowdown
-        runtime.availability = Availability(leave: leave, away: away, offline: try offlineWindows(), seed: WorkerRuntime.seed(of: id) &+ 1)
+        runtime.device = SimulatedDevice(extraSeconds: slow, slowdown: slowdown,
+                                         availability: Availability(leave: leave, away: away, offline: try offlineWindows(),
+                                                                    seed: WorkerRuntime.seed(of: id) &+ 1))
+        runtime.hostedClients = clients ?? 0
         runtime.schedulerTimeout = schedulerTimeout
         runtime.giveUpAfter = giveUp
         runtime.forwardTargets = try forwardTargets()
@@ -133,7 +147,8 @@ struct WorkerCommand: ParsableCommand {
             FileHandle.standardOutput.write(Data("worker \(id): round \(message.round) \(message.kindName)\n".utf8))
         }
         // Written straight to the file descriptor: whoever started us waits for this line.
-        FileHandle.standardOutput.write(Data("worker \(id) serving on \(runtime.address)\n".utf8))
+        let hosting = clients.map { " hosting \($0) clients," } ?? ""
+        FileHandle.standardOutput.write(Data("worker \(id)\(hosting) serving on \(runtime.address)\n".utf8))
         try runtime.run(until: { StopSignal.isRaised || (exitWithParent && getppid() != parent) })
         FileHandle.standardOutput.write(Data("worker \(id) stopped\n".utf8))
     }

@@ -10,17 +10,22 @@ extension SchedulerMachine {
     func register(_ id: String, peer: PeerID, credential: String?, messageID: UInt64, samples: UInt64, labels: [UInt64],
                   at now: Double, into actions: inout [SchedulerAction]) throws {
         // A worker speaks only for itself: its connection's identity is its id (a DEALER's
-        // routing id). Without this, anyone could register under another worker's id and take
-        // its tasks over.
-        guard peer == PeerID(id) else {
+        // routing id), or, for a client its process hosts, its id is the process's identity, a
+        // slash, and a name of its own. Without this, anyone could register under another
+        // worker's id and take its tasks over.
+        let process = String(decoding: peer.bytes, as: UTF8.self)
+        let ownID = if let client = peer.client { client == id && id.hasPrefix(process + "/") } else { peer == PeerID(id) }
+        guard ownID else {
             logger.warning("\(peer) tried to register as worker \(id)")
             tracer?.span("refused registration", start: TraceEvent.now(), detail: "connection \(peer) as \(id)", peer: id)
+            let rule = peer.client == nil ? "under its own connection identity (ZMQ_ROUTING_ID)" : "as its process's identity, a slash and a name (PROCESS/NAME)"
             return try reply(.error(code: WireError.Kind.requestFailed.rawValue,
-                                    message: "a worker registers under its own connection identity (ZMQ_ROUTING_ID); this connection is '\(peer)', not '\(id)'"),
+                                    message: "a worker registers \(rule); this connection is '\(peer)', not '\(id)'"),
                              to: peer, replyTo: messageID, into: &actions)
         }
-        // On a CURVE channel the id must also be the name its key was admitted under.
-        if let credential, credential != id {
+        // On a CURVE channel the id (a hosted client's process) must also be the name its key
+        // was admitted under.
+        if let credential, credential != (peer.client == nil ? id : process) {
             logger.warning("\(peer), admitted as \(credential), tried to register as worker \(id)")
             tracer?.span("refused registration", start: TraceEvent.now(), detail: "key of \(credential) as \(id)", peer: id)
             return try reply(.error(code: WireError.Kind.requestFailed.rawValue,

@@ -1,3 +1,4 @@
+import Foundation
 import TesseraWire
 
 /// A message received on a channel: who sent it, and the envelope or why it could not be decoded.
@@ -18,5 +19,31 @@ public struct Delivery: Sendable {
         self.envelope = envelope
         self.byteCount = byteCount
         self.authenticatedID = authenticatedID
+    }
+}
+
+extension Delivery {
+    /// `frames` from `peer`, decoded with `codec`: the envelope, or why it could not be; a
+    /// hosted client's message comes from that client of `peer`.
+    init(decoding frames: [Data], from peer: PeerID, codec: WireCodec, authenticatedID: String? = nil) {
+        let bytes = frames.reduce(0) { $0 + $1.count }
+        do {
+            let envelope = try codec.decode(frames)
+            self.init(peer: peer.hosting(envelope.client), envelope: .success(envelope), byteCount: bytes, authenticatedID: authenticatedID)
+        } catch let error as WireError {
+            self.init(peer: peer, envelope: .failure(error), byteCount: bytes, authenticatedID: authenticatedID)
+        } catch {
+            self.init(peer: peer, envelope: .failure(WireError(.malformed, "\(error)")), byteCount: bytes, authenticatedID: authenticatedID)
+        }
+    }
+}
+
+extension EncodedMessage {
+    /// The frames to send to `peer`: as encoded, or addressed to the hosted client it names.
+    ///
+    /// - Throws: ``/TesseraWire/WireError`` when the client's id does not fit.
+    func frames(for peer: PeerID?, codec: WireCodec) throws -> [Data] {
+        guard let client = peer?.client else { return frames }
+        return try codec.addressing(frames, to: client)
     }
 }

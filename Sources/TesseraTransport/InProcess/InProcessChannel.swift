@@ -37,7 +37,7 @@ public final class InProcessChannel: MessageChannel, Sendable {
     }
 
     public func send(_ message: EncodedMessage, to peer: PeerID?) throws {
-        try sendRaw(message.frames, to: peer)
+        try sendRaw(try message.frames(for: peer, codec: codec), to: peer)
     }
 
     public func sendRaw(_ frames: [Data], to peer: PeerID?) throws {
@@ -54,12 +54,7 @@ public final class InProcessChannel: MessageChannel, Sendable {
     public func receive(timeout: Double?) throws -> Delivery? {
         try checkOpen()
         guard let item = inbox.take(timeout: timeout) else { return nil }
-        let bytes = item.frames.reduce(0) { $0 + $1.count }
-        do {
-            return Delivery(peer: item.sender, envelope: .success(try codec.decode(item.frames)), byteCount: bytes)
-        } catch let error as WireError {
-            return Delivery(peer: item.sender, envelope: .failure(error), byteCount: bytes)
-        }
+        return Delivery(decoding: item.frames, from: item.sender, codec: codec)
     }
 
     public func wake() {

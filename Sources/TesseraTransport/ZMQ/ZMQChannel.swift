@@ -109,7 +109,7 @@ final class ZMQChannel: MessageChannel {
     }
 
     func send(_ message: EncodedMessage, to peer: PeerID?) throws {
-        try sendRaw(message.frames, to: peer)
+        try sendRaw(try message.frames(for: peer, codec: codec), to: peer)
     }
 
     func sendRaw(_ frames: [Data], to peer: PeerID?) throws {
@@ -166,12 +166,7 @@ final class ZMQChannel: MessageChannel {
             return Delivery(peer: peer, envelope: .failure(WireError(.limitExceeded, "a message of \(dropped) bytes or more exceeds the limit of \(codec.limits.maximumMessageBytes) bytes; it was dropped unread")),
                             byteCount: dropped, authenticatedID: userID)
         }
-        let bytes = frames.reduce(0) { $0 + $1.count }
-        do {
-            return Delivery(peer: peer, envelope: .success(try codec.decode(frames)), byteCount: bytes, authenticatedID: userID)
-        } catch let error as WireError {
-            return Delivery(peer: peer, envelope: .failure(error), byteCount: bytes, authenticatedID: userID)
-        }
+        return Delivery(decoding: frames, from: peer, codec: codec, authenticatedID: userID)
     }
 
     var refusedHandshakes: Int { refusals.count }

@@ -23,6 +23,15 @@ public struct LocalTrainer: Sendable {
     ///   model does not validate, ``WorkerError`` (`.invalidConfiguration`) for a client index or
     ///   held-out fraction out of range.
     public init(configuration: ClientConfiguration) throws {
+        try self.init(configuration: configuration, partition: nil)
+    }
+
+    /// This client's shard of a partition loaded for all the clients of its process (nil:
+    /// loaded for it alone).
+    ///
+    /// - Throws: as ``init(configuration:)``, and ``WorkerError`` (`.invalidConfiguration`)
+    ///   for a partition of another run's data.
+    public init(configuration: ClientConfiguration, partition: SharedPartition?) throws {
         try configuration.model.validate()
         guard configuration.clientIndex >= 0, configuration.clientIndex < configuration.clients else {
             throw WorkerError.invalidConfiguration("client index \(configuration.clientIndex) is outside 0..<\(configuration.clients)")
@@ -31,13 +40,13 @@ public struct LocalTrainer: Sendable {
             throw WorkerError.invalidConfiguration("held-out fraction \(configuration.heldOutFraction) is outside [0, 1)")
         }
         // Only this client's samples are read: the labels (and client column) decide which.
-        let data = try DataCatalog(try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data),
-                                   options: configuration.dataOptions, seed: configuration.seed)
-        let share = try ClientShare.all(labels: data.labels, naturalClients: data.naturalClients, partition: configuration.partitionStrategy,
-                                        clients: configuration.clients, seed: configuration.seed,
-                                        heldOutFraction: configuration.heldOutFraction)[configuration.clientIndex]
-        shard = try data.training(share.trained)
-        heldOut = try data.training(share.heldOut)
+        let partition = try partition ?? SharedPartition(configuration)
+        guard partition.shares.indices.contains(configuration.clientIndex) else {
+            throw WorkerError.invalidConfiguration("the data is split among \(partition.shares.count) clients, not \(configuration.clients)")
+        }
+        let share = partition.shares[configuration.clientIndex]
+        shard = try partition.data.training(share.trained)
+        heldOut = try partition.data.training(share.heldOut)
         own = ClientOwnEntries(names: configuration.localNormalization.names(in: configuration.model))
         self.configuration = configuration
     }

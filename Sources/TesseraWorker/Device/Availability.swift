@@ -24,6 +24,11 @@ public struct Availability: Sendable {
         generator = SeededGenerator(seed: seed)
     }
 
+    /// The same device, drawing from `seed` instead.
+    public func reseeded(_ seed: UInt64) -> Availability {
+        Availability(leave: leave, away: away, offline: offline, seed: seed)
+    }
+
     /// Always there.
     public static let always = Availability(leave: 0, away: 0, seed: 0)
 

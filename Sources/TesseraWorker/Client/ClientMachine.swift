@@ -1,0 +1,149 @@
+import Logging
+import TesseraSecureAggregation
+import TesseraTrace
+import TesseraTransport
+import TesseraWire
+
+/// A federated client as a state machine, as ``/TesseraScheduler/SchedulerMachine`` is the
+/// scheduler: events in (a message, time passing on the injected clock, a task finished),
+/// actions out (send, start a task, serve a tensor request, stop). No sockets, no threads, no
+/// wall clock, so tests drive it message by message with a ``/TesseraTransport/ManualClock``;
+/// ``WorkerRuntime`` runs it over a channel.
+///
+/// Connected to a scheduler, it registers (again every `registrationRetry` seconds until
+/// answered, and again when a restarted scheduler says it does not know it), heartbeats when it
+/// sent nothing for a second, says once when the scheduler went silent, and gives up after
+/// `giveUpAfter` seconds of silence. A welcome sets up its ``LocalTrainer`` (by `makeTrainer`);
+/// train and evaluate tasks go to the driver one at a time; their answers go out, held back as
+/// long as its ``SimulatedDevice`` is slower than this machine, or lost when the device leaves.
+/// In a secure round its update stays here and only its keys and masked shares go out. Bound
+/// (serving a client that connected to it), it answers whoever asked and never registers.
+public final class ClientMachine {
+    /// Whether the channel is connected to a scheduler, or bound for others to connect.
+    public enum Connection: Sendable {
+        case connected
+        case bound
+    }
+
+    /// The worker's id.
+    public let workerID: String
+    /// The run id of the first welcome, once welcomed.
+    public var runID: String? { contact.runID }
+    /// Whether the scheduler dismissed it.
+    public internal(set) var dismissed = false
+
+    let connection: Connection
+    /// Where the scheduler is, as log lines name it.
+    let scheduler: String
+    let registration: Message
+    let clock: any MonotonicClock
+    let started: Double
+    var device: SimulatedDevice
+    var contact: SchedulerContact
+    let makeTrainer: (ClientConfiguration) throws -> LocalTrainer
+    let secureIdentity: SigningIdentity?
+    let tracer: TraceWriter?
+    let logger = Logger(label: "tessera.worker")
+    /// The federated client, once a welcome has configured it.
+    var trainer: LocalTrainer?
+    /// The task handed to the driver, or finished and held back by the device.
+    var running: RunningTask?
+    /// The secure aggregation round it takes part in, between its keys and its unmasking.
+    var secureAggregation: SecureAggregationSession?
+    /// When a simulated absence ends, while the device is away.
+    var offlineUntil: Double?
+    /// A task running when the device went away by schedule: its answer is lost.
+    var abandoned = false
+    /// When it last sent anything to the scheduler.
+    var lastSent = -Double.infinity
+
+    /// A task given to the driver.
+    struct RunningTask {
+        let replyTo: UInt64
+        let sender: PeerID?
+        let kindName: String
+        /// Whether it trains (else it evaluates).
+        let trains: Bool
+        let round: UInt64
+        /// A secure train task's hyperparameters (nil: its update is sent as it is).
+        let secure: Hyperparameters?
+        let traceStart = TraceEvent.now()
+        /// Its answer and when it may go out, once finished but held back by the device.
+        var held: (answer: Message, until: Double)?
+    }
+
+    /// A client `workerID` sending `registration` first when `connected` (to `scheduler`, as log
+    /// lines name it), on `clock`, with its
+    /// simulated `device`; `makeTrainer` loads its data when welcomed.
+    public init(workerID: String, registration: Message, connection: Connection, scheduler: String = "the scheduler", clock: any MonotonicClock,
+                device: SimulatedDevice = SimulatedDevice(), registrationRetry: Double = 5, schedulerTimeout: Double = 10,
+                giveUpAfter: Double = 300, secureIdentity: SigningIdentity? = nil, tracer: TraceWriter? = nil,
+                makeTrainer: @escaping (ClientConfiguration) throws -> LocalTrainer = { try LocalTrainer(configuration: $0) }) {
+        self.workerID = workerID
+        self.registration = registration
+        self.connection = connection
+        self.scheduler = scheduler
+        self.clock = clock
+        started = clock.now
+        self.device = device
+        contact = SchedulerContact(clock: clock, registrationRetry: registrationRetry, silenceWarning: schedulerTimeout,
+                                   giveUpAfter: giveUpAfter)
+        self.secureIdentity = secureIdentity
+        self.tracer = tracer
+        self.makeTrainer = makeTrainer
+    }
+
+    /// Whether the simulated device is away (it hears and says nothing).
+    public var isOffline: Bool { offlineUntil != nil }
+    /// Whether a task is running or its answer is held back: the driver polls more often.
+    public var isBusy: Bool { running != nil }
+
+    /// Time passed: registration, heartbeats, silence, the device's schedule, held answers.
+    public func tick() -> [ClientAction] {
+        let now = clock.now
+        guard connection == .connected else { return releaseIfDue(at: now) }
+        if offlineUntil == nil, let end = device.availability.scheduledAbsence(at: now - started) {
+            tracer?.span("simulated leave", start: TraceEvent.now(), detail: "offline until \(end) s by schedule")
+            offlineUntil = started + end
+            if running?.held != nil { running = nil } else { abandoned = running != nil }
+        }
+        // A simulated device that is away hears and says nothing until it is back.
+        if let until = offlineUntil {
+            guard now >= until else { return [] }
+            offlineUntil = nil
+            logger.notice("back (simulated); registering again")
+            contact.restart()
+        }
+        var actions: [ClientAction] = []
+        switch contact.next() {
+        case .none:
+            break
+        case .register:
+            if contact.silence >= contact.registrationRetry {
+                logger.warning("no reply from \(scheduler) after \(Int(contact.silence.rounded())) s, retrying")
+            } else {
+                logger.info("registering with \(scheduler) as \(workerID)")
+            }
+            actions.append(send(registration))
+        case let .reportSilence(seconds):
+            logger.warning("no message from \(scheduler) for \(Int(seconds.rounded())) s (stopped, paused or restarting?); still here, heartbeating")
+            tracer?.span("scheduler silent", start: TraceEvent.now(), detail: "\(Int(seconds.rounded())) s")
+        case let .giveUp(seconds):
+            return [.giveUp(seconds: seconds)]
+        }
+        // Any message says it lives: a heartbeat when nothing else went out for a second.
+        if now - lastSent >= 1 { actions.append(send(.heartbeat)) }
+        return actions + releaseIfDue(at: now)
+    }
+
+    /// Leaving of its own accord (the process stops): a bye, unless dismissed.
+    public func leave() -> [ClientAction] {
+        connection == .connected && !dismissed ? [send(.bye(reason: "worker stopping"))] : []
+    }
+
+    /// `message` to the scheduler (or, bound, to `peer`), noted as sent.
+    func send(_ message: Message, replyTo: UInt64 = 0, to peer: PeerID? = nil) -> ClientAction {
+        lastSent = clock.now
+        return .send(message, replyTo: replyTo, to: peer)
+    }
+}

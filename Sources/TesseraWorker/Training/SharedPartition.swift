@@ -1,0 +1,52 @@
+import Synchronization
+import TesseraData
+import TesseraWire
+
+/// A run's data and every client's share of it, loaded once: the clients one process hosts
+/// (`tessera worker --clients N`) are welcomed with the same run but their own index, and each
+/// takes its shard from this instead of reading the data and splitting it again.
+public final class SharedPartition: Sendable {
+    /// The data as the run's configuration names it.
+    let data: DataCatalog
+    /// Every client's share, by client index.
+    let shares: [ClientShare]
+
+    /// Loads the data `configuration` names and splits it among its clients.
+    ///
+    /// - Throws: ``/TesseraData/DataError`` when the data cannot be loaded or split.
+    public init(_ configuration: ClientConfiguration) throws {
+        // Only the labels (and client column) are read now; samples as each share is taken.
+        data = try DataCatalog(try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data),
+                               options: configuration.dataOptions, seed: configuration.seed)
+        shares = try ClientShare.all(labels: data.labels, naturalClients: data.naturalClients, partition: configuration.partitionStrategy,
+                                     clients: configuration.clients, seed: configuration.seed,
+                                     heldOutFraction: configuration.heldOutFraction)
+    }
+
+    /// What a configuration's partition depends on: all of it but the client's index.
+    static func key(of configuration: ClientConfiguration) -> ClientConfiguration {
+        var key = configuration
+        key.clientIndex = 0
+        return key
+    }
+}
+
+/// The one ``SharedPartition`` the clients of a process use, made by the first welcome and
+/// made again only when a welcome names another run's data or split.
+public final class PartitionCache: Sendable {
+    private let current = Mutex<(key: ClientConfiguration, partition: SharedPartition)?>(nil)
+
+    /// An empty cache.
+    public init() {}
+
+    /// The partition for `configuration`, loaded if the cache holds another's.
+    ///
+    /// - Throws: ``/TesseraData/DataError`` when the data cannot be loaded or split.
+    public func partition(for configuration: ClientConfiguration) throws -> SharedPartition {
+        let key = SharedPartition.key(of: configuration)
+        if let cached = current.withLock({ $0 }), cached.key == key { return cached.partition }
+        let partition = try SharedPartition(configuration)
+        current.withLock { $0 = (key, partition) }
+        return partition
+    }
+}
