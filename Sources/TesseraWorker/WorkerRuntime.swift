@@ -129,33 +129,44 @@ public final class WorkerRuntime {
             }
             // Short polls while work runs in the background, so its reply goes out as soon as it is done.
             let busy = tasks.isBusy || clients.contains(where: \.isBusy) || !forwarder.isEmpty
-            guard let received = try channel.receive(timeout: busy ? 0.005 : 0.1) else { continue }
-            // A hosted client's message goes to that client; any other to the one client, or,
-            // in a process hosting many, to the tensor service.
-            let index: Int? = if let client = received.peer.client { byID[client] } else { hostedClients > 0 ? nil : 0 }
-            if !isRouter, case .success = received.envelope, index.map({ !clients[$0].isOffline }) ?? true { unreachable = nil }
-            // Nothing that goes wrong with one message ends the worker: it is answered with the
-            // error and the loop goes on. Only the channel failing (closed, its socket gone) does.
-            do {
-                if let index {
-                    try perform(clients[index].handle(received.envelope, from: received.peer), of: index, in: clients, tasks: tasks)
-                } else if let client = received.peer.client {
-                    try send(.errorReply(for: WorkerError.notAccepted(kind: "message for client \(client)", worker: service.workerID)),
-                             replyTo: (try? received.envelope.get().id) ?? 0, to: received.peer)
-                } else if case let .success(envelope) = received.envelope {
-                    try serve(envelope, from: received.peer)
-                } else if case let .failure(error) = received.envelope {
-                    try send(.errorReply(for: error), replyTo: error.messageID ?? 0, to: received.peer)
-                }
-            } catch let error as TransportError {
-                throw error
-            } catch {
-                logger.error("a message from \(received.peer) could not be handled: \(error); answering with the error")
-                tracer?.span("handler failed", start: TraceEvent.now(), detail: "\(error)", peer: received.peer.description)
-                try send(.errorReply(for: error), replyTo: (try? received.envelope.get().id) ?? 0, to: received.peer)
+            guard var received = try channel.receive(timeout: busy ? 0.005 : 0.1) else { continue }
+            // What else is waiting is taken in the same turn (for a tenth of a second at most),
+            // so that a process hosting many clients keeps up with their messages.
+            let turnEnd = attention.now + 0.1
+            while true {
+                try dispatch(received, to: clients, byID: byID, tasks: tasks)
+                guard attention.now < turnEnd, let next = try channel.receive(timeout: 0) else { break }
+                received = next
             }
         }
         for index in clients.indices { try? perform(clients[index].leave(), of: index, in: clients, tasks: tasks) }
+    }
+
+    /// Hands a message to the client it is for (a hosted client's to that client; any other to
+    /// the one client, or, in a process hosting many, to the tensor service). Nothing that goes
+    /// wrong with one message ends the worker: it is answered with the error. Only the channel
+    /// failing (closed, its socket gone) does.
+    private func dispatch(_ received: Delivery, to clients: [ClientMachine], byID: [String: Int], tasks: TaskQueue) throws {
+        let index: Int? = if let client = received.peer.client { byID[client] } else { hostedClients > 0 ? nil : 0 }
+        if !isRouter, case .success = received.envelope, index.map({ !clients[$0].isOffline }) ?? true { unreachable = nil }
+        do {
+            if let index {
+                try perform(clients[index].handle(received.envelope, from: received.peer), of: index, in: clients, tasks: tasks)
+            } else if let client = received.peer.client {
+                try send(.errorReply(for: WorkerError.notAccepted(kind: "message for client \(client)", worker: service.workerID)),
+                         replyTo: (try? received.envelope.get().id) ?? 0, to: received.peer)
+            } else if case let .success(envelope) = received.envelope {
+                try serve(envelope, from: received.peer)
+            } else if case let .failure(error) = received.envelope {
+                try send(.errorReply(for: error), replyTo: error.messageID ?? 0, to: received.peer)
+            }
+        } catch let error as TransportError {
+            throw error
+        } catch {
+            logger.error("a message from \(received.peer) could not be handled: \(error); answering with the error")
+            tracer?.span("handler failed", start: TraceEvent.now(), detail: "\(error)", peer: received.peer.description)
+            try send(.errorReply(for: error), replyTo: (try? received.envelope.get().id) ?? 0, to: received.peer)
+        }
     }
 
     /// The clients this process is: itself, or the ``hostedClients`` it hosts, named

@@ -72,15 +72,19 @@ public final class FederatedScheduler {
         wallClock = clock
         self.tracer = tracer
         channel = try transport.bind(settings.bind, limits: WireLimits(maximumMessageBytes: try Self.messageLimit(for: settings.model)),
-                                     queueLimit: Self.queueLimit, security: try settings.schedulerSecurity(), tracer: tracer)
+                                     queueLimit: Self.queueLimit(workers: settings.workers), security: try settings.schedulerSecurity(), tracer: tracer)
     }
 
     /// Seconds between ticks of the machine when no deadline is due.
     static let tickInterval = 0.1
 
-    /// Messages queued per worker each way: a worker sends a heartbeat a second and one answer
-    /// per task, so a deep queue only lets a flooding peer hold memory.
-    static let queueLimit = 64
+    /// Messages queued per connection each way: a worker sends a heartbeat a second and one
+    /// answer per task, so a deep queue only lets a flooding peer hold memory; but one process
+    /// may host many of the run's clients over its connection (`--clients`), each with its
+    /// messages, so the queue grows with the clients the run expects (to 100,000 at most).
+    static func queueLimit(workers: Int) -> Int {
+        min(100_000, 64 + 4 * max(0, workers))
+    }
 
     /// The largest message the scheduler accepts: twice the model's weights (an update carries
     /// them once) plus 1 MiB for names and the rest. Anything larger is not an honest message,

@@ -73,9 +73,12 @@ public struct ClientConfiguration: Codable, Sendable, Equatable {
         localNormalization = try container.decodeIfPresent(LocalNormalization.self, forKey: .localNormalization) ?? .none
     }
 
-    /// The configuration as JSON text.
+    /// The configuration as JSON text, its keys sorted (the same configuration is always the
+    /// same text).
     public func json() throws -> String {
-        String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
     /// Parses a welcome's configuration.

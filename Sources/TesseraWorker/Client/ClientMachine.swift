@@ -4,7 +4,7 @@ import TesseraTrace
 import TesseraTransport
 import TesseraWire
 
-/// A federated client as a state machine, as ``/TesseraScheduler/SchedulerMachine`` is the
+/// A federated client as a state machine, as `SchedulerMachine` is the
 /// scheduler: events in (a message, time passing on the injected clock, a task finished),
 /// actions out (send, start a task, serve a tensor request, stop). No sockets, no threads, no
 /// wall clock, so tests drive it message by message with a ``/TesseraTransport/ManualClock``;

@@ -23,18 +23,19 @@ public final class SharedPartition: Sendable {
                                      heldOutFraction: configuration.heldOutFraction)
     }
 
-    /// What a configuration's partition depends on: all of it but the client's index.
-    static func key(of configuration: ClientConfiguration) -> ClientConfiguration {
+    /// What a configuration's partition depends on: all of it but the client's index, as its
+    /// JSON (nil when it has none, and then nothing is shared).
+    static func key(of configuration: ClientConfiguration) -> String? {
         var key = configuration
         key.clientIndex = 0
-        return key
+        return try? key.json()
     }
 }
 
 /// The one ``SharedPartition`` the clients of a process use, made by the first welcome and
 /// made again only when a welcome names another run's data or split.
 public final class PartitionCache: Sendable {
-    private let current = Mutex<(key: ClientConfiguration, partition: SharedPartition)?>(nil)
+    private let current = Mutex<(key: String, partition: SharedPartition)?>(nil)
 
     /// An empty cache.
     public init() {}
@@ -43,7 +44,7 @@ public final class PartitionCache: Sendable {
     ///
     /// - Throws: ``/TesseraData/DataError`` when the data cannot be loaded or split.
     public func partition(for configuration: ClientConfiguration) throws -> SharedPartition {
-        let key = SharedPartition.key(of: configuration)
+        guard let key = SharedPartition.key(of: configuration) else { return try SharedPartition(configuration) }
         if let cached = current.withLock({ $0 }), cached.key == key { return cached.partition }
         let partition = try SharedPartition(configuration)
         current.withLock { $0 = (key, partition) }
