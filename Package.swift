@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "TesseraWorker",
             dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraSecureAggregation",
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "HeapModule", package: "swift-collections"), .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "TesseraScheduler",

@@ -45,6 +45,16 @@ public final class WorkerRuntime {
     public var hostedClients = 0
     /// Called on the serving thread when a train or evaluate task starts, with the message.
     public var onTaskStarted: (Message) -> Void = { _ in }
+    /// The clients this process is (one, or those it hosts), while it runs.
+    private var clients: [ClientMachine] = []
+    /// When each client next needs a tick.
+    private var schedule = TickSchedule(count: 0)
+    /// Where the clients' tasks run.
+    private let tasks = TaskQueue()
+    /// The clients the scheduler dismissed, by index.
+    private var dismissed = Set<Int>()
+    /// A process hosting clients: its contact with the scheduler for all of them.
+    private var host: HostContact?
     /// Forwards on their way to other workers.
     private let forwarder: Forwarder
     /// The endpoint the socket is bound or connected to (with the real port after `tcp://*:0`).
@@ -106,20 +116,28 @@ public final class WorkerRuntime {
         // Silence is measured on time this loop listened: a worker paused (SIGSTOP) or starved
         // does not take its scheduler for gone when it comes back.
         let attention = AttendedClock()
-        let clients = makeClients(clock: attention)
+        clients = makeClients(clock: attention)
         let byID = Dictionary(uniqueKeysWithValues: clients.enumerated().map { ($1.workerID, $0) })
-        let tasks = TaskQueue()
+        schedule = TickSchedule(count: clients.count)
+        for index in clients.indices { schedule.set(index, to: attention.now) }
+        if hostedClients > 0 && !isRouter {
+            host = HostContact(clock: attention, silenceWarning: schedulerTimeout, giveUpAfter: giveUpAfter)
+        }
         defer {
             channel.close()
             tracer?.flush()
         }
-        while !shouldStop() && !clients.allSatisfy(\.dismissed) {
+        while !shouldStop() && dismissed.count < clients.count {
             // A turn waits at most 0.1 s for a message.
             attention.attend(turnLasting: 0.1)
-            for index in clients.indices { try perform(clients[index].tick(), of: index, in: clients, tasks: tasks) }
+            let turnEnd = attention.now + 0.1
+            try keepHostContact()
+            // The clients whose tick is due, earliest first, for a tenth of a second at most.
+            while attention.now < turnEnd, let index = schedule.takeDue(at: attention.now) {
+                try perform(clients[index].tick(), of: index)
+            }
             for finished in tasks.takeFinished() {
-                try perform(clients[finished.client].taskFinished(finished.answer, computeSeconds: finished.seconds),
-                            of: finished.client, in: clients, tasks: tasks)
+                try perform(clients[finished.client].taskFinished(finished.answer, computeSeconds: finished.seconds), of: finished.client)
             }
             for (forward, result) in forwarder.takeFinished() {
                 tracer?.span("forward", start: forward.start)
@@ -127,31 +145,53 @@ public final class WorkerRuntime {
                 let reply: Message = if case .done = result { done } else { result }
                 try send(reply, replyTo: forward.replyTo, to: forward.sender)
             }
-            // Short polls while work runs in the background, so its reply goes out as soon as it is done.
-            let busy = tasks.isBusy || clients.contains(where: \.isBusy) || !forwarder.isEmpty
-            guard var received = try channel.receive(timeout: busy ? 0.005 : 0.1) else { continue }
+            // Waits for a message until the next tick is due; briefly while work runs in the
+            // background, so its reply goes out as soon as it is done.
+            let due = min(schedule.earliest() ?? .infinity, host?.nextDue ?? .infinity)
+            let wait = tasks.isBusy || !forwarder.isEmpty ? 0.005 : min(0.1, max(0, due - attention.now))
+            guard var received = try channel.receive(timeout: wait) else { continue }
             // What else is waiting is taken in the same turn (for a tenth of a second at most),
             // so that a process hosting many clients keeps up with their messages.
-            let turnEnd = attention.now + 0.1
+            let drainEnd = attention.now + 0.1
             while true {
-                try dispatch(received, to: clients, byID: byID, tasks: tasks)
-                guard attention.now < turnEnd, let next = try channel.receive(timeout: 0) else { break }
+                try dispatch(received, byID: byID)
+                guard attention.now < drainEnd, let next = try channel.receive(timeout: 0) else { break }
                 received = next
             }
         }
-        for index in clients.indices { try? perform(clients[index].leave(), of: index, in: clients, tasks: tasks) }
+        for index in clients.indices { try? perform(clients[index].leave(), of: index) }
+    }
+
+    /// A process hosting clients heartbeats as itself, says when the scheduler went silent,
+    /// and gives up after ``giveUpAfter`` seconds of it.
+    private func keepHostContact() throws {
+        for step in host?.next() ?? [] {
+            switch step {
+            case .heartbeat:
+                try send(.heartbeat, replyTo: 0, to: nil)
+            case let .reportSilence(seconds):
+                logger.warning("no message from \(address) for \(Int(seconds.rounded())) s (stopped, paused or restarting?); still here, heartbeating")
+                tracer?.span("scheduler silent", start: TraceEvent.now(), detail: "\(Int(seconds.rounded())) s")
+            case let .giveUp(seconds):
+                throw giveUp(after: seconds)
+            }
+        }
     }
 
     /// Hands a message to the client it is for (a hosted client's to that client; any other to
-    /// the one client, or, in a process hosting many, to the tensor service). Nothing that goes
-    /// wrong with one message ends the worker: it is answered with the error. Only the channel
-    /// failing (closed, its socket gone) does.
-    private func dispatch(_ received: Delivery, to clients: [ClientMachine], byID: [String: Int], tasks: TaskQueue) throws {
+    /// the one client, or, in a process hosting many, to the process itself or the tensor
+    /// service). Nothing that goes wrong with one message ends the worker: it is answered with
+    /// the error. Only the channel failing (closed, its socket gone) does.
+    private func dispatch(_ received: Delivery, byID: [String: Int]) throws {
         let index: Int? = if let client = received.peer.client { byID[client] } else { hostedClients > 0 ? nil : 0 }
         if !isRouter, case .success = received.envelope, index.map({ !clients[$0].isOffline }) ?? true { unreachable = nil }
+        if host != nil, case let .success(envelope) = received.envelope {
+            host?.heard()
+            if received.peer.client == nil && hearForHost(envelope.message) { return }
+        }
         do {
             if let index {
-                try perform(clients[index].handle(received.envelope, from: received.peer), of: index, in: clients, tasks: tasks)
+                try perform(clients[index].handle(received.envelope, from: received.peer), of: index)
             } else if let client = received.peer.client {
                 try send(.errorReply(for: WorkerError.notAccepted(kind: "message for client \(client)", worker: service.workerID)),
                          replyTo: (try? received.envelope.get().id) ?? 0, to: received.peer)
@@ -166,6 +206,25 @@ public final class WorkerRuntime {
             logger.error("a message from \(received.peer) could not be handled: \(error); answering with the error")
             tracer?.span("handler failed", start: TraceEvent.now(), detail: "\(error)", peer: received.peer.description)
             try send(.errorReply(for: error), replyTo: (try? received.envelope.get().id) ?? 0, to: received.peer)
+        }
+    }
+
+    /// Takes what the scheduler says to a process hosting clients as itself: its heartbeat, or
+    /// that it does not know the process's clients (a restarted scheduler: those it had
+    /// answered register again). Returns whether `message` was one of those.
+    private func hearForHost(_ message: Message) -> Bool {
+        switch message {
+        case .heartbeat:
+            return true
+        case let .error(code, text) where code == WireError.Kind.notRegistered.rawValue:
+            logger.notice("\(address) does not know this process's clients (\(text)); they register again")
+            for index in clients.indices {
+                clients[index].schedulerForgot()
+                schedule.set(index, to: clients[index].nextTick)
+            }
+            return true
+        default:
+            return false
         }
     }
 
@@ -187,7 +246,7 @@ public final class WorkerRuntime {
             var own = device
             own.availability = own.availability.reseeded(Self.seed(of: id))
             return ClientMachine(workerID: id, registration: .register(workerID: id, sampleCount: 0, labelHistogram: []),
-                                 connection: connection, scheduler: address, clock: clock, device: own, registrationRetry: registrationRetry,
+                                 connection: connection, hosted: true, scheduler: address, clock: clock, device: own, registrationRetry: registrationRetry,
                                  schedulerTimeout: schedulerTimeout, giveUpAfter: giveUpAfter, secureIdentity: secureIdentity,
                                  tracer: tracer) { configuration in
                 try LocalTrainer(configuration: configuration, partition: try partitions.partition(for: configuration))
@@ -195,9 +254,10 @@ public final class WorkerRuntime {
         }
     }
 
-    /// Carries out client `index`'s actions in order; what it sends goes out as that client's
-    /// when the process hosts many.
-    private func perform(_ actions: [ClientAction], of index: Int, in clients: [ClientMachine], tasks: TaskQueue) throws {
+    /// Carries out client `index`'s actions in order (what it sends goes out as that client's
+    /// when the process hosts many), and schedules its next tick.
+    private func perform(_ actions: [ClientAction], of index: Int) throws {
+        defer { schedule.set(index, to: clients[index].nextTick) }
         for action in actions {
             switch action {
             case let .send(message, replyTo, peer):
@@ -209,12 +269,17 @@ public final class WorkerRuntime {
             case let .serve(envelope, peer):
                 try serve(envelope, from: peer)
             case .dismissed:
-                break
+                dismissed.insert(index)
             case let .giveUp(seconds):
-                throw TransportError(.timeout, "no message from \(address) for \(Int(seconds.rounded())) s; giving up (--give-up)"
-                                     + (unreachable.map { ". Last problem: \($0)" } ?? ""))
+                throw giveUp(after: seconds)
             }
         }
+    }
+
+    /// Why the worker stops after `seconds` without a message from the scheduler.
+    private func giveUp(after seconds: Double) -> TransportError {
+        TransportError(.timeout, "no message from \(address) for \(Int(seconds.rounded())) s; giving up (--give-up)"
+                       + (unreachable.map { ". Last problem: \($0)" } ?? ""))
     }
 
     /// Answers a request for the tensor service (a forward starts in the background).
@@ -264,6 +329,7 @@ public final class WorkerRuntime {
 
     private func send(_ message: Message, replyTo: UInt64, to sender: PeerID?) throws {
         defer { nextID += 1 }
+        host?.sent()
         do {
             try channel.send(Envelope(id: nextID, replyTo: replyTo, message: message), to: sender)
         } catch let error as WireError {

@@ -126,4 +126,47 @@ struct ClientMachineTests {
         #expect(client.handle(Self.envelope(5, .bye(reason: "done")), from: nil).contains { if case .dismissed = $0 { true } else { false } })
         #expect(client.dismissed && client.leave().isEmpty)
     }
+
+    /// One of many clients of a process: it only registers (the process heartbeats and watches
+    /// the scheduler's silence for all), and its next tick is due only when it has something to do.
+    @Test func aHostedClientRegistersButNeitherHeartbeatsNorGivesUp() throws {
+        let clock = ManualClock()
+        let client = ClientMachine(workerID: "h/0", registration: Self.registration, connection: .connected, hosted: true, clock: clock,
+                                   registrationRetry: 5, schedulerTimeout: 10, giveUpAfter: 60)
+        #expect(client.nextTick == 0)
+        #expect(Self.sent(client.tick()).map(\.message) == [Self.registration])
+        #expect(client.nextTick == 5, "due again only to register again")
+        // A restarted scheduler that forgot the process's clients: one still registering goes on as it was.
+        client.schedulerForgot()
+        #expect(client.nextTick == 5)
+        _ = client.handle(Self.envelope(1, Self.welcome), from: nil)
+        #expect(client.nextTick == nil, "joined and idle: nothing to do until a message comes")
+        clock.advance(by: 120)
+        #expect(client.tick().isEmpty, "no heartbeat, no silence warning, no giving up after 120 s")
+        client.schedulerForgot()
+        #expect(client.nextTick == 120 && Self.sent(client.tick()).map(\.message) == [Self.registration])
+    }
+
+    /// A client on its own is due for its heartbeat a second after it last sent anything.
+    @Test func aClientOnItsOwnIsDueForItsHeartbeat() throws {
+        let clock = ManualClock()
+        let client = try Self.joined(clock)
+        #expect(client.nextTick == 1)
+        clock.advance(by: 1)
+        #expect(Self.sent(client.tick()).map(\.message) == [.heartbeat] && client.nextTick == 2)
+    }
+
+    /// The driver's schedule gives the clients due, earliest first, and forgets a client's
+    /// earlier due time when it is set again.
+    @Test func theTickScheduleGivesTheDueClientsEarliestFirst() {
+        var schedule = TickSchedule(count: 4)
+        schedule.set(0, to: 3)
+        schedule.set(1, to: 1)
+        schedule.set(2, to: 2)
+        schedule.set(3, to: nil)
+        schedule.set(2, to: 5)
+        #expect(schedule.earliest() == 1)
+        #expect(schedule.takeDue(at: 3.5) == 1 && schedule.takeDue(at: 3.5) == 0 && schedule.takeDue(at: 3.5) == nil)
+        #expect(schedule.earliest() == 5 && schedule.takeDue(at: 5) == 2 && schedule.earliest() == nil)
+    }
 }

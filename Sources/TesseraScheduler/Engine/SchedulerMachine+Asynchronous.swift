@@ -192,7 +192,7 @@ extension SchedulerMachine {
         if timeIsUp(run) { return finishTraining(&run, at: now, into: &actions) }
         let cutoff = now - settings.heartbeatTimeout
         for (worker, task) in run.training.sorted(by: { $0.key < $1.key }) {
-            if max(task.sentAt, membership[worker]?.lastSeen ?? task.sentAt) < cutoff {
+            if max(task.sentAt, membership.lastSeen(worker) ?? task.sentAt) < cutoff {
                 logger.warning("worker \(worker) is silent for \(settings.heartbeatTimeout) s \(activity); leaving it out")
                 membership.lose(worker)
                 tracer?.span("silent worker", start: TraceEvent.now(), detail: activity, peer: worker)
@@ -220,7 +220,7 @@ extension SchedulerMachine {
     func nextAsynchronousDeadline(_ run: AsyncRun) -> Double {
         let timeout = settings.heartbeatTimeout
         let tasks = run.training.map { worker, task in
-            min(task.sentAt + settings.deadline, max(task.sentAt, membership[worker]?.lastSeen ?? 0) + timeout)
+            min(task.sentAt + settings.deadline, max(task.sentAt, membership.lastSeen(worker) ?? 0) + timeout)
         }
         // The time limit is on the wall clock; the deadline is on the machine's.
         let limit = settings.maxSeconds > 0 ? clock.now + run.start + settings.maxSeconds - wallClock.now : .infinity

@@ -38,8 +38,7 @@ extension SchedulerMachine {
             try reply(.done(objectCount: 0, byteCount: 0), to: peer, replyTo: messageID, into: &actions)
             if membership.count >= settings.workers {
                 let order = Array(membership.ids.prefix(settings.workers))
-                phase = .joining(order: order, next: 0,
-                                 deadline: now + settings.registrationTimeout + settings.deadline)
+                phase = .joining(JoinProgress(order: order, deadline: now + settings.registrationTimeout + settings.deadline))
                 try advanceJoining(at: now, into: &actions)
             }
             return
@@ -62,10 +61,13 @@ extension SchedulerMachine {
     /// While joining: a welcomed worker silent for the heartbeat timeout (it died loading, or
     /// never got the welcome), or every one still welcomed once the joining deadline passed, is
     /// given up, and the join goes on without it.
-    func giveUpJoining(_ order: [String], at now: Double, deadline: Double, into actions: inout [SchedulerAction]) throws {
-        let welcomed = order.filter { if case .welcomed? = membership[$0]?.status { true } else { false } }
-        let givenUp = welcomed.filter { now >= deadline || (membership[$0]?.lastSeen ?? now) < now - settings.heartbeatTimeout }
+    func giveUpJoining(_ progress: JoinProgress, at now: Double, into actions: inout [SchedulerAction]) throws {
+        let deadline = progress.deadline
+        let givenUp = progress.loading.filter { now >= deadline || (membership.lastSeen($0) ?? now) < now - settings.heartbeatTimeout }.sorted()
         guard !givenUp.isEmpty else { return }
+        var progress = progress
+        progress.loading.subtract(givenUp)
+        phase = .joining(progress)
         for id in givenUp {
             logger.warning("worker \(id) did not answer its welcome \(now >= deadline ? "in time" : "and is silent for \(settings.heartbeatTimeout) s"); joining without it")
             tracer?.span("join given up", start: TraceEvent.now(), detail: now >= deadline ? "joining deadline" : "silent", peer: id)
@@ -82,23 +84,23 @@ extension SchedulerMachine {
         try send(Envelope(id: messageID, message: .welcome(runID: runID, configuration: try client.json())), to: id, into: &actions)
     }
 
-    /// While joining: welcomes the next workers while fewer than `maxConcurrentTrainers` are
-    /// loading, and starts the first round once every one answered.
+    /// While joining: welcomes the next workers while fewer than `maxConcurrentTrainers` (and
+    /// ``JoinProgress/window``) are loading, and starts the first round once every one answered.
     func advanceJoining(at now: Double, into actions: inout [SchedulerAction]) throws {
-        guard case .joining(let order, var next, let deadline) = phase else { return }
-        func loading() -> Int {
-            order[..<next].count { if case .welcomed? = membership[$0]?.status { true } else { false } }
+        guard case var .joining(progress) = phase else { return }
+        let order = progress.order
+        while progress.next < order.count && progress.loading.count < min(settings.trainerCap, JoinProgress.window) {
+            try welcome(order[progress.next], clientIndex: progress.next, into: &actions)
+            progress.loading.insert(order[progress.next])
+            progress.next += 1
         }
-        while next < order.count && loading() < settings.trainerCap {
-            try welcome(order[next], clientIndex: next, into: &actions)
-            next += 1
-        }
-        phase = .joining(order: order, next: next, deadline: deadline)
-        guard next == order.count, loading() == 0 else { return }
+        phase = .joining(progress)
+        guard progress.next == order.count, progress.loading.isEmpty else { return }
         // Workers given up while joining (died, or silent) are left out when enough joined.
         let joined = order.filter { membership[$0]?.status == .active }
         guard joined.count >= settings.quorum else {
-            return fail(.joinTimedOut(workers: order.filter { !joined.contains($0) }), into: &actions)
+            let joinedSet = Set(joined)
+            return fail(.joinTimedOut(workers: order.filter { !joinedSet.contains($0) }), into: &actions)
         }
         if joined.count < order.count {
             logger.warning("\(order.count - joined.count) of \(order.count) workers did not join; the run goes on with \(joined.count)")

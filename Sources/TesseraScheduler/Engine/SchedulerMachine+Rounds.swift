@@ -265,13 +265,13 @@ extension SchedulerMachine {
     func checkSilence(at now: Double, into actions: inout [SchedulerAction]) throws {
         let cutoff = now - settings.heartbeatTimeout
         func silent<Value>(_ gather: TaskGather<Value>) -> [String] {
-            gather.pending.filter { max(gather.sentAt[$0] ?? now, membership[$0]?.lastSeen ?? now) < cutoff }
+            gather.pending.filter { max(gather.sentAt[$0] ?? now, membership.lastSeen($0) ?? now) < cutoff }
         }
         let workers: [String] = switch phase {
         case let .training(round): silent(round.gather)
         case let .securing(round):
             round.secure.map { secure in
-                secure.pending.filter { max(secure.asked[$0]?.at ?? now, membership[$0]?.lastSeen ?? now) < cutoff }
+                secure.pending.filter { max(secure.asked[$0]?.at ?? now, membership.lastSeen($0) ?? now) < cutoff }
             } ?? []
         case let .evaluating(_, gather): silent(gather)
         default: []

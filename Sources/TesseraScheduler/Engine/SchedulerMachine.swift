@@ -65,9 +65,9 @@ public final class SchedulerMachine {
     /// When the first round (or step) started on the wall clock: `training.max_seconds` counts
     /// from here.
     var trainingStart: Double?
-    /// When each worker was last sent anything: one sent something within the heartbeat
-    /// interval needs no heartbeat.
-    var lastSent: [String: Double] = [:]
+    /// When each connection (by its identity's bytes) was last sent anything: one sent
+    /// something within the heartbeat interval needs no heartbeat.
+    var lastSent: [Data: Double] = [:]
     let shares: ShareSizes?
     var phase: Phase
     let logger = Logger(label: "tessera.scheduler")
@@ -76,7 +76,7 @@ public final class SchedulerMachine {
     /// Where the run stands.
     enum Phase {
         case registering(deadline: Double)
-        case joining(order: [String], next: Int, deadline: Double)
+        case joining(JoinProgress)
         case training(Round)
         /// A secure round's steps after its train task.
         case securing(Round)
@@ -179,21 +179,18 @@ public final class SchedulerMachine {
     public var nextDeadline: Double? {
         let timeout = settings.heartbeatTimeout
         func silence<Value>(_ gather: TaskGather<Value>) -> Double {
-            gather.pending.map { max(gather.sentAt[$0] ?? 0, membership[$0]?.lastSeen ?? 0) + timeout }.min() ?? .infinity
+            gather.pending.map { max(gather.sentAt[$0] ?? 0, membership.lastSeen($0) ?? 0) + timeout }.min() ?? .infinity
         }
         switch phase {
         case let .registering(deadline): return deadline
-        case let .joining(order, _, deadline):
+        case let .joining(progress):
             // A welcomed worker silent for the heartbeat timeout is given up then.
-            let silent = order.compactMap { id -> Double? in
-                guard case .welcomed? = membership[id]?.status else { return nil }
-                return (membership[id]?.lastSeen ?? 0) + timeout
-            }.min() ?? .infinity
-            return min(deadline, silent)
+            let silent = progress.loading.map { (membership.lastSeen($0) ?? 0) + timeout }.min() ?? .infinity
+            return min(progress.deadline, silent)
         case let .training(round): return min(round.gather.deadline, silence(round.gather))
         case let .securing(round):
             guard let secure = round.secure else { return nil }
-            let silent = secure.pending.map { max(secure.asked[$0]?.at ?? 0, membership[$0]?.lastSeen ?? 0) + timeout }.min() ?? .infinity
+            let silent = secure.pending.map { max(secure.asked[$0]?.at ?? 0, membership.lastSeen($0) ?? 0) + timeout }.min() ?? .infinity
             return min(secure.deadline, silent)
         case let .evaluating(_, gather): return min(gather.deadline, silence(gather))
         case .centralEvaluation: return nil
@@ -229,6 +226,20 @@ public final class SchedulerMachine {
                          labels: labels, at: now, into: &actions)
             return actions
         }
+        let connection = membership.connection(of: delivery.peer)
+        if delivery.peer.client == nil, membership.worker(at: delivery.peer) == nil, connection.known {
+            // A process hosting clients speaks for itself: its heartbeat keeps them all alive.
+            if connection.credential == delivery.authenticatedID {
+                membership.heard(on: delivery.peer, at: now)
+            } else {
+                logger.warning("a message from \(delivery.peer) carries another key than its clients'; dropped")
+            }
+            if envelope.message.expectsAnswer {
+                try reply(.errorReply(for: WireError(.requestFailed, "a process hosting clients sends only heartbeats as itself; \(envelope.message.kindName) goes as one of its clients")),
+                          to: delivery.peer, replyTo: envelope.id, into: &actions)
+            }
+            return actions
+        }
         guard let worker = membership.worker(at: delivery.peer) else {
             // A heartbeat too: a worker of a scheduler that restarted learns so from this, and
             // registers again (it does not on silence alone; docs/PROTOCOL.md).
@@ -249,7 +260,11 @@ public final class SchedulerMachine {
         switch envelope.message {
         case .done where membership.isWelcomed(worker, messageID: envelope.replyTo):
             _ = membership.answeredWelcome(worker, replyTo: envelope.replyTo)
-            try advanceJoining(at: now, into: &actions)
+            if case var .joining(progress) = phase {
+                progress.loading.remove(worker)
+                phase = .joining(progress)
+                try advanceJoining(at: now, into: &actions)
+            }
         case let .error(_, text) where membership.isWelcomed(worker, messageID: envelope.replyTo):
             if case .joining = phase {
                 fail(.joinFailed(worker: worker, reason: text), into: &actions)
@@ -275,8 +290,8 @@ public final class SchedulerMachine {
         case let .registering(deadline) where now >= deadline:
             fail(.tooFewWorkers(registered: membership.count, expected: settings.workers,
                                 seconds: settings.registrationTimeout), into: &actions)
-        case let .joining(order, _, deadline):
-            try giveUpJoining(order, at: now, deadline: deadline, into: &actions)
+        case let .joining(progress):
+            try giveUpJoining(progress, at: now, into: &actions)
         case .training, .securing, .evaluating:
             try checkSilence(at: now, into: &actions)
             try closeIfDue(at: now, into: &actions)
@@ -310,20 +325,23 @@ public final class SchedulerMachine {
         return actions
     }
 
-    /// Sends a heartbeat to every known worker that was sent nothing for ``heartbeatInterval``,
-    /// so that a worker can tell a scheduler that is gone (killed, its host down) from one that
-    /// has nothing to ask.
+    /// Sends a heartbeat over every workers' connection that was sent nothing for
+    /// ``heartbeatInterval`` (one for all the clients a process hosts), so that a worker can tell
+    /// a scheduler that is gone (killed, its host down) from one that has nothing to ask.
     func heartbeat(at now: Double, into actions: inout [SchedulerAction]) throws {
         guard !hasEnded else { return }
-        for id in membership.ids {
-            // A worker sent nothing yet (its registration was acknowledged) counts from now: not
-            // from when it was last heard, which its own heartbeats keep recent while it waits
-            // for a welcome, so it would never hear from the scheduler and take it for gone.
-            guard let sent = lastSent[id] else {
-                lastSent[id] = now
+        for peer in membership.connections {
+            // A connection sent nothing yet (its registration was acknowledged) counts from now:
+            // not from when it was last heard, which its own heartbeats keep recent while it
+            // waits for a welcome, so it would never hear from the scheduler and take it for gone.
+            guard let sent = lastSent[peer.bytes] else {
+                lastSent[peer.bytes] = now
                 continue
             }
-            if now - sent >= Self.heartbeatInterval { try send(Envelope(id: takeID(), message: .heartbeat), to: id, into: &actions) }
+            if now - sent >= Self.heartbeatInterval {
+                lastSent[peer.bytes] = now
+                actions.append(.send(try EncodedMessage(Envelope(id: takeID(), message: .heartbeat), codec: codec), to: peer))
+            }
         }
     }
 
@@ -362,7 +380,7 @@ public final class SchedulerMachine {
     /// Sends the encoded `message` to worker `id`, noting when.
     func send(_ message: EncodedMessage, to id: String, into actions: inout [SchedulerAction]) {
         guard let peer = membership[id]?.peer else { return }
-        lastSent[id] = clock.now
+        lastSent[peer.bytes] = clock.now
         actions.append(.send(message, to: peer))
     }
 

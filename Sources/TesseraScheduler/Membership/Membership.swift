@@ -1,3 +1,4 @@
+import Foundation
 import TesseraTransport
 
 /// The workers a scheduler knows: who registered (with the sample count and label histogram
@@ -8,6 +9,10 @@ import TesseraTransport
 /// welcome; it is *lost* when silent for the heartbeat timeout (or when its task fails by
 /// silence) and active again when heard from. A worker that registers again (a restarted
 /// process, from a new connection) is welcomed again and is usable once it answers.
+///
+/// Liveness is kept per connection, not per worker: a process hosting many clients heartbeats
+/// once for all of them, anything heard on its connection counts for each, and its silence
+/// loses them together. Only work proportional to the connections is done on a tick.
 public struct Membership: Sendable {
     /// What the scheduler knows of one worker.
     public struct Member: Sendable, Equatable {
@@ -24,8 +29,6 @@ public struct Membership: Sendable {
         public internal(set) var reportedSamples: UInt64
         /// Label histogram it reported when registering (empty when not known).
         public internal(set) var reportedLabels: [UInt64]
-        /// When it was last heard from.
-        public internal(set) var lastSeen: Double
         /// Whether it can be given work.
         public internal(set) var status: Status
     }
@@ -42,8 +45,20 @@ public struct Membership: Sendable {
         case lost
     }
 
+    /// One connection: when anything was last heard on it, the workers that speak over it.
+    struct Link {
+        var lastSeen: Double
+        /// Whether it went silent and its workers were lost for it.
+        var silent = false
+        /// The name its key was admitted under (nil on plain channels).
+        var credential: String?
+        var members: Set<String> = []
+    }
+
     private(set) var members: [String: Member] = [:]
     private var byPeer: [PeerID: String] = [:]
+    /// The connections, by their identity's bytes.
+    private var links: [Data: Link] = [:]
 
     /// No workers yet.
     public init() {}
@@ -67,20 +82,50 @@ public struct Membership: Sendable {
     @discardableResult
     mutating func register(_ id: String, peer: PeerID, credential: String?, samples: UInt64, labels: [UInt64],
                            at now: Double) -> Bool {
+        links[peer.bytes, default: Link(lastSeen: now)].credential = credential
+        links[peer.bytes]?.members.insert(id)
+        heard(on: peer, at: now)
         if let old = members[id] {
             byPeer[old.peer] = nil
+            if old.peer.bytes != peer.bytes { links[old.peer.bytes]?.members.remove(id) }
             members[id]?.peer = peer
             members[id]?.credential = credential
             members[id]?.reportedSamples = samples
             members[id]?.reportedLabels = labels
-            members[id]?.lastSeen = now
             byPeer[peer] = id
             return true
         }
         members[id] = Member(id: id, peer: peer, credential: credential, clientIndex: nil, reportedSamples: samples,
-                             reportedLabels: labels, lastSeen: now, status: .registered)
+                             reportedLabels: labels, status: .registered)
         byPeer[peer] = id
         return false
+    }
+
+    /// When anything was last heard on `id`'s connection.
+    public func lastSeen(_ id: String) -> Double? {
+        members[id].flatMap { links[$0.peer.bytes]?.lastSeen }
+    }
+
+    /// The identities of the connections workers speak over, each as the peer that reaches the
+    /// process itself (the scheduler's heartbeats go there).
+    var connections: [PeerID] { links.keys.map { PeerID(bytes: $0) } }
+
+    /// Whether workers speak over `peer`'s connection, and the name its key was admitted under.
+    func connection(of peer: PeerID) -> (known: Bool, credential: String?) {
+        guard let link = links[peer.bytes], !link.members.isEmpty else { return (false, nil) }
+        return (true, link.credential)
+    }
+
+    /// Notes a message on `peer`'s connection: its workers are alive, and those it lost by
+    /// going silent are active again.
+    mutating func heard(on peer: PeerID, at now: Double) {
+        guard var link = links[peer.bytes] else { return }
+        link.lastSeen = now
+        if link.silent {
+            link.silent = false
+            for id in link.members where members[id]?.status == .lost { members[id]?.status = .active }
+        }
+        links[peer.bytes] = link
     }
 
     /// Notes that `id` was sent its welcome in message `messageID`, as client `clientIndex`.
@@ -92,10 +137,9 @@ public struct Membership: Sendable {
     /// Notes a message from `id`: it is alive, and a lost worker becomes active again (one
     /// still being welcomed stays so until it answers).
     mutating func heard(from id: String, at now: Double) {
-        guard var member = members[id] else { return }
-        member.lastSeen = now
-        if member.status == .lost { member.status = .active }
-        members[id] = member
+        guard let member = members[id] else { return }
+        heard(on: member.peer, at: now)
+        if member.status == .lost { members[id]?.status = .active }
     }
 
     /// Makes a welcomed worker active if `replyTo` answers its welcome; returns whether it did.
@@ -115,11 +159,18 @@ public struct Membership: Sendable {
         if members[id] != nil { members[id]?.status = .lost }
     }
 
-    /// Marks active workers silent since before `now - timeout` lost; returns them, sorted.
+    /// Marks the active workers of connections silent since before `now - timeout` lost;
+    /// returns them, sorted.
     @discardableResult
     mutating func loseSilent(at now: Double, timeout: Double) -> [String] {
-        let silent = members.values.filter { $0.status == .active && $0.lastSeen < now - timeout }.map(\.id).sorted()
-        for id in silent { members[id]?.status = .lost }
-        return silent
+        var lost: [String] = []
+        for (key, link) in links where !link.silent && link.lastSeen < now - timeout {
+            links[key]?.silent = true
+            for id in link.members where members[id]?.status == .active {
+                members[id]?.status = .lost
+                lost.append(id)
+            }
+        }
+        return lost.sorted()
     }
 }

@@ -61,10 +61,10 @@ public final class InProcessHub: Sendable {
         inbox.put(.init(sender: peer, frames: frames))
     }
 
-    /// Queues `frames` from the channel bound at `address` for its connected `peer`; dropped
-    /// when no such peer is connected.
+    /// Queues `frames` from the channel bound at `address` for its connected `peer` (a hosted
+    /// client's, for the process that hosts it); dropped when no such peer is connected.
     func deliver(_ frames: [Data], fromBound address: String, to peer: PeerID) {
-        let inbox = state.withLock { $0.endpoints[address]?.connected[peer] }
+        let inbox = state.withLock { $0.endpoints[address]?.connected[PeerID(bytes: peer.bytes)] }
         inbox?.put(.init(sender: PeerID(address), frames: frames))
     }
 

@@ -18,6 +18,8 @@ import TesseraWire
 /// long as its ``SimulatedDevice`` is slower than this machine, or lost when the device leaves.
 /// In a secure round its update stays here and only its keys and masked shares go out. Bound
 /// (serving a client that connected to it), it answers whoever asked and never registers.
+/// Hosted (one of many clients of a process), it neither heartbeats nor watches the scheduler's
+/// silence: its process does that once for all of them (``/TesseraTransport/PeerID/client``).
 public final class ClientMachine {
     /// Whether the channel is connected to a scheduler, or bound for others to connect.
     public enum Connection: Sendable {
@@ -33,6 +35,8 @@ public final class ClientMachine {
     public internal(set) var dismissed = false
 
     let connection: Connection
+    /// Whether it is one of many clients of a process, which keeps contact for all of them.
+    let hosted: Bool
     /// Where the scheduler is, as log lines name it.
     let scheduler: String
     let registration: Message
@@ -73,21 +77,23 @@ public final class ClientMachine {
     }
 
     /// A client `workerID` sending `registration` first when `connected` (to `scheduler`, as log
-    /// lines name it), on `clock`, with its
-    /// simulated `device`; `makeTrainer` loads its data when welcomed.
-    public init(workerID: String, registration: Message, connection: Connection, scheduler: String = "the scheduler", clock: any MonotonicClock,
+    /// lines name it), on `clock`, with its simulated `device`, `hosted` by a process that keeps
+    /// contact for it or on its own; `makeTrainer` loads its data when welcomed.
+    public init(workerID: String, registration: Message, connection: Connection, hosted: Bool = false, scheduler: String = "the scheduler", clock: any MonotonicClock,
                 device: SimulatedDevice = SimulatedDevice(), registrationRetry: Double = 5, schedulerTimeout: Double = 10,
                 giveUpAfter: Double = 300, secureIdentity: SigningIdentity? = nil, tracer: TraceWriter? = nil,
                 makeTrainer: @escaping (ClientConfiguration) throws -> LocalTrainer = { try LocalTrainer(configuration: $0) }) {
         self.workerID = workerID
         self.registration = registration
         self.connection = connection
+        self.hosted = hosted
         self.scheduler = scheduler
         self.clock = clock
         started = clock.now
         self.device = device
-        contact = SchedulerContact(clock: clock, registrationRetry: registrationRetry, silenceWarning: schedulerTimeout,
-                                   giveUpAfter: giveUpAfter)
+        // A hosted client's process says when the scheduler is silent, and gives up.
+        contact = SchedulerContact(clock: clock, registrationRetry: registrationRetry, silenceWarning: hosted ? .infinity : schedulerTimeout,
+                                   giveUpAfter: hosted ? 0 : giveUpAfter)
         self.secureIdentity = secureIdentity
         self.tracer = tracer
         self.makeTrainer = makeTrainer
@@ -95,8 +101,28 @@ public final class ClientMachine {
 
     /// Whether the simulated device is away (it hears and says nothing).
     public var isOffline: Bool { offlineUntil != nil }
-    /// Whether a task is running or its answer is held back: the driver polls more often.
+    /// Whether a task is running or its answer is held back.
     public var isBusy: Bool { running != nil }
+
+    /// When ``tick()`` next has something to do on its clock (registering again, a heartbeat,
+    /// the scheduler's silence, the device leaving or coming back, a held answer going out);
+    /// nil when only a message or a finished task can move it.
+    public var nextTick: Double? {
+        var due = running?.held?.until ?? .infinity
+        if connection == .connected {
+            if let until = offlineUntil { return until }
+            due = min(due, contact.nextDue)
+            if !hosted { due = min(due, lastSent.isFinite ? lastSent + 1 : clock.now) }
+            if let absence = device.availability.nextAbsence(after: clock.now - started) { due = min(due, started + absence) }
+        }
+        return due.isFinite ? due : nil
+    }
+
+    /// The scheduler said (to the process hosting it) that it does not know its clients: one
+    /// it had answered registers again; one still registering goes on as it was.
+    public func schedulerForgot() {
+        if contact.isAnswered { contact.notRegistered() }
+    }
 
     /// Time passed: registration, heartbeats, silence, the device's schedule, held answers.
     public func tick() -> [ClientAction] {
@@ -119,7 +145,9 @@ public final class ClientMachine {
         case .none:
             break
         case .register:
-            if contact.silence >= contact.registrationRetry {
+            if hosted {
+                logger.debug("registering with \(scheduler) as \(workerID)")
+            } else if contact.silence >= contact.registrationRetry {
                 logger.warning("no reply from \(scheduler) after \(Int(contact.silence.rounded())) s, retrying")
             } else {
                 logger.info("registering with \(scheduler) as \(workerID)")
@@ -132,7 +160,7 @@ public final class ClientMachine {
             return [.giveUp(seconds: seconds)]
         }
         // Any message says it lives: a heartbeat when nothing else went out for a second.
-        if now - lastSent >= 1 { actions.append(send(.heartbeat)) }
+        if !hosted && now - lastSent >= 1 { actions.append(send(.heartbeat)) }
         return actions + releaseIfDue(at: now)
     }
 

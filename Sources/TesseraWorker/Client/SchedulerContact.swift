@@ -77,6 +77,18 @@ struct SchedulerContact {
         return runID == run
     }
 
+    /// Whether the scheduler answered since the start (or since it said it does not know this
+    /// worker).
+    var isAnswered: Bool { answered }
+
+    /// When ``next()`` next has something to do (infinity: never, as things stand).
+    var nextDue: Double {
+        var due = giveUpAfter > 0 ? lastHeard + giveUpAfter : .infinity
+        if !answered { due = min(due, lastRegistration.isFinite ? lastRegistration + registrationRetry : clock.now) }
+        if answered && !reported { due = min(due, lastHeard + silenceWarning) }
+        return due
+    }
+
     /// What to do now; a `register` step counts as sent.
     mutating func next() -> Step {
         let silence = self.silence

@@ -37,6 +37,13 @@ public struct Availability: Sendable {
         offline.first { $0.contains(elapsed) }?.upperBound
     }
 
+    /// When the next offline window starts, in seconds since the start: `elapsed` itself when
+    /// it falls in one; nil when none is ahead.
+    public func nextAbsence(after elapsed: Double) -> Double? {
+        if scheduledAbsence(at: elapsed) != nil { return elapsed }
+        return offline.map(\.lowerBound).filter { $0 > elapsed }.min()
+    }
+
     /// Whether the device leaves now, after a task.
     public mutating func leaves() -> Bool {
         leave >= 1 || (leave > 0 && Double.random(in: 0..<1, using: &generator) < leave)

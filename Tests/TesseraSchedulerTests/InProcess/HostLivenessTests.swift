@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import TesseraScheduler
+import TesseraTransport
+import TesseraWire
+
+/// A process hosting many clients keeps contact for all of them: the scheduler counts anything
+/// heard on its connection for each client, heartbeats the process once rather than each
+/// client, and loses its clients together when it falls silent. Played by hand on the
+/// in-process hub with a manual clock.
+@Suite("Liveness per process")
+struct HostLivenessTests {
+    /// A process connected as `id` on the federation's hub, speaking as its clients or itself.
+    final class PlayedHost {
+        let channel: any MessageChannel
+        private var nextID: UInt64 = 1000
+
+        init(_ federation: InProcessFederation, id: String) throws {
+            channel = try Transport.inProcess(federation.hub).connect(InProcessFederation.address, identity: id)
+        }
+
+        /// Sends `message` as hosted `client`, or as the process itself when nil.
+        func send(_ message: Message, as client: String?, replyTo: UInt64 = 0) throws {
+            nextID += 1
+            try channel.send(Envelope(id: nextID, replyTo: replyTo, message: message),
+                             to: PeerID(InProcessFederation.address).hosting(client))
+        }
+
+        /// What came, each with the client it was for (nil: the process).
+        func inbox() throws -> [(client: String?, envelope: Envelope)] {
+            var received: [(String?, Envelope)] = []
+            while let delivery = try channel.receive(timeout: 0) { received.append((delivery.peer.client, try delivery.envelope.get())) }
+            return received
+        }
+    }
+
+    /// Three clients of one process join; the run is then in round 1 with every client sampled.
+    static func joined() throws -> (InProcessFederation, PlayedHost, [String]) {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 3, rounds: 2))
+        let host = try PlayedHost(federation, id: "h")
+        let clients = ["h/0", "h/1", "h/2"]
+        for client in clients { try host.send(.register(workerID: client, sampleCount: 0, labelHistogram: []), as: client) }
+        try federation.pump()
+        var welcomed = 0
+        while welcomed < 3 {
+            let inbox = try host.inbox()
+            for (client, envelope) in inbox {
+                guard case .welcome = envelope.message else { continue }
+                try host.send(.done(objectCount: 0, byteCount: 0), as: client, replyTo: envelope.id)
+                welcomed += 1
+            }
+            try #require(!inbox.isEmpty, "welcomes stopped at \(welcomed)")
+            try federation.pump()
+        }
+        return (federation, host, clients)
+    }
+
+    @Test func theProcessHeartbeatKeepsEveryClientAliveAndIsAnsweredOnce() throws {
+        let (federation, host, clients) = try Self.joined()
+        var heartbeats: [String?] = []
+        for _ in 0..<15 {
+            try host.send(.heartbeat, as: nil)
+            try federation.advance(1)
+            heartbeats += try host.inbox().filter { $0.envelope.message == .heartbeat }.map(\.client)
+        }
+        // 15 s, past the 10 s heartbeat timeout: no client is lost, none was sent its own heartbeat.
+        #expect(clients.allSatisfy { federation.machine.membership[$0]?.status == .active })
+        #expect(heartbeats.allSatisfy { $0 == nil } && (5...8).contains(heartbeats.count),
+                "one heartbeat every 2 s for the process: \(heartbeats)")
+        #expect(federation.failure == nil)
+    }
+
+    @Test func aSilentProcessLosesItsClientsTogetherAndItsNextWordBringsThemBack() throws {
+        let (federation, host, clients) = try Self.joined()
+        try federation.advance(10.5)
+        #expect(clients.allSatisfy { federation.machine.membership[$0]?.status == .lost })
+        try host.send(.heartbeat, as: nil)
+        try federation.pump()
+        #expect(clients.allSatisfy { federation.machine.membership[$0]?.status == .active })
+    }
+
+    @Test func aProcessWhoseClientsAreUnknownIsToldSoAndAskingAsItselfIsRefused() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 3))
+        let host = try PlayedHost(federation, id: "h")
+        try host.send(.heartbeat, as: nil)
+        try federation.pump()
+        #expect(try host.inbox().map(\.envelope.message) == [.error(code: WireError.Kind.notRegistered.rawValue,
+                                                                     message: "h is not a worker of this run: send register first")])
+        try host.send(.register(workerID: "h/0", sampleCount: 0, labelHistogram: []), as: "h/0")
+        try host.send(.get(id: 1), as: nil)
+        try federation.pump()
+        let answers = try host.inbox()
+        #expect(answers.count == 2 && answers.allSatisfy { $0.client == nil ? "\($0.envelope.message)".contains("only heartbeats") : $0.envelope.message == .done(objectCount: 0, byteCount: 0) },
+                "\(answers)")
+    }
+}
