@@ -8,7 +8,7 @@ import TesseraTensor
 @Suite("Registered extensions")
 struct ExtensionRegistryTests {
     struct FirstByID: ClientSampler {
-        mutating func sample(_ candidates: [SamplingCandidate], round: Int, count: Int, using generator: inout SeededGenerator) -> [String] {
+        mutating func sample(_ candidates: SamplingCandidates, round: Int, count: Int, using generator: inout SeededGenerator) -> [String] {
             Array(candidates.map(\.workerID).sorted().prefix(count))
         }
     }
@@ -25,7 +25,7 @@ struct ExtensionRegistryTests {
         try Self.set("training.evaluation_hook", "test-round", in: &settings)
         var sampler = try #require(try settings.makeClientSampler())
         var generator = SeededGenerator(seed: 1)
-        let candidates = ["c", "a", "b"].map { SamplingCandidate(workerID: $0, samples: 10) }
+        let candidates = SamplingCandidates(["c", "a", "b"].map { SamplingCandidate(workerID: $0, samples: 10) })
         #expect(sampler.sample(candidates, round: 1, count: 2, using: &generator) == ["a", "b"])
         let hook = try #require(try settings.makeEvaluationHook())
         #expect(try hook(ParameterSet(), 7) == ["round": 7])

@@ -29,11 +29,8 @@ extension SchedulerMachine {
     /// is met; fails the run when no worker is left.
     func fill(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
         guard !run.finishing else { return }
-        let active = membership.active
-        var idle = active.filter { run.training[$0] == nil && !run.overdue.contains($0) }
-        while run.training.count < min(settings.trainerCap, active.count) && !idle.isEmpty {
-            let worker = idle.remove(at: Int.random(in: idle.indices, using: &generator))
-            guard membership[worker]?.peer != nil else { continue }
+        let target = min(settings.trainerCap, membership.activeCount)
+        for worker in pickIdle(run.training.count < target ? target - run.training.count : 0, run: run) {
             let task = try currentTask(&run)
             send(task, to: worker, into: &actions)
             run.training[worker] = AsyncRun.Task(messageID: task.envelope.id, version: run.version, sentAt: now)
@@ -43,6 +40,26 @@ extension SchedulerMachine {
         if run.training.isEmpty && run.overdue.isEmpty {
             fail(.everyWorkerLost(round: run.version + 1, heartbeatTimeout: settings.heartbeatTimeout), into: &actions)
         }
+    }
+
+    /// Up to `count` active workers neither training nor overdue, at random. Drawn from the
+    /// active ones when most of them are idle (a few draws each, however many are registered);
+    /// otherwise from the idle ones listed.
+    private func pickIdle(_ count: Int, run: AsyncRun) -> [String] {
+        guard count > 0 else { return [] }
+        let candidates = membership.candidates { _ in 0 }
+        func isIdle(_ id: String) -> Bool { run.training[id] == nil && !run.overdue.contains(id) }
+        if run.training.count + run.overdue.count + count > candidates.count / 2 {
+            var idle = candidates.map(\.workerID).filter(isIdle)
+            return (0..<min(count, idle.count)).map { _ in idle.remove(at: Int.random(in: idle.indices, using: &generator)) }
+        }
+        var picked: [String] = []
+        var seen = Set<String>()
+        while picked.count < count {
+            let id = candidates[Int.random(in: 0..<candidates.count, using: &generator)].workerID
+            if seen.insert(id).inserted && isIdle(id) { picked.append(id) }
+        }
+        return picked
     }
 
     /// The train task for the current version, encoded once.

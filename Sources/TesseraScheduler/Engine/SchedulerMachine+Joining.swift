@@ -108,8 +108,11 @@ extension SchedulerMachine {
         // Resuming from a checkpoint without the sampler's state (written before it was kept):
         // replay the draws of the rounds already run, as if every worker had been active.
         if !restoredSampler {
-            var replay = membership.ids
-            for _ in 1..<max(1, firstRound) { replay.shuffle(using: &generator) }
+            let everyone = SamplingCandidates(membership.ids.map { SamplingCandidate(workerID: $0, samples: 0) })
+            var uniform = UniformSampler()
+            for round in 1..<max(1, firstRound) {
+                _ = uniform.sample(everyone, round: round, count: settings.sampleSize(available: everyone.count), using: &generator)
+            }
         }
         trainingStart = wallClock.now
         if settings.mode.isAsynchronous {

@@ -11,23 +11,23 @@ extension SchedulerMachine {
         guard number <= settings.rounds else { return try end(into: &actions) }
         refusals = []
         membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
-        let workers = membership.active
-        guard !workers.isEmpty else {
+        guard membership.activeCount > 0 else {
             return fail(.everyWorkerLost(round: number, heartbeatTimeout: settings.heartbeatTimeout), into: &actions)
         }
         let sampled: [String]
         if privacy != nil {
             // Poisson sampling, from the secure generator: what the accountant analyses, and a
             // sample nobody can replay from the seed.
-            sampled = workers.filter { _ in Double(entropy.next() >> 11) / 9_007_199_254_740_992 < settings.fraction }.sorted()
+            sampled = membership.active.filter { _ in Double(entropy.next() >> 11) / 9_007_199_254_740_992 < settings.fraction }
         } else {
-            let count = settings.sampleSize(available: workers.count)
-            let candidates = workers.map { id in
-                SamplingCandidate(workerID: id, samples: membership[id]?.clientIndex.flatMap { index in
-                    shares.flatMap { index < $0.training.count ? $0.training[index] : nil } } ?? membership[id].map { Int(clamping: $0.reportedSamples) } ?? 0)
+            let count = settings.sampleSize(available: membership.activeCount)
+            let shares = shares
+            let candidates = membership.candidates { member in
+                member.clientIndex.flatMap { index in shares.flatMap { index < $0.training.count ? $0.training[index] : nil } }
+                    ?? Int(clamping: member.reportedSamples)
             }
-            let live = Set(workers)
-            let chosen = Set(clientSampler.sample(candidates, round: number, count: count, using: &generator)).intersection(live)
+            let chosen = Set(clientSampler.sample(candidates, round: number, count: count, using: &generator))
+                .filter { membership[$0]?.status == .active }
             if chosen.isEmpty {
                 var uniform = UniformSampler()
                 sampled = uniform.sample(candidates, round: number, count: count, using: &generator).sorted()

@@ -59,6 +59,8 @@ public struct Membership: Sendable {
     private var byPeer: [PeerID: String] = [:]
     /// The connections, by their identity's bytes.
     private var links: [Data: Link] = [:]
+    /// The active workers, countable and indexable in id order.
+    private var activeIndex = ActiveIndex()
 
     /// No workers yet.
     public init() {}
@@ -69,8 +71,29 @@ public struct Membership: Sendable {
     /// Ids of all workers, sorted.
     public var ids: [String] { members.keys.sorted() }
 
-    /// Ids of active workers, sorted.
+    /// Ids of active workers, sorted: O(n log n), for uses that need them all.
     public var active: [String] { members.values.filter { $0.status == .active }.map(\.id).sorted() }
+
+    /// How many workers are active.
+    public var activeCount: Int { activeIndex.count }
+
+    /// The active workers in id order as sampling candidates, each with the samples `samples`
+    /// holds it to, listed only as far as a sampler reads them.
+    mutating func candidates(samples: @escaping @Sendable (Member) -> Int) -> SamplingCandidates {
+        activeIndex.settle()
+        let (index, members) = (activeIndex, members)
+        return SamplingCandidates(count: index.count) { rank in
+            let id = index.active(at: rank)
+            return SamplingCandidate(workerID: id, samples: members[id].map(samples) ?? 0)
+        }
+    }
+
+    /// Sets `id`'s status, keeping the active index.
+    private mutating func setStatus(_ id: String, _ status: Status) {
+        guard let old = members[id]?.status, old != status else { return }
+        members[id]?.status = status
+        if (old == .active) != (status == .active) { activeIndex.set(id, active: status == .active) }
+    }
 
     /// How many workers registered.
     public var count: Int { members.count }
@@ -97,6 +120,7 @@ public struct Membership: Sendable {
         }
         members[id] = Member(id: id, peer: peer, credential: credential, clientIndex: nil, reportedSamples: samples,
                              reportedLabels: labels, status: .registered)
+        activeIndex.add(id)
         byPeer[peer] = id
         return false
     }
@@ -123,14 +147,14 @@ public struct Membership: Sendable {
         link.lastSeen = now
         if link.silent {
             link.silent = false
-            for id in link.members where members[id]?.status == .lost { members[id]?.status = .active }
+            for id in link.members where members[id]?.status == .lost { setStatus(id, .active) }
         }
         links[peer.bytes] = link
     }
 
     /// Notes that `id` was sent its welcome in message `messageID`, as client `clientIndex`.
     mutating func welcomed(_ id: String, messageID: UInt64, clientIndex: Int) {
-        members[id]?.status = .welcomed(messageID: messageID)
+        setStatus(id, .welcomed(messageID: messageID))
         members[id]?.clientIndex = clientIndex
     }
 
@@ -139,13 +163,13 @@ public struct Membership: Sendable {
     mutating func heard(from id: String, at now: Double) {
         guard let member = members[id] else { return }
         heard(on: member.peer, at: now)
-        if member.status == .lost { members[id]?.status = .active }
+        if member.status == .lost { setStatus(id, .active) }
     }
 
     /// Makes a welcomed worker active if `replyTo` answers its welcome; returns whether it did.
     mutating func answeredWelcome(_ id: String, replyTo: UInt64) -> Bool {
         guard case let .welcomed(messageID)? = members[id]?.status, messageID == replyTo else { return false }
-        members[id]?.status = .active
+        setStatus(id, .active)
         return true
     }
 
@@ -156,7 +180,7 @@ public struct Membership: Sendable {
 
     /// Marks `id` lost.
     mutating func lose(_ id: String) {
-        if members[id] != nil { members[id]?.status = .lost }
+        setStatus(id, .lost)
     }
 
     /// Marks the active workers of connections silent since before `now - timeout` lost;
@@ -167,7 +191,7 @@ public struct Membership: Sendable {
         for (key, link) in links where !link.silent && link.lastSeen < now - timeout {
             links[key]?.silent = true
             for id in link.members where members[id]?.status == .active {
-                members[id]?.status = .lost
+                setStatus(id, .lost)
                 lost.append(id)
             }
         }

@@ -20,20 +20,26 @@ public struct SamplingCandidate: Sendable, Equatable {
 /// Draw randomness from `generator` only: its state is checkpointed, so a resumed run samples as
 /// the uninterrupted one would have.
 public protocol ClientSampler: Sendable {
-    /// The ids of the workers to train in `round`, from `candidates` (the live workers); `count`
-    /// is how many `training.fraction` and `training.min_workers` ask for. Ids that are not
-    /// candidates are ignored; an empty choice falls back to a uniform draw.
-    mutating func sample(_ candidates: [SamplingCandidate], round: Int, count: Int, using generator: inout SeededGenerator) -> [String]
+    /// The ids of the workers to train in `round`, from `candidates` (the live workers, read on
+    /// demand: a sampler that reads them all costs time in proportion to the population);
+    /// `count` is how many `training.fraction` and `training.min_workers` ask for. Ids that are
+    /// not candidates are ignored; an empty choice falls back to a uniform draw.
+    mutating func sample(_ candidates: SamplingCandidates, round: Int, count: Int, using generator: inout SeededGenerator) -> [String]
 }
 
-/// `count` workers drawn uniformly without replacement: the default.
+/// `count` workers drawn uniformly without replacement: the default. Floyd's algorithm takes
+/// `count` draws and reads only the candidates chosen, however many there are.
 public struct UniformSampler: ClientSampler {
     /// The uniform sampler.
     public init() {}
 
-    public mutating func sample(_ candidates: [SamplingCandidate], round: Int, count: Int, using generator: inout SeededGenerator) -> [String] {
-        var order = candidates.map(\.workerID)
-        order.shuffle(using: &generator)
-        return Array(order.prefix(count))
+    public mutating func sample(_ candidates: SamplingCandidates, round: Int, count: Int, using generator: inout SeededGenerator) -> [String] {
+        let total = candidates.count
+        var chosen = Set<Int>()
+        for upper in max(0, total - count)..<total {
+            let pick = Int.random(in: 0...upper, using: &generator)
+            chosen.insert(chosen.contains(pick) ? upper : pick)
+        }
+        return chosen.sorted().map { candidates[$0].workerID }
     }
 }

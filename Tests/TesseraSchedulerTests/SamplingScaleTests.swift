@@ -1,0 +1,50 @@
+import Synchronization
+import Testing
+@testable import TesseraScheduler
+import TesseraTensor
+
+/// Sampling a round from a large population reads about as many candidates as it chooses, and
+/// the active workers are found by rank without listing them.
+@Suite("Sampling at scale")
+struct SamplingScaleTests {
+    @Test func choosingAHundredOfAMillionReadsAboutAHundred() {
+        let reads = Atomic<Int>(0)
+        let candidates = SamplingCandidates(count: 1_000_000) { rank in
+            reads.add(1, ordering: .relaxed)
+            return SamplingCandidate(workerID: "c\(rank)", samples: 1)
+        }
+        var sampler = UniformSampler()
+        var generator = SeededGenerator(seed: 3)
+        let chosen = sampler.sample(candidates, round: 1, count: 100, using: &generator)
+        #expect(Set(chosen).count == 100 && reads.load(ordering: .relaxed) == 100)
+    }
+
+    @Test func theUniformSamplerIsUniformAndTakesEveryoneWhenAskedForMore() {
+        let candidates = SamplingCandidates((0..<20).map { SamplingCandidate(workerID: "w\($0)", samples: 1) })
+        var sampler = UniformSampler()
+        var generator = SeededGenerator(seed: 5)
+        var counts: [String: Int] = [:]
+        for round in 0..<4_000 {
+            for id in sampler.sample(candidates, round: round, count: 5, using: &generator) { counts[id, default: 0] += 1 }
+        }
+        // 1,000 expected each; 5 standard deviations (~27 each) either way.
+        #expect(counts.count == 20 && counts.values.allSatisfy { (865...1_135).contains($0) }, "\(counts)")
+        #expect(Set(sampler.sample(candidates, round: 0, count: 50, using: &generator)).count == 20)
+    }
+
+    @Test func theActiveIndexFindsTheActiveByRankInIdOrder() {
+        var index = ActiveIndex()
+        for id in (0..<1_000).shuffled() { index.add(String(format: "w%04d", id)) }
+        for id in stride(from: 0, to: 1_000, by: 3) { index.set(String(format: "w%04d", id), active: true) }
+        index.set("w0003", active: false)
+        index.set("w0003", active: false)
+        index.set("nobody", active: true)
+        index.settle()
+        let expected = stride(from: 0, to: 1_000, by: 3).filter { $0 != 3 }.map { String(format: "w%04d", $0) }
+        #expect(index.count == expected.count && (0..<index.count).map(index.active(at:)) == expected)
+        // An id added later is sorted in; the active stay active.
+        index.add("w0001a")
+        index.set("w0001a", active: true)
+        #expect(index.active(at: 1) == "w0001a" && index.count == expected.count + 1)
+    }
+}
