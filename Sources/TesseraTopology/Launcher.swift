@@ -69,14 +69,17 @@ public final class Launcher {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var settings = topology.run
         if settings.maxConcurrentTrainers == 0 && topology.launch == .local { settings.maxConcurrentTrainers = cores }
-        if settings.keys == Topology.generatedKeys { settings.keys = try generateKeys(workers: settings.workers).path }
-        let concurrent = min(settings.trainerCap, settings.workers)
+        // A process hosting clients runs their tasks one at a time: processes train at once.
+        let processes = topology.processCount
+        if settings.keys == Topology.generatedKeys { settings.keys = try generateKeys(workers: processes).path }
+        let concurrent = min(settings.trainerCap, processes)
         // The data split and what the workers will need of this machine, before anything starts.
         let plan = try DataPlan(settings: settings)
         if case .file = plan.source { onEvent("data: \(plan.source.name): " + plan.dataSummary) }
         if let natural = plan.naturalClients { onEvent("natural clients: " + natural) }
         if topology.launch == .local {
-            try LaunchPreflight.check(workers: settings.workers, concurrent: concurrent, plan: plan, model: settings.model, file: topology.name)
+            try LaunchPreflight.check(processes: processes, clientsPerProcess: topology.clientsPerProcess, concurrent: concurrent, plan: plan,
+                                      model: settings.model, file: topology.name)
         }
         let traces = runDirectory.appendingPathComponent("traces")
         let scheduler = try FederatedScheduler(settings: settings, runDirectory: runDirectory,
@@ -96,11 +99,15 @@ public final class Launcher {
 
         let address = topology.schedulerAddress.isEmpty ? scheduler.address : topology.schedulerAddress
         let threads = topology.threadsPerWorker > 0 ? topology.threadsPerWorker : max(1, cores / concurrent)
-        for index in 0..<settings.workers {
+        for index in 0..<processes {
             let id = Self.workerID(index)
             // No --data: the welcome names the data, and loading it twice would only slow the start.
             var arguments = ["worker", "--connect", address, "--id", id] + (topology.traces ? ["--trace-dir", traces.path] : ["--no-trace"])
                 + SimulationGroup.workerArguments(for: index, in: topology.simulation)
+            if topology.clientsPerProcess > 1 {
+                let first = index * topology.clientsPerProcess
+                arguments += ["--clients", String(min(topology.clientsPerProcess, settings.workers - first))]
+            }
             if !settings.keys.isEmpty {
                 let keys = topology.launch == .ssh ? try sendKeys(of: id, from: settings.keys, to: topology.hosts[index % topology.hosts.count])
                     : settings.keys

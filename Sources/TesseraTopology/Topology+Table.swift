@@ -19,6 +19,8 @@ extension Topology {
             .text("workers.binary", \.remoteBinary, summary: "the tessera executable on remote hosts"),
             .text("workers.directory", \.remoteDirectory, summary: "working directory on remote hosts (default: the login directory)"),
             .list("workers.ssh_options", \.sshOptions, summary: "extra ssh arguments, e.g. [\"-p\", \"2222\"] (ssh runs with BatchMode=yes)"),
+            .integer("workers.clients_per_process", \.clientsPerProcess, minimum: 1,
+                     summary: "clients each worker process hosts (tessera worker --clients): workers.count clients on ceil(count / this) processes; 1: a process per client"),
             .parsed("workers.threads", \.threadsPerWorker, accepts: "a whole number in 0…\(ThreadPool.maximumThreadCount)",
                     summary: "kernel threads per worker (TESSERA_THREADS); 0: cores / concurrent trainers", show: String.init) {
                 Int($0).flatMap { (0...ThreadPool.maximumThreadCount).contains($0) ? $0 : nil }

@@ -50,6 +50,11 @@ public struct Topology: Sendable, Equatable {
     public var remoteDirectory = ""
     /// Extra ssh arguments (port, identity file, options).
     public var sshOptions: [String] = []
+    /// Clients each worker process hosts (`tessera worker --clients`): the run's `workers.count`
+    /// clients are spread over ceil(count / this) processes. 1: a process per client.
+    public var clientsPerProcess = 1
+    /// How many worker processes the launch starts.
+    public var processCount: Int { (run.workers + clientsPerProcess - 1) / clientsPerProcess }
     /// Kernel threads per worker (0: cores divided among concurrent trainers).
     public var threadsPerWorker = 0
     /// What happens to a worker that exits during the run.
@@ -66,6 +71,9 @@ public struct Topology: Sendable, Equatable {
     /// A topology with every default (one local worker, the default run).
     public init() {}
 
+    /// The most clients one process hosts (`tessera worker --clients`).
+    public static let maximumClientsPerProcess = 1_000_000
+
     /// `security.keys: auto`: the launcher makes fresh keys for the scheduler and each worker
     /// in the run directory (for workers on this machine; hosts reached by ssh need keys of their own).
     public static let generatedKeys = "auto"
@@ -81,6 +89,19 @@ public struct Topology: Sendable, Equatable {
             guard let outside = group.workers.first(where: { $0 >= run.workers }) else { continue }
             throw SettingError(key: "simulation.groups", value: group.description,
                                message: "names worker \(outside), but the run has \(run.workers) (0 to \(run.workers - 1))")
+        }
+        if clientsPerProcess > 1 {
+            guard clientsPerProcess <= Self.maximumClientsPerProcess else {
+                throw SettingError(key: "workers.clients_per_process", value: String(clientsPerProcess),
+                                   message: "a process hosts at most \(Self.maximumClientsPerProcess) clients")
+            }
+            guard simulation.isEmpty else {
+                throw SettingError(key: "simulation.groups", message: "names workers one by one, which a process hosting \(clientsPerProcess) clients is not; remove workers.clients_per_process or the groups")
+            }
+            guard launch != .slurm else {
+                throw SettingError(key: "workers.clients_per_process", value: String(clientsPerProcess),
+                                   message: "is for local and ssh launches; a Slurm job starts a task per worker")
+            }
         }
         guard launch != .ssh || !hosts.isEmpty else {
             throw SettingError(key: "workers.hosts", message: "ssh launch needs at least one host")

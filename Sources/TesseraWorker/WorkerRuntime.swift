@@ -43,8 +43,9 @@ public final class WorkerRuntime {
     /// How many clients this process hosts (`--clients N`), each registering and training as
     /// a client of its own over the one channel; 0: the process is the one client.
     public var hostedClients = 0
-    /// Called on the serving thread when a train or evaluate task starts, with the message.
-    public var onTaskStarted: (Message) -> Void = { _ in }
+    /// Called on the serving thread when a train or evaluate task starts, with the client's id
+    /// and the message.
+    public var onTaskStarted: (String, Message) -> Void = { _, _ in }
     /// The clients this process is (one, or those it hosts), while it runs.
     private var clients: [ClientMachine] = []
     /// When each client next needs a tick.
@@ -265,7 +266,7 @@ public final class WorkerRuntime {
                 try send(message, replyTo: replyTo, to: hosted)
             case let .startTask(task):
                 tasks.enqueue(task, for: index)
-                onTaskStarted(task.message)
+                onTaskStarted(clients[index].workerID, task.message)
             case let .serve(envelope, peer):
                 try serve(envelope, from: peer)
             case .dismissed:

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TesseraTopology
 import TesseraData
 import TesseraTrace
 import TesseraSecureAggregation
@@ -93,8 +94,8 @@ struct WorkerCommand: ParsableCommand {
         guard (bind == nil) != (connect == nil) else { throw ValidationError("give exactly one of --bind and --connect") }
         guard !id.isEmpty, id.utf8.count <= 200 else { throw ValidationError("--id must be 1 to 200 bytes") }
         if let clients {
-            guard clients >= 1, clients <= Self.maximumClients else {
-                throw ValidationError("--clients must be 1 to \(Self.maximumClients), not \(clients)")
+            guard clients >= 1, clients <= Topology.maximumClientsPerProcess else {
+                throw ValidationError("--clients must be 1 to \(Topology.maximumClientsPerProcess), not \(clients)")
             }
             guard connect != nil else { throw ValidationError("--clients needs --connect: hosted clients join a scheduler") }
             guard data == nil else { throw ValidationError("--clients takes no --data: each hosted client learns its share from its welcome") }
@@ -109,8 +110,6 @@ struct WorkerCommand: ParsableCommand {
         }
     }
 
-    /// The most clients one process hosts.
-    static let maximumClients = 1_000_000
 
     func run() throws {
         var samples: UInt64 = 0
@@ -143,8 +142,8 @@ struct WorkerCommand: ParsableCommand {
         runtime.giveUpAfter = giveUp
         runtime.forwardTargets = try forwardTargets()
         runtime.secureIdentity = try secureIdentity()
-        runtime.onTaskStarted = { message in
-            FileHandle.standardOutput.write(Data("worker \(id): round \(message.round) \(message.kindName)\n".utf8))
+        runtime.onTaskStarted = { client, message in
+            FileHandle.standardOutput.write(Data("worker \(client): round \(message.round) \(message.kindName)\n".utf8))
         }
         // Written straight to the file descriptor: whoever started us waits for this line.
         let hosting = clients.map { " hosting \($0) clients," } ?? ""

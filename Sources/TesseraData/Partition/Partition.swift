@@ -1,8 +1,8 @@
 import Foundation
 import TesseraTensor
 
-/// How a dataset is split among federated clients. Every strategy is seeded and gives every
-/// sample to exactly one client.
+/// How a dataset is split among federated clients. Every strategy is seeded; all but
+/// ``powerLaw(minimum:exponent:)`` give every sample to exactly one client.
 public enum Partition: Sendable, Hashable {
     /// Shuffled, then cut into equal parts (sizes differ by at most one).
     case iid
@@ -16,6 +16,14 @@ public enum Partition: Sendable, Hashable {
     /// with fewer than `minimumSamples` are dropped, and the rest are dealt to the workers in
     /// turn (``NaturalClients``).
     case natural(minimumSamples: Int)
+    /// Shares of power-law sizes, at least `minimum` samples, drawn from the data rather than
+    /// dealt (``PowerLawShares``): they may overlap, so there may be more clients than samples.
+    case powerLaw(minimum: Int, exponent: Double)
+
+    /// Whether shares are drawn from the data (and may overlap) rather than dealt.
+    public var isDrawn: Bool {
+        if case .powerLaw = self { true } else { false }
+    }
 
     /// Client index lists for `labels` split among `clients`, reproducible from `seed`;
     /// `naturalClients` is the data's client column (needed by ``natural(minimumSamples:)``).
@@ -24,7 +32,8 @@ public enum Partition: Sendable, Hashable {
     ///   split of data without a client column or with fewer natural clients than `clients`.
     public func split(labels: [Int32], clients: Int, seed: UInt64, naturalClients: [Int64]? = nil) throws -> [[Int]] {
         guard clients >= 1 else { throw DataError(.impossibleSplit, "need at least one client, got \(clients)") }
-        guard labels.count >= clients else {
+        // Drawn shares may overlap; dealt ones need a sample for each client.
+        guard labels.count >= clients || isDrawn else {
             throw DataError(.impossibleSplit, "\(labels.count) samples cannot give each of \(clients) clients one")
         }
         var generator = SeededGenerator(seed: seed)
@@ -55,6 +64,9 @@ public enum Partition: Sendable, Hashable {
             }
             let natural = try NaturalClients(column: naturalClients, samples: labels.count, minimumSamples: minimum)
             return try natural.dealt(to: clients)
+        case let .powerLaw(minimum, exponent):
+            let shares = try PowerLawShares(samples: labels.count, minimum: minimum, exponent: exponent, seed: seed)
+            return (0..<clients).map(shares.indices(of:))
         }
     }
 

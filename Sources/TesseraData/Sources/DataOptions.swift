@@ -15,8 +15,10 @@ public struct DataOptions: Codable, Sendable, Equatable {
     /// The share of a file's samples (a seeded pick) that becomes the scheduler's test set when
     /// the file has no `x_test`/`y_test`.
     public var testFraction: Double
-    /// Natural clients with fewer samples than this are dropped.
+    /// Natural clients with fewer samples than this are dropped; the smallest power-law share.
     public var minimumClientSamples: Int
+    /// The power-law partition's exponent (``/TesseraData/PowerLawShares``).
+    public var sizeExponent: Double
     /// A CSV's label column.
     public var labelColumn: String
     /// A CSV's client column; nil: `client` when there is one.
@@ -24,18 +26,20 @@ public struct DataOptions: Codable, Sendable, Equatable {
 
     /// Options; the defaults are the documented ones.
     public init(normalizeScale: Double? = nil, normalizeMean: [Double]? = nil, normalizeStd: [Double]? = nil,
-                testFraction: Double = 0.1, minimumClientSamples: Int = 10, labelColumn: String = "label", clientColumn: String? = nil) {
+                testFraction: Double = 0.1, minimumClientSamples: Int = 10, sizeExponent: Double = 1.5, labelColumn: String = "label",
+                clientColumn: String? = nil) {
         self.normalizeScale = normalizeScale
         self.normalizeMean = normalizeMean
         self.normalizeStd = normalizeStd
         self.testFraction = testFraction
         self.minimumClientSamples = minimumClientSamples
+        self.sizeExponent = sizeExponent
         self.labelColumn = labelColumn
         self.clientColumn = clientColumn
     }
 
     enum CodingKeys: String, CodingKey {
-        case normalizeScale, normalizeMean, normalizeStd, testFraction, minimumClientSamples, labelColumn, clientColumn
+        case normalizeScale, normalizeMean, normalizeStd, testFraction, minimumClientSamples, sizeExponent, labelColumn, clientColumn
     }
 
     /// Decodes options; any key may be absent (its default).
@@ -47,6 +51,7 @@ public struct DataOptions: Codable, Sendable, Equatable {
         normalizeStd = try container.decodeIfPresent([Double].self, forKey: .normalizeStd)
         testFraction = try container.decodeIfPresent(Double.self, forKey: .testFraction) ?? defaults.testFraction
         minimumClientSamples = try container.decodeIfPresent(Int.self, forKey: .minimumClientSamples) ?? defaults.minimumClientSamples
+        sizeExponent = try container.decodeIfPresent(Double.self, forKey: .sizeExponent) ?? defaults.sizeExponent
         labelColumn = try container.decodeIfPresent(String.self, forKey: .labelColumn) ?? defaults.labelColumn
         clientColumn = try container.decodeIfPresent(String.self, forKey: .clientColumn)
     }

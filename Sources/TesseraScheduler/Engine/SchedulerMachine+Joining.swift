@@ -34,7 +34,7 @@ extension SchedulerMachine {
         }
         if case .registering = phase {
             membership.register(id, peer: peer, credential: credential, samples: samples, labels: labels, at: now)
-            logger.info("worker \(id) registered (\(membership.count) of \(settings.workers))")
+            reportRegistration(id, at: now)
             try reply(.done(objectCount: 0, byteCount: 0), to: peer, replyTo: messageID, into: &actions)
             if membership.count >= settings.workers {
                 let order = Array(membership.ids.prefix(settings.workers))
@@ -56,6 +56,17 @@ extension SchedulerMachine {
         try welcome(id, clientIndex: index, into: &actions)
         // Whatever the old process owed is not coming.
         try failTask(of: id, because: "it registered again (a restarted process)", at: now, into: &actions)
+    }
+
+    /// Says that `id` registered: each of a hundred workers or fewer; of more, every tenth of
+    /// them, with the rate they come at (shown by default: the progress of a long wait).
+    private func reportRegistration(_ id: String, at now: Double) {
+        let count = membership.count, expected = settings.workers
+        guard expected > 100 else { return logger.info("worker \(id) registered (\(count) of \(expected))") }
+        guard count % (expected / 10) == 0 || count == expected else { return }
+        let seconds = now - registrationStart
+        let rate = seconds > 0 ? String(format: ", %.0f a second", Double(count) / seconds) : ""
+        logger.notice("\(count) of \(expected) workers registered in \(String(format: "%.1f", seconds)) s\(rate)")
     }
 
     /// While joining: a welcomed worker silent for the heartbeat timeout (it died loading, or

@@ -69,6 +69,8 @@ public final class SchedulerMachine {
     /// something within the heartbeat interval needs no heartbeat.
     var lastSent: [Data: Double] = [:]
     let shares: ShareSizes?
+    /// When the machine started waiting for registrations.
+    let registrationStart: Double
     var phase: Phase
     let logger = Logger(label: "tessera.scheduler")
     private var nextID: UInt64 = 1
@@ -151,6 +153,7 @@ public final class SchedulerMachine {
         restoredSampler = sampler != nil
         changeBound = ChangeBound(ratio: settings.maxChangeRatio)
         budget = privateState?.budget ?? PrivacyBudget(settings: settings)
+        registrationStart = clock.now
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
     }
 

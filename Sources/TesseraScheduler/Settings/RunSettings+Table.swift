@@ -18,9 +18,11 @@ extension RunSettings {
                   summary: "a .npz, .safetensors or .csv file (docs/DATA.md) or an MNIST directory, as the workers see it; synthetic digits, synthetic 3×32×32 colour images, synthetic text (80-character sequences, the next character to predict); or auto: TESSERA_DATA, ../shared/data/mnist, ~/.cache/tessera/mnist, else synthetic",
                   isValid: { !$0.isEmpty }),
             .choice("data.partition", \.partition,
-                    summary: "how the training set is split among the workers; natural: by the data's own client column, those with fewer than min_client_samples dropped, the rest dealt to the workers in turn"),
+                    summary: "how the training set is split among the workers; natural: by the data's own client column, those with fewer than min_client_samples dropped, the rest dealt to the workers in turn; power-law: shares of power-law sizes (at least min_client_samples, exponent size_exponent) drawn from the data, which may overlap, so there may be more workers than samples"),
             .integer("data.min_client_samples", \.dataOptions.minimumClientSamples, minimum: 1,
-                     summary: "natural partition: clients of the data with fewer samples are dropped (the run's output says how many)"),
+                     summary: "natural partition: clients of the data with fewer samples are dropped (the run's output says how many); power-law: the smallest share"),
+            .number("data.size_exponent", \.dataOptions.sizeExponent, accepts: "a number > 0",
+                    summary: "power-law partition: the Pareto exponent of share sizes (smaller: a heavier tail; 1.5: mean 3 × min_client_samples)") { $0 > 0 && $0.isFinite },
             .number("data.test_fraction", \.dataOptions.testFraction, accepts: "a number in (0, 1)",
                     summary: "a file without x_test and y_test: the seeded share of its samples that becomes the scheduler's test set") {
                 $0 > 0 && $0 < 1

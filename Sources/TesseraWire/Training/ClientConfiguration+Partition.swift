@@ -8,6 +8,7 @@ extension ClientConfiguration {
         case .dirichlet: .dirichlet(alpha: alpha)
         case .shards: .labelShards(shardsPerClient: shardsPerClient)
         case .natural: .natural(minimumSamples: dataOptions.minimumClientSamples)
+        case .powerLaw: .powerLaw(minimum: dataOptions.minimumClientSamples, exponent: dataOptions.sizeExponent)
         }
     }
 }

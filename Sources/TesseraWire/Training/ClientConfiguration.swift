@@ -8,6 +8,7 @@ public struct ClientConfiguration: Codable, Sendable, Equatable {
     /// How the dataset is split.
     public enum PartitionKind: String, Codable, Sendable, CaseIterable {
         case iid, dirichlet, shards, natural
+        case powerLaw = "power-law"
     }
 
     /// The architecture to train.

@@ -56,8 +56,10 @@ extension ClientMachine {
         do {
             let client = try ClientConfiguration(json: configuration)
             let trainer = try makeTrainer(client)
-            self.trainer = trainer
-            logger.info("joined as client \(client.clientIndex) of \(client.clients), \(trainer.shard.count) samples")
+            joined = client
+            self.trainer = !hosted || client.localNormalization != .none ? trainer : nil
+            // One line per process would be a million for a million hosted clients.
+            logger.log(level: hosted ? .debug : .info, "joined as client \(client.clientIndex) of \(client.clients), \(trainer.shard.count) samples")
             // Ready: the scheduler welcomes the next workers when this one has loaded its data.
             return .done(objectCount: 0, byteCount: 0)
         } catch {
@@ -70,7 +72,7 @@ extension ClientMachine {
     /// run yet or a task is still running.
     private func startTask(_ envelope: Envelope, from peer: PeerID?) -> [ClientAction] {
         let message = envelope.message
-        guard let trainer else {
+        guard let joined else {
             return [send(.errorReply(for: WorkerError.notJoined(worker: workerID, kind: message.kindName)), replyTo: envelope.id, to: peer)]
         }
         if let running {
@@ -91,7 +93,9 @@ extension ClientMachine {
         }
         running = RunningTask(replyTo: envelope.id, sender: peer, kindName: message.kindName, trains: trains, round: round,
                               secure: secure)
-        return [.startTask(ClientTask(message: message, trainer: trainer))]
+        let makeTrainer = makeTrainer
+        let task = if let trainer { ClientTask(message: message) { trainer } } else { ClientTask(message: message) { try makeTrainer(joined) } }
+        return [.startTask(task)]
     }
 
     /// Answers a secure aggregation request from the round's session.

@@ -44,11 +44,16 @@ public final class ClientMachine {
     let started: Double
     var device: SimulatedDevice
     var contact: SchedulerContact
-    let makeTrainer: (ClientConfiguration) throws -> LocalTrainer
+    let makeTrainer: @Sendable (ClientConfiguration) throws -> LocalTrainer
     let secureIdentity: SigningIdentity?
     let tracer: TraceWriter?
     let logger = Logger(label: "tessera.worker")
-    /// The federated client, once a welcome has configured it.
+    /// The run's configuration for this client, once a welcome has given it.
+    var joined: ClientConfiguration?
+    /// The federated client, kept from its welcome on: by a client on its own (its process
+    /// loaded the data for it alone), and by a hosted one that keeps entries of its own across
+    /// rounds (FedBN). Other hosted clients make theirs for each task from the data their process
+    /// shares and drop it after, so that an idle one holds no samples.
     var trainer: LocalTrainer?
     /// The task handed to the driver, or finished and held back by the device.
     var running: RunningTask?
@@ -82,7 +87,7 @@ public final class ClientMachine {
     public init(workerID: String, registration: Message, connection: Connection, hosted: Bool = false, scheduler: String = "the scheduler", clock: any MonotonicClock,
                 device: SimulatedDevice = SimulatedDevice(), registrationRetry: Double = 5, schedulerTimeout: Double = 10,
                 giveUpAfter: Double = 300, secureIdentity: SigningIdentity? = nil, tracer: TraceWriter? = nil,
-                makeTrainer: @escaping (ClientConfiguration) throws -> LocalTrainer = { try LocalTrainer(configuration: $0) }) {
+                makeTrainer: @escaping @Sendable (ClientConfiguration) throws -> LocalTrainer = { try LocalTrainer(configuration: $0) }) {
         self.workerID = workerID
         self.registration = registration
         self.connection = connection

@@ -9,7 +9,7 @@ public final class SharedPartition: Sendable {
     /// The data as the run's configuration names it.
     let data: DataCatalog
     /// Every client's share, by client index.
-    let shares: [ClientShare]
+    let shares: ClientShares
 
     /// Loads the data `configuration` names and splits it among its clients.
     ///
