@@ -75,7 +75,7 @@ public final class Launcher {
         let concurrent = min(settings.trainerCap, processes)
         // The data split and what the workers will need of this machine, before anything starts.
         let plan = try DataPlan(settings: settings)
-        if case .file = plan.source { onEvent("data: \(plan.source.name): " + plan.dataSummary) }
+        onEvent("data: \(plan.source.name): " + plan.dataSummary)
         if let natural = plan.naturalClients { onEvent("natural clients: " + natural) }
         if topology.launch == .local {
             try LaunchPreflight.check(processes: processes, clientsPerProcess: topology.clientsPerProcess, concurrent: concurrent, plan: plan,
@@ -87,6 +87,7 @@ public final class Launcher {
         scheduler.plan = plan
         scheduler.onRound = onRound
         scheduler.onProgress = onProgress
+        scheduler.onRegistration = { onEvent($0.line) }
         // Polled by the scheduler's loop at least twice a second: workers that exited are
         // reported and, if the topology says so, started again.
         scheduler.shouldStop = { [unowned self] in

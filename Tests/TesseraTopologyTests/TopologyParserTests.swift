@@ -16,7 +16,8 @@ struct TopologyParserTests {
         }
     }
 
-    @Test("every shipped topology parses", arguments: ["smoke", "mnist-iid-10", "mnist-noniid-shards", "mnist-dirichlet", "fedavg-paper"])
+    @Test("every shipped topology parses", arguments: ["smoke", "mnist-iid-10", "mnist-noniid-shards", "mnist-dirichlet", "fedavg-paper",
+                                                             "sim-10k", "sim-1m"])
     func shippedTopologiesParse(name: String) throws {
         let topology = try TopologyParser.load(URL(fileURLWithPath: "Topologies/\(name).yaml"))
         #expect(topology.name == name)
@@ -30,6 +31,24 @@ struct TopologyParserTests {
         #expect(run.fraction == 1 && run.localEpochs == 1 && run.batchSize == 32 && run.rounds == 3)
         let paper = try TopologyParser.load(URL(fileURLWithPath: "Topologies/fedavg-paper.yaml")).run
         #expect(paper.workers == 100 && paper.fraction == 0.1 && paper.localEpochs == 5 && paper.batchSize == 10)
+    }
+
+    /// The simulation topologies spread their clients over a few processes; the million is
+    /// written in the file.
+    @Test func theSimulationsSpreadTheirClientsOverAFewProcesses() throws {
+        let tenThousand = try TopologyParser.load(URL(fileURLWithPath: "Topologies/sim-10k.yaml"))
+        #expect(tenThousand.run.workers == 10_000 && tenThousand.processCount == 8 && tenThousand.run.partition == .powerLaw)
+        let million = try TopologyParser.load(URL(fileURLWithPath: "Topologies/sim-1m.yaml"))
+        #expect(million.run.workers >= 1_000_000 && million.processCount == 4 && Int(Double(million.run.workers) * million.run.fraction) == 100)
+        #expect(try TopologyParser.parse("workers:\n  count: 10\n  clients_per_process: 3\n", file: "t.yaml").processCount == 4)
+    }
+
+    @Test func clientsPerProcessIsRefusedWhereItCannotWork() {
+        for (text, key) in [("workers:\n  count: 4\n  clients_per_process: 0\n", "workers.clients_per_process"),
+                            ("workers:\n  count: 4\n  clients_per_process: 2\n  launch: slurm\n", "workers.clients_per_process"),
+                            ("workers:\n  count: 4\n  clients_per_process: 2\nsimulation:\n  groups: [\"0-1: slowdown=2\"]\n", "simulation.groups")] {
+            #expect(performing: { try TopologyParser.parse(text, file: "t.yaml") }, throws: { "\($0)".contains(key) })
+        }
     }
 
     @Test func heldOutDataIsOffUnlessAsked() throws {

@@ -44,12 +44,13 @@ struct SchedulerCommand: ParsableCommand {
                                           tracer: try TraceWriter(directory: directory.appendingPathComponent("traces"), process: "scheduler"))
         let plan = try DataPlan(settings: run)
         scheduler.plan = plan
-        if !json, case .file = plan.source { print("data: \(plan.source.name): " + plan.dataSummary) }
+        if !json { print("data: \(plan.source.name): " + plan.dataSummary) }
         if !json, let natural = plan.naturalClients { print("natural clients: " + natural) }
         StopSignal.install()
         scheduler.shouldStop = { StopSignal.isRaised }
         FileHandle.standardOutput.write(Data("scheduler listening on \(scheduler.address)\n".utf8))
         let started = Date()
+        if !json { scheduler.onRegistration = { print($0.line) } }
         scheduler.onRound = { result in
             if json {
                 printJSONLine(result.jsonFields())

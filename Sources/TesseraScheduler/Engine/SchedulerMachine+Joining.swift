@@ -34,7 +34,7 @@ extension SchedulerMachine {
         }
         if case .registering = phase {
             membership.register(id, peer: peer, credential: credential, samples: samples, labels: labels, at: now)
-            reportRegistration(id, at: now)
+            reportRegistration(id, at: now, into: &actions)
             try reply(.done(objectCount: 0, byteCount: 0), to: peer, replyTo: messageID, into: &actions)
             if membership.count >= settings.workers {
                 let order = Array(membership.ids.prefix(settings.workers))
@@ -58,15 +58,15 @@ extension SchedulerMachine {
         try failTask(of: id, because: "it registered again (a restarted process)", at: now, into: &actions)
     }
 
-    /// Says that `id` registered: each of a hundred workers or fewer; of more, every tenth of
-    /// them, with the rate they come at (shown by default: the progress of a long wait).
-    private func reportRegistration(_ id: String, at now: Double) {
+    /// Says that `id` registered: each of a hundred workers or fewer in the log; of more,
+    /// every tenth of them, to the driver too (the progress of a long wait).
+    private func reportRegistration(_ id: String, at now: Double, into actions: inout [SchedulerAction]) {
         let count = membership.count, expected = settings.workers
         guard expected > 100 else { return logger.info("worker \(id) registered (\(count) of \(expected))") }
         guard count % (expected / 10) == 0 || count == expected else { return }
-        let seconds = now - registrationStart
-        let rate = seconds > 0 ? String(format: ", %.0f a second", Double(count) / seconds) : ""
-        logger.notice("\(count) of \(expected) workers registered in \(String(format: "%.1f", seconds)) s\(rate)")
+        let progress = RegistrationProgress(count: count, expected: expected, seconds: now - registrationStart)
+        logger.info("\(progress.line)")
+        actions.append(.registered(progress))
     }
 
     /// While joining: a welcomed worker silent for the heartbeat timeout (it died loading, or

@@ -32,6 +32,8 @@ public final class FederatedScheduler {
     public var onRound: (RoundResult) -> Void = { _ in }
     /// Called as a round progresses: (round, updates so far, workers sampled).
     public var onProgress: (Int, Int, Int) -> Void = { _, _, _ in }
+    /// Called with registration's progress in a run of more than a hundred workers.
+    public var onRegistration: (RegistrationProgress) -> Void = { _ in }
     /// Checked while waiting; returning true ends the run with an error (Ctrl-C).
     public var shouldStop: () -> Bool = { false }
     /// The run's data, split, when the caller made it already (a launcher checks it before
@@ -265,6 +267,8 @@ public final class FederatedScheduler {
                 try channel.send(message, to: peer)
             case let .progress(round, accepted, sampled):
                 onProgress(round, accepted, sampled)
+            case let .registered(progress):
+                onRegistration(progress)
             case let .evaluate(parameters, round):
                 let (test, spec, tracer, hook) = (records.test, records.model, records.tracer, evaluationHook)
                 let batchStatistics = settings.localNormalization.keepsStatistics

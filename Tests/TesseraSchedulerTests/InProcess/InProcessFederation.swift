@@ -138,7 +138,7 @@ final class InProcessFederation {
             case let .send(message, peer):
                 try channel.send(message, to: peer)
                 sent += 1
-            case .progress: break
+            case .progress, .registered: break
             case let .evaluate(parameters, _): evaluations.append(parameters)
             case let .commitPrivacy(metadata): privacyRecords.append((metadata, sentBefore: sent))
             case let .roundCompleted(result, checkpoint):
