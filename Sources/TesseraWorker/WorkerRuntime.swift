@@ -161,6 +161,8 @@ public final class WorkerRuntime {
             }
         }
         for index in clients.indices { try? perform(clients[index].leave(), of: index) }
+        // One bye for all the clients of a process, not one each to a scheduler maybe gone.
+        if host != nil && dismissed.count < clients.count { try? send(.bye(reason: "worker stopping"), replyTo: 0, to: nil) }
     }
 
     /// A process hosting clients heartbeats as itself, says when the scheduler went silent,

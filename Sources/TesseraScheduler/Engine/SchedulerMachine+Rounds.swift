@@ -152,7 +152,7 @@ extension SchedulerMachine {
 
     /// The most samples any worker may register or claim: `training.max_samples_per_update`,
     /// else the largest client share of the run's data when known, else no bound (nil).
-    var sampleCap: UInt64? {
+    static func sampleCap(settings: RunSettings, shares: ShareSizes?) -> UInt64? {
         if settings.maxSamplesPerUpdate > 0 { return UInt64(settings.maxSamplesPerUpdate) }
         return shares?.training.max().map(UInt64.init)
     }

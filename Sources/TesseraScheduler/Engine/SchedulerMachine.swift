@@ -69,6 +69,9 @@ public final class SchedulerMachine {
     /// something within the heartbeat interval needs no heartbeat.
     var lastSent: [Data: Double] = [:]
     let shares: ShareSizes?
+    /// The most samples any worker may register or claim (``sampleCap(settings:shares:)``),
+    /// found once: the largest of a million shares is not looked for on every update.
+    let sampleCap: UInt64?
     /// When the machine started waiting for registrations.
     let registrationStart: Double
     var phase: Phase
@@ -145,6 +148,7 @@ public final class SchedulerMachine {
         self.clientSampler = clientSampler
         self.firstRound = firstRound
         self.shares = shares
+        sampleCap = Self.sampleCap(settings: settings, shares: shares)
         self.clock = clock
         self.wallClock = wallClock ?? clock
         self.codec = codec
@@ -238,7 +242,7 @@ public final class SchedulerMachine {
                 logger.warning("a message from \(delivery.peer) carries another key than its clients'; dropped")
             }
             if envelope.message.expectsAnswer {
-                try reply(.errorReply(for: WireError(.requestFailed, "a process hosting clients sends only heartbeats as itself; \(envelope.message.kindName) goes as one of its clients")),
+                try reply(.errorReply(for: WireError(.requestFailed, "a process hosting clients sends only heartbeats and its bye as itself; \(envelope.message.kindName) goes as one of its clients")),
                           to: delivery.peer, replyTo: envelope.id, into: &actions)
             }
             return actions

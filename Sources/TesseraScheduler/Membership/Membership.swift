@@ -62,6 +62,10 @@ public struct Membership: Sendable {
     /// The active workers, countable and indexable in id order.
     private var activeIndex = ActiveIndex()
 
+    /// Counts the changes to who holds which client and what it registered: a record of the
+    /// roster need not be written again while it stays the same.
+    public private(set) var revision = 0
+
     /// No workers yet.
     public init() {}
 
@@ -105,6 +109,7 @@ public struct Membership: Sendable {
     @discardableResult
     mutating func register(_ id: String, peer: PeerID, credential: String?, samples: UInt64, labels: [UInt64],
                            at now: Double) -> Bool {
+        revision += 1
         links[peer.bytes, default: Link(lastSeen: now)].credential = credential
         links[peer.bytes]?.members.insert(id)
         heard(on: peer, at: now)
@@ -156,6 +161,7 @@ public struct Membership: Sendable {
     mutating func welcomed(_ id: String, messageID: UInt64, clientIndex: Int) {
         setStatus(id, .welcomed(messageID: messageID))
         members[id]?.clientIndex = clientIndex
+        revision += 1
     }
 
     /// Notes a message from `id`: it is alive, and a lost worker becomes active again (one

@@ -77,6 +77,8 @@ public final class FederatedScheduler {
                                      queueLimit: Self.queueLimit(workers: settings.workers), security: try settings.schedulerSecurity(), tracer: tracer)
     }
 
+    /// The membership's revision the last `clients.json` written stands for.
+    private var rosterRevision: Int?
     /// Seconds between ticks of the machine when no deadline is due.
     static let tickInterval = 0.1
 
@@ -122,7 +124,8 @@ public final class FederatedScheduler {
         // records, an evaluation in progress).
         defer { work.waitUntilDone() }
         let records = Records(metrics: metrics, checkpoint: checkpointURL, directory: runDirectory, test: test, model: settings.model,
-                              tracer: tracer, roster: { Self.roster(shares, labels, machine) })
+                              tracer: tracer, roster: { Self.roster(shares, labels, machine) },
+                              revision: { machine.membership.revision })
         // Time is acted on (ticks, heartbeats, the stop check) when a deadline is due and at
         // least every tenth of a second, not after every message: a hundred workers send
         // hundreds a second, and a tick looks at every one of them.
@@ -255,6 +258,8 @@ public final class FederatedScheduler {
         let tracer: TraceWriter?
         /// The clients and their workers now (read on the loop's thread).
         let roster: () -> ClientRoster
+        /// The membership's revision (``Membership/revision``) now.
+        let revision: () -> Int
     }
 
     /// Carries out the machine's actions in order: sends at once; evaluations and a round's
@@ -287,11 +292,15 @@ public final class FederatedScheduler {
                 // Now, not in the background: the next actions may release what it counts.
                 try PrivacyRecord.write(metadata, into: runDirectory)
             case let .roundCompleted(result, checkpoint):
-                let (metrics, url, directory, roster) = (records.metrics, records.checkpoint, records.directory, records.roster())
+                // The roster only when it changed: a million clients' take seconds to write.
+                let (metrics, url, directory) = (records.metrics, records.checkpoint, records.directory)
+                let revision = records.revision()
+                let roster = revision == rosterRevision ? nil : records.roster()
+                rosterRevision = revision
                 work.record {
                     try metrics.append(result)
                     try checkpoint.write(to: url)
-                    do { try roster.write(into: directory) } catch {
+                    do { try roster?.write(into: directory) } catch {
                         Logger(label: "tessera.scheduler").warning("cannot write clients.json: \(error)")
                     }
                 }

@@ -169,9 +169,10 @@ public final class ClientMachine {
         return actions + releaseIfDue(at: now)
     }
 
-    /// Leaving of its own accord (the process stops): a bye, unless dismissed.
+    /// Leaving of its own accord (the process stops): a bye, unless dismissed or hosted (its
+    /// process says bye once for all its clients).
     public func leave() -> [ClientAction] {
-        connection == .connected && !dismissed ? [send(.bye(reason: "worker stopping"))] : []
+        connection == .connected && !dismissed && !hosted ? [send(.bye(reason: "worker stopping"))] : []
     }
 
     /// `message` to the scheduler (or, bound, to `peer`), noted as sent.

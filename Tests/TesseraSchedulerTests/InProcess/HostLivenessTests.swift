@@ -90,7 +90,7 @@ struct HostLivenessTests {
         try host.send(.get(id: 1), as: nil)
         try federation.pump()
         let answers = try host.inbox()
-        #expect(answers.count == 2 && answers.allSatisfy { $0.client == nil ? "\($0.envelope.message)".contains("only heartbeats") : $0.envelope.message == .done(objectCount: 0, byteCount: 0) },
+        #expect(answers.count == 2 && answers.allSatisfy { $0.client == nil ? "\($0.envelope.message)".contains("only heartbeats and its bye") : $0.envelope.message == .done(objectCount: 0, byteCount: 0) },
                 "\(answers)")
     }
 }
