@@ -241,6 +241,11 @@ public final class WorkerRuntime {
                                   giveUpAfter: giveUpAfter, secureIdentity: secureIdentity, tracer: tracer)]
         }
         let partitions = PartitionCache()
+        // One for all: a closure each would be a context each.
+        let makeTrainer: @Sendable (ClientConfiguration) throws -> LocalTrainer = { configuration in
+            let partition = try partitions.partition(for: configuration)
+            return try LocalTrainer(configuration: partition.configuration(forClient: configuration.clientIndex), partition: partition)
+        }
         let width = String(hostedClients - 1).count
         return (0..<hostedClients).map { index in
             let number = String(index)
@@ -251,9 +256,7 @@ public final class WorkerRuntime {
             return ClientMachine(workerID: id, registration: .register(workerID: id, sampleCount: 0, labelHistogram: []),
                                  connection: connection, hosted: true, scheduler: address, clock: clock, device: own, registrationRetry: registrationRetry,
                                  schedulerTimeout: schedulerTimeout, giveUpAfter: giveUpAfter, secureIdentity: secureIdentity,
-                                 tracer: tracer) { configuration in
-                try LocalTrainer(configuration: configuration, partition: try partitions.partition(for: configuration))
-            }
+                                 tracer: tracer, makeTrainer: makeTrainer)
         }
     }
 

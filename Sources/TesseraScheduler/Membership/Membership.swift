@@ -110,6 +110,10 @@ public struct Membership: Sendable {
     mutating func register(_ id: String, peer: PeerID, credential: String?, samples: UInt64, labels: [UInt64],
                            at now: Double) -> Bool {
         revision += 1
+        // The connection's bytes and the id's text, shared rather than copied for each of a
+        // million clients.
+        let peer = PeerID(bytes: links.index(forKey: peer.bytes).map { links.keys[$0] } ?? peer.bytes,
+                          client: peer.client == id ? id : peer.client)
         links[peer.bytes, default: Link(lastSeen: now)].credential = credential
         links[peer.bytes]?.members.insert(id)
         heard(on: peer, at: now)

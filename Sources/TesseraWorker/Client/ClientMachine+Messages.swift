@@ -56,7 +56,8 @@ extension ClientMachine {
         do {
             let client = try ClientConfiguration(json: configuration)
             let trainer = try makeTrainer(client)
-            joined = client
+            // The trainer's copy: hosted clients' share their run's strings and lists.
+            joined = trainer.configuration
             self.trainer = !hosted || client.localNormalization != .none ? trainer : nil
             // One line per process would be a million for a million hosted clients.
             logger.log(level: hosted ? .debug : .info, "joined as client \(client.clientIndex) of \(client.clients), \(trainer.shard.count) samples")

@@ -47,7 +47,9 @@ public final class ClientMachine {
     let makeTrainer: @Sendable (ClientConfiguration) throws -> LocalTrainer
     let secureIdentity: SigningIdentity?
     let tracer: TraceWriter?
-    let logger = Logger(label: "tessera.worker")
+    /// One logger for every client of a process (a logger each would be a handler each).
+    static let logger = Logger(label: "tessera.worker")
+    var logger: Logger { Self.logger }
     /// The run's configuration for this client, once a welcome has given it.
     var joined: ClientConfiguration?
     /// The federated client, kept from its welcome on: by a client on its own (its process

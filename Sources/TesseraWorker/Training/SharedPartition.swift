@@ -10,17 +10,28 @@ public final class SharedPartition: Sendable {
     let data: DataCatalog
     /// Every client's share, by client index.
     let shares: ClientShares
+    /// The configuration it was made from.
+    let configuration: ClientConfiguration
 
     /// Loads the data `configuration` names and splits it among its clients.
     ///
     /// - Throws: ``/TesseraData/DataError`` when the data cannot be loaded or split.
     public init(_ configuration: ClientConfiguration) throws {
+        self.configuration = configuration
         // Only the labels (and client column) are read now; samples as each share is taken.
         data = try DataCatalog(try DataSource.locate(explicit: configuration.data == "auto" ? nil : configuration.data),
                                options: configuration.dataOptions, seed: configuration.seed)
         shares = try ClientShare.all(labels: data.labels, naturalClients: data.naturalClients, partition: configuration.partitionStrategy,
                                      clients: configuration.clients, seed: configuration.seed,
                                      heldOutFraction: configuration.heldOutFraction)
+    }
+
+    /// The configuration of client `index` of its run: this one's, whose text and lists the
+    /// clients of a process then share, with that index.
+    func configuration(forClient index: Int) -> ClientConfiguration {
+        var own = configuration
+        own.clientIndex = index
+        return own
     }
 
     /// What a configuration's partition depends on: all of it but the client's index, as its
