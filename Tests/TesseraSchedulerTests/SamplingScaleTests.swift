@@ -48,3 +48,19 @@ struct SamplingScaleTests {
         #expect(index.active(at: 1) == "w0001a" && index.count == expected.count + 1)
     }
 }
+
+/// A welcome's configuration text, encoded once and joined around each client's index, is the
+/// text the configuration encodes to.
+@Suite("Welcome text")
+struct WelcomeTextTests {
+    @Test func theJoinedTextIsTheEncodedOne() throws {
+        var settings = RunSettings()
+        settings.workers = 20_000
+        settings.partition = .powerLaw
+        let texts = WelcomeText(settings)
+        #expect(texts.isJoined)
+        for index in [0, 7, 19_999] {
+            #expect(try texts.text(forClient: index) == settings.clientConfiguration(index: index).json())
+        }
+    }
+}

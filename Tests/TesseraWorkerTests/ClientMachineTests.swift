@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 import TesseraNN
 import TesseraTransport
@@ -168,5 +170,24 @@ struct ClientMachineTests {
         #expect(schedule.earliest() == 1)
         #expect(schedule.takeDue(at: 3.5) == 1 && schedule.takeDue(at: 3.5) == 0 && schedule.takeDue(at: 3.5) == nil)
         #expect(schedule.earliest() == 5 && schedule.takeDue(at: 5) == 2 && schedule.earliest() == nil)
+    }
+
+    /// A client given `admit` keeps no trainer while idle: the welcome is checked, and the
+    /// trainer is made for each task (from the data its process shares) and dropped after.
+    @Test func anIdleHostedClientHoldsNoTrainer() throws {
+        let clock = ManualClock()
+        let made = Atomic<Int>(0), admitted = Atomic<Int>(0)
+        let client = ClientMachine(workerID: "h/0", registration: Self.registration, connection: .connected, hosted: true, clock: clock,
+                                   admit: { admitted.add(1, ordering: .relaxed); return $0 },
+                                   makeTrainer: { made.add(1, ordering: .relaxed); return try LocalTrainer(configuration: $0) })
+        _ = client.tick()
+        #expect(Self.sent(client.handle(Self.envelope(1, Self.welcome), from: nil)).map(\.message) == [.done(objectCount: 0, byteCount: 0)])
+        #expect(admitted.load(ordering: .relaxed) == 1 && made.load(ordering: .relaxed) == 0 && client.trainer == nil)
+        let global = try TesseraNN.Model(spec: .logisticRegression, seed: 1).parameters
+        let train = Message.trainTask(TrainTask(round: 1, modelVersion: 0, hyperparameters: String(decoding: try JSONEncoder().encode(Hyperparameters()), as: UTF8.self),
+                                                parameters: global))
+        guard case let .startTask(task)? = client.handle(Self.envelope(2, train), from: nil).first else { Issue.record("no task"); return }
+        guard case .update = task.run() else { Issue.record("the task did not train"); return }
+        #expect(made.load(ordering: .relaxed) == 1 && client.trainer == nil)
     }
 }

@@ -90,9 +90,9 @@ extension SchedulerMachine {
     /// Sends `id` the run's configuration as client `clientIndex`.
     func welcome(_ id: String, clientIndex: Int, into actions: inout [SchedulerAction]) throws {
         let messageID = takeID()
-        let client = settings.clientConfiguration(index: clientIndex)
         membership.welcomed(id, messageID: messageID, clientIndex: clientIndex)
-        try send(Envelope(id: messageID, message: .welcome(runID: runID, configuration: try client.json())), to: id, into: &actions)
+        try send(Envelope(id: messageID, message: .welcome(runID: runID, configuration: try welcomeText.text(forClient: clientIndex))),
+                 to: id, into: &actions)
     }
 
     /// While joining: welcomes the next workers while fewer than `maxConcurrentTrainers` (and

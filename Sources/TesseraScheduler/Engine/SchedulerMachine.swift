@@ -72,6 +72,8 @@ public final class SchedulerMachine {
     /// The most samples any worker may register or claim (``sampleCap(settings:shares:)``),
     /// found once: the largest of a million shares is not looked for on every update.
     let sampleCap: UInt64?
+    /// The welcomes' configuration texts.
+    let welcomeText: WelcomeText
     /// When the machine started waiting for registrations.
     let registrationStart: Double
     var phase: Phase
@@ -158,6 +160,7 @@ public final class SchedulerMachine {
         changeBound = ChangeBound(ratio: settings.maxChangeRatio)
         budget = privateState?.budget ?? PrivacyBudget(settings: settings)
         registrationStart = clock.now
+        welcomeText = WelcomeText(settings)
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
     }
 

@@ -55,12 +55,16 @@ extension ClientMachine {
     private func welcome(_ configuration: String) -> Message {
         do {
             let client = try ClientConfiguration(json: configuration)
-            let trainer = try makeTrainer(client)
-            // The trainer's copy: hosted clients' share their run's strings and lists.
-            joined = trainer.configuration
-            self.trainer = !hosted || client.localNormalization != .none ? trainer : nil
-            // One line per process would be a million for a million hosted clients.
-            logger.log(level: hosted ? .debug : .info, "joined as client \(client.clientIndex) of \(client.clients), \(trainer.shard.count) samples")
+            if let admit, client.localNormalization == .none {
+                // Checked, and no trainer kept: one is made for each task.
+                joined = try admit(client)
+                logger.debug("joined as client \(client.clientIndex) of \(client.clients)")
+            } else {
+                let trainer = try makeTrainer(client)
+                (joined, self.trainer) = (trainer.configuration, trainer)
+                // One line per process would be a million for a million hosted clients.
+                logger.log(level: hosted ? .debug : .info, "joined as client \(client.clientIndex) of \(client.clients), \(trainer.shard.count) samples")
+            }
             // Ready: the scheduler welcomes the next workers when this one has loaded its data.
             return .done(objectCount: 0, byteCount: 0)
         } catch {

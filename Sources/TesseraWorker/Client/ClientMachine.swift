@@ -53,10 +53,13 @@ public final class ClientMachine {
     /// The run's configuration for this client, once a welcome has given it.
     var joined: ClientConfiguration?
     /// The federated client, kept from its welcome on: by a client on its own (its process
-    /// loaded the data for it alone), and by a hosted one that keeps entries of its own across
-    /// rounds (FedBN). Other hosted clients make theirs for each task from the data their process
-    /// shares and drop it after, so that an idle one holds no samples.
+    /// loaded the data for it alone), and by one that keeps entries of its own across rounds
+    /// (FedBN). A client given `admit` otherwise makes its trainer for each task (from the data
+    /// its process shares) and drops it after, so that an idle one holds no samples.
     var trainer: LocalTrainer?
+    /// Checks a welcome's configuration without making a trainer, returning the one to keep
+    /// (nil: the welcome makes the trainer, and it is kept).
+    let admit: (@Sendable (ClientConfiguration) throws -> ClientConfiguration)?
     /// The task handed to the driver, or finished and held back by the device.
     var running: RunningTask?
     /// The secure aggregation round it takes part in, between its keys and its unmasking.
@@ -85,10 +88,12 @@ public final class ClientMachine {
 
     /// A client `workerID` sending `registration` first when `connected` (to `scheduler`, as log
     /// lines name it), on `clock`, with its simulated `device`, `hosted` by a process that keeps
-    /// contact for it or on its own; `makeTrainer` loads its data when welcomed.
+    /// contact for it or on its own; `makeTrainer` loads its data when welcomed (or, with
+    /// `admit`, for each task, `admit` checking the welcome).
     public init(workerID: String, registration: Message, connection: Connection, hosted: Bool = false, scheduler: String = "the scheduler", clock: any MonotonicClock,
                 device: SimulatedDevice = SimulatedDevice(), registrationRetry: Double = 5, schedulerTimeout: Double = 10,
                 giveUpAfter: Double = 300, secureIdentity: SigningIdentity? = nil, tracer: TraceWriter? = nil,
+                admit: (@Sendable (ClientConfiguration) throws -> ClientConfiguration)? = nil,
                 makeTrainer: @escaping @Sendable (ClientConfiguration) throws -> LocalTrainer = { try LocalTrainer(configuration: $0) }) {
         self.workerID = workerID
         self.registration = registration
@@ -103,6 +108,7 @@ public final class ClientMachine {
                                    giveUpAfter: hosted ? 0 : giveUpAfter)
         self.secureIdentity = secureIdentity
         self.tracer = tracer
+        self.admit = admit
         self.makeTrainer = makeTrainer
     }
 

@@ -32,6 +32,22 @@ public struct LocalTrainer: Sendable {
     /// - Throws: as ``init(configuration:)``, and ``WorkerError`` (`.invalidConfiguration`)
     ///   for a partition of another run's data.
     public init(configuration: ClientConfiguration, partition: SharedPartition?) throws {
+        try Self.checkSettings(of: configuration)
+        // Only this client's samples are read: the labels (and client column) decide which.
+        let partition = try partition ?? SharedPartition(configuration)
+        try Self.check(configuration, against: partition)
+        let share = partition.shares[configuration.clientIndex]
+        shard = try partition.data.training(share.trained)
+        heldOut = try partition.data.training(share.heldOut)
+        own = ClientOwnEntries(names: configuration.localNormalization.names(in: configuration.model))
+        self.configuration = configuration
+    }
+
+    /// Checks what `configuration` asks of a client, before any data is read.
+    ///
+    /// - Throws: ``/TesseraNN/NNError`` when the model does not validate, ``WorkerError``
+    ///   (`.invalidConfiguration`) for a client index or held-out fraction out of range.
+    static func checkSettings(of configuration: ClientConfiguration) throws {
         try configuration.model.validate()
         guard configuration.clientIndex >= 0, configuration.clientIndex < configuration.clients else {
             throw WorkerError.invalidConfiguration("client index \(configuration.clientIndex) is outside 0..<\(configuration.clients)")
@@ -39,16 +55,15 @@ public struct LocalTrainer: Sendable {
         guard configuration.heldOutFraction >= 0 && configuration.heldOutFraction < 1 else {
             throw WorkerError.invalidConfiguration("held-out fraction \(configuration.heldOutFraction) is outside [0, 1)")
         }
-        // Only this client's samples are read: the labels (and client column) decide which.
-        let partition = try partition ?? SharedPartition(configuration)
+    }
+
+    /// Checks that `partition` has a share for `configuration`'s client.
+    ///
+    /// - Throws: ``WorkerError`` (`.invalidConfiguration`) when it has not.
+    static func check(_ configuration: ClientConfiguration, against partition: SharedPartition) throws {
         guard partition.shares.indices.contains(configuration.clientIndex) else {
             throw WorkerError.invalidConfiguration("the data is split among \(partition.shares.count) clients, not \(configuration.clients)")
         }
-        let share = partition.shares[configuration.clientIndex]
-        shard = try partition.data.training(share.trained)
-        heldOut = try partition.data.training(share.heldOut)
-        own = ClientOwnEntries(names: configuration.localNormalization.names(in: configuration.model))
-        self.configuration = configuration
     }
 
     /// Evaluates the task's weights, with this client's own entries (FedBN), on the held-out data.

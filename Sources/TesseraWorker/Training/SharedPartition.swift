@@ -34,31 +34,38 @@ public final class SharedPartition: Sendable {
         return own
     }
 
-    /// What a configuration's partition depends on: all of it but the client's index, as its
-    /// JSON (nil when it has none, and then nothing is shared).
-    static func key(of configuration: ClientConfiguration) -> String? {
-        var key = configuration
-        key.clientIndex = 0
-        return try? key.json()
+    /// Whether `configuration` is this partition's run, for whichever client.
+    func splits(_ configuration: ClientConfiguration) -> Bool {
+        self.configuration(forClient: configuration.clientIndex) == configuration
     }
 }
 
 /// The one ``SharedPartition`` the clients of a process use, made by the first welcome and
 /// made again only when a welcome names another run's data or split.
 public final class PartitionCache: Sendable {
-    private let current = Mutex<(key: String, partition: SharedPartition)?>(nil)
+    private let current = Mutex<SharedPartition?>(nil)
 
     /// An empty cache.
     public init() {}
 
-    /// The partition for `configuration`, loaded if the cache holds another's.
+    /// The partition for `configuration`, loaded if the cache holds another run's.
     ///
     /// - Throws: ``/TesseraData/DataError`` when the data cannot be loaded or split.
     public func partition(for configuration: ClientConfiguration) throws -> SharedPartition {
-        guard let key = SharedPartition.key(of: configuration) else { return try SharedPartition(configuration) }
-        if let cached = current.withLock({ $0 }), cached.key == key { return cached.partition }
+        if let cached = current.withLock({ $0 }), cached.splits(configuration) { return cached }
         let partition = try SharedPartition(configuration)
-        current.withLock { $0 = (key, partition) }
+        current.withLock { $0 = partition }
         return partition
+    }
+
+    /// `configuration` checked and admitted for a client that keeps no trainer while idle: as
+    /// the cached partition's copy (its text and lists shared) with the client's index.
+    ///
+    /// - Throws: as ``LocalTrainer/init(configuration:partition:)``, without reading samples.
+    public func admit(_ configuration: ClientConfiguration) throws -> ClientConfiguration {
+        try LocalTrainer.checkSettings(of: configuration)
+        let partition = try partition(for: configuration)
+        try LocalTrainer.check(configuration, against: partition)
+        return partition.configuration(forClient: configuration.clientIndex)
     }
 }
