@@ -11,11 +11,9 @@ public struct DataPlan: Sendable {
     public let test: Dataset
     /// Each client's training and held-out sizes.
     public let shares: ShareSizes
-    /// Label counts of each client's training share (none past ``labelledClients`` clients).
+    /// Label counts of each client's training share (none for more clients than a roster
+    /// records).
     public let labels: [[Int]]
-    /// Clients whose label counts a plan keeps at most: past this many, the report's roster
-    /// goes without them rather than hold millions of counts.
-    public static let labelledClients = 100_000
     /// Samples in the training set.
     public let trainingSamples: Int
     /// Bytes one training sample takes in a worker's memory.
@@ -50,7 +48,7 @@ public struct DataPlan: Sendable {
         let partitionStrategy = settings.clientConfiguration(index: 0).partitionStrategy
         let split = try ClientShare.all(labels: data.labels, naturalClients: data.naturalClients, partition: partitionStrategy,
                                         clients: settings.workers, seed: settings.seed, heldOutFraction: settings.heldOut)
-        labels = split.count > Self.labelledClients ? [] : split.map { share in
+        labels = split.count > ClientRoster.maximumClients ? [] : split.map { share in
             share.trained.reduce(into: [Int](repeating: 0, count: data.classes)) { counts, index in counts[Int(data.labels[index])] += 1 }
         }
         test = try data.testSet()

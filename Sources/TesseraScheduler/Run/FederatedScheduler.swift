@@ -186,7 +186,8 @@ public final class FederatedScheduler {
     }
 
     /// The clients with the workers the machine gave them to.
-    static func roster(_ shares: ShareSizes, _ labels: [[Int]], _ machine: SchedulerMachine) -> ClientRoster {
+    static func roster(_ shares: ShareSizes, _ labels: [[Int]], _ machine: SchedulerMachine) -> ClientRoster? {
+        guard shares.training.count <= ClientRoster.maximumClients else { return nil }
         let workers = Dictionary(machine.membership.ids.compactMap { id in machine.membership[id]?.clientIndex.map { ($0, id) } },
                                  uniquingKeysWith: { first, _ in first })
         return ClientRoster(clients: shares.training.indices.map { index in
@@ -256,8 +257,9 @@ public final class FederatedScheduler {
         let test: Dataset
         let model: ModelSpec
         let tracer: TraceWriter?
-        /// The clients and their workers now (read on the loop's thread).
-        let roster: () -> ClientRoster
+        /// The clients and their workers now (read on the loop's thread; nil for more clients
+        /// than a roster records).
+        let roster: () -> ClientRoster?
         /// The membership's revision (``Membership/revision``) now.
         let revision: () -> Int
     }
