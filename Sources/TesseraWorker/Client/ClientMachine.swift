@@ -51,19 +51,19 @@ public final class ClientMachine {
     static let logger = Logger(label: "tessera.worker")
     var logger: Logger { Self.logger }
     /// The run's configuration for this client, once a welcome has given it.
-    var joined: ClientConfiguration?
+    @Boxed var joined: ClientConfiguration?
     /// The federated client, kept from its welcome on: by a client on its own (its process
     /// loaded the data for it alone), and by one that keeps entries of its own across rounds
     /// (FedBN). A client given `admit` otherwise makes its trainer for each task (from the data
     /// its process shares) and drops it after, so that an idle one holds no samples.
-    var trainer: LocalTrainer?
+    @Boxed var trainer: LocalTrainer?
     /// Checks a welcome's configuration without making a trainer, returning the one to keep
     /// (nil: the welcome makes the trainer, and it is kept).
     let admit: (@Sendable (ClientConfiguration) throws -> ClientConfiguration)?
     /// The task handed to the driver, or finished and held back by the device.
-    var running: RunningTask?
+    @Boxed var running: RunningTask?
     /// The secure aggregation round it takes part in, between its keys and its unmasking.
-    var secureAggregation: SecureAggregationSession?
+    @Boxed var secureAggregation: SecureAggregationSession?
     /// When a simulated absence ends, while the device is away.
     var offlineUntil: Double?
     /// A task running when the device went away by schedule: its answer is lost.
