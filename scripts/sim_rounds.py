@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Measures a simulated federation's rounds: time per round, and where the CPU went.
+
+Writes a topology of CLIENTS clients hosted CLIENTS_PER_PROCESS to a worker process (power-law
+shares of the data, SAMPLED clients a round), runs it with `tessera launch`, and reports, per
+round after the first: the wall time, the scheduler's CPU seconds (the launch process: sampling,
+messages, aggregation, the test-set evaluation, records), the central evaluation's seconds
+(from metrics.jsonl), and the worker processes' CPU seconds (training, and their share of
+messages). Also the registration time and the peak PSS of the process tree. Used for the
+simulation figures in BENCHMARKS.md:
+
+    python3 scripts/sim_rounds.py --clients 10000 --sampled 100 --rounds 20
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peak_memory import kilobytes, tree  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+    except OSError:
+        return 0.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=".build/release/tessera")
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--clients-per-process", type=int, default=0, help="default: clients / 4")
+    parser.add_argument("--sampled", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--model", default="mnist-2nn")
+    parser.add_argument("--data", default="auto")
+    args = parser.parse_args()
+    per_process = args.clients_per_process or max(1, args.clients // 4)
+    directory = tempfile.mkdtemp(prefix="tessera-sim-")
+    topology = os.path.join(directory, "sim.yaml")
+    with open(topology, "w") as f:
+        f.write(f"""name: sim
+runs: {directory}/runs
+traces: false
+scheduler:
+  bind: tcp://127.0.0.1:0
+workers:
+  count: {args.clients}
+  clients_per_process: {per_process}
+data:
+  source: {args.data}
+  partition: power-law
+model: {args.model}
+training:
+  rounds: {args.rounds}
+  fraction: {args.sampled / args.clients!r}
+  batch_size: 10
+  lr: 0.05
+  deadline: 300
+  registration_timeout: 900
+  seed: 1
+""")
+    start = time.monotonic()
+    launch = subprocess.Popen([args.binary, "launch", topology], stdout=subprocess.PIPE, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], sum(kilobytes(f"/proc/{p}/smaps_rollup", "Pss") for p in tree(launch.pid)))
+            time.sleep(0.5)
+
+    threading.Thread(target=sample, daemon=True).start()
+    marks, registered = {}, None
+    for line in launch.stdout:
+        if "workers registered in" in line and line.startswith(f"{args.clients} of"):
+            registered = float(line.split(" in ")[1].split(" s")[0])
+        for round_number in (1, args.rounds):
+            if line.startswith(f"round {round_number}:"):
+                workers = [p for p in tree(launch.pid) if p != launch.pid]
+                marks[round_number] = (time.monotonic(), cpu_seconds(launch.pid), sum(cpu_seconds(p) for p in workers))
+    launch.wait()
+    done.set()
+    if launch.returncode != 0 or len(marks) < 2:
+        sys.exit(f"the run failed (exit {launch.returncode}); its files are in {directory}")
+    with open(os.path.join(directory, "runs", "sim", "latest", "metrics.jsonl")) as f:
+        rows = [json.loads(line) for line in f][1:]
+    rounds = args.rounds - 1
+    (t0, s0, w0), (t1, s1, w1) = marks[1], marks[args.rounds]
+    wall, scheduler, workers = (t1 - t0) / rounds, (s1 - s0) / rounds, (w1 - w0) / rounds
+    evaluation = sum(row["evaluationSeconds"] for row in rows) / len(rows)
+    print(f"clients {args.clients} on {-(-args.clients // per_process)} processes, {args.sampled} sampled, {args.model}: "
+          f"registered in {registered} s; per round after the first: wall {wall:.3f} s, scheduler CPU {scheduler:.3f} s "
+          f"(of which test-set evaluation {evaluation:.3f} s), workers CPU {workers:.3f} s; "
+          f"scheduler without evaluation {100 * (scheduler - evaluation) / wall:.1f}% of the round; "
+          f"peak PSS {peak[0] / 1e6:.2f} GB; whole run {time.monotonic() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
