@@ -20,6 +20,10 @@ public struct RoundResult: Sendable, Equatable, Encodable {
     public var seconds: Double
     /// Seconds spent in evaluation (on the test set, and federated when the run holds data out).
     public var evaluationSeconds: Double
+    /// On virtual time: the round's virtual seconds (its slowest client's, or the deadline).
+    public var virtualSeconds: Double? = nil
+    /// On virtual time: virtual seconds since the first round began, at the round's end.
+    public var virtualTime: Double? = nil
     /// The workers' evaluation on their held-out data; nil when the run holds none out or no
     /// worker answered.
     public var federated: FederatedEvaluation? = nil
@@ -145,7 +149,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case round, sampled, received, late, aggregated, accuracy, loss, seconds, evaluationSeconds, federated, trainLoss,
+        case round, sampled, received, late, aggregated, accuracy, loss, seconds, evaluationSeconds, virtualSeconds, virtualTime, federated, trainLoss,
              contributors, staleness, privacy, secure, custom, nonFinite, outsideEpsilon, withheld
     }
 
@@ -169,6 +173,8 @@ public struct RoundResult: Sendable, Equatable, Encodable {
                 nonFinite.append(key.rawValue)
             }
         }
+        try container.encodeIfPresent(virtualSeconds, forKey: .virtualSeconds)
+        try container.encodeIfPresent(virtualTime, forKey: .virtualTime)
         if kept("federated") { try container.encodeIfPresent(federated, forKey: .federated) }
         if kept("trainLoss") { try container.encodeIfPresent(trainLoss, forKey: .trainLoss) }
         if kept("contributors") { try container.encode(contributors, forKey: .contributors) }

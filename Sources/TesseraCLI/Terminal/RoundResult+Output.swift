@@ -11,13 +11,22 @@ extension RoundResult {
                           received, sampled, staleness.mean, staleness.maximum,
                           late > 0 ? " (\(late) failed or dropped, \(staleness.dropped) stale)" as NSString : "" as NSString)
         }
-        return String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s%@, workers %d/%d%@%@%@%@%@", round, accuracy * 100, loss, seconds,
+        return String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s%@%@, workers %d/%d%@%@%@%@%@", round, accuracy * 100, loss, seconds,
                sinceStart.map { String(format: " (%.1f s since start)", $0) as NSString } ?? "" as NSString,
+               virtualSummary as NSString,
                received, sampled, late > 0 ? " (\(late) late)" as NSString : "" as NSString,
                federated.map { "; \($0.summary)" as NSString } ?? "" as NSString,
                secure.map { "; \($0.summary)" as NSString } ?? "" as NSString,
                privacy.map { "; \($0.summary)" as NSString } ?? "" as NSString,
                customSummary as NSString)
+    }
+
+    /// On virtual time: ", virtual 12.3 s (at 4.1 min)" ("" on the wall clock).
+    private var virtualSummary: String {
+        guard let virtualSeconds, let virtualTime else { return "" }
+        let at = virtualTime >= 3_600 ? String(format: "%.2f h", virtualTime / 3_600)
+            : virtualTime >= 60 ? String(format: "%.1f min", virtualTime / 60) : String(format: "%.1f s", virtualTime)
+        return String(format: ", virtual %.1f s (at %@)", virtualSeconds, at as NSString)
     }
 
     /// The evaluation hook's figures, as "; name value, ..." in name order ("" without them).
@@ -31,6 +40,6 @@ extension RoundResult {
         ["round": round, "accuracy": accuracy, "loss": loss, "seconds": seconds, "since_start": sinceStart ?? Double.nan,
          "sampled": sampled, "received": received, "late": late, "aggregated": aggregated,
          "federated_accuracy": federated?.accuracy ?? Double.nan, "mean_staleness": staleness?.mean ?? Double.nan,
-         "epsilon": privacy?.epsilon ?? Double.nan]
+         "epsilon": privacy?.epsilon ?? Double.nan, "virtual_seconds": virtualSeconds ?? Double.nan, "virtual_time": virtualTime ?? Double.nan]
     }
 }

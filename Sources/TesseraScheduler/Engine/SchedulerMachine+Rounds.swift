@@ -45,8 +45,19 @@ extension SchedulerMachine {
             hyperparameters: try secure.map { try secureHyperparameters(round: number, threshold: $0.threshold, neighbours: $0.neighbours) }
                 ?? hyperparametersText(round: number), parameters: global))),
             codec: codec)
+        // On virtual time the deadline is virtual: the real wait is longer, so that no real delay
+        // decides which updates count.
+        let wait = devices == nil ? settings.deadline : max(settings.deadline, SimulationClock.realWait)
         var round = Round(number: number, start: now, wallStart: wallClock.now, gather: TaskGather(task: task, workers: sampled,
-                                                                          deadline: now + settings.deadline), secure: secure)
+                                                                          deadline: now + wait), secure: secure)
+        if let devices {
+            // Reckoned here, from what the scheduler knows of each client, not from its word.
+            for worker in sampled {
+                let client = membership[worker]?.clientIndex ?? 0
+                round.virtualSeconds[worker] = devices.trainingSeconds(client: client, samples: Int(clamping: trainingLimit(of: worker) ?? 0),
+                                                                       epochs: settings.localEpochs, parameters: global.scalarCount)
+            }
+        }
         dispatch(&round.gather, count: settings.trainerCap, at: now, into: &actions)
         phase = .training(round)
     }
@@ -291,9 +302,10 @@ extension SchedulerMachine {
             // Sampled workers that neither answered nor were heard from lately are lost.
             membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
             if round.secure != nil { return try beginSecureSteps(round, at: now, into: &actions) }
-            let answers = round.gather.workers.compactMap { worker in
+            var answers = round.gather.workers.compactMap { worker in
                 if case let .update(update, messageID)? = round.gather.answers[worker] { (update, messageID) } else { nil }
             }
+            if devices != nil { answers = keepInVirtualTime(answers, round: round) }
             // A private round's clip bounds every update already; screening by the others' changes
             // would make whether one counts depend on the others' data, which the accountant
             // does not analyse.
@@ -354,11 +366,29 @@ extension SchedulerMachine {
         try closeIfDue(at: clock.now, into: &actions)
     }
 
+    /// On virtual time: the updates that came within the deadline in virtual seconds (the
+    /// others are late, whenever they really came); the clock moves on by the round's length,
+    /// its slowest client's time or the deadline.
+    func keepInVirtualTime(_ answers: [(ValidatedUpdate, UInt64)], round: Round) -> [(ValidatedUpdate, UInt64)] {
+        let kept = answers.filter { (round.virtualSeconds[$0.0.workerID] ?? .infinity) <= settings.deadline }
+        for (update, _) in answers where (round.virtualSeconds[update.workerID] ?? .infinity) > settings.deadline {
+            tracer?.span("virtual deadline", start: TraceEvent.now(), detail: "\(update.workerID): \(round.virtualSeconds[update.workerID] ?? 0) s",
+                         round: UInt64(round.number))
+        }
+        return kept
+    }
+
+    /// The virtual seconds `round` lasts: until its slowest client, or the deadline.
+    func virtualLength(of round: Round) -> Double {
+        min(settings.deadline, round.virtualSeconds.values.max() ?? 0)
+    }
+
     /// Reports `round` and starts the next, or ends the run after the last.
     func finish(_ round: Round, federated: FederatedEvaluation?, into actions: inout [SchedulerAction]) throws {
         let now = clock.now
         let sampled = round.gather.workers.count
-        let result = RoundResult(
+        if devices != nil { virtualTime += virtualLength(of: round) }
+        var result = RoundResult(
             round: round.number, sampled: sampled, received: round.received, late: sampled - round.received,
             aggregated: round.aggregated, accuracy: round.central.accuracy, loss: round.central.loss,
             seconds: wallClock.now - round.wallStart, evaluationSeconds: wallClock.now - round.evaluationStart, federated: federated,
@@ -366,6 +396,7 @@ extension SchedulerMachine {
             trainLoss: round.trainLoss, contributors: round.contributors, privacy: round.privacy, secure: round.secureSummary,
             outsideEpsilon: privacy != nil && !settings.privateMetrics ? RoundResult.fieldsOutsideEpsilon : [],
             withheld: privacy != nil && settings.privateMetrics ? RoundResult.fieldsOutsideEpsilon : [])
+        if devices != nil { (result.virtualSeconds, result.virtualTime) = (virtualLength(of: round), virtualTime) }
         results.append(result)
         actions.append(.roundCompleted(result, checkpoint: checkpoint(round: round.number)))
         if round.number == 1 && round.received == 0 && sampled > 0 {
@@ -390,7 +421,8 @@ extension SchedulerMachine {
         Checkpoint(parameters: global, optimizer: strategy.state,
                    metadata: ["round": String(round), "seed": String(settings.seed), "model": settings.model.name,
                               "architecture": ModelDeclaration.json(for: settings.model), "mode": settings.mode.rawValue, "sampler": generator.snapshot]
-                       .merging(privacy.map { budget.metadata.merging(["clip": String($0.clip)]) { first, _ in first } } ?? [:]) { first, _ in first })
+                       .merging(privacy.map { budget.metadata.merging(["clip": String($0.clip)]) { first, _ in first } } ?? [:]) { first, _ in first }
+                       .merging(devices.map { _ in ["virtualTime": String(virtualTime)] } ?? [:]) { first, _ in first })
     }
 
     /// Tells every worker the run is over, and ends it.

@@ -72,6 +72,11 @@ public final class SchedulerMachine {
     /// The most samples any worker may register or claim (``sampleCap(settings:shares:)``),
     /// found once: the largest of a million shares is not looked for on every update.
     let sampleCap: UInt64?
+    /// The simulated devices of a run on virtual time (nil on the wall clock).
+    let devices: VirtualDevices?
+    /// Virtual seconds since the first round began (on virtual time; a resumed run goes on
+    /// from its checkpoint's).
+    public internal(set) var virtualTime: Double
     /// The welcomes' configuration texts.
     let welcomeText: WelcomeText
     /// When the machine started waiting for registrations.
@@ -111,6 +116,8 @@ public final class SchedulerMachine {
         var gather: TaskGather<TrainAnswer>
         /// A secure round's protocol (nil: updates come in the clear).
         var secure: SecureAggregationRound?
+        /// On virtual time: each sampled worker's virtual seconds for its task.
+        var virtualSeconds: [String: Double] = [:]
         /// Filled in when training closes.
         var received = 0
         var contributors: [String] = []
@@ -131,6 +138,7 @@ public final class SchedulerMachine {
     /// - Throws: ``SettingError`` for settings that do not fit together.
     public init(settings: RunSettings, runID: String, global: ParameterSet, strategy: any AggregationStrategy,
                 clientSampler: any ClientSampler = UniformSampler(), firstRound: Int = 1, sampler: SeededGenerator? = nil, privateState: (budget: PrivacyBudget, clip: Double)? = nil,
+                virtualTime: Double = 0,
                 shares: ShareSizes? = nil, clock: any MonotonicClock, wallClock: (any MonotonicClock)? = nil,
                 codec: WireCodec = WireCodec(),
                 tracer: TraceWriter? = nil) throws {
@@ -161,6 +169,8 @@ public final class SchedulerMachine {
         budget = privateState?.budget ?? PrivacyBudget(settings: settings)
         registrationStart = clock.now
         welcomeText = WelcomeText(settings)
+        devices = settings.clock == .virtual ? VirtualDevices(seed: settings.seed) : nil
+        self.virtualTime = virtualTime
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
     }
 

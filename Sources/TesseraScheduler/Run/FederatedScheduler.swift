@@ -207,6 +207,7 @@ public final class FederatedScheduler {
         var firstRound = 1
         var sampler: SeededGenerator?
         var privateState: (budget: PrivacyBudget, clip: Double)?
+        var virtualTime = 0.0
         // A run stopped before its first round completed has no checkpoint: it starts over.
         if settings.resume && FileManager.default.fileExists(atPath: checkpointURL.path) {
             let url = checkpointURL
@@ -223,6 +224,7 @@ public final class FederatedScheduler {
             try strategy.restore(checkpoint.optimizer)
             firstRound = done + 1
             sampler = checkpoint.metadata["sampler"].flatMap(SeededGenerator.init(snapshot:))
+            virtualTime = checkpoint.metadata["virtualTime"].flatMap(Double.init) ?? 0
             // A private run goes on spending from what it spent, with the clip it adapted to.
             let budget = try PrivacyBudget(restoring: checkpoint.metadata, settings: settings, path: url.path)
             if settings.isPrivate {
@@ -243,7 +245,7 @@ public final class FederatedScheduler {
         }
         return try SchedulerMachine(settings: settings, runID: runDirectory.lastPathComponent, global: global, strategy: strategy,
                                     clientSampler: clientSampler ?? UniformSampler(),
-                                    firstRound: firstRound, sampler: sampler, privateState: privateState, shares: shares,
+                                    firstRound: firstRound, sampler: sampler, privateState: privateState, virtualTime: virtualTime, shares: shares,
                                     clock: clock, wallClock: wallClock, codec: channel.codec, tracer: tracer)
     }
 

@@ -127,6 +127,8 @@ extension RunSettings {
 
     private static var training: [Setting<RunSettings>] {
         [
+            .choice("simulation.clock", \.clock,
+                    summary: "wall: rounds take the time they take; virtual: each sampled client's time is reckoned from its simulated device (VirtualDevices: its share, the model's size, a compute and link speed drawn from the seed), the deadline is in virtual seconds, and the run replays bit for bit from its seed"),
             .choice("training.mode", \.mode,
                     summary: "sync: rounds; fedasync: each update mixed in on arrival (Xie et al. 2019); fedbuff: a server step every buffer_size updates (Nguyen et al. 2022)"),
             strategySetting,

@@ -64,6 +64,8 @@ public struct RunSettings: Sendable, Equatable {
     public var model = ModelSpec.mnistCNN
     /// How rounds run.
     public var mode = Mode.sync
+    /// The clock rounds are reckoned on.
+    public var clock = SimulationClock.wall
     /// The aggregation strategy, when it is a built-in one.
     public var strategy = Strategy.fedavg
     /// The name of a strategy a program registered (``StrategyRegistry``), which replaces
@@ -282,6 +284,10 @@ public struct RunSettings: Sendable, Equatable {
         if let customSampler, isPrivate {
             throw SettingError(key: "training.sampler", value: customSampler,
                                message: "cannot be used in a private run, whose accountant needs its Poisson sampling of clients")
+        }
+        if clock == .virtual && (mode != .sync || secureAggregation) {
+            throw SettingError(key: "simulation.clock", value: clock.rawValue,
+                               message: "virtual time runs synchronous rounds in the clear for now: it needs training.mode sync and no secure aggregation")
         }
         if mode.isAsynchronous && heldOut > 0 {
             throw SettingError(key: "data.held_out", value: String(heldOut),
