@@ -5,9 +5,10 @@ extension RoundResult {
     /// The round's terminal line; `sinceStart`: seconds since the launch began, when known.
     func line(sinceStart: Double? = nil) -> String {
         if let staleness {
-            return String(format: "step %d: accuracy %.2f%%, loss %.4f, %.1f s%@, %d updates from %d tasks, staleness mean %.1f max %d%@",
+            return String(format: "step %d: accuracy %.2f%%, loss %.4f, %.1f s%@%@, %d updates from %d tasks, staleness mean %.1f max %d%@",
                           round, accuracy * 100, loss, seconds,
                           sinceStart.map { String(format: " (%.1f s since start)", $0) as NSString } ?? "" as NSString,
+                          virtualSummary as NSString,
                           received, sampled, staleness.mean, staleness.maximum,
                           late > 0 ? " (\(late) failed or dropped, \(staleness.dropped) stale)" as NSString : "" as NSString)
         }

@@ -1,5 +1,6 @@
 import TesseraNN
 import TesseraTransport
+import TesseraWire
 
 /// Where an asynchronous run (FedAsync, FedBuff) stands: which worker trains on which model
 /// version, the models still trained on, FedBuff's buffer, and what happened since the last
@@ -13,12 +14,17 @@ struct AsyncRun {
         let version: Int
         /// When it was sent.
         let sentAt: Double
+        /// On virtual time: when its answer counts (its worker's virtual seconds after it was
+        /// sent, or the deadline), and whether that is the deadline (the update is then late).
+        var virtual: (end: Double, late: Bool)?
     }
 
     /// What happened since the last report (one ``RoundResult``).
     struct Period {
         /// When it started, on the wall clock.
         var start: Double
+        /// When it started, in virtual seconds (on virtual time).
+        var virtualStart = 0.0
         var dispatched = 0
         var failed = 0
         var dropped = 0
@@ -34,6 +40,8 @@ struct AsyncRun {
         let period: Period
         /// When the period closed, on the wall clock.
         let closed: Double
+        /// When it closed in virtual seconds (on virtual time).
+        let virtualClosed: Double
         /// The model, the strategy's state and the sampler's, as they were then.
         let checkpoint: Checkpoint
     }
@@ -63,6 +71,9 @@ struct AsyncRun {
     var period: Period
     /// Closed periods waiting for their evaluations, oldest first.
     var reports: [Report] = []
+    /// On virtual time: answers that came before their turn, by worker, until every task due
+    /// earlier in virtual time is answered.
+    var held: [String: Envelope] = [:]
     /// Whether training is over: no more tasks; the run ends when `reports` is empty.
     var finishing = false
 

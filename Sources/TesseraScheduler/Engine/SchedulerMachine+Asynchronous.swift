@@ -33,7 +33,8 @@ extension SchedulerMachine {
         for worker in pickIdle(run.training.count < target ? target - run.training.count : 0, run: run) {
             let task = try currentTask(&run)
             send(task, to: worker, into: &actions)
-            run.training[worker] = AsyncRun.Task(messageID: task.envelope.id, version: run.version, sentAt: now)
+            run.training[worker] = AsyncRun.Task(messageID: task.envelope.id, version: run.version, sentAt: now,
+                                                 virtual: virtualEnd(ofTaskFor: worker))
             if run.buffer != nil { run.bases[run.version] = global }
             run.period.dispatched += 1
         }
@@ -82,6 +83,18 @@ extension SchedulerMachine {
             if run.overdue.remove(worker) != nil { try fill(&run, at: now, into: &actions) }
             return try refuseStray(envelope, from: worker, into: &actions)
         }
+        guard devices == nil else {
+            // On virtual time an answer waits for its turn.
+            run.held[worker] = envelope
+            return try answerInVirtualOrder(&run, at: now, into: &actions)
+        }
+        try settle(envelope, from: worker, task: task, run: &run, at: now, into: &actions)
+    }
+
+    /// Acts on `worker`'s answer to `task`: applies its update, or counts its failure; then
+    /// fills the slot.
+    func settle(_ envelope: Envelope, from worker: String, task: AsyncRun.Task, run: inout AsyncRun, at now: Double,
+                into actions: inout [SchedulerAction]) throws {
         run.training[worker] = nil
         if case let .update(update) = envelope.message {
             do {
@@ -147,7 +160,7 @@ extension SchedulerMachine {
 
     /// Counts a task that brought nothing; a run in which every worker failed twice before any
     /// update was accepted is learning nothing, and ends.
-    private func countFailure(_ run: inout AsyncRun, into actions: inout [SchedulerAction]) {
+    func countFailure(_ run: inout AsyncRun, into actions: inout [SchedulerAction]) {
         run.period.failed += 1
         guard run.accepted == 0 else { return }
         run.failedBeforeFirst += 1
@@ -165,10 +178,10 @@ extension SchedulerMachine {
     /// and keeps the period and the model's checkpoint until ``reportEvaluated(_:run:into:)``.
     private func report(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) {
         let closed = wallClock.now
-        run.reports.append(AsyncRun.Report(version: run.version, period: run.period, closed: closed,
+        run.reports.append(AsyncRun.Report(version: run.version, period: run.period, closed: closed, virtualClosed: virtualTime,
                                            checkpoint: checkpoint(round: run.version)))
         actions.append(.evaluate(global, round: run.version))
-        run.period = AsyncRun.Period(start: closed)
+        run.period = AsyncRun.Period(start: closed, virtualStart: virtualTime)
     }
 
     /// The oldest report waiting for its evaluation gets it, and is reported; a run that
@@ -178,7 +191,7 @@ extension SchedulerMachine {
         let report = run.reports.removeFirst()
         let period = report.period
         let stalenesses = period.applied.map(\.staleness)
-        let result = RoundResult(
+        var result = RoundResult(
             round: report.version, sampled: period.dispatched, received: period.applied.count,
             late: period.failed + period.dropped, aggregated: period.steps > 0, accuracy: central.accuracy, loss: central.loss,
             seconds: report.closed - period.start, evaluationSeconds: wallClock.now - report.closed, federated: nil,
@@ -188,6 +201,7 @@ extension SchedulerMachine {
             staleness: RoundResult.StalenessSummary(
                 steps: period.steps, mean: stalenesses.isEmpty ? 0 : Double(stalenesses.reduce(0, +)) / Double(stalenesses.count),
                 maximum: stalenesses.max() ?? 0, dropped: period.dropped))
+        if devices != nil { (result.virtualSeconds, result.virtualTime) = (report.virtualClosed - period.virtualStart, report.virtualClosed) }
         results.append(result)
         actions.append(.roundCompleted(result, checkpoint: report.checkpoint))
         if run.finishing && run.reports.isEmpty { try end(into: &actions) }
@@ -199,6 +213,7 @@ extension SchedulerMachine {
         report(&run, at: now, into: &actions)
         run.finishing = true
         run.training = [:]
+        run.held = [:]
         run.overdue = []
     }
 
@@ -214,7 +229,7 @@ extension SchedulerMachine {
                 membership.lose(worker)
                 tracer?.span("silent worker", start: TraceEvent.now(), detail: activity, peer: worker)
                 run.givenUp[worker] = (task.messageID, "it was silent for \(settings.heartbeatTimeout) s")
-            } else if now >= task.sentAt + settings.deadline {
+            } else if now >= task.sentAt + realWait {
                 logger.warning("worker \(worker) did not answer its task within \(settings.deadline) s")
                 tracer?.span("task deadline", start: TraceEvent.now(), detail: "trained from version \(task.version)", peer: worker)
                 run.overdue.insert(worker)
@@ -223,6 +238,7 @@ extension SchedulerMachine {
                 continue
             }
             run.training[worker] = nil
+            run.held[worker] = nil
             countFailure(&run, into: &actions)
         }
         // Idle workers silent for the timeout are lost too (checked here, not on every fill).
@@ -231,13 +247,14 @@ extension SchedulerMachine {
         guard case .asynchronous = phase else { return }
         run.releaseBases()
         try fill(&run, at: now, into: &actions)
+        if devices != nil { try answerInVirtualOrder(&run, at: now, into: &actions) }
     }
 
     /// The earliest time the asynchronous run has something to do without a message.
     func nextAsynchronousDeadline(_ run: AsyncRun) -> Double {
         let timeout = settings.heartbeatTimeout
         let tasks = run.training.map { worker, task in
-            min(task.sentAt + settings.deadline, max(task.sentAt, membership.lastSeen(worker) ?? 0) + timeout)
+            min(task.sentAt + realWait, max(task.sentAt, membership.lastSeen(worker) ?? 0) + timeout)
         }
         // The time limit is on the wall clock; the deadline is on the machine's.
         let limit = settings.maxSeconds > 0 ? clock.now + run.start + settings.maxSeconds - wallClock.now : .infinity
@@ -249,10 +266,12 @@ extension SchedulerMachine {
                               into actions: inout [SchedulerAction]) throws {
         run.overdue.remove(worker)
         guard let task = run.training.removeValue(forKey: worker) else { return }
+        run.held[worker] = nil
         run.givenUp[worker] = (task.messageID, reason)
         countFailure(&run, into: &actions)
         guard case .asynchronous = phase else { return }
         run.releaseBases()
         try fill(&run, at: now, into: &actions)
+        if devices != nil { try answerInVirtualOrder(&run, at: now, into: &actions) }
     }
 }

@@ -45,18 +45,10 @@ extension SchedulerMachine {
             hyperparameters: try secure.map { try secureHyperparameters(round: number, threshold: $0.threshold, neighbours: $0.neighbours) }
                 ?? hyperparametersText(round: number), parameters: global))),
             codec: codec)
-        // On virtual time the deadline is virtual: the real wait is longer, so that no real delay
-        // decides which updates count.
-        let wait = devices == nil ? settings.deadline : max(settings.deadline, SimulationClock.realWait)
         var round = Round(number: number, start: now, wallStart: wallClock.now, gather: TaskGather(task: task, workers: sampled,
-                                                                          deadline: now + wait), secure: secure)
+                                                                          deadline: now + realWait), secure: secure)
         if let devices {
-            // Reckoned here, from what the scheduler knows of each client, not from its word.
-            for worker in sampled {
-                let client = membership[worker]?.clientIndex ?? 0
-                round.virtualSeconds[worker] = devices.trainingSeconds(client: client, samples: Int(clamping: trainingLimit(of: worker) ?? 0),
-                                                                       epochs: settings.localEpochs, parameters: global.scalarCount)
-            }
+            for worker in sampled { round.virtualSeconds[worker] = virtualSeconds(ofTaskFor: worker, devices: devices) }
         }
         dispatch(&round.gather, count: settings.trainerCap, at: now, into: &actions)
         phase = .training(round)
@@ -364,23 +356,6 @@ extension SchedulerMachine {
         dispatch(&gather, count: settings.trainerCap, at: clock.now, into: &actions)
         phase = .evaluating(round, gather)
         try closeIfDue(at: clock.now, into: &actions)
-    }
-
-    /// On virtual time: the updates that came within the deadline in virtual seconds (the
-    /// others are late, whenever they really came); the clock moves on by the round's length,
-    /// its slowest client's time or the deadline.
-    func keepInVirtualTime(_ answers: [(ValidatedUpdate, UInt64)], round: Round) -> [(ValidatedUpdate, UInt64)] {
-        let kept = answers.filter { (round.virtualSeconds[$0.0.workerID] ?? .infinity) <= settings.deadline }
-        for (update, _) in answers where (round.virtualSeconds[update.workerID] ?? .infinity) > settings.deadline {
-            tracer?.span("virtual deadline", start: TraceEvent.now(), detail: "\(update.workerID): \(round.virtualSeconds[update.workerID] ?? 0) s",
-                         round: UInt64(round.number))
-        }
-        return kept
-    }
-
-    /// The virtual seconds `round` lasts: until its slowest client, or the deadline.
-    func virtualLength(of round: Round) -> Double {
-        min(settings.deadline, round.virtualSeconds.values.max() ?? 0)
     }
 
     /// Reports `round` and starts the next, or ends the run after the last.

@@ -285,9 +285,9 @@ public struct RunSettings: Sendable, Equatable {
             throw SettingError(key: "training.sampler", value: customSampler,
                                message: "cannot be used in a private run, whose accountant needs its Poisson sampling of clients")
         }
-        if clock == .virtual && (mode != .sync || secureAggregation) {
+        if clock == .virtual && secureAggregation {
             throw SettingError(key: "simulation.clock", value: clock.rawValue,
-                               message: "virtual time runs synchronous rounds in the clear for now: it needs training.mode sync and no secure aggregation")
+                               message: "virtual time does not run secure aggregation's steps yet: turn off security.secure_aggregation")
         }
         if mode.isAsynchronous && heldOut > 0 {
             throw SettingError(key: "data.held_out", value: String(heldOut),

@@ -4,7 +4,8 @@ public enum SimulationClock: String, Sendable, CaseIterable {
     case wall
     /// Each sampled client's time comes from its simulated device (``VirtualDevices``): a
     /// round lasts until its slowest client or the deadline, in virtual seconds; updates that
-    /// would come after it are left out, whenever they really came.
+    /// would come after it are left out, whenever they really came. Asynchronous modes take
+    /// answers in the order their tasks end in virtual time.
     case virtual
 
     /// Seconds a round on virtual time waits in real time for its clients' answers at least
