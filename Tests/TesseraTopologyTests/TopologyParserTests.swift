@@ -17,7 +17,7 @@ struct TopologyParserTests {
     }
 
     @Test("every shipped topology parses", arguments: ["smoke", "mnist-iid-10", "mnist-noniid-shards", "mnist-dirichlet", "fedavg-paper",
-                                                             "sim-10k", "sim-1m"])
+                                                             "sim-10k", "sim-1m", "sim-10k-virtual"])
     func shippedTopologiesParse(name: String) throws {
         let topology = try TopologyParser.load(URL(fileURLWithPath: "Topologies/\(name).yaml"))
         #expect(topology.name == name)

@@ -30,9 +30,9 @@ extension SchedulerMachine {
                 .filter { membership[$0]?.status == .active }
             if chosen.isEmpty {
                 var uniform = UniformSampler()
-                sampled = uniform.sample(candidates, round: number, count: count, using: &generator).sorted()
+                sampled = inReach(uniform.sample(candidates, round: number, count: count, using: &generator).sorted(), of: candidates, count: count)
             } else {
-                sampled = chosen.sorted()
+                sampled = inReach(chosen.sorted(), of: candidates, count: count)
             }
         }
         let secure = settings.secureAggregation

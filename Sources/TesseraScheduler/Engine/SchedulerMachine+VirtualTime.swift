@@ -11,10 +11,27 @@ extension SchedulerMachine {
     }
 
     /// Virtual seconds `worker`'s train task takes on its device, from what the scheduler knows
-    /// of it (its share, the model's size), never from its word.
+    /// of it (its share, the model's size), never from its word; infinity when the device goes
+    /// out of reach before it would finish (its update is lost).
     func virtualSeconds(ofTaskFor worker: String, devices: VirtualDevices) -> Double {
-        devices.trainingSeconds(client: membership[worker]?.clientIndex ?? 0, samples: Int(clamping: trainingLimit(of: worker) ?? 0),
-                                epochs: settings.localEpochs, parameters: global.scalarCount)
+        let client = membership[worker]?.clientIndex ?? 0
+        let seconds = devices.trainingSeconds(client: client, samples: Int(clamping: trainingLimit(of: worker) ?? 0),
+                                              epochs: settings.localEpochs, parameters: global.scalarCount)
+        return devices.device(of: client).staysOnline(from: virtualTime, to: virtualTime + seconds) ? seconds : .infinity
+    }
+
+    /// On virtual time with devices that come and go: `sampled` less those out of reach now,
+    /// made up to `count` from `candidates` drawn uniformly (a few tries) among those in reach.
+    func inReach(_ sampled: [String], of candidates: SamplingCandidates, count: Int) -> [String] {
+        guard let devices, devices.comesAndGoes else { return sampled }
+        func reachable(_ id: String) -> Bool { devices.device(of: membership[id]?.clientIndex ?? 0).isOnline(at: virtualTime) }
+        var kept = sampled.filter(reachable)
+        var uniform = UniformSampler()
+        for _ in 0..<3 where kept.count < count {
+            let more = uniform.sample(candidates, round: 0, count: count, using: &generator).filter { reachable($0) && !kept.contains($0) }
+            kept += more.prefix(count - kept.count)
+        }
+        return kept.sorted()
     }
 
     /// On virtual time: when a task sent to `worker` now counts, and whether that is its
@@ -61,6 +78,6 @@ extension SchedulerMachine {
 
     /// The virtual seconds `round` lasts: until its slowest client, or the deadline.
     func virtualLength(of round: Round) -> Double {
-        min(settings.deadline, round.virtualSeconds.values.max() ?? 0)
+        min(settings.deadline, round.virtualSeconds.values.max() ?? settings.deadline)
     }
 }

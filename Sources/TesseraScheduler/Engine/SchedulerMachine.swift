@@ -169,7 +169,7 @@ public final class SchedulerMachine {
         budget = privateState?.budget ?? PrivacyBudget(settings: settings)
         registrationStart = clock.now
         welcomeText = WelcomeText(settings)
-        devices = settings.clock == .virtual ? VirtualDevices(seed: settings.seed) : nil
+        devices = try settings.makeVirtualDevices()
         self.virtualTime = virtualTime
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
     }

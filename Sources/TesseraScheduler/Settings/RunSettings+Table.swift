@@ -129,6 +129,8 @@ extension RunSettings {
         [
             .choice("simulation.clock", \.clock,
                     summary: "wall: rounds take the time they take; virtual: each sampled client's time is reckoned from its simulated device (VirtualDevices: its share, the model's size, a compute and link speed drawn from the seed), the deadline is in virtual seconds, and the run replays bit for bit from its seed"),
+            .text("simulation.devices", \.devices, accepts: "a CSV file of devices (flops,mbps,latency,online)",
+                  summary: "simulation.clock virtual: each client's device from this file (client i takes row i mod rows; docs/TOPOLOGY.md) instead of drawn from the seed"),
             .choice("training.mode", \.mode,
                     summary: "sync: rounds; fedasync: each update mixed in on arrival (Xie et al. 2019); fedbuff: a server step every buffer_size updates (Nguyen et al. 2022)"),
             strategySetting,

@@ -66,6 +66,8 @@ public struct RunSettings: Sendable, Equatable {
     public var mode = Mode.sync
     /// The clock rounds are reckoned on.
     public var clock = SimulationClock.wall
+    /// On virtual time: a device file (``DeviceTrace``); empty: devices drawn from the seed.
+    public var devices = ""
     /// The aggregation strategy, when it is a built-in one.
     public var strategy = Strategy.fedavg
     /// The name of a strategy a program registered (``StrategyRegistry``), which replaces
@@ -285,6 +287,9 @@ public struct RunSettings: Sendable, Equatable {
             throw SettingError(key: "training.sampler", value: customSampler,
                                message: "cannot be used in a private run, whose accountant needs its Poisson sampling of clients")
         }
+        if !devices.isEmpty && clock != .virtual {
+            throw SettingError(key: "simulation.devices", value: devices, message: "needs simulation.clock virtual: devices' speeds are reckoned on virtual time")
+        }
         if clock == .virtual && secureAggregation {
             throw SettingError(key: "simulation.clock", value: clock.rawValue,
                                message: "virtual time does not run secure aggregation's steps yet: turn off security.secure_aggregation")
@@ -310,6 +315,21 @@ public struct RunSettings: Sendable, Equatable {
         if secureAggregation { try validateSecureAggregation() }
         guard !keys.isEmpty || insecure || Endpoint.isLoopback(bind) else {
             throw SettingError(key: "scheduler.bind", value: bind, message: Self.insecureAdvice)
+        }
+    }
+
+    /// The simulated devices of a run on virtual time (nil on the wall clock).
+    ///
+    /// - Throws: ``SettingError`` for a device file that cannot be read or is malformed.
+    public func makeVirtualDevices() throws -> VirtualDevices? {
+        guard clock == .virtual else { return nil }
+        guard !devices.isEmpty else { return VirtualDevices(seed: seed) }
+        do {
+            return VirtualDevices(seed: seed, trace: try DeviceTrace(contentsOf: devices))
+        } catch let error as DeviceTrace.FormatError {
+            throw SettingError(key: "simulation.devices", value: devices, message: "\(error)")
+        } catch {
+            throw SettingError(key: "simulation.devices", value: devices, message: "cannot be read: \(error.localizedDescription)")
         }
     }
 

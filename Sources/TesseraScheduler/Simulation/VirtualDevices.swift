@@ -18,28 +18,38 @@ public struct VirtualDevices: Sendable {
     public static let spread = 0.5
 
     private let seed: UInt64
+    /// Devices from a file, instead of the draws.
+    private let trace: DeviceTrace?
 
-    /// The devices of the run seeded with `seed`.
-    public init(seed: UInt64) {
+    /// The devices of the run seeded with `seed`, or `trace`'s.
+    public init(seed: UInt64, trace: DeviceTrace? = nil) {
         self.seed = seed
+        self.trace = trace
     }
 
-    /// Client `client`'s compute and link speed factors (1: the median device).
-    func speeds(of client: Int) -> (compute: Double, link: Double) {
+    /// Whether some device is out of reach at times (a trace with online windows).
+    public var comesAndGoes: Bool { trace?.devices.contains { !$0.online.isEmpty } ?? false }
+
+    /// Client `client`'s device: its row of the trace, or a compute and a link speed drawn
+    /// log-normally around the median device's.
+    public func device(of client: Int) -> DeviceTrace.Device {
+        if let trace { return trace.device(of: client) }
         var generator = SeededGenerator(seed: (seed ^ 0x5EED_DE71_CE00_0000) &+ UInt64(client) &* 0x9E37_79B9_7F4A_7C15)
         func logNormal() -> Double {
             let u1 = Double(1 - generator.nextUnitFloat()), u2 = Double(generator.nextUnitFloat())
             return Foundation.exp(Self.spread * (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * .pi * u2))
         }
-        return (logNormal(), logNormal())
+        let (compute, link) = (logNormal(), logNormal())
+        return DeviceTrace.Device(flops: Self.medianFlops * compute, bandwidth: Self.medianBandwidth * link,
+                                  latency: Self.medianLatency / link, online: [])
     }
 
     /// Virtual seconds client `client` takes for a train task: the model (`parameters` floats)
     /// down and up its link, and `epochs` passes over `samples` samples at about six operations
     /// per parameter and sample (forward and backward).
     public func trainingSeconds(client: Int, samples: Int, epochs: Int, parameters: Int) -> Double {
-        let (compute, link) = speeds(of: client)
-        let transfer = 2 * (Double(parameters * 4) / (Self.medianBandwidth * link) + Self.medianLatency / link)
-        return transfer + 6 * Double(parameters) * Double(samples * epochs) / (Self.medianFlops * compute)
+        let device = device(of: client)
+        let transfer = 2 * (Double(parameters * 4) / device.bandwidth + device.latency)
+        return transfer + 6 * Double(parameters) * Double(samples * epochs) / device.flops
     }
 }
