@@ -24,9 +24,9 @@ struct DeviceTraceTests {
     }
 
     @Test(arguments: [("flops,mbps,online\n1e9,20,\n", "has no 'latency' column"),
-                      ("flops,mbps,latency,online\n-1e9,20,0.1,\n", ":2: flops '-1e9' must be a number > 0"),
+                      ("flops,mbps,latency,online\n-1e9,20,0.1,\n", "line 2: flops '-1e9' must be a number > 0"),
                       ("flops,mbps,latency,online\n1e9,20,0.1,5-1\n", "online window '5-1' must be START-END"),
-                      ("flops,mbps,latency,online\n1e9,20,0.1\n", ":2: has 3 fields; the header has 4"),
+                      ("flops,mbps,latency,online\n1e9,20,0.1\n", "line 2: has 3 fields; the header has 4"),
                       ("flops,mbps,latency,online\n", "has no devices")])
     func aMalformedFileSaysWhereAndWhy(text: String, expected: String) throws {
         let path = try Self.file(text)
@@ -37,6 +37,13 @@ struct DeviceTraceTests {
         #expect(performing: { try settings.makeVirtualDevices() }, throws: { error in
             "\(error)".contains("simulation.devices") && "\(error)".contains(expected)
         })
+    }
+
+    @Test func aMissingFileIsNamed() {
+        var settings = RunSettings()
+        settings.clock = .virtual
+        settings.devices = "/nonexistent/devices.csv"
+        #expect(performing: { try settings.makeVirtualDevices() }, throws: { "\($0)".contains("names no file") })
     }
 
     @Test func devicesNeedVirtualTime() {

@@ -324,12 +324,16 @@ public struct RunSettings: Sendable, Equatable {
     public func makeVirtualDevices() throws -> VirtualDevices? {
         guard clock == .virtual else { return nil }
         guard !devices.isEmpty else { return VirtualDevices(seed: seed) }
+        guard FileManager.default.fileExists(atPath: devices) else {
+            throw SettingError(key: "simulation.devices", value: devices,
+                               message: "names no file (a CSV of devices, docs/TOPOLOGY.md; scripts/device_trace.py writes one)")
+        }
         do {
             return VirtualDevices(seed: seed, trace: try DeviceTrace(contentsOf: devices))
         } catch let error as DeviceTrace.FormatError {
-            throw SettingError(key: "simulation.devices", value: devices, message: "\(error)")
+            throw SettingError(key: "simulation.devices", value: devices, message: (error.line.map { "line \($0): " } ?? "") + error.reason)
         } catch {
-            throw SettingError(key: "simulation.devices", value: devices, message: "cannot be read: \(error.localizedDescription)")
+            throw SettingError(key: "simulation.devices", value: devices, message: "cannot be read (\(error.localizedDescription))")
         }
     }
 

@@ -35,7 +35,14 @@ public struct DeviceTrace: Sendable, Equatable {
 
     /// What is wrong with a device file, and where.
     public struct FormatError: Error, CustomStringConvertible {
-        public let description: String
+        /// The file.
+        public let path: String
+        /// The line at fault (1: the header), nil for the file as a whole.
+        public let line: Int?
+        /// What is wrong.
+        public let reason: String
+
+        public var description: String { "\(path)\(line.map { ":\($0)" } ?? ""): \(reason)" }
     }
 
     /// The devices, in file order.
@@ -52,7 +59,7 @@ public struct DeviceTrace: Sendable, Equatable {
     public init(contentsOf path: String) throws {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         func failure(_ line: Int?, _ message: String) -> FormatError {
-            FormatError(description: "\(path)\(line.map { ":\($0)" } ?? ""): \(message)")
+            FormatError(path: path, line: line, reason: message)
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard let header = lines.first?.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) else {
