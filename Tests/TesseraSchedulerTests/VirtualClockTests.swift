@@ -11,20 +11,31 @@ import Testing
 /// for bit from its seed.
 @Suite("Virtual time", .serialized)
 struct VirtualClockTests {
+    /// Two clients' virtual seconds for a task on 100 samples under `settings`.
+    static func times(_ settings: RunSettings) throws -> [Double] {
+        let devices = VirtualDevices(seed: settings.seed)
+        let parameters = try TesseraNN.Model(spec: settings.model, seed: settings.seed).parameters.scalarCount
+        return (0..<2).map { devices.trainingSeconds(client: $0, samples: 100, epochs: settings.localEpochs, parameters: parameters) }
+    }
+
+    /// Workers a and b, 100 samples each, joined under `settings`, with their first tasks and
+    /// which of them is slower in virtual time (by `times`).
+    static func joined(_ settings: RunSettings, times: [Double]) throws
+        -> (InProcessFederation, [PlayedWorker], [[(id: UInt64, task: TrainTask)]], slow: Int, fast: Int) {
+        let federation = try InProcessFederation(settings, shares: ShareSizes(training: [100, 100], heldOut: [0, 0]))
+        let workers = try federation.join(["a", "b"])
+        let tasks = try workers.map { $0.tasks(in: try $0.inbox()) }
+        return times[0] > times[1] ? (federation, workers, tasks, 0, 1) : (federation, workers, tasks, 1, 0)
+    }
+
     /// Two clients with the same share: the one whose device is slower in virtual time is left
     /// out by a virtual deadline between the two, although its update came first in real time.
     @Test func aSlowDevicesUpdateIsLateInVirtualTimeWhenItCameFirst() throws {
         var settings = InProcessFederation.configuration(workers: 2)
         settings.clock = .virtual
-        let devices = VirtualDevices(seed: settings.seed)
-        let parameters = try TesseraNN.Model(spec: settings.model, seed: settings.seed).parameters.scalarCount
-        let shares = ShareSizes(training: [100, 100], heldOut: [0, 0])
-        let times = (0..<2).map { devices.trainingSeconds(client: $0, samples: 100, epochs: settings.localEpochs, parameters: parameters) }
+        let times = try Self.times(settings)
         settings.deadline = (times[0] + times[1]) / 2
-        let federation = try InProcessFederation(settings, shares: shares)
-        let workers = try federation.join(["a", "b"])
-        let tasks = try workers.map { $0.tasks(in: try $0.inbox()) }
-        let (slow, fast) = times[0] > times[1] ? (0, 1) : (1, 0)
+        let (federation, workers, tasks, slow, fast) = try Self.joined(settings, times: times)
         // The slow one answers first in real time.
         try workers[slow].answer(tasks[slow][0], shift: 1, samples: 100)
         try federation.pump()
@@ -42,14 +53,8 @@ struct VirtualClockTests {
         settings.mode = .fedasync
         settings.maxConcurrentTrainers = 2
         settings.clock = .virtual
-        let shares = ShareSizes(training: [100, 100], heldOut: [0, 0])
-        let devices = VirtualDevices(seed: settings.seed)
-        let parameters = try TesseraNN.Model(spec: settings.model, seed: settings.seed).parameters.scalarCount
-        let times = (0..<2).map { devices.trainingSeconds(client: $0, samples: 100, epochs: settings.localEpochs, parameters: parameters) }
-        let federation = try InProcessFederation(settings, shares: shares)
-        let workers = try federation.join(["a", "b"])
-        let tasks = try workers.map { $0.tasks(in: try $0.inbox()) }
-        let (slow, fast) = times[0] > times[1] ? (0, 1) : (1, 0)
+        let times = try Self.times(settings)
+        let (federation, workers, tasks, slow, fast) = try Self.joined(settings, times: times)
         try workers[slow].answer(tasks[slow][0], shift: 1, samples: 100)
         try federation.pump()
         #expect(federation.rounds.isEmpty, "held until the fast one's turn")
