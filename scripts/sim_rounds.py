@@ -35,6 +35,26 @@ def cpu_seconds(pid):
         return 0.0
 
 
+def cpu_by_thread(pid):
+    """CPU seconds of each of `pid`'s threads, summed by name (the kernel pool's threads are
+    `tessera-pool<N>`, ZeroMQ's I/O thread `ZMQbg/IO/0`; the scheduler's loop, evaluations and
+    records run on Dispatch's threads)."""
+    totals = {}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return totals
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        name = "kernel pool" if name.startswith("tessera-pool") else "ZeroMQ I/O" if name.startswith("ZMQbg") else "Dispatch"
+        totals[name] = totals.get(name, 0.0) + cpu_seconds(f"{pid}/task/{tid}")
+    return totals
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=".build/release/tessera")
@@ -88,7 +108,8 @@ training:
         for round_number in (1, args.rounds):
             if line.startswith(f"round {round_number}:"):
                 workers = [p for p in tree(launch.pid) if p != launch.pid]
-                marks[round_number] = (time.monotonic(), cpu_seconds(launch.pid), sum(cpu_seconds(p) for p in workers))
+                marks[round_number] = (time.monotonic(), cpu_seconds(launch.pid), sum(cpu_seconds(p) for p in workers),
+                                       cpu_by_thread(launch.pid))
     launch.wait()
     done.set()
     if launch.returncode != 0 or len(marks) < 2:
@@ -96,7 +117,7 @@ training:
     with open(os.path.join(directory, "runs", "sim", "latest", "metrics.jsonl")) as f:
         rows = [json.loads(line) for line in f][1:]
     rounds = args.rounds - 1
-    (t0, s0, w0), (t1, s1, w1) = marks[1], marks[args.rounds]
+    (t0, s0, w0, threads0), (t1, s1, w1, threads1) = marks[1], marks[args.rounds]
     wall, scheduler, workers = (t1 - t0) / rounds, (s1 - s0) / rounds, (w1 - w0) / rounds
     evaluation = sum(row["evaluationSeconds"] for row in rows) / len(rows)
     print(f"clients {args.clients} on {-(-args.clients // per_process)} processes, {args.sampled} sampled, {args.model}: "
@@ -104,6 +125,10 @@ training:
           f"(of which test-set evaluation {evaluation:.3f} s), workers CPU {workers:.3f} s; "
           f"scheduler without evaluation {100 * (scheduler - evaluation) / wall:.1f}% of the round; "
           f"peak PSS {peak[0] / 1e6:.2f} GB; whole run {time.monotonic() - start:.1f} s")
+    # The evaluation runs on a Dispatch thread and the kernel pool, which also splits the
+    # scheduler's large additions: the split below is by thread, not by task.
+    print("scheduler CPU per round by thread: " + ", ".join(
+        f"{name} {(threads1.get(name, 0) - threads0.get(name, 0)) / rounds:.3f} s" for name in sorted(threads1)))
 
 
 if __name__ == "__main__":

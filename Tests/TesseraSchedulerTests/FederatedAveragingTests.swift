@@ -45,6 +45,28 @@ struct FederatedAveragingTests {
         #expect(throws: SchedulerError.self) { try validated("a", [1, 2], samples: 0, global: global) }
         #expect(throws: SchedulerError.self) { try validated("a", [1, .nan], samples: 1, global: global) }
         #expect(throws: SchedulerError.nothingToAggregate) { try FederatedAveraging.aggregate([]) }
+        for bad: Float in [.infinity, -.infinity, .nan] {
+            #expect(throws: SchedulerError.self) { try validated("a", [1, bad], samples: 1, delta: true, global: global) }
+        }
+        // A finite change that overflows once the model is added back.
+        let large = try ParameterSet([(name: "w", tensor: Tensor([.greatestFiniteMagnitude, 0]))])
+        #expect(throws: SchedulerError.self) {
+            try validated("a", [.greatestFiniteMagnitude, 0], samples: 1, delta: true, global: large)
+        }
+    }
+
+    /// The change `training.max_change_ratio` judges is measured once, on arrival: the norm of a
+    /// delta as sent, or of a whole model's distance from the global one.
+    @Test func theChangeIsMeasuredOnArrival() throws {
+        let global = try ParameterSet([(name: "w", tensor: Tensor([1, 1]))])
+        let whole = try validated("a", [4, 5], samples: 1, global: global)
+        #expect(whole.changeNorm == 5)
+        let delta = try validated("b", [3, 4], samples: 1, delta: true, global: global)
+        #expect(delta.changeNorm == 5)
+        #expect(delta.parameters["w"]?.scalars == [4, 5])
+        let unchecked = ValidatedUpdate(workerID: "c", parameters: whole.parameters, sampleCount: 1)
+        #expect(unchecked.changeNorm == nil)
+        #expect(try unchecked.changeNorm(from: global) == 5)
     }
 
     @Test func settingsThatDoNotFitTogetherAreRejected() throws {

@@ -7,6 +7,10 @@
 #include <cpuid.h>
 #endif
 
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
 #if __has_include(<malloc.h>)
 #include <malloc.h>
 #endif
@@ -15,6 +19,17 @@
 /// primitive; the GEMM microkernel uses this to fetch its C tile while it computes.
 static inline void tessera_prefetch_for_write(const void *address) {
     __builtin_prefetch(address, 1, 3);
+}
+
+/// Names the calling thread `name` (Linux keeps its first 15 bytes; profilers and /proc show
+/// it). Foundation's `Thread.name` does not reach Linux, and Swift cannot call the variadic
+/// `prctl`. Elsewhere a no-op.
+static inline void tessera_name_this_thread(const char *name) {
+#if defined(__linux__)
+    prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+#else
+    (void)name;
+#endif
 }
 
 /// Keeps freed blocks up to `mmap_bytes` in the heap instead of unmapping them, and never

@@ -49,13 +49,19 @@ extension ParameterSet {
         return result
     }
 
-    /// The Euclidean norm over all scalars, accumulated in Double.
+    /// The Euclidean norm over all scalars, accumulated in Double; not finite exactly when a
+    /// scalar is not.
     public func l2Norm() -> Double {
-        var total = 0.0
-        for tensor in tensors {
-            for value in tensor.scalars { total += Double(value) * Double(value) }
-        }
-        return total.squareRoot()
+        tensors.reduce(0) { $0 + $1.squaredSum() }.squareRoot()
+    }
+
+    /// The Euclidean distance between `self` and `other` (the norm of `self - other`, without
+    /// making it), accumulated in Double; not finite exactly when a scalar of either is not.
+    ///
+    /// - Throws: ``NNError`` when the names or shapes differ.
+    public func distance(to other: ParameterSet) throws -> Double {
+        try checkCompatible(with: other, operation: "distance")
+        return try zip(tensors, other.tensors).reduce(0) { $0 + (try $1.0.squaredDistance(to: $1.1)) }.squareRoot()
     }
 
     /// All scalars, tensor after tensor, as one vector.

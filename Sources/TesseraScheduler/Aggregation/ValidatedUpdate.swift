@@ -13,13 +13,25 @@ public struct ValidatedUpdate: Sendable {
     public let sampleCount: UInt64
     /// The metrics it reported that are finite numbers (`loss`: its mean training loss).
     public let metrics: [String: Double]
+    /// The norm of its change from the model it trained from (what `training.max_change_ratio`
+    /// judges), measured while it was checked; nil when the caller did the checks.
+    public let changeNorm: Double?
 
     /// An update whose checks were done by the caller (tests, simulations).
-    public init(workerID: String, parameters: ParameterSet, sampleCount: UInt64, metrics: [String: Double] = [:]) {
+    public init(workerID: String, parameters: ParameterSet, sampleCount: UInt64, metrics: [String: Double] = [:],
+                changeNorm: Double? = nil) {
         self.workerID = workerID
         self.parameters = parameters
         self.sampleCount = sampleCount
         self.metrics = metrics.filter { $0.value.isFinite }
+        self.changeNorm = changeNorm
+    }
+
+    /// The norm of its change from `base`: ``changeNorm`` when known, else measured.
+    ///
+    /// - Throws: ``NNError`` when `base` is named or shaped otherwise.
+    public func changeNorm(from base: ParameterSet) throws -> Double {
+        try changeNorm ?? parameters.distance(to: base)
     }
 
     /// `update` from `workerID` checked against `global`, or why it cannot be used.
@@ -40,13 +52,16 @@ public struct ValidatedUpdate: Sendable {
         } catch {
             throw SchedulerError.unusableUpdate(worker: workerID, reason: "\(error)")
         }
-        guard parameters.tensors.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
+        // One pass measures the change and checks every value: the norm is finite exactly when
+        // every value is.
+        let changeNorm = try update.isDelta ? parameters.l2Norm() : parameters.distance(to: global)
+        guard changeNorm.isFinite else {
             throw SchedulerError.unusableUpdate(worker: workerID, reason: "it holds values that are not finite")
         }
         if update.isDelta {
             try parameters.add(global, scaledBy: 1)
             // A finite change can overflow once the model is added back.
-            guard parameters.tensors.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
+            guard parameters.l2Norm().isFinite else {
                 throw SchedulerError.unusableUpdate(worker: workerID, reason: "its change added to the global model is not finite")
             }
         }
@@ -54,6 +69,7 @@ public struct ValidatedUpdate: Sendable {
         if let name = parameters.names.first(where: { BatchNorm.isVariance($0) && (parameters[$0]?.scalars.contains { $0 < 0 } ?? false) }) {
             throw SchedulerError.unusableUpdate(worker: workerID, reason: "its \(name) holds negative variances")
         }
-        self.init(workerID: workerID, parameters: parameters, sampleCount: update.sampleCount, metrics: update.metrics)
+        self.init(workerID: workerID, parameters: parameters, sampleCount: update.sampleCount, metrics: update.metrics,
+                  changeNorm: changeNorm)
     }
 }

@@ -164,7 +164,7 @@ extension SchedulerMachine {
     /// (judged together), in order; each beyond it is refused with an error reply saying why.
     func screenChanges(of answers: [(update: ValidatedUpdate, messageID: UInt64)], round: Int,
                        into actions: inout [SchedulerAction]) throws -> [ValidatedUpdate] {
-        let norms = try answers.map { try $0.update.parameters.subtracting(global).l2Norm() }
+        let norms = try answers.map { try $0.update.changeNorm(from: global) }
         let (limit, accepted) = changeBound.judge(norms)
         var kept: [ValidatedUpdate] = []
         for (answer, (norm, isAccepted)) in zip(answers, zip(norms, accepted)) {
@@ -187,7 +187,7 @@ extension SchedulerMachine {
     ///
     /// - Throws: ``SchedulerError`` (`.unusableUpdate`) when it is beyond the bound.
     func checkChange(of update: ValidatedUpdate, trainedFrom base: ParameterSet) throws {
-        let norm = try update.parameters.subtracting(base).l2Norm()
+        let norm = try update.changeNorm(from: base)
         let (limit, accepted) = changeBound.judge([norm])
         guard accepted[0] else {
             throw SchedulerError.unusableUpdate(worker: update.workerID, reason: changeRefusal(norm: norm, limit: limit))

@@ -1,4 +1,5 @@
 import Foundation
+import CTesseraKernel
 import Synchronization
 
 /// A fixed pool of kernel threads that runs parallel-for loops over tiles.
@@ -65,8 +66,10 @@ public final class ThreadPool: @unchecked Sendable {
         shares = .allocate(capacity: self.threadCount)
         shares.initialize(repeating: 0..<0, count: self.threadCount)
         for worker in 1..<self.threadCount {
-            let thread = Thread { self.workerLoop(index: worker) }
-            thread.name = "tessera.kernel.\(worker)"
+            let thread = Thread {
+                tessera_name_this_thread("tessera-pool\(worker)")
+                self.workerLoop(index: worker)
+            }
             thread.start()
         }
     }

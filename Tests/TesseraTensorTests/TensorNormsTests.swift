@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+@testable import TesseraTensor
+
+@Suite("Sums of squares")
+struct TensorNormsTests {
+    /// Counts around the 16-float step, so both the vector loop and the tail are used.
+    @Test(arguments: [0, 1, 15, 16, 17, 37, 1000])
+    func matchTheSumElementByElement(count: Int) throws {
+        let x = (0..<count).map { Float($0 % 7) - 3.25 }
+        let y = (0..<count).map { Float($0 % 5) * 0.5 }
+        let expected = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+        let distance = zip(x, y).reduce(0.0) { $0 + (Double($1.0) - Double($1.1)) * (Double($1.0) - Double($1.1)) }
+        #expect(abs(Tensor(x).squaredSum() - expected) <= 1e-9 * max(1, expected))
+        #expect(abs(try Tensor(x).squaredDistance(to: Tensor(y)) - distance) <= 1e-9 * max(1, distance))
+    }
+
+    @Test func aValueThatIsNotFiniteMakesTheSumNotFinite() throws {
+        for bad: Float in [.nan, .infinity, -.infinity] {
+            var values = [Float](repeating: 1, count: 40)
+            for position in [3, 20, 39] {
+                values[position] = bad
+                #expect(!Tensor(values).squaredSum().isFinite)
+                #expect(!(try Tensor([Float](repeating: 0, count: 40)).squaredDistance(to: Tensor(values))).isFinite)
+                values[position] = 1
+            }
+        }
+        // The largest floats still sum to a finite Double.
+        #expect(Tensor([Float](repeating: .greatestFiniteMagnitude, count: 64)).squaredSum().isFinite)
+    }
+
+    @Test func borrowedFloatsAreReadInPlace() throws {
+        let values: [Float] = (0..<33).map { Float($0) / 4 }
+        let bytes = values.withUnsafeBytes { Data($0) }
+        let tensor = try bytes.withUnsafeBytes { raw in
+            try Tensor(shape: [33], borrowing: try #require(BorrowedFloats(base: raw.baseAddress!, count: 33, owner: bytes)))
+        }
+        #expect(tensor.squaredSum() == Tensor(values).squaredSum())
+        #expect(try tensor.squaredDistance(to: Tensor(values)) == 0)
+    }
+
+    @Test func shapesMustMatch() {
+        #expect(throws: TensorError.self) { try Tensor([1, 2]).squaredDistance(to: Tensor([1, 2, 3])) }
+    }
+}
