@@ -82,6 +82,33 @@ struct ReportTests {
         #expect(Self.count("data-point=", in: Self.chart("accuracy", in: html)) == 4)
     }
 
+    /// On virtual time, with clients hosted two to a process: the traces join each hosted
+    /// client's messages, `tessera trace summary` has each round's virtual seconds, and the
+    /// report charts accuracy against the virtual clock and every task on it.
+    @Test func aRunOnVirtualTimeChartsItsClock() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-report-virtual-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let launch = try ProcessHarness(["launch", "smoke", "--rounds", "3", "--workers", "4", "--clients-per-process", "2",
+                                         "--clock", "virtual", "--set", "runs=\(runs.path)"])
+        defer { _ = launch.stop() }
+        let line = try launch.waitForLine(containing: "report: ", timeout: 120)
+        #expect(launch.stop(timeout: 20) == 0)
+        let directory = URL(fileURLWithPath: String(line.split(separator: " ").last ?? "")).deletingLastPathComponent()
+        let trace = try RunTrace(directory: directory)
+        let summary = TraceSummary(trace)
+        let ends = summary.rounds.compactMap { $0.virtual?.end }
+        #expect(ends.count == 3 && ends == ends.sorted() && (ends.first ?? 0) > 0, "\(summary.rounds.map(\.virtual))")
+        let tasks = trace.messages.filter { $0.type == "train task" }
+        #expect(tasks.count == 12 && tasks.allSatisfy { $0.transit != nil && $0.receiver.contains("/") }, "\(tasks.map(\.receiver))")
+        #expect(Set(tasks.compactMap { trace.hosts[$0.receiver] }) == ["worker-000", "worker-001"])
+        #expect(summary.processes.map(\.tasks) == [6, 6], "\(summary.processes.map(\.tasks))")
+        let virtualTasks = trace.spans.filter { $0.name == "virtual task" }
+        #expect(virtualTasks.count == 12 && virtualTasks.allSatisfy { $0.virtual?.end != nil })
+        let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(Self.count("data-point=", in: Self.chart("virtual-accuracy", in: html)) == 3)
+        #expect(Self.count("<title>", in: Self.chart("virtual-timeline", in: html)) == 12)
+    }
+
     /// A private run's report charts the ε spent after each round.
     @Test func aPrivateRunsReportChartsEpsilon() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-report-dp-\(UUID())")

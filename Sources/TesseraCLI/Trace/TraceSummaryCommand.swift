@@ -35,17 +35,20 @@ struct TraceSummaryCommand: ParsableCommand {
 
     private func printRounds(_ summary: TraceSummary) {
         let secure = summary.rounds.contains { $0.secure > 0 }
+        let virtual = summary.rounds.contains { $0.virtual != nil }
         var table = TextTable([summary.asynchronous ? "step" : "round", "seconds", summary.asynchronous ? "tasks" : "sampled",
                                summary.asynchronous ? "applied" : "answered", summary.asynchronous ? "stale" : "late", "lost",
                                "down", "up", "down s", "train s", "up s", "wait s"] + (secure ? ["secure s"] : []) + ["aggr s", "eval s", "other s"]
-                              + (summary.asynchronous ? ["staleness"] : []))
+                              + (summary.asynchronous ? ["staleness"] : []) + (virtual ? ["virtual s", "virtual at"] : []))
         for round in summary.rounds {
             table.append(["\(round.round)", Format.seconds(round.seconds), "\(round.sampled)", "\(round.answered)", "\(round.late)",
                           "\(round.lost)", Format.bytes(round.bytesDown), Format.bytes(round.bytesUp),
                           Format.seconds(round.transferDown), Format.seconds(round.training), Format.seconds(round.transferUp),
                           Format.seconds(round.waiting)] + (secure ? [Format.seconds(round.secure)] : [])
                          + [Format.seconds(round.aggregation), Format.seconds(round.evaluation), Format.seconds(round.other)]
-                         + (summary.asynchronous ? [round.staleness.map { String(format: "%.2f", $0) } ?? "-"] : []))
+                         + (summary.asynchronous ? [round.staleness.map { String(format: "%.2f", $0) } ?? "-"] : [])
+                         + (virtual ? [round.virtual.map { Format.seconds(($0.end ?? $0.start) - $0.start) } ?? "-",
+                                       round.virtual?.end.map(Format.seconds) ?? "-"] : []))
         }
         if summary.rounds.isEmpty { print(summary.asynchronous ? "no server step in the trace" : "no round in the trace") }
         else { table.lines.forEach { print($0) } }
@@ -90,7 +93,8 @@ struct TraceSummaryCommand: ParsableCommand {
                            "bytes_down": round.bytesDown, "bytes_up": round.bytesUp, "transfer_down": round.transferDown,
                            "training": round.training, "transfer_up": round.transferUp, "waiting": round.waiting, "secure": round.secure,
                            "aggregation": round.aggregation, "evaluation": round.evaluation, "other": round.other,
-                           "staleness": round.staleness ?? Double.nan])
+                           "staleness": round.staleness ?? Double.nan,
+                           "virtual_start": round.virtual?.start ?? Double.nan, "virtual_end": round.virtual?.end ?? Double.nan])
         }
         for type in summary.messageTypes {
             printJSONLine(["table": "message", "type": type.type, "count": type.count, "bytes": type.bytes,

@@ -33,8 +33,9 @@ extension SchedulerMachine {
         for worker in pickIdle(run.training.count < target ? target - run.training.count : 0, run: run) {
             let task = try currentTask(&run)
             send(task, to: worker, into: &actions)
-            run.training[worker] = AsyncRun.Task(messageID: task.envelope.id, version: run.version, sentAt: now,
-                                                 virtual: virtualEnd(ofTaskFor: worker))
+            let virtual = virtualEnd(ofTaskFor: worker)
+            run.training[worker] = AsyncRun.Task(messageID: task.envelope.id, version: run.version, sentAt: now, virtual: virtual)
+            if let devices { traceVirtualTask(of: worker, seconds: virtualSeconds(ofTaskFor: worker, devices: devices), round: run.version + 1) }
             if run.buffer != nil { run.bases[run.version] = global }
             run.period.dispatched += 1
         }
@@ -150,7 +151,8 @@ extension SchedulerMachine {
         }
         run.version += 1
         run.period.steps += 1
-        tracer?.span("aggregate", start: start, round: UInt64(run.version))
+        tracer?.span("aggregate", start: start, round: UInt64(run.version),
+                     virtual: devices == nil ? nil : VirtualSpan(start: virtualTime, end: virtualTime))
         if run.version >= settings.rounds || timeIsUp(run) {
             finishTraining(&run, at: now, into: &actions)
         } else if run.version % settings.evaluateEvery == 0 {

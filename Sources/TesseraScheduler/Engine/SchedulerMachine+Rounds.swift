@@ -48,7 +48,11 @@ extension SchedulerMachine {
         var round = Round(number: number, start: now, wallStart: wallClock.now, gather: TaskGather(task: task, workers: sampled,
                                                                           deadline: now + realWait), secure: secure)
         if let devices {
-            for worker in sampled { round.virtualSeconds[worker] = virtualSeconds(ofTaskFor: worker, devices: devices) }
+            for worker in sampled {
+                let seconds = virtualSeconds(ofTaskFor: worker, devices: devices)
+                round.virtualSeconds[worker] = seconds
+                traceVirtualTask(of: worker, seconds: seconds, round: number)
+            }
         }
         dispatch(&round.gather, count: settings.trainerCap, at: now, into: &actions)
         phase = .training(round)
@@ -362,7 +366,11 @@ extension SchedulerMachine {
     func finish(_ round: Round, federated: FederatedEvaluation?, into actions: inout [SchedulerAction]) throws {
         let now = clock.now
         let sampled = round.gather.workers.count
-        if devices != nil { virtualTime += virtualLength(of: round) }
+        if devices != nil {
+            tracer?.span("virtual round", start: TraceEvent.now(), round: UInt64(round.number),
+                         virtual: VirtualSpan(start: virtualTime, end: virtualTime + virtualLength(of: round)))
+            virtualTime += virtualLength(of: round)
+        }
         var result = RoundResult(
             round: round.number, sampled: sampled, received: round.received, late: sampled - round.received,
             aggregated: round.aggregated, accuracy: round.central.accuracy, loss: round.central.loss,

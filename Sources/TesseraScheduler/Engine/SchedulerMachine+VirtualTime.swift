@@ -76,6 +76,15 @@ extension SchedulerMachine {
         return kept
     }
 
+    /// Traces `worker`'s task of `round` (a server step's number when asynchronous) on virtual
+    /// time: from now until `seconds` later, or without an end when it never counts (its device
+    /// leaves first, or it would end past its deadline).
+    func traceVirtualTask(of worker: String, seconds: Double, round: Int) {
+        let counts = seconds <= settings.deadline
+        tracer?.span("virtual task", start: TraceEvent.now(), detail: counts ? nil : seconds.isFinite ? "past its deadline" : "its device leaves first",
+                     round: UInt64(round), peer: worker, virtual: VirtualSpan(start: virtualTime, end: counts ? virtualTime + seconds : nil))
+    }
+
     /// The virtual seconds `round` lasts: until its slowest client, or the deadline.
     func virtualLength(of round: Round) -> Double {
         min(settings.deadline, round.virtualSeconds.values.max() ?? settings.deadline)

@@ -15,14 +15,15 @@ extension TraceSummary {
         }.sorted { $0.type < $1.type }
     }
 
-    /// Per process other than the reference.
+    /// Per process other than the reference; a process hosting clients counts theirs.
     static func processes(_ trace: RunTrace) -> [Process] {
         let scheduler = trace.reference
         let ownSpans = trace.spans.filter { $0.process == scheduler }
+        func process(of party: String?) -> String? { party.map { trace.hosts[$0] ?? $0 } }
         return trace.processes.filter { $0 != scheduler }.map { name in
-            let sent = trace.messages.filter { $0.sender == name }
-            let received = trace.messages.filter { $0.receiver == name }
-            let about = ownSpans.filter { $0.peer == name }
+            let sent = trace.messages.filter { process(of: $0.sender) == name }
+            let received = trace.messages.filter { process(of: $0.receiver) == name }
+            let about = ownSpans.filter { process(of: $0.peer) == name }
             let applied = about.filter { $0.name == "accepted update" }.compactMap(\.staleness)
             let spans = trace.spans.filter { $0.process == name }
             return Process(name: name, registrations: sent.filter { $0.type == "register" }.count,

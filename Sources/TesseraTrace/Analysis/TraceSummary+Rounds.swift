@@ -48,11 +48,13 @@ extension TraceSummary {
                 let task = sent.first { $0.receiver == last.sender }
                 // Transfers are durations: a clock error bound's worth below zero reads as none.
                 round.transferDown = max(0, task?.transit ?? 0)
-                round.training = (training[number] ?? []).filter { $0.process == last.sender }.map(\.seconds).reduce(0, +)
+                // A client hosted with others is named in its process's spans.
+                round.training = (training[number] ?? []).filter { $0.process == last.sender || $0.peer == last.sender }.map(\.seconds).reduce(0, +)
                 round.transferUp = max(0, last.transit ?? 0)
                 round.waiting = max(0, arrival - start - round.transferDown - round.training - round.transferUp)
                 if let unmasked { round.secure = max(0, unmasked.end - arrival) }
             }
+            round.virtual = spans.first { $0.name == "virtual round" }?.virtual
             previous = (number, end)
             return round
         }
@@ -69,6 +71,7 @@ extension TraceSummary {
         let evaluations = Dictionary(own.filter { $0.name == "evaluate" }.map { ($0.round ?? 0, $0) }, uniquingKeysWith: { first, _ in first })
         let firstTask = trace.messages.filter { $0.sender == scheduler && $0.type == "train task" }.compactMap(\.sent).min()
         var previous = firstTask ?? aggregates.first?.start ?? 0
+        var previousVirtual = 0.0
         return aggregates.map { aggregate in
             let number = aggregate.round ?? 0
             let evaluate = evaluations[number]
@@ -76,7 +79,7 @@ extension TraceSummary {
             let window = trace.messages.filter { ($0.sender == scheduler || $0.receiver == scheduler) && $0.time > previous && $0.time <= end }
             let applied = accepted[number - 1] ?? []
             let stalenesses = applied.compactMap(\.staleness)
-            let row = Round(round: number, start: previous, end: end,
+            var row = Round(round: number, start: previous, end: end,
                             sampled: window.filter { $0.sender == scheduler && $0.type == "train task" }.count,
                             answered: applied.count, late: (stale[number - 1] ?? []).count, lost: 0,
                             bytesDown: window.filter { $0.sender == scheduler }.reduce(0) { $0 + $1.bytes },
@@ -84,6 +87,10 @@ extension TraceSummary {
                             transferDown: 0, training: 0, transferUp: 0, waiting: 0,
                             aggregation: aggregate.seconds, evaluation: evaluate?.seconds ?? 0,
                             staleness: stalenesses.isEmpty ? nil : Double(stalenesses.reduce(0, +)) / Double(stalenesses.count))
+            if let virtual = aggregate.virtual {
+                row.virtual = VirtualSpan(start: previousVirtual, end: virtual.start)
+                previousVirtual = virtual.start
+            }
             previous = end
             return row
         }

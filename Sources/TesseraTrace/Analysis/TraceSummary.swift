@@ -43,6 +43,9 @@ public struct TraceSummary: Sendable {
         public var secure: Double = 0
         /// Mean staleness of the updates applied (asynchronous modes).
         public var staleness: Double?
+        /// On virtual time: where the round (or step) lies in virtual seconds since the first
+        /// round; its ``VirtualSpan/end`` is the virtual time at its end.
+        public var virtual: VirtualSpan? = nil
 
         /// Wall time in seconds.
         public var seconds: Double { end - start }

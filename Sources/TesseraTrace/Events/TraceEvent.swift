@@ -34,6 +34,12 @@ public struct TraceEvent: Sendable, Equatable {
     public var detail: String?
     /// Server steps an asynchronous update's model was behind when it arrived.
     public var staleness: Int?
+    /// On virtual time (`simulation.clock: virtual`): when the work began, in virtual seconds
+    /// since the run's first round.
+    public var virtualStart: Double? = nil
+    /// On virtual time: when it ended, in virtual seconds; nil when it never does (a device that
+    /// goes out of reach before its task ends).
+    public var virtualEnd: Double? = nil
 
     /// A message event.
     public static func message(process: String, peer: String, direction: String, type: String,
@@ -45,12 +51,13 @@ public struct TraceEvent: Sendable, Equatable {
     }
 
     /// A span event for work that started at `start` (from ``now()``) and ends now, about
-    /// `round` and `peer` when given.
+    /// `round` and `peer` when given, and on virtual time its ``VirtualSpan``.
     public static func span(process: String, name: String, start: UInt64, detail: String? = nil, round: UInt64? = nil,
-                            peer: String? = nil, staleness: Int? = nil) -> TraceEvent {
+                            peer: String? = nil, staleness: Int? = nil, virtual: VirtualSpan? = nil) -> TraceEvent {
         TraceEvent(kind: "span", wall: Date().timeIntervalSince1970, monoNanoseconds: Self.now(), process: process,
                    peer: peer, direction: nil, type: nil, messageID: nil, replyTo: nil, round: round, bytes: nil,
-                   name: name, startNanoseconds: start, detail: detail, staleness: staleness)
+                   name: name, startNanoseconds: start, detail: detail, staleness: staleness,
+                   virtualStart: virtual?.start, virtualEnd: virtual?.end)
     }
 
     /// Whether this records a message (else a span).
@@ -68,5 +75,19 @@ public struct TraceEvent: Sendable, Equatable {
     /// The monotonic clock, in nanoseconds.
     public static func now() -> UInt64 {
         DispatchTime.now().uptimeNanoseconds
+    }
+}
+
+/// Where a span of work lies on virtual time (`simulation.clock: virtual`), in virtual seconds
+/// since the run's first round.
+public struct VirtualSpan: Sendable, Equatable {
+    /// When it began.
+    public var start: Double
+    /// When it ended; nil when it never does (its device went out of reach first).
+    public var end: Double?
+
+    /// A span from `start` to `end`.
+    public init(start: Double, end: Double?) {
+        (self.start, self.end) = (start, end)
     }
 }

@@ -8,8 +8,8 @@ import Foundation
 /// Header: `{"trace":2,"process":"worker-000","pid":4242,"host":"vm","wall":1796154893.561121,"mono_ns":17672989686910}`.
 /// Message: `{"t":195613,"d":"s","p":"worker-001","m":"train task","id":7,"re":3,"r":1,"b":797080}`
 /// (`d` is `s` sent or `r` received; `re`, the id answered, and `r`, the round, are left out when 0).
-/// Span: `{"t":48491,"s":46563,"n":"train","r":1,"p":"worker-003","st":2,"x":"detail"}` (end and
-/// start; round, peer, staleness and detail only when there are any).
+/// Span: `{"t":48491,"s":46563,"n":"train","r":1,"p":"worker-003","st":2,"vs":12.5,"ve":30.25,"x":"detail"}`
+/// (end and start; round, peer, staleness, virtual start and end, and detail only when there are any).
 enum TraceLine {
     /// The format version this code writes and reads.
     static let version = 2
@@ -67,6 +67,8 @@ enum TraceLine {
             if let round = event.round { line += ",\"r\":"; line += String(round) }
             if let peer = event.peer { line += ",\"p\":"; line += JSONText.quoted(peer) }
             if let staleness = event.staleness { line += ",\"st\":"; line += String(staleness) }
+            if let start = event.virtualStart, start.isFinite { line += ",\"vs\":"; line += String(start) }
+            if let end = event.virtualEnd, end.isFinite { line += ",\"ve\":"; line += String(end) }
             if let detail = event.detail { line += ",\"x\":"; line += JSONText.quoted(detail) }
         }
         line += "}\n"
@@ -86,6 +88,8 @@ enum TraceLine {
         var s: Int64?
         var n: String?
         var st: Int?
+        var vs: Double?
+        var ve: Double?
         var x: String?
 
         /// The event, its clocks and process from `header`.
@@ -100,7 +104,7 @@ enum TraceLine {
             guard let n else { return nil }
             return TraceEvent(kind: "span", wall: header.wall(at: mono), monoNanoseconds: mono, process: header.process, peer: p,
                               direction: nil, type: nil, messageID: nil, replyTo: nil, round: r, bytes: nil, name: n,
-                              startNanoseconds: s.map(header.mono), detail: x, staleness: st)
+                              startNanoseconds: s.map(header.mono), detail: x, staleness: st, virtualStart: vs, virtualEnd: ve)
         }
     }
 }

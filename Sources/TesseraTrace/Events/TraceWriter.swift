@@ -59,8 +59,9 @@ public final class TraceWriter: Sendable {
     /// Records a span of work that began at `start` (``TraceEvent/now()``), about `round` and
     /// `peer` when given.
     public func span(_ name: String, start: UInt64, detail: String? = nil, round: UInt64? = nil, peer: String? = nil,
-                     staleness: Int? = nil) {
-        append(.span(process: process, name: name, start: start, detail: detail, round: round, peer: peer, staleness: staleness))
+                     staleness: Int? = nil, virtual: VirtualSpan? = nil) {
+        append(.span(process: process, name: name, start: start, detail: detail, round: round, peer: peer, staleness: staleness,
+                     virtual: virtual))
     }
 
     /// Appends `event` to the file.

@@ -115,6 +115,10 @@ public enum ChromeTraceExport {
         if let round = span.round { fields.append(#""round":\#(round)"#) }
         if let peer = span.peer { fields.append(#""peer":\#(JSONText.quoted(peer))"#) }
         if let staleness = span.staleness { fields.append(#""staleness":\#(staleness)"#) }
+        if let virtual = span.virtual {
+            fields.append(#""virtual_start":\#(virtual.start)"#)
+            if let end = virtual.end { fields.append(#""virtual_end":\#(end)"#) }
+        }
         if let detail = span.detail { fields.append(#""detail":\#(JSONText.quoted(detail))"#) }
         return "{" + fields.joined(separator: ",") + "}"
     }

@@ -9,7 +9,9 @@ struct PeerResolution {
         var sent: [String: [String: Set<UInt64>]] = [:], received: [String: [String: Set<UInt64>]] = [:]
         for file in files {
             for event in file.events where event.isMessage {
-                guard let peer = event.peer, let id = event.messageID else { continue }
+                guard let raw = event.peer, let id = event.messageID else { continue }
+                // A hosted client's messages go by its process (or, seen from it, the scheduler).
+                let peer = HostedPeer(raw)?.party ?? raw
                 if event.direction == "send" { sent[file.process, default: [:]][peer, default: []].insert(id) }
                 else { received[file.process, default: [:]][peer, default: []].insert(id) }
             }
@@ -30,8 +32,39 @@ struct PeerResolution {
         }
     }
 
+    /// The party a message's `peer` field names, as seen by `process`, and the party on
+    /// `process`'s side: `process` itself, or the client it hosts when the message is a hosted
+    /// client's (docs/TRACES.md). `hosts` learns which process hosts each client.
+    func parties(of peer: String, seenBy process: String, processes: Set<String>, hosts: inout [String: String]) -> (local: String, remote: String) {
+        guard let hosted = HostedPeer(peer) else { return (process, name(of: peer, seenBy: process)) }
+        if processes.contains(hosted.party) {
+            // The scheduler's side: the peer is a client of that process.
+            hosts[hosted.client] = hosted.party
+            return (process, hosted.client)
+        }
+        // The hosting process's side: the client talks to the party named.
+        hosts[hosted.client] = process
+        return (hosted.client, name(of: hosted.party, seenBy: process))
+    }
+
     /// The process `peer` names, as seen by `process`; `peer` itself when no process matches.
     func name(of peer: String, seenBy process: String) -> String {
         names[process]?[peer] ?? peer
+    }
+}
+
+/// A message peer written `CLIENT@PARTY`: a client hosted with others in one process
+/// (docs/PROTOCOL.md, "Many clients in one process"). The scheduler writes the client and its
+/// process's identity; the process writes the client and the scheduler's address.
+struct HostedPeer {
+    /// The hosted client's id.
+    var client: String
+    /// The other side: the hosting process, or the scheduler as the process knows it.
+    var party: String
+
+    /// `peer` split at its first `@`; nil when it names no hosted client.
+    init?(_ peer: String) {
+        guard let at = peer.firstIndex(of: "@"), at != peer.startIndex, peer.index(after: at) != peer.endIndex else { return nil }
+        (client, party) = (String(peer[..<at]), String(peer[peer.index(after: at)...]))
     }
 }

@@ -16,6 +16,8 @@ public struct RunTrace: Sendable {
     public let messages: [TracedMessage]
     /// Every span, in start order.
     public let spans: [TracedSpan]
+    /// The process hosting each client that shares one with others (messages name the client).
+    public let hosts: [String: String]
 
     /// Damage found in the files (torn or corrupt lines), each already skipped.
     public var problems: [TraceProblem] { files.flatMap(\.problems) }
@@ -45,32 +47,41 @@ public struct RunTrace: Sendable {
         let resolve = PeerResolution(files: files, names: names)
 
         var records: [MessageKey: (sends: [TraceEvent], receives: [TraceEvent])] = [:]
+        var hosts: [String: String] = [:]
         for file in files {
             for event in file.events where event.isMessage {
                 guard let id = event.messageID, let rawPeer = event.peer else { continue }
-                let peer = resolve.name(of: rawPeer, seenBy: file.process)
+                let (local, peer) = resolve.parties(of: rawPeer, seenBy: file.process, processes: names, hosts: &hosts)
                 if event.direction == "send" {
-                    records[MessageKey(sender: file.process, receiver: peer, id: id, type: event.type ?? ""), default: ([], [])].sends.append(event)
+                    records[MessageKey(sender: local, receiver: peer, id: id, type: event.type ?? ""), default: ([], [])].sends.append(event)
                 } else {
-                    records[MessageKey(sender: peer, receiver: file.process, id: id, type: event.type ?? ""), default: ([], [])].receives.append(event)
+                    records[MessageKey(sender: peer, receiver: local, id: id, type: event.type ?? ""), default: ([], [])].receives.append(event)
                 }
             }
+        }
+        // A hosted client keeps its process's clock.
+        func withClients(_ offsets: [String: Double]) -> [String: Double] {
+            offsets.merging(hosts.compactMap { client, host in offsets[host].map { (client, $0) } }, uniquingKeysWith: { own, _ in own })
         }
         // Join once on raw clocks (ids are unique but for restarted processes, whose
         // records are joined by time with a wide margin), align the clocks on the unambiguous
         // pairs, then join again on the aligned clocks.
         let rough = Self.join(records, offsets: [:], margin: 10)
-        let estimated = Self.estimateOffsets(rough.filter(\.unambiguous), reference: reference, processes: processes, sameHost: sameHost)
-        let joined = Self.join(records, offsets: estimated.mapValues(\.seconds), margin: 0.05 + (estimated.values.compactMap(\.error).max() ?? 0))
-        offsets = Self.estimateOffsets(joined.filter(\.unambiguous), reference: reference, processes: processes, sameHost: sameHost)
-        let shift = offsets.mapValues(\.seconds)
+        let estimated = Self.estimateOffsets(rough.filter(\.unambiguous), reference: reference, processes: processes, sameHost: sameHost,
+                                             hosts: hosts)
+        let joined = Self.join(records, offsets: withClients(estimated.mapValues(\.seconds)),
+                               margin: 0.05 + (estimated.values.compactMap(\.error).max() ?? 0))
+        offsets = Self.estimateOffsets(joined.filter(\.unambiguous), reference: reference, processes: processes, sameHost: sameHost, hosts: hosts)
+        let shift = withClients(offsets.mapValues(\.seconds))
+        self.hosts = hosts
         messages = joined.map { $0.message(offsets: shift) }.sorted { ($0.time, $0.sender, $0.id) < ($1.time, $1.sender, $1.id) }
         spans = files.flatMap { file in
             let offset = shift[file.process] ?? 0
             return file.events.filter { !$0.isMessage }.map { event in
                 TracedSpan(process: file.process, name: event.name ?? "", start: event.startWall - offset, end: event.wall - offset,
                            round: event.round, peer: event.peer.map { resolve.name(of: $0, seenBy: file.process) },
-                           detail: event.detail, staleness: event.staleness)
+                           detail: event.detail, staleness: event.staleness,
+                           virtual: event.virtualStart.map { VirtualSpan(start: $0, end: event.virtualEnd) })
             }
         }.sorted { ($0.start, $0.process) < ($1.start, $1.process) }
     }
@@ -136,14 +147,17 @@ public struct RunTrace: Sendable {
     /// Offsets of every process from `reference`: none for those on its host (`sameHost`,
     /// already on its clock), and for the others spreading out from those over the processes
     /// that exchanged messages (each aligned against the best-aligned neighbour found first).
-    static func estimateOffsets(_ pairs: [Pair], reference: String, processes: [String], sameHost: Set<String> = []) -> [String: ClockOffset] {
+    static func estimateOffsets(_ pairs: [Pair], reference: String, processes: [String], sameHost: Set<String> = [],
+                                hosts: [String: String] = [:]) -> [String: ClockOffset] {
         var bounds: [String: [String: DelayBounds]] = [:]
         for pair in pairs {
-            guard let send = pair.send, let receive = pair.receive, pair.key.sender != pair.key.receiver else { continue }
+            // A hosted client's messages bound its process's clock.
+            let (sender, receiver) = (hosts[pair.key.sender] ?? pair.key.sender, hosts[pair.key.receiver] ?? pair.key.receiver)
+            guard let send = pair.send, let receive = pair.receive, sender != receiver else { continue }
             let delay = receive.wall - send.wall
             // Stored both ways: from the sender's side it bounds the receiver from above.
-            bounds[pair.key.sender, default: [:]][pair.key.receiver, default: DelayBounds()].note(forward: delay)
-            bounds[pair.key.receiver, default: [:]][pair.key.sender, default: DelayBounds()].note(backward: delay)
+            bounds[sender, default: [:]][receiver, default: DelayBounds()].note(forward: delay)
+            bounds[receiver, default: [:]][sender, default: DelayBounds()].note(backward: delay)
         }
         var offsets: [String: ClockOffset] = [reference: .reference]
         for process in sameHost.subtracting([reference]) {

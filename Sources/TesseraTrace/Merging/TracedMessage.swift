@@ -48,6 +48,8 @@ public struct TracedSpan: Sendable, Equatable {
     public var detail: String?
     /// An asynchronous update's staleness.
     public var staleness: Int?
+    /// On virtual time: where the work lies in virtual seconds.
+    public var virtual: VirtualSpan? = nil
 
     /// Length in seconds.
     public var seconds: Double { end - start }

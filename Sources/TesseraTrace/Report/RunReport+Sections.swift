@@ -93,8 +93,9 @@ extension RunReport {
 
     func labels() -> String {
         guard !files.clients.isEmpty else { return section("Labels per client", nil) }
-        let classes = files.clients.map { ($0["labels"] as? [Int] ?? []).count }.max() ?? 0
-        let rows = files.clients.map { client in
+        let shown = files.clients.prefix(Self.labelRows)
+        let classes = shown.map { ($0["labels"] as? [Int] ?? []).count }.max() ?? 0
+        let rows = shown.map { client in
             let counts = client["labels"] as? [Int] ?? []
             let total = Double(max(1, counts.reduce(0, +)))
             var start = 0.0
@@ -107,8 +108,12 @@ extension RunReport {
         }
         return section("Labels per client", SVGPlot.rows("labels", rows, range: 0...1, xLabel: "share of the client's training samples",
                                                          format: { String(format: "%.0f%%", $0 * 100) },
-                                                         legend: (0..<classes).map { ("\($0)", Self.palette[$0 % Self.palette.count]) }))
+                                                         legend: (0..<classes).map { ("\($0)", Self.palette[$0 % Self.palette.count]) }),
+                       note: files.clients.count > shown.count ? "The first \(shown.count) of \(files.clients.count) clients (clients.json has them all)." : nil)
     }
+
+    /// Clients the labels chart draws at most: a simulated federation has thousands.
+    static let labelRows = 100
 
     func staleness() -> String {
         let values = trace?.spans.filter { $0.process == trace?.reference && $0.name == "accepted update" }.compactMap(\.staleness) ?? []
@@ -144,7 +149,7 @@ extension RunReport {
     private var unit: String { summary?.asynchronous == true ? "server step" : "round" }
     private var xLabel: String { summary?.asynchronous == true ? "server step" : "round" }
 
-    private func section(_ title: String, _ chart: String?, note: String? = nil) -> String {
+    func section(_ title: String, _ chart: String?, note: String? = nil) -> String {
         "<h2>\(HTML.escape(title))</h2>" + (chart ?? "<p class=\"note\">Nothing recorded for this run.</p>") + (note.map { "<p class=\"note\">\(HTML.escape($0))</p>" } ?? "")
     }
 }

@@ -4,7 +4,8 @@ import Foundation
 /// charts readable without JavaScript) with the accuracy and loss per round, the ε a private run
 /// spent, each round's time
 /// broken down, bytes per round, a per-process timeline, each client's labels, the staleness
-/// of an asynchronous run's updates, the topology and command, and the environment.
+/// of an asynchronous run's updates, the topology and command, and the environment; on virtual
+/// time also accuracy against the virtual clock and the clients' tasks on it.
 public struct RunReport {
     /// The run directory.
     public let directory: URL
@@ -32,11 +33,12 @@ public struct RunReport {
     /// The HTML document.
     public func html() -> String {
         let name = files.topologyName ?? directory.lastPathComponent
-        var sections = [header(name: name), accuracy(), loss()] + [privacy()].compactMap { $0 }
+        var sections = [header(name: name), accuracy()] + (onVirtualTime ? [accuracyOnVirtualTime()] : []) + [loss()]
+            + [privacy()].compactMap { $0 }
         // A private run under privacy.private_metrics: nothing per worker or per round's
         // participation, which ε does not cover (the traces' sections and the clients' labels).
         if withheld.isEmpty {
-            sections += [durations(), bytes(), timeline(), labels()]
+            sections += [durations(), bytes(), timeline()] + (onVirtualTime ? [virtualTimeline()] : []) + [labels()]
             if summary?.asynchronous == true { sections.append(staleness()) }
         }
         sections += [configuration(), environment()]

@@ -32,7 +32,8 @@ extension ClientMachine {
     /// device leaves now and the update is lost.
     private func release(_ task: RunningTask, _ answer: Message) -> [ClientAction] {
         running = nil
-        if task.trains { tracer?.span("train", start: task.traceStart, round: task.round) }
+        // A hosted client names itself: its process's trace holds many clients' spans.
+        if task.trains { tracer?.span("train", start: task.traceStart, round: task.round, peer: hosted ? workerID : nil) }
         tracer?.span(task.kindName, start: task.traceStart)
         guard case let .update(update) = answer else { return [send(answer, replyTo: task.replyTo, to: task.sender)] }
         if connection == .connected, task.secure == nil, device.availability.leaves() {
