@@ -191,6 +191,13 @@ public final class WorkerRuntime {
         if host != nil, case let .success(envelope) = received.envelope {
             host?.heard()
             if received.peer.client == nil && hearForHost(envelope.message) { return }
+            // The run's end, said once to the process: every client hears it.
+            if received.peer.client == nil, case .bye = envelope.message {
+                for index in clients.indices {
+                    try perform(clients[index].handle(received.envelope, from: received.peer.hosting(clients[index].workerID)), of: index)
+                }
+                return
+            }
         }
         do {
             if let index {

@@ -102,6 +102,9 @@ struct ReportTests {
         #expect(tasks.count == 12 && tasks.allSatisfy { $0.transit != nil && $0.receiver.contains("/") }, "\(tasks.map(\.receiver))")
         #expect(Set(tasks.compactMap { trace.hosts[$0.receiver] }) == ["worker-000", "worker-001"])
         #expect(summary.processes.map(\.tasks) == [6, 6], "\(summary.processes.map(\.tasks))")
+        // The run's end is said once to each process, for all its clients.
+        let byes = trace.messages.filter { $0.type == "bye" && $0.sender == "scheduler" }
+        #expect(byes.map(\.receiver).sorted() == ["worker-000", "worker-001"] && byes.allSatisfy { $0.received != nil }, "\(byes)")
         let virtualTasks = trace.spans.filter { $0.name == "virtual task" }
         #expect(virtualTasks.count == 12 && virtualTasks.allSatisfy { $0.virtual?.end != nil })
         let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)

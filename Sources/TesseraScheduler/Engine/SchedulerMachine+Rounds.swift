@@ -408,10 +408,19 @@ extension SchedulerMachine {
                        .merging(devices.map { _ in ["virtualTime": String(virtualTime)] } ?? [:]) { first, _ in first })
     }
 
-    /// Tells every worker the run is over, and ends it.
+    /// Tells every worker the run is over, and ends it: a process hosting clients hears it once,
+    /// as itself, for all of them.
     func end(into actions: inout [SchedulerAction]) throws {
+        var told = Set<Data>()
         for id in membership.ids {
-            try send(Envelope(id: takeID(), message: .bye(reason: "run finished")), to: id, into: &actions)
+            guard let peer = membership[id]?.peer else { continue }
+            guard peer.client != nil else {
+                try send(Envelope(id: takeID(), message: .bye(reason: "run finished")), to: id, into: &actions)
+                continue
+            }
+            guard told.insert(peer.bytes).inserted else { continue }
+            actions.append(.send(try EncodedMessage(Envelope(id: takeID(), message: .bye(reason: "run finished")), codec: codec),
+                                 to: PeerID(bytes: peer.bytes)))
         }
         phase = .ended
         actions.append(.finished)
