@@ -263,7 +263,7 @@ public final class WorkerRuntime {
             return ClientMachine(workerID: id, registration: .register(workerID: id, sampleCount: 0, labelHistogram: []),
                                  connection: connection, hosted: true, scheduler: address, clock: clock, device: own, registrationRetry: registrationRetry,
                                  schedulerTimeout: schedulerTimeout, giveUpAfter: giveUpAfter, secureIdentity: secureIdentity,
-                                 tracer: tracer, admit: partitions.admit, makeTrainer: makeTrainer)
+                                 tracer: tracer, admission: partitions, makeTrainer: makeTrainer)
         }
     }
 

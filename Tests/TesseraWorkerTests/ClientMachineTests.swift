@@ -172,17 +172,36 @@ struct ClientMachineTests {
         #expect(schedule.earliest() == 5 && schedule.takeDue(at: 5) == 2 && schedule.earliest() == nil)
     }
 
-    /// A client given `admit` keeps no trainer while idle: the welcome is checked, and the
-    /// trainer is made for each task (from the data its process shares) and dropped after.
+    /// Admits every welcome, keeping the last configuration for all, and counts.
+    final class CountingAdmission: ClientAdmission {
+        let admitted = Atomic<Int>(0)
+        let kept = Mutex<ClientConfiguration?>(nil)
+
+        func admit(_ configuration: ClientConfiguration) throws {
+            admitted.add(1, ordering: .relaxed)
+            kept.withLock { $0 = configuration }
+        }
+
+        func configuration(ofClient index: Int) throws -> ClientConfiguration {
+            var configuration = try #require(kept.withLock { $0 })
+            configuration.clientIndex = index
+            return configuration
+        }
+    }
+
+    /// A client given an admission keeps neither a trainer nor a configuration while idle (only
+    /// its index): the welcome is checked, and the trainer is made for each task (from the data
+    /// its process shares) and dropped after.
     @Test func anIdleHostedClientHoldsNoTrainer() throws {
         let clock = ManualClock()
-        let made = Atomic<Int>(0), admitted = Atomic<Int>(0)
+        let made = Atomic<Int>(0), admission = CountingAdmission()
         let client = ClientMachine(workerID: "h/0", registration: Self.registration, connection: .connected, hosted: true, clock: clock,
-                                   admit: { admitted.add(1, ordering: .relaxed); return $0 },
+                                   admission: admission,
                                    makeTrainer: { made.add(1, ordering: .relaxed); return try LocalTrainer(configuration: $0) })
         _ = client.tick()
         #expect(Self.sent(client.handle(Self.envelope(1, Self.welcome), from: nil)).map(\.message) == [.done(objectCount: 0, byteCount: 0)])
-        #expect(admitted.load(ordering: .relaxed) == 1 && made.load(ordering: .relaxed) == 0 && client.trainer == nil)
+        #expect(admission.admitted.load(ordering: .relaxed) == 1 && made.load(ordering: .relaxed) == 0 && client.trainer == nil)
+        #expect(client.joined == nil && client.joinedIndex != nil)
         let global = try TesseraNN.Model(spec: .logisticRegression, seed: 1).parameters
         let train = Message.trainTask(TrainTask(round: 1, modelVersion: 0, hyperparameters: String(decoding: try JSONEncoder().encode(Hyperparameters()), as: UTF8.self),
                                                 parameters: global))

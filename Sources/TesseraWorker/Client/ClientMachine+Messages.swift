@@ -55,9 +55,10 @@ extension ClientMachine {
     private func welcome(_ configuration: String) -> Message {
         do {
             let client = try ClientConfiguration(json: configuration)
-            if let admit, client.localNormalization == .none {
+            if let admission, client.localNormalization == .none {
                 // Checked, and no trainer kept: one is made for each task.
-                joined = try admit(client)
+                try admission.admit(client)
+                joinedIndex = client.clientIndex
                 logger.debug("joined as client \(client.clientIndex) of \(client.clients)")
             } else {
                 let trainer = try makeTrainer(client)
@@ -77,7 +78,7 @@ extension ClientMachine {
     /// run yet or a task is still running.
     private func startTask(_ envelope: Envelope, from peer: PeerID?) -> [ClientAction] {
         let message = envelope.message
-        guard let joined else {
+        guard joined != nil || joinedIndex != nil else {
             return [send(.errorReply(for: WorkerError.notJoined(worker: workerID, kind: message.kindName)), replyTo: envelope.id, to: peer)]
         }
         if let running {
@@ -98,8 +99,16 @@ extension ClientMachine {
         }
         running = RunningTask(replyTo: envelope.id, sender: peer, kindName: message.kindName, trains: trains, round: round,
                               secure: secure)
-        let makeTrainer = makeTrainer
-        let task = if let trainer { ClientTask(message: message) { trainer } } else { ClientTask(message: message) { try makeTrainer(joined) } }
+        let (makeTrainer, admission, joined, index) = (makeTrainer, admission, joined, joinedIndex)
+        let task = if let trainer {
+            ClientTask(message: message) { trainer }
+        } else {
+            ClientTask(message: message) {
+                if let joined { return try makeTrainer(joined) }
+                guard let admission, let index else { throw WorkerError.notJoined(worker: "client", kind: message.kindName) }
+                return try makeTrainer(admission.configuration(ofClient: index))
+            }
+        }
         return [.startTask(task)]
     }
 

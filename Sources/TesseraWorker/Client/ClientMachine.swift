@@ -50,16 +50,20 @@ public final class ClientMachine {
     /// One logger for every client of a process (a logger each would be a handler each).
     static let logger = Logger(label: "tessera.worker")
     var logger: Logger { Self.logger }
-    /// The run's configuration for this client, once a welcome has given it.
+    /// The run's configuration for this client, once a welcome has given it (a client that
+    /// keeps no trainer while idle: its ``joinedIndex`` instead, the configuration being its
+    /// ``admission``'s).
     @Boxed var joined: ClientConfiguration?
+    /// An admitted client's index in its run, once a welcome has given it.
+    var joinedIndex: Int?
     /// The federated client, kept from its welcome on: by a client on its own (its process
     /// loaded the data for it alone), and by one that keeps entries of its own across rounds
     /// (FedBN). A client given `admit` otherwise makes its trainer for each task (from the data
     /// its process shares) and drops it after, so that an idle one holds no samples.
     @Boxed var trainer: LocalTrainer?
-    /// Checks a welcome's configuration without making a trainer, returning the one to keep
-    /// (nil: the welcome makes the trainer, and it is kept).
-    let admit: (@Sendable (ClientConfiguration) throws -> ClientConfiguration)?
+    /// Checks a welcome's configuration without making a trainer, and keeps the run's
+    /// configuration for all its clients (nil: the welcome makes the trainer, and it is kept).
+    let admission: (any ClientAdmission)?
     /// The task handed to the driver, or finished and held back by the device.
     @Boxed var running: RunningTask?
     /// The secure aggregation round it takes part in, between its keys and its unmasking.
@@ -89,11 +93,11 @@ public final class ClientMachine {
     /// A client `workerID` sending `registration` first when `connected` (to `scheduler`, as log
     /// lines name it), on `clock`, with its simulated `device`, `hosted` by a process that keeps
     /// contact for it or on its own; `makeTrainer` loads its data when welcomed (or, with
-    /// `admit`, for each task, `admit` checking the welcome).
+    /// an `admission`, for each task, the admission checking the welcome).
     public init(workerID: String, registration: Message, connection: Connection, hosted: Bool = false, scheduler: String = "the scheduler", clock: any MonotonicClock,
                 device: SimulatedDevice = SimulatedDevice(), registrationRetry: Double = 5, schedulerTimeout: Double = 10,
                 giveUpAfter: Double = 300, secureIdentity: SigningIdentity? = nil, tracer: TraceWriter? = nil,
-                admit: (@Sendable (ClientConfiguration) throws -> ClientConfiguration)? = nil,
+                admission: (any ClientAdmission)? = nil,
                 makeTrainer: @escaping @Sendable (ClientConfiguration) throws -> LocalTrainer = { try LocalTrainer(configuration: $0) }) {
         self.workerID = workerID
         self.registration = registration
@@ -108,7 +112,7 @@ public final class ClientMachine {
                                    giveUpAfter: hosted ? 0 : giveUpAfter)
         self.secureIdentity = secureIdentity
         self.tracer = tracer
-        self.admit = admit
+        self.admission = admission
         self.makeTrainer = makeTrainer
     }
 

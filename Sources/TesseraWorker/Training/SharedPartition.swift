@@ -42,7 +42,7 @@ public final class SharedPartition: Sendable {
 
 /// The one ``SharedPartition`` the clients of a process use, made by the first welcome and
 /// made again only when a welcome names another run's data or split.
-public final class PartitionCache: Sendable {
+public final class PartitionCache: ClientAdmission {
     private let current = Mutex<SharedPartition?>(nil)
 
     /// An empty cache.
@@ -58,14 +58,22 @@ public final class PartitionCache: Sendable {
         return partition
     }
 
-    /// `configuration` checked and admitted for a client that keeps no trainer while idle: as
-    /// the cached partition's copy (its text and lists shared) with the client's index.
+    /// Checks `configuration` for a client that keeps no trainer while idle, loading its
+    /// run's partition if the cache holds another.
     ///
     /// - Throws: as ``LocalTrainer/init(configuration:partition:)``, without reading samples.
-    public func admit(_ configuration: ClientConfiguration) throws -> ClientConfiguration {
+    public func admit(_ configuration: ClientConfiguration) throws {
         try LocalTrainer.checkSettings(of: configuration)
-        let partition = try partition(for: configuration)
-        try LocalTrainer.check(configuration, against: partition)
-        return partition.configuration(forClient: configuration.clientIndex)
+        try LocalTrainer.check(configuration, against: try partition(for: configuration))
+    }
+
+    /// The cached partition's configuration (its text and lists shared) with client `index`.
+    ///
+    /// - Throws: ``WorkerError`` when no client was admitted yet.
+    public func configuration(ofClient index: Int) throws -> ClientConfiguration {
+        guard let partition = current.withLock({ $0 }) else {
+            throw WorkerError.notJoined(worker: "client \(index)", kind: "train task")
+        }
+        return partition.configuration(forClient: index)
     }
 }
