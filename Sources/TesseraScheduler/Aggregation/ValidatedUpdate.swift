@@ -29,7 +29,7 @@ public struct ValidatedUpdate: Sendable {
 
     /// The norm of its change from `base`: ``changeNorm`` when known, else measured.
     ///
-    /// - Throws: ``NNError`` when `base` is named or shaped otherwise.
+    /// - Throws: ``/TesseraNN/NNError`` when `base` is named or shaped otherwise.
     public func changeNorm(from base: ParameterSet) throws -> Double {
         try changeNorm ?? parameters.distance(to: base)
     }
