@@ -34,18 +34,28 @@ struct SamplingScaleTests {
 
     @Test func theActiveIndexFindsTheActiveByRankInIdOrder() {
         var index = ActiveIndex()
-        for id in (0..<1_000).shuffled() { index.add(String(format: "w%04d", id)) }
-        for id in stride(from: 0, to: 1_000, by: 3) { index.set(String(format: "w%04d", id), active: true) }
-        index.set("w0003", active: false)
-        index.set("w0003", active: false)
-        index.set("nobody", active: true)
-        index.settle()
+        var ids: [String] = []
+        for id in (0..<1_000).shuffled() {
+            ids.append(String(format: "w%04d", id))
+            index.add()
+        }
+        let slot = { (id: String) in ids.firstIndex(of: id)! }
+        // Some set active before the slots are sorted in, some after.
+        for id in stride(from: 0, to: 500, by: 3) { index.set(slot(String(format: "w%04d", id)), active: true) }
+        index.settle(ids: ids)
+        for id in stride(from: 501, to: 1_000, by: 3) { index.set(slot(String(format: "w%04d", id)), active: true) }
+        index.set(slot("w0003"), active: false)
+        index.set(slot("w0003"), active: false)
+        index.set(5_000, active: true)
         let expected = stride(from: 0, to: 1_000, by: 3).filter { $0 != 3 }.map { String(format: "w%04d", $0) }
-        #expect(index.count == expected.count && (0..<index.count).map(index.active(at:)) == expected)
-        // An id added later is sorted in; the active stay active.
-        index.add("w0001a")
-        index.set("w0001a", active: true)
-        #expect(index.active(at: 1) == "w0001a" && index.count == expected.count + 1)
+        #expect(index.count == expected.count && (0..<index.count).map { ids[index.active(at: $0)] } == expected)
+        // A slot added later is merged in; the active stay active.
+        ids.append("w0001a")
+        index.add()
+        index.set(ids.count - 1, active: true)
+        index.settle(ids: ids)
+        #expect(ids[index.active(at: 1)] == "w0001a" && index.count == expected.count + 1)
+        #expect(index.slotsInOrder.map { ids[Int($0)] } == ids.sorted())
     }
 }
 

@@ -45,22 +45,51 @@ public struct Membership: Sendable {
         case lost
     }
 
-    /// One connection: when anything was last heard on it, the workers that speak over it.
-    struct Link {
+    /// One connection: its identity's bytes, when anything was last heard on it, the workers
+    /// that speak over it.
+    struct Link: Sendable {
+        let bytes: Data
         var lastSeen: Double
         /// Whether it went silent and its workers were lost for it.
         var silent = false
-        /// The name its key was admitted under (nil on plain channels).
+        /// The name its key was admitted under (nil on plain channels): every worker over it
+        /// registered with it, as its key is the connection's.
         var credential: String?
-        var members: Set<String> = []
+        /// Its workers' slots.
+        var slots: [Int32] = []
     }
 
-    private(set) var members: [String: Member] = [:]
-    private var byPeer: [PeerID: String] = [:]
-    /// The connections, by their identity's bytes.
-    private var links: [Data: Link] = [:]
+    // A million registered clients must cost little each, so what the scheduler knows of a
+    // worker is kept in arrays by slot (its number in the order it registered), not as a
+    // `Member` in a dictionary: about 110 bytes a worker instead of about 700. A `Member` is
+    // made when asked for.
+
+    /// Each slot's worker id.
+    private var slotIDs: [String] = []
+    /// Each worker's slot, by id.
+    private var slots: [String: Int32] = [:]
+    /// Each slot's connection, an index into ``links``.
+    private var linkOf: [Int32] = []
+    /// Whether each slot is a client hosted by its connection's process (its peer is the
+    /// connection and its id), or the connection itself (its identity is its id).
+    private var hosted: [Bool] = []
+    /// Each slot's client index, −1 before its first welcome.
+    private var clientIndices: [Int32] = []
+    private var reportedSamples: [UInt64] = []
+    private var reportedLabels: [[UInt64]] = []
+    private var statuses: [StatusCode] = []
+    /// The message each welcomed slot's welcome went in, while unanswered.
+    private var welcomes: [Int32: UInt64] = [:]
+    /// The connections, and each one's index by its identity's bytes.
+    private var links: [Link] = []
+    private var linkIndex: [Data: Int32] = [:]
     /// The active workers, countable and indexable in id order.
     private var activeIndex = ActiveIndex()
+
+    /// ``Status`` without the welcome's message id, a byte a slot.
+    private enum StatusCode: UInt8, Sendable {
+        case registered, welcomed, active, lost
+    }
 
     /// Counts the changes to who holds which client and what it registered: a record of the
     /// roster need not be written again while it stays the same.
@@ -70,13 +99,27 @@ public struct Membership: Sendable {
     public init() {}
 
     /// Every worker, by id.
-    public subscript(id: String) -> Member? { members[id] }
+    public subscript(id: String) -> Member? { slots[id].map { member(at: Int($0)) } }
+
+    /// The worker in `slot`, as a ``Member``.
+    private func member(at slot: Int) -> Member {
+        let link = links[Int(linkOf[slot])]
+        let status: Status = switch statuses[slot] {
+        case .registered: .registered
+        case .welcomed: .welcomed(messageID: welcomes[Int32(slot)] ?? 0)
+        case .active: .active
+        case .lost: .lost
+        }
+        return Member(id: slotIDs[slot], peer: PeerID(bytes: link.bytes, client: hosted[slot] ? slotIDs[slot] : nil), credential: link.credential,
+                      clientIndex: clientIndices[slot] < 0 ? nil : Int(clientIndices[slot]), reportedSamples: reportedSamples[slot],
+                      reportedLabels: reportedLabels[slot], status: status)
+    }
 
     /// Ids of all workers, sorted.
-    public var ids: [String] { members.keys.sorted() }
+    public var ids: [String] { slotIDs.sorted() }
 
     /// Ids of active workers, sorted: O(n log n), for uses that need them all.
-    public var active: [String] { members.values.filter { $0.status == .active }.map(\.id).sorted() }
+    public var active: [String] { statuses.indices.filter { statuses[$0] == .active }.map { slotIDs[$0] }.sorted() }
 
     /// How many workers are active.
     public var activeCount: Int { activeIndex.count }
@@ -84,113 +127,148 @@ public struct Membership: Sendable {
     /// The active workers in id order as sampling candidates, each with the samples `samples`
     /// holds it to, listed only as far as a sampler reads them.
     mutating func candidates(samples: @escaping @Sendable (Member) -> Int) -> SamplingCandidates {
-        activeIndex.settle()
-        let (index, members) = (activeIndex, members)
-        return SamplingCandidates(count: index.count) { rank in
-            let id = index.active(at: rank)
-            return SamplingCandidate(workerID: id, samples: members[id].map(samples) ?? 0)
+        activeIndex.settle(ids: slotIDs)
+        let membership = self
+        return SamplingCandidates(count: activeIndex.count) { rank in
+            let member = membership.member(at: membership.activeIndex.active(at: rank))
+            return SamplingCandidate(workerID: member.id, samples: samples(member))
         }
     }
 
-    /// Sets `id`'s status, keeping the active index.
-    private mutating func setStatus(_ id: String, _ status: Status) {
-        guard let old = members[id]?.status, old != status else { return }
-        members[id]?.status = status
-        if (old == .active) != (status == .active) { activeIndex.set(id, active: status == .active) }
+    /// Sets `slot`'s status, keeping the active index and the welcomes.
+    private mutating func setStatus(_ slot: Int, _ status: Status) {
+        let code: StatusCode
+        switch status {
+        case .registered: code = .registered
+        case let .welcomed(messageID):
+            code = .welcomed
+            welcomes[Int32(slot)] = messageID
+        case .active: code = .active
+        case .lost: code = .lost
+        }
+        let old = statuses[slot]
+        guard old != code else { return }
+        statuses[slot] = code
+        if old == .welcomed { welcomes[Int32(slot)] = nil }
+        if (old == .active) != (code == .active) { activeIndex.set(slot, active: code == .active) }
     }
 
     /// How many workers registered.
-    public var count: Int { members.count }
+    public var count: Int { slotIDs.count }
 
-    /// The worker that `peer` speaks for, if any.
-    public func worker(at peer: PeerID) -> String? { byPeer[peer] }
+    /// The worker that `peer` speaks for, if any: a hosted client by its id over its process's
+    /// connection, another worker by its connection's identity.
+    public func worker(at peer: PeerID) -> String? {
+        let id = peer.client ?? String(decoding: peer.bytes, as: UTF8.self)
+        guard let slot = slots[id].map(Int.init), hosted[slot] == (peer.client != nil), links[Int(linkOf[slot])].bytes == peer.bytes else { return nil }
+        return slotIDs[slot]
+    }
 
-    /// Records a registration; returns whether the worker was known already (a restart).
+    /// Records a registration; returns whether the worker was known already (a restart). The
+    /// scheduler has checked that `peer` is the worker's own: its identity is `id`, or it is
+    /// client `id` of its process.
     @discardableResult
     mutating func register(_ id: String, peer: PeerID, credential: String?, samples: UInt64, labels: [UInt64],
                            at now: Double) -> Bool {
         revision += 1
-        // The connection's bytes and the id's text, shared rather than copied for each of a
-        // million clients.
-        let peer = PeerID(bytes: links.index(forKey: peer.bytes).map { links.keys[$0] } ?? peer.bytes,
-                          client: peer.client == id ? id : peer.client)
-        links[peer.bytes, default: Link(lastSeen: now)].credential = credential
-        links[peer.bytes]?.members.insert(id)
-        heard(on: peer, at: now)
-        if let old = members[id] {
-            byPeer[old.peer] = nil
-            if old.peer.bytes != peer.bytes { links[old.peer.bytes]?.members.remove(id) }
-            members[id]?.peer = peer
-            members[id]?.credential = credential
-            members[id]?.reportedSamples = samples
-            members[id]?.reportedLabels = labels
-            byPeer[peer] = id
-            return true
+        let link: Int32
+        if let known = linkIndex[peer.bytes] {
+            link = known
+        } else {
+            link = Int32(links.count)
+            links.append(Link(bytes: peer.bytes, lastSeen: now))
+            linkIndex[peer.bytes] = link
         }
-        members[id] = Member(id: id, peer: peer, credential: credential, clientIndex: nil, reportedSamples: samples,
-                             reportedLabels: labels, status: .registered)
-        activeIndex.add(id)
-        byPeer[peer] = id
-        return false
+        links[Int(link)].credential = credential
+        let known = slots[id].map(Int.init)
+        let slot = known ?? slotIDs.count
+        if let known {
+            let old = Int(linkOf[known])
+            if old != Int(link) {
+                links[old].slots.removeAll { $0 == Int32(known) }
+                links[Int(link)].slots.append(Int32(known))
+                linkOf[known] = link
+            }
+            hosted[known] = peer.client != nil
+            reportedSamples[known] = samples
+            reportedLabels[known] = labels
+        } else {
+            slotIDs.append(id)
+            slots[id] = Int32(slot)
+            linkOf.append(link)
+            hosted.append(peer.client != nil)
+            clientIndices.append(-1)
+            reportedSamples.append(samples)
+            reportedLabels.append(labels)
+            statuses.append(.registered)
+            activeIndex.add()
+            links[Int(link)].slots.append(Int32(slot))
+        }
+        heard(on: peer, at: now)
+        return known != nil
     }
 
     /// When anything was last heard on `id`'s connection.
     public func lastSeen(_ id: String) -> Double? {
-        members[id].flatMap { links[$0.peer.bytes]?.lastSeen }
+        slots[id].map { links[Int(linkOf[Int($0)])].lastSeen }
     }
 
     /// The identities of the connections workers speak over, each as the peer that reaches the
     /// process itself (the scheduler's heartbeats go there).
-    var connections: [PeerID] { links.keys.map { PeerID(bytes: $0) } }
+    var connections: [PeerID] { links.map { PeerID(bytes: $0.bytes) } }
 
     /// Whether workers speak over `peer`'s connection, and the name its key was admitted under.
     func connection(of peer: PeerID) -> (known: Bool, credential: String?) {
-        guard let link = links[peer.bytes], !link.members.isEmpty else { return (false, nil) }
-        return (true, link.credential)
+        guard let index = linkIndex[peer.bytes], !links[Int(index)].slots.isEmpty else { return (false, nil) }
+        return (true, links[Int(index)].credential)
     }
 
     /// Notes a message on `peer`'s connection: its workers are alive, and those it lost by
     /// going silent are active again.
     mutating func heard(on peer: PeerID, at now: Double) {
-        guard var link = links[peer.bytes] else { return }
-        link.lastSeen = now
-        if link.silent {
-            link.silent = false
-            for id in link.members where members[id]?.status == .lost { setStatus(id, .active) }
-        }
-        links[peer.bytes] = link
+        if let index = linkIndex[peer.bytes] { heard(link: Int(index), at: now) }
+    }
+
+    /// Notes a message on connection `index`.
+    private mutating func heard(link index: Int, at now: Double) {
+        links[index].lastSeen = now
+        guard links[index].silent else { return }
+        links[index].silent = false
+        for slot in links[index].slots where statuses[Int(slot)] == .lost { setStatus(Int(slot), .active) }
     }
 
     /// Notes that `id` was sent its welcome in message `messageID`, as client `clientIndex`.
     mutating func welcomed(_ id: String, messageID: UInt64, clientIndex: Int) {
-        setStatus(id, .welcomed(messageID: messageID))
-        members[id]?.clientIndex = clientIndex
+        guard let slot = slots[id].map(Int.init) else { return }
+        setStatus(slot, .welcomed(messageID: messageID))
+        clientIndices[slot] = Int32(clamping: clientIndex)
         revision += 1
     }
 
     /// Notes a message from `id`: it is alive, and a lost worker becomes active again (one
     /// still being welcomed stays so until it answers).
     mutating func heard(from id: String, at now: Double) {
-        guard let member = members[id] else { return }
-        heard(on: member.peer, at: now)
-        if member.status == .lost { setStatus(id, .active) }
+        guard let slot = slots[id].map(Int.init) else { return }
+        heard(link: Int(linkOf[slot]), at: now)
+        if statuses[slot] == .lost { setStatus(slot, .active) }
     }
 
     /// Makes a welcomed worker active if `replyTo` answers its welcome; returns whether it did.
     mutating func answeredWelcome(_ id: String, replyTo: UInt64) -> Bool {
-        guard case let .welcomed(messageID)? = members[id]?.status, messageID == replyTo else { return false }
-        setStatus(id, .active)
+        guard isWelcomed(id, messageID: replyTo), let slot = slots[id] else { return false }
+        setStatus(Int(slot), .active)
         return true
     }
 
     /// Whether `id`'s welcome went out in message `messageID` and is unanswered.
     func isWelcomed(_ id: String, messageID: UInt64) -> Bool {
-        members[id]?.status == .welcomed(messageID: messageID)
+        guard let slot = slots[id] else { return false }
+        return statuses[Int(slot)] == .welcomed && welcomes[slot] == messageID
     }
 
     /// Marks `id` lost.
     mutating func lose(_ id: String) {
-        setStatus(id, .lost)
+        if let slot = slots[id] { setStatus(Int(slot), .lost) }
     }
 
     /// Marks the active workers of connections silent since before `now - timeout` lost;
@@ -198,11 +276,11 @@ public struct Membership: Sendable {
     @discardableResult
     mutating func loseSilent(at now: Double, timeout: Double) -> [String] {
         var lost: [String] = []
-        for (key, link) in links where !link.silent && link.lastSeen < now - timeout {
-            links[key]?.silent = true
-            for id in link.members where members[id]?.status == .active {
-                setStatus(id, .lost)
-                lost.append(id)
+        for index in links.indices where !links[index].silent && links[index].lastSeen < now - timeout {
+            links[index].silent = true
+            for slot in links[index].slots where statuses[Int(slot)] == .active {
+                setStatus(Int(slot), .lost)
+                lost.append(slotIDs[Int(slot)])
             }
         }
         return lost.sorted()

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import TesseraScheduler
+import TesseraTransport
+
+/// What the scheduler knows of its workers, kept by slot: who speaks for whom, liveness per
+/// connection, and welcomes.
+@Suite("Membership")
+struct MembershipTests {
+    @Test func aHostedClientIsItsProcessAndItsIdAndNoOneElse() {
+        var membership = Membership()
+        let process = PeerID("p")
+        membership.register("p/0", peer: process.hosting("p/0"), credential: nil, samples: 0, labels: [], at: 0)
+        membership.register("p/1", peer: process.hosting("p/1"), credential: nil, samples: 0, labels: [], at: 0)
+        membership.register("w", peer: PeerID("w"), credential: "w", samples: 7, labels: [3, 4], at: 0)
+        #expect(membership.worker(at: process.hosting("p/1")) == "p/1")
+        #expect(membership.worker(at: PeerID("q").hosting("p/1")) == nil)
+        #expect(membership.worker(at: process) == nil && membership.worker(at: PeerID("p/1")) == nil)
+        #expect(membership.worker(at: PeerID("w")) == "w" && membership.worker(at: PeerID("x").hosting("w")) == nil)
+        #expect(membership["w"] == Membership.Member(id: "w", peer: PeerID("w"), credential: "w", clientIndex: nil, reportedSamples: 7,
+                                                      reportedLabels: [3, 4], status: .registered))
+        #expect(membership["p/0"]?.peer == process.hosting("p/0") && membership.count == 3 && membership.ids == ["p/0", "p/1", "w"])
+        #expect(membership.connection(of: process.hosting("anyone")).known && Set(membership.connections) == [process, PeerID("w")])
+    }
+
+    @Test func aWelcomeIsAnsweredOnlyByItsMessage() {
+        var membership = Membership()
+        membership.register("a", peer: PeerID("a"), credential: nil, samples: 0, labels: [], at: 0)
+        membership.welcomed("a", messageID: 9, clientIndex: 4)
+        #expect(membership["a"]?.status == .welcomed(messageID: 9) && membership["a"]?.clientIndex == 4)
+        let early = membership.answeredWelcome("a", replyTo: 8)
+        #expect(!early && membership.activeCount == 0)
+        let answered = membership.answeredWelcome("a", replyTo: 9)
+        #expect(answered && membership.activeCount == 1 && membership.active == ["a"])
+        #expect(!membership.isWelcomed("a", messageID: 9))
+        // Registering again (a restart) keeps its client and is welcomed anew.
+        let again = membership.register("a", peer: PeerID("a"), credential: nil, samples: 2, labels: [], at: 1)
+        #expect(again)
+        membership.welcomed("a", messageID: 12, clientIndex: 4)
+        #expect(membership["a"]?.reportedSamples == 2 && membership.isWelcomed("a", messageID: 12) && membership.activeCount == 0)
+    }
+
+    @Test func aSilentConnectionLosesItsClientsTogetherAndHearingItBringsThemBack() {
+        var membership = Membership()
+        for client in 0..<3 { membership.register("p/\(client)", peer: PeerID("p").hosting("p/\(client)"), credential: nil, samples: 0, labels: [], at: 0) }
+        membership.register("w", peer: PeerID("w"), credential: nil, samples: 0, labels: [], at: 0)
+        for (number, id) in ["p/0", "p/1", "p/2", "w"].enumerated() {
+            membership.welcomed(id, messageID: UInt64(number), clientIndex: number)
+            _ = membership.answeredWelcome(id, replyTo: UInt64(number))
+        }
+        membership.heard(on: PeerID("w"), at: 8)
+        let lost = membership.loseSilent(at: 10, timeout: 5)
+        #expect(lost == ["p/0", "p/1", "p/2"] && membership.active == ["w"])
+        let lostAgain = membership.loseSilent(at: 11, timeout: 5)
+        #expect(lostAgain.isEmpty)
+        // Anything heard over the process's connection brings its clients back.
+        membership.heard(on: PeerID("p"), at: 12)
+        #expect(membership.active == ["p/0", "p/1", "p/2", "w"] && membership.lastSeen("p/2") == 12)
+        // One lost on its own (its task failed) is back when heard from.
+        membership.lose("p/1")
+        #expect(membership.activeCount == 3)
+        membership.heard(from: "p/1", at: 13)
+        #expect(membership.activeCount == 4)
+        let candidates = membership.candidates { _ in 1 }
+        #expect((0..<candidates.count).map { candidates[$0].workerID } == ["p/0", "p/1", "p/2", "w"])
+    }
+}
