@@ -118,7 +118,6 @@ public final class WorkerRuntime {
         // does not take its scheduler for gone when it comes back.
         let attention = AttendedClock()
         clients = makeClients(clock: attention)
-        let byID = Dictionary(uniqueKeysWithValues: clients.enumerated().map { ($1.workerID, $0) })
         schedule = TickSchedule(count: clients.count)
         for index in clients.indices { schedule.set(index, to: attention.now) }
         if hostedClients > 0 && !isRouter {
@@ -155,7 +154,7 @@ public final class WorkerRuntime {
             // so that a process hosting many clients keeps up with their messages.
             let drainEnd = attention.now + 0.1
             while true {
-                try dispatch(received, byID: byID)
+                try dispatch(received)
                 guard attention.now < drainEnd, let next = try channel.receive(timeout: 0) else { break }
                 received = next
             }
@@ -185,8 +184,8 @@ public final class WorkerRuntime {
     /// the one client, or, in a process hosting many, to the process itself or the tensor
     /// service). Nothing that goes wrong with one message ends the worker: it is answered with
     /// the error. Only the channel failing (closed, its socket gone) does.
-    private func dispatch(_ received: Delivery, byID: [String: Int]) throws {
-        let index: Int? = if let client = received.peer.client { byID[client] } else { hostedClients > 0 ? nil : 0 }
+    private func dispatch(_ received: Delivery) throws {
+        let index: Int? = if let client = received.peer.client { hostedIndex(of: client) } else { hostedClients > 0 ? nil : 0 }
         if !isRouter, case .success = received.envelope, index.map({ !clients[$0].isOffline }) ?? true { unreachable = nil }
         if host != nil, case let .success(envelope) = received.envelope {
             host?.heard()
@@ -248,23 +247,29 @@ public final class WorkerRuntime {
                                   giveUpAfter: giveUpAfter, secureIdentity: secureIdentity, tracer: tracer)]
         }
         let partitions = PartitionCache()
-        // One for all: a closure each would be a context each.
-        let makeTrainer: @Sendable (ClientConfiguration) throws -> LocalTrainer = { configuration in
+        let setup = ClientSetup(connection: connection, hosted: true, registration: nil, scheduler: address, clock: clock, device: device,
+                                registrationRetry: registrationRetry, schedulerTimeout: schedulerTimeout, giveUpAfter: giveUpAfter,
+                                secureIdentity: secureIdentity, tracer: tracer, admission: partitions) { configuration in
             let partition = try partitions.partition(for: configuration)
             return try LocalTrainer(configuration: partition.configuration(forClient: configuration.clientIndex), partition: partition)
         }
-        let width = String(hostedClients - 1).count
-        return (0..<hostedClients).map { index in
-            let number = String(index)
-            let id = service.workerID + "/" + String(repeating: "0", count: width - number.count) + number
-            // Each its own device: the same profile, its own draws of leaving.
-            var own = device
-            own.availability = own.availability.reseeded(Self.seed(of: id))
-            return ClientMachine(workerID: id, registration: .register(workerID: id, sampleCount: 0, labelHistogram: []),
-                                 connection: connection, hosted: true, scheduler: address, clock: clock, device: own, registrationRetry: registrationRetry,
-                                 schedulerTimeout: schedulerTimeout, giveUpAfter: giveUpAfter, secureIdentity: secureIdentity,
-                                 tracer: tracer, admission: partitions, makeTrainer: makeTrainer)
-        }
+        return (0..<hostedClients).map { ClientMachine(workerID: hostedID(of: $0), setup: setup) }
+    }
+
+    /// Hosted client `index`'s id: the process's id, a slash and the index, zero-padded to the
+    /// width of the largest.
+    private func hostedID(of index: Int) -> String {
+        let number = String(index), width = String(hostedClients - 1).count
+        return service.workerID + "/" + String(repeating: "0", count: max(0, width - number.count)) + number
+    }
+
+    /// The index of the hosted client named `id`, if it is one of this process's: read from
+    /// its name, so that a million clients need no table of names.
+    private func hostedIndex(of id: String) -> Int? {
+        let prefix = service.workerID + "/"
+        guard id.hasPrefix(prefix), let index = Int(id.dropFirst(prefix.count)), (0..<hostedClients).contains(index),
+              hostedID(of: index) == id else { return nil }
+        return index
     }
 
     /// Carries out client `index`'s actions in order (what it sends goes out as that client's

@@ -6,18 +6,18 @@ import TesseraTransport
 @Suite("Scheduler contact")
 struct SchedulerContactTests {
     static func contact(_ clock: any MonotonicClock) -> SchedulerContact {
-        SchedulerContact(clock: clock, registrationRetry: 5, silenceWarning: 10, giveUpAfter: 300)
+        SchedulerContact(at: clock.now, registrationRetry: 5, silenceWarning: 10, giveUpAfter: 300)
     }
 
     /// Unanswered, the registration goes out at once and again every 5 s.
     @Test func anUnansweredRegistrationIsRetried() {
         let clock = ManualClock()
         var contact = Self.contact(clock)
-        var steps = [contact.next()]
+        var steps = [contact.next(at: clock.now)]
         clock.advance(by: 4)
-        steps.append(contact.next())
+        steps.append(contact.next(at: clock.now))
         clock.advance(by: 1)
-        steps.append(contact.next())
+        steps.append(contact.next(at: clock.now))
         #expect(steps == [.register, .none, .register])
     }
 
@@ -26,19 +26,19 @@ struct SchedulerContactTests {
     @Test func silenceIsReportedOnceAndOnlyNotRegisteredRegistersAgain() {
         let clock = ManualClock()
         var contact = Self.contact(clock)
-        _ = contact.next()
-        contact.heard()
+        _ = contact.next(at: clock.now)
+        contact.heard(at: clock.now)
         clock.advance(by: 11)
-        let report = contact.next()
+        let report = contact.next(at: clock.now)
         #expect(report == .reportSilence(11))
         var later: [SchedulerContact.Step] = []
         for _ in 0..<100 {
             clock.advance(by: 1)
-            later.append(contact.next())
+            later.append(contact.next(at: clock.now))
         }
         #expect(later.allSatisfy { $0 == .none })
         contact.notRegistered()
-        let again = contact.next()
+        let again = contact.next(at: clock.now)
         #expect(again == .register)
     }
 
@@ -48,23 +48,23 @@ struct SchedulerContactTests {
         let base = ManualClock()
         let clock = AttendedClock(base)
         var contact = Self.contact(clock)
-        _ = contact.next()
-        contact.heard()
+        _ = contact.next(at: clock.now)
+        contact.heard(at: clock.now)
         base.advance(by: 60)
         clock.attend(turnLasting: 0.1)
-        let step = contact.next()
+        let step = contact.next(at: clock.now)
         #expect(step == .none)
-        #expect(contact.silence < 2)
+        #expect(contact.silence(at: clock.now) < 2)
     }
 
     /// Silent for the give-up time, it gives up.
     @Test func givesUpAfterItsTime() {
         let clock = ManualClock()
         var contact = Self.contact(clock)
-        _ = contact.next()
-        contact.heard()
+        _ = contact.next(at: clock.now)
+        contact.heard(at: clock.now)
         clock.advance(by: 300)
-        let step = contact.next()
+        let step = contact.next(at: clock.now)
         #expect(step == .giveUp(300))
     }
 

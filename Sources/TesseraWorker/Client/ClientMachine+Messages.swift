@@ -18,7 +18,7 @@ extension ClientMachine {
             return [send(.errorReply(for: error), replyTo: error.messageID ?? 0, to: peer)]
         }
         let connected = connection == .connected
-        if connected { contact.heard() }
+        if connected { contact.heard(at: clock.now) }
         let start = TraceEvent.now()
         let reply: Message
         switch envelope.message {
@@ -31,7 +31,7 @@ extension ClientMachine {
             logger.notice("\(scheduler) does not know this worker (\(text)); registering again")
             contact.notRegistered()
             return []
-        case let .welcome(runID, _) where connected && !contact.admits(run: runID):
+        case let .welcome(runID, _) where connected && !contact.admits(run: setup.shared(run: runID)):
             // Another scheduler at the address this worker's scheduler had: it gets neither
             // this worker nor its updates.
             let own = contact.runID ?? "?"
@@ -55,13 +55,13 @@ extension ClientMachine {
     private func welcome(_ configuration: String) -> Message {
         do {
             let client = try ClientConfiguration(json: configuration)
-            if let admission, client.localNormalization == .none {
+            if let admission = setup.admission, client.localNormalization == .none {
                 // Checked, and no trainer kept: one is made for each task.
                 try admission.admit(client)
                 joinedIndex = client.clientIndex
                 logger.debug("joined as client \(client.clientIndex) of \(client.clients)")
             } else {
-                let trainer = try makeTrainer(client)
+                let trainer = try setup.makeTrainer(client)
                 (joined, self.trainer) = (trainer.configuration, trainer)
                 // One line per process would be a million for a million hosted clients.
                 logger.log(level: hosted ? .debug : .info, "joined as client \(client.clientIndex) of \(client.clients), \(trainer.shard.count) samples")
@@ -99,7 +99,7 @@ extension ClientMachine {
         }
         running = RunningTask(replyTo: envelope.id, sender: peer, kindName: message.kindName, trains: trains, round: round,
                               secure: secure)
-        let (makeTrainer, admission, joined, index) = (makeTrainer, admission, joined, joinedIndex)
+        let (makeTrainer, admission, joined, index) = (setup.makeTrainer, setup.admission, joined, joinedIndex)
         let task = if let trainer {
             ClientTask(message: message) { trainer }
         } else {
@@ -127,7 +127,7 @@ extension ClientMachine {
             }
             secureAggregation = session.isFinished ? nil : session
             // A device that leaves in a secure round does so once its masked input is out.
-            if connection == .connected && step.kind == .relayedShares && device.availability.leaves() {
+            if connection == .connected && step.kind == .relayedShares && deviceLeaves() {
                 tracer?.span("simulated leave", start: TraceEvent.now(), detail: "away \(device.availability.away) s after its masked input")
                 offlineUntil = clock.now + device.availability.away
                 secureAggregation = nil

@@ -36,7 +36,7 @@ extension ClientMachine {
         if task.trains { tracer?.span("train", start: task.traceStart, round: task.round, peer: hosted ? workerID : nil) }
         tracer?.span(task.kindName, start: task.traceStart)
         guard case let .update(update) = answer else { return [send(answer, replyTo: task.replyTo, to: task.sender)] }
-        if connection == .connected, task.secure == nil, device.availability.leaves() {
+        if connection == .connected, task.secure == nil, deviceLeaves() {
             tracer?.span("simulated leave", start: TraceEvent.now(), detail: "away \(device.availability.away) s; the update is lost")
             offlineUntil = clock.now + device.availability.away
             return []
@@ -45,7 +45,7 @@ extension ClientMachine {
         // The update stays here; the scheduler gets its keys, then its masked sum's part.
         do {
             let session = try SecureAggregationSession(update: update, taskID: task.replyTo, workerID: workerID,
-                                                       settings: secure, identity: secureIdentity)
+                                                       settings: secure, identity: setup.secureIdentity)
             secureAggregation = session
             return [send(try session.keys(), replyTo: task.replyTo, to: task.sender)]
         } catch {

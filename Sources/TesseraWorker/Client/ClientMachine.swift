@@ -34,25 +34,26 @@ public final class ClientMachine {
     /// Whether the scheduler dismissed it.
     public internal(set) var dismissed = false
 
-    let connection: Connection
+    /// What it has in common with the other clients of its process (kept once for all).
+    let setup: ClientSetup
+    var connection: Connection { setup.connection }
     /// Whether it is one of many clients of a process, which keeps contact for all of them.
-    let hosted: Bool
+    var hosted: Bool { setup.hosted }
     /// Where the scheduler is, as log lines name it.
-    let scheduler: String
-    let registration: Message
-    let clock: any MonotonicClock
-    let started: Double
-    var device: SimulatedDevice
+    var scheduler: String { setup.scheduler }
+    var clock: any MonotonicClock { setup.clock }
+    var tracer: TraceWriter? { setup.tracer }
+    /// The simulated device it is (its leaving drawn by ``deviceLeaves()``).
+    var device: SimulatedDevice { setup.device }
+    /// Its own device, once it drew whether it leaves (nil until then: the setup's profile).
+    @Boxed var drawnDevice: SimulatedDevice?
     var contact: SchedulerContact
-    let makeTrainer: @Sendable (ClientConfiguration) throws -> LocalTrainer
-    let secureIdentity: SigningIdentity?
-    let tracer: TraceWriter?
     /// One logger for every client of a process (a logger each would be a handler each).
     static let logger = Logger(label: "tessera.worker")
     var logger: Logger { Self.logger }
     /// The run's configuration for this client, once a welcome has given it (a client that
     /// keeps no trainer while idle: its ``joinedIndex`` instead, the configuration being its
-    /// ``admission``'s).
+    /// setup's ``ClientSetup/admission``'s).
     @Boxed var joined: ClientConfiguration?
     /// An admitted client's index in its run, once a welcome has given it.
     var joinedIndex: Int?
@@ -61,9 +62,6 @@ public final class ClientMachine {
     /// (FedBN). A client given `admit` otherwise makes its trainer for each task (from the data
     /// its process shares) and drops it after, so that an idle one holds no samples.
     @Boxed var trainer: LocalTrainer?
-    /// Checks a welcome's configuration without making a trainer, and keeps the run's
-    /// configuration for all its clients (nil: the welcome makes the trainer, and it is kept).
-    let admission: (any ClientAdmission)?
     /// The task handed to the driver, or finished and held back by the device.
     @Boxed var running: RunningTask?
     /// The secure aggregation round it takes part in, between its keys and its unmasking.
@@ -90,30 +88,39 @@ public final class ClientMachine {
         var held: (answer: Message, until: Double)?
     }
 
+    /// Client `workerID` of the clients `setup` describes.
+    public init(workerID: String, setup: ClientSetup) {
+        self.workerID = workerID
+        self.setup = setup
+        // A hosted client's process says when the scheduler is silent, and gives up.
+        contact = SchedulerContact(at: setup.started, registrationRetry: setup.registrationRetry,
+                                   silenceWarning: setup.hosted ? .infinity : setup.schedulerTimeout,
+                                   giveUpAfter: setup.hosted ? 0 : setup.giveUpAfter)
+    }
+
     /// A client `workerID` sending `registration` first when `connected` (to `scheduler`, as log
     /// lines name it), on `clock`, with its simulated `device`, `hosted` by a process that keeps
     /// contact for it or on its own; `makeTrainer` loads its data when welcomed (or, with
-    /// an `admission`, for each task, the admission checking the welcome).
-    public init(workerID: String, registration: Message, connection: Connection, hosted: Bool = false, scheduler: String = "the scheduler", clock: any MonotonicClock,
-                device: SimulatedDevice = SimulatedDevice(), registrationRetry: Double = 5, schedulerTimeout: Double = 10,
-                giveUpAfter: Double = 300, secureIdentity: SigningIdentity? = nil, tracer: TraceWriter? = nil,
-                admission: (any ClientAdmission)? = nil,
-                makeTrainer: @escaping @Sendable (ClientConfiguration) throws -> LocalTrainer = { try LocalTrainer(configuration: $0) }) {
-        self.workerID = workerID
-        self.registration = registration
-        self.connection = connection
-        self.hosted = hosted
-        self.scheduler = scheduler
-        self.clock = clock
-        started = clock.now
-        self.device = device
-        // A hosted client's process says when the scheduler is silent, and gives up.
-        contact = SchedulerContact(clock: clock, registrationRetry: registrationRetry, silenceWarning: hosted ? .infinity : schedulerTimeout,
-                                   giveUpAfter: hosted ? 0 : giveUpAfter)
-        self.secureIdentity = secureIdentity
-        self.tracer = tracer
-        self.admission = admission
-        self.makeTrainer = makeTrainer
+    /// an `admission`, for each task, the admission checking the welcome). Its setup is its own.
+    public convenience init(workerID: String, registration: Message, connection: Connection, hosted: Bool = false, scheduler: String = "the scheduler",
+                            clock: any MonotonicClock, device: SimulatedDevice = SimulatedDevice(), registrationRetry: Double = 5,
+                            schedulerTimeout: Double = 10, giveUpAfter: Double = 300, secureIdentity: SigningIdentity? = nil,
+                            tracer: TraceWriter? = nil, admission: (any ClientAdmission)? = nil,
+                            makeTrainer: @escaping @Sendable (ClientConfiguration) throws -> LocalTrainer = { try LocalTrainer(configuration: $0) }) {
+        self.init(workerID: workerID, setup: ClientSetup(connection: connection, hosted: hosted, registration: registration, scheduler: scheduler,
+                                                         clock: clock, device: device, registrationRetry: registrationRetry,
+                                                         schedulerTimeout: schedulerTimeout, giveUpAfter: giveUpAfter,
+                                                         secureIdentity: secureIdentity, tracer: tracer, admission: admission,
+                                                         makeTrainer: makeTrainer))
+    }
+
+    /// Whether its device leaves now (after a task): a draw of its own device's.
+    func deviceLeaves() -> Bool {
+        guard setup.device.availability.leave > 0 else { return false }
+        var own = drawnDevice ?? setup.device(of: workerID)
+        let leaves = own.availability.leaves()
+        drawnDevice = own
+        return leaves
     }
 
     /// Whether the simulated device is away (it hears and says nothing).
@@ -128,9 +135,9 @@ public final class ClientMachine {
         var due = running?.held?.until ?? .infinity
         if connection == .connected {
             if let until = offlineUntil { return until }
-            due = min(due, contact.nextDue)
+            due = min(due, contact.nextDue(now: clock.now))
             if !hosted { due = min(due, lastSent.isFinite ? lastSent + 1 : clock.now) }
-            if let absence = device.availability.nextAbsence(after: clock.now - started) { due = min(due, started + absence) }
+            if let absence = device.availability.nextAbsence(after: clock.now - setup.started) { due = min(due, setup.started + absence) }
         }
         return due.isFinite ? due : nil
     }
@@ -145,9 +152,9 @@ public final class ClientMachine {
     public func tick() -> [ClientAction] {
         let now = clock.now
         guard connection == .connected else { return releaseIfDue(at: now) }
-        if offlineUntil == nil, let end = device.availability.scheduledAbsence(at: now - started) {
+        if offlineUntil == nil, let end = device.availability.scheduledAbsence(at: now - setup.started) {
             tracer?.span("simulated leave", start: TraceEvent.now(), detail: "offline until \(end) s by schedule")
-            offlineUntil = started + end
+            offlineUntil = setup.started + end
             if running?.held != nil { running = nil } else { abandoned = running != nil }
         }
         // A simulated device that is away hears and says nothing until it is back.
@@ -155,21 +162,21 @@ public final class ClientMachine {
             guard now >= until else { return [] }
             offlineUntil = nil
             logger.notice("back (simulated); registering again")
-            contact.restart()
+            contact.restart(at: now)
         }
         var actions: [ClientAction] = []
-        switch contact.next() {
+        switch contact.next(at: now) {
         case .none:
             break
         case .register:
             if hosted {
                 logger.debug("registering with \(scheduler) as \(workerID)")
-            } else if contact.silence >= contact.registrationRetry {
-                logger.warning("no reply from \(scheduler) after \(Int(contact.silence.rounded())) s, retrying")
+            } else if contact.silence(at: now) >= contact.registrationRetry {
+                logger.warning("no reply from \(scheduler) after \(Int(contact.silence(at: now).rounded())) s, retrying")
             } else {
                 logger.info("registering with \(scheduler) as \(workerID)")
             }
-            actions.append(send(registration))
+            actions.append(send(setup.registration(of: workerID)))
         case let .reportSilence(seconds):
             logger.warning("no message from \(scheduler) for \(Int(seconds.rounded())) s (stopped, paused or restarting?); still here, heartbeating")
             tracer?.span("scheduler silent", start: TraceEvent.now(), detail: "\(Int(seconds.rounded())) s")

@@ -21,23 +21,23 @@ struct HostContact {
     /// Contact starting now, the scheduler's silence counted from now.
     init(clock: any MonotonicClock, silenceWarning: Double, giveUpAfter: Double) {
         self.clock = clock
-        contact = SchedulerContact(clock: clock, registrationRetry: .infinity, silenceWarning: silenceWarning, giveUpAfter: giveUpAfter)
-        contact.heard()
+        contact = SchedulerContact(at: clock.now, registrationRetry: .infinity, silenceWarning: silenceWarning, giveUpAfter: giveUpAfter)
+        contact.heard(at: clock.now)
     }
 
     /// A message from the scheduler came.
-    mutating func heard() { contact.heard() }
+    mutating func heard() { contact.heard(at: clock.now) }
 
     /// The process sent something.
     mutating func sent() { lastSent = clock.now }
 
     /// When ``next()`` next has something to do.
-    var nextDue: Double { min(contact.nextDue, lastSent.isFinite ? lastSent + 1 : clock.now) }
+    var nextDue: Double { min(contact.nextDue(now: clock.now), lastSent.isFinite ? lastSent + 1 : clock.now) }
 
     /// What to do now; a heartbeat step counts as sent.
     mutating func next() -> [Step] {
         var steps: [Step] = []
-        switch contact.next() {
+        switch contact.next(at: clock.now) {
         case let .reportSilence(seconds): steps.append(.reportSilence(seconds))
         case let .giveUp(seconds): return [.giveUp(seconds)]
         case .none, .register: break

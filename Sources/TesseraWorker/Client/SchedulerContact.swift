@@ -1,8 +1,10 @@
 import TesseraTransport
 
 /// A connected worker's view of its scheduler: whether it answered the registration, how long
-/// it has been silent, and what to do about it. Silence is measured on an ``/TesseraTransport/AttendedClock``, so
-/// a worker that was itself paused or starved does not take the scheduler for gone.
+/// it has been silent, and what to do about it. Times are the worker's clock's, given to each
+/// call (a million hosted clients keep no clock each); an ``/TesseraTransport/AttendedClock``
+/// measures silence, so a worker that was itself paused or starved does not take the scheduler
+/// for gone.
 ///
 /// A scheduler that never answered is sent the registration again every
 /// `registrationRetry` seconds. One that answered and then went silent for `silenceWarning`
@@ -28,29 +30,27 @@ struct SchedulerContact {
     var giveUpAfter: Double
     /// The run id of the first welcome: a later welcome into another run is not joined.
     private(set) var runID: String?
-    private let clock: any MonotonicClock
     private var answered = false
     private var lastHeard: Double
     private var lastRegistration = -Double.infinity
     private var reported = false
 
-    /// Contact starting now (the registration goes out first).
-    init(clock: any MonotonicClock, registrationRetry: Double, silenceWarning: Double, giveUpAfter: Double) {
-        self.clock = clock
+    /// Contact starting at `now` (the registration goes out first).
+    init(at now: Double, registrationRetry: Double, silenceWarning: Double, giveUpAfter: Double) {
         self.registrationRetry = registrationRetry
         self.silenceWarning = silenceWarning
         self.giveUpAfter = giveUpAfter
-        lastHeard = clock.now
+        lastHeard = now
     }
 
-    /// Seconds since the scheduler was last heard from (or since the start).
-    var silence: Double { clock.now - lastHeard }
+    /// Seconds at `now` since the scheduler was last heard from (or since the start).
+    func silence(at now: Double) -> Double { now - lastHeard }
 
-    /// A message from the scheduler came.
-    mutating func heard() {
+    /// A message from the scheduler came at `now`.
+    mutating func heard(at now: Double) {
         answered = true
         reported = false
-        lastHeard = clock.now
+        lastHeard = now
     }
 
     /// The scheduler does not know this worker (error 101, a restarted scheduler): register as
@@ -60,11 +60,12 @@ struct SchedulerContact {
         lastRegistration = -Double.infinity
     }
 
-    /// Starts over as a worker that never registered (a simulated device back from away).
-    mutating func restart() {
+    /// Starts over at `now` as a worker that never registered (a simulated device back from
+    /// away).
+    mutating func restart(at now: Double) {
         notRegistered()
         reported = false
-        lastHeard = clock.now
+        lastHeard = now
     }
 
     /// Whether a welcome into `run` may be joined: the first sets the run; another is refused
@@ -81,21 +82,22 @@ struct SchedulerContact {
     /// worker).
     var isAnswered: Bool { answered }
 
-    /// When ``next()`` next has something to do (infinity: never, as things stand).
-    var nextDue: Double {
+    /// When ``next(at:)`` next has something to do (infinity: never, as things stand; `now`:
+    /// at once).
+    func nextDue(now: Double) -> Double {
         var due = giveUpAfter > 0 ? lastHeard + giveUpAfter : .infinity
-        if !answered { due = min(due, lastRegistration.isFinite ? lastRegistration + registrationRetry : clock.now) }
+        if !answered { due = min(due, lastRegistration.isFinite ? lastRegistration + registrationRetry : now) }
         if answered && !reported { due = min(due, lastHeard + silenceWarning) }
         return due
     }
 
-    /// What to do now; a `register` step counts as sent.
-    mutating func next() -> Step {
-        let silence = self.silence
+    /// What to do at `now`; a `register` step counts as sent.
+    mutating func next(at now: Double) -> Step {
+        let silence = silence(at: now)
         if giveUpAfter > 0 && silence >= giveUpAfter { return .giveUp(silence) }
         if !answered {
-            guard clock.now - lastRegistration >= registrationRetry else { return .none }
-            lastRegistration = clock.now
+            guard now - lastRegistration >= registrationRetry else { return .none }
+            lastRegistration = now
             return .register
         }
         if silence >= silenceWarning && !reported {
