@@ -93,7 +93,8 @@ let package = Package(
         .target(
             name: "TesseraWorker",
             dependencies: ["TesseraTensor", "TesseraNN", "TesseraData", "TesseraWire", "TesseraTransport", "TesseraTrace", "TesseraSecureAggregation",
-                           .product(name: "HeapModule", package: "swift-collections"), .product(name: "Logging", package: "swift-log")]
+                           .product(name: "HeapModule", package: "swift-collections"), .product(name: "DequeModule", package: "swift-collections"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "TesseraScheduler",

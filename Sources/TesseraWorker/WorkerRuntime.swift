@@ -56,6 +56,8 @@ public final class WorkerRuntime {
     private var dismissed = Set<Int>()
     /// A process hosting clients: its contact with the scheduler for all of them.
     private var host: HostContact?
+    /// A process hosting clients: the registrations it lets wait for an answer at a time.
+    private var registrations = RegistrationWindow()
     /// Forwards on their way to other workers.
     private let forwarder: Forwarder
     /// The endpoint the socket is bound or connected to (with the real port after `tcp://*:0`).
@@ -279,6 +281,8 @@ public final class WorkerRuntime {
         for action in actions {
             switch action {
             case let .send(message, replyTo, peer):
+                // A hosted client's registration waits its turn when many are unanswered.
+                if hostedClients > 0, case .register = message, !registrations.mayRegister(index) { continue }
                 let hosted = hostedClients > 0 ? (peer ?? PeerID(address)).hosting(clients[index].workerID) : peer
                 try send(message, replyTo: replyTo, to: hosted)
             case let .startTask(task):
@@ -290,6 +294,26 @@ public final class WorkerRuntime {
                 dismissed.insert(index)
             case let .giveUp(seconds):
                 throw giveUp(after: seconds)
+            }
+        }
+        let client = clients[index]
+        if registrations.isWaiting(index), client.isRegistered || client.isOffline || dismissed.contains(index) {
+            try settleRegistration(of: index)
+        }
+    }
+
+    /// Hosted client `index` waits for its registration's answer no more (answered, away or
+    /// dismissed): the registrations whose turn came go out.
+    private func settleRegistration(of index: Int) throws {
+        var settling = [index]
+        while let settled = settling.popLast() {
+            for next in registrations.settled(settled) {
+                let client = clients[next]
+                if client.isRegistered || client.isOffline || dismissed.contains(next) {
+                    settling.append(next)
+                } else {
+                    try send(client.registration, replyTo: 0, to: PeerID(address).hosting(client.workerID))
+                }
             }
         }
     }

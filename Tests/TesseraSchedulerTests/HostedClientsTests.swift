@@ -38,6 +38,22 @@ struct HostedClientsTests {
         #expect((rounds.last?["accuracy"] as? Double ?? 0) > 0.5, "\(rounds)")
     }
 
+    /// More clients than a process lets register at a time (``RegistrationWindow``): the rest
+    /// wait their turn, and every one registers, joins and can be sampled.
+    @Test func moreClientsThanTheRegistrationWindowAllJoin() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-hosted-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (scheduler, endpoint) = try startScheduler(["--workers", "2500", "--rounds", "2", "--model", "logreg", "--data", "synthetic",
+                                                        "--fraction", "0.004", "--run-dir", directory.path])
+        defer { _ = scheduler.stop() }
+        let host = try ProcessHarness(["worker", "--connect", endpoint, "--id", "many", "--clients", "2500", "--no-trace"], includingErrors: true)
+        defer { _ = host.stop() }
+        _ = try scheduler.waitForLine(containing: "final accuracy", timeout: 120)
+        #expect(scheduler.outputLines.contains { $0.contains("2500 of 2500 workers registered") }, "\(scheduler.outputLines.prefix(20))")
+        let rounds = Self.rounds(in: directory)
+        #expect(rounds.count == 2 && rounds.allSatisfy { Self.contributors($0).count == 10 }, "\(rounds)")
+    }
+
     @Test func aHostKilledMidRunLosesItsClientsTogetherAndBringsThemBack() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-hosted-kill-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -125,6 +125,10 @@ public final class ClientMachine {
 
     /// Whether the simulated device is away (it hears and says nothing).
     public var isOffline: Bool { offlineUntil != nil }
+    /// Whether the scheduler answered since it last registered (or was told to register again).
+    public var isRegistered: Bool { contact.isAnswered }
+    /// What it registers with.
+    public var registration: Message { setup.registration(of: workerID) }
     /// Whether a task is running or its answer is held back.
     public var isBusy: Bool { running != nil }
 
@@ -176,7 +180,7 @@ public final class ClientMachine {
             } else {
                 logger.info("registering with \(scheduler) as \(workerID)")
             }
-            actions.append(send(setup.registration(of: workerID)))
+            actions.append(send(registration))
         case let .reportSilence(seconds):
             logger.warning("no message from \(scheduler) for \(Int(seconds.rounded())) s (stopped, paused or restarting?); still here, heartbeating")
             tracer?.span("scheduler silent", start: TraceEvent.now(), detail: "\(Int(seconds.rounded())) s")
