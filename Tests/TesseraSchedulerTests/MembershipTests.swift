@@ -21,6 +21,9 @@ struct MembershipTests {
                                                       reportedLabels: [3, 4], status: .registered))
         #expect(membership["p/0"]?.peer == process.hosting("p/0") && membership.count == 3 && membership.ids == ["p/0", "p/1", "w"])
         #expect(membership.connection(of: process.hosting("anyone")).known && Set(membership.connections) == [process, PeerID("w")])
+        // The run's end goes to the worker on its own and once to the process.
+        #expect(membership.farewells.workers == ["w"] && membership.farewells.processes == [process])
+        #expect(membership.isActive("p/0") == false && membership.isActive("nobody") == false)
     }
 
     @Test func aWelcomeIsAnsweredOnlyByItsMessage() {

@@ -245,7 +245,7 @@ extension SchedulerMachine {
         }
         // Idle workers silent for the timeout are lost too (checked here, not on every fill).
         membership.loseSilent(at: now, timeout: settings.heartbeatTimeout)
-        run.overdue = run.overdue.filter { membership[$0]?.status == .active }
+        run.overdue = run.overdue.filter(membership.isActive)
         guard case .asynchronous = phase else { return }
         run.releaseBases()
         try fill(&run, at: now, into: &actions)

@@ -108,7 +108,7 @@ extension SchedulerMachine {
         phase = .joining(progress)
         guard progress.next == order.count, progress.loading.isEmpty else { return }
         // Workers given up while joining (died, or silent) are left out when enough joined.
-        let joined = order.filter { membership[$0]?.status == .active }
+        let joined = order.filter(membership.isActive)
         guard joined.count >= settings.quorum else {
             let joinedSet = Set(joined)
             return fail(.joinTimedOut(workers: order.filter { !joinedSet.contains($0) }), into: &actions)
@@ -118,7 +118,7 @@ extension SchedulerMachine {
         }
         // Resuming from a checkpoint without the sampler's state (written before it was kept):
         // replay the draws of the rounds already run, as if every worker had been active.
-        if !restoredSampler {
+        if !restoredSampler && firstRound > 1 {
             let everyone = SamplingCandidates(membership.ids.map { SamplingCandidate(workerID: $0, samples: 0) })
             var uniform = UniformSampler()
             for round in 1..<max(1, firstRound) {

@@ -27,7 +27,7 @@ extension SchedulerMachine {
                     ?? Int(clamping: member.reportedSamples)
             }
             let chosen = Set(clientSampler.sample(candidates, round: number, count: count, using: &generator))
-                .filter { membership[$0]?.status == .active }
+                .filter(membership.isActive)
             if chosen.isEmpty {
                 var uniform = UniformSampler()
                 sampled = inReach(uniform.sample(candidates, round: number, count: count, using: &generator).sorted(), of: candidates, count: count)
@@ -411,16 +411,12 @@ extension SchedulerMachine {
     /// Tells every worker the run is over, and ends it: a process hosting clients hears it once,
     /// as itself, for all of them.
     func end(into actions: inout [SchedulerAction]) throws {
-        var told = Set<Data>()
-        for id in membership.ids {
-            guard let peer = membership[id]?.peer else { continue }
-            guard peer.client != nil else {
-                try send(Envelope(id: takeID(), message: .bye(reason: "run finished")), to: id, into: &actions)
-                continue
-            }
-            guard told.insert(peer.bytes).inserted else { continue }
-            actions.append(.send(try EncodedMessage(Envelope(id: takeID(), message: .bye(reason: "run finished")), codec: codec),
-                                 to: PeerID(bytes: peer.bytes)))
+        let (workers, processes) = membership.farewells
+        for id in workers {
+            try send(Envelope(id: takeID(), message: .bye(reason: "run finished")), to: id, into: &actions)
+        }
+        for process in processes {
+            actions.append(.send(try EncodedMessage(Envelope(id: takeID(), message: .bye(reason: "run finished")), codec: codec), to: process))
         }
         phase = .ended
         actions.append(.finished)

@@ -121,6 +121,23 @@ public struct Membership: Sendable {
     /// Ids of active workers, sorted: O(n log n), for uses that need them all.
     public var active: [String] { statuses.indices.filter { statuses[$0] == .active }.map { slotIDs[$0] }.sorted() }
 
+    /// Whether `id` is active.
+    public func isActive(_ id: String) -> Bool {
+        slots[id].map { statuses[Int($0)] == .active } ?? false
+    }
+
+    /// Who hears the run's end: each worker on a connection of its own (by id, sorted), and
+    /// each process hosting clients once, as itself (sorted by identity). Work in proportion to
+    /// the connections and those workers, not to the hosted clients.
+    var farewells: (workers: [String], processes: [PeerID]) {
+        var workers: [String] = [], processes: [PeerID] = []
+        for link in links {
+            for slot in link.slots.map(Int.init) where !hosted[slot] { workers.append(slotIDs[slot]) }
+            if link.slots.contains(where: { hosted[Int($0)] }) { processes.append(PeerID(bytes: link.bytes)) }
+        }
+        return (workers.sorted(), processes.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) })
+    }
+
     /// How many workers are active.
     public var activeCount: Int { activeIndex.count }
 
