@@ -12,13 +12,12 @@ struct WelcomeText {
     /// The texts for `settings`' clients.
     init(_ settings: RunSettings) {
         self.settings = settings
-        let marker = "\"clientIndex\":0,"
-        guard let text = try? settings.clientConfiguration(index: 0).json(), let found = text.range(of: marker),
-              text.range(of: marker, range: found.upperBound..<text.endIndex) == nil else {
+        guard let text = try? settings.clientConfiguration(index: 0).json(), let split = ClientConfiguration.splitAtIndex(text),
+              split.index == 0 else {
             parts = nil
             return
         }
-        parts = (String(text[..<found.lowerBound]) + "\"clientIndex\":", "," + String(text[found.upperBound...]))
+        parts = (String(split.head), String(split.tail))
     }
 
     /// Whether texts are joined (else each is encoded).

@@ -54,7 +54,7 @@ extension ClientMachine {
     /// Sets up the client from a welcome: done (ready), or the error that keeps it out.
     private func welcome(_ configuration: String) -> Message {
         do {
-            let client = try ClientConfiguration(json: configuration)
+            let client = try setup.welcomes.configuration(from: configuration)
             if let admission = setup.admission, client.localNormalization == .none {
                 // Checked, and no trainer kept: one is made for each task.
                 try admission.admit(client)

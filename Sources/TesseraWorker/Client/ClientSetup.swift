@@ -28,6 +28,8 @@ public final class ClientSetup {
     /// configuration for all the clients (nil: a welcome makes the trainer, and it is kept).
     let admission: (any ClientAdmission)?
     let makeTrainer: @Sendable (ClientConfiguration) throws -> LocalTrainer
+    /// Decodes the clients' welcomes, each run's text once.
+    let welcomes = WelcomeDecoder()
     /// The registration its one client sends (nil: each client registers with its id, no
     /// samples and no labels, as hosted clients do).
     private let registration: Message?
