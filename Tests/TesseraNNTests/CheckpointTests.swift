@@ -19,6 +19,10 @@ struct CheckpointTests {
         #expect(bias["data_offsets"] as? [Int] == [31_360, 31_400])
         #expect((header["__metadata__"] as? [String: String])?["model"] == "logreg")
         #expect(file.count == 8 + length + 31_400)
+        // The data is each value's little-endian float32 bytes, in order.
+        let weights = model.parameters["fc1.weight"]!.scalars
+        let data = file.subdata(in: (8 + length)..<(8 + length + 8))
+        #expect(Array(data) == weights.prefix(2).flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value.bitPattern >> (8 * $0)) } })
     }
 
     @Test func roundTripsParametersOptimizerStateAndMetadata() throws {

@@ -23,10 +23,16 @@ public enum SafeTensors {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(json)
         for (_, tensor) in tensors {
-            tensor.scalars.withUnsafeBufferPointer { values in
-                for value in values {
+            tensor.withFloats { values, count in
+                guard let values else { return }
+                #if _endian(little)
+                // The floats' bytes as they are: one copy, not one append a value.
+                file.append(UnsafeRawPointer(values).assumingMemoryBound(to: UInt8.self), count: count * 4)
+                #else
+                for value in UnsafeBufferPointer(start: values, count: count) {
                     withUnsafeBytes(of: value.bitPattern.littleEndian) { file.append(contentsOf: $0) }
                 }
+                #endif
             }
         }
         return file

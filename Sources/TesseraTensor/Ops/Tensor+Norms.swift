@@ -20,13 +20,14 @@ extension Tensor {
         }
     }
 
-    /// Calls `body` with the elements and their count, reading a received message's floats in
-    /// place rather than copying them.
-    private func withFloats<Result>(_ body: (UnsafePointer<Float>?, Int) -> Result) -> Result {
+    /// Calls `body` with the elements (row-major) and their count, reading a received
+    /// message's floats in place rather than copying them. The pointer is valid only inside
+    /// `body`.
+    public func withFloats<Result>(_ body: (UnsafePointer<Float>?, Int) throws -> Result) rethrows -> Result {
         if let borrowed {
-            return borrowed.base.withMemoryRebound(to: Float.self, capacity: borrowed.count) { body($0, borrowed.count) }
+            return try borrowed.base.withMemoryRebound(to: Float.self, capacity: borrowed.count) { try body($0, borrowed.count) }
         }
-        return storage.withUnsafeBufferPointer { body($0.baseAddress, $0.count) }
+        return try storage.withUnsafeBufferPointer { try body($0.baseAddress, $0.count) }
     }
 }
 
