@@ -1,20 +1,12 @@
 import TesseraNN
 
 /// The floor every strategy stands on: no single update may move the model far more than the
-/// others do. An update is judged by its change (its model minus the model it trained from): the
-/// change's L2 norm per square root of the samples it trained on (``scaled(_:samples:)``). One over
-/// `ratio` times the **reference** is refused, the reference being the lower median of the
-/// scaled norms of the updates judged together (a synchronous round's) and of the last
+/// others do. An update whose change (its model minus the model it trained from) has an L2 norm
+/// over `ratio` times the **reference** is refused, the reference being the lower median of the
+/// norms of the updates judged together (a synchronous round's) and of the last
 /// ``memory`` accepted before them. The lower median is the smaller middle value, so one huge
 /// change out of two (or a minority of any size) never sets its own bar; the first update of a
 /// run, alone, is its own reference and passes.
-///
-/// Why per square root of the samples: a client with a hundred times the samples takes a
-/// hundred times the steps, and its honest change is several times larger (about ten times, as
-/// a random walk's). Judged by the norm alone, a power-law federation's largest clients were
-/// refused. The samples are those the update claims. They are held to the client's share
-/// before this (``SchedulerMachine/checkClaims(of:from:round:)``), so a client gets no more room
-/// than its real share gives.
 ///
 /// This stops an update of 1e30s, or one scaled up to outweigh the rest; it does not stop one
 /// of ordinary size pointing the wrong way (robust aggregation does). Complexity: sorting the
@@ -31,14 +23,8 @@ struct ChangeBound: Sendable {
         self.ratio = ratio
     }
 
-    /// A change of L2 norm `norm` from an update of `samples` samples, as it is judged.
-    static func scaled(_ norm: Double, samples: UInt64) -> Double {
-        norm / Double(max(1, samples)).squareRoot()
-    }
-
-    /// Judges the changes of scaled norms `norms` together: the largest scaled norm allowed
-    /// (infinity with no bound) and, for each, whether it is within it. Those accepted are
-    /// remembered.
+    /// Judges the changes of norms `norms` together: the largest norm allowed (infinity with no
+    /// bound) and, for each, whether it is within it. Those accepted are remembered.
     mutating func judge(_ norms: [Double]) -> (limit: Double, accepted: [Bool]) {
         let pool = (recent + norms).filter(\.isFinite).sorted()
         let limit = ratio > 0 ? ratio * (pool.isEmpty ? 0 : pool[(pool.count - 1) / 2]) : .infinity

@@ -169,15 +169,14 @@ extension SchedulerMachine {
     func screenChanges(of answers: [(update: ValidatedUpdate, messageID: UInt64)], round: Int,
                        into actions: inout [SchedulerAction]) throws -> [ValidatedUpdate] {
         let norms = try answers.map { try $0.update.changeNorm(from: global) }
-        let (limit, accepted) = changeBound.judge(zip(answers, norms).map { ChangeBound.scaled($1, samples: $0.update.sampleCount) })
+        let (limit, accepted) = changeBound.judge(norms)
         var kept: [ValidatedUpdate] = []
         for (answer, (norm, isAccepted)) in zip(answers, zip(norms, accepted)) {
             guard !isAccepted else {
                 kept.append(answer.update)
                 continue
             }
-            let error = SchedulerError.unusableUpdate(worker: answer.update.workerID,
-                                                      reason: changeRefusal(norm: norm, samples: answer.update.sampleCount, limit: limit))
+            let error = SchedulerError.unusableUpdate(worker: answer.update.workerID, reason: changeRefusal(norm: norm, limit: limit))
             noteRefusal(error)
             logger.warning("round \(round): \(error)")
             tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(error)", round: UInt64(round), peer: answer.update.workerID)
@@ -193,18 +192,16 @@ extension SchedulerMachine {
     /// - Throws: ``SchedulerError`` (`.unusableUpdate`) when it is beyond the bound.
     func checkChange(of update: ValidatedUpdate, trainedFrom base: ParameterSet) throws {
         let norm = try update.changeNorm(from: base)
-        let (limit, accepted) = changeBound.judge([ChangeBound.scaled(norm, samples: update.sampleCount)])
+        let (limit, accepted) = changeBound.judge([norm])
         guard accepted[0] else {
-            throw SchedulerError.unusableUpdate(worker: update.workerID, reason: changeRefusal(norm: norm, samples: update.sampleCount, limit: limit))
+            throw SchedulerError.unusableUpdate(worker: update.workerID, reason: changeRefusal(norm: norm, limit: limit))
         }
     }
 
-    /// Why a change of norm `norm` from `samples` samples is refused when `limit` is the most
-    /// allowed (per square root of the samples).
-    private func changeRefusal(norm: Double, samples: UInt64, limit: Double) -> String {
+    /// Why a change of norm `norm` is refused when `limit` is the most allowed.
+    private func changeRefusal(norm: Double, limit: Double) -> String {
         guard norm.isFinite else { return "its change is not finite" }
-        let scaled = ChangeBound.scaled(norm, samples: samples)
-        return "its change has norm \(String(format: "%.4g", norm)) from \(samples) samples (\(String(format: "%.4g", scaled)) per √sample), more than \(String(format: "%g", settings.maxChangeRatio)) times the median of the changes beside it (at most \(String(format: "%.4g", limit)) per √sample; training.max_change_ratio)"
+        return "its change has norm \(String(format: "%.4g", norm)), more than \(String(format: "%g", settings.maxChangeRatio)) times the median of the changes beside it (at most \(String(format: "%.4g", limit)); training.max_change_ratio)"
     }
 
     /// The most samples `worker` can have evaluated: its held-out share, when known (a worker
