@@ -47,6 +47,18 @@ def windows(trace, horizon):
     return ";".join(f"{start:g}-{end:g}" for start, end in found)
 
 
+def load(path):
+    """The dictionary pickled at path, or exits saying why not."""
+    try:
+        with open(path, "rb") as f:
+            loaded = pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError) as error:
+        sys.exit(f"{path}: cannot read it: {error}")
+    if not isinstance(loaded, dict) or not loaded:
+        sys.exit(f"{path}: not a dictionary of clients, or no clients")
+    return loaded
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("capacity", help="FedScale's client_device_capacity (a pickle)")
@@ -55,26 +67,22 @@ def main():
                         help="parameters of the model the latencies were measured for (default: mnist-2nn's)")
     parser.add_argument("--horizon", type=float, default=2 * 24 * 3600, help="virtual seconds of windows to write (default: two days)")
     args = parser.parse_args()
-    with open(args.capacity, "rb") as f:
-        capacity = pickle.load(f)
-    behave = None
-    if args.behave:
-        with open(args.behave, "rb") as f:
-            behave = pickle.load(f)
-        if not behave:
-            sys.exit(f"{args.behave}: no clients")
-    if not capacity:
-        sys.exit(f"{args.capacity}: no clients")
+    capacity = load(args.capacity)
+    behave = load(args.behave) if args.behave else None
     traces = [behave[key] for key in sorted(behave)] if behave else []
-    print("flops,mbps,latency,online")
+    rows = ["flops,mbps,latency,online"]
     for row, key in enumerate(sorted(capacity)):
         entry = capacity[key]
-        latency_ms, kbps = float(entry["computation"]), float(entry["communication"])
+        try:
+            latency_ms, kbps = float(entry["computation"]), float(entry["communication"])
+            online = windows(traces[row % len(traces)], args.horizon) if traces else ""
+        except (KeyError, TypeError, ValueError) as error:
+            sys.exit(f"client {key}: malformed entry ({error!r}): {entry!r}")
         if latency_ms <= 0 or kbps <= 0:
             sys.exit(f"{args.capacity}: client {key}: computation and communication must be positive, got {entry!r}")
         flops = 2 * args.reference_parameters / (latency_ms / 1000)
-        online = windows(traces[row % len(traces)], args.horizon) if traces else ""
-        print(f"{flops:.6g},{kbps / 1000:.6g},0,{online}")
+        rows.append(f"{flops:.6g},{kbps / 1000:.6g},0,{online}")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":
