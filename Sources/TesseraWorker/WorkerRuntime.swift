@@ -258,19 +258,25 @@ public final class WorkerRuntime {
         return (0..<hostedClients).map { ClientMachine(workerID: hostedID(of: $0), setup: setup) }
     }
 
-    /// Hosted client `index`'s id: the process's id, a slash and the index, zero-padded to the
-    /// width of the largest.
+    /// What every hosted client's id starts with: the process's id and a slash.
+    private var hostedPrefix: String { service.workerID + "/" }
+
+    /// Hosted client `index`'s id: ``hostedPrefix`` and the index, zero-padded to the width of
+    /// the largest.
     private func hostedID(of index: Int) -> String {
         let number = String(index), width = String(hostedClients - 1).count
-        return service.workerID + "/" + String(repeating: "0", count: max(0, width - number.count)) + number
+        return hostedPrefix + String(repeating: "0", count: max(0, width - number.count)) + number
     }
 
     /// The index of the hosted client named `id`, if it is one of this process's: read from
-    /// its name, so that a million clients need no table of names.
+    /// its name (every message of a client, so without building a name), so that a million
+    /// clients need no table of names.
     private func hostedIndex(of id: String) -> Int? {
-        let prefix = service.workerID + "/"
-        guard id.hasPrefix(prefix), let index = Int(id.dropFirst(prefix.count)), (0..<hostedClients).contains(index),
-              hostedID(of: index) == id else { return nil }
+        let digits = id.utf8.dropFirst(service.workerID.utf8.count + 1)
+        guard id.utf8.count == service.workerID.utf8.count + 1 + String(hostedClients - 1).utf8.count,
+              id.utf8.starts(with: service.workerID.utf8), id.utf8.dropFirst(service.workerID.utf8.count).first == UInt8(ascii: "/"),
+              digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+              let index = Int(Substring(digits)), index < hostedClients else { return nil }
         return index
     }
 
