@@ -205,6 +205,9 @@ public struct Envelope: Sendable, Equatable {
     /// client's id before the body: docs/PROTOCOL.md, "Many clients in one process"); nil: the
     /// process itself.
     public var client: String?
+    /// The hosted clients of one process it is for, when a scheduler sends them one message
+    /// together (header flag 2, their ids before the body: docs/PROTOCOL.md); empty otherwise.
+    public var recipients: [String] = []
 
     /// An envelope for `message`, from or for hosted `client` when given.
     public init(id: UInt64, replyTo: UInt64 = 0, message: Message, client: String? = nil) {

@@ -187,6 +187,18 @@ public final class WorkerRuntime {
     /// service). Nothing that goes wrong with one message ends the worker: it is answered with
     /// the error. Only the channel failing (closed, its socket gone) does.
     private func dispatch(_ received: Delivery) throws {
+        // A task for several hosted clients at once: each is handed its own copy (the tensors
+        // are shared, not copied), as if it had come to it alone.
+        if received.peer.client == nil, case let .success(envelope) = received.envelope, !envelope.recipients.isEmpty {
+            var single = envelope
+            single.recipients = []
+            for recipient in envelope.recipients {
+                single.client = recipient
+                try dispatch(Delivery(peer: received.peer.hosting(recipient), envelope: .success(single), byteCount: received.byteCount,
+                                      authenticatedID: received.authenticatedID))
+            }
+            return
+        }
         let index: Int? = if let client = received.peer.client { hostedIndex(of: client) } else { hostedClients > 0 ? nil : 0 }
         if !isRouter, case .success = received.envelope, index.map({ !clients[$0].isOffline }) ?? true { unreachable = nil }
         if host != nil, case let .success(envelope) = received.envelope {

@@ -42,9 +42,11 @@ struct MalformedTests {
         #expect(Self.kind(patched(0, 0x58)) == .badMagic)
         #expect(Self.kind(patched(4, 2)) == .unsupportedVersion)
         #expect(Self.kind(patched(5, 99)) == .unknownMessageType)
-        #expect(Self.kind(patched(6, 2)) == .malformed)
-        // Flag 1 (a hosted client) promises a client id the body does not have.
+        #expect(Self.kind(patched(6, 4)) == .malformed)
+        #expect(Self.kind(patched(6, 3)) == .malformed)
+        // Flag 1 (a hosted client) promises a client id the body does not have; flag 2 (several) a list.
         #expect(Self.kind(patched(6, 1)) == .truncated)
+        #expect(Self.kind(patched(6, 2)) == .truncated)
         #expect(Self.kind([]) == .frameMismatch)
     }
 

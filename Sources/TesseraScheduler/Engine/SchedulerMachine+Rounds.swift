@@ -54,17 +54,34 @@ extension SchedulerMachine {
                 traceVirtualTask(of: worker, seconds: seconds, round: number)
             }
         }
-        dispatch(&round.gather, count: settings.trainerCap, at: now, into: &actions)
+        dispatch(&round.gather, at: now, into: &actions)
         phase = .training(round)
     }
 
-    /// Sends the gather's task to up to `count` more waiting workers.
-    func dispatch<Value>(_ gather: inout TaskGather<Value>, count: Int, at now: Double, into actions: inout [SchedulerAction]) {
-        for _ in 0..<min(count, gather.workers.count) {
-            guard let worker = gather.dispatch(at: now) else { return }
-            send(gather.task, to: worker, into: &actions)
+    /// Sends the gather's task to waiting workers while fewer than `training.max_concurrent`
+    /// trainers have it: a process's sampled clients get it in one message (up to
+    /// ``maximumRecipients``), which the process hands to each.
+    func dispatch<Value>(_ gather: inout TaskGather<Value>, at now: Double, into actions: inout [SchedulerAction]) {
+        while gather.busyTrainers < settings.trainerCap {
+            let batch = gather.dispatch(at: now, maximum: Self.maximumRecipients) { membership[$0]?.peer }
+            guard let first = batch.first else { return }
+            guard batch.count > 1, let peer = membership[first]?.peer else {
+                send(gather.task, to: first, into: &actions)
+                continue
+            }
+            do {
+                let message = try gather.task.addressed(toClients: batch, codec: codec)
+                lastSent[peer.bytes] = clock.now
+                actions.append(.send(message, to: PeerID(bytes: peer.bytes)))
+            } catch {
+                // Ids too long for one message together: each is sent its own.
+                for worker in batch { send(gather.task, to: worker, into: &actions) }
+            }
         }
     }
+
+    /// The most hosted clients one task message is for.
+    static let maximumRecipients = 1_000
 
     /// A message from `worker` that is not about joining: an answer to the task in progress,
     /// or nothing to act on (a heartbeat, a stray or late reply).
@@ -98,7 +115,7 @@ extension SchedulerMachine {
             default:
                 return
             }
-            dispatch(&round.gather, count: 1, at: now, into: &actions)
+            dispatch(&round.gather, at: now, into: &actions)
             phase = .training(round)
         case .evaluating(let round, var gather):
             guard gather.isPending(worker), envelope.replyTo == gather.taskID else {
@@ -121,7 +138,7 @@ extension SchedulerMachine {
             default:
                 return
             }
-            dispatch(&gather, count: 1, at: now, into: &actions)
+            dispatch(&gather, at: now, into: &actions)
             phase = .evaluating(round, gather)
         case let .securing(round):
             return try answerSecurely(envelope, from: worker, round: round, at: now, into: &actions)
@@ -248,14 +265,14 @@ extension SchedulerMachine {
         switch phase {
         case var .training(round) where round.gather.isPending(worker):
             round.gather.fail(worker, reason)
-            dispatch(&round.gather, count: 1, at: now, into: &actions)
+            dispatch(&round.gather, at: now, into: &actions)
             phase = .training(round)
         case var .securing(round) where round.secure?.isPending(worker) == true:
             round.secure?.fail(worker)
             phase = .securing(round)
         case .evaluating(let round, var gather) where gather.isPending(worker):
             gather.fail(worker, reason)
-            dispatch(&gather, count: 1, at: now, into: &actions)
+            dispatch(&gather, at: now, into: &actions)
             phase = .evaluating(round, gather)
         case var .asynchronous(run):
             try failAsynchronousTask(of: worker, because: reason, run: &run, at: now, into: &actions)
@@ -357,7 +374,7 @@ extension SchedulerMachine {
             round: UInt64(round.number), parameters: global))), codec: codec)
         var gather = TaskGather<EvaluationResult>(task: task, workers: membership.active,
                                                   deadline: clock.now + settings.deadline)
-        dispatch(&gather, count: settings.trainerCap, at: clock.now, into: &actions)
+        dispatch(&gather, at: clock.now, into: &actions)
         phase = .evaluating(round, gather)
         try closeIfDue(at: clock.now, into: &actions)
     }

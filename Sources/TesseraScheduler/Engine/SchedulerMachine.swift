@@ -227,7 +227,9 @@ public final class SchedulerMachine {
         let now = clock.now
         var actions: [SchedulerAction] = []
         let envelope: Envelope
-        switch delivery.envelope {
+        // Flag 2 (several hosted clients) goes only from a scheduler to a process.
+        switch delivery.envelope.flatMap({ $0.recipients.isEmpty ? .success($0)
+            : .failure(WireError(.malformed, "a message for several hosted clients (header flag 2) goes only from a scheduler to a process", messageID: $0.id)) }) {
         case let .success(decoded):
             envelope = decoded
         case let .failure(error):

@@ -1,8 +1,12 @@
+import Foundation
 import TesseraTransport
 
 /// One task (a train or evaluate request, encoded once) on its way to a set of workers, at
-/// most a given number at a time, and what came back: an answer, or a failure (an error reply,
-/// garbage, silence, a restart). Complete when every worker answered or failed.
+/// most a given number of trainers at a time, and what came back: an answer, or a failure (an
+/// error reply, garbage, silence, a restart). Complete when every worker answered or failed.
+///
+/// A trainer is a connection: a worker of its own, or a process with the clients it hosts
+/// (their tasks run one at a time there), which are sent the task together.
 struct TaskGather<Value> {
     /// The task's frames.
     let task: EncodedMessage
@@ -17,6 +21,10 @@ struct TaskGather<Value> {
     private(set) var answers: [String: Value] = [:]
     /// Workers that failed the task, and why (what a later answer of theirs is told).
     private(set) var failures: [String: String] = [:]
+    /// For each connection with workers sent the task that owe an answer, how many.
+    private var busy: [Data: Int] = [:]
+    /// The connection each worker sent the task was sent it on.
+    private var connections: [String: Data] = [:]
 
     /// A gather of `task` from `workers`, giving up at `deadline`.
     init(task: EncodedMessage, workers: [String], deadline: Double) {
@@ -43,22 +51,53 @@ struct TaskGather<Value> {
     /// How many were sent the task and owe an answer.
     var inFlight: Int { sentAt.count - answers.count - sentAt.keys.count { failures[$0] != nil } }
 
-    /// The next worker to send the task to (recorded as sent at `now`), if any is waiting.
-    mutating func dispatch(at now: Double) -> String? {
-        guard let worker = waiting.popFirst() else { return nil }
-        sentAt[worker] = now
-        return worker
+    /// Connections whose workers were sent the task and owe an answer.
+    var busyTrainers: Int { busy.count }
+
+    /// The next workers to send the task to, recorded as sent at `now`: the first waiting, and
+    /// when it is a hosted client, up to `maximum` waiting clients of its process with it.
+    /// `peer` tells a worker's connection (nil: it is gone; it goes alone). Empty when none waits.
+    mutating func dispatch(at now: Double, maximum: Int, peer: (String) -> PeerID?) -> [String] {
+        guard let first = waiting.popFirst() else { return [] }
+        let connection = peer(first)
+        var batch = [first]
+        if let connection, connection.client != nil {
+            var rest: [String] = []
+            for worker in waiting {
+                if batch.count < maximum, let other = peer(worker), other.client != nil, other.bytes == connection.bytes {
+                    batch.append(worker)
+                } else {
+                    rest.append(worker)
+                }
+            }
+            waiting = rest[...]
+        }
+        let key = connection?.bytes ?? Data(first.utf8)
+        for worker in batch {
+            sentAt[worker] = now
+            connections[worker] = key
+        }
+        busy[key, default: 0] += batch.count
+        return batch
     }
 
     /// Records `worker`'s usable answer.
     mutating func accept(_ value: Value, from worker: String) {
+        settle(worker)
         answers[worker] = value
     }
 
     /// Records that `worker` failed the task, `reason` saying how (also one not sent it yet: it
     /// will not be). Its first failure is the one kept.
     mutating func fail(_ worker: String, _ reason: String) {
+        settle(worker)
         if failures[worker] == nil { failures[worker] = reason }
         if let index = waiting.firstIndex(of: worker) { waiting.remove(at: index) }
+    }
+
+    /// `worker`, if it owes an answer, no longer keeps its connection busy.
+    private mutating func settle(_ worker: String) {
+        guard isPending(worker), let key = connections[worker], let count = busy[key] else { return }
+        busy[key] = count > 1 ? count - 1 : nil
     }
 }

@@ -9,9 +9,10 @@ extension Tensor {
     public mutating func add(_ other: Tensor, scaledBy scale: Float) throws {
         guard other.shape == shape else { throw TensorError.shapeMismatch("add in place", shape, other.shape) }
         let count = storage.count
-        other.storage.withUnsafeBufferPointer { source in
+        // A received update is read where it arrived, not first copied into an array.
+        other.withFloats { source, _ in
             storage.withUnsafeMutableBufferPointer { target in
-                guard let ps = source.baseAddress, let pt = target.baseAddress else { return }
+                guard let ps = source, let pt = target.baseAddress else { return }
                 let factor = SIMD8<Float>(repeating: scale)
                 Elementwise.forChunks(count) { range in
                     var index = range.lowerBound

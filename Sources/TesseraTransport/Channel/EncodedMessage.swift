@@ -17,6 +17,22 @@ public struct EncodedMessage: Sendable {
         frames = try codec.encode(envelope)
     }
 
+    /// The same message for hosted `clients` of one process together (header flag 2), sent to
+    /// the process as itself: the payload frames are shared, not copied.
+    ///
+    /// - Throws: ``/TesseraWire/WireError`` for no clients, too many, or an id out of bounds.
+    public func addressed(toClients clients: [String], codec: WireCodec) throws -> EncodedMessage {
+        var envelope = envelope
+        envelope.client = nil
+        envelope.recipients = clients
+        return EncodedMessage(envelope: envelope, frames: try codec.addressing(frames, toClients: clients))
+    }
+
+    private init(envelope: Envelope, frames: [Data]) {
+        self.envelope = envelope
+        self.frames = frames
+    }
+
     /// Bytes of all frames.
     public var byteCount: Int { frames.reduce(0) { $0 + $1.count } }
 }

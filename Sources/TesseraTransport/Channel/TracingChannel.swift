@@ -26,9 +26,7 @@ public final class TracingChannel: MessageChannel {
     public func send(_ message: EncodedMessage, to peer: PeerID?) throws {
         let stamp = TraceEvent.now()
         try base.send(message, to: peer)
-        let envelope = message.envelope
-        tracer.message(peer: (peer ?? PeerID(address)).description, direction: "send", type: envelope.message.kindName,
-                       id: envelope.id, replyTo: envelope.replyTo, round: envelope.message.round, bytes: message.byteCount, at: stamp)
+        record(message.envelope, peer: peer ?? PeerID(address), direction: "send", bytes: message.byteCount, at: stamp)
     }
 
     public func sendRaw(_ frames: [Data], to peer: PeerID?) throws {
@@ -42,13 +40,23 @@ public final class TracingChannel: MessageChannel {
         guard let delivery = try base.receive(timeout: timeout) else { return nil }
         switch delivery.envelope {
         case let .success(envelope):
-            tracer.message(peer: delivery.peer.description, direction: "recv", type: envelope.message.kindName,
-                           id: envelope.id, replyTo: envelope.replyTo, round: envelope.message.round, bytes: delivery.byteCount)
+            record(envelope, peer: delivery.peer, direction: "recv", bytes: delivery.byteCount, at: TraceEvent.now())
         case .failure:
             tracer.message(peer: delivery.peer.description, direction: "recv", type: "malformed", id: 0, replyTo: 0,
                            round: 0, bytes: delivery.byteCount)
         }
         return delivery
+    }
+
+    /// Records `envelope` to or from `peer`; one for several hosted clients as one message to
+    /// each (its bytes divided among them), so that every client's task shows in its timeline.
+    private func record(_ envelope: Envelope, peer: PeerID, direction: String, bytes: Int, at stamp: UInt64) {
+        let recipients = envelope.recipients.isEmpty ? [peer.client] : envelope.recipients.map(Optional.some)
+        for (position, recipient) in recipients.enumerated() {
+            let share = bytes / recipients.count + (position == 0 ? bytes % recipients.count : 0)
+            tracer.message(peer: peer.hosting(recipient).description, direction: direction, type: envelope.message.kindName,
+                           id: envelope.id, replyTo: envelope.replyTo, round: envelope.message.round, bytes: share, at: stamp)
+        }
     }
 
     public func wake() {

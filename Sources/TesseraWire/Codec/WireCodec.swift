@@ -27,13 +27,13 @@ public struct WireCodec: Sendable {
     public func encode(_ envelope: Envelope) throws -> [Data] {
         var body = ByteWriter()
         var payloads: [Data] = []
-        if let client = envelope.client { body.string(client) }
+        Self.writeAddress(of: envelope, into: &body)
         try encodeBody(envelope.message, into: &body, payloads: &payloads)
         var header = ByteWriter()
         for byte in Self.magic { header.u8(byte) }
         header.u8(Self.version)
         header.u8(envelope.message.type.rawValue)
-        header.u16(envelope.client == nil ? 0 : Self.hostedClientFlag)
+        header.u16(Self.flags(of: envelope))
         header.u64(envelope.id)
         header.u64(envelope.replyTo)
         header.u32(UInt32(body.bytes.count))
@@ -77,16 +77,14 @@ public struct WireCodec: Sendable {
                 throw WireError(.unknownMessageType, "message type \(typeCode) at offset 5 is not known")
             }
             let flags = try reader.u16("flags")
-            guard flags & ~Self.hostedClientFlag == 0 else {
-                throw WireError(.malformed, "flags at offset 6 are \(flags); version 1 defines only 1 (a hosted client)")
-            }
+            try Self.check(flags: flags)
             let id = try reader.u64("message id")
             let replyTo = try reader.u64("reply-to id")
             let bodyLength = Int(try reader.u32("body length"))
             guard bodyLength == reader.remaining else {
                 throw WireError(.truncated, "body length says \(bodyLength) bytes but the header frame has \(reader.remaining) after the prefix")
             }
-            let client = flags & Self.hostedClientFlag == 0 ? nil : try Self.clientID(from: &reader)
+            let (client, recipients) = try Self.readAddress(flags: flags, from: &reader)
             var payloads = PayloadFrames(frames: frames, limits: limits)
             let message = try decodeBody(type, from: &reader, payloads: &payloads)
             guard reader.remaining == 0 else {
@@ -95,7 +93,9 @@ public struct WireCodec: Sendable {
             guard payloads.next == frames.count else {
                 throw WireError(.frameMismatch, "\(frames.count - 1) payload frames but the body names \(payloads.next - 1) tensors")
             }
-            return Envelope(id: id, replyTo: replyTo, message: message, client: client)
+            var envelope = Envelope(id: id, replyTo: replyTo, message: message, client: client)
+            envelope.recipients = recipients
+            return envelope
         } catch var error as WireError {
             error.messageID = knownID
             throw error
@@ -104,58 +104,6 @@ public struct WireCodec: Sendable {
             // tensor's own shape rule, say): callers answer WireErrors and go on.
             throw WireError(.malformed, "the message cannot be decoded: \(error)", messageID: knownID)
         }
-    }
-
-    /// The header flag of a message from or for a hosted client: its id comes before the body.
-    public static let hostedClientFlag: UInt16 = 1
-    /// The longest hosted client id, in bytes.
-    public static let maximumClientIDBytes = 256
-
-    /// A hosted client's id: a string of 1 to ``maximumClientIDBytes`` bytes.
-    private static func clientID(from reader: inout ByteReader) throws -> String {
-        let start = reader.offset
-        let id = try reader.string("hosted client id")
-        guard !id.isEmpty, id.utf8.count <= maximumClientIDBytes else {
-            throw WireError(.malformed, "hosted client id at offset \(start) is \(id.utf8.count) bytes; it must be 1 to \(maximumClientIDBytes)")
-        }
-        return id
-    }
-
-    /// The frames of one encoded message, sent instead from or for hosted client `client`: the
-    /// header's flag set and the client's id in front of the body (replacing one already
-    /// there); the payload frames as they are, so a task broadcast to many clients is encoded
-    /// once.
-    ///
-    /// - Throws: ``WireError`` for frames that are not an encoded message, or an id out of bounds.
-    public func addressing(_ frames: [Data], to client: String) throws -> [Data] {
-        guard let header = frames.first, header.count >= Self.prefixBytes else {
-            throw WireError(.frameMismatch, "no header frame to address")
-        }
-        guard !client.isEmpty, client.utf8.count <= Self.maximumClientIDBytes else {
-            throw WireError(.limitExceeded, "hosted client id of \(client.utf8.count) bytes; it must be 1 to \(Self.maximumClientIDBytes)")
-        }
-        let bytes = [UInt8](header)
-        let flags = UInt16(bytes[6]) | UInt16(bytes[7]) << 8
-        var body = bytes[Self.prefixBytes...]
-        if flags & Self.hostedClientFlag != 0 {
-            var reader = ByteReader(bytes, offset: Self.prefixBytes, limits: limits)
-            _ = try Self.clientID(from: &reader)
-            body = bytes[reader.offset...]
-        }
-        var rewritten = ByteWriter()
-        for byte in bytes[0..<6] { rewritten.u8(byte) }
-        rewritten.u16(flags | Self.hostedClientFlag)
-        for byte in bytes[8..<24] { rewritten.u8(byte) }
-        var prefix = ByteWriter()
-        prefix.string(client)
-        rewritten.u32(UInt32(prefix.bytes.count + body.count))
-        var result = [Data(rewritten.bytes + prefix.bytes + body)]
-        result += frames.dropFirst()
-        let total = result.reduce(0) { $0 + $1.count }
-        guard total <= limits.maximumMessageBytes else {
-            throw WireError(.limitExceeded, "message of \(total) bytes exceeds the limit of \(limits.maximumMessageBytes)")
-        }
-        return result
     }
 
     /// Payloads from this size on are not copied: the frame borrows the tensor's storage.

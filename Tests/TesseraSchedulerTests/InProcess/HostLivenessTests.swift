@@ -93,4 +93,28 @@ struct HostLivenessTests {
         #expect(answers.count == 2 && answers.allSatisfy { $0.client == nil ? "\($0.envelope.message)".contains("only heartbeats and its bye") : $0.envelope.message == .done(objectCount: 0, byteCount: 0) },
                 "\(answers)")
     }
+
+    /// The clients of one process sampled in a round get the task in one message, which names
+    /// them (header flag 2), rather than one copy of the weights each.
+    @Test func aProcessSampledClientsGetTheTaskInOneMessage() throws {
+        let (federation, host, clients) = try Self.joined()
+        try federation.pump()
+        let tasks = try host.inbox().filter { if case .trainTask = $0.envelope.message { true } else { false } }
+        #expect(tasks.count == 1 && tasks.first?.client == nil && tasks.first?.envelope.recipients == clients,
+                "\(tasks.map { ($0.client, $0.envelope.recipients) })")
+    }
+
+    /// Only a scheduler sends to several clients at once: a process that does is answered with
+    /// an error, and the run goes on.
+    @Test func aProcessSendingForSeveralClientsIsRefused() throws {
+        let (federation, host, clients) = try Self.joined()
+        _ = try host.inbox()
+        var envelope = Envelope(id: 77, message: .heartbeat)
+        envelope.recipients = clients
+        try host.channel.send(envelope, to: PeerID(InProcessFederation.address))
+        try federation.pump()
+        let answers = try host.inbox().filter { if case .error = $0.envelope.message { true } else { false } }
+        #expect(answers.count == 1 && answers.first?.envelope.replyTo == 77 && "\(answers)".contains("header flag 2"), "\(answers)")
+        #expect(federation.failure == nil)
+    }
 }
