@@ -64,6 +64,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--model", default="mnist-2nn")
     parser.add_argument("--data", default="auto")
+    parser.add_argument("--epochs", type=int, default=1, help="local epochs a round (E)")
     args = parser.parse_args()
     per_process = args.clients_per_process or max(1, args.clients // 4)
     directory = tempfile.mkdtemp(prefix="tessera-sim-")
@@ -84,6 +85,7 @@ model: {args.model}
 training:
   rounds: {args.rounds}
   fraction: {args.sampled / args.clients!r}
+  local_epochs: {args.epochs}
   batch_size: 10
   lr: 0.05
   deadline: 300
@@ -120,7 +122,7 @@ training:
     (t0, s0, w0, threads0), (t1, s1, w1, threads1) = marks[1], marks[args.rounds]
     wall, scheduler, workers = (t1 - t0) / rounds, (s1 - s0) / rounds, (w1 - w0) / rounds
     evaluation = sum(row["evaluationSeconds"] for row in rows) / len(rows)
-    print(f"clients {args.clients} on {-(-args.clients // per_process)} processes, {args.sampled} sampled, {args.model}: "
+    print(f"clients {args.clients} on {-(-args.clients // per_process)} processes, {args.sampled} sampled, {args.model}, E = {args.epochs}: "
           f"registered in {registered} s; per round after the first: wall {wall:.3f} s, scheduler CPU {scheduler:.3f} s "
           f"(of which test-set evaluation {evaluation:.3f} s), workers CPU {workers:.3f} s; "
           f"scheduler without evaluation {100 * (scheduler - evaluation) / wall:.1f}% of the round; "
