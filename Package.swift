@@ -104,7 +104,7 @@ let package = Package(
         ),
         .target(
             name: "TesseraTopology",
-            dependencies: ["TesseraScheduler", "TesseraNN", "TesseraTensor", "TesseraTransport", "TesseraTrace", .product(name: "Yams", package: "Yams"),
+            dependencies: ["TesseraScheduler", "TesseraWorker", "TesseraNN", "TesseraTensor", "TesseraTransport", "TesseraTrace", .product(name: "Yams", package: "Yams"),
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(

@@ -6,7 +6,8 @@ shares of the data, SAMPLED clients a round), runs it with `tessera launch`, and
 round after the first: the wall time, the scheduler's CPU seconds (the launch process: sampling,
 messages, aggregation, the test-set evaluation, records), the central evaluation's seconds
 (from metrics.jsonl), and the worker processes' CPU seconds (training, and their share of
-messages). Also the registration time and the peak PSS of the process tree. Used for the
+messages; with `--launch in-process`, the launch's worker threads instead, taken out of the
+scheduler's). Also the registration time and the peak PSS of the process tree. Used for the
 simulation figures in BENCHMARKS.md:
 
     python3 scripts/sim_rounds.py --clients 10000 --sampled 100 --rounds 20
@@ -37,8 +38,9 @@ def cpu_seconds(pid):
 
 def cpu_by_thread(pid):
     """CPU seconds of each of `pid`'s threads, summed by name (the kernel pool's threads are
-    `tessera-pool<N>`, ZeroMQ's I/O thread `ZMQbg/IO/0`; the scheduler's loop, evaluations and
-    records run on Dispatch's threads)."""
+    `tessera-pool<N>`, ZeroMQ's I/O thread `ZMQbg/IO/0`, in-process workers' loops `tessera-host`
+    and their training `tessera-task`; the scheduler's loop, evaluations and records run on
+    Dispatch's threads)."""
     totals = {}
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -50,7 +52,8 @@ def cpu_by_thread(pid):
                 name = f.read().strip()
         except OSError:
             continue
-        name = "kernel pool" if name.startswith("tessera-pool") else "ZeroMQ I/O" if name.startswith("ZMQbg") else "Dispatch"
+        name = ("kernel pool" if name.startswith("tessera-pool") else "ZeroMQ I/O" if name.startswith("ZMQbg")
+                else "hosts" if name.startswith("tessera-host") else "training" if name.startswith("tessera-task") else "Dispatch")
         totals[name] = totals.get(name, 0.0) + cpu_seconds(f"{pid}/task/{tid}")
     return totals
 
@@ -65,6 +68,8 @@ def main():
     parser.add_argument("--model", default="mnist-2nn")
     parser.add_argument("--data", default="auto")
     parser.add_argument("--epochs", type=int, default=1, help="local epochs a round (E)")
+    parser.add_argument("--launch", default="local", choices=["local", "in-process"],
+                        help="workers as processes, or as threads of the launch over the in-process channel")
     args = parser.parse_args()
     per_process = args.clients_per_process or max(1, args.clients // 4)
     directory = tempfile.mkdtemp(prefix="tessera-sim-")
@@ -76,6 +81,7 @@ traces: false
 scheduler:
   bind: tcp://127.0.0.1:0
 workers:
+  launch: {args.launch}
   count: {args.clients}
   clients_per_process: {per_process}
 data:
@@ -121,8 +127,12 @@ training:
     rounds = args.rounds - 1
     (t0, s0, w0, threads0), (t1, s1, w1, threads1) = marks[1], marks[args.rounds]
     wall, scheduler, workers = (t1 - t0) / rounds, (s1 - s0) / rounds, (w1 - w0) / rounds
+    if args.launch == "in-process":
+        # The workers are threads of the launch: their loops and their training are theirs.
+        hosted = sum(threads1.get(name, 0) - threads0.get(name, 0) for name in ("hosts", "training")) / rounds
+        scheduler, workers = scheduler - hosted, hosted
     evaluation = sum(row["evaluationSeconds"] for row in rows) / len(rows)
-    print(f"clients {args.clients} on {-(-args.clients // per_process)} processes, {args.sampled} sampled, {args.model}, E = {args.epochs}: "
+    print(f"clients {args.clients} on {-(-args.clients // per_process)} processes ({args.launch}), {args.sampled} sampled, {args.model}, E = {args.epochs}: "
           f"registered in {registered} s; per round after the first: wall {wall:.3f} s, scheduler CPU {scheduler:.3f} s "
           f"(of which test-set evaluation {evaluation:.3f} s), workers CPU {workers:.3f} s; "
           f"scheduler without evaluation {100 * (scheduler - evaluation) / wall:.1f}% of the round; "

@@ -4,7 +4,8 @@ import TesseraTrace
 import TesseraTransport
 
 /// Starts a topology: the scheduler in this process, every worker as a process (local child
-/// or over ssh), and stops every process it started when the run ends, fails or is interrupted.
+/// or over ssh) or a thread of this one (in-process), and stops every process it started when
+/// the run ends, fails or is interrupted.
 public final class Launcher {
     /// The topology being run.
     public let topology: Topology
@@ -68,11 +69,19 @@ public final class Launcher {
         // Workers on this machine share its cores: by default one trains per core.
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var settings = topology.run
-        if settings.maxConcurrentTrainers == 0 && topology.launch == .local { settings.maxConcurrentTrainers = cores }
+        if settings.maxConcurrentTrainers == 0 && [.local, .inProcess].contains(topology.launch) { settings.maxConcurrentTrainers = cores }
+        // In-process workers reach the scheduler over a hub, not a socket.
+        let hub = topology.launch == .inProcess ? InProcessHub() : nil
+        if hub != nil { settings.bind = InProcessWorkers.address }
         // A process hosting clients runs their tasks one at a time: processes train at once.
         let processes = topology.processCount
         if settings.keys == Topology.generatedKeys { settings.keys = try generateKeys(workers: processes).path }
         let concurrent = min(settings.trainerCap, processes)
+        let threads = topology.threadsPerWorker > 0 ? topology.threadsPerWorker : max(1, cores / concurrent)
+        // In-process workers train on this process's kernel threads: they get what a worker
+        // process would (its trainers run at once and split the cores), unless TESSERA_THREADS
+        // says otherwise; set before the kernel's first use, which sizes the pool.
+        if hub != nil && ProcessInfo.processInfo.environment["TESSERA_THREADS"] == nil { setenv("TESSERA_THREADS", String(threads), 1) }
         // The data split and what the workers will need of this machine, before anything starts.
         let plan = try DataPlan(settings: settings)
         onEvent("data: \(plan.source.name): " + plan.dataSummary)
@@ -82,8 +91,8 @@ public final class Launcher {
                                       model: settings.model, file: topology.name)
         }
         let traces = runDirectory.appendingPathComponent("traces")
-        let scheduler = try FederatedScheduler(settings: settings, runDirectory: runDirectory,
-                                          tracer: topology.traces ? try TraceWriter(directory: traces, process: "scheduler") : nil)
+        let scheduler = try FederatedScheduler(settings: settings, runDirectory: runDirectory, transport: hub.map { .inProcess($0) } ?? .zeroMQ,
+                                               tracer: topology.traces ? try TraceWriter(directory: traces, process: "scheduler") : nil)
         scheduler.plan = plan
         scheduler.onRound = onRound
         scheduler.onProgress = onProgress
@@ -95,11 +104,19 @@ public final class Launcher {
             return shouldStop()
         }
         onReady(scheduler.address)
+        if let hub {
+            let workers = try InProcessWorkers(topology: topology, hub: hub, traces: topology.traces ? traces : nil)
+            defer { workers.stop() }
+            scheduler.shouldStop = {
+                workers.takeFailures().forEach(onEvent)
+                return shouldStop()
+            }
+            return try scheduler.run()
+        }
         let logs = runDirectory.appendingPathComponent("logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
 
         let address = topology.schedulerAddress.isEmpty ? scheduler.address : topology.schedulerAddress
-        let threads = topology.threadsPerWorker > 0 ? topology.threadsPerWorker : max(1, cores / concurrent)
         for index in 0..<processes {
             let id = Self.workerID(index)
             // No --data: the welcome names the data, and loading it twice would only slow the start.
@@ -121,8 +138,8 @@ public final class Launcher {
                 var environment = ProcessInfo.processInfo.environment
                 environment["TESSERA_THREADS"] = String(threads)
                 commands[index] = (ThisExecutable.url, arguments, environment)
-            case .slurm:
-                throw TopologyError(file: topology.name, line: nil, key: "workers.launch", message: "a Slurm run is launched with runOnSlurm")
+            case .slurm, .inProcess:
+                throw TopologyError(file: topology.name, line: nil, key: "workers.launch", message: "a \(topology.launch.rawValue) run starts no worker process")
             case .ssh:
                 let host = topology.hosts[index % topology.hosts.count]
                 let remote = (topology.remoteDirectory.isEmpty ? "" : "cd \(topology.remoteDirectory) && ")

@@ -14,7 +14,7 @@ extension Topology {
             .text("scheduler.address", flag: "scheduler-address", \.schedulerAddress, accepts: Endpoint.form,
                   summary: "what workers connect to (default: the bound endpoint); set it for workers on other hosts",
                   isValid: Endpoint.isValid),
-            .choice("workers.launch", \.launch, summary: "child processes here, tessera worker over ssh, or one Slurm job"),
+            .choice("workers.launch", \.launch, summary: "child processes here, tessera worker over ssh, one Slurm job, or in-process (threads of tessera launch, no sockets: for simulating many clients)"),
             .list("workers.hosts", \.hosts, summary: "ssh destinations (user@host), used round-robin; required for ssh"),
             .text("workers.binary", \.remoteBinary, summary: "the tessera executable on remote hosts"),
             .text("workers.directory", \.remoteDirectory, summary: "working directory on remote hosts (default: the login directory)"),

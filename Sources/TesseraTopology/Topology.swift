@@ -21,6 +21,8 @@ public struct Topology: Sendable, Equatable {
         case ssh
         /// One Slurm job (``SlurmJob``): a step runs the scheduler, another the workers.
         case slurm
+        /// Threads of `tessera launch` itself, over an in-process channel (``InProcessWorkers``).
+        case inProcess = "in-process"
     }
 
     /// The run's name (also its run directory under `runs`); the file's name when not given.
@@ -101,6 +103,14 @@ public struct Topology: Sendable, Equatable {
             guard launch != .slurm else {
                 throw SettingError(key: "workers.clients_per_process", value: String(clientsPerProcess),
                                    message: "is for local and ssh launches; a Slurm job starts a task per worker")
+            }
+        }
+        if launch == .inProcess {
+            guard simulation.isEmpty else {
+                throw SettingError(key: "simulation.groups", message: "slow devices and links are simulated by worker processes; with workers.launch: in-process use simulation.devices and simulation.clock: virtual")
+            }
+            guard run.keys.isEmpty else {
+                throw SettingError(key: "security.keys", value: run.keys, message: "secures connections between processes, and in-process workers have none; remove it, or launch local")
             }
         }
         guard launch != .ssh || !hosts.isEmpty else {

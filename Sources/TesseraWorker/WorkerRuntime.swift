@@ -126,6 +126,7 @@ public final class WorkerRuntime {
             host = HostContact(clock: attention, silenceWarning: schedulerTimeout, giveUpAfter: giveUpAfter)
         }
         defer {
+            tasks.close()
             channel.close()
             tracer?.flush()
         }

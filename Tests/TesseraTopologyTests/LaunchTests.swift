@@ -131,6 +131,39 @@ struct LaunchTests {
         #expect(launch.waitForExit(timeout: 20) == 1)
     }
 
+    /// `workers.launch: in-process`: the same topology run with its workers as threads of the
+    /// launch, over the in-process channel, ends with the same model bit for bit as with worker
+    /// processes over TCP, and traces the same processes; settings it cannot honour are refused
+    /// before anything starts.
+    @Test func anInProcessLaunchEndsWhereWorkerProcessesDo() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-inprocess-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: runs) }
+        let common = ["launch", "smoke", "--rounds", "3", "--set", "workers.count=40", "--set", "workers.clients_per_process=10",
+                      "--set", "training.fraction=0.25", "--set", "model=logreg", "--set", "data.partition=dirichlet"]
+        var checkpoints: [Data] = []
+        var accuracies: [[String]] = []
+        for (name, launch) in [("processes", "local"), ("threads", "in-process")] {
+            let run = try ProcessHarness(common + ["--set", "workers.launch=\(launch)", "--set", "runs=\(runs.path)/\(name)"])
+            _ = try run.waitForLine(containing: "done:", timeout: 120)
+            #expect(run.stop(timeout: 20) == 0)
+            let directory = runs.appendingPathComponent("\(name)/smoke/latest").resolvingSymlinksInPath()
+            checkpoints.append(try Data(contentsOf: directory.appendingPathComponent("checkpoint.safetensors")))
+            accuracies.append(run.outputLines.filter { $0.hasPrefix("round ") }.map { String($0.prefix { $0 != "," }) })
+            for trace in ["scheduler", "worker-000", "worker-003"] {
+                #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("traces/\(trace).trace.jsonl").path), "\(launch): \(trace)")
+            }
+        }
+        #expect(accuracies.count == 2 && accuracies[0].count == 3 && accuracies[0] == accuracies[1], "\(accuracies)")
+        #expect(checkpoints.count == 2 && checkpoints[0] == checkpoints[1])
+        for (setting, says) in [("simulation.groups=0: slowdown=2", "simulation.groups"), ("security.keys=auto", "security.keys")] {
+            let refused = try ProcessHarness(["launch", "smoke", "--set", "workers.launch=in-process", "--set", setting,
+                                              "--set", "runs=\(runs.path)/refused"], includingErrors: true)
+            #expect(refused.waitForExit(timeout: 20) != 0)
+            #expect(refused.outputLines.contains { $0.contains(says) && $0.contains("in-process") }, "\(refused.outputLines)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: runs.appendingPathComponent("refused/smoke").path))
+    }
+
     /// `security.keys: auto`: the launch makes keys for the scheduler and each worker and runs
     /// over CURVE to the end.
     @Test func aSecuredLaunchMakesKeysAndRuns() throws {

@@ -1,3 +1,4 @@
+import Synchronization
 import TesseraTensor
 
 /// An architecture (``ModelSpec``) with its current parameters.
@@ -29,10 +30,31 @@ public struct Model: Sendable {
     /// - Throws: ``NNError`` when the spec does not validate or the parameters are not the
     ///   spec's (names and shapes).
     public init(spec: ModelSpec, parameters: ParameterSet) throws {
-        var model = try Model(spec: spec, seed: 0)
-        try model.load(parameters)
-        self = model
+        let layout = try Self.layout(of: spec)
+        try ParameterSet.checkLayout(layout.names, layout.shapes, against: parameters.names, parameters.shapes,
+                                     operation: "load parameters into \(spec.name)")
+        self.spec = spec
+        network = Sequential(spec.namedLayers())
+        bufferNames = Set(spec.bufferNames)
+        self.parameters = parameters.detached()
     }
+
+    /// The names and shapes of `spec`'s parameters, worked out once per spec (by drawing a
+    /// model's initial values, which costs as much as the model is large): a worker builds a
+    /// model from received parameters for every task, the scheduler for every evaluation.
+    private static func layout(of spec: ModelSpec) throws -> (names: [String], shapes: [[Int]]) {
+        if let known = layouts.withLock({ $0[spec] }) { return known }
+        let parameters = try Model(spec: spec, seed: 0).parameters
+        let layout = (names: parameters.names, shapes: parameters.shapes)
+        layouts.withLock { layouts in
+            // A process uses a model or two; a long-lived one given many is not let grow without end.
+            if layouts.count >= 16 { layouts.removeAll() }
+            layouts[spec] = layout
+        }
+        return layout
+    }
+
+    private static let layouts = Mutex<[ModelSpec: (names: [String], shapes: [[Int]])]>([:])
 
     /// Replaces the parameters with `newParameters` (same names and shapes).
     ///

@@ -6,10 +6,15 @@ import TesseraTensor
 extension ParameterSet {
     /// Throws unless `other` has the same names and shapes in the same order.
     public func checkCompatible(with other: ParameterSet, operation: String) throws {
-        guard names == other.names, shapes == other.shapes else {
-            let mismatch = zip(entries, other.entries).first { $0.name != $1.name || $0.tensor.shape != $1.tensor.shape }
-            let detail = mismatch.map { "'\($0.name)' \($0.tensor.shape) vs '\($1.name)' \($1.tensor.shape)" }
-                ?? "\(count) vs \(other.count) tensors"
+        try Self.checkLayout(names, shapes, against: other.names, other.shapes, operation: operation)
+    }
+
+    /// Throws unless `otherNames` and `otherShapes` are `names` and `shapes`, in the same order.
+    static func checkLayout(_ names: [String], _ shapes: [[Int]], against otherNames: [String], _ otherShapes: [[Int]],
+                            operation: String) throws {
+        guard names == otherNames, shapes == otherShapes else {
+            let mismatch = zip(zip(names, shapes), zip(otherNames, otherShapes)).first { $0.0 != $1.0 || $0.1 != $1.1 }
+            let detail = mismatch.map { "'\($0.0)' \($0.1) vs '\($1.0)' \($1.1)" } ?? "\(names.count) vs \(otherNames.count) tensors"
             throw NNError(.parameterMismatch, "\(operation): parameter sets differ (\(detail))")
         }
     }

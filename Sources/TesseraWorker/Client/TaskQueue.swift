@@ -1,3 +1,5 @@
+import CTesseraKernel
+import DequeModule
 import Foundation
 import Synchronization
 import TesseraTransport
@@ -9,18 +11,29 @@ import TesseraWire
 /// it is for and the seconds it computed.
 final class TaskQueue: Sendable {
     private struct State {
-        var waiting: [(client: Int, task: ClientTask)] = []
+        var waiting: Deque<(client: Int, task: ClientTask)> = []
         var running = false
+        var started = false
+        var closed = false
         var finished: [(client: Int, answer: Message, seconds: Double)] = []
     }
 
     private let state = Mutex(State())
+    /// Signalled once for each task queued, and on closing.
+    private let queued = DispatchSemaphore(value: 0)
 
     /// Queues `task` of client `client` (an index the driver chose); it starts when the ones
     /// before it are done.
     func enqueue(_ task: ClientTask, for client: Int) {
-        state.withLock { $0.waiting.append((client, task)) }
-        startNext()
+        let start = state.withLock { state in
+            state.waiting.append((client, task))
+            defer { state.started = true }
+            return !state.started
+        }
+        // One thread for the queue's life, started with its first task: a process's threads
+        // stay few and each one's time can be told apart (training is `tessera-task`).
+        if start { Thread { [self] in work() }.start() }
+        queued.signal()
     }
 
     /// The answers finished since the last call, in the order they finished.
@@ -34,26 +47,32 @@ final class TaskQueue: Sendable {
     /// Whether a task runs or waits.
     var isBusy: Bool { state.withLock { $0.running || !$0.waiting.isEmpty } }
 
-    /// Starts the next waiting task on a new thread, unless one runs.
-    private func startNext() {
-        let next: (client: Int, task: ClientTask)? = state.withLock { state in
-            guard !state.running, !state.waiting.isEmpty else { return nil }
-            state.running = true
-            return state.waiting.removeFirst()
+    /// Lets the queue's thread end once the task running, if any, is done; tasks still waiting
+    /// are dropped.
+    func close() {
+        state.withLock { state in
+            state.closed = true
+            state.waiting.removeAll()
         }
-        guard let next else { return }
-        let thread = Thread { [self] in
-            let clock = SystemClock()
-            let start = clock.now
-            let answer = next.task.run()
-            let seconds = clock.now - start
-            state.withLock { state in
-                state.finished.append((next.client, answer, seconds))
-                state.running = false
+        queued.signal()
+    }
+
+    /// The queue's thread: runs the waiting tasks one at a time, in order, until closed.
+    private func work() {
+        tessera_name_this_thread("tessera-task")
+        let clock = SystemClock()
+        while true {
+            queued.wait()
+            while let next = state.withLock({ state -> (client: Int, task: ClientTask)? in
+                state.running = !state.waiting.isEmpty
+                return state.waiting.popFirst()
+            }) {
+                let start = clock.now
+                let answer = next.task.run()
+                let seconds = clock.now - start
+                state.withLock { $0.finished.append((next.client, answer, seconds)) }
             }
-            startNext()
+            if state.withLock({ $0.closed }) { return }
         }
-        thread.name = "tessera.task"
-        thread.start()
     }
 }
