@@ -1,3 +1,4 @@
+import Foundation
 import TesseraTrace
 import TesseraTransport
 import TesseraWire
@@ -74,10 +75,10 @@ extension SchedulerMachine {
     /// given up, and the join goes on without it.
     func giveUpJoining(_ progress: JoinProgress, at now: Double, into actions: inout [SchedulerAction]) throws {
         let deadline = progress.deadline
-        let givenUp = progress.loading.filter { now >= deadline || (membership.lastSeen($0) ?? now) < now - settings.heartbeatTimeout }.sorted()
+        let givenUp = progress.loading.keys.filter { now >= deadline || (membership.lastSeen($0) ?? now) < now - settings.heartbeatTimeout }.sorted()
         guard !givenUp.isEmpty else { return }
         var progress = progress
-        progress.loading.subtract(givenUp)
+        for id in givenUp { progress.settled(id) }
         phase = .joining(progress)
         for id in givenUp {
             logger.warning("worker \(id) did not answer its welcome \(now >= deadline ? "in time" : "and is silent for \(settings.heartbeatTimeout) s"); joining without it")
@@ -95,14 +96,20 @@ extension SchedulerMachine {
                  to: id, into: &actions)
     }
 
-    /// While joining: welcomes the next workers while fewer than `maxConcurrentTrainers` (and
-    /// ``JoinProgress/window``) are loading, and starts the first round once every one answered.
+    /// While joining: welcomes the next workers while fewer than `maxConcurrentTrainers`
+    /// connections (and ``JoinProgress/window`` workers) are loading, and starts the first round
+    /// once every one answered. A process loads the run's data once, for the first of its clients
+    /// welcomed, so its connection counts once however many of its clients are: a million clients
+    /// of one process join in a stream, not two at a time.
     func advanceJoining(at now: Double, into actions: inout [SchedulerAction]) throws {
         guard case var .joining(progress) = phase else { return }
         let order = progress.order
-        while progress.next < order.count && progress.loading.count < min(settings.trainerCap, JoinProgress.window) {
-            try welcome(order[progress.next], clientIndex: progress.next, into: &actions)
-            progress.loading.insert(order[progress.next])
+        while progress.next < order.count && progress.loading.count < JoinProgress.window {
+            let worker = order[progress.next]
+            let connection = membership[worker]?.peer.bytes ?? Data(worker.utf8)
+            guard progress.busy[connection] != nil || progress.busy.count < settings.trainerCap else { break }
+            try welcome(worker, clientIndex: progress.next, into: &actions)
+            progress.started(worker, on: connection)
             progress.next += 1
         }
         phase = .joining(progress)

@@ -205,7 +205,7 @@ public final class SchedulerMachine {
         case let .registering(deadline): return deadline
         case let .joining(progress):
             // A welcomed worker silent for the heartbeat timeout is given up then.
-            let silent = progress.loading.map { (membership.lastSeen($0) ?? 0) + timeout }.min() ?? .infinity
+            let silent = progress.busy.values.map { (membership.lastSeen($0.worker) ?? 0) + timeout }.min() ?? .infinity
             return min(progress.deadline, silent)
         case let .training(round): return min(round.gather.deadline, silence(round.gather))
         case let .securing(round):
@@ -283,7 +283,7 @@ public final class SchedulerMachine {
         case .done where membership.isWelcomed(worker, messageID: envelope.replyTo):
             _ = membership.answeredWelcome(worker, replyTo: envelope.replyTo)
             if case var .joining(progress) = phase {
-                progress.loading.remove(worker)
+                progress.settled(worker)
                 phase = .joining(progress)
                 try advanceJoining(at: now, into: &actions)
             }

@@ -117,4 +117,35 @@ struct HostLivenessTests {
         #expect(answers.count == 1 && answers.first?.envelope.replyTo == 77 && "\(answers)".contains("header flag 2"), "\(answers)")
         #expect(federation.failure == nil)
     }
+
+    /// A process loads the run's data once: its clients are welcomed together, its connection
+    /// counting once against `max_concurrent_trainers`, while workers of their own are still
+    /// welcomed that many at a time.
+    @Test func theClientsOfAProcessAreWelcomedTogether() throws {
+        var settings = InProcessFederation.configuration(workers: 5)
+        settings.maxConcurrentTrainers = 1
+        let federation = try InProcessFederation(settings)
+        let host = try PlayedHost(federation, id: "h")
+        let alone = try PlayedHost(federation, id: "solo"), other = try PlayedHost(federation, id: "zolo")
+        for client in ["h/0", "h/1", "h/2"] { try host.send(.register(workerID: client, sampleCount: 0, labelHistogram: []), as: client) }
+        try alone.send(.register(workerID: "solo", sampleCount: 0, labelHistogram: []), as: nil)
+        try other.send(.register(workerID: "zolo", sampleCount: 0, labelHistogram: []), as: nil)
+        try federation.pump()
+        func welcomes(_ played: PlayedHost) throws -> [(client: String?, envelope: Envelope)] {
+            try played.inbox().filter { if case .welcome = $0.envelope.message { true } else { false } }
+        }
+        // Client index order: h/0, h/1, h/2, solo, zolo. All three of h at once; solo waits.
+        let first = try welcomes(host), waiting = try welcomes(alone)
+        #expect(first.map(\.client) == ["h/0", "h/1", "h/2"])
+        #expect(waiting.isEmpty)
+        for (client, envelope) in first { try host.send(.done(objectCount: 0, byteCount: 0), as: client, replyTo: envelope.id) }
+        try federation.pump()
+        // Then one worker of its own at a time.
+        let solo = try welcomes(alone), none = try welcomes(other)
+        #expect(solo.count == 1 && none.isEmpty)
+        try alone.send(.done(objectCount: 0, byteCount: 0), as: nil, replyTo: solo[0].envelope.id)
+        try federation.pump()
+        let last = try welcomes(other)
+        #expect(last.count == 1)
+    }
 }
