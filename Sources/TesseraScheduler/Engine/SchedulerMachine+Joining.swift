@@ -102,15 +102,20 @@ extension SchedulerMachine {
     /// welcomed, so its connection counts once however many of its clients are: a million clients
     /// of one process join in a stream, not two at a time.
     func advanceJoining(at now: Double, into actions: inout [SchedulerAction]) throws {
-        guard case var .joining(progress) = phase else { return }
+        guard var progress = takeJoining() else { return }
         let order = progress.order
-        while progress.next < order.count && progress.loading.count < JoinProgress.window {
-            let worker = order[progress.next]
-            let connection = membership[worker]?.peer.bytes ?? Data(worker.utf8)
-            guard progress.busy[connection] != nil || progress.busy.count < settings.trainerCap else { break }
-            try welcome(worker, clientIndex: progress.next, into: &actions)
-            progress.started(worker, on: connection)
-            progress.next += 1
+        do {
+            while progress.next < order.count && progress.loading.count < JoinProgress.window {
+                let worker = order[progress.next]
+                let connection = membership[worker]?.peer.bytes ?? Data(worker.utf8)
+                guard progress.busy[connection] != nil || progress.busy.count < settings.trainerCap else { break }
+                try welcome(worker, clientIndex: progress.next, into: &actions)
+                progress.started(worker, on: connection)
+                progress.next += 1
+            }
+        } catch {
+            phase = .joining(progress)
+            throw error
         }
         phase = .joining(progress)
         guard progress.next == order.count, progress.loading.isEmpty else { return }
@@ -138,5 +143,14 @@ extension SchedulerMachine {
         } else {
             try startRound(firstRound, at: now, into: &actions)
         }
+    }
+
+    /// The join's progress, taken out of `phase` (left ended until it is put back) so that it is
+    /// changed in place: changed where `phase` still holds it, its tables of a thousand welcomes
+    /// would be copied on every answer. Nil when not joining.
+    func takeJoining() -> JoinProgress? {
+        guard case let .joining(progress) = phase else { return nil }
+        phase = .ended
+        return progress
     }
 }

@@ -282,7 +282,7 @@ public final class SchedulerMachine {
         switch envelope.message {
         case .done where membership.isWelcomed(worker, messageID: envelope.replyTo):
             _ = membership.answeredWelcome(worker, replyTo: envelope.replyTo)
-            if case var .joining(progress) = phase {
+            if var progress = takeJoining() {
                 progress.settled(worker)
                 phase = .joining(progress)
                 try advanceJoining(at: now, into: &actions)
