@@ -110,7 +110,7 @@ public struct Topology: Sendable, Equatable {
                 throw SettingError(key: "simulation.groups", message: "slow devices and links are simulated by worker processes; with workers.launch: in-process use simulation.devices and simulation.clock: virtual")
             }
             guard run.keys.isEmpty else {
-                throw SettingError(key: "security.keys", value: run.keys, message: "secures connections between processes, and in-process workers have none; remove it, or launch local")
+                throw SettingError(key: "security.keys", value: self.run.keys, message: "secures connections between processes, and in-process workers have none; remove it, or launch local")
             }
         }
         guard launch != .ssh || !hosts.isEmpty else {

@@ -15,7 +15,7 @@ extension RoundResult {
         return String(format: "round %d: accuracy %.2f%%, loss %.4f, %.1f s%@%@, workers %d/%d%@%@%@%@%@", round, accuracy * 100, loss, seconds,
                sinceStart.map { String(format: " (%.1f s since start)", $0) as NSString } ?? "" as NSString,
                virtualSummary as NSString,
-               received, sampled, late > 0 ? " (\(late) late)" as NSString : "" as NSString,
+               received, sampled, late > 0 ? " (\(late) late or refused)" as NSString : "" as NSString,
                federated.map { "; \($0.summary)" as NSString } ?? "" as NSString,
                secure.map { "; \($0.summary)" as NSString } ?? "" as NSString,
                privacy.map { "; \($0.summary)" as NSString } ?? "" as NSString,
