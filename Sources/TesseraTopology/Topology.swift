@@ -21,7 +21,7 @@ public struct Topology: Sendable, Equatable {
         case ssh
         /// One Slurm job (``SlurmJob``): a step runs the scheduler, another the workers.
         case slurm
-        /// Threads of `tessera launch` itself, over an in-process channel (``InProcessWorkers``).
+        /// Threads of `tessera launch` itself, over an in-process channel (docs/TOPOLOGY.md, "In-process workers").
         case inProcess = "in-process"
     }
 
