@@ -30,9 +30,6 @@ public struct ClientTask: Sendable {
         default:
             result = .errorReply(for: WorkerError.notAccepted(kind: message.kindName, worker: "this"))
         }
-        // The task's activations and gradients are free now; with ten workers sharing a
-        // machine, idle ones should not hold their training peak (about 60 MB each).
-        AllocatorTuning.releaseFreeMemory()
         return result
     }
 }

@@ -2,6 +2,7 @@ import CTesseraKernel
 import DequeModule
 import Foundation
 import Synchronization
+import TesseraTensor
 import TesseraTransport
 import TesseraWire
 
@@ -72,6 +73,11 @@ final class TaskQueue: Sendable {
                 let seconds = clock.now - start
                 state.withLock { $0.finished.append((next.client, answer, seconds)) }
             }
+            // The tasks' activations and gradients are free now: with ten workers sharing a
+            // machine, idle ones should not hold their training peak (about 60 MB each). Not
+            // after every task: a process with a queue of its clients' tasks would fault the
+            // same pages in again for each (and, in-process, stop every core to flush them).
+            AllocatorTuning.releaseFreeMemory()
             if state.withLock({ $0.closed }) { return }
         }
     }
