@@ -64,6 +64,7 @@ final class TaskQueue: Sendable {
         let clock = SystemClock()
         while true {
             queued.wait()
+            var ran = false
             while let next = state.withLock({ state -> (client: Int, task: ClientTask)? in
                 state.running = !state.waiting.isEmpty
                 return state.waiting.popFirst()
@@ -72,12 +73,14 @@ final class TaskQueue: Sendable {
                 let answer = next.task.run()
                 let seconds = clock.now - start
                 state.withLock { $0.finished.append((next.client, answer, seconds)) }
+                ran = true
             }
             // The tasks' activations and gradients are free now: with ten workers sharing a
             // machine, idle ones should not hold their training peak (about 60 MB each). Not
             // after every task: a process with a queue of its clients' tasks would fault the
             // same pages in again for each (and, in-process, stop every core to flush them).
-            AllocatorTuning.releaseFreeMemory()
+            // (A wake-up left over from tasks already run has nothing to give back.)
+            if ran { AllocatorTuning.releaseFreeMemory() }
             if state.withLock({ $0.closed }) { return }
         }
     }
