@@ -36,10 +36,27 @@ struct ThreadPoolTests {
             threadOfTask.withLock { $0[task] = thread }
             let round = task % 2 + 1
             started.add(1, ordering: .relaxed)
-            let deadline = Date().addingTimeInterval(5)
+            let deadline = Date().addingTimeInterval(20)
             while started.load(ordering: .relaxed) < 2 * round && Date() < deadline {}
         }
         #expect(threadOfTask.withLock { $0 } == [0, 0, 1, 1])
+    }
+
+    /// A loop published before a new pool's thread has begun to run is still joined by it
+    /// (the thread once took the generation it first saw as done, and sat that loop out).
+    @Test func aNewPoolsThreadsJoinItsFirstLoop() {
+        for _ in 0..<3 {
+            let pool = ThreadPool(threadCount: 2)
+            let started = Atomic<Int>(0)
+            let threadOfTask = Mutex([Int](repeating: -1, count: 2))
+            pool.parallelFor(2) { task, thread in
+                threadOfTask.withLock { $0[task] = thread }
+                started.add(1, ordering: .relaxed)
+                let deadline = Date().addingTimeInterval(20)
+                while started.load(ordering: .relaxed) < 2 && Date() < deadline {}
+            }
+            #expect(threadOfTask.withLock { $0 } == [0, 1])
+        }
     }
 
     /// A thread that finishes its share takes tasks from the back of a busy thread's share.

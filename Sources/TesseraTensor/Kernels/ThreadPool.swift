@@ -68,7 +68,9 @@ public final class ThreadPool: @unchecked Sendable {
         for worker in 1..<self.threadCount {
             let thread = Thread {
                 tessera_name_this_thread("tessera-pool\(worker)")
-                self.workerLoop(index: worker)
+                // Generation 0, not the value when the thread first runs: a loop published
+                // before a new thread gets going is still its to join.
+                self.workerLoop(index: worker, seen: 0)
             }
             thread.start()
         }
@@ -194,8 +196,9 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop(index: Int) {
-        var seen = generation.load(ordering: .acquiring)
+    /// Runs each job published after generation `seen`, sleeping in between.
+    private func workerLoop(index: Int, seen initial: Int) {
+        var seen = initial
         while true {
             if !spin(until: { generation.load(ordering: .acquiring) != seen }) {
                 condition.lock()
