@@ -3,11 +3,14 @@
 
 Writes a topology of CLIENTS clients hosted CLIENTS_PER_PROCESS to a worker process (power-law
 shares of the data, SAMPLED clients a round), runs it with `tessera launch`, and reports, per
-round after the first: the wall time, the scheduler's CPU seconds (the launch process: sampling,
-messages, aggregation, the test-set evaluation, records), the central evaluation's seconds
-(from metrics.jsonl), and the worker processes' CPU seconds (training, and their share of
-messages; with `--launch in-process`, the launch's worker threads instead, taken out of the
-scheduler's). Also the registration time and the peak PSS of the process tree. Used for the
+round after the first: the wall time; the scheduler's CPU seconds split by thread: its message
+loop (sampling, receiving, checking and aggregating updates: Dispatch's threads and ZeroMQ's
+I/O thread), its background thread `tessera-bg` (the test-set evaluation and the round's
+records) and the kernel pool (which splits the evaluation's products and large additions); the
+worker processes' CPU seconds (training, and their share of messages; with `--launch
+in-process`, the launch's worker threads instead). The scheduler's share of a round is its
+message loop's CPU over the round's wall time. Also the registration time and the peak PSS of
+the process tree. Used for the
 simulation figures in BENCHMARKS.md:
 
     python3 scripts/sim_rounds.py --clients 10000 --sampled 100 --rounds 20
@@ -38,9 +41,9 @@ def cpu_seconds(pid):
 
 def cpu_by_thread(pid):
     """CPU seconds of each of `pid`'s threads, summed by name (the kernel pool's threads are
-    `tessera-pool<N>`, ZeroMQ's I/O thread `ZMQbg/IO/0`, in-process workers' loops `tessera-host`
-    and their training `tessera-task`; the scheduler's loop, evaluations and records run on
-    Dispatch's threads)."""
+    `tessera-pool<N>`, ZeroMQ's I/O thread `ZMQbg/IO/0`, the scheduler's evaluations and records
+    `tessera-bg`, in-process workers' loops `tessera-host` and their training `tessera-task`;
+    the scheduler's message loop runs on Dispatch's threads)."""
     totals = {}
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -53,7 +56,8 @@ def cpu_by_thread(pid):
         except OSError:
             continue
         name = ("kernel pool" if name.startswith("tessera-pool") else "ZeroMQ I/O" if name.startswith("ZMQbg")
-                else "hosts" if name.startswith("tessera-host") else "training" if name.startswith("tessera-task") else "Dispatch")
+                else "hosts" if name.startswith("tessera-host") else "training" if name.startswith("tessera-task")
+                else "background" if name.startswith("tessera-bg") else "Dispatch")
         totals[name] = totals.get(name, 0.0) + cpu_seconds(f"{pid}/task/{tid}")
     return totals
 
@@ -127,19 +131,23 @@ training:
     rounds = args.rounds - 1
     (t0, s0, w0, threads0), (t1, s1, w1, threads1) = marks[1], marks[args.rounds]
     wall, scheduler, workers = (t1 - t0) / rounds, (s1 - s0) / rounds, (w1 - w0) / rounds
+
+    def thread_seconds(*names):
+        return sum(threads1.get(name, 0) - threads0.get(name, 0) for name in names) / rounds
+
     if args.launch == "in-process":
         # The workers are threads of the launch: their loops and their training are theirs.
-        hosted = sum(threads1.get(name, 0) - threads0.get(name, 0) for name in ("hosts", "training")) / rounds
+        hosted = thread_seconds("hosts", "training")
         scheduler, workers = scheduler - hosted, hosted
+    loop = thread_seconds("Dispatch", "ZeroMQ I/O")
     evaluation = sum(row["evaluationSeconds"] for row in rows) / len(rows)
     print(f"clients {args.clients} on {-(-args.clients // per_process)} processes ({args.launch}), {args.sampled} sampled, {args.model}, E = {args.epochs}: "
           f"registered in {registered} s; per round after the first: wall {wall:.3f} s, scheduler CPU {scheduler:.3f} s "
-          f"(of which test-set evaluation {evaluation:.3f} s), workers CPU {workers:.3f} s; "
-          f"scheduler without evaluation {100 * (scheduler - evaluation) / wall:.1f}% of the round; "
+          f"(message loop {loop:.3f} s, evaluation and records {thread_seconds('background'):.3f} s, kernel pool {thread_seconds('kernel pool'):.3f} s; "
+          f"the evaluation took {evaluation:.3f} s of wall time), workers CPU {workers:.3f} s; "
+          f"scheduler's message loop {100 * loop / wall:.1f}% of the round; "
           f"peak PSS {peak[0] / 1e6:.2f} GB; whole run {time.monotonic() - start:.1f} s")
-    # The evaluation runs on a Dispatch thread and the kernel pool, which also splits the
-    # scheduler's large additions: the split below is by thread, not by task.
-    print("scheduler CPU per round by thread: " + ", ".join(
+    print("launch CPU per round by thread: " + ", ".join(
         f"{name} {(threads1.get(name, 0) - threads0.get(name, 0)) / rounds:.3f} s" for name in sorted(threads1)))
 
 

@@ -1,4 +1,6 @@
+import CTesseraKernel
 import Dispatch
+import Foundation
 import Synchronization
 import TesseraNN
 import TesseraTransport
@@ -8,6 +10,10 @@ import TesseraTransport
 /// take seconds on a busy machine, and a loop that did them itself would hear nothing meanwhile
 /// (and send no heartbeats), so workers would take it for gone and it would take them for lost.
 /// The loop hands jobs in and takes what came of them; the channel is woken when one ends.
+///
+/// The jobs run on one thread of their own, named `tessera-bg`, so that the loop's CPU time
+/// and theirs can be told apart (`scripts/sim_rounds.py`, `perf report --sort comm`). It ends
+/// at ``finish()``.
 final class BackgroundWork: Sendable {
     /// What came of a job.
     enum Outcome: Sendable {
@@ -17,19 +23,25 @@ final class BackgroundWork: Sendable {
         case failed(any Error)
     }
 
-    private let queue = DispatchQueue(label: "tessera.scheduler.background")
+    private typealias Job = @Sendable () -> Void
+
+    /// Jobs handed in and not yet started, and whether ``finish()`` was called.
+    private let jobs = Mutex<(waiting: [Job], finishing: Bool)>(([], false))
+    /// Signalled once for each job handed in, and on finishing.
+    private let queued = DispatchSemaphore(value: 0)
     /// Guards the outcomes not yet taken by the loop.
     private let outcomes = Mutex<[Outcome]>([])
     private let waker: Waker
 
-    /// Background work that wakes `channel` when a job ends.
+    /// Background work that wakes `channel` when a job ends; its thread runs until ``finish()``.
     init(waking channel: any MessageChannel) {
         waker = Waker(channel: channel)
+        Thread { [self] in work() }.start()
     }
 
     /// Runs `evaluation` after the jobs before it; its result becomes an ``Outcome/evaluated(_:)``.
     func evaluate(_ evaluation: @escaping @Sendable () throws -> Evaluation) {
-        queue.async { [self] in
+        submit { [self] in
             let result = Result { try evaluation() }
             self.outcomes.withLock { $0.append(.evaluated(result)) }
             self.waker.wake()
@@ -38,7 +50,7 @@ final class BackgroundWork: Sendable {
 
     /// Runs `write` after the jobs before it; an error it throws becomes an ``Outcome/failed(_:)``.
     func record(_ write: @escaping @Sendable () throws -> Void) {
-        queue.async { [self] in
+        submit { [self] in
             do {
                 try write()
             } catch {
@@ -58,7 +70,30 @@ final class BackgroundWork: Sendable {
 
     /// Waits until every job handed in so far has ended.
     func waitUntilDone() {
-        queue.sync {}
+        let done = DispatchSemaphore(value: 0)
+        submit { done.signal() }
+        done.wait()
+    }
+
+    /// Runs the jobs handed in so far, then ends the thread. Nothing may be handed in after.
+    func finish() {
+        jobs.withLock { $0.finishing = true }
+        queued.signal()
+    }
+
+    private func submit(_ job: @escaping Job) {
+        jobs.withLock { $0.waiting.append(job) }
+        queued.signal()
+    }
+
+    /// The thread: runs the jobs one at a time, in order, until finished and none is left.
+    private func work() {
+        tessera_name_this_thread("tessera-bg")
+        while true {
+            queued.wait()
+            while let job = jobs.withLock({ $0.waiting.isEmpty ? nil : $0.waiting.removeFirst() }) { job() }
+            if jobs.withLock({ $0.finishing && $0.waiting.isEmpty }) { return }
+        }
     }
 
     /// Wakes a channel's receive from the background thread.

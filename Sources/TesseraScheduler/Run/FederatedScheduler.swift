@@ -122,7 +122,10 @@ public final class FederatedScheduler {
         let work = BackgroundWork(waking: channel)
         // On every way out, what was handed to the background is finished first (a round's
         // records, an evaluation in progress).
-        defer { work.waitUntilDone() }
+        defer {
+            work.waitUntilDone()
+            work.finish()
+        }
         let records = Records(metrics: metrics, checkpoint: checkpointURL, directory: runDirectory, test: test, model: settings.model,
                               tracer: tracer, roster: { Self.roster(shares, labels, machine) },
                               revision: { machine.membership.revision })
