@@ -91,32 +91,19 @@ extension SchedulerMachine {
             guard round.gather.isPending(worker), envelope.replyTo == round.gather.taskID else {
                 return try refuseStray(envelope, from: worker, into: &actions)
             }
-            switch envelope.message {
-            case let .secureAggregation(step) where round.secure != nil:
-                try acceptKeys(step, from: worker, replyTo: envelope.id, round: &round, into: &actions)
-            case let .update(update):
-                do {
-                    guard round.secure == nil else {
-                        throw SchedulerError.unusableUpdate(worker: worker, reason: "it came in the clear, and round \(round.number) is secure: answer with keys (docs/PROTOCOL.md, \"Secure aggregation\")")
-                    }
-                    try checkClaims(of: update, from: worker, round: round.number)
-                    round.gather.accept(.update(try ValidatedUpdate(update, from: worker, global: global), messageID: envelope.id), from: worker)
-                    actions.append(.progress(round: round.number, accepted: round.gather.answers.count,
-                                             sampled: round.gather.workers.count))
-                } catch {
-                    noteRefusal(error)
-                    logger.warning("round \(round.number): \(error)")
-                    tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(error)", round: UInt64(round.number), peer: worker)
-                    try send(Envelope(id: takeID(), replyTo: envelope.id, message: .errorReply(for: error)), to: worker, into: &actions)
-                    round.gather.fail(worker, "its update was refused (\(error))")
-                }
-            case let .error(_, text):
-                round.gather.fail(worker, "it answered with an error (\(text))")
-            default:
-                return
+            // The round is changed while out of `phase`: else its answers (the round's updates)
+            // would be copied on each one.
+            phase = .ended
+            let handled: Bool
+            do {
+                handled = try answerTraining(envelope, from: worker, round: &round, into: &actions)
+            } catch {
+                phase = .training(round)
+                throw error
             }
-            dispatch(&round.gather, at: now, into: &actions)
+            if handled { dispatch(&round.gather, at: now, into: &actions) }
             phase = .training(round)
+            if !handled { return }
         case .evaluating(let round, var gather):
             guard gather.isPending(worker), envelope.replyTo == gather.taskID else {
                 return try refuseStray(envelope, from: worker, into: &actions)
@@ -150,6 +137,38 @@ extension SchedulerMachine {
             return try refuseStray(envelope, from: worker, into: &actions)
         }
         try closeIfDue(at: now, into: &actions)
+    }
+
+    /// An answer to the train task of `round` from a worker it waits for: its update (checked,
+    /// then kept or refused with an error reply), its keys, or an error. Returns false for a
+    /// message that is none of these (nothing to act on).
+    private func answerTraining(_ envelope: Envelope, from worker: String, round: inout Round,
+                                into actions: inout [SchedulerAction]) throws -> Bool {
+        switch envelope.message {
+        case let .secureAggregation(step) where round.secure != nil:
+            try acceptKeys(step, from: worker, replyTo: envelope.id, round: &round, into: &actions)
+        case let .update(update):
+            do {
+                guard round.secure == nil else {
+                    throw SchedulerError.unusableUpdate(worker: worker, reason: "it came in the clear, and round \(round.number) is secure: answer with keys (docs/PROTOCOL.md, \"Secure aggregation\")")
+                }
+                try checkClaims(of: update, from: worker, round: round.number)
+                round.gather.accept(.update(try ValidatedUpdate(update, from: worker, global: global), messageID: envelope.id), from: worker)
+                actions.append(.progress(round: round.number, accepted: round.gather.answers.count,
+                                         sampled: round.gather.workers.count))
+            } catch {
+                noteRefusal(error)
+                logger.warning("round \(round.number): \(error)")
+                tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(error)", round: UInt64(round.number), peer: worker)
+                try send(Envelope(id: takeID(), replyTo: envelope.id, message: .errorReply(for: error)), to: worker, into: &actions)
+                round.gather.fail(worker, "its update was refused (\(error))")
+            }
+        case let .error(_, text):
+            round.gather.fail(worker, "it answered with an error (\(text))")
+        default:
+            return false
+        }
+        return true
     }
 
     /// Checks what an update claims against what is known: the round and model version of the

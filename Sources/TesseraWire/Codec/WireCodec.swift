@@ -150,13 +150,14 @@ struct PayloadFrames {
     var next = 1
 
     /// The next payload frame, which must hold exactly `bytes` (what `needs` describes).
-    private mutating func nextFrame(bytes: Int, for what: String, needs: String) throws -> Data {
+    private mutating func nextFrame(bytes: Int, for what: @autoclosure () -> String, needs: @autoclosure () -> String) throws -> Data {
+        // The descriptions are built only for an error: a round decodes thousands of tensors.
         guard next < frames.count else {
-            throw WireError(.frameMismatch, "\(what) has no payload frame (only \(frames.count - 1) sent)")
+            throw WireError(.frameMismatch, "\(what()) has no payload frame (only \(frames.count - 1) sent)")
         }
         let frame = frames[next]
         guard frame.count == bytes else {
-            throw WireError(.frameMismatch, "payload frame \(next) has \(frame.count) bytes; \(needs) needs \(bytes)")
+            throw WireError(.frameMismatch, "payload frame \(next) has \(frame.count) bytes; \(needs()) needs \(bytes)")
         }
         next += 1
         return frame
