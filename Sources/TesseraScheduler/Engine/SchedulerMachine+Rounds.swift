@@ -86,14 +86,9 @@ extension SchedulerMachine {
     /// A message from `worker` that is not about joining: an answer to the task in progress,
     /// or nothing to act on (a heartbeat, a stray or late reply).
     func answer(_ envelope: Envelope, from worker: String, at now: Double, into actions: inout [SchedulerAction]) throws {
-        switch phase {
-        case var .training(round):
-            guard round.gather.isPending(worker), envelope.replyTo == round.gather.taskID else {
-                return try refuseStray(envelope, from: worker, into: &actions)
-            }
-            // The round is changed while out of `phase`: else its answers (the round's updates)
-            // would be copied on each one.
-            phase = .ended
+        // The round is changed while out of `phase` (and before a switch over it, which would
+        // hold a copy): else its answers, the round's updates, would be copied on each one.
+        if var round = takeTraining(answeredBy: worker, replyTo: envelope.replyTo) {
             let handled: Bool
             do {
                 handled = try answerTraining(envelope, from: worker, round: &round, into: &actions)
@@ -103,7 +98,10 @@ extension SchedulerMachine {
             }
             if handled { dispatch(&round.gather, at: now, into: &actions) }
             phase = .training(round)
-            if !handled { return }
+            if handled { try closeIfDue(at: now, into: &actions) }
+            return
+        }
+        switch phase {
         case .evaluating(let round, var gather):
             guard gather.isPending(worker), envelope.replyTo == gather.taskID else {
                 return try refuseStray(envelope, from: worker, into: &actions)
@@ -137,6 +135,15 @@ extension SchedulerMachine {
             return try refuseStray(envelope, from: worker, into: &actions)
         }
         try closeIfDue(at: now, into: &actions)
+    }
+
+    /// The round in training, taken out of `phase` (which is left `.ended` until it is put
+    /// back), when `worker` owes an answer to its task `replyTo`; nil (and `phase` untouched)
+    /// otherwise.
+    private func takeTraining(answeredBy worker: String, replyTo: UInt64) -> Round? {
+        guard case let .training(round) = phase, round.gather.isPending(worker), replyTo == round.gather.taskID else { return nil }
+        phase = .ended
+        return round
     }
 
     /// An answer to the train task of `round` from a worker it waits for: its update (checked,
