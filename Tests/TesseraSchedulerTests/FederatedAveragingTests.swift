@@ -67,6 +67,30 @@ struct FederatedAveragingTests {
         let unchecked = ValidatedUpdate(workerID: "c", parameters: whole.parameters, sampleCount: 1)
         #expect(unchecked.changeNorm == nil)
         #expect(try unchecked.changeNorm(from: global) == 5)
+        // Left for the round to measure: not measured, not refused, on arrival.
+        let later = try ValidatedUpdate(update([4, .nan], samples: 1), from: "d", global: global, measuringChange: false)
+        #expect(later.changeNorm == nil)
+        #expect(try ValidatedUpdate(update([3, 4], samples: 1, delta: true), from: "e", global: global, measuringChange: false).changeNorm == 5)
+    }
+
+    /// The round's one pass gives the average and the norms the two passes give, bit for bit,
+    /// the norms in the order the updates came in.
+    @Test func averagingWhileMeasuringMatchesDoingEachApart() throws {
+        let global = try ParameterSet([(name: "w", tensor: try Tensor.normal([300], seed: 99)),
+                                       (name: "b", tensor: try Tensor.normal([7], seed: 98))])
+        var updates: [ValidatedUpdate] = []
+        for index in (0..<5).reversed() {
+            let weight = try Tensor.normal([300], seed: UInt64(index))
+            let bias = try Tensor.normal([7], seed: UInt64(index + 10))
+            let parameters = try ParameterSet([(name: "w", tensor: weight), (name: "b", tensor: bias)])
+            updates.append(ValidatedUpdate(workerID: "worker-\(index)", parameters: parameters, sampleCount: UInt64(10 + 7 * index)))
+        }
+        let (average, norms) = try FederatedAveraging.aggregate(updates, measuringChangesFrom: global)
+        #expect(average == (try FederatedAveraging.aggregate(updates)))
+        #expect(norms == (try updates.map { try $0.changeNorm(from: global) }))
+        #expect(throws: SchedulerError.nothingToAggregate) { try FederatedAveraging.aggregate([], measuringChangesFrom: global) }
+        let other = try ParameterSet([(name: "w", tensor: Tensor([1]))])
+        #expect(throws: NNError.self) { try FederatedAveraging.aggregate(updates, measuringChangesFrom: other) }
     }
 
     @Test func settingsThatDoNotFitTogetherAreRejected() throws {

@@ -29,6 +29,26 @@ struct TensorNormsTests {
         #expect(Tensor([Float](repeating: .greatestFiniteMagnitude, count: 64)).squaredSum().isFinite)
     }
 
+    /// A difference of two finite Floats that overflows a Float is still measured, exactly.
+    @Test func aDifferenceBeyondTheLargestFloatIsFinite() throws {
+        let large = [Float](repeating: .greatestFiniteMagnitude, count: 40)
+        let distance = try Tensor(large).squaredDistance(to: Tensor(large.map { -$0 }))
+        let expected = 40 * (2 * Double(Float.greatestFiniteMagnitude)) * (2 * Double(Float.greatestFiniteMagnitude))
+        #expect(distance.isFinite)
+        #expect(abs(distance - expected) <= 1e-12 * expected)
+    }
+
+    /// Differences taken in Float are within a relative 2⁻²⁴ each, so the sum of their squares
+    /// is within about 2⁻²³ of the exact one.
+    @Test func aDistanceIsWithinAFloatsPrecisionOfTheExactOne() throws {
+        var generator = SystemRandomNumberGenerator()
+        let x = (0..<1003).map { _ in Float.random(in: -3...3, using: &generator) }
+        let y = (0..<1003).map { _ in Float.random(in: -1e-3...1e-3, using: &generator) }
+        let exact = zip(x, y).reduce(0.0) { $0 + (Double($1.0) - Double($1.1)) * (Double($1.0) - Double($1.1)) }
+        let distance = try Tensor(x).squaredDistance(to: Tensor(y))
+        #expect(abs(distance - exact) <= 0x1p-22 * exact)
+    }
+
     @Test func borrowedFloatsAreReadInPlace() throws {
         let values: [Float] = (0..<33).map { Float($0) / 4 }
         let bytes = values.withUnsafeBytes { Data($0) }

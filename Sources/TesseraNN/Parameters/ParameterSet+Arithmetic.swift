@@ -44,14 +44,49 @@ extension ParameterSet {
     ///
     /// - Throws: ``NNError`` for an empty list, a weight count that differs, or mismatched sets.
     public static func weightedSum(_ sets: [ParameterSet], weights: [Float]) throws -> ParameterSet {
-        guard let first = sets.first, sets.count == weights.count else {
-            throw NNError(.invalidArgument, "weightedSum needs one weight per set and at least one set (got \(sets.count) sets, \(weights.count) weights)")
-        }
+        let first = try firstOfWeighted(sets, weights)
         var result = first.scaled(by: weights[0])
         for (set, weight) in zip(sets.dropFirst(), weights.dropFirst()) {
             try result.add(set, scaledBy: weight)
         }
         return result
+    }
+
+    /// ``weightedSum(_:weights:)`` and each set's ``distance(to:)`` from `base`, the same values
+    /// bit for bit, from one pass over each set (aggregation measuring the clients' changes).
+    ///
+    /// - Throws: ``NNError`` for an empty list, a weight count that differs, or sets that do not
+    ///   match `base`.
+    public static func weightedSum(_ sets: [ParameterSet], weights: [Float],
+                                   measuringDistancesTo base: ParameterSet) throws -> (sum: ParameterSet, distances: [Double]) {
+        var result = try firstOfWeighted(sets, weights)
+        for set in sets { try base.checkCompatible(with: set, operation: "weighted sum") }
+        var distances: [Double] = []
+        for (position, (set, weight)) in zip(sets, weights).enumerated() {
+            var squared = 0.0
+            for index in set.tensors.indices {
+                if position == 0 {
+                    let (scaled, distance) = try set.tensors[index].scaled(by: weight, measuringDistanceTo: base.tensors[index])
+                    result.tensors[index] = scaled
+                    squared += distance
+                } else {
+                    squared += try result.tensors[index].add(set.tensors[index], scaledBy: weight,
+                                                             measuringDistanceTo: base.tensors[index])
+                }
+            }
+            distances.append(squared.squareRoot())
+        }
+        return (result, distances)
+    }
+
+    /// The first of `sets`, to be summed with `weights`.
+    ///
+    /// - Throws: ``NNError`` for no sets, or a weight count that differs.
+    private static func firstOfWeighted(_ sets: [ParameterSet], _ weights: [Float]) throws -> ParameterSet {
+        guard let first = sets.first, sets.count == weights.count else {
+            throw NNError(.invalidArgument, "weightedSum needs one weight per set and at least one set (got \(sets.count) sets, \(weights.count) weights)")
+        }
+        return first
     }
 
     /// The Euclidean norm over all scalars, accumulated in Double; not finite exactly when a

@@ -22,6 +22,19 @@ public protocol AggregationStrategy: Sendable {
     /// - Throws: ``SchedulerError`` or ``/TesseraNN/NNError`` for empty or mismatched updates.
     mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet
 
+    /// Whether ``aggregate(global:updates:)`` depends on the updates only through their
+    /// sample-weighted average (FedAvg and the server optimizers: true). The scheduler then
+    /// averages a round while it measures the updates' changes, reading each client's model
+    /// once, and calls ``aggregate(global:average:)``. False by default: a strategy that
+    /// overrides ``aggregate(global:updates:)`` gets the updates.
+    var aggregatesTheAverageOnly: Bool { get }
+
+    /// The next global model from the current one and the round's sample-weighted average
+    /// (``FederatedAveraging``): by default a step with its change from `global`.
+    ///
+    /// - Throws: ``/TesseraNN/NNError`` for an average that does not match the model.
+    mutating func aggregate(global: ParameterSet, average: ParameterSet) throws -> ParameterSet
+
     /// Server state to checkpoint (nil for stateless strategies).
     var state: OptimizerState? { get }
 
@@ -33,7 +46,13 @@ public protocol AggregationStrategy: Sendable {
 
 extension AggregationStrategy {
     public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
-        try step(global: global, averageChange: try FederatedAveraging.aggregate(updates).subtracting(global))
+        try aggregate(global: global, average: try FederatedAveraging.aggregate(updates))
+    }
+
+    public var aggregatesTheAverageOnly: Bool { false }
+
+    public mutating func aggregate(global: ParameterSet, average: ParameterSet) throws -> ParameterSet {
+        try step(global: global, averageChange: try average.subtracting(global))
     }
 }
 
@@ -50,9 +69,11 @@ public struct FedAvg: AggregationStrategy {
         return next
     }
 
+    public var aggregatesTheAverageOnly: Bool { true }
+
     /// The average itself (not global plus its change: the same, without the rounding).
-    public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
-        try FederatedAveraging.aggregate(updates)
+    public mutating func aggregate(global: ParameterSet, average: ParameterSet) throws -> ParameterSet {
+        average
     }
 
     public var state: OptimizerState? { nil }
@@ -81,6 +102,8 @@ public struct ServerOptimizer<O: Optimizer>: AggregationStrategy {
         try optimizer.step(&next, gradients: averageChange.scaled(by: -1))
         return next
     }
+
+    public var aggregatesTheAverageOnly: Bool { true }
 
     public var state: OptimizerState? { optimizer.state }
 

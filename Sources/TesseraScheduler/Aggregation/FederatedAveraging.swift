@@ -9,10 +9,36 @@ public enum FederatedAveraging {
     /// - Throws: ``SchedulerError`` for no updates; ``/TesseraNN/NNError`` for updates whose parameters
     ///   do not match each other.
     public static func aggregate(_ updates: [ValidatedUpdate]) throws -> ParameterSet {
+        let (ordered, weights) = try weighted(updates)
+        return try ParameterSet.weightedSum(ordered.map(\.parameters), weights: weights)
+    }
+
+    /// ``aggregate(_:)``'s average, and the norm of each update's change from `global` (in the
+    /// order of `updates`), from one pass over each update: a round reads each client's model
+    /// once. Bit for bit the average ``aggregate(_:)`` makes and the norms
+    /// ``ValidatedUpdate/changeNorm(from:)`` measures; a norm is not finite exactly when a value
+    /// of its update is not (and then the average is not either).
+    ///
+    /// - Throws: ``SchedulerError`` for no updates; ``/TesseraNN/NNError`` for updates that do
+    ///   not match `global`.
+    public static func aggregate(_ updates: [ValidatedUpdate],
+                                 measuringChangesFrom global: ParameterSet) throws -> (average: ParameterSet, changeNorms: [Double]) {
+        let order = updates.indices.sorted { updates[$0].workerID < updates[$1].workerID }
+        let (ordered, weights) = try weighted(order.map { updates[$0] })
+        let (average, distances) = try ParameterSet.weightedSum(ordered.map(\.parameters), weights: weights,
+                                                                measuringDistancesTo: global)
+        var norms = [Double](repeating: 0, count: updates.count)
+        for (position, index) in order.enumerated() { norms[index] = distances[position] }
+        return (average, norms)
+    }
+
+    /// `updates` in worker-id order, with their FedAvg weights (each one's share of the samples).
+    ///
+    /// - Throws: ``SchedulerError`` for no updates.
+    private static func weighted(_ updates: [ValidatedUpdate]) throws -> (ordered: [ValidatedUpdate], weights: [Float]) {
         let ordered = updates.sorted { $0.workerID < $1.workerID }
         let total = ordered.reduce(0.0) { $0 + Double($1.sampleCount) }
         guard !ordered.isEmpty, total > 0 else { throw SchedulerError.nothingToAggregate }
-        let weights = ordered.map { Float(Double($0.sampleCount) / total) }
-        return try ParameterSet.weightedSum(ordered.map(\.parameters), weights: weights)
+        return (ordered, ordered.map { Float(Double($0.sampleCount) / total) })
     }
 }

@@ -24,6 +24,12 @@ public struct LocalNormalizationStrategy: AggregationStrategy {
         try inner.aggregate(global: global, updates: updates).replacing(names, from: global)
     }
 
+    public var aggregatesTheAverageOnly: Bool { inner.aggregatesTheAverageOnly }
+
+    public mutating func aggregate(global: ParameterSet, average: ParameterSet) throws -> ParameterSet {
+        try inner.aggregate(global: global, average: average).replacing(names, from: global)
+    }
+
     public var state: OptimizerState? { inner.state }
 
     public mutating func restore(_ state: OptimizerState?) throws {

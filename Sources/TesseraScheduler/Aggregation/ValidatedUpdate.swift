@@ -7,14 +7,16 @@ public struct ValidatedUpdate: Sendable {
     /// The worker that sent it.
     public let workerID: String
     /// The worker's model (a delta update has the global model added already), named and
-    /// shaped like the global model, every value finite.
+    /// shaped like the global model; every value finite once its change is measured (a
+    /// synchronous round measures it when it closes, and never aggregates one that is not).
     public let parameters: ParameterSet
     /// Training samples behind it (its FedAvg weight), at least 1.
     public let sampleCount: UInt64
     /// The metrics it reported that are finite numbers (`loss`: its mean training loss).
     public let metrics: [String: Double]
     /// The norm of its change from the model it trained from (what `training.max_change_ratio`
-    /// judges), measured while it was checked; nil when the caller did the checks.
+    /// judges), measured while it was checked; nil when the caller did the checks or left the
+    /// measuring for later.
     public let changeNorm: Double?
 
     /// An update whose checks were done by the caller (tests, simulations).
@@ -34,12 +36,15 @@ public struct ValidatedUpdate: Sendable {
         try changeNorm ?? parameters.distance(to: base)
     }
 
-    /// `update` from `workerID` checked against `global`, or why it cannot be used.
+    /// `update` from `workerID` checked against `global`, or why it cannot be used. With
+    /// `measuringChange` false, a whole model's change is left to measure, and its values to
+    /// check, when the round's updates are averaged (``FederatedAveraging``
+    /// `aggregate(_:measuringChangesFrom:)`): each is read once, not twice.
     ///
     /// - Throws: ``SchedulerError`` (`.unusableUpdate`): no samples, a loss metric that is not
-    ///   finite, names or shapes that differ from the global model, a value that is not finite,
-    ///   or a batch normalization's running variance below 0.
-    public init(_ update: TrainUpdate, from workerID: String, global: ParameterSet) throws {
+    ///   finite, names or shapes that differ from the global model, a value that is not finite
+    ///   (when measured), or a batch normalization's running variance below 0.
+    public init(_ update: TrainUpdate, from workerID: String, global: ParameterSet, measuringChange: Bool = true) throws {
         guard update.sampleCount > 0 else { throw SchedulerError.unusableUpdate(worker: workerID, reason: "it claims no samples") }
         // The round's training loss is weighted from these: one NaN would make it NaN.
         if let loss = update.metrics["loss"], !loss.isFinite {
@@ -53,9 +58,9 @@ public struct ValidatedUpdate: Sendable {
             throw SchedulerError.unusableUpdate(worker: workerID, reason: "\(error)")
         }
         // One pass measures the change and checks every value: the norm is finite exactly when
-        // every value is.
-        let changeNorm = try update.isDelta ? parameters.l2Norm() : parameters.distance(to: global)
-        guard changeNorm.isFinite else {
+        // every value is. A delta is always measured: its change is what arrived.
+        let changeNorm = try update.isDelta ? parameters.l2Norm() : measuringChange ? parameters.distance(to: global) : nil
+        if let changeNorm, !changeNorm.isFinite {
             throw SchedulerError.unusableUpdate(worker: workerID, reason: "it holds values that are not finite")
         }
         if update.isDelta {

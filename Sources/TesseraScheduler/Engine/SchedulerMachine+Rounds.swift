@@ -160,7 +160,9 @@ extension SchedulerMachine {
                     throw SchedulerError.unusableUpdate(worker: worker, reason: "it came in the clear, and round \(round.number) is secure: answer with keys (docs/PROTOCOL.md, \"Secure aggregation\")")
                 }
                 try checkClaims(of: update, from: worker, round: round.number)
-                round.gather.accept(.update(try ValidatedUpdate(update, from: worker, global: global), messageID: envelope.id), from: worker)
+                // A round that screens its updates measures them when it closes, averaging as it goes.
+                let validated = try ValidatedUpdate(update, from: worker, global: global, measuringChange: privacy != nil)
+                round.gather.accept(.update(validated, messageID: envelope.id), from: worker)
                 actions.append(.progress(round: round.number, accepted: round.gather.answers.count,
                                          sampled: round.gather.workers.count))
             } catch {
@@ -208,10 +210,19 @@ extension SchedulerMachine {
     }
 
     /// The round's updates whose change from the global model is within the ``ChangeBound``
-    /// (judged together), in order; each beyond it is refused with an error reply saying why.
+    /// (judged together), in order; each beyond it (or holding a value that is not finite) is
+    /// refused with an error reply saying why. Changes not yet measured are measured while the
+    /// updates are averaged, when the strategy aggregates the average only: that average comes
+    /// back too when every update is kept.
     func screenChanges(of answers: [(update: ValidatedUpdate, messageID: UInt64)], round: Int,
-                       into actions: inout [SchedulerAction]) throws -> [ValidatedUpdate] {
-        let norms = try answers.map { try $0.update.changeNorm(from: global) }
+                       into actions: inout [SchedulerAction]) throws -> (kept: [ValidatedUpdate], average: ParameterSet?) {
+        var average: ParameterSet?
+        let norms: [Double]
+        if strategy.aggregatesTheAverageOnly, answers.contains(where: { $0.update.changeNorm == nil }) {
+            (average, norms) = try FederatedAveraging.aggregate(answers.map(\.update), measuringChangesFrom: global)
+        } else {
+            norms = try answers.map { try $0.update.changeNorm(from: global) }
+        }
         let (limit, accepted) = changeBound.judge(norms)
         var kept: [ValidatedUpdate] = []
         for (answer, (norm, isAccepted)) in zip(answers, zip(norms, accepted)) {
@@ -226,7 +237,7 @@ extension SchedulerMachine {
             try send(Envelope(id: takeID(), replyTo: answer.messageID, message: .errorReply(for: error)), to: answer.update.workerID,
                      into: &actions)
         }
-        return kept
+        return (kept, kept.count == answers.count ? average : nil)
     }
 
     /// Checks `update`'s change from `base`, the model it trained from, against the
@@ -348,7 +359,8 @@ extension SchedulerMachine {
             // A private round's clip bounds every update already; screening by the others' changes
             // would make whether one counts depend on the others' data, which the accountant
             // does not analyse.
-            let updates = privacy != nil ? answers.map(\.0) : try screenChanges(of: answers, round: round.number, into: &actions)
+            let (updates, average) = privacy != nil ? (answers.map(\.0), nil)
+                : try screenChanges(of: answers, round: round.number, into: &actions)
             round.received = updates.count
             round.contributors = updates.map(\.workerID)
             round.trainLoss = RoundResult.meanTrainingLoss(updates.map { ($0.metrics["loss"], $0.sampleCount) })
@@ -360,6 +372,7 @@ extension SchedulerMachine {
                 // A private run's strategy is a PrivateStrategy: it clips, noises and averages.
                 var done: PrivateAggregation.Round?
                 round.aggregated = try stepGlobal(round: round.number) { strategy in
+                    if let average { return try strategy.aggregate(global: global, average: average) }
                     let next = try strategy.aggregate(global: global, updates: updates)
                     done = (strategy as? PrivateStrategy)?.lastRound
                     return next

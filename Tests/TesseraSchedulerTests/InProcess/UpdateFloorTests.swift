@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TesseraNN
 @testable import TesseraScheduler
 import TesseraTensor
 import TesseraTransport
@@ -34,6 +35,43 @@ struct UpdateFloorTests {
         let round = try #require(federation.rounds.first)
         #expect(round.contributors == ["a", "b"])
         #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1.5)) < 1e-4)
+    }
+
+    /// A strategy that takes the updates themselves (the user's own; `aggregatesTheAverageOnly`
+    /// false) and FedAvg (which averages while it measures) keep and refuse the same updates
+    /// and make the same model, bit for bit; an update that is not finite is refused when the
+    /// round closes, saying so.
+    @Test(arguments: [Float(3), .nan])
+    func aStrategyTakingTheUpdatesSeesTheSameRoundAsFedAvg(third: Float) throws {
+        struct UpdateTaker: AggregationStrategy {
+            var handed: [[String]] = []
+            mutating func step(global: ParameterSet, averageChange: ParameterSet) throws -> ParameterSet {
+                var plain = FedAvg()
+                return try plain.step(global: global, averageChange: averageChange)
+            }
+            mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
+                handed.append(updates.map(\.workerID).sorted())
+                return try FederatedAveraging.aggregate(updates)
+            }
+            var state: OptimizerState? { nil }
+            mutating func restore(_ state: OptimizerState?) throws {}
+        }
+        var models: [ParameterSet] = []
+        for strategy: any AggregationStrategy in [FedAvg(), UpdateTaker()] {
+            let federation = try InProcessFederation(InProcessFederation.configuration(workers: 3), strategy: strategy)
+            let workers = try federation.join(["a", "b", "c"])
+            let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
+            let start = federation.machine.global.tensors[0].scalars[0]
+            for (index, shift) in [Float(1), 2, third].enumerated() { try workers[index].answer(tasks[index], shift: shift) }
+            try federation.pump()
+            let kept = third.isFinite ? ["a", "b", "c"] : ["a", "b"]
+            #expect(federation.rounds.first?.contributors == kept)
+            #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + (third.isFinite ? 2 : 1.5))) < 1e-4)
+            #expect(try Self.errors(workers[2]).contains { $0.contains("its change is not finite") } == !third.isFinite)
+            if let taker = federation.machine.strategy as? UpdateTaker { #expect(taker.handed == [kept]) }
+            models.append(federation.machine.global)
+        }
+        #expect(models[0] == models[1])
     }
 
     /// Of two updates, the larger cannot set its own bar: the lower median is the other's.
@@ -127,7 +165,7 @@ struct UpdateFloorTests {
         try workers[1].answer(tasks[1], shift: .nan)
         try federation.pump()
         let failure = try #require(federation.failure.map { "\($0)" })
-        #expect(failure.contains("received no usable update") && failure.contains("refused: update from a cannot be used: it holds values that are not finite"),
+        #expect(failure.contains("received no usable update") && failure.contains("refused: update from a cannot be used: its change is not finite"),
                 "\(failure)")
     }
 

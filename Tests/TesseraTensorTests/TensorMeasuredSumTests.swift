@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+@testable import TesseraTensor
+
+/// Aggregation's one pass must give exactly what the two passes it replaces give: replay from
+/// a seed is bit for bit.
+@Suite("Adding while measuring")
+struct TensorMeasuredSumTests {
+    /// Counts around the 8- and 32-float steps and the parallel chunk, so every loop and tail is used.
+    @Test(arguments: [0, 1, 7, 8, 31, 33, 47, 1003, 2 * 65_536 + 13])
+    func matchesTheSumAndTheDistanceBitForBit(count: Int) throws {
+        var generator = SystemRandomNumberGenerator()
+        func values(_ range: ClosedRange<Float>) -> [Float] { (0..<count).map { _ in Float.random(in: range, using: &generator) } }
+        let (update, base, sum) = (Tensor(values(-3...3)), Tensor(values(-1...1)), Tensor(values(-50...50)))
+        let scale = Float.random(in: 0.001...1, using: &generator)
+
+        var added = sum
+        try added.add(update, scaledBy: scale)
+        var measured = sum
+        let distance = try measured.add(update, scaledBy: scale, measuringDistanceTo: base)
+        #expect(measured.scalars == added.scalars)
+        #expect(distance == (try update.squaredDistance(to: base)))
+
+        let (scaled, scaledDistance) = try update.scaled(by: scale, measuringDistanceTo: base)
+        var plain = update
+        plain.scale(by: scale)
+        #expect(scaled.scalars == plain.scalars && scaled.shape == update.shape)
+        #expect(scaledDistance == distance)
+    }
+
+    /// An update that is not finite, or whose difference overflows a Float, is measured as
+    /// `squaredDistance(to:)` measures it.
+    @Test func extremeValuesAreMeasuredAsTheDistanceIs() throws {
+        let large = [Float](repeating: .greatestFiniteMagnitude, count: 40)
+        for (update, base) in [(large, large.map { -$0 }), (large.enumerated().map { $0.offset == 35 ? .nan : 1 }, large)] {
+            var sum = Tensor([Float](repeating: 0, count: 40))
+            let distance = try sum.add(Tensor(update), scaledBy: 0.5, measuringDistanceTo: Tensor(base))
+            let expected = try Tensor(update).squaredDistance(to: Tensor(base))
+            #expect(distance == expected || (distance.isNaN && expected.isNaN))
+        }
+    }
+
+    /// A received update is read where it arrived.
+    @Test func aBorrowedUpdateIsReadInPlace() throws {
+        let values: [Float] = (0..<41).map { Float($0) / 4 }
+        let bytes = values.withUnsafeBytes { Data($0) }
+        let borrowed = try bytes.withUnsafeBytes { raw in
+            try Tensor(shape: [41], borrowing: try #require(BorrowedFloats(base: raw.baseAddress!, count: 41, owner: bytes)))
+        }
+        let base = Tensor([Float](repeating: 1, count: 41))
+        let (scaled, distance) = try borrowed.scaled(by: 2, measuringDistanceTo: base)
+        #expect(scaled.scalars == values.map { $0 * 2 })
+        #expect(distance == (try Tensor(values).squaredDistance(to: base)))
+    }
+
+    @Test func shapesMustMatch() {
+        var sum = Tensor([1, 2])
+        #expect(throws: TensorError.self) { try sum.add(Tensor([1, 2, 3]), scaledBy: 1, measuringDistanceTo: Tensor([1, 2])) }
+        #expect(throws: TensorError.self) { try sum.add(Tensor([1, 2]), scaledBy: 1, measuringDistanceTo: Tensor([1, 2, 3])) }
+        #expect(throws: TensorError.self) { try Tensor([1, 2]).scaled(by: 1, measuringDistanceTo: Tensor([1])) }
+    }
+}
