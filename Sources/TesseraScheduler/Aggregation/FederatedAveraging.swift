@@ -9,8 +9,8 @@ public enum FederatedAveraging {
     /// - Throws: ``SchedulerError`` for no updates; ``/TesseraNN/NNError`` for updates whose parameters
     ///   do not match each other.
     public static func aggregate(_ updates: [ValidatedUpdate]) throws -> ParameterSet {
-        let (ordered, weights) = try weighted(updates)
-        return try ParameterSet.weightedSum(ordered.map(\.parameters), weights: weights)
+        let ordered = updates.sorted { $0.workerID < $1.workerID }
+        return try ParameterSet.weightedSum(ordered.map(\.parameters), weights: try weights(of: ordered))
     }
 
     /// ``aggregate(_:)``'s average, and the norm of each update's change from `global` (in the
@@ -24,21 +24,20 @@ public enum FederatedAveraging {
     public static func aggregate(_ updates: [ValidatedUpdate],
                                  measuringChangesFrom global: ParameterSet) throws -> (average: ParameterSet, changeNorms: [Double]) {
         let order = updates.indices.sorted { updates[$0].workerID < updates[$1].workerID }
-        let (ordered, weights) = try weighted(order.map { updates[$0] })
-        let (average, distances) = try ParameterSet.weightedSum(ordered.map(\.parameters), weights: weights,
+        let ordered = order.map { updates[$0] }
+        let (average, distances) = try ParameterSet.weightedSum(ordered.map(\.parameters), weights: try weights(of: ordered),
                                                                 measuringDistancesTo: global)
         var norms = [Double](repeating: 0, count: updates.count)
         for (position, index) in order.enumerated() { norms[index] = distances[position] }
         return (average, norms)
     }
 
-    /// `updates` in worker-id order, with their FedAvg weights (each one's share of the samples).
+    /// The FedAvg weights of `updates` (each one's share of the samples), in their order.
     ///
     /// - Throws: ``SchedulerError`` for no updates.
-    private static func weighted(_ updates: [ValidatedUpdate]) throws -> (ordered: [ValidatedUpdate], weights: [Float]) {
-        let ordered = updates.sorted { $0.workerID < $1.workerID }
-        let total = ordered.reduce(0.0) { $0 + Double($1.sampleCount) }
-        guard !ordered.isEmpty, total > 0 else { throw SchedulerError.nothingToAggregate }
-        return (ordered, ordered.map { Float(Double($0.sampleCount) / total) })
+    private static func weights(of updates: [ValidatedUpdate]) throws -> [Float] {
+        let total = updates.reduce(0.0) { $0 + Double($1.sampleCount) }
+        guard !updates.isEmpty, total > 0 else { throw SchedulerError.nothingToAggregate }
+        return updates.map { Float(Double($0.sampleCount) / total) }
     }
 }

@@ -219,7 +219,10 @@ extension SchedulerMachine {
         var average: ParameterSet?
         let norms: [Double]
         if strategy.aggregatesTheAverageOnly, answers.contains(where: { $0.update.changeNorm == nil }) {
-            (average, norms) = try FederatedAveraging.aggregate(answers.map(\.update), measuringChangesFrom: global)
+            let measured = try FederatedAveraging.aggregate(answers.map(\.update), measuringChangesFrom: global)
+            average = measured.average
+            // A delta's norm, measured as it came, stands: the same change whatever came beside it.
+            norms = zip(answers, measured.changeNorms).map { $0.update.changeNorm ?? $1 }
         } else {
             norms = try answers.map { try $0.update.changeNorm(from: global) }
         }
