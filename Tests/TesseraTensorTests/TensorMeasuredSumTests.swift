@@ -6,8 +6,9 @@ import Testing
 /// a seed is bit for bit.
 @Suite("Adding while measuring")
 struct TensorMeasuredSumTests {
-    /// Counts around the 8- and 32-float steps and the parallel chunk, so every loop and tail is used.
-    @Test(arguments: [0, 1, 7, 8, 31, 33, 47, 1003, 2 * 65_536 + 13])
+    /// Counts around the 8- and 32-float steps, the distance read ahead (1,024 floats) and the
+    /// parallel chunk, so every loop and tail is used.
+    @Test(arguments: [0, 1, 7, 8, 31, 33, 47, 1003, 1056, 1063, 1095, 2 * 65_536 + 13])
     func matchesTheSumAndTheDistanceBitForBit(count: Int) throws {
         var generator = SystemRandomNumberGenerator()
         func values(_ range: ClosedRange<Float>) -> [Float] { (0..<count).map { _ in Float.random(in: range, using: &generator) } }
@@ -16,6 +17,10 @@ struct TensorMeasuredSumTests {
 
         var added = sum
         try added.add(update, scaledBy: scale)
+        // Whole eights with one rounding (fused), the last fewer than eight with two.
+        let whole = count - count % 8
+        let (updates, sums) = (update.scalars, sum.scalars)
+        #expect(added.scalars == (0..<count).map { $0 < whole ? sums[$0].addingProduct(scale, updates[$0]) : sums[$0] + scale * updates[$0] })
         var measured = sum
         let distance = try measured.add(update, scaledBy: scale, measuringDistanceTo: base)
         #expect(measured.scalars == added.scalars)

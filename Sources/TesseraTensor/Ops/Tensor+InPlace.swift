@@ -14,12 +14,21 @@ extension Tensor {
             storage.withUnsafeMutableBufferPointer { target in
                 guard let ps = source, let pt = target.baseAddress else { return }
                 let factor = SIMD8<Float>(repeating: scale)
+                @inline(__always) func addEight(at index: Int) {
+                    let s = UnsafeRawPointer(ps + index).loadUnaligned(as: SIMD8<Float>.self)
+                    let t = UnsafeRawPointer(pt + index).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(pt + index).storeBytes(of: t.addingProduct(factor, s), as: SIMD8<Float>.self)
+                }
                 Elementwise.forChunks(count) { range in
                     var index = range.lowerBound
+                    // `other` is often a received update, read from memory: asked for ahead.
+                    while index + StreamPrefetch.stride <= range.upperBound {
+                        StreamPrefetch.ahead(of: ps, at: index, count: range.upperBound)
+                        for offset in stride(from: 0, to: StreamPrefetch.stride, by: 8) { addEight(at: index + offset) }
+                        index += StreamPrefetch.stride
+                    }
                     while index + 8 <= range.upperBound {
-                        let s = UnsafeRawPointer(ps + index).loadUnaligned(as: SIMD8<Float>.self)
-                        let t = UnsafeRawPointer(pt + index).loadUnaligned(as: SIMD8<Float>.self)
-                        UnsafeMutableRawPointer(pt + index).storeBytes(of: t.addingProduct(factor, s), as: SIMD8<Float>.self)
+                        addEight(at: index)
                         index += 8
                     }
                     while index < range.upperBound {

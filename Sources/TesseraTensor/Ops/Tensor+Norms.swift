@@ -77,7 +77,8 @@ enum SquaredSum {
     }
 
     /// Each difference in Float, squared and summed in Double: four accumulators, so that the
-    /// additions' latency overlaps.
+    /// additions' latency overlaps. `x` is asked for ahead (``StreamPrefetch``); `y` is the
+    /// one model every update is measured against, already in cache.
     private static func floatDifferences<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int,
                                                           passing sink: inout Sink) -> Double {
         @inline(__always) func lanes(_ index: Int, _ sink: inout Sink) -> SIMD8<Double> {
@@ -88,6 +89,7 @@ enum SquaredSum {
         var sums = (SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>())
         var index = 0
         while index + 32 <= count {
+            StreamPrefetch.ahead(of: x, at: index, count: count)
             let (a, b) = (lanes(index, &sink), lanes(index + 8, &sink))
             let (c, d) = (lanes(index + 16, &sink), lanes(index + 24, &sink))
             sums.0.addProduct(a, a)
