@@ -462,7 +462,7 @@ extension SchedulerMachine {
     func checkpoint(round: Int) -> Checkpoint {
         Checkpoint(parameters: global, optimizer: strategy.state,
                    metadata: ["round": String(round), "seed": String(settings.seed), "model": settings.model.name,
-                              "architecture": ModelDeclaration.json(for: settings.model), "mode": settings.mode.rawValue, "sampler": generator.snapshot]
+                              "architecture": architecture, "mode": settings.mode.rawValue, "sampler": generator.snapshot]
                        .merging(privacy.map { budget.metadata.merging(["clip": String($0.clip)]) { first, _ in first } } ?? [:]) { first, _ in first }
                        .merging(devices.map { _ in ["virtualTime": String(virtualTime)] } ?? [:]) { first, _ in first })
     }

@@ -79,6 +79,9 @@ public final class SchedulerMachine {
     public internal(set) var virtualTime: Double
     /// The welcomes' configuration texts.
     let welcomeText: WelcomeText
+    /// The model's declaration as JSON, for every checkpoint's metadata (written once: the model
+    /// does not change during a run).
+    let architecture: String
     /// When the machine started waiting for registrations.
     let registrationStart: Double
     var phase: Phase
@@ -169,6 +172,7 @@ public final class SchedulerMachine {
         budget = privateState?.budget ?? PrivacyBudget(settings: settings)
         registrationStart = clock.now
         welcomeText = WelcomeText(settings)
+        architecture = ModelDeclaration.json(for: settings.model)
         devices = try settings.makeVirtualDevices()
         self.virtualTime = virtualTime
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
