@@ -50,8 +50,9 @@ public final class WorkerRuntime {
     private var clients: [ClientMachine] = []
     /// When each client next needs a tick.
     private var schedule = TickSchedule(count: 0)
-    /// Where the clients' tasks run.
-    private let tasks = TaskQueue()
+    /// Where the clients' tasks run. A process that is one client gives its training memory back
+    /// when idle; one hosting many keeps it for the next of them.
+    private lazy var tasks = TaskQueue(releasesMemoryWhenIdle: hostedClients == 0)
     /// The clients the scheduler dismissed, by index.
     private var dismissed = Set<Int>()
     /// A process hosting clients: its contact with the scheduler for all of them.

@@ -22,6 +22,13 @@ final class TaskQueue: Sendable {
     private let state = Mutex(State())
     /// Signalled once for each task queued, and on closing.
     private let queued = DispatchSemaphore(value: 0)
+    /// Whether the process's free memory is given back whenever the queue runs dry.
+    private let releasesMemoryWhenIdle: Bool
+
+    /// A queue that gives the process's free memory back whenever it runs dry, or not.
+    init(releasesMemoryWhenIdle: Bool) {
+        self.releasesMemoryWhenIdle = releasesMemoryWhenIdle
+    }
 
     /// Queues `task` of client `client` (an index the driver chose); it starts when the ones
     /// before it are done.
@@ -77,10 +84,11 @@ final class TaskQueue: Sendable {
             }
             // The tasks' activations and gradients are free now: with ten workers sharing a
             // machine, idle ones should not hold their training peak (about 60 MB each). Not
-            // after every task: a process with a queue of its clients' tasks would fault the
-            // same pages in again for each (and, in-process, stop every core to flush them).
-            // (A wake-up left over from tasks already run has nothing to give back.)
-            if ran { AllocatorTuning.releaseFreeMemory() }
+            // after every task, nor in a process hosting many clients: it would fault the same
+            // pages in again for the next (and, in-process, stop every core to flush them, the
+            // scheduler's too). (A wake-up left over from tasks already run has nothing to give
+            // back.)
+            if ran && releasesMemoryWhenIdle { AllocatorTuning.releaseFreeMemory() }
             if state.withLock({ $0.closed }) { return }
         }
     }
