@@ -52,6 +52,18 @@ static inline int tessera_keep_freed_blocks(int mmap_bytes, int trim_bytes) {
 #endif
 }
 
+/// Keeps `bytes` of free space at the top of every heap when freeing, so that glibc does not
+/// delete a thread's extra heaps as soon as they empty (glibc only; elsewhere a no-op). Returns
+/// whether glibc accepted it.
+static inline int tessera_keep_heap_top(int bytes) {
+#if defined(M_TOP_PAD)
+    return mallopt(M_TOP_PAD, bytes);
+#else
+    (void)bytes;
+    return 0;
+#endif
+}
+
 /// Returns freed heap memory to the operating system (glibc only; elsewhere a no-op).
 static inline void tessera_release_free_memory(void) {
 #if defined(M_TRIM_THRESHOLD)

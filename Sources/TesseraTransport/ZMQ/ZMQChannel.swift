@@ -62,6 +62,8 @@ final class ZMQChannel: MessageChannel {
         if case .client = curve { usesKeys = true } else { usesKeys = false }
         if Endpoint.isIPv6(endpoint ?? remote ?? "") { try socket.setOption(ZMQ_IPV6, Int32(1)) }
         if let endpoint {
+            // Many peers' messages, a round's updates, arrive here on libzmq's I/O thread.
+            AllocatorTuning.keepHeapsBetweenRounds()
             let connections = ConnectionGuard(limit: connectionLimit ?? DescriptorLimit.connectionLimit())
             self.connections = connections
             monitor = try SocketMonitor(socket, context: context, events: ConnectionGuard.events | HandshakeFailure.events,
