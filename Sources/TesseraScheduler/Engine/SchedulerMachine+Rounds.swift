@@ -226,14 +226,17 @@ extension SchedulerMachine {
         } else {
             norms = try answers.map { try $0.update.changeNorm(from: global) }
         }
-        let (limit, accepted) = changeBound.judge(norms)
+        let changes = zip(answers, norms).map { answer, norm in
+            ChangeBound.Change(norm: norm, steps: localSteps(claiming: answer.update.sampleCount, for: answer.update.workerID))
+        }
+        let (limits, accepted) = changeBound.judge(changes)
         var kept: [ValidatedUpdate] = []
-        for (answer, (norm, isAccepted)) in zip(answers, zip(norms, accepted)) {
+        for (answer, (change, (limit, isAccepted))) in zip(answers, zip(changes, zip(limits, accepted))) {
             guard !isAccepted else {
                 kept.append(answer.update)
                 continue
             }
-            let error = SchedulerError.unusableUpdate(worker: answer.update.workerID, reason: changeRefusal(norm: norm, limit: limit))
+            let error = SchedulerError.unusableUpdate(worker: answer.update.workerID, reason: changeRefusal(change, limit: limit))
             noteRefusal(error)
             logger.warning("round \(round): \(error)")
             tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(error)", round: UInt64(round), peer: answer.update.workerID)
@@ -248,17 +251,31 @@ extension SchedulerMachine {
     ///
     /// - Throws: ``SchedulerError`` (`.unusableUpdate`) when it is beyond the bound.
     func checkChange(of update: ValidatedUpdate, trainedFrom base: ParameterSet) throws {
-        let norm = try update.changeNorm(from: base)
-        let (limit, accepted) = changeBound.judge([norm])
+        let change = ChangeBound.Change(norm: try update.changeNorm(from: base),
+                                        steps: localSteps(claiming: update.sampleCount, for: update.workerID))
+        let (limits, accepted) = changeBound.judge([change])
         guard accepted[0] else {
-            throw SchedulerError.unusableUpdate(worker: update.workerID, reason: changeRefusal(norm: norm, limit: limit))
+            throw SchedulerError.unusableUpdate(worker: update.workerID, reason: changeRefusal(change, limit: limits[0]))
         }
     }
 
-    /// Why a change of norm `norm` is refused when `limit` is the most allowed.
-    private func changeRefusal(norm: Double, limit: Double) -> String {
-        guard norm.isFinite else { return "its change is not finite" }
-        return "its change has norm \(String(format: "%.4g", norm)), more than \(String(format: "%g", settings.maxChangeRatio)) times the median of the changes beside it (at most \(String(format: "%.4g", limit)); training.max_change_ratio)"
+    /// The local SGD steps behind an update claiming `samples` (what the ``ChangeBound`` allows
+    /// for): ⌈samples / B⌉ · E, with the claim at most what bounds `worker`'s (its share, or
+    /// `training.max_samples_per_update`). A claim that only the worker's own word bounds (it
+    /// registered data of its own, and no cap is known) counts as one step: a lying count must
+    /// not widen its own allowance.
+    func localSteps(claiming samples: UInt64, for worker: String) -> Double {
+        guard let member = membership[worker],
+              let bound = member.reportedSamples > 0 ? sampleCap : trainingLimit(of: worker) else { return 1 }
+        let (whole, rest) = min(samples, bound).quotientAndRemainder(dividingBy: UInt64(max(1, settings.batchSize)))
+        return Double(max(1, whole + (rest > 0 ? 1 : 0))) * Double(max(1, settings.localEpochs))
+    }
+
+    /// Why `change` is refused when `limit` is the most its steps allow.
+    private func changeRefusal(_ change: ChangeBound.Change, limit: Double) -> String {
+        guard change.norm.isFinite else { return "its change is not finite" }
+        let steps = change.steps == 1 ? "1 local step" : String(format: "%g local steps", change.steps)
+        return "its change has norm \(String(format: "%.4g", change.norm)) after \(steps), more than the \(String(format: "%.4g", limit)) allowed: \(String(format: "%g", settings.maxChangeRatio)) times the median of the changes beside it, per square root of a step (training.max_change_ratio)"
     }
 
     /// The most samples `worker` can have evaluated: its held-out share, when known (a worker

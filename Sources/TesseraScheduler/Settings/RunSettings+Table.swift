@@ -240,7 +240,7 @@ extension RunSettings {
             .number("training.deadline", \.deadline, accepts: "seconds > 0", summary: "how long a round waits for updates") { $0 > 0 },
             .integer("training.quorum", \.quorum, minimum: 1, summary: "updates needed to aggregate a round (at most workers.count)"),
             .number("training.max_change_ratio", \.maxChangeRatio, accepts: "a number ≥ 1, or 0 for no bound",
-                    summary: "an update whose change is more than this many times the round's median change (the lower median, with recent accepted ones) is refused") {
+                    summary: "an update whose change is more than this many times the round's median change (the lower median, with recent accepted ones), per square root of its local steps, is refused") {
                 $0 == 0 || $0 >= 1
             },
             .integer("training.max_samples_per_update", \.maxSamplesPerUpdate, minimum: 0,

@@ -118,7 +118,8 @@ public struct RunSettings: Sendable, Equatable {
     /// Updates needed to aggregate a round.
     public var quorum = 1
     /// How many times the reference change (the lower median of the changes judged with it and
-    /// of recent accepted ones) an update's change may be; 0: no bound.
+    /// of recent accepted ones, each per square root of its local steps) an update's change may
+    /// be, per square root of its own; 0: no bound.
     public var maxChangeRatio = 10.0
     /// Most samples an update may claim, whatever its worker registered; 0: the largest client
     /// share of the run's data (no bound when the scheduler does not know the data).

@@ -37,6 +37,41 @@ struct UpdateFloorTests {
         #expect(abs(federation.machine.global.tensors[0].scalars[0] - (start + 1.5)) < 1e-4)
     }
 
+    /// A client holding far more data honestly moves the model farther: a change is judged per
+    /// square root of its local steps. Thirty times the others' change after 80 steps (2,560
+    /// samples of its share, B = 32) is kept; the same change after one step (10 samples) is
+    /// refused, saying so.
+    @Test func aClientWithMoreDataMayMoveTheModelFarther() throws {
+        let shares = ShareSizes(training: [10, 10, 10, 2_560, 10], heldOut: [0, 0, 0, 0, 0])
+        let (federation, workers, tasks) = try Self.started(InProcessFederation.configuration(workers: 5), shares: shares,
+                                                            ids: ["a", "b", "c", "d", "e"])
+        for index in 0..<3 { try workers[index].answer(tasks[index], shift: 1, samples: 10) }
+        try workers[3].answer(tasks[3], shift: 30, samples: 2_560)
+        try workers[4].answer(tasks[4], shift: 30, samples: 10)
+        try federation.pump()
+        #expect(try Self.errors(workers[3]).isEmpty)
+        let refusal = try #require(try Self.errors(workers[4]).first)
+        #expect(refusal.contains("after 1 local step") && refusal.contains("training.max_change_ratio"), "\(refusal)")
+        #expect(federation.rounds.first?.contributors == ["a", "b", "c", "d"])
+    }
+
+    /// A sample count only the worker's word bounds (data of its own, no cap known) does not
+    /// widen its allowance: claiming 2,560 samples, its change is judged as one step's.
+    @Test func anUnboundedClaimDoesNotWidenTheBound() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 4))
+        let workers = try ["a", "b", "c", "d"].map { try federation.worker($0) }
+        for (index, worker) in workers.enumerated() { try worker.register(samples: index == 3 ? 2_560 : 10) }
+        try federation.pump()
+        for worker in workers { try worker.acceptWelcomes(in: worker.inbox()) }
+        try federation.pump()
+        let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
+        for index in 0..<3 { try workers[index].answer(tasks[index], shift: 1, samples: 10) }
+        try workers[3].answer(tasks[3], shift: 30, samples: 2_560)
+        try federation.pump()
+        #expect(try Self.errors(workers[3]).first?.contains("after 1 local step") == true)
+        #expect(federation.rounds.first?.contributors == ["a", "b", "c"])
+    }
+
     /// A strategy that takes the updates themselves (the user's own; `aggregatesTheAverageOnly`
     /// false) and FedAvg (which averages while it measures) keep and refuse the same updates
     /// and make the same model, bit for bit; an update that is not finite is refused when the
