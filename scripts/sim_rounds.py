@@ -72,6 +72,7 @@ def main():
     parser.add_argument("--model", default="mnist-2nn")
     parser.add_argument("--data", default="auto")
     parser.add_argument("--epochs", type=int, default=1, help="local epochs a round (E)")
+    parser.add_argument("--bind", default="tcp://127.0.0.1:0", help="the scheduler's endpoint (ipc://PATH: a Unix socket)")
     parser.add_argument("--launch", default="local", choices=["local", "in-process"],
                         help="workers as processes, or as threads of the launch over the in-process channel")
     args = parser.parse_args()
@@ -83,7 +84,7 @@ def main():
 runs: {directory}/runs
 traces: false
 scheduler:
-  bind: tcp://127.0.0.1:0
+  bind: {args.bind}
 workers:
   launch: {args.launch}
   count: {args.clients}
