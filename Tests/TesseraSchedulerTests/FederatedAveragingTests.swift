@@ -74,12 +74,13 @@ struct FederatedAveragingTests {
     }
 
     /// The round's one pass gives the average and the norms the two passes give, bit for bit,
-    /// the norms in the order the updates came in.
-    @Test func averagingWhileMeasuringMatchesDoingEachApart() throws {
+    /// the norms in the order the updates came in: alone, in pairs, and with one left over.
+    @Test(arguments: [1, 2, 4, 5])
+    func averagingWhileMeasuringMatchesDoingEachApart(count: Int) throws {
         let global = try ParameterSet([(name: "w", tensor: try Tensor.normal([300], seed: 99)),
                                        (name: "b", tensor: try Tensor.normal([7], seed: 98))])
         var updates: [ValidatedUpdate] = []
-        for index in (0..<5).reversed() {
+        for index in (0..<count).reversed() {
             let weight = try Tensor.normal([300], seed: UInt64(index))
             let bias = try Tensor.normal([7], seed: UInt64(index + 10))
             let parameters = try ParameterSet([(name: "w", tensor: weight), (name: "b", tensor: bias)])

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure the kernels (GFLOP/s, medians of repeated runs).",
         subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, TrainBenchCommand.self, TransportBenchCommand.self, TransportSinkCommand.self, SecureAggregationBenchCommand.self,
-                      SharedMatmulBenchCommand.self, AccountantBenchCommand.self]
+                      SharedMatmulBenchCommand.self, AccountantBenchCommand.self, AggregationBenchCommand.self]
     )
 }
 

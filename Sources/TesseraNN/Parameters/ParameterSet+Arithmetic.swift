@@ -54,6 +54,8 @@ extension ParameterSet {
 
     /// ``weightedSum(_:weights:)`` and each set's ``distance(to:)`` from `base`, the same values
     /// bit for bit, from one pass over each set (aggregation measuring the clients' changes).
+    /// After the first, the sets are added two at a time, so that the sum and `base` are read
+    /// once for both.
     ///
     /// - Throws: ``NNError`` for an empty list, a weight count that differs, or sets that do not
     ///   match `base`.
@@ -61,22 +63,30 @@ extension ParameterSet {
                                    measuringDistancesTo base: ParameterSet) throws -> (sum: ParameterSet, distances: [Double]) {
         var result = try firstOfWeighted(sets, weights)
         for set in sets { try base.checkCompatible(with: set, operation: "weighted sum") }
-        var distances: [Double] = []
-        for (position, (set, weight)) in zip(sets, weights).enumerated() {
-            var squared = 0.0
-            for index in set.tensors.indices {
-                if position == 0 {
-                    let (scaled, distance) = try set.tensors[index].scaled(by: weight, measuringDistanceTo: base.tensors[index])
-                    result.tensors[index] = scaled
-                    squared += distance
+        var squared = [Double](repeating: 0, count: sets.count)
+        for index in base.tensors.indices {
+            let (scaled, distance) = try sets[0].tensors[index].scaled(by: weights[0], measuringDistanceTo: base.tensors[index])
+            result.tensors[index] = scaled
+            squared[0] += distance
+        }
+        var position = 1
+        while position < sets.count {
+            let (first, second) = (sets[position], position + 1 < sets.count ? sets[position + 1] : nil)
+            for index in base.tensors.indices {
+                if let second {
+                    let (firstDistance, secondDistance) = try result.tensors[index].add(
+                        first.tensors[index], scaledBy: weights[position], second.tensors[index], scaledBy: weights[position + 1],
+                        measuringDistancesTo: base.tensors[index])
+                    squared[position] += firstDistance
+                    squared[position + 1] += secondDistance
                 } else {
-                    squared += try result.tensors[index].add(set.tensors[index], scaledBy: weight,
-                                                             measuringDistanceTo: base.tensors[index])
+                    squared[position] += try result.tensors[index].add(first.tensors[index], scaledBy: weights[position],
+                                                                       measuringDistanceTo: base.tensors[index])
                 }
             }
-            distances.append(squared.squareRoot())
+            position += second == nil ? 1 : 2
         }
-        return (result, distances)
+        return (result, squared.map { $0.squareRoot() })
     }
 
     /// The first of `sets`, to be summed with `weights`.

@@ -1,6 +1,6 @@
 // Aggregation's one pass over each client's model: adding it, weighted, into a running sum
 // while measuring its distance from the model it trained from, so that each value is read
-// once. The sum is bit for bit what `add(_:scaledBy:)` (or `scaled(by:)`, for the first) makes
+// once (and two at a time, so that the sum and the model are read once for both). The sum is bit for bit what `add(_:scaledBy:)` (or `scaled(by:)`, for the first) makes
 // and the distance what `squaredDistance(to:)` measures. One thread: the pass runs at memory
 // speed, and the distance's order of summation must not depend on the thread count.
 
@@ -17,6 +17,33 @@ extension Tensor {
                     guard let source, let reference, let target = target.baseAddress else { return 0 }
                     var sink = ScaledAddition(target: target, scale: scale)
                     return SquaredSum.distance(source, reference, count: count, passing: &sink)
+                }
+            }
+        }
+    }
+
+    /// `self += firstScale · first`, then `self += secondScale · second`, returning each one's
+    /// `Σ (other − base)²`: bit for bit what two ``add(_:scaledBy:measuringDistanceTo:)`` calls
+    /// make, from one pass over `self` and `base` for both (each is brought from memory once
+    /// rather than twice: a round's sum is this pass over its updates two at a time).
+    ///
+    /// - Throws: ``TensorError`` when the shapes differ.
+    public mutating func add(_ first: Tensor, scaledBy firstScale: Float, _ second: Tensor, scaledBy secondScale: Float,
+                             measuringDistancesTo base: Tensor) throws -> (Double, Double) {
+        try Self.checkShapes(shape, first.shape, base.shape, "add two in place, measuring")
+        try Self.checkShapes(shape, second.shape, base.shape, "add two in place, measuring")
+        let count = Shape.count(shape)
+        return first.withFloats { firstSource, _ in
+            second.withFloats { secondSource, _ in
+                base.withFloats { reference, _ in
+                    storage.withUnsafeMutableBufferPointer { target in
+                        guard let firstSource, let secondSource, let reference, let target = target.baseAddress else { return (0, 0) }
+                        var both = ScaledPairAddition(target: target, firstScale: firstScale, secondScale: secondScale)
+                        var firstSink = ScaledAddition(target: target, scale: firstScale)
+                        var secondSink = ScaledAddition(target: target, scale: secondScale)
+                        return SquaredSum.distances(firstSource, secondSource, from: reference, count: count,
+                                                    passing: &both, then: &firstSink, &secondSink)
+                    }
                 }
             }
         }
@@ -62,6 +89,21 @@ private struct ScaledAddition: ValueSink {
 
     @inline(__always) mutating func take(_ value: Float, at index: Int) {
         target[index] += scale * value
+    }
+}
+
+/// Adds the first values it is handed times `firstScale`, then the second times `secondScale`,
+/// into `target`: what two ``ScaledAddition``s one after the other make, reading and writing
+/// `target` once.
+private struct ScaledPairAddition: PairSink {
+    let target: UnsafeMutablePointer<Float>
+    let firstScale: Float
+    let secondScale: Float
+
+    @inline(__always) mutating func take(_ first: SIMD8<Float>, _ second: SIMD8<Float>, at index: Int) {
+        let sum = UnsafeRawPointer(target + index).loadUnaligned(as: SIMD8<Float>.self)
+        let both = sum.addingProduct(SIMD8(repeating: firstScale), first).addingProduct(SIMD8(repeating: secondScale), second)
+        UnsafeMutableRawPointer(target + index).storeBytes(of: both, as: SIMD8<Float>.self)
     }
 }
 

@@ -76,42 +76,98 @@ enum SquaredSum {
         return total
     }
 
-    /// Each difference in Float, squared and summed in Double: four accumulators, so that the
-    /// additions' latency overlaps. `x` is asked for ahead (``StreamPrefetch``); `y` is the
-    /// one model every update is measured against, already in cache.
+    /// Each difference in Float, squared and summed in Double (``Lanes``). `x` is asked for
+    /// ahead (``StreamPrefetch``); `y` is the one model every update is measured against,
+    /// already in cache.
     private static func floatDifferences<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int,
                                                           passing sink: inout Sink) -> Double {
-        @inline(__always) func lanes(_ index: Int, _ sink: inout Sink) -> SIMD8<Double> {
-            let values = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
-            sink.take(values, at: index)
-            return SIMD8<Double>(values - UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self))
-        }
-        var sums = (SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>())
+        var lanes = Lanes()
         var index = 0
         while index + 32 <= count {
             StreamPrefetch.ahead(of: x, at: index, count: count)
+            lanes.add(x, y, at: index, passing: &sink)
+            index += 32
+        }
+        return lanes.finish(x, y, from: index, count: count, passing: &sink)
+    }
+
+    /// ``distance(_:_:count:passing:)`` of `first` and of `second`, from one pass: each
+    /// element of `y` (and of what the sinks write to) is brought in once for both, and each
+    /// sum and sink sees what the two passes one after the other would show it, `first`'s
+    /// values before `second`'s, so both distances are the same bit for bit. `pair` takes the
+    /// two sources' values eight at a time; the last fewer than 32 go to `firstSink`, then to
+    /// `secondSink`, as ``distance(_:_:count:passing:)`` hands them.
+    static func distances<Pair: PairSink, Sink: ValueSink>(_ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>,
+                                                            from y: UnsafePointer<Float>, count: Int, passing pair: inout Pair,
+                                                            then firstSink: inout Sink, _ secondSink: inout Sink) -> (Double, Double) {
+        @inline(__always) func differences(_ index: Int) -> (SIMD8<Double>, SIMD8<Double>) {
+            let (one, two) = (UnsafeRawPointer(first + index).loadUnaligned(as: SIMD8<Float>.self),
+                              UnsafeRawPointer(second + index).loadUnaligned(as: SIMD8<Float>.self))
+            pair.take(one, two, at: index)
+            let reference = UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self)
+            return (SIMD8<Double>(one - reference), SIMD8<Double>(two - reference))
+        }
+        var (firstLanes, secondLanes) = (Lanes(), Lanes())
+        var index = 0
+        while index + 32 <= count {
+            StreamPrefetch.ahead(of: first, at: index, count: count)
+            StreamPrefetch.ahead(of: second, at: index, count: count)
+            let (a, b, c, d) = (differences(index), differences(index + 8), differences(index + 16), differences(index + 24))
+            firstLanes.add(a.0, b.0, c.0, d.0)
+            secondLanes.add(a.1, b.1, c.1, d.1)
+            index += 32
+        }
+        let firstSum = firstLanes.finish(first, y, from: index, count: count, passing: &firstSink)
+        let secondSum = secondLanes.finish(second, y, from: index, count: count, passing: &secondSink)
+        return (firstSum.isFinite ? firstSum : exact(first, y, count: count),
+                secondSum.isFinite ? secondSum : exact(second, y, count: count))
+    }
+
+    /// Squared differences summed in four accumulators of eight Doubles (so that the
+    /// additions' latency overlaps), 32 elements at a time; the last fewer than 32 one by one.
+    struct Lanes {
+        private var sums = (SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>())
+
+        /// Adds the squared differences of the 32 elements from `index`, handing `x`'s to `sink`.
+        @inline(__always) mutating func add<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, at index: Int,
+                                                            passing sink: inout Sink) {
+            @inline(__always) func lanes(_ index: Int, _ sink: inout Sink) -> SIMD8<Double> {
+                let values = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
+                sink.take(values, at: index)
+                return SIMD8<Double>(values - UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self))
+            }
             let (a, b) = (lanes(index, &sink), lanes(index + 8, &sink))
             let (c, d) = (lanes(index + 16, &sink), lanes(index + 24, &sink))
+            add(a, b, c, d)
+        }
+
+        /// Adds the squares of 32 differences, eight to each accumulator in turn.
+        @inline(__always) mutating func add(_ a: SIMD8<Double>, _ b: SIMD8<Double>, _ c: SIMD8<Double>, _ d: SIMD8<Double>) {
             sums.0.addProduct(a, a)
             sums.1.addProduct(b, b)
             sums.2.addProduct(c, c)
             sums.3.addProduct(d, d)
-            index += 32
         }
-        var total = ((sums.0 + sums.1) + (sums.2 + sums.3)).sum()
-        // The sink takes whole eights as far as they go, the rest one by one.
-        var handed = index
-        while handed + 8 <= count {
-            sink.take(UnsafeRawPointer(x + handed).loadUnaligned(as: SIMD8<Float>.self), at: handed)
-            handed += 8
+
+        /// The sum, with the elements from `index` (fewer than 32 left) added one by one; the
+        /// sink takes whole eights as far as they go, the rest one by one.
+        @inline(__always) func finish<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, from index: Int, count: Int,
+                                                      passing sink: inout Sink) -> Double {
+            var total = ((sums.0 + sums.1) + (sums.2 + sums.3)).sum()
+            var handed = index
+            while handed + 8 <= count {
+                sink.take(UnsafeRawPointer(x + handed).loadUnaligned(as: SIMD8<Float>.self), at: handed)
+                handed += 8
+            }
+            var index = index
+            while index < count {
+                if index >= handed { sink.take(x[index], at: index) }
+                let value = Double(x[index] - y[index])
+                total += value * value
+                index += 1
+            }
+            return total
         }
-        while index < count {
-            if index >= handed { sink.take(x[index], at: index) }
-            let value = Double(x[index] - y[index])
-            total += value * value
-            index += 1
-        }
-        return total
     }
 
     /// A sink that does nothing (a plain distance).
@@ -119,6 +175,13 @@ enum SquaredSum {
         @inline(__always) mutating func take(_ values: SIMD8<Float>, at index: Int) {}
         @inline(__always) mutating func take(_ value: Float, at index: Int) {}
     }
+}
+
+/// What a pass measuring two distances at once does with the values it reads, eight of each
+/// at a time (see ``SquaredSum/distances(_:_:from:count:passing:then:_:)``).
+protocol PairSink {
+    /// Eight values of the first source and the eight of the second at the same `index`.
+    mutating func take(_ first: SIMD8<Float>, _ second: SIMD8<Float>, at index: Int)
 }
 
 /// What a pass measuring a distance also does with the values it reads (see

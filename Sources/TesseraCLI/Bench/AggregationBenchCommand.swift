@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import TesseraNN
+import TesseraTensor
+
+/// `tessera bench aggregate`: what a synchronous round's aggregation costs the scheduler per
+/// update: summing the round's models, weighted, while measuring each one's change (one pass
+/// over each, as the round closes), two updates at a time as the scheduler does and one at a
+/// time as it did, beside a pass that only reads each update (the memory's floor). The updates
+/// are as many separate models as a round brings, so they are read from memory, not cache.
+/// Rounds alternate between the three; medians are reported.
+struct AggregationBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregate",
+        abstract: "A round's sum and change norms, µs per update: two at a time, one at a time, and a plain read (medians).")
+
+    @Option(help: "A built-in model, or a YAML or JSON file declaring one.")
+    var model = ModelSpec.mnist2NN
+
+    @Option(help: "Updates in a round.")
+    var updates = 100
+
+    @Option(help: "Timed rounds of each kind; the median is reported.")
+    var reps = 15
+
+    func validate() throws {
+        guard updates >= 2, reps >= 1 else { throw ValidationError("--updates must be at least 2 and --reps at least 1") }
+    }
+
+    func run() throws {
+        let global = try Model(spec: model, seed: 1).parameters
+        let sets = try (0..<updates).map { index in
+            try ParameterSet(global.names.enumerated().map { position, name in
+                (name: name, tensor: try Tensor.normal(global.tensors[position].shape, seed: UInt64(index * 1_000 + position)))
+            })
+        }
+        let weights = [Float](repeating: 1 / Float(updates), count: updates)
+        var times: [String: [Double]] = [:]
+        var check = 0.0
+        for _ in 0..<reps {
+            times["two at a time", default: []].append(try seconds {
+                check += try ParameterSet.weightedSum(sets, weights: weights, measuringDistancesTo: global).distances[0]
+            })
+            times["one at a time", default: []].append(try seconds { check += try oneAtATime(sets, weights, global) })
+            times["read only", default: []].append(seconds { check += sets.reduce(0) { $0 + $1.l2Norm() } })
+        }
+        print("\(model.name): \(global.scalarCount) parameters, \(updates) updates a round, median of \(reps) rounds (\(check.isFinite ? "finite" : "not finite"))")
+        for kind in ["two at a time", "one at a time", "read only"] {
+            print(String(format: "%@: %.1f µs per update", kind, 1e6 * (times[kind] ?? []).median / Double(updates)))
+        }
+    }
+
+    /// The sum and the first change's squared norm, adding the updates one at a time.
+    private func oneAtATime(_ sets: [ParameterSet], _ weights: [Float], _ base: ParameterSet) throws -> Double {
+        var sum = sets[0].scaled(by: weights[0]).tensors
+        var first = 0.0
+        for (position, set) in sets.enumerated().dropFirst() {
+            for index in set.tensors.indices {
+                let distance = try sum[index].add(set.tensors[index], scaledBy: weights[position],
+                                                          measuringDistanceTo: base.tensors[index])
+                if position == 1 { first += distance }
+            }
+        }
+        return first
+    }
+
+    private func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}
