@@ -29,6 +29,9 @@ struct ParameterSetTests {
         let other = try ParameterSet([(name: "a", tensor: Tensor([1, 2])), (name: "c", tensor: Tensor([3]))])
         let error = try #require(throws: NNError.self) { try ParameterSet.weightedSum([x, other], weights: [1, 1]) }
         #expect(error.description.contains("'c'"))
+        let reshaped = try ParameterSet([(name: "a", tensor: Tensor([1, 2, 3])), (name: "b", tensor: Tensor([3]))])
+        let shapeError = try #require(throws: NNError.self) { try x.checkCompatible(with: reshaped, operation: "update") }
+        #expect(shapeError.description.contains("'a' [2] vs 'a' [3]"), "\(shapeError)")
         #expect(throws: NNError.self) { try ParameterSet([(name: "a", tensor: Tensor([1])), (name: "a", tensor: Tensor([2]))]) }
         #expect(throws: NNError.self) { try ParameterSet.weightedSum([], weights: []) }
     }

@@ -196,7 +196,7 @@ extension SchedulerMachine {
     /// The most samples `worker` can have trained on: what it registered, when it brought data of
     /// its own; else its share of the run's data, when known.
     func trainingLimit(of worker: String) -> UInt64? {
-        guard let member = membership[worker] else { return nil }
+        guard let member = membership.registration(of: worker) else { return nil }
         if member.reportedSamples > 0 { return min(member.reportedSamples, sampleCap ?? .max) }
         guard let shares, let index = member.clientIndex, shares.training.indices.contains(index) else { return sampleCap }
         return UInt64(shares.training[index])
@@ -265,7 +265,7 @@ extension SchedulerMachine {
     /// registered data of its own, and no cap is known) counts as one step: a lying count must
     /// not widen its own allowance.
     func localSteps(claiming samples: UInt64, for worker: String) -> Double {
-        guard let member = membership[worker],
+        guard let member = membership.registration(of: worker),
               let bound = member.reportedSamples > 0 ? sampleCap : trainingLimit(of: worker) else { return 1 }
         let (whole, rest) = min(samples, bound).quotientAndRemainder(dividingBy: UInt64(max(1, settings.batchSize)))
         return Double(max(1, whole + (rest > 0 ? 1 : 0))) * Double(max(1, settings.localEpochs))

@@ -101,6 +101,14 @@ public struct Membership: Sendable {
     /// Every worker, by id.
     public subscript(id: String) -> Member? { slots[id].map { member(at: Int($0)) } }
 
+    /// What `id` registered that bounds its sample claims (its client index, and the samples it
+    /// reported, 0 for none), read without making a whole ``Member``: the scheduler asks for each
+    /// update.
+    public func registration(of id: String) -> (clientIndex: Int?, reportedSamples: UInt64)? {
+        guard let slot = slots[id].map(Int.init) else { return nil }
+        return (clientIndices[slot] < 0 ? nil : Int(clientIndices[slot]), reportedSamples[slot])
+    }
+
     /// The worker in `slot`, as a ``Member``.
     private func member(at slot: Int) -> Member {
         let link = links[Int(linkOf[slot])]
