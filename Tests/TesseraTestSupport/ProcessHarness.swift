@@ -4,13 +4,10 @@ import Synchronization
 /// Starts a `tessera` subcommand for a test, waits for a line on its standard output (not a
 /// sleep), and kills it when the harness goes away, on every exit path.
 public final class ProcessHarness: @unchecked Sendable {
-    // @unchecked: `lines`, `pending` and `ended` are guarded by their mutexes; `process` is only used from the test's thread.
+    // @unchecked: `process` is only used from the test's thread; `printed` guards its own state.
     public let process = Process()
-    private let lines = Mutex<[String]>([])
-    /// Output read but not yet a whole line.
-    private let pending = Mutex(Data())
-    /// Whether the output reached its end (every writer closed it).
-    private let ended = Mutex(false)
+    /// What the process printed, shared with the thread that reads it.
+    private let printed = PrintedLines()
     private let output = Pipe()
 
     /// The tessera executable built beside the test bundle.
@@ -48,24 +45,26 @@ public final class ProcessHarness: @unchecked Sendable {
         }
         process.standardOutput = output
         process.standardError = includingErrors ? output : FileHandle.nullDevice
-        // Reads come in chunks that may end mid-line: the tail waits for the rest (or the end).
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.pending.withLock { pending in
-                pending += data
-                var complete = data.isEmpty ? pending.endIndex : (pending.lastIndex(of: 0x0A).map { $0 + 1 } ?? pending.startIndex)
-                if complete < pending.startIndex { complete = pending.startIndex }
-                let text = String(decoding: pending[pending.startIndex..<complete], as: UTF8.self)
-                pending = Data(pending[complete...])
-                self?.lines.withLock { $0 += text.split(separator: "\n").map(String.init) }
-                if data.isEmpty { self?.ended.withLock { $0 = true } }
-            }
-            // At the end of the output the handler would be called again and again with nothing
-            // (swift-corelibs-foundation): stop it here rather than leave the dispatch source
-            // spinning until the harness goes away (a test process crashed once in libdispatch).
-            if data.isEmpty { handle.readabilityHandler = nil }
-        }
         try process.run()
+        // The output is read by a thread of its own, with blocking reads, not by a
+        // `readabilityHandler`: tearing down that handler's dispatch source races libdispatch's
+        // epoll loop on Linux, which crashed test processes now and then in
+        // `_dispatch_event_loop_drain` (swift-corelibs-foundation#3276). The thread ends when
+        // the output does: every writer closed it (the harness kills the process as it goes).
+        // The thread holds the read end, so that it stays open (its number not reused) while read.
+        let reading = output.fileHandleForReading
+        let reader = Thread { [printed] in
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(reading.fileDescriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                printed.take(count > 0 ? Data(buffer[..<count]) : Data())
+                if count <= 0 { break }
+            }
+            printed.ended.withLock { $0 = true }
+        }
+        reader.name = "harness-output"
+        reader.start()
     }
 
     /// The first output line containing `marker`, waiting up to `timeout` seconds.
@@ -73,17 +72,17 @@ public final class ProcessHarness: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         var exited: Date?
         while Date() < deadline {
-            if let line = lines.withLock({ $0.first { $0.contains(marker) } }) { return line }
+            if let line = printed.lines.withLock({ $0.first { $0.contains(marker) } }) { return line }
             // A process that exited may have printed its last lines into the pipe still unread:
             // look until the pipe ends (not forever: a child it left may hold it open).
             if !process.isRunning {
                 if exited == nil { exited = Date() }
-                if ended.withLock({ $0 }) || Date().timeIntervalSince(exited ?? Date()) > 2 { break }
+                if printed.ended.withLock({ $0 }) || Date().timeIntervalSince(exited ?? Date()) > 2 { break }
             }
             Thread.sleep(forTimeInterval: 0.01)
         }
-        if let line = lines.withLock({ $0.first { $0.contains(marker) } }) { return line }
-        throw HarnessError(description: "no line containing '\(marker)' within \(timeout) s (or before the process exited); output: \(lines.withLock { $0 })")
+        if let line = printed.lines.withLock({ $0.first { $0.contains(marker) } }) { return line }
+        throw HarnessError(description: "no line containing '\(marker)' within \(timeout) s (or before the process exited); output: \(printed.lines.withLock { $0 })")
     }
 
     /// The exit status, waiting up to `timeout` seconds for the process to end (nil if it did not).
@@ -94,12 +93,12 @@ public final class ProcessHarness: @unchecked Sendable {
         // What it printed last may still be in the pipe: read to its end (a child process it
         // left behind may hold the pipe open, so not forever).
         let drained = Date().addingTimeInterval(2)
-        while !ended.withLock({ $0 }) && Date() < drained { Thread.sleep(forTimeInterval: 0.01) }
+        while !printed.ended.withLock({ $0 }) && Date() < drained { Thread.sleep(forTimeInterval: 0.01) }
         return process.terminationStatus
     }
 
     /// Everything the process has printed so far, line by line.
-    public var outputLines: [String] { lines.withLock { $0 } }
+    public var outputLines: [String] { printed.lines.withLock { $0 } }
 
     /// Sends `signal` and waits up to `timeout` seconds for the exit status.
     public func stop(signal: Int32 = SIGTERM, timeout: Double = 10) -> Int32? {
@@ -113,7 +112,28 @@ public final class ProcessHarness: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        output.fileHandleForReading.readabilityHandler = nil
+    }
+}
+
+/// A process's output as lines, filled by the thread reading it.
+private final class PrintedLines: Sendable {
+    let lines = Mutex<[String]>([])
+    /// Output read but not yet a whole line.
+    let pending = Mutex(Data())
+    /// Whether the output reached its end (every writer closed it).
+    let ended = Mutex(false)
+
+    /// Adds what was read: reads come in chunks that may end mid-line, so the tail waits for
+    /// the rest, or for the end (`data` empty).
+    func take(_ data: Data) {
+        pending.withLock { pending in
+            pending += data
+            var complete = data.isEmpty ? pending.endIndex : (pending.lastIndex(of: 0x0A).map { $0 + 1 } ?? pending.startIndex)
+            if complete < pending.startIndex { complete = pending.startIndex }
+            let text = String(decoding: pending[pending.startIndex..<complete], as: UTF8.self)
+            pending = Data(pending[complete...])
+            lines.withLock { $0 += text.split(separator: "\n").map(String.init) }
+        }
     }
 }
 
