@@ -3,7 +3,8 @@
 
 Writes a topology of CLIENTS clients hosted CLIENTS_PER_PROCESS to a worker process (power-law
 shares of the data, SAMPLED clients a round), runs it with `tessera launch`, and reports, per
-round after the first: the wall time; the scheduler's CPU seconds split by thread: its message
+round between the first and the last (the last one's line may come as the run ends and its threads
+exit): the wall time; the scheduler's CPU seconds split by thread: its message
 loop (sampling, receiving, checking and aggregating updates: Dispatch's threads and ZeroMQ's
 I/O thread), its background thread `tessera-bg` (the test-set evaluation and the round's
 records) and the kernel pool (which splits the evaluation's products and large additions); the
@@ -76,6 +77,8 @@ def main():
     parser.add_argument("--launch", default="local", choices=["local", "in-process"],
                         help="workers as processes, or as threads of the launch over the in-process channel")
     args = parser.parse_args()
+    if args.rounds < 3:
+        parser.error("--rounds must be at least 3 (the rounds between the first and the last are measured)")
     per_process = args.clients_per_process or max(1, args.clients // 4)
     directory = tempfile.mkdtemp(prefix="tessera-sim-")
     topology = os.path.join(directory, "sim.yaml")
@@ -118,7 +121,7 @@ training:
     for line in launch.stdout:
         if "workers registered in" in line and line.startswith(f"{args.clients} of"):
             registered = float(line.split(" in ")[1].split(" s")[0])
-        for round_number in (1, args.rounds):
+        for round_number in (1, args.rounds - 1):
             if line.startswith(f"round {round_number}:"):
                 workers = [p for p in tree(launch.pid) if p != launch.pid]
                 marks[round_number] = (time.monotonic(), cpu_seconds(launch.pid), sum(cpu_seconds(p) for p in workers),
@@ -128,9 +131,9 @@ training:
     if launch.returncode != 0 or len(marks) < 2:
         sys.exit(f"the run failed (exit {launch.returncode}); its files are in {directory}")
     with open(os.path.join(directory, "runs", "sim", "latest", "metrics.jsonl")) as f:
-        rows = [json.loads(line) for line in f][1:]
-    rounds = args.rounds - 1
-    (t0, s0, w0, threads0), (t1, s1, w1, threads1) = marks[1], marks[args.rounds]
+        rows = [json.loads(line) for line in f][1:-1]
+    rounds = args.rounds - 2
+    (t0, s0, w0, threads0), (t1, s1, w1, threads1) = marks[1], marks[args.rounds - 1]
     wall, scheduler, workers = (t1 - t0) / rounds, (s1 - s0) / rounds, (w1 - w0) / rounds
 
     def thread_seconds(*names):
@@ -143,7 +146,7 @@ training:
     loop = thread_seconds("Dispatch", "ZeroMQ I/O")
     evaluation = sum(row["evaluationSeconds"] for row in rows) / len(rows)
     print(f"clients {args.clients} on {-(-args.clients // per_process)} processes ({args.launch}), {args.sampled} sampled, {args.model}, E = {args.epochs}: "
-          f"registered in {registered} s; per round after the first: wall {wall:.3f} s, scheduler CPU {scheduler:.3f} s "
+          f"registered in {registered} s; per round after the first (to the one before the last): wall {wall:.3f} s, scheduler CPU {scheduler:.3f} s "
           f"(message loop {loop:.3f} s, evaluation and records {thread_seconds('background'):.3f} s, kernel pool {thread_seconds('kernel pool'):.3f} s; "
           f"the evaluation took {evaluation:.3f} s of wall time), workers CPU {workers:.3f} s; "
           f"scheduler's message loop {100 * loop / wall:.1f}% of the round; "
