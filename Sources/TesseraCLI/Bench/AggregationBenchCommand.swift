@@ -29,6 +29,13 @@ struct AggregationBenchCommand: ParsableCommand {
 
     func run() throws {
         let global = try Model(spec: model, seed: 1).parameters
+        // The updates are all held at once, as a round holds them: more than half the memory is
+        // refused with a clear error rather than swapped or killed.
+        let bytes = Double(updates + 2) * Double(global.scalarCount) * 4
+        guard bytes <= Double(ProcessInfo.processInfo.physicalMemory) / 2 else {
+            throw ValidationError(String(format: "%d updates of %@ take %.1f GB, more than half this machine's memory: ask for fewer with --updates",
+                                         updates, model.name, bytes / 1e9))
+        }
         let sets = try (0..<updates).map { index in
             try ParameterSet(global.names.enumerated().map { position, name in
                 (name: name, tensor: try Tensor.normal(global.tensors[position].shape, seed: UInt64(index * 1_000 + position)))
