@@ -20,7 +20,8 @@ struct ChangeBound: Sendable {
     struct Change: Equatable, Sendable {
         /// The L2 norm of the change.
         var norm: Double
-        /// The local SGD steps behind it, at least 1 (see ``SchedulerMachine/localSteps(claiming:for:)``).
+        /// The local SGD steps behind it, at least 1, in full batches: a short last batch counts
+        /// more (see ``SchedulerMachine/localSteps(claiming:for:)``).
         var steps: Double
     }
 

@@ -259,22 +259,32 @@ extension SchedulerMachine {
         }
     }
 
-    /// The local SGD steps behind an update claiming `samples` (what the ``ChangeBound`` allows
-    /// for): ⌈samples / B⌉ · E, with the claim at most what bounds `worker`'s (its share, or
-    /// `training.max_samples_per_update`). A claim that only the worker's own word bounds (it
-    /// registered data of its own, and no cap is known) counts as one step: a lying count must
-    /// not widen its own allowance.
+    /// The local training behind an update claiming `samples`, in full-batch SGD steps (what the
+    /// ``ChangeBound`` allows for). A worker given a share of the run's data trains on all of it
+    /// each of E epochs: ⌊share / B⌋ full batches and, when B does not divide the share, one of
+    /// r = share mod B samples, which counts B / r steps (a mean over r samples is that many
+    /// times noisier than one over B), so a client of 11 samples is not refused for its last
+    /// batch of one; its claim does not enter. Any other claim, bounded by
+    /// `training.max_samples_per_update`, counts ⌈samples / B⌉ · E plain steps: counting a short
+    /// last batch as more would let a smaller claim widen its own bound. A claim that only the
+    /// worker's own word bounds (it registered data of its own, and no cap is known) counts as
+    /// one step.
     func localSteps(claiming samples: UInt64, for worker: String) -> Double {
-        guard let member = membership.registration(of: worker),
-              let bound = member.reportedSamples > 0 ? sampleCap : trainingLimit(of: worker) else { return 1 }
-        let (whole, rest) = min(samples, bound).quotientAndRemainder(dividingBy: UInt64(max(1, settings.batchSize)))
-        return Double(max(1, whole + (rest > 0 ? 1 : 0))) * Double(max(1, settings.localEpochs))
+        guard let member = membership.registration(of: worker) else { return 1 }
+        let batch = UInt64(max(1, settings.batchSize)), epochs = Double(max(1, settings.localEpochs))
+        if member.reportedSamples == 0, let shares, let index = member.clientIndex, shares.training.indices.contains(index) {
+            let (whole, rest) = UInt64(shares.training[index]).quotientAndRemainder(dividingBy: batch)
+            return max(1, Double(whole) + (rest > 0 ? Double(batch) / Double(rest) : 0)) * epochs
+        }
+        guard let bound = member.reportedSamples > 0 ? sampleCap : trainingLimit(of: worker) else { return 1 }
+        let (whole, rest) = min(samples, bound).quotientAndRemainder(dividingBy: batch)
+        return Double(max(1, whole + (rest > 0 ? 1 : 0))) * epochs
     }
 
     /// Why `change` is refused when `limit` is the most its steps allow.
     private func changeRefusal(_ change: ChangeBound.Change, limit: Double) -> String {
         guard change.norm.isFinite else { return "its change is not finite" }
-        let steps = change.steps == 1 ? "1 local step" : String(format: "%g local steps", change.steps)
+        let steps = change.steps == 1 ? "1 local step" : String(format: "local training worth %.3g full-batch steps", change.steps)
         return "its change has norm \(String(format: "%.4g", change.norm)) after \(steps), more than the \(String(format: "%.4g", limit)) allowed: \(String(format: "%g", settings.maxChangeRatio)) times the median of the changes beside it, per square root of a step (training.max_change_ratio)"
     }
 

@@ -39,8 +39,8 @@ struct UpdateFloorTests {
 
     /// A client holding far more data honestly moves the model farther: a change is judged per
     /// square root of its local steps. Thirty times the others' change after 80 steps (2,560
-    /// samples of its share, B = 32) is kept; the same change after one step (10 samples) is
-    /// refused, saying so.
+    /// samples of its share, B = 32) is kept; the same change after one step on 10 samples (worth
+    /// 3.2 full batches) is refused, saying so.
     @Test func aClientWithMoreDataMayMoveTheModelFarther() throws {
         let shares = ShareSizes(training: [10, 10, 10, 2_560, 10], heldOut: [0, 0, 0, 0, 0])
         let (federation, workers, tasks) = try Self.started(InProcessFederation.configuration(workers: 5), shares: shares,
@@ -51,8 +51,28 @@ struct UpdateFloorTests {
         try federation.pump()
         #expect(try Self.errors(workers[3]).isEmpty)
         let refusal = try #require(try Self.errors(workers[4]).first)
-        #expect(refusal.contains("after 1 local step") && refusal.contains("training.max_change_ratio"), "\(refusal)")
+        // 10 samples at B = 32: one batch, a third of a full one, as noisy as 3.2 full batches.
+        #expect(refusal.contains("worth 3.2 full-batch steps") && refusal.contains("training.max_change_ratio"), "\(refusal)")
         #expect(federation.rounds.first?.contributors == ["a", "b", "c", "d"])
+    }
+
+    /// A short last batch counts as the full batches its noise is worth: a client of 11
+    /// samples at B = 10 takes a step on 10 and one on 1 (worth 10), so twenty times the
+    /// others' change is kept, while a client of 20 samples (two full batches) moving as far is
+    /// refused. The claim does not enter: claiming 1 sample, it is judged by its share.
+    @Test func aShortLastBatchCountsForTheNoiseItAdds() throws {
+        var settings = InProcessFederation.configuration(workers: 4)
+        settings.batchSize = 10
+        let shares = ShareSizes(training: [20, 20, 20, 11], heldOut: [0, 0, 0, 0])
+        let (federation, workers, tasks) = try Self.started(settings, shares: shares, ids: ["a", "b", "c", "d"])
+        for index in 0..<2 { try workers[index].answer(tasks[index], shift: 1, samples: 20) }
+        try workers[2].answer(tasks[2], shift: 20, samples: 20)
+        try workers[3].answer(tasks[3], shift: 20, samples: 1)
+        try federation.pump()
+        #expect(try Self.errors(workers[3]).isEmpty)
+        let refusal = try #require(try Self.errors(workers[2]).first)
+        #expect(refusal.contains("worth 2 full-batch steps"), "\(refusal)")
+        #expect(federation.rounds.first?.contributors == ["a", "b", "d"])
     }
 
     /// A sample count only the worker's word bounds (data of its own, no cap known) does not
