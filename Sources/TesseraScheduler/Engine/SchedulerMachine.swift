@@ -422,7 +422,7 @@ public final class SchedulerMachine {
     func stepGlobal(round: Int, _ compute: (inout any AggregationStrategy) throws -> ParameterSet) throws -> Bool {
         var candidate = strategy
         let next = try compute(&candidate)
-        guard next.tensors.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
+        guard next.tensors.allSatisfy(\.isFinite) else {
             logger.warning("round \(round): the aggregate holds values that are not finite; the previous model is kept")
             tracer?.span("non-finite aggregate", start: TraceEvent.now(), detail: "the previous model is kept", round: UInt64(round))
             return false

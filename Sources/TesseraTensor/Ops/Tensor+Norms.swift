@@ -1,9 +1,9 @@
 // Sums of squares for norms: accumulated in Double, in lanes summed in a fixed order (so the
 // result never depends on the thread count). A Float squared fits a Double with room to spare,
 // so the sum is finite exactly when every element is: one pass both measures a tensor and checks
-// it. A distance takes each difference in Float (converting one value to Double rather than two
-// halves the pass's work; the difference's relative error is at most 2⁻²⁴) and, only when that
-// sum is not finite, again exactly in Double: a difference of two finite Floats can overflow a
+// it. A distance takes each difference in Float and squares it in Float (the difference's
+// relative error is at most 2⁻²⁴; see `SquaredSum.Lanes`) and, only when that sum is not finite,
+// again exactly in Double: a difference of two finite Floats, or its square, can overflow a
 // Float, never a Double.
 
 extension Tensor {
@@ -12,8 +12,28 @@ extension Tensor {
         withFloats { SquaredSum.of($0, nil, count: $1) }
     }
 
-    /// `Σ (x − y)²` over the elements of `self` and `other`, in Double (each difference within a
-    /// relative 2⁻²⁴ of the exact one); not finite exactly when an element of either is not.
+    /// Whether every element is finite (neither infinite nor NaN). O(n), eight at a time without
+    /// stopping early: `x − x` is 0 exactly when `x` is finite, and NaN otherwise.
+    public var isFinite: Bool {
+        withFloats { values, count in
+            guard let values else { return true }
+            var residue = SIMD8<Float>()
+            var index = 0
+            while index + 8 <= count {
+                let lanes = UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self)
+                residue += lanes - lanes
+                index += 8
+            }
+            while index < count {
+                guard values[index].isFinite else { return false }
+                index += 1
+            }
+            return residue == SIMD8<Float>()
+        }
+    }
+
+    /// `Σ (x − y)²` over the elements of `self` and `other`, in Double (within about a relative
+    /// 2⁻¹⁹ of the exact sum); not finite exactly when an element of either is not.
     ///
     /// - Throws: ``TensorError`` when the shapes differ.
     public func squaredDistance(to other: Tensor) throws -> Double {
@@ -100,12 +120,12 @@ enum SquaredSum {
     static func distances<Pair: PairSink, Sink: ValueSink>(_ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>,
                                                             from y: UnsafePointer<Float>, count: Int, passing pair: inout Pair,
                                                             then firstSink: inout Sink, _ secondSink: inout Sink) -> (Double, Double) {
-        @inline(__always) func differences(_ index: Int) -> (SIMD8<Double>, SIMD8<Double>) {
+        @inline(__always) func differences(_ index: Int) -> (SIMD8<Float>, SIMD8<Float>) {
             let (one, two) = (UnsafeRawPointer(first + index).loadUnaligned(as: SIMD8<Float>.self),
                               UnsafeRawPointer(second + index).loadUnaligned(as: SIMD8<Float>.self))
             pair.take(one, two, at: index)
             let reference = UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self)
-            return (SIMD8<Double>(one - reference), SIMD8<Double>(two - reference))
+            return (one - reference, two - reference)
         }
         var (firstLanes, secondLanes) = (Lanes(), Lanes())
         var index = 0
@@ -123,18 +143,27 @@ enum SquaredSum {
                 secondSum.isFinite ? secondSum : exact(second, y, count: count))
     }
 
-    /// Squared differences summed in four accumulators of eight Doubles (so that the
-    /// additions' latency overlaps), 32 elements at a time; the last fewer than 32 one by one.
+    /// Squared differences summed in four accumulators of eight Floats (so that the additions'
+    /// latency overlaps), 32 elements at a time, each accumulator carried into one of eight
+    /// Doubles every ``carried`` additions: squaring in Float takes half the work of converting
+    /// to Double first, and a Float sum of 16 squares is within a relative 2⁻²⁰ of the exact one
+    /// (a distance, with its differences' rounding, within about 2⁻¹⁹).
+    /// A square that overflows a Float makes the sum infinite, which the caller measures again
+    /// exactly. The last fewer than 32 elements are added one by one.
     struct Lanes {
         private var sums = (SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>(), SIMD8<Double>())
+        private var block = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        private var added = 0
+        /// Additions to each Float accumulator before it is carried into its Double one.
+        static let carried = 16
 
         /// Adds the squared differences of the 32 elements from `index`, handing `x`'s to `sink`.
         @inline(__always) mutating func add<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, at index: Int,
                                                             passing sink: inout Sink) {
-            @inline(__always) func lanes(_ index: Int, _ sink: inout Sink) -> SIMD8<Double> {
+            @inline(__always) func lanes(_ index: Int, _ sink: inout Sink) -> SIMD8<Float> {
                 let values = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
                 sink.take(values, at: index)
-                return SIMD8<Double>(values - UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self))
+                return values - UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self)
             }
             let (a, b) = (lanes(index, &sink), lanes(index + 8, &sink))
             let (c, d) = (lanes(index + 16, &sink), lanes(index + 24, &sink))
@@ -142,17 +171,30 @@ enum SquaredSum {
         }
 
         /// Adds the squares of 32 differences, eight to each accumulator in turn.
-        @inline(__always) mutating func add(_ a: SIMD8<Double>, _ b: SIMD8<Double>, _ c: SIMD8<Double>, _ d: SIMD8<Double>) {
-            sums.0.addProduct(a, a)
-            sums.1.addProduct(b, b)
-            sums.2.addProduct(c, c)
-            sums.3.addProduct(d, d)
+        @inline(__always) mutating func add(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ d: SIMD8<Float>) {
+            block.0.addProduct(a, a)
+            block.1.addProduct(b, b)
+            block.2.addProduct(c, c)
+            block.3.addProduct(d, d)
+            added += 1
+            if added == Self.carried { carry() }
+        }
+
+        /// Adds the Float accumulators to the Double ones, and empties them.
+        @inline(__always) private mutating func carry() {
+            sums.0 += SIMD8<Double>(block.0)
+            sums.1 += SIMD8<Double>(block.1)
+            sums.2 += SIMD8<Double>(block.2)
+            sums.3 += SIMD8<Double>(block.3)
+            block = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+            added = 0
         }
 
         /// The sum, with the elements from `index` (fewer than 32 left) added one by one; the
         /// sink takes whole eights as far as they go, the rest one by one.
-        @inline(__always) func finish<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, from index: Int, count: Int,
-                                                      passing sink: inout Sink) -> Double {
+        @inline(__always) mutating func finish<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, from index: Int,
+                                                               count: Int, passing sink: inout Sink) -> Double {
+            carry()
             var total = ((sums.0 + sums.1) + (sums.2 + sums.3)).sum()
             var handed = index
             while handed + 8 <= count {
