@@ -59,7 +59,7 @@ public struct WireCodec: Sendable {
         guard frames.count - 1 <= limits.maximumTensors else {
             throw WireError(.limitExceeded, "\(frames.count - 1) payload frames exceed the limit of \(limits.maximumTensors) tensors")
         }
-        var reader = ByteReader([UInt8](headerFrame), limits: limits)
+        var reader = ByteReader(headerFrame.withUnsafeBytes { [UInt8]($0) }, limits: limits)
         let magic = [try reader.u8("magic"), try reader.u8("magic"), try reader.u8("magic"), try reader.u8("magic")]
         guard magic == Self.magic else {
             throw WireError(.badMagic, "header starts with \(magic.map { String(format: "%02x", $0) }.joined()), not 54535241 (\"TSRA\")")
