@@ -81,7 +81,8 @@ public final class Launcher {
         // In-process workers train on this process's kernel threads: they get what a worker
         // process would (its trainers run at once and split the cores), unless TESSERA_THREADS
         // says otherwise; set before the kernel's first use, which sizes the pool.
-        if hub != nil && ProcessInfo.processInfo.environment["TESSERA_THREADS"] == nil { setenv("TESSERA_THREADS", String(threads), 1) }
+        let threadsGiven = ProcessInfo.processInfo.environment["TESSERA_THREADS"] != nil
+        if hub != nil && !threadsGiven { setenv("TESSERA_THREADS", String(threads), 1) }
         // The data split and what the workers will need of this machine, before anything starts.
         let plan = try DataPlan(settings: settings)
         onEvent("data: \(plan.source.name): " + plan.dataSummary)
@@ -94,6 +95,9 @@ public final class Launcher {
         let scheduler = try FederatedScheduler(settings: settings, runDirectory: runDirectory, transport: hub.map { .inProcess($0) } ?? .zeroMQ,
                                                tracer: topology.traces ? try TraceWriter(directory: traces, process: "scheduler") : nil)
         scheduler.plan = plan
+        // The trainers' share of the cores is the process's pool; the evaluation, which a
+        // synchronous round waits for with its trainers idle, takes all of them.
+        if hub != nil && !threadsGiven { scheduler.evaluationThreads = cores }
         scheduler.onRound = onRound
         scheduler.onProgress = onProgress
         scheduler.onRegistration = { onEvent($0.line) }

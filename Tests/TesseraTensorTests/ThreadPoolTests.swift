@@ -82,4 +82,43 @@ struct ThreadPoolTests {
         }
         #expect(total.load(ordering: .relaxed) == 12)
     }
+
+    /// Kernels called inside `runningKernels(on:)` split over that pool, on that thread only
+    /// (another thread still sees the shared pool), and the pool before is back after, nested too.
+    @Test func aThreadsKernelsRunOnThePoolItSet() throws {
+        #expect(ThreadPool.current === ThreadPool.shared)
+        ThreadPool.runningKernels(on: Self.three) {
+            #expect(ThreadPool.current === Self.three)
+            let elsewhere = Mutex<ThreadPool?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                elsewhere.withLock { $0 = ThreadPool.current }
+                done.signal()
+            }.start()
+            done.wait()
+            #expect(elsewhere.withLock { $0 } === ThreadPool.shared)
+            ThreadPool.runningKernels(on: Self.two) { #expect(ThreadPool.current === Self.two) }
+            #expect(ThreadPool.current === Self.three)
+        }
+        #expect(ThreadPool.current === ThreadPool.shared)
+        // A product large enough to split runs on the set pool's threads.
+        let threads = Mutex(Set<Int>())
+        ThreadPool.runningKernels(on: Self.three) {
+            ThreadPool.current.parallelFor(64) { _, thread in
+                threads.withLock { _ = $0.insert(thread) }
+                usleep(200)
+            }
+        }
+        #expect(threads.withLock { $0.count } > 1 && threads.withLock { $0.allSatisfy { $0 < 3 } })
+    }
+
+    /// A pool of a given size is made once and handed out after; the shared pool's size is the
+    /// shared pool, and sizes are clamped to at least one thread.
+    @Test func sizedPoolsAreMadeOnce() {
+        #expect(ThreadPool.sized(ThreadPool.shared.threadCount) === ThreadPool.shared)
+        let size = ThreadPool.shared.threadCount + 1
+        #expect(ThreadPool.sized(size) === ThreadPool.sized(size))
+        #expect(ThreadPool.sized(size).threadCount == size)
+        #expect(ThreadPool.sized(0).threadCount == 1)
+    }
 }

@@ -46,6 +46,10 @@ public final class FederatedScheduler {
     /// ``RoundResult/custom`` and `metrics.jsonl`. An error it throws ends the run. Initially
     /// the one the settings name (``EvaluationHookRegistry``), if any.
     public var evaluationHook: EvaluationHook?
+    /// Kernel threads the test-set evaluation splits over; nil: the process's (`TESSERA_THREADS`,
+    /// else its cores). An in-process launch, whose trainers each get a share of the cores, sets
+    /// all of them: a synchronous round's trainers are idle while it evaluates.
+    public var evaluationThreads: Int?
     /// Chooses each synchronous round's workers in place of a uniform draw; not with
     /// differential privacy, whose accountant needs its Poisson sampling. Initially the one the
     /// settings name (``SamplerRegistry``), if any.
@@ -284,13 +288,16 @@ public final class FederatedScheduler {
             case let .evaluate(parameters, round):
                 let (test, spec, tracer, hook) = (records.test, records.model, records.tracer, evaluationHook)
                 let batchStatistics = settings.localNormalization.keepsStatistics
+                let pool = evaluationThreads.map(ThreadPool.sized) ?? .current
                 work.evaluate {
                     let start = TraceEvent.now()
                     defer { tracer?.span("evaluate", start: start, round: UInt64(round)) }
                     let model = try Model(spec: spec, parameters: parameters)
                     // With the running statistics on the clients, the global ones mean nothing: each test
                     // batch is normalized with its own.
-                    var evaluation = try model.evaluate(Batches(test, batchSize: 256), batchStatistics: batchStatistics)
+                    var evaluation = try ThreadPool.runningKernels(on: pool) {
+                        try model.evaluate(Batches(test, batchSize: 256), batchStatistics: batchStatistics)
+                    }
                     AllocatorTuning.releaseFreeMemory()  // the evaluation's activations, until next round
                     if let hook { evaluation.metrics = try hook(parameters, round).filter { $0.value.isFinite } }
                     return evaluation

@@ -76,7 +76,7 @@ enum Convolution {
             return
         }
         let depth = g.channels * g.taps
-        let pool = ThreadPool.shared
+        let pool = ThreadPool.current
         let groups = max(1, min(g.batch, weightGradientGroups))
         let partialFloats = Scratch.lineRounded(depth * outputChannels)
         let columnsFloats = Scratch.lineRounded(depth * g.outputPlane)
@@ -112,7 +112,7 @@ enum Convolution {
         _ g: WindowGeometry, scratchFloats: Int,
         _ body: (Int, UnsafeMutablePointer<Float>, ThreadPool) -> Void
     ) {
-        let pool = ThreadPool.shared
+        let pool = ThreadPool.current
         let stride = Scratch.lineRounded(scratchFloats)
         let scratch = Scratch.allocate(floats: stride * pool.threadCount)
         defer { scratch.deallocate() }

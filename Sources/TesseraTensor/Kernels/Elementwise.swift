@@ -81,7 +81,7 @@ enum Elementwise {
                     let (baseA, baseB, po) = (pa.baseAddress!, pb.baseAddress!, out.baseAddress!)
                     let rowsPerChunk = max(1, chunk / max(inner, 1))
                     let chunks = (rows + rowsPerChunk - 1) / rowsPerChunk
-                    ThreadPool.shared.parallelFor(chunks) { chunkIndex, _ in
+                    ThreadPool.current.parallelFor(chunks) { chunkIndex, _ in
                         let firstRow = chunkIndex * rowsPerChunk
                         let lastRow = min(rows, firstRow + rowsPerChunk)
                         for row in firstRow..<lastRow {
@@ -146,7 +146,7 @@ enum Elementwise {
             body(0..<count)
             return
         }
-        ThreadPool.shared.parallelFor(chunks) { index, _ in
+        ThreadPool.current.parallelFor(chunks) { index, _ in
             body((index * chunk)..<min(count, (index + 1) * chunk))
         }
     }

@@ -38,7 +38,7 @@ extension GEMM {
     /// Each element of C is summed in the same order whatever the thread count.
     static func multiply(
         m: Int, a: MatrixOperand, packed b: PackedB, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-        pool: ThreadPool = .shared
+        pool: ThreadPool = .current
     ) {
         let (n, k) = (b.n, b.k)
         if m == 0 || n == 0 { return }

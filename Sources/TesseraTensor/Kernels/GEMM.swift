@@ -33,7 +33,7 @@ enum GEMM {
     static func multiply(
         m: Int, n: Int, k: Int, a: MatrixOperand, b: MatrixOperand,
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-        pool: ThreadPool = .shared
+        pool: ThreadPool = .current
     ) {
         if m == 0 || n == 0 { return }
         if k == 0 {

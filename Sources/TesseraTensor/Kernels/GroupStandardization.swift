@@ -96,7 +96,7 @@ enum GroupStandardization {
     private static func forGroups(_ groups: Int, length: Int, _ body: (Int) -> Void) {
         let tasks = min(groups, max(1, groups * length / Elementwise.chunk))
         guard tasks > 1 else { return (0..<groups).forEach(body) }
-        ThreadPool.shared.parallelFor(tasks) { task, _ in
+        ThreadPool.current.parallelFor(tasks) { task, _ in
             for group in GEMM.evenSlice(of: groups, part: task, of: tasks) { body(group) }
         }
     }

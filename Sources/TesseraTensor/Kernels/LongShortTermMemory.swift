@@ -22,7 +22,7 @@ struct LongShortTermMemory {
     /// Each step is one parallel loop: a thread owns a range of hidden units (whole 16-column
     /// strips of each gate) and computes their recurrent products on the weights packed once,
     /// then their gates, cells and outputs; the next step reads the outputs once all are done.
-    func forward(_ x: [Float], weightIH: [Float], weightHH: [Float], bias: [Float], pool: ThreadPool = .shared) -> (outputs: [Float], saved: Saved) {
+    func forward(_ x: [Float], weightIH: [Float], weightHH: [Float], bias: [Float], pool: ThreadPool = .current) -> (outputs: [Float], saved: Saved) {
         let (n, t, h, g) = (batch, steps, hidden, gates)
         // The input projections plus bias, then (step by step) the recurrent products added: the
         // gates' pre-activations, row (sample, step).

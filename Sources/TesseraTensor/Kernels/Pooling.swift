@@ -206,7 +206,7 @@ enum Pooling {
         let planes = g.batch * g.channels
         let perTask = max(1, Elementwise.chunk / max(1, g.inputPlane))
         let tasks = (planes + perTask - 1) / perTask
-        ThreadPool.shared.parallelFor(tasks) { task, _ in
+        ThreadPool.current.parallelFor(tasks) { task, _ in
             for plane in (task * perTask)..<min(planes, (task + 1) * perTask) { body(plane) }
         }
     }

@@ -72,7 +72,7 @@ enum Reduction {
     private static func forOuter(_ outer: Int, work: Int, _ body: (Int) -> Void) {
         let perTask = Swift.max(1, Elementwise.chunk / Swift.max(work, 1))
         let tasks = (outer + perTask - 1) / perTask
-        ThreadPool.shared.parallelFor(tasks) { task, _ in
+        ThreadPool.current.parallelFor(tasks) { task, _ in
             for o in (task * perTask)..<Swift.min(outer, (task + 1) * perTask) { body(o) }
         }
     }

@@ -9,7 +9,7 @@ enum Softmax {
             out.withUnsafeMutableBufferPointer { out in
                 guard let px = x.baseAddress, let po = out.baseAddress else { return }
                 let tasks = min(outer, max(1, x.count / Elementwise.chunk))
-                ThreadPool.shared.parallelFor(tasks) { task, _ in
+                ThreadPool.current.parallelFor(tasks) { task, _ in
                     for o in GEMM.evenSlice(of: outer, part: task, of: tasks) {
                         for i in 0..<inner {
                             let source = px + o * length * inner + i

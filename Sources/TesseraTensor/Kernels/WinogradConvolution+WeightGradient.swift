@@ -17,7 +17,7 @@ extension WinogradConvolution {
         let p = Plan(t, batch: g.batch, inChannels: g.channels, outChannels: outputChannels,
                      height: g.height, width: g.width, padHeight: g.padHeight, padWidth: g.padWidth)
         let layout = WeightGradientLayout(p)
-        let pool = ThreadPool.shared
+        let pool = ThreadPool.current
         let groups = max(1, min(g.batch, Convolution.weightGradientGroups))
         let partials = Scratch.allocate(floats: layout.partialFloats * groups)
         let scratch = Scratch.allocate(floats: layout.scratchFloats * pool.threadCount)

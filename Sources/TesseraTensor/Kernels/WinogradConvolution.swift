@@ -155,7 +155,7 @@ enum WinogradConvolution {
         let vFloats = p.points * p.transformedInputStride
         let mFloats = p.points * p.productStride
         let perThread = interleavedFloats + vFloats + mFloats + 2 * alpha * alpha * lanes
-        let pool = ThreadPool.shared
+        let pool = ThreadPool.current
         let scratch = Scratch.allocate(floats: perThread * pool.threadCount)
         defer { scratch.deallocate() }
         let groups = (p.batch + lanes - 1) / lanes
