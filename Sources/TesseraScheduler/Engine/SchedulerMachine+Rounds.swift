@@ -198,7 +198,14 @@ extension SchedulerMachine {
     func trainingLimit(of worker: String) -> UInt64? {
         guard let member = membership.registration(of: worker) else { return nil }
         if member.reportedSamples > 0 { return min(member.reportedSamples, sampleCap ?? .max) }
-        guard let shares, let index = member.clientIndex, shares.training.indices.contains(index) else { return sampleCap }
+        return trainingShare(of: worker) ?? sampleCap
+    }
+
+    /// The size of the share of the run's data the scheduler gave `worker`; nil when it brought
+    /// data of its own, or no split is known.
+    func trainingShare(of worker: String) -> UInt64? {
+        guard let member = membership.registration(of: worker), member.reportedSamples == 0, let shares,
+              let index = member.clientIndex, shares.training.indices.contains(index) else { return nil }
         return UInt64(shares.training[index])
     }
 
@@ -272,8 +279,8 @@ extension SchedulerMachine {
     func localSteps(claiming samples: UInt64, for worker: String) -> Double {
         guard let member = membership.registration(of: worker) else { return 1 }
         let batch = UInt64(max(1, settings.batchSize)), epochs = Double(max(1, settings.localEpochs))
-        if member.reportedSamples == 0, let shares, let index = member.clientIndex, shares.training.indices.contains(index) {
-            let (whole, rest) = UInt64(shares.training[index]).quotientAndRemainder(dividingBy: batch)
+        if let share = trainingShare(of: worker) {
+            let (whole, rest) = share.quotientAndRemainder(dividingBy: batch)
             return max(1, Double(whole) + (rest > 0 ? Double(batch) / Double(rest) : 0)) * epochs
         }
         guard let bound = member.reportedSamples > 0 ? sampleCap : trainingLimit(of: worker) else { return 1 }
