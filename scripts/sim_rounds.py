@@ -19,6 +19,7 @@ simulation figures in BENCHMARKS.md:
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -132,6 +133,7 @@ training:
         sys.exit(f"the run failed (exit {launch.returncode}); its files are in {directory}")
     with open(os.path.join(directory, "runs", "sim", "latest", "metrics.jsonl")) as f:
         rows = [json.loads(line) for line in f][1:-1]
+    shutil.rmtree(directory)  # kept only when the run failed, for its logs
     rounds = args.rounds - 2
     (t0, s0, w0, threads0), (t1, s1, w1, threads1) = marks[1], marks[args.rounds - 1]
     wall, scheduler, workers = (t1 - t0) / rounds, (s1 - s0) / rounds, (w1 - w0) / rounds

@@ -9,6 +9,13 @@ struct FederatedRunTests {
         let scheduler: ProcessHarness
         let workers: [ProcessHarness]
         let directory: URL
+
+        /// Stops the processes, then removes the run's directory (stopped first, so that none
+        /// writes its last files into it after it is gone).
+        func close() {
+            for process in [scheduler] + workers { _ = process.stop(signal: SIGKILL) }
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 
     /// Starts a scheduler on a free port and `workers` workers (the last `slow` of them slow).
@@ -36,7 +43,7 @@ struct FederatedRunTests {
 
     @Test func threeWorkersLearnTheSyntheticDigits() throws {
         let run = try Self.start(workers: 3, rounds: 3)
-        defer { try? FileManager.default.removeItem(at: run.directory) }
+        defer { run.close() }
         _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
         let metrics = try rounds(in: run.directory)
         #expect(metrics.count == 3)
@@ -50,7 +57,7 @@ struct FederatedRunTests {
 
     @Test func aSlowWorkerMissesTheDeadlineAndTheQuorumCarriesTheRound() throws {
         let run = try Self.start(workers: 3, rounds: 2, extra: ["--deadline", "3", "--quorum", "2"], slow: 1, slowSeconds: 8)
-        defer { try? FileManager.default.removeItem(at: run.directory) }
+        defer { run.close() }
         _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
         let metrics = try rounds(in: run.directory)
         #expect(metrics.count == 2)
@@ -61,7 +68,7 @@ struct FederatedRunTests {
     /// held-out parts, and the metrics and the terminal line say how it did.
     @Test func workersEvaluateEachRoundOnTheirHeldOutData() throws {
         let run = try Self.start(workers: 3, rounds: 2, extra: ["--held-out", "0.1"])
-        defer { try? FileManager.default.removeItem(at: run.directory) }
+        defer { run.close() }
         let roundLine = try run.scheduler.waitForLine(containing: "round 2:", timeout: 120)
         #expect(roundLine.contains("federated") && roundLine.contains("on 3 workers"), "\(roundLine)")
         _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 60)
@@ -88,7 +95,7 @@ struct FederatedRunTests {
     @Test("server strategies and FedProx run end to end", arguments: ["fedavgm", "fedprox", "fedadam", "fedyogi"])
     func strategiesRun(strategy: String) throws {
         let run = try Self.start(workers: 2, rounds: 2, extra: ["--strategy", strategy])
-        defer { try? FileManager.default.removeItem(at: run.directory) }
+        defer { run.close() }
         _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
         let metrics = try rounds(in: run.directory)
         #expect(metrics.count == 2 && metrics.allSatisfy { $0["aggregated"] as? Bool == true })
@@ -102,7 +109,7 @@ struct FederatedRunTests {
     func asynchronousModesRun(mode: String) throws {
         let run = try Self.start(workers: 3, rounds: 6, extra: ["--mode", mode, "--buffer-size", "2", "--max-concurrent-trainers", "3"],
                                  slow: 1, slowSeconds: 2)
-        defer { try? FileManager.default.removeItem(at: run.directory) }
+        defer { run.close() }
         let started = Date()
         let line = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
         #expect(line.contains("after 6 server steps"), "\(line)")
@@ -186,7 +193,7 @@ struct FederatedRunTests {
     /// over (chaos runs found a resume refused there).
     @Test func resumingARunWithoutACheckpointStartsItOver() throws {
         let run = try Self.start(workers: 2, rounds: 1, extra: ["--resume"])
-        defer { try? FileManager.default.removeItem(at: run.directory) }
+        defer { run.close() }
         let line = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
         #expect(line.contains("after 1 rounds"), "\(line)")
         #expect(try rounds(in: run.directory).count == 1)
@@ -216,7 +223,7 @@ struct FederatedRunTests {
     @Test func aLostWorkerIsDroppedAndRejoins() throws {
         let run = try Self.start(workers: 3, rounds: 30, extra: ["--deadline", "4", "--heartbeat-timeout", "3"],
                                  slow: 3, slowSeconds: 0.5)
-        defer { try? FileManager.default.removeItem(at: run.directory) }
+        defer { run.close() }
         func sampledCounts() -> [Int] {
             ((try? rounds(in: run.directory)) ?? []).compactMap { $0["sampled"] as? Int }
         }
@@ -246,7 +253,7 @@ struct FederatedRunTests {
     @Test func aWorkerThatDiesMidTaskIsGivenUpAfterItsHeartbeatTimeout() throws {
         let run = try Self.start(workers: 3, rounds: 1, extra: ["--deadline", "300", "--heartbeat-timeout", "3"],
                                  slow: 1, slowSeconds: 60)
-        defer { try? FileManager.default.removeItem(at: run.directory) }
+        defer { run.close() }
         // Killed while inside its train task (it prints the task's start; it then takes 60 s).
         _ = try run.workers[2].waitForLine(containing: "round 1 train task", timeout: 60)
         let killed = Date()
@@ -266,7 +273,7 @@ struct FederatedRunTests {
         var accuracies: [[Double]] = []
         for _ in 0..<2 {
             let run = try Self.start(workers: 2, rounds: 2)
-            defer { try? FileManager.default.removeItem(at: run.directory) }
+            defer { run.close() }
             _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 120)
             accuracies.append(try rounds(in: run.directory).compactMap { $0["accuracy"] as? Double })
         }

@@ -11,6 +11,13 @@ struct PausedProcessTests {
         let scheduler: ProcessHarness
         let workers: [ProcessHarness]
         let directory: URL
+
+        /// Stops the processes, then removes the run's directory (stopped first, so that none
+        /// writes its last files into it after it is gone).
+        func close() {
+            for process in [scheduler] + workers { _ = process.stop(signal: SIGKILL) }
+            try? FileManager.default.removeItem(at: directory)
+        }
         var traces: URL { directory.appendingPathComponent("traces") }
     }
 
@@ -61,7 +68,7 @@ struct PausedProcessTests {
     /// stalled.
     @Test func aSchedulerPausedPastTheHeartbeatTimeoutBlamesNoWorker() throws {
         let run = try Self.start(rounds: 4, extra: ["--heartbeat-timeout", "3"])
-        defer { try? FileManager.default.removeItem(at: run.directory) }
+        defer { run.close() }
         try Self.waitForRounds(1, of: run)
         kill(run.scheduler.process.processIdentifier, SIGSTOP)
         Thread.sleep(forTimeInterval: 8)
@@ -85,7 +92,7 @@ struct PausedProcessTests {
     /// from a dead one.)
     @Test func aWorkerPausedUnderItsDeadlineKeepsItsTask() throws {
         let run = try Self.start(rounds: 3, extra: ["--heartbeat-timeout", "30"], lastSlow: 2)
-        defer { try? FileManager.default.removeItem(at: run.directory) }
+        defer { run.close() }
         _ = try run.workers[2].waitForLine(containing: "round 2 train task", timeout: 120)
         kill(run.workers[2].process.processIdentifier, SIGSTOP)
         Thread.sleep(forTimeInterval: 8)
@@ -108,7 +115,7 @@ struct PausedProcessTests {
         defer { for hog in hogs { _ = hog.stop(signal: SIGKILL) } }
         let run = try Self.start(rounds: 6, extra: ["--heartbeat-timeout", "3", "--evaluate-every", "1", "--buffer-size", "2"],
                                  slow: 0, model: "mnist-cnn", mode: ["--mode", "fedbuff"])
-        defer { try? FileManager.default.removeItem(at: run.directory) }
+        defer { run.close() }
         _ = try run.scheduler.waitForLine(containing: "final accuracy", timeout: 600)
         for worker in run.workers { #expect(worker.stop(timeout: 10) == 0) }
         #expect(Self.metrics(run).count == 6)
