@@ -33,41 +33,36 @@ struct TensorMeasuredSumTests {
         #expect(scaledDistance == distance)
     }
 
-    /// Any number of updates added in passes of several make the sum and the distances that
-    /// adding them one after the other makes, bit for bit, at every count around the loops and
-    /// tails, whether a pass takes two, three or four of them.
+    /// Two updates added in one pass make the sum and the distances that adding them one after
+    /// the other makes, bit for bit, at every count around the loops and tails.
     @Test(arguments: [0, 1, 7, 8, 31, 33, 47, 1003, 1056, 1063, 1095, 2 * 65_536 + 13])
-    func severalAtATimeMatchOneAfterTheOther(count: Int) throws {
+    func twoAtATimeMatchOneAfterTheOther(count: Int) throws {
         var generator = SystemRandomNumberGenerator()
         func values(_ range: ClosedRange<Float>) -> Tensor { Tensor((0..<count).map { _ in Float.random(in: range, using: &generator) }) }
-        let (base, sum) = (values(-1...1), values(-50...50))
-        for updates in 1...(2 * Tensor.measuredGroup + 1) {
-            let others = (0..<updates).map { _ in values(-3...3) }
-            let scales = (0..<updates).map { _ in Float.random(in: 0.001...1, using: &generator) }
-            var oneByOne = sum
-            let expected = try zip(others, scales).map { try oneByOne.add($0, scaledBy: $1, measuringDistanceTo: base) }
-            var together = sum
-            let distances = try together.add(others, scaledBy: scales, measuringDistancesTo: base)
-            #expect(together.scalars == oneByOne.scalars, "\(updates) updates")
-            #expect(distances == expected, "\(updates) updates")
-        }
+        let (first, second, base, sum) = (values(-3...3), values(-3...3), values(-1...1), values(-50...50))
+        let (firstScale, secondScale) = (Float.random(in: 0.001...1, using: &generator), Float.random(in: 0.001...1, using: &generator))
+        var oneByOne = sum
+        let firstDistance = try oneByOne.add(first, scaledBy: firstScale, measuringDistanceTo: base)
+        let secondDistance = try oneByOne.add(second, scaledBy: secondScale, measuringDistanceTo: base)
+        var together = sum
+        let distances = try together.add(first, scaledBy: firstScale, second, scaledBy: secondScale, measuringDistancesTo: base)
+        #expect(together.scalars == oneByOne.scalars)
+        #expect(distances.0 == firstDistance && distances.1 == secondDistance)
     }
 
-    /// In a pass of several, an update that is not finite, or whose difference overflows a
-    /// Float, is measured as `squaredDistance(to:)` measures it, and the others as they are.
-    @Test func severalAtATimeMeasureExtremeValuesAsTheDistanceIs() throws {
+    /// Two at a time, an update that is not finite, or whose difference overflows a Float, is
+    /// measured as `squaredDistance(to:)` measures it, and the other as it is.
+    @Test func twoAtATimeMeasureExtremeValuesAsTheDistanceIs() throws {
         let large = [Float](repeating: .greatestFiniteMagnitude, count: 40)
         let ordinary = Tensor((0..<40).map { Float($0) / 8 })
         for (update, base) in [(large, large.map { -$0 }), (large.enumerated().map { $0.offset == 35 ? .nan : 1 }, large)] {
-            for updates in 2...Tensor.measuredGroup {
-                for extreme in 0..<updates {
-                    var sum = Tensor([Float](repeating: 0, count: 40))
-                    let others = (0..<updates).map { $0 == extreme ? Tensor(update) : ordinary }
-                    let distances = try sum.add(others, scaledBy: [Float](repeating: 0.25, count: updates), measuringDistancesTo: Tensor(base))
-                    for (distance, tensor) in zip(distances, others) {
-                        let expected = try tensor.squaredDistance(to: Tensor(base))
-                        #expect(distance == expected || (distance.isNaN && expected.isNaN))
-                    }
+            for updateFirst in [true, false] {
+                var sum = Tensor([Float](repeating: 0, count: 40))
+                let (first, second) = updateFirst ? (Tensor(update), ordinary) : (ordinary, Tensor(update))
+                let distances = try sum.add(first, scaledBy: 0.5, second, scaledBy: 0.25, measuringDistancesTo: Tensor(base))
+                for (distance, tensor) in [(distances.0, first), (distances.1, second)] {
+                    let expected = try tensor.squaredDistance(to: Tensor(base))
+                    #expect(distance == expected || (distance.isNaN && expected.isNaN))
                 }
             }
         }
@@ -104,8 +99,7 @@ struct TensorMeasuredSumTests {
         #expect(throws: TensorError.self) { try sum.add(Tensor([1, 2]), scaledBy: 1, measuringDistanceTo: Tensor([1, 2, 3])) }
         #expect(throws: TensorError.self) { try Tensor([1, 2]).scaled(by: 1, measuringDistanceTo: Tensor([1])) }
         #expect(throws: TensorError.self) {
-            try sum.add([Tensor([1, 2]), Tensor([1, 2, 3])], scaledBy: [1, 1], measuringDistancesTo: Tensor([1, 2]))
+            try sum.add(Tensor([1, 2]), scaledBy: 1, Tensor([1, 2, 3]), scaledBy: 1, measuringDistancesTo: Tensor([1, 2]))
         }
-        #expect(throws: TensorError.self) { try sum.add([Tensor([1, 2])], scaledBy: [1, 1], measuringDistancesTo: Tensor([1, 2])) }
     }
 }

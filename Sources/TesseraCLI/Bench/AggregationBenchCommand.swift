@@ -5,7 +5,7 @@ import TesseraTensor
 
 /// `tessera bench aggregate`: what a synchronous round's aggregation costs the scheduler per
 /// update: summing the round's models, weighted, while measuring each one's change (one pass
-/// over each, as the round closes), four updates at a time as the scheduler does and one at a
+/// over each, as the round closes), two updates at a time as the scheduler does and one at a
 /// time as it did, beside a plain read of each update (Float sums, the hardware's prefetcher
 /// alone: the pass asks for its data ahead and can beat it). The updates
 /// are as many separate models as a round brings, so they are read from memory, not cache.
@@ -13,7 +13,7 @@ import TesseraTensor
 struct AggregationBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregate",
-        abstract: "A round's sum and change norms, µs per update: four at a time, one at a time, and a plain read (medians).")
+        abstract: "A round's sum and change norms, µs per update: two at a time, one at a time, and a plain read (medians).")
 
     @Option(help: "A built-in model, or a YAML or JSON file declaring one.")
     var model = ModelSpec.mnist2NN
@@ -46,14 +46,14 @@ struct AggregationBenchCommand: ParsableCommand {
         var times: [String: [Double]] = [:]
         var check = 0.0
         for _ in 0..<reps {
-            times["four at a time", default: []].append(try seconds {
+            times["two at a time", default: []].append(try seconds {
                 check += try ParameterSet.weightedSum(sets, weights: weights, measuringDistancesTo: global).distances[0]
             })
             times["one at a time", default: []].append(try seconds { check += try oneAtATime(sets, weights, global) })
             times["plain read", default: []].append(seconds { check += sets.reduce(0) { $0 + Double(Self.read($1)) } })
         }
         print("\(model.name): \(global.scalarCount) parameters, \(updates) updates a round, median of \(reps) rounds (\(check.isFinite ? "finite" : "not finite"))")
-        for kind in ["four at a time", "one at a time", "plain read"] {
+        for kind in ["two at a time", "one at a time", "plain read"] {
             print(String(format: "%@: %.1f µs per update", kind, 1e6 * (times[kind] ?? []).median / Double(updates)))
         }
     }

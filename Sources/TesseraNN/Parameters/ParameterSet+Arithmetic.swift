@@ -57,8 +57,8 @@ extension ParameterSet {
 
     /// ``weightedSum(_:weights:)`` and each set's ``distance(to:)`` from `base`, the same values
     /// bit for bit, from one pass over each set (aggregation measuring the clients' changes).
-    /// After the first, the sets are added ``Tensor/measuredGroup`` at a time, so that the sum and
-    /// `base` are read once for the group.
+    /// After the first, the sets are added two at a time, so that the sum and `base` are read
+    /// once for both.
     ///
     /// - Throws: ``NNError`` for an empty list, a weight count that differs, or sets that do not
     ///   match `base`.
@@ -72,11 +72,22 @@ extension ParameterSet {
             result.tensors[index] = scaled
             squared[0] += distance
         }
-        let rest = Array(weights.dropFirst())
-        for index in base.tensors.indices where sets.count > 1 {
-            let distances = try result.tensors[index].add(sets.dropFirst().map { $0.tensors[index] }, scaledBy: rest,
-                                                          measuringDistancesTo: base.tensors[index])
-            for (position, distance) in distances.enumerated() { squared[position + 1] += distance }
+        var position = 1
+        while position < sets.count {
+            let (first, second) = (sets[position], position + 1 < sets.count ? sets[position + 1] : nil)
+            for index in base.tensors.indices {
+                if let second {
+                    let (firstDistance, secondDistance) = try result.tensors[index].add(
+                        first.tensors[index], scaledBy: weights[position], second.tensors[index], scaledBy: weights[position + 1],
+                        measuringDistancesTo: base.tensors[index])
+                    squared[position] += firstDistance
+                    squared[position + 1] += secondDistance
+                } else {
+                    squared[position] += try result.tensors[index].add(first.tensors[index], scaledBy: weights[position],
+                                                                       measuringDistanceTo: base.tensors[index])
+                }
+            }
+            position += second == nil ? 1 : 2
         }
         return (result, squared.map { $0.squareRoot() })
     }

@@ -1,8 +1,7 @@
 // Aggregation's one pass over each client's model: adding it, weighted, into a running sum
 // while measuring its distance from the model it trained from, so that each value is read
-// once (and four at a time, so that the sum and the model are read once for four). The sum is
-// bit for bit what `add(_:scaledBy:)` (or `scaled(by:)`, for the first) makes and the distance
-// what `squaredDistance(to:)` measures. One thread: the pass runs at memory
+// once (and two at a time, so that the sum and the model are read once for both). The sum is bit for bit what `add(_:scaledBy:)` (or `scaled(by:)`, for the first) makes
+// and the distance what `squaredDistance(to:)` measures. One thread: the pass runs at memory
 // speed, and the distance's order of summation must not depend on the thread count.
 
 extension Tensor {
@@ -23,66 +22,30 @@ extension Tensor {
         }
     }
 
-    /// `self += scales[i] · others[i]` for each `i` in order, returning each one's
-    /// `Σ (others[i] − base)²`: bit for bit what ``add(_:scaledBy:measuringDistanceTo:)`` calls
-    /// one after the other make, from one pass over `self` and `base` for every
-    /// ``measuredGroup`` of them (each is brought from memory once for the group rather than once
-    /// for each: a round's sum is this pass over its updates).
+    /// `self += firstScale · first`, then `self += secondScale · second`, returning each one's
+    /// `Σ (other − base)²`: bit for bit what two ``add(_:scaledBy:measuringDistanceTo:)`` calls
+    /// make, from one pass over `self` and `base` for both (each is brought from memory once
+    /// rather than twice: a round's sum is this pass over its updates two at a time).
     ///
-    /// - Throws: ``TensorError`` when the shapes differ or the counts of `others` and `scales` do.
-    public mutating func add(_ others: [Tensor], scaledBy scales: [Float], measuringDistancesTo base: Tensor) throws -> [Double] {
-        guard others.count == scales.count else {
-            throw TensorError.invalidArgument("add several in place, measuring", "\(others.count) tensors but \(scales.count) scales")
-        }
-        for other in others { try Self.checkShapes(shape, other.shape, base.shape, "add several in place, measuring") }
-        var distances: [Double] = []
-        distances.reserveCapacity(others.count)
-        var position = 0
-        while position < others.count {
-            let group = others[position..<min(position + Self.measuredGroup, others.count)]
-            let weights = scales[group.indices]
-            switch group.count {
-            case 1: distances.append(try add(group[position], scaledBy: weights[position], measuringDistanceTo: base))
-            case 2: distances += add(InlineArray<2, Float> { weights[position + $0] }, of: group, measuringDistancesTo: base)
-            case 3: distances += add(InlineArray<3, Float> { weights[position + $0] }, of: group, measuringDistancesTo: base)
-            default: distances += add(InlineArray<4, Float> { weights[position + $0] }, of: group, measuringDistancesTo: base)
-            }
-            position += group.count
-        }
-        return distances
-    }
-
-    /// How many tensors one pass adds while measuring: four streams from memory keep more of
-    /// it in flight than two (measured on Zen 4: 39 against 46 µs per 0.8 MB update), and more
-    /// than four spill the pass's registers (53 µs at eight).
-    public static let measuredGroup = 4
-
-    /// One pass of ``add(_:scaledBy:measuringDistancesTo:)`` over the `N` tensors of `others`
-    /// (shapes checked by the caller).
-    private mutating func add<let N: Int>(_ scales: InlineArray<N, Float>, of others: ArraySlice<Tensor>,
-                                          measuringDistancesTo base: Tensor) -> [Double] {
+    /// - Throws: ``TensorError`` when the shapes differ.
+    public mutating func add(_ first: Tensor, scaledBy firstScale: Float, _ second: Tensor, scaledBy secondScale: Float,
+                             measuringDistancesTo base: Tensor) throws -> (Double, Double) {
+        try Self.checkShapes(shape, first.shape, base.shape, "add two in place, measuring")
+        try Self.checkShapes(shape, second.shape, base.shape, "add two in place, measuring")
         let count = Shape.count(shape)
-        guard count > 0 else { return [Double](repeating: 0, count: N) }
-        return Self.withFloats(of: others) { sources in
-            base.withFloats { reference, _ in
-                storage.withUnsafeMutableBufferPointer { target in
-                    guard sources.count == N, let reference, let target = target.baseAddress else { return [Double](repeating: 0, count: N) }
-                    var group = ScaledGroupAddition(target: target, scales: scales)
-                    let distances = SquaredSum.distances(InlineArray<N, UnsafePointer<Float>> { sources[$0] }, from: reference,
-                                                         count: count, passing: &group)
-                    return (0..<N).map { distances[$0] }
+        return first.withFloats { firstSource, _ in
+            second.withFloats { secondSource, _ in
+                base.withFloats { reference, _ in
+                    storage.withUnsafeMutableBufferPointer { target in
+                        guard let firstSource, let secondSource, let reference, let target = target.baseAddress else { return (0, 0) }
+                        var both = ScaledPairAddition(target: target, firstScale: firstScale, secondScale: secondScale)
+                        var firstSink = ScaledAddition(target: target, scale: firstScale)
+                        var secondSink = ScaledAddition(target: target, scale: secondScale)
+                        return SquaredSum.distances(firstSource, secondSource, from: reference, count: count,
+                                                    passing: &both, then: &firstSink, &secondSink)
+                    }
                 }
             }
-        }
-    }
-
-    /// Calls `body` with the elements of each of `tensors` (none empty), valid only inside it.
-    private static func withFloats<Result>(of tensors: ArraySlice<Tensor>, reading pointers: [UnsafePointer<Float>] = [],
-                                           _ body: ([UnsafePointer<Float>]) -> Result) -> Result {
-        guard let first = tensors.first else { return body(pointers) }
-        return first.withFloats { values, _ in
-            guard let values else { return withFloats(of: tensors.dropFirst(), reading: pointers, body) }
-            return withFloats(of: tensors.dropFirst(), reading: pointers + [values], body)
         }
     }
 
@@ -129,21 +92,18 @@ private struct ScaledAddition: ValueSink {
     }
 }
 
-/// Adds the values of each source it is handed times that source's scale, one source after the
-/// other, into `target`: what a ``ScaledAddition`` for each in turn makes, reading and writing
+/// Adds the first values it is handed times `firstScale`, then the second times `secondScale`,
+/// into `target`: what two ``ScaledAddition``s one after the other make, reading and writing
 /// `target` once.
-private struct ScaledGroupAddition<let N: Int>: GroupSink {
+private struct ScaledPairAddition: PairSink {
     let target: UnsafeMutablePointer<Float>
-    let scales: InlineArray<N, Float>
+    let firstScale: Float
+    let secondScale: Float
 
-    @inline(__always) mutating func take(_ values: InlineArray<N, SIMD8<Float>>, at index: Int) {
-        var sum = UnsafeRawPointer(target + index).loadUnaligned(as: SIMD8<Float>.self)
-        for source in 0..<N { sum = sum.addingProduct(SIMD8(repeating: scales[source]), values[source]) }
-        UnsafeMutableRawPointer(target + index).storeBytes(of: sum, as: SIMD8<Float>.self)
-    }
-
-    func single(_ source: Int) -> ScaledAddition {
-        ScaledAddition(target: target, scale: scales[source])
+    @inline(__always) mutating func take(_ first: SIMD8<Float>, _ second: SIMD8<Float>, at index: Int) {
+        let sum = UnsafeRawPointer(target + index).loadUnaligned(as: SIMD8<Float>.self)
+        let both = sum.addingProduct(SIMD8(repeating: firstScale), first).addingProduct(SIMD8(repeating: secondScale), second)
+        UnsafeMutableRawPointer(target + index).storeBytes(of: both, as: SIMD8<Float>.self)
     }
 }
 

@@ -111,41 +111,36 @@ enum SquaredSum {
         return lanes.finish(x, y, from: index, count: count, passing: &sink)
     }
 
-    /// ``distance(_:_:count:passing:)`` of each of the `N` `sources`, from one pass: each
-    /// element of `y` (and of what the sink writes to) is brought in once for all of them, and
-    /// each sum and sink sees what the passes one after the other would show it, the sources'
-    /// values in order, so every distance is the same bit for bit. `group` takes the sources'
-    /// values eight at a time; the last fewer than 32 go to its ``GroupSink/single(_:)`` sinks,
-    /// one source after the other, as ``distance(_:_:count:passing:)`` hands them.
-    static func distances<let N: Int, Group: GroupSink>(_ sources: InlineArray<N, UnsafePointer<Float>>, from y: UnsafePointer<Float>,
-                                                        count: Int, passing group: inout Group) -> InlineArray<N, Double>
-        where Group.Values == InlineArray<N, SIMD8<Float>> {
-        @inline(__always) func differences(_ index: Int) -> InlineArray<N, SIMD8<Float>> {
-            let values = InlineArray<N, SIMD8<Float>> { UnsafeRawPointer(sources[$0] + index).loadUnaligned(as: SIMD8<Float>.self) }
-            group.take(values, at: index)
+    /// ``distance(_:_:count:passing:)`` of `first` and of `second`, from one pass: each
+    /// element of `y` (and of what the sinks write to) is brought in once for both, and each
+    /// sum and sink sees what the two passes one after the other would show it, `first`'s
+    /// values before `second`'s, so both distances are the same bit for bit. `pair` takes the
+    /// two sources' values eight at a time; the last fewer than 32 go to `firstSink`, then to
+    /// `secondSink`, as ``distance(_:_:count:passing:)`` hands them.
+    static func distances<Pair: PairSink, Sink: ValueSink>(_ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>,
+                                                            from y: UnsafePointer<Float>, count: Int, passing pair: inout Pair,
+                                                            then firstSink: inout Sink, _ secondSink: inout Sink) -> (Double, Double) {
+        @inline(__always) func differences(_ index: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+            let (one, two) = (UnsafeRawPointer(first + index).loadUnaligned(as: SIMD8<Float>.self),
+                              UnsafeRawPointer(second + index).loadUnaligned(as: SIMD8<Float>.self))
+            pair.take(one, two, at: index)
             let reference = UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self)
-            return InlineArray { values[$0] - reference }
+            return (one - reference, two - reference)
         }
-        var lanes = InlineArray<N, Lanes>(repeating: Lanes())
-        var (index, added) = (0, 0)
+        var (firstLanes, secondLanes) = (Lanes(), Lanes())
+        var index = 0
         while index + 32 <= count {
-            for source in 0..<N { StreamPrefetch.ahead(of: sources[source], at: index, count: count) }
+            StreamPrefetch.ahead(of: first, at: index, count: count)
+            StreamPrefetch.ahead(of: second, at: index, count: count)
             let (a, b, c, d) = (differences(index), differences(index + 8), differences(index + 16), differences(index + 24))
-            for source in 0..<N { lanes[source].accumulate(a[source], b[source], c[source], d[source]) }
-            added += 1
-            if added == Lanes.carried {
-                for source in 0..<N { lanes[source].carry() }
-                added = 0
-            }
+            firstLanes.add(a.0, b.0, c.0, d.0)
+            secondLanes.add(a.1, b.1, c.1, d.1)
             index += 32
         }
-        var sums = InlineArray<N, Double>(repeating: 0)
-        for source in 0..<N {
-            var sink = group.single(source)
-            let sum = lanes[source].finish(sources[source], y, from: index, count: count, passing: &sink)
-            sums[source] = sum.isFinite ? sum : exact(sources[source], y, count: count)
-        }
-        return sums
+        let firstSum = firstLanes.finish(first, y, from: index, count: count, passing: &firstSink)
+        let secondSum = secondLanes.finish(second, y, from: index, count: count, passing: &secondSink)
+        return (firstSum.isFinite ? firstSum : exact(first, y, count: count),
+                secondSum.isFinite ? secondSum : exact(second, y, count: count))
     }
 
     /// Squared differences summed in four accumulators of eight Floats (so that the additions'
@@ -177,22 +172,16 @@ enum SquaredSum {
 
         /// Adds the squares of 32 differences, eight to each accumulator in turn.
         @inline(__always) mutating func add(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ d: SIMD8<Float>) {
-            accumulate(a, b, c, d)
-            added += 1
-            if added == Self.carried { carry() }
-        }
-
-        /// ``add(_:_:_:_:)`` for a caller that counts the additions itself and calls ``carry()``
-        /// after every ``carried`` (one count for several lanes).
-        @inline(__always) mutating func accumulate(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ d: SIMD8<Float>) {
             block.0.addProduct(a, a)
             block.1.addProduct(b, b)
             block.2.addProduct(c, c)
             block.3.addProduct(d, d)
+            added += 1
+            if added == Self.carried { carry() }
         }
 
         /// Adds the Float accumulators to the Double ones, and empties them.
-        @inline(__always) mutating func carry() {
+        @inline(__always) private mutating func carry() {
             sums.0 += SIMD8<Double>(block.0)
             sums.1 += SIMD8<Double>(block.1)
             sums.2 += SIMD8<Double>(block.2)
@@ -230,17 +219,11 @@ enum SquaredSum {
     }
 }
 
-/// What a pass measuring several distances at once does with the values it reads (see
-/// ``SquaredSum/distances(_:from:count:passing:)``).
-protocol GroupSink {
-    /// Eight values of each source at one index, the sources in order.
-    associatedtype Values
-    /// What takes one source's last values.
-    associatedtype Single: ValueSink
-    /// Eight values of each source, from `index` on.
-    mutating func take(_ values: Values, at index: Int)
-    /// The sink for source `source`'s last fewer than 32 values (after the sources before it).
-    func single(_ source: Int) -> Single
+/// What a pass measuring two distances at once does with the values it reads, eight of each
+/// at a time (see ``SquaredSum/distances(_:_:from:count:passing:then:_:)``).
+protocol PairSink {
+    /// Eight values of the first source and the eight of the second at the same `index`.
+    mutating func take(_ first: SIMD8<Float>, _ second: SIMD8<Float>, at index: Int)
 }
 
 /// What a pass measuring a distance also does with the values it reads (see
