@@ -393,6 +393,9 @@ extension SchedulerMachine {
                 if case let .update(update, messageID)? = round.gather.answers[worker] { (update, messageID) } else { nil }
             }
             if devices != nil { answers = keepInVirtualTime(answers, round: round) }
+            // The aggregation's span starts here: screening reads and sums every update (the
+            // average it makes is the one the strategy takes when none is refused).
+            let start = TraceEvent.now()
             // A private round's clip bounds every update already; screening by the others' changes
             // would make whether one counts depend on the others' data, which the accountant
             // does not analyse.
@@ -405,7 +408,6 @@ extension SchedulerMachine {
             // did must not depend on who took part.
             round.aggregated = privacy != nil || updates.count >= settings.quorum
             if round.aggregated {
-                let start = TraceEvent.now()
                 // A private run's strategy is a PrivateStrategy: it clips, noises and averages.
                 var done: PrivateAggregation.Round?
                 round.aggregated = try stepGlobal(round: round.number) { strategy in
