@@ -157,7 +157,11 @@ public func startWorker(id: String = "bob", extra: [String] = []) throws -> (Pro
     return (harness, endpoint)
 }
 
-public let temporaryTraceDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-traces-\(ProcessInfo.processInfo.processIdentifier)")
+/// A directory for the traces of the processes a test process starts, removed when it exits.
+public let temporaryTraceDirectory: URL = {
+    atexit { try? FileManager.default.removeItem(at: temporaryTraceDirectory) }
+    return FileManager.default.temporaryDirectory.appendingPathComponent("tessera-traces-\(ProcessInfo.processInfo.processIdentifier)")
+}()
 
 /// Whether any process has `text` in its command line (`pgrep -f`): tests use a run's trace
 /// directory to check that no worker outlives a launch.
