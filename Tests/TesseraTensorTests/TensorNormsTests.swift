@@ -80,6 +80,23 @@ struct TensorNormsTests {
         #expect(try tensor.squaredDistance(to: Tensor(values)) == 0)
     }
 
+    /// A change to a tensor still reading a message's floats (a trainer's first step on the
+    /// model it was sent) goes to an array of its own: the message, and a copy reading it, keep
+    /// the values they had.
+    @Test func changingBorrowedFloatsLeavesTheMessageAsItWas() throws {
+        let values: [Float] = (0..<33).map { Float($0) / 4 }
+        let bytes = values.withUnsafeBytes { Data($0) }
+        var tensor = try bytes.withUnsafeBytes { raw in
+            try Tensor(shape: [33], borrowing: try #require(BorrowedFloats(base: raw.baseAddress!, count: 33, owner: bytes)))
+        }
+        let sharing = tensor
+        try tensor.add(Tensor([Float](repeating: 1, count: 33)), scaledBy: 2)
+        #expect(tensor.borrowed == nil)
+        #expect(tensor.scalars == values.map { $0 + 2 })
+        #expect(sharing.scalars == values && sharing.borrowed != nil)
+        #expect(bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } == values)
+    }
+
     @Test func shapesMustMatch() {
         #expect(throws: TensorError.self) { try Tensor([1, 2]).squaredDistance(to: Tensor([1, 2, 3])) }
     }

@@ -29,12 +29,18 @@ package final class BorrowedFloats: @unchecked Sendable {
     var elements: [Float] {
         copy.withLock { cached in
             if let cached { return cached }
-            let array = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: base, count: count * 4))
-                initialized = count
-            }
+            let array = copied()
             cached = array
             return array
+        }
+    }
+
+    /// The floats as an array of the caller's own, to be changed: a new copy, not the shared
+    /// one (which a change would copy once more).
+    func copied() -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: base, count: count * 4))
+            initialized = count
         }
     }
 }

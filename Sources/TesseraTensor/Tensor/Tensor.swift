@@ -12,12 +12,13 @@ public struct Tensor: Sendable {
     public var scalars: [Float] { storage }
     /// The backing store. Kept separate from `scalars` so kernels can write it in place. A
     /// tensor decoded from a message reads the message's bytes (``borrowed``) until the first
-    /// access here, which copies them into an array once.
+    /// access here, which copies them into an array once: a read into one the borrowed floats
+    /// share, a change into one of its own.
     var storage: [Float] {
         get { borrowed?.elements ?? elements }
         _modify {
             if let borrowed {
-                elements = borrowed.elements
+                elements = borrowed.copied()
                 self.borrowed = nil
             }
             yield &elements
