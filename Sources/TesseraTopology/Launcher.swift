@@ -85,7 +85,7 @@ public final class Launcher {
         if hub != nil && !threadsGiven { setenv("TESSERA_THREADS", String(threads), 1) }
         // The data split and what the workers will need of this machine, before anything starts.
         let plan = try DataPlan(settings: settings)
-        onEvent("data: \(plan.source.name): " + plan.dataSummary)
+        onEvent("data: \(plan.sourceName): " + plan.dataSummary)
         if let natural = plan.naturalClients { onEvent("natural clients: " + natural) }
         if topology.launch == .local {
             try LaunchPreflight.check(processes: processes, clientsPerProcess: topology.clientsPerProcess, concurrent: concurrent, plan: plan,

@@ -22,6 +22,14 @@ struct DataSourceTests {
                 || !MNIST.isPresent(in: Self.sharedMNIST))
     }
 
+    /// A run that found no MNIST says where it looked, and how to name the data.
+    @Test func theFallbackSaysWhereItLooked() {
+        let note = DataSource.notFoundNote(environment: ["HOME": "/home/ada", "TESSERA_DATA": "/data/mnist"])
+        // The relative place is said from where the process runs.
+        let beside = URL(fileURLWithPath: "../shared/data/mnist").path
+        #expect(note == "no MNIST in /data/mnist, \(beside), /home/ada/.cache/tessera/mnist; data.source or TESSERA_DATA names one")
+    }
+
     @Test(.enabled(if: MNIST.isPresent(in: sharedMNIST), "needs ../shared/data/mnist"))
     func realMNISTLoads() throws {
         let (train, test) = try MNIST.load(from: Self.sharedMNIST)

@@ -44,7 +44,7 @@ struct SchedulerCommand: ParsableCommand {
                                           tracer: try TraceWriter(directory: directory.appendingPathComponent("traces"), process: "scheduler"))
         let plan = try DataPlan(settings: run)
         scheduler.plan = plan
-        if !json { print("data: \(plan.source.name): " + plan.dataSummary) }
+        if !json { print("data: \(plan.sourceName): " + plan.dataSummary) }
         if !json, let natural = plan.naturalClients { print("natural clients: " + natural) }
         StopSignal.install()
         scheduler.shouldStop = { StopSignal.isRaised }

@@ -30,6 +30,11 @@ public enum DataSource: Sendable, Equatable {
         return directories
     }
 
+    /// Why `auto` settled on generated digits, in a phrase: where it looked for MNIST.
+    public static func notFoundNote(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        "no MNIST in \(searchPath(environment: environment).map(\.path).joined(separator: ", ")); data.source or TESSERA_DATA names one"
+    }
+
     /// Finds the data: an explicit `.npz`, `.safetensors` or `.csv` file must exist, an explicit
     /// directory must hold MNIST (or be the word `synthetic`, ...); otherwise the first directory
     /// of ``searchPath(environment:)`` that holds MNIST, else the synthetic set.

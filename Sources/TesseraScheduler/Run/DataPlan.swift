@@ -23,6 +23,9 @@ public struct DataPlan: Sendable {
     public let workersReadAll: Bool
     /// Where the data came from (`data.source: auto` resolved): MNIST's directory, a file, or synthetic.
     public let source: DataSource
+    /// The source's name, and when `data.source: auto` found no MNIST, where it looked: a run on
+    /// generated digits is then no surprise.
+    public let sourceName: String
     /// The shape of one sample.
     public let sampleShape: [Int]
     /// Number of classes.
@@ -43,6 +46,11 @@ public struct DataPlan: Sendable {
     ///   ``SchedulerError`` when the model does not take the data's samples or score its classes.
     public init(settings: RunSettings) throws {
         source = try DataSource.locate(explicit: settings.data == "auto" ? nil : settings.data)
+        if settings.data == "auto", case .synthetic = source {
+            sourceName = "\(source.name) (\(DataSource.notFoundNote()))"
+        } else {
+            sourceName = source.name
+        }
         let data = try DataCatalog(source, options: settings.dataOptions, seed: settings.seed)
         try data.scan()
         let partitionStrategy = settings.clientConfiguration(index: 0).partitionStrategy
