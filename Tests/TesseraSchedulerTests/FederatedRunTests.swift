@@ -133,7 +133,8 @@ struct FederatedRunTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let (scheduler, endpoint) = try startScheduler(["--workers", "3", "--rounds", "100000", "--max-seconds", "8", "--model", "mnist-2nn", "--data", "synthetic",
                                                         "--mode", "fedasync", "--heartbeat-timeout", "3", "--run-dir", directory.path,
-                                                        "--evaluate-every", "100", "--max-concurrent-trainers", "3"])
+                                                        "--evaluate-every", "100", "--max-concurrent-trainers", "3"],
+                                                       includingErrors: true)  // why it ended, if it ends early
         let traces = directory.appendingPathComponent("traces").path
         var workers = try (0..<2).map { try ProcessHarness(["worker", "--connect", endpoint, "--id", "w\($0)", "--trace-dir", traces]) }
         // w2 leaves after each task with probability 0.5, for 1 s each time; the run lasts 8 s.

@@ -89,11 +89,19 @@ struct TensorNormsTests {
         var tensor = try bytes.withUnsafeBytes { raw in
             try Tensor(shape: [33], borrowing: try #require(BorrowedFloats(base: raw.baseAddress!, count: 33, owner: bytes)))
         }
-        let sharing = tensor
-        try tensor.add(Tensor([Float](repeating: 1, count: 33)), scaledBy: 2)
-        #expect(tensor.borrowed == nil)
-        #expect(tensor.scalars == values.map { $0 + 2 })
-        #expect(sharing.scalars == values && sharing.borrowed != nil)
+        let sharing = tensor.detached()
+        #expect(sharing.borrowed != nil, "detaching shares the message's floats")
+        // Whether or not a reader made the shared copy first (which the change then takes).
+        for readFirst in [false, true] {
+            var changed = sharing
+            if readFirst { #expect(sharing.scalars == values) }
+            try changed.add(Tensor([Float](repeating: 1, count: 33)), scaledBy: 2)
+            #expect(changed.borrowed == nil)
+            #expect(changed.scalars == values.map { $0 + 2 })
+            #expect(sharing.scalars == values && sharing.borrowed != nil)
+        }
+        try tensor.add(Tensor([Float](repeating: 1, count: 33)), scaledBy: -1)
+        #expect(tensor.scalars == values.map { $0 - 1 })
         #expect(bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } == values)
     }
 

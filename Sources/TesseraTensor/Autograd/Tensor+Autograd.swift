@@ -19,9 +19,12 @@ extension Tensor {
         return copy
     }
 
-    /// The same values, cut off from the autograd graph.
+    /// The same values, cut off from the autograd graph. The values are shared, not copied (a
+    /// tensor still reading a received message goes on reading it).
     public func detached() -> Tensor {
-        Tensor(shape: shape, storage: storage)
+        var copy = self
+        copy.node = nil
+        return copy
     }
 
     /// The gradient accumulated by `backward()` on this leaf, or nil.

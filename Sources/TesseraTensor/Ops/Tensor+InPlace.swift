@@ -8,7 +8,7 @@ extension Tensor {
     /// - Throws: ``TensorError`` when the shapes differ.
     public mutating func add(_ other: Tensor, scaledBy scale: Float) throws {
         guard other.shape == shape else { throw TensorError.shapeMismatch("add in place", shape, other.shape) }
-        let count = storage.count
+        let count = Shape.count(shape)
         // A received update is read where it arrived, not first copied into an array.
         other.withFloats { source, _ in
             storage.withUnsafeMutableBufferPointer { target in
@@ -42,7 +42,7 @@ extension Tensor {
 
     /// Multiplies every element by `factor`.
     public mutating func scale(by factor: Float) {
-        let count = storage.count
+        let count = Shape.count(shape)
         storage.withUnsafeMutableBufferPointer { target in
             guard let pt = target.baseAddress else { return }
             Elementwise.forChunks(count) { range in

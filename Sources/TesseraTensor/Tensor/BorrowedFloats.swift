@@ -35,9 +35,18 @@ package final class BorrowedFloats: @unchecked Sendable {
         }
     }
 
-    /// The floats as an array of the caller's own, to be changed: a new copy, not the shared
-    /// one (which a change would copy once more).
-    func copied() -> [Float] {
+    /// The floats as an array of the caller's own, to be changed: the shared copy, taken out
+    /// (a later reader makes another), when a reader made one; else a new copy. Either way one
+    /// copy at most: keeping the shared one cached would make the change copy it again.
+    func taken() -> [Float] {
+        copy.withLock { cached in
+            defer { cached = nil }
+            return cached ?? copied()
+        }
+    }
+
+    /// A new copy of the floats.
+    private func copied() -> [Float] {
         [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: base, count: count * 4))
             initialized = count

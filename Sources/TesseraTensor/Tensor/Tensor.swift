@@ -18,7 +18,7 @@ public struct Tensor: Sendable {
         get { borrowed?.elements ?? elements }
         _modify {
             if let borrowed {
-                elements = borrowed.copied()
+                elements = borrowed.taken()
                 self.borrowed = nil
             }
             yield &elements
@@ -77,7 +77,7 @@ public struct Tensor: Sendable {
     ///
     /// - Throws: ``TensorError`` when `newScalars` has a different count.
     public mutating func replaceScalars(_ newScalars: [Float]) throws {
-        guard newScalars.count == storage.count else {
+        guard newScalars.count == Shape.count(shape) else {
             throw TensorError.elementCount(shape: shape, count: newScalars.count)
         }
         storage = newScalars
