@@ -28,6 +28,10 @@ struct DataSourceTests {
         // The relative place is said from where the process runs.
         let beside = URL(fileURLWithPath: "../shared/data/mnist").path
         #expect(note == "no MNIST in /data/mnist, \(beside), /home/ada/.cache/tessera/mnist; data.source or TESSERA_DATA names one")
+        // Said only when a search settled on them, not when the digits were asked for.
+        #expect(DataSource.synthetic.name(foundBySearch: false) == "synthetic digits")
+        #expect(DataSource.synthetic.name(foundBySearch: true).hasPrefix("synthetic digits (no MNIST in "))
+        #expect(DataSource.syntheticImages.name(foundBySearch: true) == DataSource.syntheticImages.name)
     }
 
     @Test(.enabled(if: MNIST.isPresent(in: sharedMNIST), "needs ../shared/data/mnist"))

@@ -100,6 +100,10 @@ struct TensorNormsTests {
             #expect(changed.scalars == values.map { $0 + 2 })
             #expect(sharing.scalars == values && sharing.borrowed != nil)
         }
+        var replaced = sharing
+        try replaced.replaceScalars([Float](repeating: 7, count: 33))
+        #expect(replaced.scalars == [Float](repeating: 7, count: 33) && replaced.borrowed == nil)
+        #expect(sharing.scalars == values)
         try tensor.add(Tensor([Float](repeating: 1, count: 33)), scaledBy: -1)
         #expect(tensor.scalars == values.map { $0 - 1 })
         #expect(bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } == values)

@@ -57,8 +57,7 @@ struct CheckCommand: ParsableCommand {
         do {
             switch try DataSource.locate(explicit: data == "auto" ? nil : data) {
             case let .mnist(directory): return "MNIST in \(directory.path)"
-            case .synthetic: return "synthetic digits" + (data == "auto" ? " (\(DataSource.notFoundNote()))" : "")
-            case let source: return source.name
+            case let source: return source.name(foundBySearch: data == "auto")
             }
         } catch {
             return "none: \(error)"

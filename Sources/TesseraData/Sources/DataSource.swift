@@ -78,11 +78,18 @@ public enum DataSource: Sendable, Equatable {
         }
     }
 
+    /// ``name``, and when a search (`auto`) settled on generated digits, where it looked: a run
+    /// on them is then no surprise.
+    public func name(foundBySearch: Bool) -> String {
+        guard foundBySearch, case .synthetic = self else { return name }
+        return "\(name) (\(Self.notFoundNote()))"
+    }
+
     /// A line for people saying what was chosen (and, for synthetic, why).
     public var summary: String {
         switch self {
         case let .mnist(directory): "MNIST from \(directory.path)"
-        case .synthetic: "no MNIST found (--data, TESSERA_DATA, ../shared/data/mnist, ~/.cache/tessera/mnist); using the built-in synthetic digits"
+        case .synthetic: "using the built-in synthetic digits (\(Self.notFoundNote()))"
         case .syntheticImages: "synthetic colour images (3×32×32, 10 classes)"
         case .syntheticText: "synthetic text (sequences of 80 characters, the next one to predict)"
         case let .file(url): "data from \(url.path)"

@@ -46,11 +46,7 @@ public struct DataPlan: Sendable {
     ///   ``SchedulerError`` when the model does not take the data's samples or score its classes.
     public init(settings: RunSettings) throws {
         source = try DataSource.locate(explicit: settings.data == "auto" ? nil : settings.data)
-        if settings.data == "auto", case .synthetic = source {
-            sourceName = "\(source.name) (\(DataSource.notFoundNote()))"
-        } else {
-            sourceName = source.name
-        }
+        sourceName = source.name(foundBySearch: settings.data == "auto")
         let data = try DataCatalog(source, options: settings.dataOptions, seed: settings.seed)
         try data.scan()
         let partitionStrategy = settings.clientConfiguration(index: 0).partitionStrategy

@@ -80,7 +80,9 @@ public struct Tensor: Sendable {
         guard newScalars.count == Shape.count(shape) else {
             throw TensorError.elementCount(shape: shape, count: newScalars.count)
         }
-        storage = newScalars
+        // Not through `storage`, which would first copy borrowed floats only to drop them.
+        borrowed = nil
+        elements = newScalars
     }
 
     /// Number of dimensions.
