@@ -27,7 +27,7 @@ struct DataSourceTests {
         let note = DataSource.notFoundNote(environment: ["HOME": "/home/ada", "TESSERA_DATA": "/data/mnist"])
         // The relative place is said from where the process runs.
         let beside = URL(fileURLWithPath: "../shared/data/mnist").path
-        #expect(note == "no MNIST in /data/mnist, \(beside), /home/ada/.cache/tessera/mnist; data.source or TESSERA_DATA names one")
+        #expect(note == "no MNIST in /data/mnist, \(beside), /home/ada/.cache/tessera/mnist; --data (data.source in a topology) or TESSERA_DATA names one")
         // Said only when a search settled on them, not when the digits were asked for.
         #expect(DataSource.synthetic.name(foundBySearch: false) == "synthetic digits")
         #expect(DataSource.synthetic.name(foundBySearch: true).hasPrefix("synthetic digits (no MNIST in "))

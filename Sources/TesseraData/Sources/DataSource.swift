@@ -32,7 +32,7 @@ public enum DataSource: Sendable, Equatable {
 
     /// Why `auto` settled on generated digits, in a phrase: where it looked for MNIST.
     public static func notFoundNote(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        "no MNIST in \(searchPath(environment: environment).map(\.path).joined(separator: ", ")); data.source or TESSERA_DATA names one"
+        "no MNIST in \(searchPath(environment: environment).map(\.path).joined(separator: ", ")); --data (data.source in a topology) or TESSERA_DATA names one"
     }
 
     /// Finds the data: an explicit `.npz`, `.safetensors` or `.csv` file must exist, an explicit
