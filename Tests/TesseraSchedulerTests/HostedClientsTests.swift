@@ -36,6 +36,10 @@ struct HostedClientsTests {
         }
         #expect(Set(rounds.flatMap(Self.contributors)).count > 6, "\(rounds)")
         #expect((rounds.last?["accuracy"] as? Double ?? 0) > 0.5, "\(rounds)")
+        // The roster, written apart from the rounds' records, is complete when the run ends.
+        let roster = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("clients.json"))) as? [String: Any]
+        let listed = (roster?["clients"] as? [[String: Any]] ?? []).compactMap { $0["worker"] as? String }
+        #expect(listed.sorted() == ids, "\(listed)")
     }
 
     /// More clients than a process lets register at a time (``RegistrationWindow``): the rest

@@ -124,11 +124,17 @@ public final class FederatedScheduler {
         }
         let metrics = try MetricsLog(directory: runDirectory, resumingAfter: machine.firstRound > 1 ? machine.firstRound - 1 : nil)
         let work = BackgroundWork(waking: channel)
+        // `clients.json` is written on a thread of its own: ten thousand clients' take a tenth
+        // of a second, a hundred thousand's more than a second, and the next round's
+        // evaluation, queued behind it, held the round up that long.
+        let aside = BackgroundWork(waking: channel)
         // On every way out, what was handed to the background is finished first (a round's
         // records, an evaluation in progress).
         defer {
-            work.waitUntilDone()
-            work.finish()
+            for lane in [work, aside] {
+                lane.waitUntilDone()
+                lane.finish()
+            }
         }
         let records = Records(metrics: metrics, checkpoint: checkpointURL, directory: runDirectory, test: test, model: settings.model,
                               tracer: tracer, roster: { Self.roster(shares, labels, machine) },
@@ -145,7 +151,7 @@ public final class FederatedScheduler {
             noteStall(clock.attend(turnLasting: Self.tickInterval))
             for outcome in work.takeOutcomes() {
                 switch outcome {
-                case let .evaluated(result): try perform(machine.evaluated(result), records: records, work: work)
+                case let .evaluated(result): try perform(machine.evaluated(result), records: records, work: work, aside: aside)
                 case let .failed(error): throw error
                 }
             }
@@ -153,7 +159,7 @@ public final class FederatedScheduler {
             let now = clock.now
             if now - lastTick >= Self.tickInterval || deadline.map({ now >= $0 }) == true {
                 if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
-                try perform(machine.tick(), records: records, work: work)
+                try perform(machine.tick(), records: records, work: work, aside: aside)
                 lastTick = now
                 if machine.hasEnded { break }
                 deadline = machine.nextDeadline
@@ -161,7 +167,7 @@ public final class FederatedScheduler {
             let wait = deadline.map { max(0, min(Self.tickInterval, $0 - clock.now)) } ?? Self.tickInterval
             if let delivery = try channel.receive(timeout: wait) {
                 do {
-                    try perform(machine.handle(delivery), records: records, work: work)
+                    try perform(machine.handle(delivery), records: records, work: work, aside: aside)
                 } catch let error as SchedulerError {
                     throw error
                 } catch let error as TransportError {
@@ -174,7 +180,7 @@ public final class FederatedScheduler {
                 }
             }
         }
-        work.waitUntilDone()
+        for lane in [work, aside] { lane.waitUntilDone() }
         for case let .failed(error) in work.takeOutcomes() { throw error }
         tracer?.flush()
         return machine.results
@@ -274,9 +280,9 @@ public final class FederatedScheduler {
     }
 
     /// Carries out the machine's actions in order: sends at once; evaluations and a round's
-    /// records (its metrics row, then its checkpoint, then the roster of clients, as workers may
-    /// have joined or rejoined) in the background, in order.
-    private func perform(_ actions: [SchedulerAction], records: Records, work: BackgroundWork) throws {
+    /// records (its metrics row, then its checkpoint) on `work`, in order; the roster of clients,
+    /// when workers joined or rejoined, on `aside`, which nothing waits for.
+    private func perform(_ actions: [SchedulerAction], records: Records, work: BackgroundWork, aside: BackgroundWork) throws {
         for action in actions {
             switch action {
             case let .send(message, peer):
@@ -314,8 +320,12 @@ public final class FederatedScheduler {
                 work.record {
                     try metrics.append(result)
                     try checkpoint.write(to: url)
-                    do { try roster?.write(into: directory) } catch {
-                        Logger(label: "tessera.scheduler").warning("cannot write clients.json: \(error)")
+                }
+                if let roster {
+                    aside.record {
+                        do { try roster.write(into: directory) } catch {
+                            Logger(label: "tessera.scheduler").warning("cannot write clients.json: \(error)")
+                        }
                     }
                 }
                 onRound(result)
