@@ -54,6 +54,9 @@ struct HostedClientsTests {
         defer { _ = host.stop() }
         _ = try scheduler.waitForLine(containing: "final accuracy", timeout: 120)
         #expect(scheduler.outputLines.contains { $0.contains("2500 of 2500 workers registered") }, "\(scheduler.outputLines.prefix(20))")
+        // Joining (each client loading its share) is said as it goes too.
+        #expect(scheduler.outputLines.contains { $0.contains("1250 of 2500 workers joined in") }, "\(scheduler.outputLines.prefix(30))")
+        #expect(scheduler.outputLines.contains { $0.contains("2500 of 2500 workers joined in") }, "\(scheduler.outputLines.prefix(30))")
         let rounds = Self.rounds(in: directory)
         #expect(rounds.count == 2 && rounds.allSatisfy { Self.contributors($0).count == 10 }, "\(rounds)")
     }

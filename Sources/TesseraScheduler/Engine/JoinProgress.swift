@@ -10,19 +10,24 @@ struct JoinProgress {
 
     /// The workers to welcome, in client-index order.
     let order: [String]
+    /// When joining began.
+    let start: Double
     /// When joining gives up on the workers still loading.
     let deadline: Double
     /// How many of `order` were welcomed.
     var next = 0
+    /// How many answered their welcome.
+    var joined = 0
     /// Welcomed workers that have not answered yet, with the connection each was welcomed on.
     private(set) var loading: [String: Data] = [:]
     /// The connections with welcomed workers that have not answered: how many, and one of them
     /// (the clients of one process are heard from together).
     private(set) var busy: [Data: (count: Int, worker: String)] = [:]
 
-    /// Joining `order`, until `deadline`.
-    init(order: [String], deadline: Double) {
+    /// Joining `order` from `start` until `deadline`.
+    init(order: [String], start: Double, deadline: Double) {
         self.order = order
+        self.start = start
         self.deadline = deadline
     }
 

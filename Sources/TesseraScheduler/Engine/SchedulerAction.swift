@@ -5,7 +5,7 @@ import TesseraTransport
 public enum SchedulerAction: Sendable {
     /// Send these frames to this peer (the same encoded task goes to every sampled worker).
     case send(EncodedMessage, to: PeerID)
-    /// Registration's progress, every tenth of a run of more than a hundred workers.
+    /// Registration's (or joining's) progress, every tenth of a run of more than a hundred workers.
     case registered(RegistrationProgress)
     /// A round's progress: updates accepted so far out of the workers sampled.
     case progress(round: Int, accepted: Int, sampled: Int)

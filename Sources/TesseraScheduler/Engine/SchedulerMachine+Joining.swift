@@ -39,7 +39,7 @@ extension SchedulerMachine {
             try reply(.done(objectCount: 0, byteCount: 0), to: peer, replyTo: messageID, into: &actions)
             if membership.count >= settings.workers {
                 let order = Array(membership.ids.prefix(settings.workers))
-                phase = .joining(JoinProgress(order: order, deadline: now + settings.registrationTimeout + settings.deadline))
+                phase = .joining(JoinProgress(order: order, start: now, deadline: now + settings.registrationTimeout + settings.deadline))
                 try advanceJoining(at: now, into: &actions)
             }
             return
@@ -64,10 +64,21 @@ extension SchedulerMachine {
     private func reportRegistration(_ id: String, at now: Double, into actions: inout [SchedulerAction]) {
         let count = membership.count, expected = settings.workers
         guard expected > 100 else { return logger.info("worker \(id) registered (\(count) of \(expected))") }
-        guard count % (expected / 10) == 0 || count == expected else { return }
+        guard RegistrationProgress.isDue(count, of: expected) else { return }
         let progress = RegistrationProgress(count: count, expected: expected, seconds: now - registrationStart)
         logger.info("\(progress.line)")
         actions.append(.registered(progress))
+    }
+
+    /// `worker` answered its welcome while joining: counted, and said every tenth of a run of
+    /// more than a hundred workers (a million load their shares for a minute).
+    func joined(_ worker: String, progress: inout JoinProgress, at now: Double, into actions: inout [SchedulerAction]) {
+        progress.settled(worker)
+        progress.joined += 1
+        guard RegistrationProgress.isDue(progress.joined, of: progress.order.count) else { return }
+        let line = RegistrationProgress(count: progress.joined, expected: progress.order.count, seconds: now - progress.start, stage: .joined)
+        logger.info("\(line.line)")
+        actions.append(.registered(line))
     }
 
     /// While joining: a welcomed worker silent for the heartbeat timeout (it died loading, or

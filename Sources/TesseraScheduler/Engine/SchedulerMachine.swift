@@ -287,7 +287,7 @@ public final class SchedulerMachine {
         case .done where membership.isWelcomed(worker, messageID: envelope.replyTo):
             _ = membership.answeredWelcome(worker, replyTo: envelope.replyTo)
             if var progress = takeJoining() {
-                progress.settled(worker)
+                joined(worker, progress: &progress, at: now, into: &actions)
                 phase = .joining(progress)
                 try advanceJoining(at: now, into: &actions)
             }

@@ -32,7 +32,7 @@ public final class FederatedScheduler {
     public var onRound: (RoundResult) -> Void = { _ in }
     /// Called as a round progresses: (round, updates so far, workers sampled).
     public var onProgress: (Int, Int, Int) -> Void = { _, _, _ in }
-    /// Called with registration's progress in a run of more than a hundred workers.
+    /// Called with registration's and joining's progress in a run of more than a hundred workers.
     public var onRegistration: (RegistrationProgress) -> Void = { _ in }
     /// Checked while waiting; returning true ends the run with an error (Ctrl-C).
     public var shouldStop: () -> Bool = { false }
