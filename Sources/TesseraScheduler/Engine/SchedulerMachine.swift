@@ -289,8 +289,10 @@ public final class SchedulerMachine {
             if var progress = takeJoining() {
                 joined(worker, progress: &progress, at: now, into: &actions)
                 phase = .joining(progress)
-                try advanceJoining(at: now, into: &actions)
             }
+            // Out of the block above: a copy of the progress still held there would make the
+            // next welcome copy its tables of a thousand entries (each answer, a million times).
+            try advanceJoining(at: now, into: &actions)
         case let .error(_, text) where membership.isWelcomed(worker, messageID: envelope.replyTo):
             if case .joining = phase {
                 fail(.joinFailed(worker: worker, reason: text), into: &actions)
