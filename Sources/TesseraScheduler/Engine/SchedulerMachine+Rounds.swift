@@ -88,7 +88,7 @@ extension SchedulerMachine {
     func answer(_ envelope: Envelope, from worker: String, at now: Double, into actions: inout [SchedulerAction]) throws {
         // The round is changed while out of `phase` (and before a switch over it, which would
         // hold a copy): else its answers, the round's updates, would be copied on each one.
-        if var round = takeTraining(answeredBy: worker, replyTo: envelope.replyTo) {
+        if var round = takeTraining(pendingFor: worker, replyTo: envelope.replyTo) {
             let handled: Bool
             do {
                 handled = try answerTraining(envelope, from: worker, round: &round, into: &actions)
@@ -101,49 +101,74 @@ extension SchedulerMachine {
             if handled { try closeIfDue(at: now, into: &actions) }
             return
         }
-        switch phase {
-        case .evaluating(let round, var gather):
-            guard gather.isPending(worker), envelope.replyTo == gather.taskID else {
-                return try refuseStray(envelope, from: worker, into: &actions)
+        // The same for an evaluation's gather: a held-out evaluation asks every worker, and a
+        // copy of ten thousand answers on each was most of the scheduler's time.
+        if case (let round, var gather)? = takeEvaluation(pendingFor: worker, replyTo: envelope.replyTo) {
+            let handled: Bool
+            do {
+                handled = try answerEvaluation(envelope, from: worker, round: round, gather: &gather, into: &actions)
+            } catch {
+                phase = .evaluating(round, gather)
+                throw error
             }
-            switch envelope.message {
-            case let .evaluation(result) where FederatedEvaluation.isUsable(result, round: round.number,
-                                                                             maximumSamples: heldOutLimit(of: worker)):
-                gather.accept(result, from: worker)
-            case .evaluation:
-                logger.warning("round \(round.number): unusable evaluation from \(worker)")
-                tracer?.span("rejected evaluation", start: TraceEvent.now(), round: UInt64(round.number), peer: worker)
-                try send(Envelope(id: takeID(), replyTo: envelope.id, message: .error(
-                    code: WireError.Kind.requestFailed.rawValue,
-                    message: "evaluation from \(worker) cannot be used: it must answer round \(round.number) with 1 to \(heldOutLimit(of: worker).map(String.init) ?? "2^31-1") samples, at most that many right, and a finite loss ≥ 0")),
-                    to: worker, into: &actions)
-                gather.fail(worker, "its evaluation was refused")
-            case let .error(_, text):
-                gather.fail(worker, "it answered with an error (\(text))")
-            default:
-                return
-            }
-            dispatch(&gather, at: now, into: &actions)
+            if handled { dispatch(&gather, at: now, into: &actions) }
             phase = .evaluating(round, gather)
+            if handled { try closeIfDue(at: now, into: &actions) }
+            return
+        }
+        switch phase {
         case let .securing(round):
-            return try answerSecurely(envelope, from: worker, round: round, at: now, into: &actions)
+            try answerSecurely(envelope, from: worker, round: round, at: now, into: &actions)
         case var .asynchronous(run):
             try answerAsynchronously(envelope, from: worker, run: &run, at: now, into: &actions)
             if case .asynchronous = phase { phase = .asynchronous(run) }
-            return
         default:
-            return try refuseStray(envelope, from: worker, into: &actions)
+            try refuseStray(envelope, from: worker, into: &actions)
         }
-        try closeIfDue(at: now, into: &actions)
     }
 
     /// The round in training, taken out of `phase` (which is left `.ended` until it is put
-    /// back), when `worker` owes an answer to its task `replyTo`; nil (and `phase` untouched)
-    /// otherwise.
-    private func takeTraining(answeredBy worker: String, replyTo: UInt64) -> Round? {
-        guard case let .training(round) = phase, round.gather.isPending(worker), replyTo == round.gather.taskID else { return nil }
+    /// back), when `worker` owes an answer to its task (the message `replyTo`, when given); nil
+    /// (and `phase` untouched) otherwise.
+    func takeTraining(pendingFor worker: String, replyTo: UInt64? = nil) -> Round? {
+        guard case let .training(round) = phase, round.gather.isPending(worker),
+              replyTo.map({ $0 == round.gather.taskID }) ?? true else { return nil }
         phase = .ended
         return round
+    }
+
+    /// The round in federated evaluation and its gather, taken out of `phase` as
+    /// ``takeTraining(pendingFor:replyTo:)`` takes a round in training.
+    func takeEvaluation(pendingFor worker: String, replyTo: UInt64? = nil) -> (Round, TaskGather<EvaluationResult>)? {
+        guard case let .evaluating(round, gather) = phase, gather.isPending(worker),
+              replyTo.map({ $0 == gather.taskID }) ?? true else { return nil }
+        phase = .ended
+        return (round, gather)
+    }
+
+    /// An answer to the evaluate task of `round` from a worker `gather` waits for: its result
+    /// (kept, or refused with an error reply), or an error. Returns false for a message that
+    /// is neither (nothing to act on).
+    private func answerEvaluation(_ envelope: Envelope, from worker: String, round: Round,
+                                  gather: inout TaskGather<EvaluationResult>, into actions: inout [SchedulerAction]) throws -> Bool {
+        switch envelope.message {
+        case let .evaluation(result) where FederatedEvaluation.isUsable(result, round: round.number,
+                                                                         maximumSamples: heldOutLimit(of: worker)):
+            gather.accept(result, from: worker)
+        case .evaluation:
+            logger.warning("round \(round.number): unusable evaluation from \(worker)")
+            tracer?.span("rejected evaluation", start: TraceEvent.now(), round: UInt64(round.number), peer: worker)
+            try send(Envelope(id: takeID(), replyTo: envelope.id, message: .error(
+                code: WireError.Kind.requestFailed.rawValue,
+                message: "evaluation from \(worker) cannot be used: it must answer round \(round.number) with 1 to \(heldOutLimit(of: worker).map(String.init) ?? "2^31-1") samples, at most that many right, and a finite loss ≥ 0")),
+                to: worker, into: &actions)
+            gather.fail(worker, "its evaluation was refused")
+        case let .error(_, text):
+            gather.fail(worker, "it answered with an error (\(text))")
+        default:
+            return false
+        }
+        return true
     }
 
     /// An answer to the train task of `round` from a worker it waits for: its update (checked,
@@ -336,18 +361,29 @@ extension SchedulerMachine {
     /// Counts `worker`'s part in the task in progress as failed (garbage, a restart), and
     /// sends the task to the next one waiting.
     func failTask(of worker: String, because reason: String, at now: Double, into actions: inout [SchedulerAction]) throws {
-        switch phase {
-        case var .training(round) where round.gather.isPending(worker):
+        // Taken out of `phase` to be changed, as an answer is (a host lost with thousands of
+        // clients fails each one's task).
+        if var round = takeTraining(pendingFor: worker) {
             round.gather.fail(worker, reason)
             dispatch(&round.gather, at: now, into: &actions)
             phase = .training(round)
-        case var .securing(round) where round.secure?.isPending(worker) == true:
-            round.secure?.fail(worker)
-            phase = .securing(round)
-        case .evaluating(let round, var gather) where gather.isPending(worker):
+        } else if case (let round, var gather)? = takeEvaluation(pendingFor: worker) {
             gather.fail(worker, reason)
             dispatch(&gather, at: now, into: &actions)
             phase = .evaluating(round, gather)
+        } else {
+            try failOtherTask(of: worker, because: reason, at: now, into: &actions)
+            return
+        }
+        try closeIfDue(at: now, into: &actions)
+    }
+
+    /// ``failTask(of:because:at:into:)`` for a secure round's steps and an asynchronous run.
+    private func failOtherTask(of worker: String, because reason: String, at now: Double, into actions: inout [SchedulerAction]) throws {
+        switch phase {
+        case var .securing(round) where round.secure?.isPending(worker) == true:
+            round.secure?.fail(worker)
+            phase = .securing(round)
         case var .asynchronous(run):
             try failAsynchronousTask(of: worker, because: reason, run: &run, at: now, into: &actions)
             if case .asynchronous = phase { phase = .asynchronous(run) }
