@@ -130,7 +130,7 @@ extension SchedulerMachine {
     /// The round in training, taken out of `phase` (which is left `.ended` until it is put
     /// back), when `worker` owes an answer to its task (the message `replyTo`, when given); nil
     /// (and `phase` untouched) otherwise.
-    func takeTraining(pendingFor worker: String, replyTo: UInt64? = nil) -> Round? {
+    private func takeTraining(pendingFor worker: String, replyTo: UInt64? = nil) -> Round? {
         guard case let .training(round) = phase, round.gather.isPending(worker),
               replyTo.map({ $0 == round.gather.taskID }) ?? true else { return nil }
         phase = .ended
@@ -139,7 +139,7 @@ extension SchedulerMachine {
 
     /// The round in federated evaluation and its gather, taken out of `phase` as
     /// ``takeTraining(pendingFor:replyTo:)`` takes a round in training.
-    func takeEvaluation(pendingFor worker: String, replyTo: UInt64? = nil) -> (Round, TaskGather<EvaluationResult>)? {
+    private func takeEvaluation(pendingFor worker: String, replyTo: UInt64? = nil) -> (Round, TaskGather<EvaluationResult>)? {
         guard case let .evaluating(round, gather) = phase, gather.isPending(worker),
               replyTo.map({ $0 == gather.taskID }) ?? true else { return nil }
         phase = .ended
