@@ -47,6 +47,8 @@ enum FuzzSeeds {
             .done(objectCount: 1, byteCount: 16),
             .trainTask(TrainTask(round: 1, modelVersion: 0, hyperparameters: "{\"epochs\":1}", weights: weights)),
             .update(TrainUpdate(round: 1, modelVersion: 0, sampleCount: 10, isDelta: true, metrics: ["loss": 0.5], weights: weights)),
+            .update(TrainUpdate(round: 1, modelVersion: 0, sampleCount: 10, isDelta: true, metrics: [:],
+                                weights: weights.map { NamedTensor(name: $0.name, tensor: $0.tensor.roundedToBFloat16()) })),
             .evaluateTask(EvaluateTask(round: 1, weights: weights)),
             .evaluation(EvaluationResult(round: 1, sampleCount: 10, correctCount: 9, loss: 0.1)), .error(code: 100, message: "no"),
             .secureAggregation(SecureAggregationStep(round: 1, kind: .maskedInput, vector: [1, 2, 3])),

@@ -30,6 +30,33 @@ struct CodecTests {
         }
     }
 
+    /// A bfloat16 tensor goes out as dtype 3 in two bytes a value, small or large, and comes
+    /// back as bfloat16 with the same values; sent on, it stays so.
+    @Test func bfloat16TensorsTravelInTwoBytesAValue() throws {
+        for count in [5, 1 << 16] {
+            let tensor = try Tensor.uniform([count], low: -1, high: 1, seed: 5).roundedToBFloat16()
+            let update = TrainUpdate(round: 1, modelVersion: 0, sampleCount: 3, isDelta: true, metrics: [:],
+                                     weights: [NamedTensor(name: "w", tensor: tensor)])
+            let frames = try Self.codec.encode(Envelope(id: 1, message: .update(update)))
+            #expect(frames.count == 2 && frames[1].count == 2 * count)
+            let decoded = try Self.codec.decode(frames)
+            guard case let .update(received) = decoded.message else { Issue.record("not an update"); return }
+            #expect(received.weights[0].tensor.isBFloat16)
+            #expect(received.weights[0].tensor == tensor)
+            let again = try Self.codec.encode(decoded)
+            #expect(again[1] == frames[1])
+        }
+    }
+
+    /// A bfloat16 tensor whose frame holds float32 bytes is refused, as a float32 one whose
+    /// frame is short is.
+    @Test func aBFloat16TensorWithAFloat32FrameIsRefused() throws {
+        let tensor = try Tensor.uniform([8], low: -1, high: 1, seed: 5)
+        var frames = try Self.codec.encode(Envelope(id: 1, message: .put(id: 4, tensor: tensor.roundedToBFloat16())))
+        frames[1] = try Self.codec.encode(Envelope(id: 1, message: .put(id: 4, tensor: tensor)))[1]
+        #expect(throws: WireError.self) { try Self.codec.decode(frames) }
+    }
+
     /// The bytes of docs/PROTOCOL.md's worked example: put id 1, a 2×2 tensor [1, 2, 3, 4].
     @Test func aLargePayloadKeepsItsValuesWhenTheTensorChangesAfterEncoding() throws {
         var tensor = try Tensor.uniform([1 << 15], low: -1, high: 1, seed: 3)  // 128 KiB: borrowed

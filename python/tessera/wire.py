@@ -53,20 +53,26 @@ class Reader:
         return text
 
     def named_tensors(self):
-        """The named float32 tensors that follow, in order, as a dict name -> array."""
+        """The named tensors that follow, in order, as a dict name -> float32 array (bfloat16
+        ones, dtype 3, widened)."""
         tensors = {}
         for _ in range(self.take("I")):
             name = self.string()
             dtype, rank = self.take("B"), self.take("B")
-            if dtype != 1:
-                raise ProtocolError("tensor %s has element type %d, not float32 (1)" % (name, dtype))
+            if dtype not in (1, 3):
+                raise ProtocolError("tensor %s has element type %d, not float32 (1) or bfloat16 (3)" % (name, dtype))
             shape = [self.take("I") for _ in range(rank)]
             if not self.payloads:
                 raise ProtocolError("tensor %s has no payload frame" % name)
             payload = self.payloads.pop(0)
-            if len(payload) != 4 * int(np.prod(shape, dtype=np.int64)):
+            width = 4 if dtype == 1 else 2
+            if len(payload) != width * int(np.prod(shape, dtype=np.int64)):
                 raise ProtocolError("tensor %s: %d bytes do not make %s" % (name, len(payload), shape))
-            tensors[name] = np.frombuffer(payload, dtype="<f4").reshape(shape).copy()
+            if dtype == 1:
+                tensors[name] = np.frombuffer(payload, dtype="<f4").reshape(shape).copy()
+            else:
+                wide = np.frombuffer(payload, dtype="<u2").astype("<u4") << 16
+                tensors[name] = wide.view("<f4").reshape(shape)
         return tensors
 
 

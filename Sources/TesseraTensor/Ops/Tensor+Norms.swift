@@ -44,10 +44,10 @@ extension Tensor {
     }
 
     /// Calls `body` with the elements (row-major) and their count, reading a received
-    /// message's floats in place rather than copying them. The pointer is valid only inside
-    /// `body`.
+    /// message's floats in place rather than copying them (bfloat16 values are widened into an
+    /// array first, once). The pointer is valid only inside `body`.
     public func withFloats<Result>(_ body: (UnsafePointer<Float>?, Int) throws -> Result) rethrows -> Result {
-        if let borrowed {
+        if let borrowed, borrowed.encoding == .float32 {
             return try borrowed.base.withMemoryRebound(to: Float.self, capacity: borrowed.count) { try body($0, borrowed.count) }
         }
         return try storage.withUnsafeBufferPointer { try body($0.baseAddress, $0.count) }

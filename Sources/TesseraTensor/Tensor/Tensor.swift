@@ -73,6 +73,14 @@ public struct Tensor: Sendable {
         self.init(shape: [], storage: [scalar])
     }
 
+    /// Holds `values`, of this tensor's element count, instead of its elements; drops the
+    /// autograd record (the values are new).
+    mutating func hold(_ values: BorrowedFloats) {
+        elements = []
+        borrowed = values
+        node = nil
+    }
+
     /// Replaces the elements in place, keeping shape and autograd state (an optimizer step).
     ///
     /// - Throws: ``TensorError`` when `newScalars` has a different count.

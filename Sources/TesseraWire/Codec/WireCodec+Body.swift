@@ -9,7 +9,7 @@ extension WireCodec {
             guard value.rank <= limits.maximumRank, value.count <= limits.maximumTensorElements else {
                 throw WireError(.limitExceeded, "tensor of shape \(value.shape) exceeds the wire limits")
             }
-            writer.u8(1)
+            writer.u8(Self.carriesBFloat16(value) ? 3 : 1)
             writer.u8(UInt8(value.rank))
             for dimension in value.shape { writer.u32(UInt32(dimension)) }
             payloads.append(Self.payload(of: value))

@@ -117,16 +117,29 @@ public struct WireCodec: Sendable {
         return values.withUnsafeBytes { Data($0) }
     }
 
-    /// Raw little-endian float32 bytes of `tensor`. A large payload borrows the tensor's
-    /// storage instead of copying it (16 MiB is 1.4 ms of memcpy on the sender): the frame's
-    /// deallocator holds the array, so its buffer lives, unchanged (a writer to the tensor gets
-    /// its own copy), until libzmq has sent the frame. Frames are never written to.
+    /// Whether `tensor` goes out as bfloat16 (dtype 3): when it holds its values so
+    /// (``/TesseraTensor/Tensor/isBFloat16``); on a big-endian machine never (it goes out
+    /// widened, as float32).
+    static func carriesBFloat16(_ tensor: Tensor) -> Bool {
+        #if _endian(little)
+        return tensor.isBFloat16
+        #else
+        return false
+        #endif
+    }
+
+    /// Raw little-endian bytes of `tensor`: float32, or bfloat16 when ``carriesBFloat16(_:)``.
+    /// A large payload borrows the tensor's storage instead of copying it (16 MiB is 1.4 ms of
+    /// memcpy on the sender): the frame's deallocator holds the array, so its buffer lives,
+    /// unchanged (a writer to the tensor gets its own copy), until libzmq has sent the frame.
+    /// Frames are never written to.
     static func payload(of tensor: Tensor) -> Data {
         #if _endian(little)
         // A tensor received and sent on (a get of a put tensor, a move between workers) goes
-        // out from the bytes it came in.
-        if let borrowed = tensor.borrowed, borrowed.count * 4 >= borrowedPayloadBytes {
-            return Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: borrowed.base), count: borrowed.count * 4,
+        // out from the bytes it came in; a bfloat16 one always does.
+        if let borrowed = tensor.borrowed, borrowed.byteCount >= borrowedPayloadBytes || borrowed.encoding == .bfloat16 {
+            guard borrowed.byteCount >= borrowedPayloadBytes else { return Data(bytes: borrowed.base, count: borrowed.byteCount) }
+            return Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: borrowed.base), count: borrowed.byteCount,
                         deallocator: .custom { _, _ in withExtendedLifetime(borrowed) {} })
         }
         #endif
@@ -220,11 +233,12 @@ struct PayloadFrames {
     mutating func tensor(from reader: inout ByteReader) throws -> Tensor {
         let start = reader.offset
         let dtype = try reader.u8("tensor dtype")
-        guard dtype == 1 else {
-            throw WireError(.malformed, "tensor at offset \(start) has dtype \(dtype); a tensor is dtype 1 (float32) (2, u64, is a ring tensor's)")
+        guard dtype == 1 || dtype == 3 else {
+            throw WireError(.malformed, "tensor at offset \(start) has dtype \(dtype); a tensor is dtype 1 (float32) or 3 (bfloat16) (2, u64, is a ring tensor's)")
         }
         let shape = try self.shape(from: &reader, at: start, what: "tensor")
         let elements = shape.reduce(1, *)
+        if dtype == 3 { return try bfloat16Tensor(shape: shape, elements: elements, at: start) }
         let frame = try nextFrame(bytes: elements * 4, for: "tensor at offset \(start)", needs: "shape \(shape)")
         #if _endian(little)
         // Large payloads are borrowed, not copied (see `BorrowedFloats`): the tensor keeps the
@@ -243,5 +257,30 @@ struct PayloadFrames {
             initialized = elements
         }
         return try Tensor(values, shape: shape)
+    }
+
+    /// A tensor of bfloat16 values (dtype 3) from the next payload frame: it reads them in
+    /// place (a small frame's, copied), two bytes each, and widens them when first used as
+    /// floats.
+    private mutating func bfloat16Tensor(shape: [Int], elements: Int, at start: Int) throws -> Tensor {
+        let frame = try nextFrame(bytes: elements * 2, for: "bfloat16 tensor at offset \(start)", needs: "shape \(shape)")
+        #if _endian(little)
+        // Only a large frame's bytes stay put (a small `Data` may hold them inline).
+        if frame.count >= WireCodec.borrowedPayloadBytes,
+           let base = frame.withUnsafeBytes({ $0.baseAddress }),
+           let borrowed = BorrowedFloats(base: base, count: elements, owner: frame, encoding: .bfloat16) {
+            return try Tensor(shape: shape, borrowing: borrowed)
+        }
+        #endif
+        let values = [Float](unsafeUninitializedCapacity: elements) { buffer, initialized in
+            frame.withUnsafeBytes { bytes in
+                for index in 0..<elements {
+                    let bits = UInt16(bytes[2 * index]) | UInt16(bytes[2 * index + 1]) << 8
+                    buffer[index] = BFloat16.widen(bits)
+                }
+            }
+            initialized = elements
+        }
+        return try Tensor(values, shape: shape).roundedToBFloat16()
     }
 }
