@@ -77,7 +77,7 @@ extension Tensor {
 }
 
 /// Adds the values it is handed, times `scale`, into `target` (as `add(_:scaledBy:)` does).
-private struct ScaledAddition: ValueSink {
+struct ScaledAddition: ValueSink {
     let target: UnsafeMutablePointer<Float>
     let scale: Float
 
@@ -108,7 +108,7 @@ private struct ScaledPairAddition: PairSink {
 }
 
 /// Writes the values it is handed, times `scale`, to `target` (as `scaled(by:)` makes them).
-private struct Scaling: ValueSink {
+struct Scaling: ValueSink {
     let target: UnsafeMutablePointer<Float>
     let scale: Float
 

@@ -180,6 +180,12 @@ enum SquaredSum {
             if added == Self.carried { carry() }
         }
 
+        /// The sum of the squares added so far.
+        @inline(__always) mutating func sum() -> Double {
+            carry()
+            return ((sums.0 + sums.1) + (sums.2 + sums.3)).sum()
+        }
+
         /// Adds the Float accumulators to the Double ones, and empties them.
         @inline(__always) private mutating func carry() {
             sums.0 += SIMD8<Double>(block.0)
@@ -194,8 +200,7 @@ enum SquaredSum {
         /// sink takes whole eights as far as they go, the rest one by one.
         @inline(__always) mutating func finish<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, from index: Int,
                                                                count: Int, passing sink: inout Sink) -> Double {
-            carry()
-            var total = ((sums.0 + sums.1) + (sums.2 + sums.3)).sum()
+            var total = sum()
             var handed = index
             while handed + 8 <= count {
                 sink.take(UnsafeRawPointer(x + handed).loadUnaligned(as: SIMD8<Float>.self), at: handed)
