@@ -77,6 +77,8 @@ def main():
     parser.add_argument("--bind", default="tcp://127.0.0.1:0", help="the scheduler's endpoint (ipc://PATH: a Unix socket)")
     parser.add_argument("--launch", default="local", choices=["local", "in-process"],
                         help="workers as processes, or as threads of the launch over the in-process channel")
+    parser.add_argument("--update-precision", default="float32", choices=["float32", "bfloat16"],
+                        help="training.update_precision: models in float32, or changes in bfloat16")
     args = parser.parse_args()
     if args.rounds < 3:
         parser.error("--rounds must be at least 3 (the rounds between the first and the last are measured)")
@@ -103,6 +105,7 @@ training:
   local_epochs: {args.epochs}
   batch_size: 10
   lr: 0.05
+  update_precision: {args.update_precision}
   deadline: 300
   registration_timeout: 900
   seed: 1

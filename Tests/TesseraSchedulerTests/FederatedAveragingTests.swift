@@ -55,22 +55,27 @@ struct FederatedAveragingTests {
         }
     }
 
-    /// The change `training.max_change_ratio` judges is measured once, on arrival: the norm of a
-    /// delta as sent, or of a whole model's distance from the global one.
+    /// The change `training.max_change_ratio` judges is measured once: on arrival (the norm of
+    /// a delta as sent, or of a whole model's distance from the global one), or, left for the
+    /// round, when it is averaged; a delta left so is kept as it came.
     @Test func theChangeIsMeasuredOnArrival() throws {
         let global = try ParameterSet([(name: "w", tensor: Tensor([1, 1]))])
         let whole = try validated("a", [4, 5], samples: 1, global: global)
         #expect(whole.changeNorm == 5)
         let delta = try validated("b", [3, 4], samples: 1, delta: true, global: global)
         #expect(delta.changeNorm == 5)
-        #expect(delta.parameters["w"]?.scalars == [4, 5])
-        let unchecked = ValidatedUpdate(workerID: "c", parameters: whole.parameters, sampleCount: 1)
+        #expect(try delta.parameters["w"]?.scalars == [4, 5])
+        let unchecked = ValidatedUpdate(workerID: "c", parameters: try whole.parameters, sampleCount: 1)
         #expect(unchecked.changeNorm == nil)
         #expect(try unchecked.changeNorm(from: global) == 5)
         // Left for the round to measure: not measured, not refused, on arrival.
         let later = try ValidatedUpdate(update([4, .nan], samples: 1), from: "d", global: global, measuringChange: false)
         #expect(later.changeNorm == nil)
-        #expect(try ValidatedUpdate(update([3, 4], samples: 1, delta: true), from: "e", global: global, measuringChange: false).changeNorm == 5)
+        let kept = try ValidatedUpdate(update([3, 4], samples: 1, delta: true), from: "e", global: global, measuringChange: false)
+        #expect(kept.changeNorm == nil)
+        #expect(try kept.changeNorm(from: global) == 5)
+        #expect(try kept.parameters["w"]?.scalars == [4, 5])
+        guard case .change = kept.content else { Issue.record("the delta was not kept as it came"); return }
     }
 
     /// The round's one pass gives the average and the norms the two passes give, bit for bit,

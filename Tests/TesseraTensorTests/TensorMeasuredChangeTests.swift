@@ -32,6 +32,27 @@ struct TensorMeasuredChangeTests {
         }
     }
 
+    /// Two changes added in one pass make the sum and the norms that adding them one after
+    /// the other makes, bit for bit, float32 or bfloat16.
+    @Test(arguments: [0, 1, 7, 8, 31, 33, 47, 1003, 1056, 1063, 1095, 2 * 65_536 + 13])
+    func twoAtATimeMatchOneAfterTheOther(count: Int) throws {
+        var generator = SystemRandomNumberGenerator()
+        func values(_ range: ClosedRange<Float>) -> [Float] { (0..<count).map { _ in Float.random(in: range, using: &generator) } }
+        let (base, sum) = (Tensor(values(-1...1)), Tensor(values(-50...50)))
+        let (firstScale, secondScale) = (Float.random(in: 0.001...1, using: &generator), Float.random(in: 0.001...1, using: &generator))
+        for narrow in [false, true] {
+            let (first, second) = (Tensor(values(-0.1...0.1)), Tensor(values(-0.1...0.1)))
+            let (one, two) = narrow ? (first.roundedToBFloat16(), second.roundedToBFloat16()) : (first, second)
+            var sequential = sum
+            let firstNorm = try sequential.add(change: one, over: base, scaledBy: firstScale)
+            let secondNorm = try sequential.add(change: two, over: base, scaledBy: secondScale)
+            var paired = sum
+            let norms = try paired.add(change: one, scaledBy: firstScale, change: two, scaledBy: secondScale, over: base)
+            #expect(paired.scalars == sequential.scalars)
+            #expect(norms.0 == firstNorm && norms.1 == secondNorm)
+        }
+    }
+
     /// A change whose squares overflow a Float is measured again in Double: finite; one
     /// holding an infinity or a NaN is not.
     @Test func hugeChangesAreMeasuredExactlyAndBadOnesAreNotFinite() throws {

@@ -28,6 +28,31 @@ static inline void tessera_prefetch_for_read(const void *address) {
     __builtin_prefetch(address, 0, 3);
 }
 
+/// Eight floats, eight 16-bit and eight 32-bit integers, as Swift's SIMD8 types.
+typedef float tessera_float8 __attribute__((ext_vector_type(8)));
+typedef unsigned short tessera_ushort8 __attribute__((ext_vector_type(8)));
+typedef unsigned int tessera_uint8 __attribute__((ext_vector_type(8)));
+
+/// The eight bfloat16 values at `source` (native byte order), widened to float: each moves to
+/// the upper half of a 32-bit lane. Swift's own lane conversion from 16-bit integers is a
+/// generic call that the optimizer leaves out of line; this is one instruction (vpmovzxwd)
+/// and a shift.
+static inline tessera_float8 tessera_widen_bfloat16(const unsigned short *source) {
+    tessera_ushort8 halves;
+    __builtin_memcpy(&halves, source, sizeof halves);
+    tessera_uint8 words = __builtin_convertvector(halves, tessera_uint8) << 16;
+    tessera_float8 values;
+    __builtin_memcpy(&values, &words, sizeof values);
+    return values;
+}
+
+/// Stores the low 16 bits of each of `words`' eight lanes at `target` (vpackusdw, for lanes
+/// that fit; Swift's lane conversion is out of line, as for widening).
+static inline void tessera_store_low_halves(tessera_uint8 words, unsigned short *target) {
+    tessera_ushort8 halves = __builtin_convertvector(words & 0xFFFF, tessera_ushort8);
+    __builtin_memcpy(target, &halves, sizeof halves);
+}
+
 /// Names the calling thread `name` (Linux keeps its first 15 bytes; profilers and /proc show
 /// it). Foundation's `Thread.name` does not reach Linux, and Swift cannot call the variadic
 /// `prctl`. Elsewhere a no-op.

@@ -7,13 +7,15 @@ import TesseraTensor
 /// update: summing the round's models, weighted, while measuring each one's change (one pass
 /// over each, as the round closes), two updates at a time as the scheduler does and one at a
 /// time as it did, beside a plain read of each update (Float sums, the hardware's prefetcher
-/// alone: the pass asks for its data ahead and can beat it). The updates
-/// are as many separate models as a round brings, so they are read from memory, not cache.
-/// Rounds alternate between the three; medians are reported.
+/// alone: the pass asks for its data ahead and can beat it), and the same round's updates sent
+/// as changes in bfloat16 (`training.update_precision: bfloat16`: half the bytes, no distance
+/// to the global model to take). The updates are as many separate models as a round brings,
+/// so they are read from memory, not cache. Rounds alternate between the four; medians are
+/// reported.
 struct AggregationBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregate",
-        abstract: "A round's sum and change norms, µs per update: two at a time, one at a time, and a plain read (medians).")
+        abstract: "A round's sum and change norms, µs per update: two at a time, one at a time, a plain read, and bfloat16 changes (medians).")
 
     @Option(help: "A built-in model, or a YAML or JSON file declaring one.")
     var model = ModelSpec.mnist2NN
@@ -42,6 +44,8 @@ struct AggregationBenchCommand: ParsableCommand {
                 (name: name, tensor: try Tensor.normal(global.tensors[position].shape, seed: UInt64(index * 1_000 + position)))
             })
         }
+        let changes = try sets.map { set in try ParameterSet(zip(set.names, set.tensors).map { (name: $0, tensor: $1.roundedToBFloat16()) }) }
+        let isChange = [Bool](repeating: true, count: updates)
         let weights = [Float](repeating: 1 / Float(updates), count: updates)
         var times: [String: [Double]] = [:]
         var check = 0.0
@@ -51,9 +55,12 @@ struct AggregationBenchCommand: ParsableCommand {
             })
             times["one at a time", default: []].append(try seconds { check += try oneAtATime(sets, weights, global) })
             times["plain read", default: []].append(seconds { check += sets.reduce(0) { $0 + Double(Self.read($1)) } })
+            times["bfloat16 changes", default: []].append(try seconds {
+                check += try ParameterSet.weightedSum(changes, weights: weights, measuringDistancesTo: global, isChange: isChange).distances[0]
+            })
         }
         print("\(model.name): \(global.scalarCount) parameters, \(updates) updates a round, median of \(reps) rounds (\(check.isFinite ? "finite" : "not finite"))")
-        for kind in ["two at a time", "one at a time", "plain read"] {
+        for kind in ["two at a time", "one at a time", "plain read", "bfloat16 changes"] {
             print(String(format: "%@: %.1f µs per update", kind, 1e6 * (times[kind] ?? []).median / Double(updates)))
         }
     }

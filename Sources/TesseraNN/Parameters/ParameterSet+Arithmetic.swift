@@ -57,39 +57,67 @@ extension ParameterSet {
 
     /// ``weightedSum(_:weights:)`` and each set's ``distance(to:)`` from `base`, the same values
     /// bit for bit, from one pass over each set (aggregation measuring the clients' changes).
-    /// After the first, the sets are added two at a time, so that the sum and `base` are read
-    /// once for both.
+    /// After the first, the sets are added two at a time (two models, or two changes), so that
+    /// the sum and `base` are read once for both. A set whose position `isChange` marks is a change from `base`: the model
+    /// `base + set` is what is summed (bit for bit as if it had been added up first) and the
+    /// set's own norm (``squaredChangeNorm``) is its distance; it is read in place, a bfloat16
+    /// one in its two bytes a value.
     ///
     /// - Throws: ``NNError`` for an empty list, a weight count that differs, or sets that do not
     ///   match `base`.
-    public static func weightedSum(_ sets: [ParameterSet], weights: [Float],
-                                   measuringDistancesTo base: ParameterSet) throws -> (sum: ParameterSet, distances: [Double]) {
+    public static func weightedSum(_ sets: [ParameterSet], weights: [Float], measuringDistancesTo base: ParameterSet,
+                                   isChange: [Bool] = []) throws -> (sum: ParameterSet, distances: [Double]) {
         var result = try firstOfWeighted(sets, weights)
         for set in sets { try base.checkCompatible(with: set, operation: "weighted sum") }
+        let isChange = isChange.count == sets.count ? isChange : [Bool](repeating: false, count: sets.count)
         var squared = [Double](repeating: 0, count: sets.count)
         for index in base.tensors.indices {
-            let (scaled, distance) = try sets[0].tensors[index].scaled(by: weights[0], measuringDistanceTo: base.tensors[index])
+            let first = sets[0].tensors[index]
+            let (scaled, distance) = isChange[0] ? try first.scaledModel(over: base.tensors[index], by: weights[0])
+                : try first.scaled(by: weights[0], measuringDistanceTo: base.tensors[index])
             result.tensors[index] = scaled
             squared[0] += distance
         }
         var position = 1
         while position < sets.count {
-            let (first, second) = (sets[position], position + 1 < sets.count ? sets[position + 1] : nil)
+            // Two models or two changes at a time; a model beside a change on its own.
+            let paired = position + 1 < sets.count && isChange[position] == isChange[position + 1]
             for index in base.tensors.indices {
-                if let second {
+                if paired && isChange[position] {
+                    let (firstNorm, secondNorm) = try result.tensors[index].add(
+                        change: sets[position].tensors[index], scaledBy: weights[position], change: sets[position + 1].tensors[index],
+                        scaledBy: weights[position + 1], over: base.tensors[index])
+                    squared[position] += firstNorm
+                    squared[position + 1] += secondNorm
+                } else if paired {
                     let (firstDistance, secondDistance) = try result.tensors[index].add(
-                        first.tensors[index], scaledBy: weights[position], second.tensors[index], scaledBy: weights[position + 1],
-                        measuringDistancesTo: base.tensors[index])
+                        sets[position].tensors[index], scaledBy: weights[position], sets[position + 1].tensors[index],
+                        scaledBy: weights[position + 1], measuringDistancesTo: base.tensors[index])
                     squared[position] += firstDistance
                     squared[position + 1] += secondDistance
+                } else if isChange[position] {
+                    squared[position] += try result.tensors[index].add(change: sets[position].tensors[index], over: base.tensors[index],
+                                                                       scaledBy: weights[position])
                 } else {
-                    squared[position] += try result.tensors[index].add(first.tensors[index], scaledBy: weights[position],
+                    squared[position] += try result.tensors[index].add(sets[position].tensors[index], scaledBy: weights[position],
                                                                        measuringDistanceTo: base.tensors[index])
                 }
             }
-            position += second == nil ? 1 : 2
+            position += paired ? 2 : 1
         }
         return (result, squared.map { $0.squareRoot() })
+    }
+
+    /// Whether `other` is this set, unchanged since one was copied from the other: the same
+    /// names, each tensor reading the very same values (O(1) a tensor, no value compared).
+    package func sharesValues(with other: ParameterSet) -> Bool {
+        names == other.names && zip(tensors, other.tensors).allSatisfy { $0.sharesValues(with: $1) }
+    }
+
+    /// `Σ x²` over every value, as a change is measured while aggregation adds it
+    /// (``/TesseraTensor/Tensor/squaredChangeSum()``): the squared norm of a client's change.
+    public var squaredChangeNorm: Double {
+        tensors.reduce(0) { $0 + $1.squaredChangeSum() }
     }
 
     /// The first of `sets`, to be summed with `weights`.

@@ -10,14 +10,15 @@ public enum FederatedAveraging {
     ///   do not match each other.
     public static func aggregate(_ updates: [ValidatedUpdate]) throws -> ParameterSet {
         let ordered = updates.sorted { $0.workerID < $1.workerID }
-        return try ParameterSet.weightedSum(ordered.map(\.parameters), weights: try weights(of: ordered))
+        return try ParameterSet.weightedSum(ordered.map { try $0.parameters }, weights: try weights(of: ordered))
     }
 
     /// ``aggregate(_:)``'s average, and the norm of each update's change from `global` (in the
     /// order of `updates`), from one pass over each update: a round reads each client's model
-    /// once. Bit for bit the average ``aggregate(_:)`` makes and the norms
-    /// ``ValidatedUpdate/changeNorm(from:)`` measures; a norm is not finite exactly when a value
-    /// of its update is not (and then the average is not either).
+    /// (or change, kept as it came) once. Bit for bit the average ``aggregate(_:)`` makes and
+    /// the norms ``ValidatedUpdate/changeNorm(from:)`` measures; a norm is not finite exactly
+    /// when a value of its update is not (and then the average is not either). The average is
+    /// not finite either when a finite change's model is not (`base + change` overflows).
     ///
     /// - Throws: ``SchedulerError`` for no updates; ``/TesseraNN/NNError`` for updates that do
     ///   not match `global`.
@@ -25,8 +26,17 @@ public enum FederatedAveraging {
                                  measuringChangesFrom global: ParameterSet) throws -> (average: ParameterSet, changeNorms: [Double]) {
         let order = updates.indices.sorted { updates[$0].workerID < updates[$1].workerID }
         let ordered = order.map { updates[$0] }
-        let (average, distances) = try ParameterSet.weightedSum(ordered.map(\.parameters), weights: try weights(of: ordered),
-                                                                measuringDistancesTo: global)
+        // A change kept as it came is summed over its base: the round's global model.
+        let terms = try ordered.map { update -> (set: ParameterSet, isChange: Bool) in
+            switch update.content {
+            case let .model(model): return (model, false)
+            case let .change(change, base):
+                guard base.sharesValues(with: global) else { return (try update.parameters, false) }
+                return (change, true)
+            }
+        }
+        let (average, distances) = try ParameterSet.weightedSum(terms.map(\.set), weights: try weights(of: ordered),
+                                                                measuringDistancesTo: global, isChange: terms.map(\.isChange))
         var norms = [Double](repeating: 0, count: updates.count)
         for (position, index) in order.enumerated() { norms[index] = distances[position] }
         return (average, norms)

@@ -254,7 +254,8 @@ extension SchedulerMachine {
             let measured = try FederatedAveraging.aggregate(answers.map(\.update), measuringChangesFrom: global)
             average = measured.average
             // A delta's norm, measured as it came, stands: the same change whatever came beside it.
-            norms = zip(answers, measured.changeNorms).map { $0.update.changeNorm ?? $1 }
+            norms = try Self.overflowsMarked(zip(answers, measured.changeNorms).map { ($0.update, $0.update.changeNorm ?? $1) },
+                                             average: measured.average)
         } else {
             norms = try answers.map { try $0.update.changeNorm(from: global) }
         }
@@ -276,6 +277,19 @@ extension SchedulerMachine {
                      into: &actions)
         }
         return (kept, kept.count == answers.count ? average : nil)
+    }
+
+    /// The norms of `measured` updates, infinite for each change kept as it came whose model
+    /// (the change added to the global model) is not finite though the change is. Only such a
+    /// model, or a norm that is not finite, makes the `average` not finite (the weights sum to
+    /// 1), so they are looked for only then.
+    static func overflowsMarked(_ measured: [(update: ValidatedUpdate, norm: Double)], average: ParameterSet) throws -> [Double] {
+        let keptChanges = measured.contains { if case .change = $0.update.content { true } else { false } }
+        guard keptChanges, !average.l2Norm().isFinite else { return measured.map(\.norm) }
+        return try measured.map { update, norm in
+            guard case .change = update.content else { return norm }
+            return try update.parameters.l2Norm().isFinite ? norm : .infinity
+        }
     }
 
     /// Checks `update`'s change from `base`, the model it trained from, against the
@@ -315,7 +329,7 @@ extension SchedulerMachine {
 
     /// Why `change` is refused when `limit` is the most its steps allow.
     private func changeRefusal(_ change: ChangeBound.Change, limit: Double) -> String {
-        guard change.norm.isFinite else { return "its change is not finite" }
+        guard change.norm.isFinite else { return "its change is not finite, or not once added to the global model" }
         let steps = change.steps == 1 ? "1 local step" : String(format: "local training worth %.3g full-batch steps", change.steps)
         return "its change has norm \(String(format: "%.4g", change.norm)) after \(steps), more than the \(String(format: "%.4g", limit)) allowed: \(String(format: "%g", settings.maxChangeRatio)) times the median of the changes beside it, per square root of a step (training.max_change_ratio)"
     }

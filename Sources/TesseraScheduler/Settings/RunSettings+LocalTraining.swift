@@ -11,6 +11,15 @@ extension RunSettings {
         case adamw
     }
 
+    /// How workers send their updates (`training.update_precision`).
+    public enum UpdatePrecision: String, Sendable, CaseIterable {
+        /// Their models, in float32.
+        case float32
+        /// Their changes from the round's model, rounded to bfloat16: half the bytes, each
+        /// value within a relative 2⁻⁸ of what it was.
+        case bfloat16
+    }
+
     /// How the local learning rate changes over the rounds (`training.lr_schedule`).
     public enum LearningRateSchedule: String, Sendable, CaseIterable {
         /// `training.lr` every round.

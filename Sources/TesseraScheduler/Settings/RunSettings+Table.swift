@@ -223,6 +223,8 @@ extension RunSettings {
                     summary: "the local optimizer's learning rate (in round 1, with a schedule)") { $0 > 0 },
             .choice("training.optimizer", \.optimizer,
                     summary: "the local optimizer, fresh every task: sgd, adam (L2 weight decay) or adamw (decoupled weight decay)"),
+            .choice("training.update_precision", \.updatePrecision,
+                    summary: "how workers send their updates: float32 (their models) or bfloat16 (their changes from the round's model, rounded: half the bytes, each value within a relative 2^-8)"),
             .number("training.momentum", \.momentum, accepts: "a number in [0, 1)", summary: "sgd's momentum; 0: none") { $0 >= 0 && $0 < 1 },
             .number("training.weight_decay", \.weightDecay, accepts: "a number ≥ 0",
                     summary: "weight decay of the local optimizer (L2 for sgd and adam, decoupled for adamw); 0: none") { $0 >= 0 },

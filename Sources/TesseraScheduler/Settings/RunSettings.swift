@@ -97,6 +97,8 @@ public struct RunSettings: Sendable, Equatable {
     public var learningRate = 0.05
     /// The local optimizer.
     public var optimizer = LocalOptimizer.sgd
+    /// How workers send their updates: models in float32, or changes in bfloat16.
+    public var updatePrecision = UpdatePrecision.float32
     /// SGD's momentum.
     public var momentum = 0.0
     /// Weight decay (L2; decoupled for AdamW).
@@ -205,7 +207,8 @@ public struct RunSettings: Sendable, Equatable {
         Hyperparameters(epochs: localEpochs, batchSize: batchSize, learningRate: Float(learningRate(round: round)),
                         optimizer: optimizer.rawValue, momentum: Float(momentum), weightDecay: Float(weightDecay),
                         gradientClip: Float(gradientClip), proximalMu: strategy == .fedprox ? Float(mu) : 0,
-                        localClip: localNoise > 0 ? Float(clip) : 0, localNoise: Float(localNoise))
+                        localClip: localNoise > 0 ? Float(clip) : 0, localNoise: Float(localNoise),
+                        updatePrecision: updatePrecision.rawValue)
     }
 
     /// What client `index` is told in its welcome.
@@ -290,6 +293,10 @@ public struct RunSettings: Sendable, Equatable {
         }
         if !devices.isEmpty && clock != .virtual {
             throw SettingError(key: "simulation.devices", value: devices, message: "needs simulation.clock virtual: devices' speeds are reckoned on virtual time")
+        }
+        if updatePrecision != .float32 && secureAggregation {
+            throw SettingError(key: "training.update_precision", value: updatePrecision.rawValue,
+                               message: "does not apply to secure aggregation, whose updates travel as masked integers: use float32, or turn off security.secure_aggregation")
         }
         if clock == .virtual && secureAggregation {
             throw SettingError(key: "simulation.clock", value: clock.rawValue,

@@ -95,7 +95,7 @@ struct ScaledAddition: ValueSink {
 /// Adds the first values it is handed times `firstScale`, then the second times `secondScale`,
 /// into `target`: what two ``ScaledAddition``s one after the other make, reading and writing
 /// `target` once.
-private struct ScaledPairAddition: PairSink {
+struct ScaledPairAddition: PairSink {
     let target: UnsafeMutablePointer<Float>
     let firstScale: Float
     let secondScale: Float

@@ -13,6 +13,24 @@ extension Tensor {
         return rounded
     }
 
+    /// `self − base`, each difference taken in Float and rounded to bfloat16, as
+    /// `subtracting(base).roundedToBFloat16()` makes it, without the float32 difference in
+    /// between (a worker's change from the model it trained from, sent as bfloat16).
+    ///
+    /// - Throws: ``TensorError`` when the shapes differ.
+    public func bfloat16Change(from base: Tensor) throws -> Tensor {
+        guard base.shape == shape else { throw TensorError.shapeMismatch("bfloat16 change", shape, base.shape) }
+        let values = NarrowValues(count: count)
+        withFloats { source, count in
+            base.withFloats { reference, _ in
+                if let source { BFloat16.narrow(source, minus: reference, count: count, into: values.start) }
+            }
+        }
+        var change = self
+        change.hold(BorrowedFloats(aligned: UnsafeRawPointer(values.start), count: count, owner: values, encoding: .bfloat16))
+        return change
+    }
+
     /// Whether the values are held as bfloat16 (``roundedToBFloat16()``, or received so), and
     /// a message would carry them so.
     public var isBFloat16: Bool { borrowed?.encoding == .bfloat16 }

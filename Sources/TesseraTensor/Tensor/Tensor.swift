@@ -81,6 +81,17 @@ public struct Tensor: Sendable {
         node = nil
     }
 
+    /// Whether `other` reads the very same values in memory as this tensor (a copy not yet
+    /// changed): O(1), and false for equal values held apart.
+    package func sharesValues(with other: Tensor) -> Bool {
+        guard shape == other.shape else { return false }
+        if let borrowed, let theirs = other.borrowed { return borrowed === theirs }
+        guard borrowed == nil, other.borrowed == nil else { return false }
+        return elements.withUnsafeBufferPointer { mine in
+            other.elements.withUnsafeBufferPointer { theirs in mine.baseAddress == theirs.baseAddress }
+        }
+    }
+
     /// Replaces the elements in place, keeping shape and autograd state (an optimizer step).
     ///
     /// - Throws: ``TensorError`` when `newScalars` has a different count.

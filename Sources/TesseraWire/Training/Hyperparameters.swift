@@ -29,11 +29,16 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
     /// Secure aggregation, SecAgg+: the neighbours each worker shares its secrets and masks with
     /// (0: every other participant).
     public var secureNeighbours: Int
+    /// How the update goes back: `float32` (the trained model) or `bfloat16` (its change from
+    /// the task's model, rounded to bfloat16, as a delta update). A worker may always answer
+    /// with a float32 model.
+    public var updatePrecision: String
 
     /// Settings for a round.
     public init(epochs: Int = 1, batchSize: Int = 32, learningRate: Float = 0.05, optimizer: String = "sgd", momentum: Float = 0,
                 weightDecay: Float = 0, gradientClip: Float = 0, proximalMu: Float = 0,
-                localClip: Float = 0, localNoise: Float = 0, secureThreshold: Int = 0, secureNeighbours: Int = 0) {
+                localClip: Float = 0, localNoise: Float = 0, secureThreshold: Int = 0, secureNeighbours: Int = 0,
+                updatePrecision: String = "float32") {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -46,14 +51,16 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
         self.localNoise = localNoise
         self.secureThreshold = secureThreshold
         self.secureNeighbours = secureNeighbours
+        self.updatePrecision = updatePrecision
     }
 
     enum CodingKeys: String, CodingKey {
         case epochs, batchSize, learningRate, optimizer, momentum, weightDecay, gradientClip, proximalMu, localClip, localNoise, secureThreshold, secureNeighbours
+        case updatePrecision
     }
 
     /// Decodes settings; all but `epochs`, `batchSize` and `learningRate` may be absent
-    /// (`optimizer` then `sgd`, the others 0).
+    /// (`optimizer` then `sgd`, `updatePrecision` `float32`, the others 0).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try container.decode(Int.self, forKey: .epochs)
@@ -68,5 +75,6 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
         localNoise = try container.decodeIfPresent(Float.self, forKey: .localNoise) ?? 0
         secureThreshold = try container.decodeIfPresent(Int.self, forKey: .secureThreshold) ?? 0
         secureNeighbours = try container.decodeIfPresent(Int.self, forKey: .secureNeighbours) ?? 0
+        updatePrecision = try container.decodeIfPresent(String.self, forKey: .updatePrecision) ?? "float32"
     }
 }

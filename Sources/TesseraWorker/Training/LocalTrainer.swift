@@ -99,6 +99,9 @@ public struct LocalTrainer: Sendable {
               settings.weightDecay >= 0, settings.gradientClip >= 0 else {
             throw WorkerError.invalidHyperparameters("epochs and batch size must be >= 1, the learning rate positive, mu, weight decay and gradient clip >= 0, and local noise needs a positive local clip")
         }
+        guard ["float32", "bfloat16"].contains(settings.updatePrecision) else {
+            throw WorkerError.invalidHyperparameters("updatePrecision is \(settings.updatePrecision); it must be float32 or bfloat16")
+        }
         let optimizer: OptimizerChoice
         do {
             optimizer = try OptimizerChoice(named: settings.optimizer, learningRate: settings.learningRate, momentum: settings.momentum,
@@ -134,9 +137,13 @@ public struct LocalTrainer: Sendable {
             trained = global
             try trained.add(change, scaledBy: 1)
         }
-        let weights = trained.namedTensors
+        // bfloat16: the change from the task's model goes back, each value rounded (half the bytes).
+        let isDelta = settings.updatePrecision == "bfloat16"
+        let weights = isDelta ? try zip(trained.namedTensors, global.tensors).map { trained, base in
+            NamedTensor(name: trained.name, tensor: try trained.tensor.bfloat16Change(from: base))
+        } : trained.namedTensors
         return TrainUpdate(round: task.round, modelVersion: task.modelVersion, sampleCount: UInt64(shard.count),
-                           isDelta: false,
+                           isDelta: isDelta,
                            metrics: ["loss": lossSum / Double(settings.epochs), "seconds": Date().timeIntervalSince(start)],
                            weights: weights)
     }

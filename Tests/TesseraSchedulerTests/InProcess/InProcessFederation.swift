@@ -209,6 +209,17 @@ final class PlayedWorker {
         try send(.update(TrainUpdate(round: task.task.round, modelVersion: task.task.modelVersion, sampleCount: samples,
                                      isDelta: false, metrics: loss.map { ["loss": $0] } ?? [:], weights: weights)), replyTo: task.id)
     }
+
+    /// Answers `task` with `change` to every weight: as a bfloat16 delta when `asChange`, else as
+    /// the model it makes (the global model plus `change` rounded to bfloat16, added in Float).
+    func answer(_ task: (id: UInt64, task: TrainTask), change: Float, asChange: Bool, samples: UInt64 = 100) throws {
+        let weights = try task.task.weights.map { weight in
+            let rounded = (weight.tensor * 0 + change).roundedToBFloat16()
+            return NamedTensor(name: weight.name, tensor: asChange ? rounded : try weight.tensor.adding(rounded))
+        }
+        try send(.update(TrainUpdate(round: task.task.round, modelVersion: task.task.modelVersion, sampleCount: samples,
+                                     isDelta: asChange, metrics: [:], weights: weights)), replyTo: task.id)
+    }
 }
 
 extension InProcessFederation {
