@@ -296,11 +296,11 @@ public struct RunSettings: Sendable, Equatable {
         }
         if updatePrecision != .float32 && secureAggregation {
             throw SettingError(key: "training.update_precision", value: updatePrecision.rawValue,
-                               message: "does not apply to secure aggregation, whose updates travel as masked integers: use float32, or turn off security.secure_aggregation")
+                               message: "does not apply to secure aggregation, whose updates travel as masked integers: use float32, or turn off training.secure_aggregation")
         }
         if clock == .virtual && secureAggregation {
             throw SettingError(key: "simulation.clock", value: clock.rawValue,
-                               message: "virtual time does not run secure aggregation's steps yet: turn off security.secure_aggregation")
+                               message: "virtual time does not run secure aggregation's steps yet: turn off training.secure_aggregation")
         }
         if mode.isAsynchronous && heldOut > 0 {
             throw SettingError(key: "data.held_out", value: String(heldOut),
