@@ -41,13 +41,17 @@ struct PythonClientTests {
             .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
+    /// A PyTorch client with its own training loop takes part beside two Swift workers, all of
+    /// them sending their changes in bfloat16 (`--update-precision bfloat16`), and the model
+    /// learns.
     @Test(.enabled(if: withTorch, "needs python3 with pyzmq, numpy, safetensors and torch (make test installs them)"))
     func aPyTorchClientWithItsOwnLoopIsAggregatedWithSwiftWorkers() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-torch-client-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = try Self.writeBlobs(in: directory)
         let (scheduler, endpoint) = try startScheduler(["--workers", "3", "--rounds", "3", "--data", data, "--model", Self.mlp,
-                                                        "--run-dir", directory.appendingPathComponent("run").path, "--deadline", "120"])
+                                                        "--run-dir", directory.appendingPathComponent("run").path, "--deadline", "120",
+                                                        "--update-precision", "bfloat16"])
         defer { _ = scheduler.stop() }
         let swift = try ["swift-a", "swift-b"].map { try ProcessHarness(["worker", "--connect", endpoint, "--id", $0, "--no-trace"]) }
         let torch = try Self.client("torch_client.py", endpoint, id: "torch-c", data: data)
@@ -57,7 +61,8 @@ struct PythonClientTests {
         for round in rounds { #expect(round["contributors"] as? [String] == ["swift-a", "swift-b", "torch-c"], "\(round)") }
         #expect((rounds.last?["accuracy"] as? Double ?? 0) > 0.8, "\(rounds)")
         #expect(torch.waitForExit(timeout: 30) == 0, "\(torch.outputLines)")
-        #expect(torch.outputLines.contains { $0.contains("torch-c: round 3 trained on 300 samples") }, "\(torch.outputLines)")
+        #expect(torch.outputLines.contains { $0.contains("torch-c: round 3 trained on 300 samples") && $0.contains("change sent in bfloat16") },
+                "\(torch.outputLines)")
         for worker in swift { #expect(worker.waitForExit(timeout: 20) == 0) }
     }
 

@@ -118,10 +118,15 @@ class _Session:
                 missing = [name for name in weights if name not in new]
                 if missing:
                     raise ValueError("fit returned no %s (it must return every weight by name)" % ", ".join(missing))
-                tensors, payloads = wire.named_tensor_frames([(name, new[name]) for name in weights])
-                self.send(wire.UPDATE, struct.pack("<QQQB", round_, version, int(samples), 0) + wire.metrics(values or {}) + tensors,
+                # updatePrecision bfloat16: the change from the task's weights goes back, rounded (a delta).
+                delta = config.get("updatePrecision") == "bfloat16"
+                tensors, payloads = wire.named_tensor_frames(
+                    [(name, np.asarray(new[name], dtype="<f4") - weights[name] if delta else new[name]) for name in weights],
+                    bfloat16=delta)
+                self.send(wire.UPDATE, struct.pack("<QQQB", round_, version, int(samples), 1 if delta else 0) + wire.metrics(values or {}) + tensors,
                           payloads, reply_to=msg_id)
-                self.log("round %d trained on %d samples%s" % (round_, samples, "".join(", %s %.4f" % kv for kv in (values or {}).items())))
+                self.log("round %d trained on %d samples%s%s" % (round_, samples, "".join(", %s %.4f" % kv for kv in (values or {}).items()),
+                                                               "; change sent in bfloat16" if delta else ""))
             self.start(lambda: self.client.fit(weights, config), finish, msg_id)
         elif kind == wire.EVALUATE_TASK:
             round_ = body.take("Q")

@@ -87,12 +87,22 @@ def parse(frames):
     return h[5], msg_id, reply_to, Reader(h[HEADER_BYTES:HEADER_BYTES + n], frames[1:])
 
 
-def named_tensor_frames(tensors):
-    """The body part and payload frames of named tensors (a dict or pairs), in order."""
+def bfloat16_bits(array):
+    """The bfloat16 nearest each float32 of `array` (ties to even, as PyTorch rounds), as
+    uint16 bits; a NaN stays a NaN, a value beyond bfloat16's range becomes infinite."""
+    bits = np.asarray(array, dtype="<f4").view("<u4")
+    rounded = (bits + np.uint32(0x7FFF) + ((bits >> 16) & np.uint32(1))) >> 16
+    nan = (bits & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
+    return np.where(nan, (bits >> 16) | np.uint32(0x40), rounded).astype("<u2")
+
+
+def named_tensor_frames(tensors, bfloat16=False):
+    """The body part and payload frames of named tensors (a dict or pairs), in order: float32
+    (dtype 1), or rounded to bfloat16 (dtype 3, half the bytes)."""
     items = list(tensors.items()) if isinstance(tensors, dict) else list(tensors)
     body, payloads = struct.pack("<I", len(items)), []
     for name, array in items:
         array = np.asarray(array, dtype="<f4", order="C")   # asarray keeps rank 0 (ascontiguousarray would not)
-        body += string(name) + struct.pack("<BB", 1, array.ndim) + b"".join(struct.pack("<I", d) for d in array.shape)
-        payloads.append(array.tobytes())
+        body += string(name) + struct.pack("<BB", 3 if bfloat16 else 1, array.ndim) + b"".join(struct.pack("<I", d) for d in array.shape)
+        payloads.append(bfloat16_bits(array).tobytes() if bfloat16 else array.tobytes())
     return body, payloads
