@@ -36,6 +36,28 @@ struct ParameterSetTests {
         #expect(throws: NNError.self) { try ParameterSet.weightedSum([], weights: []) }
     }
 
+    /// Models and changes summed together in any order (paired when alike) make what summing
+    /// the models the changes make does, with each change's own norm as its distance; marks
+    /// that do not match the sets are an error.
+    @Test func changesAreSummedAsTheModelsTheyMake() throws {
+        let base = try set([1, -1], [0.5])
+        let changes = [try set([0.25, 0.5], [-0.125]), try set([0.5, 0], [0.25]), try set([-0.5, 0.25], [0])]
+        let models = try changes.map { change in var model = base; try model.add(change, scaledBy: 1); return model }
+        let weights: [Float] = [0.125, 0.25, 0.375, 0.25]
+        for marks in [[true, true, true, false], [false, true, false, true], [true, false, true, true]] {
+            let sets = zip(marks, [0, 1, 2, 0]).map { isChange, index in isChange ? changes[index] : models[index] }
+            let expected = try ParameterSet.weightedSum(zip(marks, [0, 1, 2, 0]).map { models[$0.1] }, weights: weights)
+            let (sum, distances) = try ParameterSet.weightedSum(sets, weights: weights, measuringDistancesTo: base, isChange: marks)
+            #expect(sum == expected, "\(marks)")
+            for (distance, index) in zip(distances, [0, 1, 2, 0]) {
+                #expect(abs(distance - changes[index].squaredChangeNorm.squareRoot()) < 1e-6, "\(marks)")
+            }
+        }
+        #expect(throws: NNError.self) {
+            try ParameterSet.weightedSum(models, weights: [0.5, 0.25, 0.25], measuringDistancesTo: base, isChange: [true])
+        }
+    }
+
     @Test func inPlaceUpdatesDoNotLeakIntoCopies() throws {
         let original = try set([1, 2], [3])
         var copy = original

@@ -58,18 +58,21 @@ extension ParameterSet {
     /// ``weightedSum(_:weights:)`` and each set's ``distance(to:)`` from `base`, the same values
     /// bit for bit, from one pass over each set (aggregation measuring the clients' changes).
     /// After the first, the sets are added two at a time (two models, or two changes), so that
-    /// the sum and `base` are read once for both. A set whose position `isChange` marks is a change from `base`: the model
-    /// `base + set` is what is summed (bit for bit as if it had been added up first) and the
-    /// set's own norm (``squaredChangeNorm``) is its distance; it is read in place, a bfloat16
-    /// one in its two bytes a value.
+    /// the sum and `base` are read once for both. A set whose position `isChange` marks (empty:
+    /// none) is a change from `base`: the model `base + set` is what is summed (bit for bit as
+    /// if it had been added up first) and the set's own norm (``squaredChangeNorm``) is its
+    /// distance; it is read in place, a bfloat16 one in its two bytes a value.
     ///
-    /// - Throws: ``NNError`` for an empty list, a weight count that differs, or sets that do not
-    ///   match `base`.
+    /// - Throws: ``NNError`` for an empty list, a weight count or `isChange` count that differs,
+    ///   or sets that do not match `base`.
     public static func weightedSum(_ sets: [ParameterSet], weights: [Float], measuringDistancesTo base: ParameterSet,
                                    isChange: [Bool] = []) throws -> (sum: ParameterSet, distances: [Double]) {
         var result = try firstOfWeighted(sets, weights)
         for set in sets { try base.checkCompatible(with: set, operation: "weighted sum") }
-        let isChange = isChange.count == sets.count ? isChange : [Bool](repeating: false, count: sets.count)
+        guard isChange.isEmpty || isChange.count == sets.count else {
+            throw NNError(.invalidArgument, "weightedSum marks \(isChange.count) sets as changes or not, for \(sets.count) sets")
+        }
+        let isChange = isChange.isEmpty ? [Bool](repeating: false, count: sets.count) : isChange
         var squared = [Double](repeating: 0, count: sets.count)
         for index in base.tensors.indices {
             let first = sets[0].tensors[index]
