@@ -28,6 +28,22 @@ struct ChangeUpdateTests {
         #expect(models[0] == models[1])
     }
 
+    /// A bfloat16 change holding NaNs is refused when the round closes, saying why; the others
+    /// make the round's model.
+    @Test func aChangeThatIsNotFiniteIsRefused() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 3))
+        let workers = try federation.join(["a", "b", "c"])
+        let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
+        for (index, change) in [Float(0.01), 0.02, .nan].enumerated() {
+            try workers[index].answer(tasks[index], change: change, asChange: true)
+        }
+        try federation.pump()
+        #expect(federation.rounds.first?.contributors == ["a", "b"])
+        let errors = try workers[2].inbox().compactMap { if case let .error(_, message) = $0.message { message } else { nil } }
+        #expect(errors.contains { $0.contains("its change is not finite") }, "\(errors)")
+        #expect(federation.machine.global.tensors.allSatisfy { $0.isFinite })
+    }
+
     /// A change that is finite but whose model is not (added to a huge weight) is refused
     /// when the round is averaged, and said so; the others' norms stand.
     @Test func aChangeWhoseModelOverflowsIsMarked() throws {
