@@ -31,6 +31,24 @@ extension Tensor {
         return change
     }
 
+    /// A tensor of `shape` holding a copy of the little-endian bfloat16 values in `bytes` (a
+    /// small received payload, which is not borrowed).
+    ///
+    /// - Throws: ``TensorError`` when `bytes` are not two per element of `shape`, or a
+    ///   dimension is negative.
+    package init(shape: [Int], copyingBFloat16 bytes: UnsafeRawBufferPointer) throws {
+        try Shape.validate(shape)
+        let count = Shape.count(shape)
+        guard bytes.count == 2 * count else { throw TensorError.elementCount(shape: shape, count: bytes.count / 2) }
+        let values = NarrowValues(count: count)
+        if let source = bytes.baseAddress { UnsafeMutableRawPointer(values.start).copyMemory(from: source, byteCount: bytes.count) }
+        #if _endian(big)
+        for index in 0..<count { values.start[index] = UInt16(littleEndian: values.start[index]) }
+        #endif
+        self.init(shape: shape, storage: [])
+        hold(BorrowedFloats(aligned: UnsafeRawPointer(values.start), count: count, owner: values, encoding: .bfloat16))
+    }
+
     /// Whether the values are held as bfloat16 (``roundedToBFloat16()``, or received so), and
     /// a message would carry them so.
     public var isBFloat16: Bool { borrowed?.encoding == .bfloat16 }

@@ -272,15 +272,6 @@ struct PayloadFrames {
             return try Tensor(shape: shape, borrowing: borrowed)
         }
         #endif
-        let values = [Float](unsafeUninitializedCapacity: elements) { buffer, initialized in
-            frame.withUnsafeBytes { bytes in
-                for index in 0..<elements {
-                    let bits = UInt16(bytes[2 * index]) | UInt16(bytes[2 * index + 1]) << 8
-                    buffer[index] = BFloat16.widen(bits)
-                }
-            }
-            initialized = elements
-        }
-        return try Tensor(values, shape: shape).roundedToBFloat16()
+        return try frame.withUnsafeBytes { try Tensor(shape: shape, copyingBFloat16: $0) }
     }
 }
