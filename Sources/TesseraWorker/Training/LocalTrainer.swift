@@ -139,6 +139,8 @@ public struct LocalTrainer: Sendable {
         }
         // bfloat16: the change from the task's model goes back, each value rounded (half the bytes).
         let isDelta = settings.updatePrecision == "bfloat16"
+        // Paired by position once the names and shapes are known to be the task's, in its order.
+        if isDelta { try trained.checkCompatible(with: global, operation: "bfloat16 change") }
         let weights = isDelta ? try zip(trained.namedTensors, global.tensors).map { trained, base in
             NamedTensor(name: trained.name, tensor: try trained.tensor.bfloat16Change(from: base))
         } : trained.namedTensors
