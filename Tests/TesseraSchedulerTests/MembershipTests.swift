@@ -20,6 +20,10 @@ struct MembershipTests {
         #expect(membership["w"] == Membership.Member(id: "w", peer: PeerID("w"), credential: "w", clientIndex: nil, reportedSamples: 7,
                                                       reportedLabels: [3, 4], status: .registered))
         #expect(membership["p/0"]?.peer == process.hosting("p/0") && membership.count == 3 && membership.ids == ["p/0", "p/1", "w"])
+        // Read apart, for each message: the same peer and key name as the whole member's.
+        #expect(membership.peer(of: "p/1") == process.hosting("p/1") && membership.peer(of: "w") == PeerID("w"))
+        #expect(membership.peer(of: "nobody") == nil)
+        #expect(membership.credential(of: "w") == "w" && membership.credential(of: "p/0") == nil && membership.credential(of: "nobody") == nil)
         #expect(membership.connection(of: process.hosting("anyone")).known && Set(membership.connections) == [process, PeerID("w")])
         // The run's end goes to the worker on its own and once to the process.
         #expect(membership.farewells.workers == ["w"] && membership.farewells.processes == [process])

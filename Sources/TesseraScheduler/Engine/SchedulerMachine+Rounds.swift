@@ -63,9 +63,9 @@ extension SchedulerMachine {
     /// ``maximumRecipients``), which the process hands to each.
     func dispatch<Value>(_ gather: inout TaskGather<Value>, at now: Double, into actions: inout [SchedulerAction]) {
         while gather.busyTrainers < settings.trainerCap {
-            let batch = gather.dispatch(at: now, maximum: Self.maximumRecipients) { membership[$0]?.peer }
+            let batch = gather.dispatch(at: now, maximum: Self.maximumRecipients) { membership.peer(of: $0) }
             guard let first = batch.first else { return }
-            guard batch.count > 1, let peer = membership[first]?.peer else {
+            guard batch.count > 1, let peer = membership.peer(of: first) else {
                 send(gather.task, to: first, into: &actions)
                 continue
             }

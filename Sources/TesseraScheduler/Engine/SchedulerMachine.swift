@@ -68,6 +68,9 @@ public final class SchedulerMachine {
     /// When each connection (by its identity's bytes) was last sent anything: one sent
     /// something within the heartbeat interval needs no heartbeat.
     var lastSent: [Data: Double] = [:]
+    /// The last hyperparameters written as JSON, and their text: most runs send the same ones
+    /// every round, and encoding them each time cost as much as sampling the round.
+    private var hyperparametersWritten: (values: Hyperparameters, text: String)?
     let shares: ShareSizes?
     /// The most samples any worker may register or claim (``sampleCap(settings:shares:)``),
     /// found once: the largest of a million shares is not looked for on every update.
@@ -276,7 +279,7 @@ public final class SchedulerMachine {
             }
             return actions
         }
-        guard membership[worker]?.credential == delivery.authenticatedID else {
+        guard membership.credential(of: worker) == delivery.authenticatedID else {
             // The routing id of a registered worker, with another key (or none): not that worker.
             logger.warning("a message from \(delivery.peer) carries another key than worker \(worker)'s; dropped")
             tracer?.span("impersonation", start: TraceEvent.now(), detail: "\(delivery.authenticatedID ?? "no key") as \(worker)")
@@ -380,7 +383,11 @@ public final class SchedulerMachine {
 
     /// The hyperparameters the train tasks of `round` (or server step `round`) carry, as JSON.
     func hyperparametersText(round: Int) throws -> String {
-        String(decoding: try JSONEncoder().encode(settings.hyperparameters(round: round)), as: UTF8.self)
+        let values = settings.hyperparameters(round: round)
+        if let written = hyperparametersWritten, written.values == values { return written.text }
+        let text = String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
+        hyperparametersWritten = (values, text)
+        return text
     }
 
     /// A fresh message id.
@@ -407,7 +414,7 @@ public final class SchedulerMachine {
 
     /// Sends the encoded `message` to worker `id`, noting when.
     func send(_ message: EncodedMessage, to id: String, into actions: inout [SchedulerAction]) {
-        guard let peer = membership[id]?.peer else { return }
+        guard let peer = membership.peer(of: id) else { return }
         lastSent[peer.bytes] = clock.now
         actions.append(.send(message, to: peer))
     }

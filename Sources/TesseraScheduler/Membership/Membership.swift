@@ -109,6 +109,25 @@ public struct Membership: Sendable {
         return (clientIndices[slot] < 0 ? nil : Int(clientIndices[slot]), reportedSamples[slot])
     }
 
+    /// Where `id`'s messages come from and replies go (its ``Member/peer``), read without making
+    /// a whole ``Member``: the scheduler asks for each message it sends.
+    public func peer(of id: String) -> PeerID? {
+        guard let slot = slots[id].map(Int.init) else { return nil }
+        return peer(at: slot)
+    }
+
+    /// The name `id`'s key was admitted under (its ``Member/credential``: nil on plain channels,
+    /// or for an unknown id), read without making a whole ``Member``: the scheduler asks for each
+    /// message received.
+    func credential(of id: String) -> String? {
+        slots[id].flatMap { links[Int(linkOf[Int($0)])].credential }
+    }
+
+    /// The peer of the worker in `slot`: its connection, and its id when hosted.
+    private func peer(at slot: Int) -> PeerID {
+        PeerID(bytes: links[Int(linkOf[slot])].bytes, client: hosted[slot] ? slotIDs[slot] : nil)
+    }
+
     /// The worker in `slot`, as a ``Member``.
     private func member(at slot: Int) -> Member {
         let link = links[Int(linkOf[slot])]
@@ -118,7 +137,7 @@ public struct Membership: Sendable {
         case .active: .active
         case .lost: .lost
         }
-        return Member(id: slotIDs[slot], peer: PeerID(bytes: link.bytes, client: hosted[slot] ? slotIDs[slot] : nil), credential: link.credential,
+        return Member(id: slotIDs[slot], peer: peer(at: slot), credential: link.credential,
                       clientIndex: clientIndices[slot] < 0 ? nil : Int(clientIndices[slot]), reportedSamples: reportedSamples[slot],
                       reportedLabels: reportedLabels[slot], status: status)
     }

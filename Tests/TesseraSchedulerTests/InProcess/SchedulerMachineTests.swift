@@ -103,6 +103,28 @@ struct SchedulerMachineTests {
         #expect(try recipients(try resumed.join(["a", "b", "c", "d"])) == expected)
     }
 
+    /// The scheduler writes a round's hyperparameters once and reuses the text while they stay
+    /// the same: a schedule's new rate must still reach the next round's task.
+    @Test func eachRoundsTaskCarriesThatRoundsLearningRate() throws {
+        var settings = InProcessFederation.configuration(workers: 1, rounds: 5)
+        settings.learningRate = 0.1
+        settings.learningRateSchedule = .step
+        settings.learningRateStepRounds = 2
+        settings.learningRateGamma = 0.5
+        let federation = try InProcessFederation(settings)
+        let worker = try #require(try federation.join(["a"]).first)
+        var rates: [Float] = []
+        for _ in 1...5 {
+            let tasks = worker.tasks(in: try worker.inbox())
+            for task in tasks {
+                rates.append(try JSONDecoder().decode(Hyperparameters.self, from: Data(task.task.hyperparameters.utf8)).learningRate)
+                try worker.answer(task, shift: 0.01)
+            }
+            try federation.pump()
+        }
+        #expect(rates == [0.1, 0.1, 0.05, 0.05, 0.025])
+    }
+
     @Test func aWelcomeAnsweredByAnotherPeerDoesNotCount() throws {
         let federation = try InProcessFederation(InProcessFederation.configuration(workers: 2))
         let a = try federation.worker("a"), b = try federation.worker("b")
