@@ -218,8 +218,12 @@ final class ZMQSocket {
         return (frames, userID, over ? total : nil)
     }
 
-    /// Whether a message arrives within `timeout` seconds (nil: waits forever).
+    /// Whether a message arrives within `timeout` seconds (nil: waits forever). Whether one is
+    /// waiting now is asked of the socket alone (`ZMQ_EVENTS`): `zmq_poll` would also poll
+    /// its descriptor first, a second system call.
     func wait(timeout: Double?) throws -> Bool {
+        if try hasMessage() { return true }
+        if timeout == 0 { return false }
         var item = zmq_pollitem_t(socket: try open(), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
         let milliseconds = timeout.map { Int($0 * 1000) } ?? -1
         let result = zmq_poll(&item, 1, milliseconds)
@@ -245,6 +249,17 @@ final class ZMQSocket {
         }
         guard result > 0 else { return false }
         return items[0].revents & Int16(ZMQ_POLLIN) != 0
+    }
+
+    /// Whether a message can be taken now (`ZMQ_EVENTS`); false when interrupted by a signal.
+    private func hasMessage() throws -> Bool {
+        var events: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        guard zmq_getsockopt(try open(), ZMQ_EVENTS, &events, &size) == 0 else {
+            if zmq_errno() == EINTR { return false }
+            throw TransportError.lastZMQError("ZMQ_EVENTS")
+        }
+        return events & Int32(ZMQ_POLLIN) != 0
     }
 
     private func more() throws -> Bool {
