@@ -244,8 +244,8 @@ extension SchedulerMachine {
     /// The round's updates whose change from the global model is within the ``ChangeBound``
     /// (judged together), in order; each beyond it (or holding a value that is not finite) is
     /// refused with an error reply saying why. Changes not yet measured are measured while the
-    /// updates are averaged, when the strategy aggregates the average only: that average comes
-    /// back too when every update is kept.
+    /// updates are averaged, when the strategy aggregates the average only: the kept updates'
+    /// average comes back too (averaged again when some were refused).
     func screenChanges(of answers: [(update: ValidatedUpdate, messageID: UInt64)], round: Int,
                        into actions: inout [SchedulerAction]) throws -> (kept: [ValidatedUpdate], average: ParameterSet?) {
         var average: ParameterSet?
@@ -276,7 +276,10 @@ extension SchedulerMachine {
             try send(Envelope(id: takeID(), replyTo: answer.messageID, message: .errorReply(for: error)), to: answer.update.workerID,
                      into: &actions)
         }
-        return (kept, kept.count == answers.count ? average : nil)
+        guard average != nil, kept.count < answers.count else { return (kept, average) }
+        // The kept updates averaged anew the same way, a change read as it came: handing them to
+        // the strategy would make each change into a model first (a copy of the global model).
+        return (kept, kept.isEmpty ? nil : try FederatedAveraging.aggregate(kept, measuringChangesFrom: global).average)
     }
 
     /// The norms of `measured` updates, infinite for each change kept as it came whose model

@@ -11,18 +11,21 @@ import TesseraWire
 struct ChangeUpdateTests {
     /// The same round twice, once answered with models and once with their changes in
     /// bfloat16: the same contributors and the same model, bit for bit; the change far beyond
-    /// the others' is refused either way.
+    /// the others' is refused either way, and the model moves by the others' average only.
     @Test func changesMakeTheModelTheirModelsMake() throws {
         var models: [ParameterSet] = []
         for asChange in [false, true] {
             let federation = try InProcessFederation(InProcessFederation.configuration(workers: 4))
             let workers = try federation.join(["a", "b", "c", "d"])
             let tasks = try workers.map { $0.tasks(in: try $0.inbox())[0] }
+            let start = federation.machine.global.tensors[0].scalars[0]
             for (index, change) in [Float(0.0123), -0.0371, 0.0219, 30].enumerated() {
                 try workers[index].answer(tasks[index], change: change, asChange: asChange, samples: UInt64(10 * (index + 1)))
             }
             try federation.pump()
             #expect(federation.rounds.first?.contributors == ["a", "b", "c"])
+            // (0.0123 · 10 − 0.0371 · 20 + 0.0219 · 30) / 60, each change rounded to bfloat16 first.
+            #expect(abs(federation.machine.global.tensors[0].scalars[0] - start - 0.000610) < 1e-5)
             models.append(federation.machine.global)
         }
         #expect(models[0] == models[1])
