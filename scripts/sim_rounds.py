@@ -79,6 +79,8 @@ def main():
                         help="workers as processes, or as threads of the launch over the in-process channel")
     parser.add_argument("--update-precision", default="float32", choices=["float32", "bfloat16"],
                         help="training.update_precision: models in float32, or changes in bfloat16")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="any other topology setting, passed on to `tessera launch --set` (repeatable)")
     args = parser.parse_args()
     if args.rounds < 3:
         parser.error("--rounds must be at least 3 (the rounds between the first and the last are measured)")
@@ -111,7 +113,8 @@ training:
   seed: 1
 """)
     start = time.monotonic()
-    launch = subprocess.Popen([args.binary, "launch", topology], stdout=subprocess.PIPE, text=True)
+    overrides = [word for setting in args.set for word in ("--set", setting)]
+    launch = subprocess.Popen([args.binary, "launch", topology, *overrides], stdout=subprocess.PIPE, text=True)
     peak = [0]
     done = threading.Event()
 

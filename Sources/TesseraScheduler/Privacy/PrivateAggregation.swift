@@ -84,10 +84,9 @@ public struct PrivateAggregation: Sendable, Equatable {
         // The centred count: Σ (±½), one client moving it by ½ at most.
         var centred = 0.0
         for update in updates.sorted(by: { $0.workerID < $1.workerID }) {
-            let (change, wasClipped) = try update.parameters.subtracting(global).clipped(toNorm: clip)
+            let wasClipped = try sum.addClippedChange(of: update.parameters, from: global, toNorm: clip)
             if !wasClipped { within += 1 }
             centred += wasClipped ? -0.5 : 0.5
-            try sum.add(change, scaledBy: 1)
         }
         let noise = updateNoiseMultiplier * clip
         let average = try GaussianNoise.added(to: sum, standardDeviation: noise, using: &random).scaled(by: 1 / Float(max(expectedClients, 1)))

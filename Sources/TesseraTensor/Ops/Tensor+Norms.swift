@@ -74,22 +74,31 @@ enum SquaredSum {
 
     /// Each value (or difference) in Double before it is squared.
     private static func exact(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>?, count: Int) -> Double {
-        @inline(__always) func lanes(_ index: Int) -> SIMD8<Double> {
-            let value = SIMD8<Double>(UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self))
-            guard let y else { return value }
-            return value - SIMD8<Double>(UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self))
-        }
+        guard let y else { return squares(ExactValues(x: x), count: count) }
+        return squares(ExactDifferences(x: x, y: y), count: count)
+    }
+
+    /// `Σ (x[i] − y[i])²`, each difference rounded to Float and squared in Double: bit for bit
+    /// ``of(_:_:count:)`` of the differences made first (`x − y` in Float), without making them.
+    static func ofFloatDifferences(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Double {
+        squares(FloatDifferences(x: x, y: y), count: count)
+    }
+
+    /// `Σ v²` in Double over the `count` values of `values`: sixteen a step into two
+    /// accumulators, then the last fewer than sixteen one by one, in that fixed order.
+    @inline(__always) private static func squares<Values: DoubleValues>(_ values: Values, count: Int) -> Double {
         var (first, second) = (SIMD8<Double>(), SIMD8<Double>())
         var index = 0
         while index + 16 <= count {
-            let (a, b) = (lanes(index), lanes(index + 8))
+            values.prefetch(at: index, count: count)
+            let (a, b) = (values.eight(at: index), values.eight(at: index + 8))
             first.addProduct(a, a)
             second.addProduct(b, b)
             index += 16
         }
         var total = (first + second).sum()
         while index < count {
-            let value = Double(x[index]) - (y.map { Double($0[index]) } ?? 0)
+            let value = values.one(at: index)
             total += value * value
             index += 1
         }
@@ -238,4 +247,56 @@ protocol ValueSink {
     mutating func take(_ values: SIMD8<Float>, at index: Int)
     /// One value, at `index` (the last fewer than eight).
     mutating func take(_ value: Float, at index: Int)
+}
+
+/// Values to square in Double, eight or one at a time (``SquaredSum``'s exact sums).
+private protocol DoubleValues {
+    func eight(at index: Int) -> SIMD8<Double>
+    func one(at index: Int) -> Double
+    /// Asks ahead for what a pass from `index` reads next.
+    func prefetch(at index: Int, count: Int)
+}
+
+/// Floats, each made a Double.
+private struct ExactValues: DoubleValues {
+    let x: UnsafePointer<Float>
+
+    @inline(__always) func eight(at index: Int) -> SIMD8<Double> {
+        SIMD8<Double>(UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self))
+    }
+
+    @inline(__always) func one(at index: Int) -> Double { Double(x[index]) }
+
+    @inline(__always) func prefetch(at index: Int, count: Int) {}
+}
+
+/// Two Floats' difference taken in Double.
+private struct ExactDifferences: DoubleValues {
+    let x: UnsafePointer<Float>, y: UnsafePointer<Float>
+
+    @inline(__always) func eight(at index: Int) -> SIMD8<Double> {
+        SIMD8<Double>(UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self))
+            - SIMD8<Double>(UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self))
+    }
+
+    @inline(__always) func one(at index: Int) -> Double { Double(x[index]) - Double(y[index]) }
+
+    @inline(__always) func prefetch(at index: Int, count: Int) {}
+}
+
+/// Two Floats' difference rounded to Float, then made a Double; `x` (a client's model, read
+/// from memory) asked for ahead.
+private struct FloatDifferences: DoubleValues {
+    let x: UnsafePointer<Float>, y: UnsafePointer<Float>
+
+    @inline(__always) func eight(at index: Int) -> SIMD8<Double> {
+        SIMD8<Double>(UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
+            - UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self))
+    }
+
+    @inline(__always) func one(at index: Int) -> Double { Double(x[index] - y[index]) }
+
+    @inline(__always) func prefetch(at index: Int, count: Int) {
+        if index % StreamPrefetch.stride == 0 { StreamPrefetch.ahead(of: x, at: index, count: count) }
+    }
 }
