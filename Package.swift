@@ -55,7 +55,8 @@ let package = Package(
         ),
         .target(
             name: "TesseraNN",
-            dependencies: ["TesseraTensor"],
+            dependencies: ["TesseraTensor", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "CryptoExtras", package: "swift-crypto")],
             swiftSettings: optimizedFlags
         ),
         .systemLibrary(
