@@ -34,6 +34,19 @@ struct ClippedChangeTests {
         #expect(differing == 0, "\(differing) of \(copied.scalarCount) values differ")
     }
 
+    /// A model holding a NaN, or one so far from the base that a difference overflows Float,
+    /// has no finite norm to clip by: it is not added (nil), and the sum is left as it was.
+    @Test(arguments: [Float.nan, 3e38])
+    func aChangeWithoutAFiniteNormIsNotAdded(value: Float) throws {
+        var generator = SeededGenerator(seed: 5)
+        var base = try Self.randomSet(&generator, scale: 1)
+        base = try ParameterSet([(name: "w", tensor: base.tensors[0]), (name: "b", tensor: Tensor([-3e38, 0, 0, 0, 0]))])
+        var sum = base.scaled(by: 0)
+        let model = try ParameterSet([(name: "w", tensor: base.tensors[0]), (name: "b", tensor: Tensor([value, 0, 0, 0, 0]))])
+        #expect(try sum.addClippedChange(of: model, from: base, toNorm: 1) == nil)
+        #expect(sum == base.scaled(by: 0))
+    }
+
     /// A model whose names or shapes differ from the sum's is an error, and the sum is left as
     /// it was.
     @Test func aMismatchedModelIsRefused() throws {

@@ -252,6 +252,28 @@ struct PrivateAggregationTests {
         #expect(federation.checkpoints.first?.metadata["private_rounds"] == "1")
     }
 
+    /// An update holding NaNs in a private round cannot be clipped: it is refused when the
+    /// round closes, saying why, and left out of the sum and the round's counts; the others are
+    /// clipped and averaged over the expected count as ever.
+    @Test func aPrivateRoundRefusesAChangeThatIsNotFinite() throws {
+        var settings = InProcessFederation.configuration(workers: 4, rounds: 1)
+        (settings.clip, settings.noiseMultiplier, settings.fraction) = (0.5, 0, 1)
+        let federation = try InProcessFederation(settings)
+        let workers = try federation.join(["a", "b", "c", "d"])
+        let first = Double(try Model(spec: settings.model, seed: settings.seed).parameters.tensors[0].scalars[0])
+        for (worker, shift) in zip(workers, [Float(0.01), 0.01, 0.01, .nan]) {
+            for task in worker.tasks(in: try worker.inbox()) { try worker.answer(task, shift: shift) }
+        }
+        try federation.pump()
+        let round = try #require(federation.rounds.first)
+        #expect(round.contributors == ["a", "b", "c"] && round.received == 3 && round.privacy?.clipped == 3)
+        // Three changes clipped to 0.5, over the 4 expected.
+        let norm = 0.01 * Double(7850).squareRoot()
+        #expect(abs(round.accuracy - (first + 3 * 0.01 * 0.5 / norm / 4)) < 1e-6, "\(round.accuracy)")
+        let errors = try workers[3].inbox().compactMap { if case let .error(_, message) = $0.message { message } else { nil } }
+        #expect(errors.contains { $0.contains("its change is not finite") }, "\(errors)")
+    }
+
     /// What a private round spent is committed before its model goes anywhere: before the
     /// held-out evaluation task that carries it, and before the next round's train task (a run
     /// killed after either resumes counting it).

@@ -185,8 +185,9 @@ extension SchedulerMachine {
                     throw SchedulerError.unusableUpdate(worker: worker, reason: "it came in the clear, and round \(round.number) is secure: answer with keys (docs/PROTOCOL.md, \"Secure aggregation\")")
                 }
                 try checkClaims(of: update, from: worker, round: round.number)
-                // A round that screens its updates measures them when it closes, averaging as it goes.
-                let validated = try ValidatedUpdate(update, from: worker, global: global, measuringChange: privacy != nil)
+                // Measured when the round closes: averaging as it goes, or, in a private round,
+                // clipping (a change that is not finite is refused then).
+                let validated = try ValidatedUpdate(update, from: worker, global: global, measuringChange: false)
                 round.gather.accept(.update(validated, messageID: envelope.id), from: worker)
                 actions.append(.progress(round: round.number, accepted: round.gather.answers.count,
                                          sampled: round.gather.workers.count))
@@ -269,17 +270,35 @@ extension SchedulerMachine {
                 kept.append(answer.update)
                 continue
             }
-            let error = SchedulerError.unusableUpdate(worker: answer.update.workerID, reason: changeRefusal(change, limit: limit))
-            noteRefusal(error)
-            logger.warning("round \(round): \(error)")
-            tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(error)", round: UInt64(round), peer: answer.update.workerID)
-            try send(Envelope(id: takeID(), replyTo: answer.messageID, message: .errorReply(for: error)), to: answer.update.workerID,
-                     into: &actions)
+            try refuse(answer, because: changeRefusal(change, limit: limit), round: round, into: &actions)
         }
         guard average != nil, kept.count < answers.count else { return (kept, average) }
         // The kept updates averaged anew the same way, a change read as it came: handing them to
         // the strategy would make each change into a model first (a copy of the global model).
         return (kept, kept.isEmpty ? nil : try FederatedAveraging.aggregate(kept, measuringChangesFrom: global).average)
+    }
+
+    /// Refuses `answer`'s update when its round closes, with an error reply saying `reason`.
+    func refuse(_ answer: (update: ValidatedUpdate, messageID: UInt64), because reason: String, round: Int,
+                into actions: inout [SchedulerAction]) throws {
+        let error = SchedulerError.unusableUpdate(worker: answer.update.workerID, reason: reason)
+        noteRefusal(error)
+        logger.warning("round \(round): \(error)")
+        tracer?.span("rejected update", start: TraceEvent.now(), detail: "\(error)", round: UInt64(round), peer: answer.update.workerID)
+        try send(Envelope(id: takeID(), replyTo: answer.messageID, message: .errorReply(for: error)), to: answer.update.workerID,
+                 into: &actions)
+    }
+
+    /// The updates of a private round the mechanism summed: each whose change was not finite
+    /// (it cannot be clipped, and was left out) is refused, saying why.
+    func keptPrivately(_ answers: [(update: ValidatedUpdate, messageID: UInt64)], leftOut: [String], round: Int,
+                       into actions: inout [SchedulerAction]) throws -> [ValidatedUpdate] {
+        guard !leftOut.isEmpty else { return answers.map(\.update) }
+        let refused = Set(leftOut)
+        for answer in answers where refused.contains(answer.update.workerID) {
+            try refuse(answer, because: "its change is not finite", round: round, into: &actions)
+        }
+        return answers.map(\.update).filter { !refused.contains($0.workerID) }
     }
 
     /// The norms of `measured` updates, infinite for each change kept as it came whose model
@@ -452,11 +471,8 @@ extension SchedulerMachine {
             // A private round's clip bounds every update already; screening by the others' changes
             // would make whether one counts depend on the others' data, which the accountant
             // does not analyse.
-            let (updates, average) = privacy != nil ? (answers.map(\.0), nil)
+            var (updates, average) = privacy != nil ? (answers.map(\.0), nil)
                 : try screenChanges(of: answers, round: round.number, into: &actions)
-            round.received = updates.count
-            round.contributors = updates.map(\.workerID)
-            round.trainLoss = RoundResult.meanTrainingLoss(updates.map { ($0.metrics["loss"], $0.sampleCount) })
             // A private round always releases its noised sum, however few answered: whether it
             // did must not depend on who took part.
             round.aggregated = privacy != nil || updates.count >= settings.quorum
@@ -470,6 +486,7 @@ extension SchedulerMachine {
                     return next
                 }
                 if let privacy {
+                    updates = try keptPrivately(answers, leftOut: done?.leftOut ?? [], round: round.number, into: &actions)
                     chargePrivateRound(into: &actions)
                     round.privacy = RoundResult.PrivacySummary(epsilon: budget.epsilon(delta: settings.delta), delta: settings.delta,
                                                                clip: done?.clip ?? privacy.clip, clipped: done?.clipped, noise: done?.noise ?? 0,
@@ -478,6 +495,9 @@ extension SchedulerMachine {
                 }
                 tracer?.span("aggregate", start: start, detail: "\(updates.count) updates", round: UInt64(round.number))
             }
+            round.received = updates.count
+            round.contributors = updates.map(\.workerID)
+            round.trainLoss = RoundResult.meanTrainingLoss(updates.map { ($0.metrics["loss"], $0.sampleCount) })
             try evaluateRound(round, at: now, into: &actions)
         case let .securing(round) where round.secure.map({ $0.isComplete || now >= $0.deadline }) == true:
             try advanceSecurely(round, at: now, into: &actions)

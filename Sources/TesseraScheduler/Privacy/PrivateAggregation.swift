@@ -44,6 +44,9 @@ public struct PrivateAggregation: Sendable, Equatable {
         public var updates: Int
         /// Standard deviation of the noise added to the sum.
         public var noise: Double
+        /// Workers whose change was not finite: it cannot be clipped, so it was left out of the
+        /// sum (and of ``updates``), in worker-id order.
+        public var leftOut: [String] = []
     }
 
     /// DP-FedAvg with `clip`, and noise of `noiseMultiplier` overall: with adaptive clipping
@@ -73,8 +76,8 @@ public struct PrivateAggregation: Sendable, Equatable {
     }
 
     /// The noised average change of `updates`, each clipped against `global`, over
-    /// `expectedClients`; noise from `random` (the system's secure generator in runs).
-    /// O(updates × parameters).
+    /// `expectedClients`; noise from `random` (the system's secure generator in runs). An
+    /// update whose change is not finite is left out (``Round/leftOut``). O(updates × parameters).
     ///
     /// - Throws: ``/TesseraNN/NNError`` for updates that do not match the model.
     public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate], expectedClients: Double,
@@ -83,11 +86,16 @@ public struct PrivateAggregation: Sendable, Equatable {
         var within = 0
         // The centred count: Σ (±½), one client moving it by ½ at most.
         var centred = 0.0
+        var leftOut: [String] = []
         for update in updates.sorted(by: { $0.workerID < $1.workerID }) {
-            let wasClipped = try sum.addClippedChange(of: update.parameters, from: global, toNorm: clip)
+            guard let wasClipped = try sum.addClippedChange(of: update.parameters, from: global, toNorm: clip) else {
+                leftOut.append(update.workerID)
+                continue
+            }
             if !wasClipped { within += 1 }
             centred += wasClipped ? -0.5 : 0.5
         }
+        let counted = updates.count - leftOut.count
         let noise = updateNoiseMultiplier * clip
         let average = try GaussianNoise.added(to: sum, standardDeviation: noise, using: &random).scaled(by: 1 / Float(max(expectedClients, 1)))
         let used = clip
@@ -96,7 +104,7 @@ public struct PrivateAggregation: Sendable, Equatable {
             let share = (centred + GaussianNoise.draw(standardDeviation: countNoise, using: &random)) / max(expectedClients, 1) + 0.5
             clip *= exp(-clipLearningRate * (share - targetQuantile))
         }
-        return (average, Round(clip: used, nextClip: clip, clipped: updates.count - within, updates: updates.count, noise: noise))
+        return (average, Round(clip: used, nextClip: clip, clipped: counted - within, updates: counted, noise: noise, leftOut: leftOut))
     }
 
     /// In a secure round, the noise multiplier each worker adds to its own clipped change: any
