@@ -45,6 +45,18 @@ struct SecureNoiseTests {
         }
     }
 
+    /// The noise added to a set is the draws the same generator gives, in the set's flattened
+    /// order, each added in Float.
+    @Test func noiseIsAddedInTheFlattenedOrder() throws {
+        let set = try ParameterSet([(name: "w", tensor: Tensor((0..<12).map(Float.init), shape: [3, 4])),
+                                    (name: "b", tensor: Tensor([-1, -2, -3]))])
+        var (first, second) = (SeededGenerator(seed: 9), SeededGenerator(seed: 9))
+        let noised = try GaussianNoise.added(to: set, standardDeviation: 0.5, using: &first)
+        let draws = GaussianNoise.draws(set.scalarCount, standardDeviation: 0.5, using: &second)
+        #expect(noised.flattened() == zip(set.flattened(), draws).map { $0 + $1 })
+        #expect(set.flattened() == (0..<12).map(Float.init) + [-1, -2, -3])
+    }
+
     /// No noise leaves the values as they were; an odd count is filled to its last value.
     @Test func noNoiseAndOddCounts() throws {
         var random = SystemEntropy()
