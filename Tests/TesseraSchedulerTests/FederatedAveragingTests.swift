@@ -78,6 +78,22 @@ struct FederatedAveragingTests {
         guard case .change = kept.content else { Issue.record("the delta was not kept as it came"); return }
     }
 
+    /// Changes kept as they came (bfloat16, averaged over their base where read) beside a
+    /// model average to what their models make when added up first, bit for bit.
+    @Test func changesAverageToWhatTheirModelsMake() throws {
+        let global = try ParameterSet([(name: "w", tensor: try Tensor.normal([301], seed: 7))])
+        func change(_ seed: UInt64) throws -> TrainUpdate {
+            TrainUpdate(round: 1, modelVersion: 0, sampleCount: 10 + seed, isDelta: true, metrics: [:],
+                        weights: [NamedTensor(name: "w", tensor: (try Tensor.normal([301], seed: seed) * 0.01).roundedToBFloat16())])
+        }
+        let kept = try (1...3).map { try ValidatedUpdate(change($0), from: "c\($0)", global: global, measuringChange: false) }
+        let model = try validated("m", try Tensor.normal([301], seed: 9).scalars, samples: 5, global: global)
+        let updates = kept + [model]
+        let models = try updates.map { ValidatedUpdate(workerID: $0.workerID, parameters: try $0.parameters, sampleCount: $0.sampleCount) }
+        let average = try FederatedAveraging.aggregate(updates), expected = try FederatedAveraging.aggregate(models)
+        #expect(average.flattened().map(\.bitPattern) == expected.flattened().map(\.bitPattern))
+    }
+
     /// The round's one pass gives the average and the norms the two passes give, bit for bit,
     /// the norms in the order the updates came in: alone, in pairs, and with one left over.
     @Test(arguments: [1, 2, 4, 5])

@@ -4,11 +4,16 @@ import TesseraNN
 /// each weighted by its number of training samples. Updates are summed in worker-id order, so
 /// the result is reproducible bit for bit.
 public enum FederatedAveraging {
-    /// The sample-weighted average of `updates`, summed in worker-id order.
+    /// The sample-weighted average of `updates`, summed in worker-id order. A change kept as it
+    /// came is added over its base where it is read, not made into a model first (the same
+    /// average, bit for bit).
     ///
     /// - Throws: ``SchedulerError`` for no updates; ``/TesseraNN/NNError`` for updates whose parameters
     ///   do not match each other.
     public static func aggregate(_ updates: [ValidatedUpdate]) throws -> ParameterSet {
+        if let base = updates.lazy.compactMap({ if case let .change(_, base) = $0.content { base } else { nil } }).first {
+            return try aggregate(updates, measuringChangesFrom: base).average
+        }
         let ordered = updates.sorted { $0.workerID < $1.workerID }
         return try ParameterSet.weightedSum(ordered.map { try $0.parameters }, weights: try weights(of: ordered))
     }

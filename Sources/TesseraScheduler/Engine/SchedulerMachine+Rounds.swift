@@ -245,8 +245,8 @@ extension SchedulerMachine {
     /// The round's updates whose change from the global model is within the ``ChangeBound``
     /// (judged together), in order; each beyond it (or holding a value that is not finite) is
     /// refused with an error reply saying why. Changes not yet measured are measured while the
-    /// updates are averaged, when the strategy aggregates the average only: the kept updates'
-    /// average comes back too (averaged again when some were refused).
+    /// updates are averaged, when the strategy aggregates the average only: that average comes
+    /// back too when every update is kept.
     func screenChanges(of answers: [(update: ValidatedUpdate, messageID: UInt64)], round: Int,
                        into actions: inout [SchedulerAction]) throws -> (kept: [ValidatedUpdate], average: ParameterSet?) {
         var average: ParameterSet?
@@ -272,10 +272,7 @@ extension SchedulerMachine {
             }
             try refuse(answer, because: changeRefusal(change, limit: limit), round: round, into: &actions)
         }
-        guard average != nil, kept.count < answers.count else { return (kept, average) }
-        // The kept updates averaged anew the same way, a change read as it came: handing them to
-        // the strategy would make each change into a model first (a copy of the global model).
-        return (kept, kept.isEmpty ? nil : try FederatedAveraging.aggregate(kept, measuringChangesFrom: global).average)
+        return (kept, kept.count == answers.count ? average : nil)
     }
 
     /// Refuses `answer`'s update when its round closes, with an error reply saying `reason`.
