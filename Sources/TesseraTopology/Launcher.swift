@@ -102,10 +102,13 @@ public final class Launcher {
         scheduler.onProgress = onProgress
         scheduler.onRegistration = { onEvent($0.line) }
         // Polled by the scheduler's loop at least twice a second: workers that exited are
-        // reported and, if the topology says so, started again.
-        scheduler.shouldStop = { [unowned self] in
-            self.supervise(onEvent: onEvent)
-            return shouldStop()
+        // reported and, if the topology says so, started again. A local process's exit is
+        // certain, so its clients are lost at once; an ssh session's end is not the remote
+        // worker's, which its silence tells.
+        scheduler.shouldStop = shouldStop
+        scheduler.exitedProcesses = { [unowned self] in
+            let exited = self.supervise(onEvent: onEvent)
+            return topology.launch == .local ? exited : []
         }
         onReady(scheduler.address)
         if let hub {
@@ -175,12 +178,15 @@ public final class Launcher {
         return process
     }
 
-    /// Reports workers that exited since the last call, and restarts those the topology says to.
-    private func supervise(onEvent: (String) -> Void) {
+    /// Reports workers that exited since the last call, and restarts those the topology says to;
+    /// returns the ids of those that exited.
+    private func supervise(onEvent: (String) -> Void) -> [String] {
+        var exited: [String] = []
         for position in children.indices where !children[position].handled && !children[position].process.isRunning {
             var child = children[position]
             child.handled = true
             let id = Self.workerID(child.index)
+            exited.append(id)
             let how = child.process.terminationReason == .uncaughtSignal
                 ? "was killed by signal \(child.process.terminationStatus)" : "exited with status \(child.process.terminationStatus)"
             let failed = child.process.terminationReason == .uncaughtSignal || child.process.terminationStatus != 0
@@ -200,6 +206,7 @@ public final class Launcher {
             }
             children[position] = child
         }
+        return exited
     }
 
     /// Puts worker `id`'s secret key, the scheduler's public key and every worker's signing

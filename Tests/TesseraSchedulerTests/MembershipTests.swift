@@ -71,4 +71,27 @@ struct MembershipTests {
         let candidates = membership.candidates { _ in 1 }
         #expect((0..<candidates.count).map { candidates[$0].workerID } == ["p/0", "p/1", "p/2", "w"])
     }
+
+    @Test func aConnectionWhoseProcessExitedLosesItsClientsUntilItRegistersAgain() {
+        var membership = Membership()
+        for client in 0..<3 { membership.register("p/\(client)", peer: PeerID("p").hosting("p/\(client)"), credential: nil, samples: 0, labels: [], at: 0) }
+        membership.register("w", peer: PeerID("w"), credential: nil, samples: 0, labels: [], at: 0)
+        for (number, id) in ["p/0", "p/1", "p/2", "w"].enumerated() {
+            membership.welcomed(id, messageID: UInt64(number), clientIndex: number)
+            _ = membership.answeredWelcome(id, replyTo: UInt64(number))
+        }
+        membership.lose("p/1")
+        // Heard from a moment ago, yet gone: the active ones are lost, and said so.
+        membership.heard(on: PeerID("p"), at: 1)
+        membership.heard(from: "p/1", at: 1)
+        #expect(membership.loseConnection(of: PeerID("p")) == ["p/0", "p/1", "p/2"] && membership.active == ["w"])
+        #expect(membership.loseConnection(of: PeerID("p")).isEmpty && membership.loseConnection(of: PeerID("nobody")).isEmpty)
+        // A message the process sent before it ended brings none of them back.
+        membership.heard(on: PeerID("p"), at: 2)
+        membership.heard(from: "p/0", at: 2)
+        #expect(membership.active == ["w"])
+        // A process started again registers over the same identity: its clients are back.
+        membership.register("p/0", peer: PeerID("p").hosting("p/0"), credential: nil, samples: 0, labels: [], at: 3)
+        #expect(membership.active == ["p/0", "p/1", "p/2", "w"])
+    }
 }

@@ -182,13 +182,15 @@ struct LaunchTests {
 
     /// kill -9 of a worker mid-run: with `workers.restart: never` the run goes on with the rest
     /// and finishes; with `on-failure` the worker is started again, rejoins and is used again.
+    /// The launcher sees the process exit and the scheduler gives up its task at once: no round
+    /// waits out the (here a minute's) heartbeat timeout.
     @Test("a killed worker does not end the run", arguments: [("never", "sync"), ("on-failure", "sync"), ("never", "fedbuff")])
     func aKilledWorkerDoesNotEndTheRun(restart: String, mode: String) throws {
         let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-kill-\(UUID())")
         defer { try? FileManager.default.removeItem(at: runs) }
         // 0.3 s of latency each way makes each round take a second or so.
         let launch = try ProcessHarness(["launch", "smoke", "--rounds", "8", "--set", "runs=\(runs.path)", "--restart", restart,
-                                         "--heartbeat-timeout", "3", "--simulate", "0-2: latency=0.3", "--mode", mode,
+                                         "--heartbeat-timeout", "60", "--simulate", "0-2: latency=0.3", "--mode", mode,
                                          "--buffer-size", "2", "--max-concurrent-trainers", "3"])
         defer { _ = launch.stop() }
         _ = try launch.waitForLine(containing: mode == "sync" ? "round 1:" : "step 1:", timeout: 120)
@@ -201,6 +203,8 @@ struct LaunchTests {
         #expect(launch.stop(timeout: 20) == 0)
         let rounds = try String(contentsOf: runs.appendingPathComponent("smoke/latest/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(rounds.count == 8)
+        let seconds = try rounds.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["seconds"] as? Double ?? 0 }
+        #expect(seconds.allSatisfy { $0 < 30 }, "a round waited for the killed worker: \(seconds)")
         let last = try #require(try JSONSerialization.jsonObject(with: Data((rounds.last ?? "").utf8)) as? [String: Any])
         let contributors = last["contributors"] as? [String] ?? []
         #expect(contributors.contains("worker-001") == (restart == "on-failure"), "\(contributors)")

@@ -411,6 +411,25 @@ extension SchedulerMachine {
         try closeIfDue(at: now, into: &actions)
     }
 
+    /// Fails the tasks of `workers`, whose process is gone, in whatever is in progress: those
+    /// sent, and those not sent yet (sending them would only wait out the process's silence).
+    func failTasks(ofGone workers: [String], because reason: String, at now: Double, into actions: inout [SchedulerAction]) throws {
+        switch phase {
+        case var .training(round):
+            phase = .ended
+            for worker in workers where round.gather.isWaiting(worker) { round.gather.fail(worker, reason) }
+            phase = .training(round)
+        case .evaluating(let round, var gather):
+            phase = .ended
+            for worker in workers where gather.isWaiting(worker) { gather.fail(worker, reason) }
+            phase = .evaluating(round, gather)
+        default:
+            break
+        }
+        for worker in workers where !hasEnded { try failTask(of: worker, because: reason, at: now, into: &actions) }
+        if !hasEnded { try closeIfDue(at: now, into: &actions) }
+    }
+
     /// ``failTask(of:because:at:into:)`` for a secure round's steps and an asynchronous run.
     private func failOtherTask(of worker: String, because reason: String, at now: Double, into actions: inout [SchedulerAction]) throws {
         switch phase {

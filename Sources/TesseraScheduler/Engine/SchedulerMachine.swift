@@ -356,6 +356,25 @@ public final class SchedulerMachine {
         return actions
     }
 
+    /// Acts on knowing that the process behind connection `peer` has exited (its launcher saw
+    /// it end, which is no guess): its workers are lost now rather than after the heartbeat
+    /// timeout, and their tasks go to other workers or are given up, as a silent worker's are.
+    /// A process that starts again and registers over the same identity brings them back.
+    ///
+    /// - Throws: errors of aggregation, evaluation or encoding (a round may close).
+    public func connectionEnded(_ peer: PeerID) throws -> [SchedulerAction] {
+        var actions: [SchedulerAction] = []
+        guard !hasEnded else { return actions }
+        let lost = membership.loseConnection(of: peer)
+        guard !lost.isEmpty else { return actions }
+        let now = clock.now
+        let workers = lost.count == 1 ? "its worker is" : "its \(lost.count) workers are"
+        logger.warning("the process behind connection \(peer) exited \(activity): \(workers) lost; the run goes on without them")
+        tracer?.span("process exited", start: TraceEvent.now(), detail: "\(activity): \(workers) lost", peer: peer.description)
+        try failTasks(ofGone: lost, because: "its process exited", at: now, into: &actions)
+        return actions
+    }
+
     /// Sends a heartbeat over every workers' connection that was sent nothing for
     /// ``heartbeatInterval`` (one for all the clients a process hosts), so that a worker can tell
     /// a scheduler that is gone (killed, its host down) from one that has nothing to ask.

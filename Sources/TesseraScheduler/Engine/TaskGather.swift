@@ -45,6 +45,11 @@ struct TaskGather<Value> {
         sentAt[worker] != nil && answers[worker] == nil && failures[worker] == nil
     }
 
+    /// Whether `worker` is still to be sent the task.
+    func isWaiting(_ worker: String) -> Bool {
+        sentAt[worker] == nil && failures[worker] == nil && waiting.contains(worker)
+    }
+
     /// Workers sent the task that owe an answer.
     var pending: [String] { workers.filter(isPending) }
 

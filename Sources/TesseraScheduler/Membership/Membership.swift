@@ -52,6 +52,9 @@ public struct Membership: Sendable {
         var lastSeen: Double
         /// Whether it went silent and its workers were lost for it.
         var silent = false
+        /// Whether the process behind it is known to have exited: only a registration over it
+        /// brings its workers back, not a message the process sent before it ended.
+        var ended = false
         /// The name its key was admitted under (nil on plain channels): every worker over it
         /// registered with it, as its key is the connection's.
         var credential: String?
@@ -224,6 +227,7 @@ public struct Membership: Sendable {
             linkIndex[peer.bytes] = link
         }
         links[Int(link)].credential = credential
+        links[Int(link)].ended = false
         let known = slots[id].map(Int.init)
         let slot = known ?? slotIDs.count
         if let known {
@@ -276,7 +280,7 @@ public struct Membership: Sendable {
     /// Notes a message on connection `index`.
     private mutating func heard(link index: Int, at now: Double) {
         links[index].lastSeen = now
-        guard links[index].silent else { return }
+        guard links[index].silent, !links[index].ended else { return }
         links[index].silent = false
         for slot in links[index].slots where statuses[Int(slot)] == .lost { setStatus(Int(slot), .active) }
     }
@@ -290,11 +294,12 @@ public struct Membership: Sendable {
     }
 
     /// Notes a message from `id`: it is alive, and a lost worker becomes active again (one
-    /// still being welcomed stays so until it answers).
+    /// still being welcomed stays so until it answers; one whose process exited, until it
+    /// registers again).
     mutating func heard(from id: String, at now: Double) {
         guard let slot = slots[id].map(Int.init) else { return }
         heard(link: Int(linkOf[slot]), at: now)
-        if statuses[slot] == .lost { setStatus(slot, .active) }
+        if statuses[slot] == .lost && !links[Int(linkOf[slot])].ended { setStatus(slot, .active) }
     }
 
     /// Makes a welcomed worker active if `replyTo` answers its welcome; returns whether it did.
@@ -326,6 +331,22 @@ public struct Membership: Sendable {
                 setStatus(Int(slot), .lost)
                 lost.append(slotIDs[Int(slot)])
             }
+        }
+        return lost.sorted()
+    }
+
+    /// Marks the active workers over `peer`'s connection lost because the process behind it
+    /// exited (its launcher saw it end), without waiting for its silence; returns them, sorted.
+    /// Until a registration comes over the connection again, nothing heard on it brings them
+    /// back. O(its workers).
+    mutating func loseConnection(of peer: PeerID) -> [String] {
+        guard let index = linkIndex[peer.bytes].map(Int.init) else { return [] }
+        links[index].silent = true
+        links[index].ended = true
+        var lost: [String] = []
+        for slot in links[index].slots.map(Int.init) where statuses[slot] == .active {
+            setStatus(slot, .lost)
+            lost.append(slotIDs[slot])
         }
         return lost.sorted()
     }

@@ -36,6 +36,11 @@ public final class FederatedScheduler {
     public var onRegistration: (RegistrationProgress) -> Void = { _ in }
     /// Checked while waiting; returning true ends the run with an error (Ctrl-C).
     public var shouldStop: () -> Bool = { false }
+    /// Polled as often as ``shouldStop``: the identities of worker processes that exited since
+    /// the last call, whose workers are then lost at once instead of after the heartbeat
+    /// timeout. A launcher knows when the processes it started end; a scheduler alone knows a
+    /// process only by its silence, so by default none is reported.
+    public var exitedProcesses: () -> [String] = { [] }
     /// The run's data, split, when the caller made it already (a launcher checks it before
     /// starting workers); else ``run()`` makes it.
     public var plan: DataPlan?
@@ -159,6 +164,9 @@ public final class FederatedScheduler {
             let now = clock.now
             if now - lastTick >= Self.tickInterval || deadline.map({ now >= $0 }) == true {
                 if shouldStop() { throw SchedulerError.interrupted(phase: machine.activity) }
+                for process in exitedProcesses() {
+                    try perform(machine.connectionEnded(PeerID(process)), records: records, work: work, aside: aside)
+                }
                 try perform(machine.tick(), records: records, work: work, aside: aside)
                 lastTick = now
                 if machine.hasEnded { break }

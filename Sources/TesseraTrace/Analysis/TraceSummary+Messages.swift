@@ -33,7 +33,7 @@ extension TraceSummary {
                            maxStaleness: applied.max(), staleDrops: about.filter { $0.name == "stale update" }.count,
                            bytesSent: sent.reduce(0) { $0 + $1.bytes }, bytesReceived: received.reduce(0) { $0 + $1.bytes },
                            errors: (sent + received).filter { $0.type == "error" }.count + about.filter { $0.name.hasPrefix("rejected") }.count,
-                           lost: about.filter { $0.name == "silent worker" }.count,
+                           lost: about.filter { ["silent worker", "process exited"].contains($0.name) }.count,
                            trainingSeconds: spans.filter { $0.name == "train" }.map(\.seconds).reduce(0, +),
                            simulatedSeconds: spans.filter { $0.name.hasPrefix("simulated") }.map(\.seconds).reduce(0, +),
                            clock: trace.offsets[name])

@@ -91,7 +91,7 @@ public struct TraceSummary: Sendable {
         public var bytesReceived: Int
         /// Error replies sent or received, and updates the scheduler refused.
         public var errors: Int
-        /// Times the scheduler found it silent and left it out.
+        /// Times the scheduler found it silent, or was told it exited, and left it out.
         public var lost: Int
         /// Seconds spent training.
         public var trainingSeconds: Double

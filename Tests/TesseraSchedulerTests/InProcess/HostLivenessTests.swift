@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TesseraScheduler
+import TesseraTensor
 import TesseraTransport
 import TesseraWire
 
@@ -12,10 +13,12 @@ import TesseraWire
 struct HostLivenessTests {
     /// A process connected as `id` on the federation's hub, speaking as its clients or itself.
     final class PlayedHost {
+        let id: String
         let channel: any MessageChannel
         private var nextID: UInt64 = 1000
 
         init(_ federation: InProcessFederation, id: String) throws {
+            self.id = id
             channel = try Transport.inProcess(federation.hub).connect(InProcessFederation.address, identity: id)
         }
 
@@ -77,6 +80,55 @@ struct HostLivenessTests {
         try host.send(.heartbeat, as: nil)
         try federation.pump()
         #expect(clients.allSatisfy { federation.machine.membership[$0]?.status == .active })
+    }
+
+    /// A launcher that sees a worker process exit says so: its clients' tasks are given up at
+    /// once, those sent and those not yet sent, and the round goes on with the other processes
+    /// without waiting out the heartbeat timeout (the clock never moves here).
+    @Test func aProcessKnownToHaveExitedLosesItsClientsAtOnce() throws {
+        var settings = InProcessFederation.configuration(workers: 6)
+        settings.maxConcurrentTrainers = 1
+        let federation = try InProcessFederation(settings)
+        let hosts = try ["a", "b", "c"].map { try PlayedHost(federation, id: $0) }
+        for host in hosts {
+            for client in ["\(host.id)/0", "\(host.id)/1"] {
+                try host.send(.register(workerID: client, sampleCount: 0, labelHistogram: []), as: client)
+            }
+        }
+        var tasks: [String: Envelope] = [:]
+        for _ in 0..<10 where tasks.isEmpty {
+            try federation.pump()
+            for host in hosts {
+                for (client, envelope) in try host.inbox() {
+                    if case .welcome = envelope.message {
+                        try host.send(.done(objectCount: 0, byteCount: 0), as: client, replyTo: envelope.id)
+                    } else if case .trainTask = envelope.message {
+                        tasks[host.id] = envelope
+                    }
+                }
+            }
+        }
+        // One trainer at a time: one process has the task, the other two wait for it.
+        let first = try #require(tasks.keys.first, "no process was sent the round's task")
+        #expect(tasks.count == 1)
+        let waiting = hosts.map(\.id).filter { $0 != first }
+        // One still waiting exits, then the one training: the task goes to the third alone.
+        try federation.processExited(waiting[0])
+        try federation.processExited(first)
+        let told = try hosts[["a", "b", "c"].firstIndex(of: waiting[0]) ?? 0].inbox().map(\.envelope.message)
+        #expect(!told.contains { if case .trainTask = $0 { true } else { false } }, "\(told)")
+        let last = hosts[["a", "b", "c"].firstIndex(of: waiting[1]) ?? 0]
+        let task = try #require(try last.inbox().first { if case .trainTask = $0.envelope.message { true } else { false } })
+        guard case let .trainTask(train) = task.envelope.message else { return }
+        for client in task.envelope.recipients {
+            let weights = train.weights.map { NamedTensor(name: $0.name, tensor: $0.tensor + 1) }
+            try last.send(.update(TrainUpdate(round: train.round, modelVersion: train.modelVersion, sampleCount: 10, isDelta: false,
+                                              metrics: [:], weights: weights)), as: client, replyTo: task.envelope.id)
+        }
+        try federation.pump()
+        #expect(federation.rounds.count == 1 && federation.failure == nil)
+        #expect(federation.rounds.first?.contributors == ["\(last.id)/0", "\(last.id)/1"], "\(federation.rounds)")
+        #expect(["\(first)/0", "\(waiting[0])/1"].allSatisfy { federation.machine.membership[$0]?.status == .lost })
     }
 
     @Test func aProcessWhoseClientsAreUnknownIsToldSoAndAskingAsItselfIsRefused() throws {

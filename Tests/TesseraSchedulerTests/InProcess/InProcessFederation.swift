@@ -112,6 +112,13 @@ final class InProcessFederation {
         try answerEvaluations()
     }
 
+    /// Tells the machine that the process connected as `identity` exited (its launcher saw it
+    /// end), and pumps.
+    func processExited(_ identity: String) throws {
+        try perform(machine.connectionEnded(PeerID(identity)))
+        try pump()
+    }
+
     private func answerEvaluations() throws {
         while !holdsEvaluations && !evaluations.isEmpty {
             try perform(machine.evaluated(.success(Self.evaluation(of: evaluations.removeFirst()))))
