@@ -113,12 +113,15 @@ struct RunTraceTests {
         // So its round 2 update never reached the scheduler (the scheduler's last line).
         let scheduler = directory.appendingPathComponent("scheduler.trace.jsonl")
         let received = try String(contentsOf: scheduler, encoding: .utf8).split(separator: "\n")
-        try (received.dropLast().joined(separator: "\n") + "\n").write(to: scheduler, atomically: true, encoding: .utf8)
+        // The scheduler's record of being told that bob's process exited.
+        let exited = #"{"t":2000000,"s":2000000,"n":"process exited","p":"bob","x":"during round 2: its worker is lost"}"#
+        try ((received.dropLast() + [Substring(exited)]).joined(separator: "\n") + "\n").write(to: scheduler, atomically: true, encoding: .utf8)
         let trace = try RunTrace(directory: directory)
         let lost = trace.messages.filter { $0.received == nil }
         #expect(lost.map { "\($0.sender)→\($0.receiver) \($0.type)" } == ["scheduler→bob train task"])
         let summary = TraceSummary(trace)
         #expect(summary.messageTypes.first { $0.type == "train task" }?.undelivered == 1)
         #expect(summary.rounds.map(\.lost) == [0, 1] && summary.rounds.map(\.answered) == [2, 1])
+        #expect(summary.processes.map { "\($0.name) \($0.lost)" } == ["alice 0", "bob 1"], "\(summary.processes.map(\.name))")
     }
 }

@@ -369,7 +369,7 @@ public final class SchedulerMachine {
         guard !lost.isEmpty else { return actions }
         let now = clock.now
         let workers = lost.count == 1 ? "its worker is" : "its \(lost.count) workers are"
-        logger.warning("the process behind connection \(peer) exited \(activity): \(workers) lost; the run goes on without them")
+        logger.warning("the process behind connection \(peer) exited \(activity): \(workers) lost; the run goes on without \(lost.count == 1 ? "it" : "them")")
         tracer?.span("process exited", start: TraceEvent.now(), detail: "\(activity): \(workers) lost", peer: peer.description)
         try failTasks(ofGone: lost, because: "its process exited", at: now, into: &actions)
         return actions
