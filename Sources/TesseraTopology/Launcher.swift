@@ -38,6 +38,9 @@ public final class Launcher {
             throw TopologyError(file: resumed.url.path, line: nil, key: nil,
                                 message: "is still running (launched by process \(status.pid)); stop it first, or launch a new run")
         }
+        // A device file is read before anything is made, a run directory included: a bad one
+        // fails the launch with one line. A Slurm job's scheduler reads it on its own node.
+        if topology.launch != .slurm { _ = try topology.run.makeVirtualDevices() }
         runDirectory = try resumed?.url ?? RunDirectory.create(for: topology).url
     }
 

@@ -35,7 +35,7 @@ struct DeviceTraceTests {
         settings.clock = .virtual
         settings.devices = path
         #expect(performing: { try settings.makeVirtualDevices() }, throws: { error in
-            "\(error)".contains("simulation.devices") && "\(error)".contains(expected)
+            "\(error)".hasPrefix("simulation.devices: '\(path)'") && "\(error)".contains(expected) && !"\(error)".contains(", not '")
         })
     }
 

@@ -131,6 +131,21 @@ struct LaunchTests {
         #expect(launch.waitForExit(timeout: 20) == 1)
     }
 
+    /// A malformed device file is read before anything starts: one line names the file, the
+    /// line and what is wrong, and no run directory is left behind.
+    @Test func aBadDeviceFileFailsBeforeARunDirectoryIsMade() throws {
+        let runs = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-devices-\(UUID())")
+        let devices = runs.appendingPathExtension("csv")
+        defer { try? FileManager.default.removeItem(at: runs); try? FileManager.default.removeItem(at: devices) }
+        try "speed,latency\n1,0.1\n".write(to: devices, atomically: true, encoding: .utf8)
+        let launch = try ProcessHarness(["launch", "smoke", "--set", "runs=\(runs.path)", "--set", "simulation.clock=virtual",
+                                         "--set", "simulation.devices=\(devices.path)"], includingErrors: true)
+        let line = try launch.waitForLine(containing: "simulation.devices", timeout: 30)
+        #expect(line.contains("'\(devices.path)', line 1: has no 'flops' column") && !line.contains(", not '"), "\(line)")
+        #expect(launch.waitForExit(timeout: 20) == 1)
+        #expect(!FileManager.default.fileExists(atPath: runs.appendingPathComponent("smoke").path))
+    }
+
     /// `workers.launch: in-process`: the same topology run with its workers as threads of the
     /// launch, over the in-process channel, ends with the same model bit for bit as with worker
     /// processes over TCP, and traces the same processes; settings it cannot honour are refused

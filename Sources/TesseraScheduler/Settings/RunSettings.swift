@@ -336,12 +336,14 @@ public struct RunSettings: Sendable, Equatable {
             throw SettingError(key: "simulation.devices", value: devices,
                                message: "names no file (a CSV of devices, docs/TOPOLOGY.md; scripts/device_trace.py writes one)")
         }
+        // What is wrong is in the file, not in its name: the file is named first, not as a
+        // value refused.
         do {
             return VirtualDevices(seed: seed, trace: try DeviceTrace(contentsOf: devices))
         } catch let error as DeviceTrace.FormatError {
-            throw SettingError(key: "simulation.devices", value: devices, message: (error.line.map { "line \($0): " } ?? "") + error.reason)
+            throw SettingError(key: "simulation.devices", message: "'\(devices)'" + (error.line.map { ", line \($0)" } ?? "") + ": " + error.reason)
         } catch {
-            throw SettingError(key: "simulation.devices", value: devices, message: "cannot be read (\(error.localizedDescription))")
+            throw SettingError(key: "simulation.devices", message: "'\(devices)' cannot be read (\(error.localizedDescription))")
         }
     }
 
