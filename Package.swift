@@ -66,7 +66,7 @@ let package = Package(
         ),
         .target(
             name: "TesseraData",
-            dependencies: ["TesseraTensor", "CZlib"],
+            dependencies: ["TesseraTensor", "CZlib", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: optimizedFlags
         ),
         .target(

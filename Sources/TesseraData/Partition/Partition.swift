@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import TesseraTensor
 
 /// How a dataset is split among federated clients. Every strategy is seeded; all but
@@ -6,7 +7,8 @@ import TesseraTensor
 public enum Partition: Sendable, Hashable {
     /// Shuffled, then cut into equal parts (sizes differ by at most one).
     case iid
-    /// For each class, client shares drawn from Dirichlet(alpha): small alpha, skewed labels.
+    /// For each class, client shares drawn from Dirichlet(alpha): small alpha, skewed labels. A
+    /// client that draws no sample at all (many clients, few samples each) is given one.
     case dirichlet(alpha: Double)
     /// The FedAvg paper's pathological non-IID split: sort by label, cut into
     /// `clients × shardsPerClient` equal shards, deal `shardsPerClient` random shards to each
@@ -44,7 +46,7 @@ public enum Partition: Sendable, Hashable {
             return (0..<clients).map { Array(order[(order.count * $0 / clients)..<(order.count * ($0 + 1) / clients)]) }
         case let .dirichlet(alpha):
             guard alpha > 0, alpha.isFinite else { throw DataError(.impossibleSplit, "Dirichlet alpha must be positive, got \(alpha)") }
-            return try Self.dirichlet(labels: labels, clients: clients, alpha: alpha, generator: &generator)
+            return Self.dirichlet(labels: labels, clients: clients, alpha: alpha, generator: &generator)
         case let .labelShards(perClient):
             let shards = clients * perClient
             guard perClient >= 1, shards <= labels.count else {
@@ -70,33 +72,51 @@ public enum Partition: Sendable, Hashable {
         }
     }
 
-    /// Dirichlet split, redrawn (up to 100 times) until every client has a sample.
-    private static func dirichlet(labels: [Int32], clients: Int, alpha: Double, generator: inout SeededGenerator) throws -> [[Int]] {
+    /// Dirichlet split: for each class, the clients' shares drawn from Dirichlet(alpha). With
+    /// many clients (thousands over MNIST) some draw no sample of any class; those are then
+    /// given one each (``giveEachEmptyClientOne(_:)``), so that every client trains and the
+    /// others keep what they drew.
+    private static func dirichlet(labels: [Int32], clients: Int, alpha: Double, generator: inout SeededGenerator) -> [[Int]] {
         var byClass: [Int: [Int]] = [:]
         for (index, label) in labels.enumerated() { byClass[Int(label), default: []].append(index) }
-        for _ in 0..<100 {
-            var parts = [[Int]](repeating: [], count: clients)
-            for label in byClass.keys.sorted() {
-                var members = byClass[label]!
-                members.shuffle(using: &generator)
-                // Drawn as logarithms: with a small alpha, Gamma(alpha) samples underflow to 0
-                // (Dirichlet(0.001) once made every weight 0 and the cut NaN).
-                let logarithms = (0..<clients).map { _ in logGamma(alpha, using: &generator) }
-                let largest = logarithms.max() ?? 0
-                // (An alpha so small that 1/alpha overflows makes every logarithm -infinity: equal.)
-                let weights = logarithms.map { largest.isFinite ? Foundation.exp($0 - largest) : 1 }
-                let total = weights.reduce(0, +)
-                var cumulative = 0.0, start = 0
-                for client in 0..<clients {
-                    cumulative += weights[client] / total
-                    let end = client == clients - 1 ? members.count : min(members.count, Int((cumulative * Double(members.count)).rounded()))
-                    parts[client].append(contentsOf: members[start..<max(start, end)])
-                    start = max(start, end)
-                }
+        var parts = [[Int]](repeating: [], count: clients)
+        for label in byClass.keys.sorted() {
+            var members = byClass[label]!
+            members.shuffle(using: &generator)
+            // Drawn as logarithms: with a small alpha, Gamma(alpha) samples underflow to 0
+            // (Dirichlet(0.001) once made every weight 0 and the cut NaN).
+            let logarithms = (0..<clients).map { _ in logGamma(alpha, using: &generator) }
+            let largest = logarithms.max() ?? 0
+            // (An alpha so small that 1/alpha overflows makes every logarithm -infinity: equal.)
+            let weights = logarithms.map { largest.isFinite ? Foundation.exp($0 - largest) : 1 }
+            let total = weights.reduce(0, +)
+            var cumulative = 0.0, start = 0
+            for client in 0..<clients {
+                cumulative += weights[client] / total
+                let end = client == clients - 1 ? members.count : min(members.count, Int((cumulative * Double(members.count)).rounded()))
+                parts[client].append(contentsOf: members[start..<max(start, end)])
+                start = max(start, end)
             }
-            if parts.allSatisfy({ !$0.isEmpty }) { return parts }
         }
-        throw DataError(.impossibleSplit, "Dirichlet(\(alpha)) left a client empty in 100 draws; raise alpha or use fewer clients")
+        giveEachEmptyClientOne(&parts)
+        return parts
+    }
+
+    /// Gives each client without a sample, in client order, the last sample of the client that
+    /// then holds the most (the first of equals). Needs at least as many samples as clients.
+    /// O(clients · log clients).
+    private static func giveEachEmptyClientOne(_ parts: inout [[Int]]) {
+        /// A client that can give, ordered by how much it holds, then by a lower index.
+        struct Holder: Comparable {
+            let count: Int, client: Int
+            static func < (a: Holder, b: Holder) -> Bool { (a.count, b.client) < (b.count, a.client) }
+        }
+        var holders = Heap(parts.indices.filter { parts[$0].count > 1 }.map { Holder(count: parts[$0].count, client: $0) })
+        for empty in parts.indices where parts[empty].isEmpty {
+            guard let holder = holders.popMax(), let sample = parts[holder.client].popLast() else { return }
+            parts[empty] = [sample]
+            if holder.count - 1 > 1 { holders.insert(Holder(count: holder.count - 1, client: holder.client)) }
+        }
     }
 
     /// The logarithm of a Gamma(shape, 1) sample (Marsaglia–Tsang; shape < 1 through the boost
