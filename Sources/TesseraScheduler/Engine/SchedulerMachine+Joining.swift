@@ -46,6 +46,9 @@ extension SchedulerMachine {
         }
         guard let index = membership[id]?.clientIndex else {
             let known = membership[id] != nil
+            // A process started again while its clients wait their turn: they are welcomed over
+            // its new connection, not passed over as its old one's.
+            if known { membership.register(id, peer: peer, credential: credential, samples: samples, labels: labels, at: now) }
             try reply(.error(code: WireError.Kind.requestFailed.rawValue, message: known
                              ? "worker \(id) is registered already and will be welcomed in turn"
                              : "run \(runID) already has its \(settings.workers) workers; \(id) is not one of them"),
@@ -87,15 +90,20 @@ extension SchedulerMachine {
     func giveUpJoining(_ progress: JoinProgress, at now: Double, into actions: inout [SchedulerAction]) throws {
         let deadline = progress.deadline
         let givenUp = progress.loading.keys.filter { now >= deadline || (membership.lastSeen($0) ?? now) < now - settings.heartbeatTimeout }.sorted()
-        guard !givenUp.isEmpty else { return }
-        var progress = progress
-        for id in givenUp { progress.settled(id) }
-        phase = .joining(progress)
         for id in givenUp {
             logger.warning("worker \(id) did not answer its welcome \(now >= deadline ? "in time" : "and is silent for \(settings.heartbeatTimeout) s"); joining without it")
             tracer?.span("join given up", start: TraceEvent.now(), detail: now >= deadline ? "joining deadline" : "silent", peer: id)
-            membership.lose(id)
         }
+        try giveUpJoining(givenUp, progress, at: now, into: &actions)
+    }
+
+    /// Gives up `workers`, welcomed and still loading, and goes on joining without them.
+    func giveUpJoining(_ workers: [String], _ progress: JoinProgress, at now: Double, into actions: inout [SchedulerAction]) throws {
+        guard !workers.isEmpty else { return }
+        var progress = progress
+        for id in workers { progress.settled(id) }
+        phase = .joining(progress)
+        for id in workers { membership.lose(id) }
         try advanceJoining(at: now, into: &actions)
     }
 
@@ -118,6 +126,11 @@ extension SchedulerMachine {
         do {
             while progress.next < order.count && progress.loading.count < JoinProgress.window {
                 let worker = order[progress.next]
+                // One whose process exited is not welcomed: it would only be waited for.
+                if membership.connectionHasEnded(of: worker) {
+                    progress.next += 1
+                    continue
+                }
                 let connection = membership[worker]?.peer.bytes ?? Data(worker.utf8)
                 guard progress.busy[connection] != nil || progress.busy.count < settings.trainerCap else { break }
                 try welcome(worker, clientIndex: progress.next, into: &actions)

@@ -366,11 +366,16 @@ public final class SchedulerMachine {
         var actions: [SchedulerAction] = []
         guard !hasEnded else { return actions }
         let lost = membership.loseConnection(of: peer)
-        guard !lost.isEmpty else { return actions }
+        // While joining, those still loading their share are given up, and those not welcomed
+        // yet will not be (``advanceJoining(at:into:)``).
+        let loading = if case let .joining(progress) = phase { progress.loading.filter { $0.value == peer.bytes }.keys.sorted() } else { [String]() }
+        let count = lost.count + loading.count
+        guard count > 0 else { return actions }
         let now = clock.now
-        let workers = lost.count == 1 ? "its worker is" : "its \(lost.count) workers are"
-        logger.warning("the process behind connection \(peer) exited \(activity): \(workers) lost; the run goes on without \(lost.count == 1 ? "it" : "them")")
+        let workers = count == 1 ? "its worker is" : "its \(count) workers are"
+        logger.warning("the process behind connection \(peer) exited \(activity): \(workers) lost; the run goes on without \(count == 1 ? "it" : "them")")
         tracer?.span("process exited", start: TraceEvent.now(), detail: "\(activity): \(workers) lost", peer: peer.description)
+        if case let .joining(progress) = phase { try giveUpJoining(loading, progress, at: now, into: &actions) }
         try failTasks(ofGone: lost, because: "its process exited", at: now, into: &actions)
         return actions
     }

@@ -151,6 +151,12 @@ public struct Membership: Sendable {
     /// Ids of active workers, sorted: O(n log n), for uses that need them all.
     public var active: [String] { statuses.indices.filter { statuses[$0] == .active }.map { slotIDs[$0] }.sorted() }
 
+    /// Whether the process behind `id`'s connection is known to have exited, and nothing has
+    /// registered over the connection since.
+    func connectionHasEnded(of id: String) -> Bool {
+        slots[id].map { links[Int(linkOf[Int($0)])].ended } ?? false
+    }
+
     /// Whether `id` is active.
     public func isActive(_ id: String) -> Bool {
         slots[id].map { statuses[Int($0)] == .active } ?? false

@@ -131,6 +131,73 @@ struct HostLivenessTests {
         #expect(["\(first)/0", "\(waiting[0])/1"].allSatisfy { federation.machine.membership[$0]?.status == .lost })
     }
 
+    /// Two processes of two clients register; one process loads at a time. What each received.
+    static func joiningTwoHosts() throws -> (InProcessFederation, a: PlayedHost, b: PlayedHost) {
+        var settings = InProcessFederation.configuration(workers: 4)
+        settings.maxConcurrentTrainers = 1
+        let federation = try InProcessFederation(settings)
+        let a = try PlayedHost(federation, id: "a"), b = try PlayedHost(federation, id: "b")
+        for host in [a, b] {
+            for client in ["\(host.id)/0", "\(host.id)/1"] {
+                try host.send(.register(workerID: client, sampleCount: 0, labelHistogram: []), as: client)
+            }
+        }
+        try federation.pump()
+        return (federation, a, b)
+    }
+
+    /// The welcomes in `host`'s inbox, answered.
+    @discardableResult
+    static func answerWelcomes(of host: PlayedHost) throws -> [String] {
+        var answered: [String] = []
+        for (client, envelope) in try host.inbox() {
+            guard case .welcome = envelope.message, let client else { continue }
+            try host.send(.done(objectCount: 0, byteCount: 0), as: client, replyTo: envelope.id)
+            answered.append(client)
+        }
+        return answered
+    }
+
+    /// A process that exits while its clients load their data is not waited for: the next
+    /// process is welcomed at once and the run starts with its clients (the clock never moves).
+    @Test func aProcessThatExitsWhileJoiningIsNotWaitedFor() throws {
+        let (federation, a, b) = try Self.joiningTwoHosts()
+        // a is welcomed first and is loading; b waits its turn.
+        let loading = try a.inbox().compactMap { if case .welcome = $0.envelope.message { $0.client } else { nil } }
+        let waiting = try b.inbox().filter { if case .welcome = $0.envelope.message { true } else { false } }
+        #expect(loading == ["a/0", "a/1"] && waiting.isEmpty)
+        try federation.processExited("a")
+        #expect(try Self.answerWelcomes(of: b) == ["b/0", "b/1"])
+        try federation.pump()
+        let tasks = try b.inbox().filter { if case .trainTask = $0.envelope.message { true } else { false } }
+        #expect(tasks.count == 1 && tasks.first?.envelope.recipients == ["b/0", "b/1"], "\(tasks.map(\.envelope.recipients))")
+        #expect(federation.machine.membership.active == ["b/0", "b/1"] && federation.failure == nil)
+    }
+
+    /// A process that exits before its clients' turn, and is started again: its clients are
+    /// welcomed over the new connection when their turn comes, not passed over.
+    @Test func aProcessStartedAgainWhileJoiningHasItsClientsWelcomed() throws {
+        let (federation, a, b) = try Self.joiningTwoHosts()
+        _ = try a.inbox()
+        b.channel.close()
+        try federation.processExited("b")
+        let restarted = try PlayedHost(federation, id: "b")
+        for client in ["b/0", "b/1"] { try restarted.send(.register(workerID: client, sampleCount: 0, labelHistogram: []), as: client) }
+        try federation.pump()
+        _ = try restarted.inbox()
+        // a's clients answer: b's turn, over its new connection.
+        for client in ["a/0", "a/1"] {
+            let welcome = try #require(federation.machine.membership[client].flatMap { member -> UInt64? in
+                if case let .welcomed(id) = member.status { id } else { nil }
+            })
+            try a.send(.done(objectCount: 0, byteCount: 0), as: client, replyTo: welcome)
+        }
+        try federation.pump()
+        #expect(try Self.answerWelcomes(of: restarted) == ["b/0", "b/1"])
+        try federation.pump()
+        #expect(federation.machine.membership.active == ["a/0", "a/1", "b/0", "b/1"] && federation.failure == nil)
+    }
+
     @Test func aProcessWhoseClientsAreUnknownIsToldSoAndAskingAsItselfIsRefused() throws {
         let federation = try InProcessFederation(InProcessFederation.configuration(workers: 3))
         let host = try PlayedHost(federation, id: "h")
