@@ -72,7 +72,7 @@ struct MembershipTests {
         #expect((0..<candidates.count).map { candidates[$0].workerID } == ["p/0", "p/1", "p/2", "w"])
     }
 
-    @Test func aConnectionWhoseProcessExitedLosesItsClientsUntilItRegistersAgain() {
+    @Test func aConnectionWhoseProcessExitedLosesItsClientsUntilTheyRegisterAgain() {
         var membership = Membership()
         for client in 0..<3 { membership.register("p/\(client)", peer: PeerID("p").hosting("p/\(client)"), credential: nil, samples: 0, labels: [], at: 0) }
         membership.register("w", peer: PeerID("w"), credential: nil, samples: 0, labels: [], at: 0)
@@ -90,8 +90,13 @@ struct MembershipTests {
         membership.heard(on: PeerID("p"), at: 2)
         membership.heard(from: "p/0", at: 2)
         #expect(membership.active == ["w"])
-        // A process started again registers over the same identity: its clients are back.
+        // A process started again registers over the same identity: each client is back when it
+        // registers again (and is welcomed), not all with the first; its heartbeat brings none.
         membership.register("p/0", peer: PeerID("p").hosting("p/0"), credential: nil, samples: 0, labels: [], at: 3)
-        #expect(membership.active == ["p/0", "p/1", "p/2", "w"])
+        membership.heard(on: PeerID("p"), at: 4)
+        #expect(membership.active == ["w"] && membership["p/1"]?.status == .lost && membership.lastSeen("p/1") == 4)
+        membership.welcomed("p/0", messageID: 20, clientIndex: 0)
+        _ = membership.answeredWelcome("p/0", replyTo: 20)
+        #expect(membership.active == ["p/0", "w"])
     }
 }

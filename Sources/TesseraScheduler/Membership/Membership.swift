@@ -233,6 +233,7 @@ public struct Membership: Sendable {
             linkIndex[peer.bytes] = link
         }
         links[Int(link)].credential = credential
+        let restarted = links[Int(link)].ended
         links[Int(link)].ended = false
         let known = slots[id].map(Int.init)
         let slot = known ?? slotIDs.count
@@ -258,7 +259,14 @@ public struct Membership: Sendable {
             activeIndex.add()
             links[Int(link)].slots.append(Int32(slot))
         }
-        heard(on: peer, at: now)
+        if restarted {
+            // A new process over the connection of one that exited: each of its clients comes
+            // back when it registers again, not all of them with the first.
+            links[Int(link)].lastSeen = now
+            links[Int(link)].silent = false
+        } else {
+            heard(on: peer, at: now)
+        }
         return known != nil
     }
 
