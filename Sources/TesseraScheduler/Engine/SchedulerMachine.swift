@@ -359,7 +359,7 @@ public final class SchedulerMachine {
     /// Acts on knowing that the process behind connection `peer` has exited (its launcher saw
     /// it end, which is no guess): its workers are lost now rather than after the heartbeat
     /// timeout, and their tasks go to other workers or are given up, as a silent worker's are.
-    /// A process that starts again and registers over the same identity brings them back.
+    /// A process that starts again over the same identity brings each back as it registers.
     ///
     /// - Throws: errors of aggregation, evaluation or encoding (a round may close).
     public func connectionEnded(_ peer: PeerID) throws -> [SchedulerAction] {
