@@ -47,7 +47,9 @@ struct MembershipTests {
         #expect(membership["a"]?.reportedSamples == 2 && membership.isWelcomed("a", messageID: 12) && membership.activeCount == 0)
     }
 
-    @Test func aSilentConnectionLosesItsClientsTogetherAndHearingItBringsThemBack() {
+    /// Process `p` hosting clients p/0, p/1 and p/2, and worker `w` on its own connection, all
+    /// active.
+    static func processAndWorker() -> Membership {
         var membership = Membership()
         for client in 0..<3 { membership.register("p/\(client)", peer: PeerID("p").hosting("p/\(client)"), credential: nil, samples: 0, labels: [], at: 0) }
         membership.register("w", peer: PeerID("w"), credential: nil, samples: 0, labels: [], at: 0)
@@ -55,6 +57,11 @@ struct MembershipTests {
             membership.welcomed(id, messageID: UInt64(number), clientIndex: number)
             _ = membership.answeredWelcome(id, replyTo: UInt64(number))
         }
+        return membership
+    }
+
+    @Test func aSilentConnectionLosesItsClientsTogetherAndHearingItBringsThemBack() {
+        var membership = Self.processAndWorker()
         membership.heard(on: PeerID("w"), at: 8)
         let lost = membership.loseSilent(at: 10, timeout: 5)
         #expect(lost == ["p/0", "p/1", "p/2"] && membership.active == ["w"])
@@ -73,13 +80,7 @@ struct MembershipTests {
     }
 
     @Test func aConnectionWhoseProcessExitedLosesItsClientsUntilTheyRegisterAgain() {
-        var membership = Membership()
-        for client in 0..<3 { membership.register("p/\(client)", peer: PeerID("p").hosting("p/\(client)"), credential: nil, samples: 0, labels: [], at: 0) }
-        membership.register("w", peer: PeerID("w"), credential: nil, samples: 0, labels: [], at: 0)
-        for (number, id) in ["p/0", "p/1", "p/2", "w"].enumerated() {
-            membership.welcomed(id, messageID: UInt64(number), clientIndex: number)
-            _ = membership.answeredWelcome(id, replyTo: UInt64(number))
-        }
+        var membership = Self.processAndWorker()
         membership.lose("p/1")
         // Heard from a moment ago, yet gone: the active ones are lost, and said so.
         membership.heard(on: PeerID("p"), at: 1)

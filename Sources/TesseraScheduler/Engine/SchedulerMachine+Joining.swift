@@ -47,8 +47,11 @@ extension SchedulerMachine {
         guard let index = membership[id]?.clientIndex else {
             let known = membership[id] != nil
             // A process started again while its clients wait their turn: they are welcomed over
-            // its new connection, not passed over as its old one's.
-            if known { membership.register(id, peer: peer, credential: credential, samples: samples, labels: labels, at: now) }
+            // its new connection, not passed over as its old one's. (Anyone else registering
+            // twice changes nothing.)
+            if known && membership.connectionHasEnded(of: id) {
+                membership.register(id, peer: peer, credential: credential, samples: samples, labels: labels, at: now)
+            }
             try reply(.error(code: WireError.Kind.requestFailed.rawValue, message: known
                              ? "worker \(id) is registered already and will be welcomed in turn"
                              : "run \(runID) already has its \(settings.workers) workers; \(id) is not one of them"),
