@@ -54,8 +54,8 @@ struct MetricsLog {
              String($0.minimumAccuracy), String($0.maximumAccuracy)].map { kept("federated", $0) }
         } ?? Array(repeating: "", count: 6)
         try appendLine(([String(result.round), kept("sampled", String(result.sampled)), kept("received", String(result.received)),
-                         kept("late", String(result.late)), String(result.aggregated), String(result.accuracy), String(result.loss),
-                         String(result.seconds), String(result.evaluationSeconds)] + federated
+                         kept("late", String(result.late)), String(result.aggregated), result.accuracy.map { String($0) } ?? "",
+                         result.loss.map { String($0) } ?? "", String(result.seconds), result.evaluationSeconds.map { String($0) } ?? ""] + federated
                         + [kept("trainLoss", result.trainLoss.map { String($0) } ?? ""), kept("contributors", result.contributors.joined(separator: ";"))])
                         .joined(separator: ","), to: csvURL)
     }

@@ -12,14 +12,17 @@ public struct RoundResult: Sendable, Equatable, Encodable {
     public var late: Int
     /// Whether a quorum arrived and the global model changed.
     public var aggregated: Bool
-    /// Test-set accuracy of the global model after the round.
-    public var accuracy: Double
-    /// Test-set loss of the global model after the round.
-    public var loss: Double
-    /// Seconds from sending the tasks to the end of evaluation.
+    /// Test-set accuracy of the global model after the round; nil in a round not evaluated
+    /// (`training.evaluate_every`).
+    public var accuracy: Double?
+    /// Test-set loss of the global model after the round; nil in a round not evaluated.
+    public var loss: Double?
+    /// Seconds from sending the tasks to the end of evaluation (of the round's close, in a
+    /// round not evaluated).
     public var seconds: Double
-    /// Seconds spent in evaluation (on the test set, and federated when the run holds data out).
-    public var evaluationSeconds: Double
+    /// Seconds spent in evaluation (on the test set, and federated when the run holds data
+    /// out); nil in a round not evaluated.
+    public var evaluationSeconds: Double?
     /// On virtual time: the round's virtual seconds (its slowest client's, or the deadline).
     public var virtualSeconds: Double? = nil
     /// On virtual time: virtual seconds since the first round began, at the round's end.
@@ -155,7 +158,8 @@ public struct RoundResult: Sendable, Equatable, Encodable {
 
     /// The fields as `metrics.jsonl` has them. A number that is not finite (a model whose test
     /// loss overflowed) is written as null and named in `nonFinite`: JSON has no NaN, and a
-    /// round's record must never stop the run.
+    /// round's record must never stop the run. A round not evaluated has no accuracy, loss or
+    /// evaluation seconds.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         let kept = { (name: String) in !withheld.contains(name) }
@@ -165,7 +169,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
         if kept("late") { try container.encode(late, forKey: .late) }
         try container.encode(aggregated, forKey: .aggregated)
         var nonFinite: [String] = []
-        for (value, key) in [(accuracy, CodingKeys.accuracy), (loss, .loss), (seconds, .seconds), (evaluationSeconds, .evaluationSeconds)] {
+        for case let (value?, key) in [(accuracy, CodingKeys.accuracy), (loss, .loss), (seconds, .seconds), (evaluationSeconds, .evaluationSeconds)] {
             if value.isFinite {
                 try container.encode(value, forKey: key)
             } else {
@@ -187,5 +191,12 @@ public struct RoundResult: Sendable, Equatable, Encodable {
         if !nonFinite.isEmpty { try container.encode(nonFinite, forKey: .nonFinite) }
         if !outsideEpsilon.isEmpty { try container.encode(outsideEpsilon, forKey: .outsideEpsilon) }
         if !withheld.isEmpty { try container.encode(withheld, forKey: .withheld) }
+    }
+}
+
+extension BidirectionalCollection where Element == RoundResult {
+    /// The accuracy of the last round evaluated (a run's final accuracy); nil when none was.
+    public var lastAccuracy: Double? {
+        last { $0.accuracy != nil }?.accuracy
     }
 }

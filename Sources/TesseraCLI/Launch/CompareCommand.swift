@@ -55,7 +55,7 @@ struct CompareCommand: ParsableCommand {
             let launcher = try Launcher(topology: topology)
             let results = try launcher.run(onRound: { result in
                 let since = Date().timeIntervalSince(started)
-                evaluations.append((since, result.accuracy))
+                if let accuracy = result.accuracy { evaluations.append((since, accuracy)) }
                 print("  \(topology.name) \(result.line(sinceStart: since))")
             }, onReady: { _ in }, onProgress: { _, _, _ in }, onEvent: { print("  \(topology.name): \($0)") },
                shouldStop: { StopSignal.isRaised })

@@ -120,9 +120,9 @@ struct LaunchCommand: ParsableCommand {
         }
         let total = Date().timeIntervalSince(started)
         if json {
-            printJSONLine(["topology": topology.name, "final_accuracy": results.last?.accuracy ?? .nan, "wall_seconds": total])
+            printJSONLine(["topology": topology.name, "final_accuracy": results.lastAccuracy ?? .nan, "wall_seconds": total])
         }
-        log.say(String(format: "done: final accuracy %.2f%%, total wall time %.1f s", (results.last?.accuracy ?? .nan) * 100, total),
+        log.say(String(format: "done: final accuracy %.2f%%, total wall time %.1f s", (results.lastAccuracy ?? .nan) * 100, total),
                 quietly: json)
         writeReport()
     }

@@ -21,7 +21,7 @@ struct RunsCommand: ParsableCommand {
                 guard let status = run.status else { continue }
                 let metrics = ((try? String(contentsOf: run.url.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? "")
                     .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-                let accuracy = (metrics.last?["accuracy"] as? Double).map { String(format: "%.2f%%", $0 * 100) } ?? "-"
+                let accuracy = (metrics.last { $0["accuracy"] is Double }?["accuracy"] as? Double).map { String(format: "%.2f%%", $0 * 100) } ?? "-"
                 let started = ISO8601DateFormatter().string(from: status.started)
                 rows.append((status.started, "\(name)/\(stamp)".padding(toLength: 44, withPad: " ", startingAt: 0)
                              + "  \(started)  \(String(metrics.count).leftPadded(6))  \(accuracy.leftPadded(8))  \(status.state)"

@@ -69,7 +69,7 @@ struct SchedulerCommand: ParsableCommand {
         }
         let results = try record.recording { try scheduler.run() }
         if !json, let last = results.last {
-            print(String(format: "final accuracy %.2f%% after %d %@, %.1f s in all; run in %@", last.accuracy * 100,
+            print(String(format: "final accuracy %.2f%% after %d %@, %.1f s in all; run in %@", (results.lastAccuracy ?? .nan) * 100,
                          last.round, (run.mode == .sync ? "rounds" : "server steps") as NSString, Date().timeIntervalSince(started), directory.path))
         }
     }

@@ -153,7 +153,7 @@ extension SchedulerMachine {
         run.period.steps += 1
         tracer?.span("aggregate", start: start, round: UInt64(run.version),
                      virtual: devices == nil ? nil : VirtualSpan(start: virtualTime, end: virtualTime))
-        if run.version >= settings.rounds || timeIsUp(run) {
+        if run.version >= settings.rounds || timeIsUp {
             finishTraining(&run, at: now, into: &actions)
         } else if run.version % settings.evaluateEvery == 0 {
             report(&run, at: now, into: &actions)
@@ -169,11 +169,6 @@ extension SchedulerMachine {
         if run.failedBeforeFirst >= 2 * max(1, membership.count) {
             fail(.noUpdates(round: 1, sampled: run.failedBeforeFirst, deadline: settings.deadline, refusals: refusals), into: &actions)
         }
-    }
-
-    /// Whether the wall-time limit passed.
-    private func timeIsUp(_ run: AsyncRun) -> Bool {
-        settings.maxSeconds > 0 && wallClock.now - run.start >= settings.maxSeconds
     }
 
     /// Closes the period since the last report: asks the driver to evaluate the current model,
@@ -223,7 +218,7 @@ extension SchedulerMachine {
     /// silent workers are lost, and the wall-time limit ends the run.
     func tickAsynchronously(_ run: inout AsyncRun, at now: Double, into actions: inout [SchedulerAction]) throws {
         guard !run.finishing else { return }
-        if timeIsUp(run) { return finishTraining(&run, at: now, into: &actions) }
+        if timeIsUp { return finishTraining(&run, at: now, into: &actions) }
         let cutoff = now - settings.heartbeatTimeout
         for (worker, task) in run.training.sorted(by: { $0.key < $1.key }) {
             if max(task.sentAt, membership.lastSeen(worker) ?? task.sentAt) < cutoff {

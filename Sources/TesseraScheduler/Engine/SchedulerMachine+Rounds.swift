@@ -261,8 +261,13 @@ extension SchedulerMachine {
     }
 
     /// Asks the driver to evaluate the model `round` made on the test set; the round waits for
-    /// ``evaluated(_:)``.
+    /// ``evaluated(_:)``. Only every `training.evaluate_every`-th round is evaluated, and the
+    /// last (the run's last round, or the one after which its time is up); the others are
+    /// reported as they close, without an evaluation.
     func evaluateRound(_ round: Round, at now: Double, into actions: inout [SchedulerAction]) throws {
+        guard round.number % settings.evaluateEvery == 0 || round.number >= settings.rounds || timeIsUp else {
+            return try finish(round, federated: nil, into: &actions)
+        }
         var round = round
         round.evaluationStart = wallClock.now
         actions.append(.evaluate(global, round: round.number))
@@ -293,9 +298,9 @@ extension SchedulerMachine {
         }
         var result = RoundResult(
             round: round.number, sampled: sampled, received: round.received, late: sampled - round.received,
-            aggregated: round.aggregated, accuracy: round.central.accuracy, loss: round.central.loss,
-            seconds: wallClock.now - round.wallStart, evaluationSeconds: wallClock.now - round.evaluationStart, federated: federated,
-            custom: round.central.metrics.isEmpty ? nil : round.central.metrics,
+            aggregated: round.aggregated, accuracy: round.central?.accuracy, loss: round.central?.loss,
+            seconds: wallClock.now - round.wallStart, evaluationSeconds: round.evaluationStart.map { wallClock.now - $0 }, federated: federated,
+            custom: round.central.flatMap { $0.metrics.isEmpty ? nil : $0.metrics },
             trainLoss: round.trainLoss, contributors: round.contributors, privacy: round.privacy, secure: round.secureSummary,
             outsideEpsilon: privacy != nil && !settings.privateMetrics ? RoundResult.fieldsOutsideEpsilon : [],
             withheld: privacy != nil && settings.privateMetrics ? RoundResult.fieldsOutsideEpsilon : [])
@@ -305,7 +310,8 @@ extension SchedulerMachine {
         if round.number == 1 && round.received == 0 && sampled > 0 {
             return fail(.noUpdates(round: 1, sampled: sampled, deadline: settings.deadline, refusals: refusals), into: &actions)
         }
-        if settings.maxSeconds > 0, let trainingStart, wallClock.now - trainingStart >= settings.maxSeconds {
+        // A round not evaluated was not the last: its time was not up when it closed.
+        if round.central != nil && timeIsUp {
             logger.notice("stopping after round \(round.number): \(settings.maxSeconds) s (training.max_seconds) have passed")
             return try end(into: &actions)
         }

@@ -129,9 +129,11 @@ public final class SchedulerMachine {
         var contributors: [String] = []
         var trainLoss: Double?
         var aggregated = false
-        var central = Evaluation(loss: 0, accuracy: 0, count: 0)
-        /// When its evaluation started, on the wall clock.
-        var evaluationStart = 0.0
+        /// The test set's evaluation of its model; nil until it comes, and in a round not
+        /// evaluated (`training.evaluate_every`).
+        var central: Evaluation?
+        /// When its evaluation started, on the wall clock; nil in a round not evaluated.
+        var evaluationStart: Double?
         var privacy: RoundResult.PrivacySummary?
         var secureSummary: RoundResult.SecureSummary?
     }
@@ -179,6 +181,12 @@ public final class SchedulerMachine {
         devices = try settings.makeVirtualDevices()
         self.virtualTime = virtualTime
         phase = .registering(deadline: clock.now + settings.registrationTimeout)
+    }
+
+    /// Whether `training.max_seconds` have passed since the first round (or step) began.
+    var timeIsUp: Bool {
+        guard settings.maxSeconds > 0, let trainingStart else { return false }
+        return wallClock.now - trainingStart >= settings.maxSeconds
     }
 
     /// Whether the run finished or failed.

@@ -203,7 +203,7 @@ extension RunSettings {
             .number("training.staleness_b", \.stalenessB, accepts: "a number ≥ 0", summary: "the hinge's threshold in steps") { $0 >= 0 },
             .integer("training.buffer_size", \.bufferSize, minimum: 1, summary: "fedbuff: updates per server step (K)"),
             .integer("training.evaluate_every", \.evaluateEvery, minimum: 1,
-                     summary: "asynchronous modes: server steps between evaluations and checkpoints (the last step is always evaluated)"),
+                     summary: "rounds between evaluations of the global model (the others are recorded without accuracy); asynchronous modes: server steps between evaluations and checkpoints; the last is always evaluated"),
         ]
     }
 

@@ -148,7 +148,9 @@ public struct RunSettings: Sendable, Equatable {
     public var stalenessB = 4.0
     /// FedBuff: updates per server step (K).
     public var bufferSize = 5
-    /// Asynchronous modes: server steps between evaluations (and checkpoints).
+    /// Rounds between evaluations of the global model on the test set (and held-out data); in
+    /// asynchronous modes, server steps between evaluations, records and checkpoints. The last
+    /// round or step is always evaluated.
     public var evaluateEvery = 1
     /// DP-FedAvg: the L2 norm updates' changes are clipped to; 0: off.
     public var clip = 0.0
