@@ -10,9 +10,10 @@ I/O thread), its background thread `tessera-bg` (the test-set evaluation and the
 records) and the kernel pool (which splits the evaluation's products and large additions); the
 worker processes' CPU seconds (training, and their share of messages; with `--launch
 in-process`, the launch's worker threads instead). The scheduler's share of a round is its
-message loop's CPU over the round's wall time. Also the registration time and the peak PSS of
-the process tree. Used for the
-simulation figures in BENCHMARKS.md:
+message loop's CPU over the round's wall time, and how much of it the close's aggregation took
+(`aggregationSeconds` in the metrics: wall seconds, on the loop's thread). Also the
+registration time and the peak PSS of the process tree. Used for the simulation figures in
+BENCHMARKS.md:
 
     python3 scripts/sim_rounds.py --clients 10000 --sampled 100 --rounds 20
 """
@@ -153,11 +154,14 @@ training:
         scheduler, workers = scheduler - hosted, hosted
     loop = thread_seconds("Dispatch", "ZeroMQ I/O")
     evaluation = sum(row["evaluationSeconds"] for row in rows) / len(rows)
+    # The close's sum of the updates (and the model's step), which the loop's CPU includes.
+    aggregation = sum(row.get("aggregationSeconds", 0) for row in rows) / len(rows)
     print(f"clients {args.clients} on {-(-args.clients // per_process)} processes ({args.launch}), {args.sampled} sampled, {args.model}, E = {args.epochs}: "
           f"registered in {registered} s; per round after the first (to the one before the last): wall {wall:.3f} s, scheduler CPU {scheduler:.3f} s "
           f"(message loop {loop:.3f} s, evaluation and records {thread_seconds('background'):.3f} s, kernel pool {thread_seconds('kernel pool'):.3f} s; "
           f"the evaluation took {evaluation:.3f} s of wall time), workers CPU {workers:.3f} s; "
-          f"scheduler's message loop {100 * loop / wall:.1f}% of the round; "
+          f"scheduler's message loop {100 * loop / wall:.1f}% of the round (of which the close's aggregation "
+          f"{1000 * aggregation:.1f} ms a round, {100 * aggregation / wall:.1f}%; the rest {100 * (loop - aggregation) / wall:.1f}%); "
           f"peak PSS {peak[0] / 1e6:.2f} GB; whole run {time.monotonic() - start:.1f} s")
     print("launch CPU per round by thread: " + ", ".join(
         f"{name} {(threads1.get(name, 0) - threads0.get(name, 0)) / rounds:.3f} s" for name in sorted(threads1)))

@@ -8,7 +8,7 @@ struct MetricsLog {
 
     static let csvHeader = "round,sampled,received,late,aggregated,accuracy,loss,seconds,evaluation_seconds,"
         + "federated_workers,federated_samples,federated_accuracy,federated_loss,"
-        + "federated_min_accuracy,federated_max_accuracy,train_loss,contributors"
+        + "federated_min_accuracy,federated_max_accuracy,train_loss,contributors,aggregation_seconds"
 
     /// Opens the logs, starting them anew, or for a resumed run keeping the rows of the rounds
     /// up to `committed` (its checkpoint's round). A round's row is written before its
@@ -56,7 +56,8 @@ struct MetricsLog {
         try appendLine(([String(result.round), kept("sampled", String(result.sampled)), kept("received", String(result.received)),
                          kept("late", String(result.late)), String(result.aggregated), result.accuracy.map { String($0) } ?? "",
                          result.loss.map { String($0) } ?? "", String(result.seconds), result.evaluationSeconds.map { String($0) } ?? ""] + federated
-                        + [kept("trainLoss", result.trainLoss.map { String($0) } ?? ""), kept("contributors", result.contributors.joined(separator: ";"))])
+                        + [kept("trainLoss", result.trainLoss.map { String($0) } ?? ""), kept("contributors", result.contributors.joined(separator: ";")),
+                           result.aggregationSeconds.map { String($0) } ?? ""])
                         .joined(separator: ","), to: csvURL)
     }
 

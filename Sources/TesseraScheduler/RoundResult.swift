@@ -23,6 +23,10 @@ public struct RoundResult: Sendable, Equatable, Encodable {
     /// Seconds spent in evaluation (on the test set, and federated when the run holds data
     /// out); nil in a round not evaluated.
     public var evaluationSeconds: Double?
+    /// Synchronous rounds: seconds the close took to screen and sum the updates (or unmask a
+    /// secure sum) and step the model, on the scheduler's message loop; nil in asynchronous
+    /// modes and in a secure round whose sum was never unmasked.
+    public var aggregationSeconds: Double? = nil
     /// On virtual time: the round's virtual seconds (its slowest client's, or the deadline).
     public var virtualSeconds: Double? = nil
     /// On virtual time: virtual seconds since the first round began, at the round's end.
@@ -152,7 +156,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case round, sampled, received, late, aggregated, accuracy, loss, seconds, evaluationSeconds, virtualSeconds, virtualTime, federated, trainLoss,
+        case round, sampled, received, late, aggregated, accuracy, loss, seconds, evaluationSeconds, aggregationSeconds, virtualSeconds, virtualTime, federated, trainLoss,
              contributors, staleness, privacy, secure, custom, nonFinite, outsideEpsilon, withheld
     }
 
@@ -177,6 +181,7 @@ public struct RoundResult: Sendable, Equatable, Encodable {
                 nonFinite.append(key.rawValue)
             }
         }
+        try container.encodeIfPresent(aggregationSeconds, forKey: .aggregationSeconds)
         try container.encodeIfPresent(virtualSeconds, forKey: .virtualSeconds)
         try container.encodeIfPresent(virtualTime, forKey: .virtualTime)
         if kept("federated") { try container.encodeIfPresent(federated, forKey: .federated) }

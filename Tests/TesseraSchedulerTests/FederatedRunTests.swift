@@ -50,6 +50,8 @@ struct FederatedRunTests {
         let accuracy = try #require(metrics.last?["accuracy"] as? Double)
         #expect(accuracy >= 0.9, "final accuracy \(accuracy)")
         #expect(metrics.allSatisfy { $0["received"] as? Int == 3 })
+        // Each round says how long its close took to sum the three updates.
+        #expect(metrics.allSatisfy { ($0["aggregationSeconds"] as? Double).map { $0 >= 0 && $0 < 5 } == true }, "\(metrics)")
         #expect(FileManager.default.fileExists(atPath: run.directory.appendingPathComponent("checkpoint.safetensors").path))
         // The workers leave when the scheduler says bye.
         for worker in run.workers { #expect(worker.stop(timeout: 10) == 0) }
@@ -115,7 +117,7 @@ struct FederatedRunTests {
         #expect(line.contains("after 6 server steps"), "\(line)")
         let metrics = try rounds(in: run.directory)
         #expect(metrics.map { $0["round"] as? Int } == [1, 2, 3, 4, 5, 6])
-        #expect(metrics.allSatisfy { ($0["staleness"] as? [String: Any])?["steps"] as? Int == 1 })
+        #expect(metrics.allSatisfy { ($0["staleness"] as? [String: Any])?["steps"] as? Int == 1 && $0["aggregationSeconds"] == nil })
         let accuracy = try #require(metrics.last?["accuracy"] as? Double)
         #expect(accuracy > 0.8, "\(mode): \(accuracy)")
         // Six steps need 6 (fedasync) or 12 (fedbuff) updates; the two fast workers give them

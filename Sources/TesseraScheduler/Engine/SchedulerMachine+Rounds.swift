@@ -220,6 +220,7 @@ extension SchedulerMachine {
             // The aggregation's span starts here: screening reads and sums every update (the
             // average it makes is the one the strategy takes when none is refused).
             let start = TraceEvent.now()
+            let started = wallClock.now
             // A private round's clip bounds every update already; screening by the others' changes
             // would make whether one counts depend on the others' data, which the accountant
             // does not analyse.
@@ -247,6 +248,7 @@ extension SchedulerMachine {
                 }
                 tracer?.span("aggregate", start: start, detail: "\(updates.count) updates", round: UInt64(round.number))
             }
+            round.aggregationSeconds = wallClock.now - started
             round.received = updates.count
             round.contributors = updates.map(\.workerID)
             round.trainLoss = RoundResult.meanTrainingLoss(updates.map { ($0.metrics["loss"], $0.sampleCount) })
@@ -299,7 +301,8 @@ extension SchedulerMachine {
         var result = RoundResult(
             round: round.number, sampled: sampled, received: round.received, late: sampled - round.received,
             aggregated: round.aggregated, accuracy: round.central?.accuracy, loss: round.central?.loss,
-            seconds: wallClock.now - round.wallStart, evaluationSeconds: round.evaluationStart.map { wallClock.now - $0 }, federated: federated,
+            seconds: wallClock.now - round.wallStart, evaluationSeconds: round.evaluationStart.map { wallClock.now - $0 },
+            aggregationSeconds: round.aggregationSeconds, federated: federated,
             custom: round.central.flatMap { $0.metrics.isEmpty ? nil : $0.metrics },
             trainLoss: round.trainLoss, contributors: round.contributors, privacy: round.privacy, secure: round.secureSummary,
             outsideEpsilon: privacy != nil && !settings.privateMetrics ? RoundResult.fieldsOutsideEpsilon : [],

@@ -148,9 +148,10 @@ extension SchedulerMachine {
                 secure.begin(.unmasking, asked: signers.map { ($0, message.envelope.id) }, at: now, deadline: stepDeadline(of: round, at: now))
                 for id in signers { send(message, to: id, into: &actions) }
             case .unmasking:
-                let start = TraceEvent.now()
+                let (start, started) = (TraceEvent.now(), wallClock.now)
                 let sum = try secure.server.sum()
                 tracer?.span("secagg unmask", start: start, detail: "\(secure.counts[.maskedInputs] ?? 0) inputs", round: UInt64(round.number))
+                round.aggregationSeconds = wallClock.now - started
                 round.secure = secure
                 return try closeSecurely(round, sum: sum, into: &actions)
             }
@@ -176,9 +177,10 @@ extension SchedulerMachine {
                 let change = try averageChange(of: sum, inputs: survivors, weights: secure.weights)
                 round.aggregated = privacy != nil || survivors.count >= settings.quorum
                 if round.aggregated {
-                    let start = TraceEvent.now()
+                    let (start, started) = (TraceEvent.now(), wallClock.now)
                     round.aggregated = try stepGlobal(round: round.number) { try $0.step(global: global, averageChange: change) }
                     tracer?.span("aggregate", start: start, detail: "secure sum of \(survivors.count)", round: UInt64(round.number))
+                    round.aggregationSeconds = (round.aggregationSeconds ?? 0) + wallClock.now - started
                 }
             } catch {
                 failure = "\(error)"

@@ -136,6 +136,9 @@ public final class SchedulerMachine {
         var evaluationStart: Double?
         var privacy: RoundResult.PrivacySummary?
         var secureSummary: RoundResult.SecureSummary?
+        /// Wall seconds the close took to screen and sum the updates (or unmask the secure sum)
+        /// and step the model.
+        var aggregationSeconds: Double?
     }
 
     /// A machine for run `runID` with `settings`, starting at round `firstRound` from `global` (a
