@@ -153,7 +153,7 @@ training:
         hosted = thread_seconds("hosts", "training")
         scheduler, workers = scheduler - hosted, hosted
     loop = thread_seconds("Dispatch", "ZeroMQ I/O")
-    evaluation = sum(row["evaluationSeconds"] for row in rows) / len(rows)
+    evaluation = sum(row.get("evaluationSeconds", 0) for row in rows) / len(rows)
     # The close's sum of the updates (and the model's step), which the loop's CPU includes.
     aggregation = sum(row.get("aggregationSeconds", 0) for row in rows) / len(rows)
     print(f"clients {args.clients} on {-(-args.clients // per_process)} processes ({args.launch}), {args.sampled} sampled, {args.model}, E = {args.epochs}: "

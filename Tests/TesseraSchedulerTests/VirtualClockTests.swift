@@ -85,7 +85,7 @@ struct VirtualClockTests {
             #expect(scheduler.waitForExit(timeout: 30) == 0)
             let metrics = try String(contentsOf: directory.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
                 .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-                .map { $0.filter { !["seconds", "evaluationSeconds"].contains($0.key) } }
+                .map { $0.filter { !["seconds", "evaluationSeconds", "aggregationSeconds"].contains($0.key) } }
             return (metrics, try Data(contentsOf: directory.appendingPathComponent("checkpoint.safetensors")))
         }
         let (first, second) = (try run(), try run())
