@@ -34,8 +34,10 @@ extension SchedulerMachine {
                              to: peer, replyTo: messageID, into: &actions)
         }
         if case .registering = phase {
+            let known = membership.count
             membership.register(id, peer: peer, credential: credential, samples: samples, labels: labels, at: now)
-            reportRegistration(id, at: now, into: &actions)
+            // A worker registering again (it heard nothing for a while) is not counted twice.
+            if membership.count > known { reportRegistration(id, at: now, into: &actions) }
             try reply(.done(objectCount: 0, byteCount: 0), to: peer, replyTo: messageID, into: &actions)
             if membership.count >= settings.workers {
                 let order = Array(membership.ids.prefix(settings.workers))

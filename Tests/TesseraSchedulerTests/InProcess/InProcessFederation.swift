@@ -19,6 +19,8 @@ final class InProcessFederation {
     let machine: SchedulerMachine
     private(set) var rounds: [RoundResult] = []
     private(set) var checkpoints: [Checkpoint] = []
+    /// The registration (and joining) progress the machine reported.
+    private(set) var registrations: [RegistrationProgress] = []
     /// Each privacy record the machine committed, with how many messages had gone out before it.
     private(set) var privacyRecords: [(metadata: [String: String], sentBefore: Int)] = []
     /// Messages sent so far.
@@ -145,7 +147,8 @@ final class InProcessFederation {
             case let .send(message, peer):
                 try channel.send(message, to: peer)
                 sent += 1
-            case .progress, .registered: break
+            case .progress: break
+            case let .registered(progress): registrations.append(progress)
             case let .evaluate(parameters, _): evaluations.append(parameters)
             case let .commitPrivacy(metadata): privacyRecords.append((metadata, sentBefore: sent))
             case let .roundCompleted(result, checkpoint):

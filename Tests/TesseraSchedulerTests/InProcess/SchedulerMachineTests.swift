@@ -40,6 +40,23 @@ struct SchedulerMachineTests {
         #expect(federation.machine.membership["b"]?.clientIndex == 1)
     }
 
+    /// A run of more than a hundred workers says every tenth of them registered, once: a worker
+    /// that registers again while the scheduler was busy (it heard nothing for a while) does
+    /// not say the same tenth again (a 10-million-client run printed "8000000 of 10000000
+    /// workers registered" three times).
+    @Test func aWorkerRegisteringAgainDoesNotRepeatTheProgressLine() throws {
+        let federation = try InProcessFederation(InProcessFederation.configuration(workers: 200))
+        let workers = try (0..<21).map { try federation.worker(String(format: "w%03d", $0)) }
+        for worker in workers.prefix(20) { try worker.register() }
+        try federation.pump()
+        #expect(federation.registrations.map(\.count) == [20])
+        try workers[19].register()
+        try federation.pump()
+        try workers[20].register()
+        try federation.pump()
+        #expect(federation.registrations.map(\.count) == [20], "\(federation.registrations.map(\.line))")
+    }
+
     /// The scheduler heartbeats every worker it sent nothing for 2 s, so a worker can tell that
     /// it is gone from it having nothing to ask.
     @Test func theSchedulerHeartbeatsItsQuietWorkers() throws {
