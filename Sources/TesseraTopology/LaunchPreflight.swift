@@ -16,13 +16,17 @@ enum LaunchPreflight {
     static let descriptorsPerWorker = 4
     static let descriptorsReserved = 256
 
-    /// Memory of a client a process hosts, idle: twice the 1.8 KiB measured per client between
-    /// 1,000 and 10,000 clients in one release process (2026-12-05, peak RSS 125 and 141 MiB).
-    static let hostedClientBytes = 4 << 10
+    /// Memory of a client a process hosts, idle: twice the 380 bytes measured per client
+    /// between 20,000 and 200,000 clients in one release process (2026-12-07: RSS 106-108 and
+    /// 173-179 MB at round 2 of sim-1m's workload).
+    static let hostedClientBytes = 768
+    /// Memory the scheduler (the launching process) keeps per registered client: twice the 222
+    /// bytes measured between 40,000 and 400,000 clients (2026-12-07: RSS 74 and 154 MB).
+    static let schedulerClientBytes = 448
 
     /// Checks that `processes` local worker processes, each hosting `clientsPerProcess`
-    /// clients, `concurrent` of them loading the data at once, fit this machine with `plan`'s
-    /// data and `model`.
+    /// clients, `concurrent` of them loading the data at once, and the scheduler's record of
+    /// their clients fit this machine with `plan`'s data and `model`.
     ///
     /// - Throws: ``TopologyError`` naming the key to change.
     static func check(processes workers: Int, clientsPerProcess: Int = 1, concurrent: Int, plan: DataPlan, model: ModelSpec, file: String) throws {
@@ -36,12 +40,14 @@ enum LaunchPreflight {
             : largestShare * plan.sampleBytes
         let perWorker = workerBaseBytes + data + 4 * modelBytes
         let joining = plan.trainingSamples * (plan.workersReadAll ? plan.sampleBytes * 2 : 24)
-        let needed = workers.multipliedReportingOverflow(by: perWorker).partialValue + min(workers, concurrent) * joining
+        let scheduler = workers.multipliedReportingOverflow(by: clientsPerProcess * schedulerClientBytes).partialValue
+        let needed = workers.multipliedReportingOverflow(by: perWorker).partialValue + min(workers, concurrent) * joining + scheduler
         if let available = availableMemory(), needed > available {
             let what = clientsPerProcess > 1 ? "\(workers) local worker processes of \(clientsPerProcess) clients" : "\(workers) local workers"
             throw TopologyError(file: file, line: nil, key: clientsPerProcess > 1 ? "workers.clients_per_process" : "workers.count", message: """
                 \(what) would need about \(gibibytes(needed)) of memory (\(mebibytes(perWorker)) each, \
-                and \(mebibytes(joining)) for each of the \(min(workers, concurrent)) loading the data at once); this machine has \
+                \(mebibytes(joining)) for each of the \(min(workers, concurrent)) loading the data at once, and \(mebibytes(scheduler)) \
+                for the scheduler's record of their clients); this machine has \
                 \(gibibytes(available)) available: use fewer workers\(clientsPerProcess > 1 ? " or more clients per process" : ""), \
                 or start them on other hosts (workers.launch: ssh or slurm)
                 """)
