@@ -6,7 +6,7 @@ extension RunReport {
     func header(name: String) -> String {
         let state = files.status["state"] as? String ?? "unknown"
         // The last round evaluated (`training.evaluate_every` leaves some rounds without).
-        let accuracy = (files.metrics.last { $0["accuracy"] is Double }?["accuracy"] as? Double).map { String(format: "%.2f%%", $0 * 100) } ?? "-"
+        let accuracy = files.series("accuracy").last.map { String(format: "%.2f%%", $0.y * 100) } ?? "-"
         let rounds = files.metrics.count
         let wall = summary.map { String(format: "%.1f s", $0.duration) } ?? "-"
         let facts = [("status", state), (summary?.asynchronous == true ? "evaluations" : "rounds", "\(rounds)"), ("final accuracy", accuracy),

@@ -9,34 +9,28 @@ import TesseraWire
 /// checkpointed; the last round is always evaluated, and so is one after which the time is up.
 @Suite("Evaluation schedule")
 struct EvaluationScheduleTests {
-    /// Plays one round: every worker answers its task, then the machine is pumped.
-    private func play(_ workers: [PlayedWorker], in federation: InProcessFederation) throws {
-        for worker in workers { try worker.answer(worker.tasks(in: try worker.inbox())[0], shift: 1) }
-        try federation.pump()
-    }
-
     @Test func roundsBetweenEvaluationsCloseWithoutOne() throws {
         var configuration = InProcessFederation.configuration(workers: 2, rounds: 5)
         configuration.evaluateEvery = 2
         let federation = try InProcessFederation(configuration)
         federation.holdsEvaluations = true
         let workers = try federation.join(["a", "b"])
-        try play(workers, in: federation)
+        try federation.answerRound(of: workers)
         // Round 1 is reported at once, without an evaluation, and round 2's tasks are out.
         #expect(federation.heldEvaluations == 0)
         let first = try #require(federation.rounds.first)
         #expect(first.round == 1 && first.received == 2 && first.aggregated)
         #expect(first.accuracy == nil && first.loss == nil && first.evaluationSeconds == nil)
-        try play(workers, in: federation)
+        try federation.answerRound(of: workers)
         // Round 2 waits for its evaluation.
         #expect(federation.heldEvaluations == 1 && federation.rounds.count == 1)
         try federation.answerHeldEvaluations()
         for _ in 3...4 {
-            try play(workers, in: federation)
+            try federation.answerRound(of: workers)
             try federation.answerHeldEvaluations()
         }
         // Round 5, the last, is evaluated although 5 is not a multiple of 2.
-        try play(workers, in: federation)
+        try federation.answerRound(of: workers)
         #expect(federation.heldEvaluations == 1 && !federation.finished)
         try federation.answerHeldEvaluations()
         #expect(federation.finished)
@@ -53,10 +47,10 @@ struct EvaluationScheduleTests {
         configuration.maxSeconds = 10
         let federation = try InProcessFederation(configuration)
         let workers = try federation.join(["a", "b"])
-        try play(workers, in: federation)
+        try federation.answerRound(of: workers)
         #expect(federation.rounds.count == 1 && federation.rounds[0].accuracy == nil && !federation.finished)
         try federation.advance(11)
-        try play(workers, in: federation)
+        try federation.answerRound(of: workers)
         // Round 2 closed after the 10 s: it is evaluated, and the run ends with it.
         #expect(federation.finished)
         #expect(federation.rounds.map { $0.accuracy != nil } == [false, true])

@@ -233,6 +233,13 @@ final class PlayedWorker {
 }
 
 extension InProcessFederation {
+    /// Plays one round: each of `workers` answers the first task in its inbox with its weights
+    /// moved by 1, then the machine is pumped.
+    func answerRound(of workers: [PlayedWorker]) throws {
+        for worker in workers { try worker.answer(worker.tasks(in: try worker.inbox())[0], shift: 1) }
+        try pump()
+    }
+
     /// Lets played secure `workers` answer until nobody has anything to say, or `rounds` rounds
     /// completed.
     func play(_ workers: [SecureWorker], rounds: Int = .max) throws {

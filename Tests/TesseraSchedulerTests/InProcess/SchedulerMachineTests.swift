@@ -227,8 +227,7 @@ struct SchedulerMachineTests {
         let federation = try InProcessFederation(configuration)
         federation.holdsEvaluations = true
         let workers = try federation.join(["a", "b"])
-        for worker in workers { try worker.answer(worker.tasks(in: try worker.inbox())[0], shift: 1) }
-        try federation.pump()
+        try federation.answerRound(of: workers)
         #expect(federation.heldEvaluations == 1 && federation.rounds.isEmpty)
         var heartbeats = 0
         for _ in 0..<20 {
@@ -255,8 +254,7 @@ struct SchedulerMachineTests {
         try federation.advance(1)
         try federation.paused(15)
         #expect(federation.machine.membership.active == ["a", "b"])
-        for worker in workers { try worker.answer(worker.tasks(in: try worker.inbox())[0], shift: 1) }
-        try federation.pump()
+        try federation.answerRound(of: workers)
         let round = try #require(federation.rounds.first)
         #expect(round.received == 2 && round.seconds >= 16, "round 1 took \(round.seconds) s")
         // 16 s of the 10 allowed passed: the run stops after round 1.
