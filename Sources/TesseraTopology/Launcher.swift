@@ -98,9 +98,9 @@ public final class Launcher {
         let scheduler = try FederatedScheduler(settings: settings, runDirectory: runDirectory, transport: hub.map { .inProcess($0) } ?? .zeroMQ,
                                                tracer: topology.traces ? try TraceWriter(directory: traces, process: "scheduler") : nil)
         scheduler.plan = plan
-        // The trainers' share of the cores is the process's pool; the evaluation, which a
-        // synchronous round waits for with its trainers idle, takes all of them.
-        if hub != nil && !threadsGiven { scheduler.evaluationThreads = cores }
+        // The trainers' share of the cores is the process's pool; the close's sum and the
+        // evaluation, which a synchronous round waits for with its trainers idle, take all of them.
+        if hub != nil && !threadsGiven { scheduler.roundEndThreads = cores }
         scheduler.onRound = onRound
         scheduler.onProgress = onProgress
         scheduler.onRegistration = { onEvent($0.line) }

@@ -5,8 +5,8 @@ import TesseraTensor
 
 /// `tessera bench aggregate`: what a synchronous round's aggregation costs the scheduler per
 /// update: summing the round's models, weighted, while measuring each one's change (one pass
-/// over each, as the round closes), two updates at a time as the scheduler does and one at a
-/// time as it did, beside a plain read of each update (Float sums, the hardware's prefetcher
+/// over each, as the round closes), two updates at a time and split over the kernel pool as the
+/// scheduler does (`TESSERA_THREADS=1`: on one thread) and one at a time as it did, beside a plain read of each update (Float sums, the hardware's prefetcher
 /// alone: the pass asks for its data ahead and can beat it), and the same round's updates sent
 /// as changes in bfloat16 (`training.update_precision: bfloat16`: half the bytes, no distance
 /// to the global model to take). The updates are as many separate models as a round brings,

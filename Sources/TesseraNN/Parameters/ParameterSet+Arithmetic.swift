@@ -56,12 +56,13 @@ extension ParameterSet {
     }
 
     /// ``weightedSum(_:weights:)`` and each set's ``distance(to:)`` from `base`, the same values
-    /// bit for bit, from one pass over each set (aggregation measuring the clients' changes).
-    /// After the first, the sets are added two at a time (two models, or two changes), so that
-    /// the sum and `base` are read once for both. A set whose position `isChange` marks (empty:
-    /// none) is a change from `base`: the model `base + set` is what is summed (bit for bit as
-    /// if it had been added up first) and the set's own norm (``squaredChangeNorm``) is its
-    /// distance; it is read in place, a bfloat16 one in its two bytes a value.
+    /// bit for bit, from one pass over each set (aggregation measuring the clients' changes),
+    /// tensor by tensor (``/TesseraTensor/Tensor/weightedSum(_:weights:isChange:measuringFrom:)``:
+    /// split over the kernel pool, alike sets two at a time). A set whose position `isChange`
+    /// marks (empty: none) is a change from `base`: the model `base + set` is what is summed (bit
+    /// for bit as if it had been added up first) and the set's own norm
+    /// (``squaredChangeNorm``) is its distance; it is read in place, a bfloat16 one in its two
+    /// bytes a value.
     ///
     /// - Throws: ``NNError`` for an empty list, a weight count or `isChange` count that differs,
     ///   or sets that do not match `base`.
@@ -75,38 +76,10 @@ extension ParameterSet {
         let isChange = isChange.isEmpty ? [Bool](repeating: false, count: sets.count) : isChange
         var squared = [Double](repeating: 0, count: sets.count)
         for index in base.tensors.indices {
-            let first = sets[0].tensors[index]
-            let (scaled, distance) = isChange[0] ? try first.scaledModel(over: base.tensors[index], by: weights[0])
-                : try first.scaled(by: weights[0], measuringDistanceTo: base.tensors[index])
-            result.tensors[index] = scaled
-            squared[0] += distance
-        }
-        var position = 1
-        while position < sets.count {
-            // Two models or two changes at a time; a model beside a change on its own.
-            let paired = position + 1 < sets.count && isChange[position] == isChange[position + 1]
-            for index in base.tensors.indices {
-                if paired && isChange[position] {
-                    let (firstNorm, secondNorm) = try result.tensors[index].add(
-                        change: sets[position].tensors[index], scaledBy: weights[position], change: sets[position + 1].tensors[index],
-                        scaledBy: weights[position + 1], over: base.tensors[index])
-                    squared[position] += firstNorm
-                    squared[position + 1] += secondNorm
-                } else if paired {
-                    let (firstDistance, secondDistance) = try result.tensors[index].add(
-                        sets[position].tensors[index], scaledBy: weights[position], sets[position + 1].tensors[index],
-                        scaledBy: weights[position + 1], measuringDistancesTo: base.tensors[index])
-                    squared[position] += firstDistance
-                    squared[position + 1] += secondDistance
-                } else if isChange[position] {
-                    squared[position] += try result.tensors[index].add(change: sets[position].tensors[index], over: base.tensors[index],
-                                                                       scaledBy: weights[position])
-                } else {
-                    squared[position] += try result.tensors[index].add(sets[position].tensors[index], scaledBy: weights[position],
-                                                                       measuringDistanceTo: base.tensors[index])
-                }
-            }
-            position += paired ? 2 : 1
+            let (sum, squares) = try Tensor.weightedSum(sets.map { $0.tensors[index] }, weights: weights, isChange: isChange,
+                                                        measuringFrom: base.tensors[index])
+            result.tensors[index] = sum
+            for position in squared.indices { squared[position] += squares[position] }
         }
         return (result, squared.map { $0.squareRoot() })
     }

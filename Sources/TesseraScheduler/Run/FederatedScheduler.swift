@@ -51,10 +51,12 @@ public final class FederatedScheduler {
     /// ``RoundResult/custom`` and `metrics.jsonl`. An error it throws ends the run. Initially
     /// the one the settings name (``EvaluationHookRegistry``), if any.
     public var evaluationHook: EvaluationHook?
-    /// Kernel threads the test-set evaluation splits over; nil: the process's (`TESSERA_THREADS`,
-    /// else its cores). An in-process launch, whose trainers each get a share of the cores, sets
-    /// all of them: a synchronous round's trainers are idle while it evaluates.
-    public var evaluationThreads: Int?
+    /// Kernel threads the work a synchronous round waits for with its trainers idle splits
+    /// over: the sum of the updates as it closes and the test-set evaluation after; nil: the
+    /// process's (`TESSERA_THREADS`, else its cores). An in-process launch, whose trainers each
+    /// get a share of the cores, sets all of them. The asynchronous modes sum updates while
+    /// others train, on the process's threads.
+    public var roundEndThreads: Int?
     /// Chooses each synchronous round's workers in place of a uniform draw; not with
     /// differential privacy, whose accountant needs its Poisson sampling. Initially the one the
     /// settings name (``SamplerRegistry``), if any.
@@ -144,6 +146,20 @@ public final class FederatedScheduler {
         let records = Records(metrics: metrics, checkpoint: checkpointURL, directory: runDirectory, test: test, model: settings.model,
                               tracer: tracer, roster: { Self.roster(shares, labels, machine) },
                               revision: { machine.membership.revision })
+        // A synchronous round's close sums its updates with the trainers idle: on all the
+        // threads its evaluation gets.
+        let closing = settings.mode.isAsynchronous ? ThreadPool.current : roundEndThreads.map(ThreadPool.sized) ?? .current
+        try ThreadPool.runningKernels(on: closing) {
+            try loop(machine, records: records, work: work, aside: aside)
+        }
+        for lane in [work, aside] { lane.waitUntilDone() }
+        for case let .failed(error) in work.takeOutcomes() { throw error }
+        tracer?.flush()
+        return machine.results
+    }
+
+    /// Runs `machine` until it ends: messages, ticks, exits and the background's outcomes.
+    private func loop(_ machine: SchedulerMachine, records: Records, work: BackgroundWork, aside: BackgroundWork) throws {
         // Time is acted on (ticks, heartbeats, the stop check) when a deadline is due and at
         // least every tenth of a second, not after every message: a hundred workers send
         // hundreds a second, and a tick looks at every one of them.
@@ -188,10 +204,6 @@ public final class FederatedScheduler {
                 }
             }
         }
-        for lane in [work, aside] { lane.waitUntilDone() }
-        for case let .failed(error) in work.takeOutcomes() { throw error }
-        tracer?.flush()
-        return machine.results
     }
 
     /// Seconds the loop may be late before the stall is logged and traced.
@@ -302,7 +314,7 @@ public final class FederatedScheduler {
             case let .evaluate(parameters, round):
                 let (test, spec, tracer, hook) = (records.test, records.model, records.tracer, evaluationHook)
                 let batchStatistics = settings.localNormalization.keepsStatistics
-                let pool = evaluationThreads.map(ThreadPool.sized) ?? .current
+                let pool = roundEndThreads.map(ThreadPool.sized) ?? .current
                 work.evaluate {
                     let start = TraceEvent.now()
                     defer { tracer?.span("evaluate", start: start, round: UInt64(round)) }

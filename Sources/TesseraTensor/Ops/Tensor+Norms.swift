@@ -64,31 +64,55 @@ enum SquaredSum {
         return distance(x, y, count: count, passing: &nothing)
     }
 
+    /// Elements a distance (or a change's norm) is summed over at a time: it is the sum, in
+    /// order, of its ``chunks(_:)``' sums, so that a pass split over threads by chunks
+    /// (``Tensor/weightedSum(_:weights:isChange:measuringFrom:)``) measures the same bits as one
+    /// thread does. A multiple of the 32-element step: only the last chunk has a tail.
+    static let chunk = 16_384
+
+    /// The chunks of `0..<count`, in order.
+    static func chunks(_ count: Int) -> [Range<Int>] {
+        stride(from: 0, to: count, by: chunk).map { $0..<min($0 + chunk, count) }
+    }
+
     /// `Σ (x[i] − y[i])²` as ``of(_:_:count:)`` measures it, handing every `x[i]` to `sink`
     /// on the way: once each, in order, eight at a time up to the last whole eight.
     static func distance<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int,
                                           passing sink: inout Sink) -> Double {
-        let fast = floatDifferences(x, y, count: count, passing: &sink)
-        return fast.isFinite ? fast : exact(x, y, count: count)
+        chunks(count).reduce(0) { $0 + distance(x, y, in: $1, count: count, passing: &sink) }
+    }
+
+    /// One chunk's part of ``distance(_:_:count:passing:)``: the elements in `range` of the
+    /// `count` there are (read ahead up to `count`).
+    static func distance<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, in range: Range<Int>, count: Int,
+                                          passing sink: inout Sink) -> Double {
+        let fast = floatDifferences(x, y, in: range, count: count, passing: &sink)
+        return fast.isFinite ? fast : exact(x, y, in: range)
     }
 
     /// Each value (or difference) in Double before it is squared.
     private static func exact(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>?, count: Int) -> Double {
-        guard let y else { return squares(ExactValues(x: x), count: count) }
-        return squares(ExactDifferences(x: x, y: y), count: count)
+        exact(x, y, in: 0..<count)
+    }
+
+    /// ``exact(_:_:count:)`` over the elements in `range`.
+    private static func exact(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>?, in range: Range<Int>) -> Double {
+        guard let y else { return squares(ExactValues(x: x), in: range) }
+        return squares(ExactDifferences(x: x, y: y), in: range)
     }
 
     /// `Σ (x[i] − y[i])²`, each difference rounded to Float and squared in Double: bit for bit
     /// ``of(_:_:count:)`` of the differences made first (`x − y` in Float), without making them.
     static func ofFloatDifferences(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Double {
-        squares(FloatDifferences(x: x, y: y), count: count)
+        squares(FloatDifferences(x: x, y: y), in: 0..<count)
     }
 
-    /// `Σ v²` in Double over the `count` values of `values`: sixteen a step into two
+    /// `Σ v²` in Double over the values of `values` in `range`: sixteen a step into two
     /// accumulators, then the last fewer than sixteen one by one, in that fixed order.
-    @inline(__always) private static func squares<Values: DoubleValues>(_ values: Values, count: Int) -> Double {
+    @inline(__always) private static func squares<Values: DoubleValues>(_ values: Values, in range: Range<Int>) -> Double {
         var (first, second) = (SIMD8<Double>(), SIMD8<Double>())
-        var index = 0
+        var index = range.lowerBound
+        let count = range.upperBound
         while index + 16 <= count {
             values.prefetch(at: index, count: count)
             let (a, b) = (values.eight(at: index), values.eight(at: index + 8))
@@ -108,27 +132,28 @@ enum SquaredSum {
     /// Each difference in Float, squared and summed in Double (``Lanes``). `x` is asked for
     /// ahead (``StreamPrefetch``); `y` is the one model every update is measured against,
     /// already in cache.
-    private static func floatDifferences<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int,
-                                                          passing sink: inout Sink) -> Double {
+    private static func floatDifferences<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, in range: Range<Int>,
+                                                          count: Int, passing sink: inout Sink) -> Double {
         var lanes = Lanes()
-        var index = 0
-        while index + 32 <= count {
+        var index = range.lowerBound
+        while index + 32 <= range.upperBound {
             StreamPrefetch.ahead(of: x, at: index, count: count)
             lanes.add(x, y, at: index, passing: &sink)
             index += 32
         }
-        return lanes.finish(x, y, from: index, count: count, passing: &sink)
+        return lanes.finish(x, y, from: index, count: range.upperBound, passing: &sink)
     }
 
-    /// ``distance(_:_:count:passing:)`` of `first` and of `second`, from one pass: each
-    /// element of `y` (and of what the sinks write to) is brought in once for both, and each
-    /// sum and sink sees what the two passes one after the other would show it, `first`'s
-    /// values before `second`'s, so both distances are the same bit for bit. `pair` takes the
-    /// two sources' values eight at a time; the last fewer than 32 go to `firstSink`, then to
-    /// `secondSink`, as ``distance(_:_:count:passing:)`` hands them.
+    /// One chunk's part (``distance(_:_:in:count:passing:)``) of the distance of `first` and of
+    /// `second`, from one pass: each element of `y` (and of what the sinks write to) is brought
+    /// in once for both, and each sum and sink sees what the two passes one after the other
+    /// would show it, `first`'s values before `second`'s, so both are the same bit for bit.
+    /// `pair` takes the two sources' values eight at a time; the last fewer than 32 go to
+    /// `firstSink`, then to `secondSink`, as ``distance(_:_:in:count:passing:)`` hands them.
     static func distances<Pair: PairSink, Sink: ValueSink>(_ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>,
-                                                            from y: UnsafePointer<Float>, count: Int, passing pair: inout Pair,
-                                                            then firstSink: inout Sink, _ secondSink: inout Sink) -> (Double, Double) {
+                                                            from y: UnsafePointer<Float>, in range: Range<Int>, count: Int,
+                                                            passing pair: inout Pair, then firstSink: inout Sink,
+                                                            _ secondSink: inout Sink) -> (Double, Double) {
         @inline(__always) func differences(_ index: Int) -> (SIMD8<Float>, SIMD8<Float>) {
             let (one, two) = (UnsafeRawPointer(first + index).loadUnaligned(as: SIMD8<Float>.self),
                               UnsafeRawPointer(second + index).loadUnaligned(as: SIMD8<Float>.self))
@@ -137,8 +162,8 @@ enum SquaredSum {
             return (one - reference, two - reference)
         }
         var (firstLanes, secondLanes) = (Lanes(), Lanes())
-        var index = 0
-        while index + 32 <= count {
+        var index = range.lowerBound
+        while index + 32 <= range.upperBound {
             StreamPrefetch.ahead(of: first, at: index, count: count)
             StreamPrefetch.ahead(of: second, at: index, count: count)
             let (a, b, c, d) = (differences(index), differences(index + 8), differences(index + 16), differences(index + 24))
@@ -146,10 +171,10 @@ enum SquaredSum {
             secondLanes.add(a.1, b.1, c.1, d.1)
             index += 32
         }
-        let firstSum = firstLanes.finish(first, y, from: index, count: count, passing: &firstSink)
-        let secondSum = secondLanes.finish(second, y, from: index, count: count, passing: &secondSink)
-        return (firstSum.isFinite ? firstSum : exact(first, y, count: count),
-                secondSum.isFinite ? secondSum : exact(second, y, count: count))
+        let firstSum = firstLanes.finish(first, y, from: index, count: range.upperBound, passing: &firstSink)
+        let secondSum = secondLanes.finish(second, y, from: index, count: range.upperBound, passing: &secondSink)
+        return (firstSum.isFinite ? firstSum : exact(first, y, in: range),
+                secondSum.isFinite ? secondSum : exact(second, y, in: range))
     }
 
     /// Squared differences summed in four accumulators of eight Floats (so that the additions'
