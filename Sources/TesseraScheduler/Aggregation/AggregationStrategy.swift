@@ -45,8 +45,11 @@ public protocol AggregationStrategy: Sendable {
 }
 
 extension AggregationStrategy {
+    /// The average is ``FederatedAveraging/aggregate(_:)``'s, made in its one pass over each
+    /// update (``FederatedAveraging/aggregate(_:measuringChangesFrom:)``, the same bits): a
+    /// round that refused an update sums the others again this way.
     public mutating func aggregate(global: ParameterSet, updates: [ValidatedUpdate]) throws -> ParameterSet {
-        try aggregate(global: global, average: try FederatedAveraging.aggregate(updates))
+        try aggregate(global: global, average: try FederatedAveraging.aggregate(updates, measuringChangesFrom: global).average)
     }
 
     public var aggregatesTheAverageOnly: Bool { false }
