@@ -148,14 +148,16 @@ extension RunDirectory {
         FileHandle.standardError.write(Data("warning: cannot record the run's status in \(statusURL.path) (is the disk full?)\n".utf8))
     }
 
-    /// The run's status; a run recorded as running by a process of this host that is gone was
-    /// interrupted.
+    /// The run's status; a run recorded as running by a process of this host that is gone (or
+    /// has exited, or whose number a later process now has) was interrupted.
     public var status: Status? {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         guard let data = try? Data(contentsOf: statusURL), var status = try? decoder.decode(Status.self, from: data) else { return nil }
         let here = status.host == nil || status.host == ProcessInfo.processInfo.hostName
-        if status.state == "running" && here && kill(status.pid, 0) != 0 && errno == ESRCH { status.state = "interrupted" }
+        if status.state == "running" && here && !RecordedProcess.isRunning(status.pid, recordedAt: status.started) {
+            status.state = "interrupted"
+        }
         return status
     }
 

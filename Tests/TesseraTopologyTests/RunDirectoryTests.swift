@@ -3,7 +3,8 @@ import Testing
 import TesseraTestSupport
 import TesseraTopology
 
-/// What a run directory records when the disk is full.
+/// What a run directory records when the disk is full, and whether the process it names as
+/// running a run still does.
 @Suite("Run directories", .serialized)
 struct RunDirectoryTests {
     /// tmpfs mounts need root; CI runs as root.
@@ -29,5 +30,40 @@ struct RunDirectoryTests {
         status.error = "no room"
         run.write(status)
         #expect(run.status?.state == "failed" && run.status?.error == "no room")
+    }
+
+    /// A run recorded as running by this process is running; the same process number recorded
+    /// before this process began (the number reused, by a later process or after a reboot) is
+    /// a run that was interrupted, and may be resumed.
+    @Test func aRunIsRunningOnlyByTheProcessThatRecordedIt() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-status-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = RunDirectory(directory)
+        let host = ProcessInfo.processInfo.hostName
+        run.write(RunDirectory.Status(state: "running", pid: getpid(), host: host, started: Date()))
+        #expect(run.status?.state == "running")
+        run.write(RunDirectory.Status(state: "running", pid: getpid(), host: host, started: Date(timeIntervalSinceNow: -86_400 * 365)))
+        #expect(run.status?.state == "interrupted")
+    }
+
+    /// A run whose process has exited but not yet been waited for (a zombie, which still holds
+    /// its number) was interrupted.
+    @Test func aRunWhoseProcessExitedIsInterrupted() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-status-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var pid: pid_t = 0
+        let program = strdup("true")
+        defer { free(program) }
+        let arguments: [UnsafeMutablePointer<CChar>?] = [program, nil]
+        try #require(posix_spawnp(&pid, "true", nil, nil, arguments, environ) == 0)
+        defer { var status: Int32 = 0; waitpid(pid, &status, 0) }
+        let run = RunDirectory(directory)
+        run.write(RunDirectory.Status(state: "running", pid: pid, host: ProcessInfo.processInfo.hostName, started: Date()))
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while run.status?.state == "running" && Date() < deadline { usleep(10_000) }
+        #expect(run.status?.state == "interrupted")
+        #expect(kill(pid, 0) == 0, "the exited child is still a zombie holding its number")
     }
 }
