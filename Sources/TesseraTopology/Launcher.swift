@@ -1,5 +1,6 @@
 import Foundation
 import TesseraScheduler
+import TesseraTensor
 import TesseraTrace
 import TesseraTransport
 
@@ -84,7 +85,7 @@ public final class Launcher {
         // In-process workers train on this process's kernel threads: they get what a worker
         // process would (its trainers run at once and split the cores), unless TESSERA_THREADS
         // says otherwise; set before the kernel's first use, which sizes the pool.
-        let threadsGiven = ProcessInfo.processInfo.environment["TESSERA_THREADS"] != nil
+        let threadsGiven = ThreadPool.environmentThreadCount() != nil
         if hub != nil && !threadsGiven { setenv("TESSERA_THREADS", String(threads), 1) }
         // The data split and what the workers will need of this machine, before anything starts.
         let plan = try DataPlan(settings: settings)

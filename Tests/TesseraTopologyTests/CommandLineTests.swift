@@ -19,6 +19,16 @@ struct CommandLineTests {
         #expect(output.contains("unknown command 'lanch' (did you mean 'launch'?)"), "\(output)")
     }
 
+    /// A thread count that is not one is said, not silently replaced by the core count.
+    @Test func aBadThreadCountInTheEnvironmentIsSaid() throws {
+        let process = try ProcessHarness(program: "env", ["TESSERA_THREADS=abc", ProcessHarness.tesseraPath, "bench", "aggregate",
+                                                          "--updates", "2", "--reps", "1"], includingErrors: true)
+        let status = process.waitForExit(timeout: 60)
+        let output = process.outputLines.joined(separator: "\n")
+        #expect(status == 0)
+        #expect(output.contains("warning: TESSERA_THREADS='abc' is not a whole number of threads (1 or more); ignored"), "\(output)")
+    }
+
     @Test func versionIsPrinted() throws {
         let (status, output) = try run(["--version"])
         #expect(status == 0 && output.hasPrefix("tessera "))

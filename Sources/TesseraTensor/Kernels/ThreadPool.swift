@@ -76,16 +76,29 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Thread count from `TESSERA_THREADS` (at most ``maximumThreadCount``), else the active
+    /// Thread count from `TESSERA_THREADS` (``environmentThreadCount()``), else the active
     /// processor count.
     public static func configuredThreadCount() -> Int {
-        if let text = ProcessInfo.processInfo.environment["TESSERA_THREADS"],
-           let count = Int(text), count > 0 {
-            // A million threads' stacks would abort the process allocating them.
-            return min(count, maximumThreadCount)
-        }
-        return ProcessInfo.processInfo.activeProcessorCount
+        environmentThreadCount() ?? ProcessInfo.processInfo.activeProcessorCount
     }
+
+    /// The thread count `TESSERA_THREADS` sets (at most ``maximumThreadCount``): nil when it is
+    /// unset, and when it is not a whole number of at least 1, which is then ignored with a
+    /// warning on standard error (once a process).
+    public static func environmentThreadCount() -> Int? {
+        guard let text = ProcessInfo.processInfo.environment["TESSERA_THREADS"] else { return nil }
+        guard let count = Int(text.trimmingCharacters(in: .whitespaces)), count > 0 else {
+            if !warnedOfEnvironment.exchange(true, ordering: .relaxed) {
+                FileHandle.standardError.write(Data("warning: TESSERA_THREADS='\(text)' is not a whole number of threads (1 or more); ignored\n".utf8))
+            }
+            return nil
+        }
+        // A million threads' stacks would abort the process allocating them.
+        return min(count, maximumThreadCount)
+    }
+
+    /// Whether ``environmentThreadCount()`` has warned of a value it ignored.
+    private static let warnedOfEnvironment = Atomic<Bool>(false)
 
     /// The most threads a pool is given, whatever `TESSERA_THREADS` says: more than any
     /// machine's cores, far fewer than would exhaust its memory with their stacks.
