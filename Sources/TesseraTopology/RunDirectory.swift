@@ -121,6 +121,9 @@ extension RunDirectory {
         public var ended: Date?
         /// Why it failed.
         public var error: String?
+        /// Which process `pid` is, beyond its number (nil in records written before it was,
+        /// and without `/proc`).
+        var process: RecordedProcess?
 
         /// A status of a run in `state`, by process `pid` on `host`, started at `started`.
         public init(state: String, pid: Int32, host: String?, started: Date, ended: Date? = nil, error: String? = nil) {
@@ -155,7 +158,7 @@ extension RunDirectory {
         decoder.dateDecodingStrategy = .iso8601
         guard let data = try? Data(contentsOf: statusURL), var status = try? decoder.decode(Status.self, from: data) else { return nil }
         let here = status.host == nil || status.host == ProcessInfo.processInfo.hostName
-        if status.state == "running" && here && !RecordedProcess.isRunning(status.pid, recordedAt: status.started) {
+        if status.state == "running" && here && !RecordedProcess.isRunning(status.pid, as: status.process) {
             status.state = "interrupted"
         }
         return status
@@ -166,6 +169,7 @@ extension RunDirectory {
     /// with the error.
     public func recording<T>(_ body: () throws -> T) throws -> T {
         var status = Status(state: "running", pid: getpid(), host: ProcessInfo.processInfo.hostName, started: Date())
+        status.process = .current
         write(status)
         do {
             let result = try body()

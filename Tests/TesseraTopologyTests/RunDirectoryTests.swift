@@ -33,18 +33,27 @@ struct RunDirectoryTests {
     }
 
     /// A run recorded as running by this process is running; the same process number recorded
-    /// before this process began (the number reused, by a later process or after a reboot) is
-    /// a run that was interrupted, and may be resumed.
+    /// with another start, or in another boot (the number reused by a later process, or after a
+    /// reboot), is a run that was interrupted, and may be resumed. A record that does not say
+    /// which process goes by the number.
     @Test func aRunIsRunningOnlyByTheProcessThatRecordedIt() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-status-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let run = RunDirectory(directory)
-        let host = ProcessInfo.processInfo.hostName
-        run.write(RunDirectory.Status(state: "running", pid: getpid(), host: host, started: Date()))
-        #expect(run.status?.state == "running")
-        run.write(RunDirectory.Status(state: "running", pid: getpid(), host: host, started: Date(timeIntervalSinceNow: -86_400 * 365)))
-        #expect(run.status?.state == "interrupted")
+        try run.recording {
+            #expect(run.status?.state == "running")
+            let recorded = try String(contentsOf: directory.appendingPathComponent("status.json"), encoding: .utf8)
+            let start = try #require(recorded.firstMatch(of: /"start":(\d+)/)?.1)
+            let boot = try #require(recorded.firstMatch(of: /"boot":"([0-9a-f-]+)"/)?.1)
+            for (changed, state) in [(recorded, "running"), (recorded.replacingOccurrences(of: "\"start\":\(start)", with: "\"start\":\(start)1"), "interrupted"),
+                                     (recorded.replacingOccurrences(of: String(boot), with: "another-boot"), "interrupted"),
+                                     (recorded.replacing(/,?"process":\{[^}]*\}/, with: ""), "running")] {
+                try changed.write(to: directory.appendingPathComponent("status.json"), atomically: true, encoding: .utf8)
+                #expect(run.status?.state == state, "\(changed)")
+            }
+        }
+        #expect(run.status?.state == "finished")
     }
 
     /// A run whose process has exited but not yet been waited for (a zombie, which still holds
