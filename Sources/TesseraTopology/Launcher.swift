@@ -34,8 +34,9 @@ public final class Launcher {
         if resuming != nil { topology.run.resume = true }
         self.topology = topology
         let resumed = try resuming ?? (topology.run.resume ? RunDirectory.resolve(topology.name, runs: topology.runsDirectory) : nil)
-        // Two launches writing one run's files would garble both.
-        if let resumed, let status = resumed.status, status.state == "running" {
+        // Two launches writing one run's files would garble both. A process killed a moment
+        // ago (`kill -9 PID; tessera launch --resume`) takes a moment to go: waited for.
+        if let resumed, let status = resumed.waitingForItsProcess(seconds: 3), status.state == "running" {
             throw TopologyError(file: resumed.url.path, line: nil, key: nil,
                                 message: "is still running (launched by process \(status.pid)); stop it first, or launch a new run")
         }

@@ -164,6 +164,18 @@ extension RunDirectory {
         return status
     }
 
+    /// The run's ``status``, once its process is gone or `seconds` have passed: a process
+    /// killed a moment ago is still exiting (its memory being given back).
+    public func waitingForItsProcess(seconds: Double) -> Status? {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        var status = self.status
+        while status?.state == "running" && Date() < deadline {
+            usleep(50_000)
+            status = self.status
+        }
+        return status
+    }
+
     /// Runs `body`, recording in `status.json` that the run is running (by this process), then
     /// how it ended: finished, interrupted (``/TesseraScheduler/SchedulerError/interrupted(phase:)``) or failed,
     /// with the error.

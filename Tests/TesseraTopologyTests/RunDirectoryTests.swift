@@ -75,4 +75,26 @@ struct RunDirectoryTests {
         #expect(run.status?.state == "interrupted")
         #expect(kill(pid, 0) == 0, "the exited child is still a zombie holding its number")
     }
+
+    /// `kill -9 PID; tessera launch --resume RUN`: the resume waits the moment the killed process
+    /// takes to go, and a live one's run still reads as running once the wait is over.
+    @Test func aResumeWaitsForAProcessThatIsGoing() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-status-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = RunDirectory(directory)
+        let host = ProcessInfo.processInfo.hostName
+        var pid: pid_t = 0
+        let (program, time) = (strdup("sleep"), strdup("0.3"))
+        defer { free(program); free(time) }
+        let arguments: [UnsafeMutablePointer<CChar>?] = [program, time, nil]
+        try #require(posix_spawnp(&pid, "sleep", nil, nil, arguments, environ) == 0)
+        defer { var status: Int32 = 0; waitpid(pid, &status, 0) }
+        run.write(RunDirectory.Status(state: "running", pid: pid, host: host, started: Date()))
+        let start = Date()
+        #expect(run.waitingForItsProcess(seconds: 20)?.state == "interrupted")
+        #expect(Date().timeIntervalSince(start) < 10)
+        run.write(RunDirectory.Status(state: "running", pid: getpid(), host: host, started: Date()))
+        #expect(run.waitingForItsProcess(seconds: 0.2)?.state == "running")
+    }
 }
