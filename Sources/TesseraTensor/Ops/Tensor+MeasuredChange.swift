@@ -34,7 +34,7 @@ extension SquaredSum {
     /// Summed by ``chunk``s, in order, as a distance is.
     static func change<Values: ChangeSource, Sink: ValueSink>(_ values: Values, over base: UnsafePointer<Float>?, count: Int,
                                                               passing sink: inout Sink) -> Double {
-        chunks(count).reduce(0) { $0 + change(values, over: base, in: $1, count: count, passing: &sink) }
+        summedByChunks(count) { change(values, over: base, in: $0, count: count, passing: &sink) }
     }
 
     /// One chunk's part of ``change(_:over:count:passing:)``: the elements in `range` of the

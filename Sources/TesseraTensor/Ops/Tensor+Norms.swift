@@ -75,11 +75,22 @@ enum SquaredSum {
         stride(from: 0, to: count, by: chunk).map { $0..<min($0 + chunk, count) }
     }
 
+    /// `Σ part(chunk)` over the ``chunks(_:)`` of `0..<count`, in order (without making their
+    /// list: a sum measured once an update).
+    @inline(__always) static func summedByChunks(_ count: Int, _ part: (Range<Int>) -> Double) -> Double {
+        var (total, start) = (0.0, 0)
+        while start < count {
+            total += part(start..<min(start + chunk, count))
+            start += chunk
+        }
+        return total
+    }
+
     /// `Σ (x[i] − y[i])²` as ``of(_:_:count:)`` measures it, handing every `x[i]` to `sink`
     /// on the way: once each, in order, eight at a time up to the last whole eight.
     static func distance<Sink: ValueSink>(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int,
                                           passing sink: inout Sink) -> Double {
-        chunks(count).reduce(0) { $0 + distance(x, y, in: $1, count: count, passing: &sink) }
+        summedByChunks(count) { distance(x, y, in: $0, count: count, passing: &sink) }
     }
 
     /// One chunk's part of ``distance(_:_:count:passing:)``: the elements in `range` of the

@@ -34,8 +34,10 @@ extension Tensor {
         let chunks = SquaredSum.chunks(count)
         guard !chunks.isEmpty else { return (base, [Double](repeating: 0, count: sources.count)) }
         var partials = [Double](repeating: 0, count: sources.count * chunks.count)
+        var gathered: [Summand] = []
+        gathered.reserveCapacity(sources.count)
         let values = base.withFloats { reference, _ in
-            withSummands(of: sources, isChange: isChange) { summands in
+            withSummands(of: sources, isChange: isChange, gathered: &gathered) { summands in
                 [Float](unsafeUninitializedCapacity: count) { target, initialized in
                     initialized = count
                     partials.withUnsafeMutableBufferPointer { partials in
@@ -59,18 +61,20 @@ extension Tensor {
 
     /// Calls `body` with where each of `sources` is read, valid only inside it: floats in
     /// place (``withFloats(_:)``), a change in bfloat16 in its two bytes a value.
-    private static func withSummands<Result>(of sources: [Tensor], isChange: [Bool], gathered: [Summand] = [],
+    /// `gathered` holds the sources' places found so far (each call adds one, then goes deeper).
+    private static func withSummands<Result>(of sources: [Tensor], isChange: [Bool], gathered: inout [Summand],
                                              _ body: ([Summand]) -> Result) -> Result {
         let index = gathered.count
         guard index < sources.count else { return body(gathered) }
         if isChange[index], let narrow = sources[index].narrowChange {
-            return withSummands(of: sources, isChange: isChange, gathered: gathered + [.narrowChange(narrow)], body)
+            gathered.append(.narrowChange(narrow))
+            return withSummands(of: sources, isChange: isChange, gathered: &gathered, body)
         }
         return sources[index].withFloats { values, _ in
-            // Only an empty tensor has no floats, and the caller has none.
-            let values = values ?? UnsafePointer(bitPattern: MemoryLayout<Float>.alignment)!
-            return withSummands(of: sources, isChange: isChange,
-                                gathered: gathered + [isChange[index] ? .change(FloatChange(values: values)) : .model(values)], body)
+            // Only an empty tensor has no floats, and the caller has none: never read.
+            let values = values ?? UnsafePointer(bitPattern: MemoryLayout<Float>.alignment).unsafelyUnwrapped
+            gathered.append(isChange[index] ? .change(FloatChange(values: values)) : .model(values))
+            return withSummands(of: sources, isChange: isChange, gathered: &gathered, body)
         }
     }
 }
